@@ -1,0 +1,288 @@
+//! Authentication middleware and extractors. Every extractor failure speaks the one error JSON.
+
+use std::collections::HashMap;
+use std::future::{ready, Future, Ready};
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use crate::authz::{Caller, MetastoreScope};
+use crate::domain::now_ms;
+use crate::error::{ApiError, ApiResult};
+use crate::store::{tokens, Store};
+
+/// Largest request body accepted (413 beyond).
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Shared server state.
+pub struct AppState {
+    pub store: Arc<Store>,
+    pub callers: CallerCache,
+}
+
+/// Resolved callers by token hash, valid while the store's identity epoch is unchanged.
+#[derive(Default)]
+pub struct CallerCache {
+    entries: RwLock<HashMap<String, Cached>>,
+}
+
+struct Cached {
+    epoch: u64,
+    caller: Arc<Caller>,
+    expires_at: Option<i64>,
+}
+
+impl CallerCache {
+    /// The caller a bearer token stands for, or 401.
+    pub async fn resolve(&self, store: &Arc<Store>, token: &str) -> ApiResult<Arc<Caller>> {
+        let hash = tokens::hash(token);
+        let epoch = store.identity_epoch();
+        let now = now_ms();
+        {
+            let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(c) = entries.get(&hash) {
+                if c.epoch == epoch {
+                    return match c.expires_at {
+                        Some(t) if t <= now => Err(expired()),
+                        _ => Ok(Arc::clone(&c.caller)),
+                    };
+                }
+            }
+        }
+        let lookup = hash.clone();
+        let resolved = store.read(move |conn| tokens::resolve(conn, &lookup)).await?;
+        let Some(resolved) = resolved else {
+            return Err(ApiError::unauthenticated("Invalid access token."));
+        };
+        let caller = Arc::new(resolved.caller);
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        if entries.len() > 10_000 {
+            entries.clear();
+        }
+        entries.insert(hash, Cached { epoch, caller: Arc::clone(&caller), expires_at: resolved.expires_at });
+        match resolved.expires_at {
+            Some(t) if t <= now => Err(expired()),
+            _ => Ok(caller),
+        }
+    }
+}
+
+fn expired() -> ApiError {
+    ApiError::unauthenticated("Token is expired.")
+}
+
+/// Middleware on `/api`: resolves the bearer token once into a [`Caller`] in the request's
+/// extensions, or answers 401. Handlers then extract the caller synchronously, so a 401 always
+/// wins over a body error.
+pub async fn authenticate(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let token = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| {
+            let (scheme, rest) = h.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_string())
+        })
+        .filter(|t| !t.is_empty());
+    let Some(token) = token else {
+        let err = ApiError::unauthenticated("Missing or malformed Authorization header; expected 'Bearer <token>'.");
+        return Ok(req.error_response(err).map_into_right_body());
+    };
+    let state = req.app_data::<web::Data<AppState>>().expect("AppState is registered").clone();
+    match state.callers.resolve(&state.store, &token).await {
+        Ok(caller) => {
+            tracing::Span::current().record("principal", caller.name.as_str());
+            req.extensions_mut().insert(caller);
+            next.call(req).await.map(ServiceResponse::map_into_left_body)
+        }
+        Err(e) => Ok(req.error_response(e).map_into_right_body()),
+    }
+}
+
+/// The authenticated caller.
+pub struct Auth(pub Arc<Caller>);
+
+impl FromRequest for Auth {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match req.extensions().get::<Arc<Caller>>() {
+            Some(c) => Ok(Auth(Arc::clone(c))),
+            None => Err(ApiError::unauthenticated("Missing or malformed Authorization header.")),
+        })
+    }
+}
+
+/// The caller of an endpoint scoped to the workspace's metastore; 404 when none is assigned
+/// (spec §22 item 4).
+pub struct Scoped {
+    pub caller: Arc<Caller>,
+    pub metastore: MetastoreScope,
+}
+
+impl FromRequest for Scoped {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match req.extensions().get::<Arc<Caller>>() {
+            None => Err(ApiError::unauthenticated("Missing or malformed Authorization header.")),
+            Some(c) => match &c.metastore {
+                None => Err(ApiError::no_metastore()),
+                Some(m) => Ok(Scoped { metastore: m.clone(), caller: Arc::clone(c) }),
+            },
+        })
+    }
+}
+
+/// A JSON body of any content type; empty means `{}`; errors name the field.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let raw = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let raw = raw.await.map_err(unreadable_body)?;
+            parse_json(&raw).map(Body)
+        })
+    }
+}
+
+/// Parses a request body: empty is `{}`, anything but a JSON object is a 400 naming the field.
+pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> ApiResult<T> {
+    let text: &[u8] = if raw.iter().all(u8::is_ascii_whitespace) { b"{}" } else { raw };
+    if text.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::invalid("body", "the request body must be a JSON object"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::invalid("body", format!("malformed JSON: {inner}"))
+        } else {
+            ApiError::invalid(&path, clean_serde_message(&inner.to_string()))
+        }
+    })?;
+    de.end().map_err(|e| ApiError::invalid("body", format!("malformed JSON: {e}")))?;
+    Ok(value)
+}
+
+/// serde's messages end with " at line 1 column 12"; the field name says more.
+fn clean_serde_message(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+fn unreadable_body(e: actix_web::Error) -> ApiError {
+    if let Some(PayloadError::Overflow) = e.as_error::<PayloadError>() {
+        return ApiError::new(
+            crate::error::ErrorCode::PayloadTooLarge,
+            format!("The request body is larger than {MAX_BODY_BYTES} bytes."),
+        );
+    }
+    if let Some(p) = e.as_error::<actix_web::error::PayloadError>() {
+        if matches!(p, PayloadError::Overflow) {
+            return ApiError::new(crate::error::ErrorCode::PayloadTooLarge, "The request body is too large.");
+        }
+    }
+    let res = e.as_response_error().status_code();
+    if res.as_u16() == 413 {
+        return ApiError::new(
+            crate::error::ErrorCode::PayloadTooLarge,
+            format!("The request body is larger than {MAX_BODY_BYTES} bytes."),
+        );
+    }
+    ApiError::invalid("body", format!("the request body could not be read: {e}"))
+}
+
+/// A raw body (DELETE options travel here for the legacy CLI); size errors speak error JSON.
+pub struct RawBody(pub web::Bytes);
+
+impl FromRequest for RawBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let raw = web::Bytes::from_request(req, payload);
+        Box::pin(async move { raw.await.map(RawBody).map_err(unreadable_body) })
+    }
+}
+
+/// Query parameters; unknown ones are ignored, bad values are a 400 naming the parameter.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for Params<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(parse_query(req.query_string()).map(Params))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> ApiResult<T> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        ApiError::invalid(&path, clean_serde_message(&inner))
+    })
+}
+
+fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(query.as_bytes())
+}
+
+/// A path parameter, percent-decoded as UTF-8 (spec §3.3).
+pub fn path_param(req: &HttpRequest, name: &str) -> ApiResult<String> {
+    let raw = req.match_info().get(name).unwrap_or_default();
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| ApiError::invalid(name, "is not valid UTF-8 after percent-decoding"))
+}
+
+/// Query booleans must be `true` or `false` (interface.md): serde's bool parser accepts
+/// exactly those.
+pub mod qbool {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+        let raw = Option::<String>::deserialize(d)?;
+        match raw.as_deref() {
+            None => Ok(None),
+            Some("true") => Ok(Some(true)),
+            Some("false") => Ok(Some(false)),
+            Some(other) => Err(serde::de::Error::custom(format!("expected true or false, got {other:?}"))),
+        }
+    }
+}
+
+/// Query integers: decimal only.
+pub mod qint {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        let raw = Option::<String>::deserialize(d)?;
+        match raw.as_deref() {
+            None => Ok(None),
+            Some(s) => s
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| serde::de::Error::custom(format!("expected a decimal integer, got {s:?}"))),
+        }
+    }
+}

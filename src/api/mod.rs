@@ -1,0 +1,200 @@
+//! The HTTP layer: parse, call the store and the authorization core, render. No SQL, no rules.
+
+pub mod catalogs;
+pub mod extract;
+pub mod listing;
+pub mod metastores;
+pub mod schemas;
+pub mod scim;
+pub mod tables;
+
+use std::collections::BTreeMap;
+
+use actix_web::http::Method;
+use actix_web::{web, FromRequest, Handler, HttpRequest, HttpResponse, Resource, Responder};
+use rusqlite::Connection;
+
+use crate::authz::Denied;
+use crate::error::{ApiError, ApiResult};
+use crate::store::principals;
+
+/// Paths inside the `/api` scope.
+const UC: &str = "/2.1/unity-catalog";
+const SCIM: &str = "/2.0/preview/scim/v2";
+/// SCIM paths answer errors in SCIM's shape too.
+pub const SCIM_PREFIX: &str = "/api/2.0/preview/scim/";
+
+/// A resource that answers 405 with `Allow` (and the error JSON) for methods it does not serve.
+struct Res {
+    methods: Vec<&'static str>,
+    inner: Resource,
+}
+
+impl Res {
+    fn new(path: &str) -> Res {
+        Res { methods: Vec::new(), inner: web::resource(path) }
+    }
+
+    fn on<F, Args>(mut self, method: Method, handler: F) -> Res
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.methods.push(match method {
+            Method::GET => "GET",
+            Method::POST => "POST",
+            Method::PUT => "PUT",
+            Method::PATCH => "PATCH",
+            Method::DELETE => "DELETE",
+            _ => "OTHER",
+        });
+        self.inner = self.inner.route(web::method(method).to(handler));
+        self
+    }
+
+    fn get<F: Handler<A>, A: FromRequest + 'static>(self, h: F) -> Res
+    where
+        F::Output: Responder + 'static,
+    {
+        self.on(Method::GET, h)
+    }
+    fn post<F: Handler<A>, A: FromRequest + 'static>(self, h: F) -> Res
+    where
+        F::Output: Responder + 'static,
+    {
+        self.on(Method::POST, h)
+    }
+    fn put<F: Handler<A>, A: FromRequest + 'static>(self, h: F) -> Res
+    where
+        F::Output: Responder + 'static,
+    {
+        self.on(Method::PUT, h)
+    }
+    fn patch<F: Handler<A>, A: FromRequest + 'static>(self, h: F) -> Res
+    where
+        F::Output: Responder + 'static,
+    {
+        self.on(Method::PATCH, h)
+    }
+    fn delete<F: Handler<A>, A: FromRequest + 'static>(self, h: F) -> Res
+    where
+        F::Output: Responder + 'static,
+    {
+        self.on(Method::DELETE, h)
+    }
+
+    fn build(self) -> Resource {
+        let allow = self.methods.join(", ");
+        self.inner.default_service(web::to(move |req: HttpRequest| {
+            let allow = allow.clone();
+            async move { Err::<HttpResponse, _>(ApiError::method_not_allowed(req.method().as_str(), allow)) }
+        }))
+    }
+}
+
+/// The one route table.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let uc = |p: &str| format!("{UC}{p}");
+    let scim = |p: &str| format!("{SCIM}{p}");
+    cfg.service(
+        Res::new(&uc("/metastores"))
+            .get(metastores::list_metastores)
+            .post(metastores::create_metastore)
+            .build(),
+    )
+    .service(
+        Res::new(&uc("/metastores/{id}"))
+            .get(metastores::get_metastore)
+            .patch(metastores::update_metastore)
+            .delete(metastores::delete_metastore)
+            .build(),
+    )
+    .service(Res::new(&uc("/metastore_summary")).get(metastores::metastore_summary).build())
+    .service(Res::new(&uc("/current-metastore-assignment")).get(metastores::current_assignment).build())
+    .service(
+        Res::new(&uc("/workspaces/{workspace_id}/metastore"))
+            .put(metastores::create_assignment)
+            .patch(metastores::update_assignment)
+            .delete(metastores::delete_assignment)
+            .build(),
+    )
+    .service(Res::new(&uc("/catalogs")).get(catalogs::list_catalogs).post(catalogs::create_catalog).build())
+    .service(
+        Res::new(&uc("/catalogs/{name}"))
+            .get(catalogs::get_catalog)
+            .patch(catalogs::update_catalog)
+            .delete(catalogs::delete_catalog)
+            .build(),
+    )
+    .service(Res::new(&uc("/schemas")).get(schemas::list_schemas).post(schemas::create_schema).build())
+    .service(
+        Res::new(&uc("/schemas/{full_name}"))
+            .get(schemas::get_schema)
+            .patch(schemas::update_schema)
+            .delete(schemas::delete_schema)
+            .build(),
+    )
+    .service(Res::new(&uc("/tables")).get(tables::list_tables).post(tables::create_table).build())
+    .service(Res::new(&uc("/tables/{full_name}/exists")).get(tables::table_exists).build())
+    .service(
+        Res::new(&uc("/tables/{full_name}"))
+            .get(tables::get_table)
+            .patch(tables::update_table)
+            .delete(tables::delete_table)
+            .build(),
+    )
+    .service(
+        Res::new(&uc("/table-summaries"))
+            .get(tables::list_summaries_get)
+            .post(tables::list_summaries_post)
+            .build(),
+    )
+    .service(Res::new(&scim("/Me")).get(scim::me).build())
+    .service(Res::new(&scim("/Users")).get(scim::list_users).build())
+    .service(Res::new(&scim("/Users/{id}")).get(scim::get_user).build())
+    .service(Res::new(&scim("/Groups")).get(scim::list_groups).build())
+    .service(Res::new(&scim("/Groups/{id}")).get(scim::get_group).build())
+    .service(Res::new(&scim("/ServicePrincipals")).get(scim::list_service_principals).build())
+    .service(Res::new(&scim("/ServicePrincipals/{id}")).get(scim::get_service_principal).build());
+}
+
+/// Every path no route serves: 404 `ENDPOINT_NOT_FOUND`.
+pub async fn not_found(req: HttpRequest) -> ApiResult<HttpResponse> {
+    let err = ApiError::endpoint_not_found(req.path());
+    Err(if req.path().starts_with(SCIM_PREFIX) { err.scim() } else { err })
+}
+
+/// `GET /healthz`
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+/// A refusal as 403 `PERMISSION_DENIED`, naming what was missing.
+pub fn denied(d: Denied) -> ApiError {
+    ApiError::denied(d.message())
+}
+
+/// 200 `{}` for endpoints whose seed output is "none" (spec §4).
+pub fn ok_empty() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::Map::new())
+}
+
+/// An `owner` value: a known principal (404 otherwise); the empty string is refused.
+pub fn owner_name(conn: &Connection, raw: &str) -> ApiResult<String> {
+    if raw.is_empty() {
+        return Err(ApiError::invalid("owner", "must not be empty"));
+    }
+    principals::require_exists(conn, raw)?;
+    Ok(raw.to_string())
+}
+
+/// `properties` as stored JSON text.
+pub fn properties_json(p: Option<BTreeMap<String, String>>) -> Option<String> {
+    p.map(|m| serde_json::to_string(&m).expect("a string map serializes"))
+}
+
+/// Whether a supplied optional field differs from the stored value.
+pub fn changed(current: &Option<String>, new: &str) -> bool {
+    current.as_deref() != Some(new)
+}

@@ -1,0 +1,659 @@
+//! Tables, views and table summaries (spec §13, §14).
+
+use std::collections::{BTreeMap, HashSet};
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::catalogs::ListParams;
+use super::extract::{parse_query, path_param, qbool, qint, AppState, Body, Params, Scoped};
+use super::listing::{Listing, PageArgs};
+use super::schemas::load_schema;
+use super::{changed, denied, ok_empty, owner_name, properties_json};
+use crate::authz::{self, Action, Caller, Node};
+use crate::domain::names::{Ident, SchemaName, TableName};
+use crate::domain::storage_url::StorageUrl;
+use crate::domain::update::{rename_to, UpdateShape};
+use crate::domain::{new_id, now_ms};
+use crate::error::{ApiError, ApiResult};
+use crate::store::schemas::SchemaRow;
+use crate::store::tables::{self, NewTable, TableChanges, TableRow, SUMMARY_KEY_SEP};
+use crate::store::{catalogs, metastores, securables};
+
+const TABLE_TYPES: &[&str] = &["MANAGED", "EXTERNAL", "VIEW"];
+const DATA_SOURCE_FORMATS: &[&str] =
+    &["DELTA", "CSV", "JSON", "AVRO", "PARQUET", "ORC", "TEXT", "UNITY_CATALOG", "DELTASHARING"];
+/// Spec §13.3 names plus the SDK's additions; SQL aliases are refused.
+const COLUMN_TYPES: &[&str] = &[
+    "BOOLEAN", "BYTE", "SHORT", "INT", "LONG", "FLOAT", "DOUBLE", "DATE", "TIMESTAMP", "STRING", "BINARY", "DECIMAL",
+    "INTERVAL", "ARRAY", "STRUCT", "MAP", "CHAR", "NULL", "TIMESTAMP_NTZ", "VARIANT", "GEOGRAPHY", "GEOMETRY", "TIME",
+    "FILE", "TABLE_TYPE", "TABLEREF_TYPE", "USER_DEFINED_TYPE",
+];
+
+#[derive(Serialize)]
+pub struct TableInfo {
+    name: String,
+    catalog_name: String,
+    schema_name: String,
+    full_name: String,
+    table_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_source_format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    columns: Option<Box<RawValue>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage_location: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage_credential_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    view_definition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sql_path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
+    owner: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<Box<RawValue>>,
+    table_id: String,
+    metastore_id: String,
+    created_at: i64,
+    created_by: String,
+    updated_at: i64,
+    updated_by: String,
+}
+
+impl From<TableRow> for TableInfo {
+    fn from(t: TableRow) -> Self {
+        TableInfo {
+            full_name: t.full_name(),
+            name: t.name,
+            catalog_name: t.catalog_name,
+            schema_name: t.schema_name,
+            table_type: t.table_type,
+            data_source_format: t.data_source_format,
+            columns: t.columns,
+            storage_location: t.storage_location,
+            storage_credential_name: t.storage_credential_name,
+            view_definition: t.view_definition,
+            sql_path: t.sql_path,
+            comment: t.comment,
+            owner: t.owner,
+            properties: t.properties,
+            table_id: t.id,
+            metastore_id: t.metastore_id,
+            created_at: t.created_at,
+            created_by: t.created_by,
+            updated_at: t.updated_at,
+            updated_by: t.updated_by,
+        }
+    }
+}
+
+/// `ColumnInfo` as accepted (spec §13.5) and stored.
+#[derive(Deserialize, Serialize)]
+pub struct ColumnInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    type_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    type_text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    type_json: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    type_precision: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    type_scale: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    type_interval_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    position: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nullable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    partition_index: Option<i16>,
+}
+
+/// Validates columns and renders them as the stored JSON array, ordered by position.
+fn columns_json(mut cols: Vec<ColumnInfo>) -> ApiResult<String> {
+    let mut positions = HashSet::new();
+    for (i, c) in cols.iter_mut().enumerate() {
+        let field = |f: &str| format!("columns[{i}].{f}");
+        match c.name.as_deref() {
+            None | Some("") => return Err(ApiError::invalid(&field("name"), "is required")),
+            Some(_) => {}
+        }
+        let type_name = c.type_name.as_deref().ok_or_else(|| ApiError::invalid(&field("type_name"), "is required"))?;
+        if !COLUMN_TYPES.contains(&type_name) {
+            return Err(ApiError::invalid(&field("type_name"), format!("unknown value {type_name:?}")));
+        }
+        for (f, v) in [("type_text", &c.type_text), ("type_json", &c.type_json)] {
+            if v.is_none() {
+                return Err(ApiError::invalid(&field(f), "is required"));
+            }
+        }
+        let position = c.position.ok_or_else(|| ApiError::invalid(&field("position"), "is required"))?;
+        if position < 0 {
+            return Err(ApiError::invalid(&field("position"), "must not be negative"));
+        }
+        if !positions.insert(position) {
+            return Err(ApiError::invalid(&field("position"), format!("position {position} is used by another column")));
+        }
+        c.nullable.get_or_insert(true);
+    }
+    cols.sort_by_key(|c| c.position);
+    Ok(serde_json::to_string(&cols).expect("columns serialize"))
+}
+
+fn one_of(field: &str, value: &str, allowed: &[&str]) -> ApiResult<String> {
+    if allowed.contains(&value) {
+        Ok(value.to_string())
+    } else {
+        Err(ApiError::invalid(field, format!("unknown value {value:?}; expected one of {}", allowed.join(", "))))
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CreateTable {
+    pub name: Option<String>,
+    pub catalog_name: Option<String>,
+    pub schema_name: Option<String>,
+    pub table_type: Option<String>,
+    pub data_source_format: Option<String>,
+    pub columns: Option<Vec<ColumnInfo>>,
+    pub storage_location: Option<String>,
+    pub storage_credential_name: Option<String>,
+    pub view_definition: Option<String>,
+    pub sql_path: Option<String>,
+    pub comment: Option<String>,
+    pub properties: Option<BTreeMap<String, String>>,
+}
+
+/// A validated table create, shared with fixtures.
+pub struct TableSpec {
+    pub full_name: TableName,
+    pub table_type: String,
+    pub data_source_format: Option<String>,
+    pub columns: String,
+    pub storage_location: Option<StorageUrl>,
+    pub storage_credential_name: Option<Ident>,
+    pub view_definition: Option<String>,
+    pub sql_path: Option<String>,
+    pub comment: Option<String>,
+    pub properties: Option<String>,
+}
+
+fn required<'a>(field: &str, v: &'a Option<String>) -> ApiResult<&'a str> {
+    v.as_deref().ok_or_else(|| ApiError::invalid(field, "is required"))
+}
+
+impl TryFrom<CreateTable> for TableSpec {
+    type Error = ApiError;
+    fn try_from(c: CreateTable) -> ApiResult<Self> {
+        let full_name = TableName {
+            catalog: Ident::parse("catalog_name", required("catalog_name", &c.catalog_name)?)?,
+            schema: Ident::parse("schema_name", required("schema_name", &c.schema_name)?)?,
+            table: Ident::parse("name", required("name", &c.name)?)?,
+        };
+        let table_type = one_of("table_type", required("table_type", &c.table_type)?, TABLE_TYPES)?;
+        let is_view = table_type == "VIEW";
+        let data_source_format = match (&c.data_source_format, is_view) {
+            (Some(f), _) => Some(one_of("data_source_format", f, DATA_SOURCE_FORMATS)?),
+            (None, true) => None,
+            (None, false) => return Err(ApiError::invalid("data_source_format", "is required for tables")),
+        };
+        let columns = columns_json(c.columns.ok_or_else(|| ApiError::invalid("columns", "is required (it may be empty)"))?)?;
+        let storage_location = c
+            .storage_location
+            .filter(|l| !l.is_empty())
+            .map(|l| StorageUrl::parse(&l).map_err(|e| ApiError::invalid("storage_location", e)))
+            .transpose()?;
+        match table_type.as_str() {
+            "EXTERNAL" if storage_location.is_none() => {
+                return Err(ApiError::invalid("storage_location", "is required for EXTERNAL tables"))
+            }
+            "VIEW" if storage_location.is_some() => {
+                return Err(ApiError::invalid("storage_location", "must not be given for a VIEW"))
+            }
+            "VIEW" if c.view_definition.as_deref().unwrap_or("").is_empty() => {
+                return Err(ApiError::invalid("view_definition", "is required for a VIEW"))
+            }
+            _ => {}
+        }
+        let storage_credential_name = c.storage_credential_name.map(|n| Ident::parse("storage_credential_name", &n)).transpose()?;
+        if storage_credential_name.is_some() && table_type != "EXTERNAL" {
+            return Err(ApiError::invalid("storage_credential_name", "is only for EXTERNAL tables"));
+        }
+        Ok(TableSpec {
+            full_name,
+            table_type,
+            data_source_format,
+            columns,
+            storage_location,
+            storage_credential_name,
+            view_definition: c.view_definition,
+            sql_path: c.sql_path,
+            comment: c.comment,
+            properties: properties_json(c.properties),
+        })
+    }
+}
+
+/// Inserts a validated table under `schema` (already authorized); shared with fixtures.
+pub fn insert_table(
+    tx: &Connection,
+    ok: &authz::Allowed,
+    schema: &SchemaRow,
+    spec: TableSpec,
+    owner: String,
+    now: i64,
+) -> ApiResult<TableRow> {
+    if let Some(credential) = &spec.storage_credential_name {
+        // Storage credentials arrive with their own API; none can exist yet.
+        return Err(ApiError::new(
+            crate::error::ErrorCode::ResourceDoesNotExist,
+            format!("Storage credential '{credential}' does not exist."),
+        ));
+    }
+    let id = new_id();
+    let location = match (&spec.storage_location, spec.table_type.as_str()) {
+        (Some(l), _) => Some(l.clone()),
+        (None, "MANAGED") => {
+            // Under the schema's root, else the catalog's, else the metastore's (spec §13.1).
+            let root = match (&schema.storage_root, &schema.catalog_storage_root) {
+                (Some(r), _) | (None, Some(r)) => r.clone(),
+                (None, None) => metastores::require(tx, &schema.metastore_id)?.storage_root,
+            };
+            Some(StorageUrl::from_stored(root).join("tables").join(&id))
+        }
+        _ => None,
+    };
+    if let Some(l) = &location {
+        if let Some(other) = tables::overlapping(tx, &schema.metastore_id, l, None)? {
+            return Err(ApiError::invalid(
+                "storage_location",
+                format!("{l} overlaps the location of table '{other}'; table locations may not overlap"),
+            ));
+        }
+    }
+    let new = NewTable {
+        name: spec.full_name.table.clone(),
+        table_type: spec.table_type,
+        data_source_format: spec.data_source_format,
+        columns: spec.columns,
+        storage_location: location.map(|l| l.to_string()),
+        storage_credential_name: None,
+        view_definition: spec.view_definition,
+        sql_path: spec.sql_path,
+        comment: spec.comment,
+        properties: spec.properties,
+        created_by: owner.clone(),
+        owner,
+        now,
+    };
+    tables::insert(tx, ok, &id, &schema.id, &spec.full_name.to_string(), &new)?;
+    tables::get(tx, &schema.metastore_id, &spec.full_name)?.ok_or_else(|| tables::not_found(&spec.full_name))
+}
+
+/// createTable
+pub async fn create_table(scoped: Scoped, state: web::Data<AppState>, Body(req): Body<CreateTable>) -> ApiResult<HttpResponse> {
+    let spec = TableSpec::try_from(req)?;
+    let Scoped { caller, metastore } = scoped;
+    let row = state
+        .store
+        .write(move |tx| {
+            let (schema, [snode, cnode]) = load_schema(tx, &caller, &metastore.id, &spec.full_name.schema_name())?;
+            let action = Action::CreateTable { external: spec.table_type == "EXTERNAL" };
+            let ok = authz::require(&caller, &action, &[&snode, &cnode]).map_err(denied)?;
+            insert_table(tx, &ok, &schema, spec, caller.name.clone(), now_ms())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(TableInfo::from(row)))
+}
+
+fn table_name(req: &HttpRequest) -> ApiResult<TableName> {
+    Ok(TableName::parse("full_name", &path_param(req, "full_name")?)?)
+}
+
+/// The error for a table that was not found: a parent's 404, a 403 for callers who may not use
+/// the catalog and schema (they do not learn whether the table exists), else the table's 404.
+fn missing_table(conn: &Connection, caller: &Caller, metastore_id: &str, name: &TableName) -> ApiError {
+    match load_schema(conn, caller, metastore_id, &name.schema_name()) {
+        Err(e) => e,
+        Ok((_, [schema, catalog])) => match authz::require(caller, &Action::ListTables, &[&schema, &catalog]) {
+            Err(d) => denied(d),
+            Ok(_) => tables::not_found(name),
+        },
+    }
+}
+
+/// A table and its chain with the caller's grants, or the right error.
+fn load_table(conn: &Connection, caller: &Caller, metastore_id: &str, name: &TableName) -> ApiResult<(TableRow, [Node; 3])> {
+    let Some(row) = tables::get(conn, metastore_id, name)? else {
+        return Err(missing_table(conn, caller, metastore_id, name));
+    };
+    let [mut t, mut s, mut c] = row.nodes();
+    securables::attach_grants(conn, &mut [&mut t, &mut s, &mut c], &caller.principals_json)?;
+    Ok((row, [t, s, c]))
+}
+
+/// getTable
+pub async fn get_table(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let name = table_name(&req)?;
+    let Scoped { caller, metastore } = scoped;
+    let row = state
+        .store
+        .read(move |conn| {
+            let (row, [t, s, c]) = load_table(conn, &caller, &metastore.id, &name)?;
+            authz::require(&caller, &Action::GetTable, &[&t, &s, &c]).map_err(denied)?;
+            Ok(row)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(TableInfo::from(row)))
+}
+
+#[derive(Serialize)]
+struct TableExists {
+    table_exists: bool,
+}
+
+/// `tables/{full_name}/exists` (SDK)
+pub async fn table_exists(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let name = table_name(&req)?;
+    let Scoped { caller, metastore } = scoped;
+    let exists = state
+        .store
+        .read(move |conn| match tables::get(conn, &metastore.id, &name)? {
+            Some(row) => {
+                let [mut t, mut s, mut c] = row.nodes();
+                securables::attach_grants(conn, &mut [&mut t, &mut s, &mut c], &caller.principals_json)?;
+                authz::require(&caller, &Action::TableExists, &[&t, &s, &c]).map_err(denied)?;
+                Ok(true)
+            }
+            None => {
+                let (_, [s, c]) = load_schema(conn, &caller, &metastore.id, &name.schema_name())?;
+                let probe = Node { kind: crate::domain::securable::SecurableKind::Table, id: String::new(), name: name.to_string(), owner: String::new(), grants: vec![] };
+                let may_list = authz::visible(&caller, &Action::ListTables, &[&s, &c])
+                    || authz::visible(&caller, &Action::TableExists, &[&probe, &s, &c]);
+                if may_list {
+                    Ok(false)
+                } else {
+                    Err(denied(authz::require(&caller, &Action::ListTables, &[&s, &c]).expect_err("not visible")))
+                }
+            }
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(TableExists { table_exists: exists }))
+}
+
+#[derive(Deserialize)]
+pub struct ListTablesParams {
+    catalog_name: Option<String>,
+    schema_name: Option<String>,
+    #[serde(default, deserialize_with = "qbool::option")]
+    omit_columns: Option<bool>,
+    #[serde(default, deserialize_with = "qbool::option")]
+    omit_properties: Option<bool>,
+    #[serde(flatten)]
+    page: ListParams,
+}
+
+/// listTables: 403 without use of the catalog and schema; every table for metastore admins,
+/// else those the caller may get.
+pub async fn list_tables(scoped: Scoped, state: web::Data<AppState>, Params(p): Params<ListTablesParams>) -> ApiResult<HttpResponse> {
+    let schema = SchemaName {
+        catalog: Ident::parse("catalog_name", required("catalog_name", &p.catalog_name)?)?,
+        schema: Ident::parse("schema_name", required("schema_name", &p.schema_name)?)?,
+    };
+    let Scoped { caller, metastore } = scoped;
+    let args = PageArgs::new(
+        &state.store,
+        format!("tables:{}:{schema}", metastore.id),
+        p.page.max_results,
+        p.page.page_token.as_deref(),
+        None,
+    )?;
+    let (after, limit) = (args.after.clone(), args.limit);
+    let with_columns = !p.omit_columns.unwrap_or(false);
+    let omit_properties = p.omit_properties.unwrap_or(false);
+    let (items, more_after) = state
+        .store
+        .read(move |conn| {
+            let (row, [snode, cnode]) = load_schema(conn, &caller, &metastore.id, &schema)?;
+            authz::require(&caller, &Action::ListTables, &[&snode, &cnode]).map_err(denied)?;
+            let all = authz::visible(&caller, &Action::ListAllTables, &[&snode, &cnode]);
+            let page = tables::scan(conn, &row.id, &after, limit, with_columns)?;
+            let ids: Vec<&str> = page.rows.iter().map(|t| t.id.as_str()).collect();
+            let mut grants = if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
+            let mut items = Vec::with_capacity(page.rows.len());
+            for mut t in page.rows {
+                if !all {
+                    let mut node = t.node();
+                    node.grants = grants.remove(&t.id).unwrap_or_default();
+                    if !authz::visible(&caller, &Action::GetTable, &[&node, &snode, &cnode]) {
+                        continue;
+                    }
+                }
+                if omit_properties {
+                    t.properties = None;
+                }
+                items.push(TableInfo::from(t));
+            }
+            Ok((items, page.more_after))
+        })
+        .await?;
+    let next_page_token = args.next_token(&state.store, more_after);
+    Ok(HttpResponse::Ok().json(Listing { key: "tables", items, next_page_token }))
+}
+
+#[derive(Deserialize)]
+pub struct UpdateTable {
+    name: Option<String>,
+    new_name: Option<String>,
+    owner: Option<String>,
+    comment: Option<String>,
+    properties: Option<BTreeMap<String, String>>,
+    columns: Option<Vec<ColumnInfo>>,
+    data_source_format: Option<String>,
+    storage_location: Option<String>,
+    view_definition: Option<String>,
+    sql_path: Option<String>,
+}
+
+/// updateTable
+pub async fn update_table(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>, Body(body): Body<UpdateTable>) -> ApiResult<HttpResponse> {
+    let name = table_name(&req)?;
+    let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
+    let body_name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
+    let rename = rename_to(&name.table, body_name, new_name);
+    let columns = body.columns.map(columns_json).transpose()?;
+    let format = body.data_source_format.map(|f| one_of("data_source_format", &f, DATA_SOURCE_FORMATS)).transpose()?;
+    let location = body
+        .storage_location
+        .filter(|l| !l.is_empty())
+        .map(|l| StorageUrl::parse(&l).map_err(|e| ApiError::invalid("storage_location", e)))
+        .transpose()?;
+    let properties = properties_json(body.properties);
+    let Scoped { caller, metastore } = scoped;
+    let row = state
+        .store
+        .write(move |tx| {
+            let (current, [t, s, c]) = load_table(tx, &caller, &metastore.id, &name)?;
+            let owner = body.owner.as_deref().map(|o| owner_name(tx, o)).transpose()?.filter(|o| *o != current.owner);
+            let location = location.filter(|l| current.storage_location.as_deref() != Some(l.as_str()));
+            if location.is_some() && current.table_type != "EXTERNAL" {
+                return Err(ApiError::invalid("storage_location", "can be changed only for EXTERNAL tables"));
+            }
+            if body.view_definition.is_some() && current.table_type != "VIEW" {
+                return Err(ApiError::invalid("view_definition", "is only for views"));
+            }
+            let changes = TableChanges {
+                new_name: rename,
+                comment: body.comment.filter(|v| changed(&current.comment, v)),
+                properties: properties.filter(|p| current.properties.as_ref().map(|c| c.get()) != Some(p.as_str())),
+                columns: columns.filter(|cols| current.columns.as_ref().map(|c| c.get()) != Some(cols.as_str())),
+                data_source_format: format.filter(|f| changed(&current.data_source_format, f)),
+                storage_location: location.as_ref().map(|l| l.to_string()),
+                view_definition: body.view_definition.filter(|v| changed(&current.view_definition, v)),
+                sql_path: body.sql_path.filter(|v| changed(&current.sql_path, v)),
+                owner,
+            };
+            let shape = UpdateShape {
+                rename: changes.new_name.is_some(),
+                owner: changes.owner.is_some(),
+                other: changes.comment.is_some()
+                    || changes.properties.is_some()
+                    || changes.columns.is_some()
+                    || changes.data_source_format.is_some()
+                    || changes.storage_location.is_some()
+                    || changes.view_definition.is_some()
+                    || changes.sql_path.is_some(),
+            };
+            let new_view_owner = (current.table_type == "VIEW").then(|| changes.owner.clone()).flatten();
+            let ok = authz::require(&caller, &Action::UpdateTable { shape, new_view_owner }, &[&t, &s, &c]).map_err(denied)?;
+            if let Some(l) = &location {
+                if let Some(other) = tables::overlapping(tx, &metastore.id, l, Some(&current.id))? {
+                    return Err(ApiError::invalid(
+                        "storage_location",
+                        format!("{l} overlaps the location of table '{other}'; table locations may not overlap"),
+                    ));
+                }
+            }
+            tables::update(tx, &ok, &current, &changes, &caller.name, now_ms())?;
+            let now_named = TableName { table: changes.new_name.clone().unwrap_or_else(|| name.table.clone()), ..name.clone() };
+            tables::get(tx, &metastore.id, &now_named)?.ok_or_else(|| tables::not_found(&now_named))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(TableInfo::from(row)))
+}
+
+/// deleteTable
+pub async fn delete_table(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let name = table_name(&req)?;
+    let Scoped { caller, metastore } = scoped;
+    state
+        .store
+        .write(move |tx| {
+            let (current, [t, s, c]) = load_table(tx, &caller, &metastore.id, &name)?;
+            let ok = authz::require(&caller, &Action::DeleteTable, &[&t, &s, &c]).map_err(denied)?;
+            tables::delete(tx, &ok, &current.id)
+        })
+        .await?;
+    Ok(ok_empty())
+}
+
+#[derive(Deserialize)]
+pub struct SummariesRequest {
+    catalog_name: Option<String>,
+    schema_name_pattern: Option<String>,
+    table_name_pattern: Option<String>,
+    #[serde(default, deserialize_with = "qint::option")]
+    max_results: Option<i64>,
+    page_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct SummariesBody {
+    catalog_name: Option<String>,
+    schema_name_pattern: Option<String>,
+    table_name_pattern: Option<String>,
+    max_results: Option<i64>,
+    page_token: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TableSummary {
+    full_name: String,
+    table_type: String,
+}
+
+/// Table summaries served by GET (query) and POST (body) alike.
+const SUMMARIES_PAGE: usize = 1000;
+
+/// listTableSummaries, GET form (SDK).
+pub async fn list_summaries_get(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let q: SummariesRequest = parse_query(req.query_string())?;
+    summaries(scoped, state, q).await
+}
+
+/// listTableSummaries, POST form (seed).
+pub async fn list_summaries_post(scoped: Scoped, state: web::Data<AppState>, Body(b): Body<SummariesBody>) -> ApiResult<HttpResponse> {
+    let q = SummariesRequest {
+        catalog_name: b.catalog_name,
+        schema_name_pattern: b.schema_name_pattern,
+        table_name_pattern: b.table_name_pattern,
+        max_results: b.max_results,
+        page_token: b.page_token,
+    };
+    summaries(scoped, state, q).await
+}
+
+fn like_pattern(p: Option<String>) -> String {
+    match p {
+        Some(p) if !p.is_empty() => p.to_lowercase(),
+        _ => "%".to_string(),
+    }
+}
+
+async fn summaries(scoped: Scoped, state: web::Data<AppState>, q: SummariesRequest) -> ApiResult<HttpResponse> {
+    let catalog = Ident::parse("catalog_name", required("catalog_name", &q.catalog_name)?)?;
+    let (schema_like, table_like) = (like_pattern(q.schema_name_pattern), like_pattern(q.table_name_pattern));
+    let Scoped { caller, metastore } = scoped;
+    let list = format!("summaries:{}:{catalog}:{schema_like}:{table_like}", metastore.id);
+    let args = PageArgs::new(&state.store, list, q.max_results, q.page_token.as_deref(), Some(SUMMARIES_PAGE))?;
+    let (after, limit) = (args.after.clone(), args.limit);
+    let (items, more_after) = state
+        .store
+        .read(move |conn| {
+            let row = catalogs::require(conn, &metastore.id, &catalog)?;
+            let mut cnode = row.node();
+            securables::attach_grants(conn, &mut [&mut cnode], &caller.principals_json)?;
+            if !authz::visible(&caller, &Action::ListTableSummaries, &[&cnode]) {
+                return Ok((Vec::new(), None));
+            }
+            let all = authz::visible(&caller, &Action::ListAllTables, &[&cnode]);
+            let (after_schema, after_table) = after.split_once(SUMMARY_KEY_SEP).unwrap_or((&after, ""));
+            let page = tables::scan_summaries(conn, &row.id, &schema_like, &table_like, (after_schema, after_table), limit)?;
+            let mut ids: Vec<&str> = Vec::new();
+            if !all {
+                for r in &page.rows {
+                    ids.push(&r.id);
+                    ids.push(&r.schema_id);
+                }
+                ids.sort_unstable();
+                ids.dedup();
+            }
+            let grants = if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
+            let mut items = Vec::with_capacity(page.rows.len());
+            for r in &page.rows {
+                let full_name = format!("{catalog}.{}.{}", r.schema_name, r.name);
+                if !all {
+                    let kind = if r.table_type == "VIEW" {
+                        crate::domain::securable::SecurableKind::View
+                    } else {
+                        crate::domain::securable::SecurableKind::Table
+                    };
+                    let table = Node { kind, id: r.id.clone(), name: full_name.clone(), owner: r.owner.clone(), grants: grants.get(&r.id).cloned().unwrap_or_default() };
+                    let schema = Node {
+                        kind: crate::domain::securable::SecurableKind::Schema,
+                        id: r.schema_id.clone(),
+                        name: format!("{catalog}.{}", r.schema_name),
+                        owner: r.schema_owner.clone(),
+                        grants: grants.get(&r.schema_id).cloned().unwrap_or_default(),
+                    };
+                    if !authz::visible(&caller, &Action::SummarizeTable, &[&table, &schema, &cnode]) {
+                        continue;
+                    }
+                }
+                items.push(TableSummary { full_name, table_type: r.table_type.clone() });
+            }
+            Ok((items, page.more_after))
+        })
+        .await?;
+    let next_page_token = args.next_token(&state.store, more_after);
+    Ok(HttpResponse::Ok().json(Listing { key: "tables", items, next_page_token }))
+}

@@ -1,0 +1,93 @@
+//! Wiring: open the store, apply fixtures, build the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, NormalizePath};
+use actix_web::{web, App, HttpServer};
+
+use crate::api::{self, extract};
+use crate::config::ServeArgs;
+use crate::fixtures::{self, FixtureError, Loaded};
+use crate::store::{self, Store};
+
+/// A start-up failure: one line on stderr, exit status 2 (interface.md).
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Database(#[from] store::OpenError),
+    #[error("{0}")]
+    Fixture(#[from] FixtureError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+}
+
+/// A started server: the listening address and the future that runs it.
+pub struct Running {
+    pub server: Server,
+    pub url: String,
+    pub store: Arc<Store>,
+}
+
+/// Opens the database, binds, applies fixtures, and builds the server (not yet polled).
+pub fn start(args: &ServeArgs) -> Result<Running, StartError> {
+    let fresh_file = !store::exists(&args.db) && args.db != ":memory:";
+    let result = start_inner(args);
+    if result.is_err() && fresh_file {
+        // A database this failed start-up created is not kept: the next start is "new" again.
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", args.db));
+        }
+    }
+    result
+}
+
+fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
+    // Fixtures are read first so that a bad file fails before anything is created.
+    let mut files: Vec<Loaded> = args.fixtures.iter().map(|p| fixtures::load(p)).collect::<Result<_, _>>()?;
+    let store = Arc::new(Store::open(&args.db)?);
+    let listener = TcpListener::bind(&args.bind).map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
+    let port = listener.local_addr().map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?.port();
+    let host = args.bind.rsplit_once(':').map(|(h, _)| h).unwrap_or("127.0.0.1");
+
+    let using_default = files.is_empty() && store.is_new;
+    if using_default {
+        files.push(fixtures::parse(fixtures::DEFAULT_FIXTURE_NAME, fixtures::DEFAULT_FIXTURE)?);
+    }
+    fixtures::apply(&store, &files)?;
+    tracing::info!(db = %args.db, new = store.is_new, "database open");
+    for f in &files {
+        tracing::info!(fixture = %f.name, "fixture applied");
+    }
+    if using_default {
+        tracing::info!("built-in fixture: use token 'dapi-admin' (account admin, metastore 'main' owner) or 'dapi-alice'");
+    }
+
+    let server = build(Arc::clone(&store), listener).map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
+    Ok(Running { server, url: format!("http://{host}:{port}"), store })
+}
+
+/// The HTTP server over a store and a bound listener.
+pub fn build(store: Arc<Store>, listener: TcpListener) -> std::io::Result<Server> {
+    let state = web::Data::new(extract::AppState { store, callers: Default::default() });
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
+            .route("/healthz", web::get().to(api::healthz))
+            .service(
+                web::scope("/api")
+                    .wrap(from_fn(extract::authenticate))
+                    .configure(api::configure)
+                    .default_service(web::to(api::not_found)),
+            )
+            .default_service(web::to(api::not_found))
+            .wrap(NormalizePath::trim())
+            .wrap(from_fn(crate::telemetry::log_request))
+    })
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,503 @@
+//! The authorization core: who may do what to which securable, and why.
+//!
+//! Pure: it knows Unity Catalog's rules and nothing of HTTP or SQL. The store loads a
+//! securable's chain (the object, its parents, the caller's grants on each) into [`Node`]s;
+//! [`decide`] evaluates the rule of an [`Action`] over them. [`require`] turns an allowing
+//! decision into [`Allowed`], the proof every store write demands, so a skipped check does not
+//! compile.
+
+pub mod rules;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::domain::privilege;
+use crate::domain::securable::SecurableKind;
+use crate::domain::update::UpdateShape;
+
+/// The group every user and service principal belongs to (interface.md).
+pub const ACCOUNT_USERS: &str = "account users";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalKind {
+    User,
+    Group,
+    ServicePrincipal,
+}
+
+impl PrincipalKind {
+    pub fn parse(s: &str) -> Option<PrincipalKind> {
+        match s {
+            "user" => Some(Self::User),
+            "group" => Some(Self::Group),
+            "service_principal" => Some(Self::ServicePrincipal),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Group => "group",
+            Self::ServicePrincipal => "service_principal",
+        }
+    }
+
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::User => "User",
+            Self::Group => "Group",
+            Self::ServicePrincipal => "Service principal",
+        }
+    }
+}
+
+/// The metastore a caller's workspace is assigned to.
+#[derive(Clone, Debug)]
+pub struct MetastoreScope {
+    pub id: String,
+    pub owner: String,
+    pub default_catalog_name: Option<String>,
+}
+
+/// Who is asking: resolved once per request from the bearer token.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// `user_name` or `application_id`: what `owner` and `created_by` fields hold.
+    pub name: String,
+    pub id: i64,
+    pub kind: PrincipalKind,
+    pub workspace_id: i64,
+    /// The caller's own name, every group it belongs to transitively, and `account users`.
+    pub principals: Arc<[String]>,
+    /// `principals` as a JSON array, bound into SQL as `json_each(?)`.
+    pub principals_json: Arc<str>,
+    pub account_admin: bool,
+    pub workspace_admin: bool,
+    pub metastore: Option<MetastoreScope>,
+}
+
+impl Caller {
+    /// Builds a caller from its identity; `groups` are the transitive groups (without
+    /// `account users`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        name: String,
+        id: i64,
+        kind: PrincipalKind,
+        workspace_id: i64,
+        mut groups: Vec<String>,
+        account_admin: bool,
+        metastore: Option<MetastoreScope>,
+    ) -> Caller {
+        groups.sort();
+        groups.dedup();
+        let workspace_admin = account_admin || groups.iter().any(|g| g == "admins");
+        let mut principals = Vec::with_capacity(groups.len() + 2);
+        principals.push(name.clone());
+        principals.extend(groups);
+        principals.push(ACCOUNT_USERS.to_string());
+        let principals_json = serde_json::to_string(&principals).expect("strings serialize").into();
+        Caller {
+            name,
+            id,
+            kind,
+            workspace_id,
+            principals: principals.into(),
+            principals_json,
+            account_admin,
+            workspace_admin,
+            metastore,
+        }
+    }
+
+    /// Whether `principal` is the caller or one of its groups (ownership, grants, §2).
+    pub fn is(&self, principal: &str) -> bool {
+        self.principals.iter().any(|p| p == principal)
+    }
+
+    /// The groups the caller belongs to, transitively, without `account users`.
+    pub fn groups(&self) -> &[String] {
+        &self.principals[1..self.principals.len() - 1]
+    }
+
+    /// Metastore admin of the workspace's metastore: its owner or a member of the owner group.
+    pub fn is_metastore_admin(&self) -> bool {
+        self.metastore.as_ref().is_some_and(|m| self.is(&m.owner))
+    }
+
+    /// "User alice@example.com", for messages.
+    pub fn describe(&self) -> String {
+        format!("{} {}", self.kind.noun(), self.name)
+    }
+}
+
+/// A direct grant to one of the caller's principals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    pub principal: String,
+    pub privilege: String,
+}
+
+/// One securable as the rules see it: identity, owner, and the caller's direct grants on it.
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub kind: SecurableKind,
+    pub id: String,
+    /// Full name (or the metastore id).
+    pub name: String,
+    pub owner: String,
+    pub grants: Vec<Grant>,
+}
+
+/// What the caller wants to do. Rules per action are in [`rules`].
+#[derive(Clone, Debug)]
+pub enum Action {
+    CreateMetastore,
+    ReadMetastore,
+    UpdateMetastore,
+    DeleteMetastore,
+    CreateAssignment,
+    UpdateAssignment { changes_metastore: bool },
+    DeleteAssignment,
+    CreateCatalog,
+    GetCatalog,
+    ListAllCatalogs,
+    UpdateCatalog(UpdateShape),
+    DeleteCatalog,
+    CreateSchema,
+    ListSchemas,
+    ListAllSchemas,
+    GetSchema,
+    UpdateSchema(UpdateShape),
+    DeleteSchema,
+    CreateTable { external: bool },
+    ListTables,
+    ListAllTables,
+    GetTable,
+    TableExists,
+    UpdateTable { shape: UpdateShape, new_view_owner: Option<String> },
+    DeleteTable,
+    ListTableSummaries,
+    SummarizeTable,
+    ReadPermissions { principal_filter: Option<String> },
+    ChangePermissions,
+}
+
+/// The result of a rule: allowed or not, and the facts that decided it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Decision {
+    pub allowed: bool,
+    /// When allowed: the facts that allow it. When denied: what is missing.
+    pub reasons: Vec<Reason>,
+}
+
+/// One fact in an explanation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason {
+    MetastoreAdmin { via: String },
+    AccountAdmin,
+    WorkspaceAdmin,
+    Owner { securable_type: SecurableKind, securable: String, via: String },
+    /// A privilege held through a grant (possibly inherited from an ancestor).
+    Grant { privilege: String, granted: String, securable_type: SecurableKind, securable: String, via: String },
+    /// A privilege held by owning the securable or an ancestor.
+    OwnerConveys { privilege: String, securable_type: SecurableKind, securable: String, via: String },
+    /// A condition on the request itself (e.g. "only `owner` changes").
+    Condition { holds: String },
+    /// Something required that the caller lacks.
+    Missing { requirement: String },
+}
+
+impl Reason {
+    /// One line of English.
+    pub fn sentence(&self) -> String {
+        match self {
+            Reason::MetastoreAdmin { via } => format!("is a metastore admin (the metastore is owned by {via})"),
+            Reason::AccountAdmin => "is an account admin".to_string(),
+            Reason::WorkspaceAdmin => "is a workspace admin".to_string(),
+            Reason::Owner { securable_type, securable, via } => {
+                format!("owns {} '{securable}'{}", securable_type_noun(*securable_type), via_suffix(via))
+            }
+            Reason::Grant { privilege, granted, securable_type, securable, via } => {
+                let as_granted = if granted == privilege { String::new() } else { format!(" (granted as {granted})") };
+                format!(
+                    "holds {privilege}{as_granted} on {} '{securable}'{}",
+                    securable_type_noun(*securable_type),
+                    via_suffix(via)
+                )
+            }
+            Reason::OwnerConveys { privilege, securable_type, securable, via } => format!(
+                "holds {privilege} as owner of {} '{securable}'{}",
+                securable_type_noun(*securable_type),
+                via_suffix(via)
+            ),
+            Reason::Condition { holds } => holds.clone(),
+            Reason::Missing { requirement } => format!("lacks {requirement}"),
+        }
+    }
+}
+
+fn securable_type_noun(kind: SecurableKind) -> &'static str {
+    kind.noun()
+}
+
+fn via_suffix(via: &str) -> String {
+    if via.is_empty() {
+        String::new()
+    } else {
+        format!(" via {via}")
+    }
+}
+
+/// Proof that an action was authorized; store writes take `&Allowed`.
+#[derive(Debug)]
+pub struct Allowed {
+    _private: (),
+}
+
+impl Allowed {
+    /// The one unchecked path: fixtures are the operator's word (interface.md).
+    pub fn for_fixture_loading() -> Allowed {
+        Allowed { _private: () }
+    }
+
+    /// Writes that belong to the server itself (e.g. the schemas every new catalog gets).
+    pub(crate) fn implied() -> Allowed {
+        Allowed { _private: () }
+    }
+}
+
+/// A refusal, with the decision that explains it.
+#[derive(Debug)]
+pub struct Denied {
+    pub caller: String,
+    pub decision: Decision,
+}
+
+impl Denied {
+    /// "User bob@example.com lacks USE_SCHEMA on Schema 'main.sales'."
+    pub fn message(&self) -> String {
+        let missing: Vec<String> = self
+            .decision
+            .reasons
+            .iter()
+            .filter_map(|r| match r {
+                Reason::Missing { requirement } => Some(requirement.clone()),
+                _ => None,
+            })
+            .collect();
+        if missing.is_empty() {
+            format!("{} may not do this.", self.caller)
+        } else {
+            format!("{} lacks {}.", self.caller, missing.join(" and "))
+        }
+    }
+}
+
+/// Evaluates the rule of `action` for `caller` over `chain` (the target first, then its
+/// parents; a metastore-level action passes the metastore node).
+pub fn decide(caller: &Caller, action: &Action, chain: &[&Node]) -> Decision {
+    let req = rules::requirement(caller, action);
+    let (allowed, reasons) = eval(caller, &req, chain);
+    Decision { allowed, reasons }
+}
+
+/// [`decide`], turned into a proof or a refusal.
+pub fn require(caller: &Caller, action: &Action, chain: &[&Node]) -> Result<Allowed, Denied> {
+    let decision = decide(caller, action, chain);
+    if decision.allowed {
+        Ok(Allowed { _private: () })
+    } else {
+        Err(Denied { caller: caller.describe(), decision })
+    }
+}
+
+/// Whether a list may show this object (the object's own read rule).
+pub fn visible(caller: &Caller, action: &Action, chain: &[&Node]) -> bool {
+    let req = rules::requirement(caller, action);
+    eval(caller, &req, chain).0
+}
+
+/// A rule, as a tree of tests. Built by [`rules::requirement`], evaluated by [`eval`].
+#[derive(Clone, Debug)]
+pub enum Req {
+    MetastoreAdmin,
+    AccountAdmin,
+    WorkspaceAdmin,
+    /// Direct ownership (through the caller or one of its groups) of the chain's node of a kind.
+    Owner(SecurableKind),
+    /// Direct ownership of the chain's first node, whatever its kind (permissions endpoints).
+    OwnerOfTarget,
+    /// `holds(caller, privilege, node)` of privileges.md §6.5: grants and ownership, inherited
+    /// from the node's ancestors in the chain.
+    Holds(&'static str, SecurableKind),
+    /// At least one direct grant on the node (privileges.md §6.4).
+    SomePrivilege(SecurableKind),
+    /// The caller is, or belongs to, this principal.
+    MemberOf(String),
+    /// A fact about the request, already known.
+    Condition(bool, &'static str),
+    All(Vec<Req>),
+    Any(Vec<Req>),
+}
+
+fn node_of<'a>(chain: &[&'a Node], kind: SecurableKind) -> Option<(usize, &'a Node)> {
+    // Tables and views share the table slot of a chain.
+    let same = |k: SecurableKind| {
+        k == kind || matches!((k, kind), (SecurableKind::View, SecurableKind::Table) | (SecurableKind::Table, SecurableKind::View))
+    };
+    chain.iter().enumerate().find(|(_, n)| same(n.kind)).map(|(i, n)| (i, *n))
+}
+
+fn describe_node(kind: SecurableKind, chain: &[&Node]) -> String {
+    match node_of(chain, kind) {
+        Some((_, n)) => format!("{} '{}'", n.kind.noun(), n.name),
+        None => kind.noun().to_string(),
+    }
+}
+
+fn via(caller: &Caller, principal: &str) -> String {
+    if principal == caller.name {
+        String::new()
+    } else {
+        format!("group '{principal}'")
+    }
+}
+
+/// Evaluates one requirement: (satisfied, evidence if satisfied or what is missing if not).
+fn eval(caller: &Caller, req: &Req, chain: &[&Node]) -> (bool, Vec<Reason>) {
+    let missing = |requirement: String| (false, vec![Reason::Missing { requirement }]);
+    match req {
+        Req::MetastoreAdmin => {
+            // The metastore in the chain when there is one (metastore CRUD on `:id`), else the
+            // workspace's.
+            let owner = match node_of(chain, SecurableKind::Metastore) {
+                Some((_, m)) => Some(m.owner.as_str()),
+                None => caller.metastore.as_ref().map(|m| m.owner.as_str()),
+            };
+            match owner {
+                Some(o) if caller.is(o) => (true, vec![Reason::MetastoreAdmin { via: o.to_string() }]),
+                _ => missing("the metastore admin role".to_string()),
+            }
+        }
+        Req::AccountAdmin if caller.account_admin => (true, vec![Reason::AccountAdmin]),
+        Req::AccountAdmin => missing("the account admin role".to_string()),
+        Req::WorkspaceAdmin if caller.workspace_admin => (true, vec![Reason::WorkspaceAdmin]),
+        Req::WorkspaceAdmin => missing("the workspace admin role".to_string()),
+        Req::Owner(kind) => match node_of(chain, *kind) {
+            Some((_, n)) if caller.is(&n.owner) => (
+                true,
+                vec![Reason::Owner { securable_type: n.kind, securable: n.name.clone(), via: via(caller, &n.owner) }],
+            ),
+            _ => missing(format!("ownership of {}", describe_node(*kind, chain))),
+        },
+        Req::OwnerOfTarget => match chain.first() {
+            Some(n) => eval(caller, &Req::Owner(n.kind), chain),
+            None => missing("ownership of the securable".to_string()),
+        },
+        Req::Holds(privilege, kind) => match holds(caller, privilege, *kind, chain) {
+            Some(reason) => (true, vec![reason]),
+            None => missing(format!("{privilege} on {}", describe_node(*kind, chain))),
+        },
+        Req::SomePrivilege(kind) => match node_of(chain, *kind) {
+            Some((_, n)) if !n.grants.is_empty() => {
+                let g = &n.grants[0];
+                (
+                    true,
+                    vec![Reason::Grant {
+                        privilege: g.privilege.clone(),
+                        granted: g.privilege.clone(),
+                        securable_type: n.kind,
+                        securable: n.name.clone(),
+                        via: via(caller, &g.principal),
+                    }],
+                )
+            }
+            _ => missing(format!("any privilege on {}", describe_node(*kind, chain))),
+        },
+        Req::MemberOf(principal) if caller.is(principal) => {
+            (true, vec![Reason::Condition { holds: format!("is or belongs to {principal}") }])
+        }
+        Req::MemberOf(principal) => missing(format!("membership of the new owner {principal}")),
+        Req::Condition(true, what) => (true, vec![Reason::Condition { holds: (*what).to_string() }]),
+        Req::Condition(false, what) => missing(format!("the condition that {what}")),
+        Req::All(parts) => {
+            let mut evidence = Vec::new();
+            let mut lacking = Vec::new();
+            for part in parts {
+                let (sat, reasons) = eval(caller, part, chain);
+                if sat {
+                    evidence.extend(reasons);
+                } else {
+                    lacking.extend(missing_texts(&reasons));
+                }
+            }
+            match lacking.len() {
+                0 => (true, evidence),
+                _ => missing(lacking.join(" and ")),
+            }
+        }
+        Req::Any(alternatives) => {
+            let mut lacking = Vec::new();
+            for alt in alternatives {
+                let (sat, reasons) = eval(caller, alt, chain);
+                if sat {
+                    return (true, reasons);
+                }
+                lacking.extend(missing_texts(&reasons));
+            }
+            match lacking.len() {
+                0 | 1 => missing(lacking.pop().unwrap_or_default()),
+                _ => missing(format!("either {}", lacking.join(", or "))),
+            }
+        }
+    }
+}
+
+fn missing_texts(reasons: &[Reason]) -> Vec<String> {
+    reasons
+        .iter()
+        .filter_map(|r| match r {
+            Reason::Missing { requirement } => Some(requirement.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// privileges.md §6.5 `holds`: walks from the node of `kind` up the chain; ownership conveys
+/// everything but `NOT_IN_ALL` (not on the metastore), grants convey their canonical meaning.
+fn holds(caller: &Caller, wanted: &str, kind: SecurableKind, chain: &[&Node]) -> Option<Reason> {
+    let (start, _) = node_of(chain, kind)?;
+    for node in &chain[start..] {
+        if node.kind != SecurableKind::Metastore
+            && caller.is(&node.owner)
+            && !privilege::NOT_IN_ALL.contains(&wanted)
+        {
+            return Some(Reason::OwnerConveys {
+                privilege: wanted.to_string(),
+                securable_type: node.kind,
+                securable: node.name.clone(),
+                via: via(caller, &node.owner),
+            });
+        }
+        for g in &node.grants {
+            if caller.is(&g.principal) && privilege::conveys(&g.privilege, node.kind, wanted) {
+                return Some(Reason::Grant {
+                    privilege: wanted.to_string(),
+                    granted: g.privilege.clone(),
+                    securable_type: node.kind,
+                    securable: node.name.clone(),
+                    via: via(caller, &g.principal),
+                });
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,114 @@
+//! One rule per action, as the spec writes it. Each arm cites its section of
+//! `unity-catalog-2.1.md`; "holds" includes ownership of the object or an ancestor
+//! (privileges.md §6.2), so "ownership of, or USAGE on, the catalog" is `Holds(USE_CATALOG)`.
+
+use super::{Action, Caller, Req};
+use crate::domain::securable::SecurableKind::{Catalog, Metastore, Schema, Table};
+use crate::domain::update::UpdateShape;
+
+use Req::{AccountAdmin, All, Any, Condition, Holds, MemberOf, MetastoreAdmin, Owner, OwnerOfTarget, WorkspaceAdmin};
+
+/// §12.3: every schema endpoint first needs access to the parent catalog.
+fn catalog_access() -> Req {
+    Any(vec![MetastoreAdmin, Holds("USE_CATALOG", Catalog)])
+}
+
+/// §13.7: use of the parent catalog and schema (ownership counts), with no admin bypass.
+fn use_catalog_and_schema() -> Req {
+    All(vec![Holds("USE_CATALOG", Catalog), Holds("USE_SCHEMA", Schema)])
+}
+
+/// The common update rule: the owner; or a metastore admin changing only `owner`.
+fn owner_or_admin_changing_owner(kind: crate::domain::securable::SecurableKind, shape: UpdateShape) -> Req {
+    Any(vec![
+        Owner(kind),
+        All(vec![MetastoreAdmin, Condition(shape.owner_only(), "only `owner` changes")]),
+    ])
+}
+
+pub fn requirement(caller: &Caller, action: &Action) -> Req {
+    let _ = caller;
+    match action {
+        // §6.3 (emulator decision): metastores are created by account admins.
+        Action::CreateMetastore => AccountAdmin,
+        // §6.3: every other metastore endpoint is for its metastore admins.
+        Action::ReadMetastore | Action::UpdateMetastore | Action::DeleteMetastore => MetastoreAdmin,
+        // §8.3
+        Action::CreateAssignment | Action::DeleteAssignment => AccountAdmin,
+        Action::UpdateAssignment { changes_metastore: true } => AccountAdmin,
+        Action::UpdateAssignment { changes_metastore: false } => Any(vec![WorkspaceAdmin, AccountAdmin]),
+
+        // §11.3
+        Action::CreateCatalog => Any(vec![MetastoreAdmin, Holds("CREATE_CATALOG", Metastore)]),
+        Action::GetCatalog => Any(vec![MetastoreAdmin, Holds("USE_CATALOG", Catalog)]),
+        Action::ListAllCatalogs => MetastoreAdmin,
+        Action::UpdateCatalog(shape) if shape.rename => All(vec![Owner(Catalog), MetastoreAdmin]),
+        Action::UpdateCatalog(shape) => owner_or_admin_changing_owner(Catalog, *shape),
+        Action::DeleteCatalog => Owner(Catalog),
+
+        // §12.3
+        Action::CreateSchema => All(vec![catalog_access(), Any(vec![MetastoreAdmin, Holds("CREATE_SCHEMA", Catalog)])]),
+        Action::ListSchemas => catalog_access(),
+        Action::ListAllSchemas => Any(vec![MetastoreAdmin, Owner(Catalog)]),
+        Action::GetSchema => All(vec![catalog_access(), Any(vec![MetastoreAdmin, Holds("USE_SCHEMA", Schema)])]),
+        Action::UpdateSchema(shape) => {
+            let mut all = vec![catalog_access(), owner_or_admin_changing_owner(Schema, *shape)];
+            if shape.rename {
+                all.push(Any(vec![Holds("CREATE_SCHEMA", Catalog), MetastoreAdmin]));
+            }
+            All(all)
+        }
+        Action::DeleteSchema => All(vec![catalog_access(), Any(vec![Owner(Schema), Owner(Catalog)])]),
+
+        // §13.7: createTable has no metastore-admin bypass for the catalog/schema part.
+        Action::CreateTable { external } => {
+            let mut all = vec![use_catalog_and_schema(), Holds("CREATE_TABLE", Schema)];
+            if *external {
+                // The location/credential privilege joins here with external locations (§13.7).
+                all.push(MetastoreAdmin);
+            }
+            All(all)
+        }
+        // §13.7 (emulator decision): 403 when the caller cannot use the catalog and schema.
+        Action::ListTables => Any(vec![MetastoreAdmin, use_catalog_and_schema()]),
+        Action::ListAllTables => MetastoreAdmin,
+        Action::GetTable => Any(vec![MetastoreAdmin, All(vec![use_catalog_and_schema(), Holds("SELECT", Table)])]),
+        // SDK: as getTable, or BROWSE on the parent catalog.
+        Action::TableExists => Any(vec![
+            MetastoreAdmin,
+            All(vec![use_catalog_and_schema(), Holds("SELECT", Table)]),
+            Holds("BROWSE", Catalog),
+        ]),
+        Action::UpdateTable { shape, new_view_owner } => {
+            let mut all = vec![use_catalog_and_schema(), owner_or_admin_changing_owner(Table, *shape)];
+            if shape.rename {
+                // "even if the caller is a metastore admin"
+                all.push(Holds("CREATE_TABLE", Schema));
+            }
+            if let Some(owner) = new_view_owner {
+                all.push(MemberOf(owner.clone()));
+            }
+            All(all)
+        }
+        Action::DeleteTable => Any(vec![
+            Owner(Catalog),
+            All(vec![Holds("USE_CATALOG", Catalog), Owner(Schema)]),
+            All(vec![use_catalog_and_schema(), Owner(Table)]),
+        ]),
+
+        // §14.3: without catalog access the result is empty (not a 403).
+        Action::ListTableSummaries => Any(vec![MetastoreAdmin, Holds("USE_CATALOG", Catalog)]),
+        Action::SummarizeTable => Any(vec![MetastoreAdmin, All(vec![Holds("USE_SCHEMA", Schema), Holds("SELECT", Table)])]),
+
+        // §15.6: the owner of the securable or a metastore admin; others read their own only.
+        Action::ReadPermissions { principal_filter } => {
+            let own = principal_filter.as_deref() == Some(caller.name.as_str());
+            Any(vec![
+                OwnerOfTarget,
+                MetastoreAdmin,
+                Condition(own, "the caller reads only its own permissions"),
+            ])
+        }
+        Action::ChangePermissions => Any(vec![OwnerOfTarget, MetastoreAdmin]),
+    }
+}

@@ -1,0 +1,74 @@
+//! Command-line flags and `UC_EMULATOR_*` variables (interface.md). Flags win; a flag replaces
+//! its variable entirely.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::domain::storage_url::StorageUrl;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "uc-emulator",
+    version,
+    about = "A local emulator of Databricks Unity Catalog (UC API 2.1) with SCIM identity and tokens, over SQLite.",
+    long_about = "A local emulator of Databricks Unity Catalog (UC API 2.1) with SCIM identity and tokens, over SQLite.\n\
+                  Point databricks-sdk at it: WorkspaceClient(host=\"http://127.0.0.1:8080\", token=\"dapi-admin\")."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the REST API until SIGINT or SIGTERM.
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on, HOST:PORT; port 0 picks a free port (printed on the listening line).
+    #[arg(long, env = "UC_EMULATOR_BIND", default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    pub bind: String,
+
+    /// SQLite database file, created when missing; `:memory:` keeps everything in memory.
+    #[arg(long, env = "UC_EMULATOR_DB", default_value = "./uc-emulator.db", value_name = "PATH")]
+    pub db: String,
+
+    /// Fixture file applied at start-up (repeatable; UC_EMULATOR_FIXTURES is comma-separated).
+    /// Without any, a new database gets the built-in default fixture (token `dapi-admin`).
+    #[arg(long = "fixtures", env = "UC_EMULATOR_FIXTURES", value_delimiter = ',', value_name = "FILE")]
+    pub fixtures: Vec<PathBuf>,
+
+    /// Map a cloud storage prefix to a local directory, URL=DIR (repeatable;
+    /// UC_EMULATOR_STORAGE_MAP is comma-separated). listFiles lists DIR for URLs under URL.
+    #[arg(long = "storage-map", env = "UC_EMULATOR_STORAGE_MAP", value_delimiter = ',', value_name = "URL=DIR",
+          value_parser = parse_storage_map)]
+    pub storage_map: Vec<StorageMapping>,
+}
+
+/// One `--storage-map URL=DIR`.
+#[derive(Clone, Debug)]
+pub struct StorageMapping {
+    pub url: StorageUrl,
+    pub dir: PathBuf,
+}
+
+fn parse_storage_map(raw: &str) -> Result<StorageMapping, String> {
+    let (url, dir) = raw.split_once('=').ok_or_else(|| format!("{raw:?} is not URL=DIR"))?;
+    let url = StorageUrl::parse(url)?;
+    if url.as_str().starts_with("file:") {
+        return Err(format!("{raw:?}: file:// URLs are local already; map cloud prefixes only"));
+    }
+    let dir = PathBuf::from(dir);
+    if !dir.is_dir() {
+        return Err(format!("{raw:?}: {} is not an existing directory", dir.display()));
+    }
+    Ok(StorageMapping { url, dir })
+}
+
+/// `UC_EMULATOR_PUBLIC_URL`: the address given to Partner Connect partners.
+pub fn public_url() -> Option<String> {
+    std::env::var("UC_EMULATOR_PUBLIC_URL").ok().filter(|s| !s.is_empty())
+}

@@ -1,0 +1,22 @@
+//! Domain values shared by every layer: names, privileges, securable kinds, paging, time.
+
+pub mod names;
+pub mod paging;
+pub mod privilege;
+pub mod scim_filter;
+pub mod securable;
+pub mod storage_url;
+pub mod update;
+
+/// Milliseconds since the Unix epoch (spec §3.5).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A new UC object id.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

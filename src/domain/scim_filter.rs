@@ -1,0 +1,227 @@
+//! SCIM filter expressions (RFC 7644 §3.4.2.2), the subset interface.md names: `eq`, `co`, `sw`
+//! on attributes, combined with `and`, `or` and parentheses.
+
+/// A parsed filter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Filter {
+    Compare { attr: String, op: Op, value: Value },
+    And(Box<Filter>, Box<Filter>),
+    Or(Box<Filter>, Box<Filter>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Co,
+    Sw,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Str(String),
+    Bool(bool),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Tok {
+    Word(String),
+    Str(String),
+    Open,
+    Close,
+}
+
+fn lex(input: &str) -> Result<Vec<Tok>, String> {
+    let mut out = Vec::new();
+    let mut chars = input.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        match c {
+            c if c.is_whitespace() => {
+                chars.next();
+            }
+            '(' => {
+                chars.next();
+                out.push(Tok::Open);
+            }
+            ')' => {
+                chars.next();
+                out.push(Tok::Close);
+            }
+            '"' => {
+                chars.next();
+                let mut s = String::new();
+                loop {
+                    match chars.next() {
+                        None => return Err("unterminated string".into()),
+                        Some('\\') => match chars.next() {
+                            Some(e) => s.push(e),
+                            None => return Err("unterminated string".into()),
+                        },
+                        Some('"') => break,
+                        Some(ch) => s.push(ch),
+                    }
+                }
+                out.push(Tok::Str(s));
+            }
+            _ => {
+                let mut w = String::new();
+                while let Some(&ch) = chars.peek() {
+                    if ch.is_whitespace() || ch == '(' || ch == ')' || ch == '"' {
+                        break;
+                    }
+                    w.push(ch);
+                    chars.next();
+                }
+                out.push(Tok::Word(w));
+            }
+        }
+    }
+    Ok(out)
+}
+
+struct Parser {
+    toks: Vec<Tok>,
+    pos: usize,
+}
+
+impl Parser {
+    fn peek_word(&self, w: &str) -> bool {
+        matches!(self.toks.get(self.pos), Some(Tok::Word(x)) if x.eq_ignore_ascii_case(w))
+    }
+
+    fn or(&mut self) -> Result<Filter, String> {
+        let mut left = self.and()?;
+        while self.peek_word("or") {
+            self.pos += 1;
+            left = Filter::Or(Box::new(left), Box::new(self.and()?));
+        }
+        Ok(left)
+    }
+
+    fn and(&mut self) -> Result<Filter, String> {
+        let mut left = self.atom()?;
+        while self.peek_word("and") {
+            self.pos += 1;
+            left = Filter::And(Box::new(left), Box::new(self.atom()?));
+        }
+        Ok(left)
+    }
+
+    fn atom(&mut self) -> Result<Filter, String> {
+        match self.toks.get(self.pos).cloned() {
+            Some(Tok::Open) => {
+                self.pos += 1;
+                let inner = self.or()?;
+                if self.toks.get(self.pos) != Some(&Tok::Close) {
+                    return Err("missing ')'".into());
+                }
+                self.pos += 1;
+                Ok(inner)
+            }
+            Some(Tok::Word(attr)) => {
+                self.pos += 1;
+                let op = match self.toks.get(self.pos) {
+                    Some(Tok::Word(o)) => match o.to_ascii_lowercase().as_str() {
+                        "eq" => Op::Eq,
+                        "co" => Op::Co,
+                        "sw" => Op::Sw,
+                        other => return Err(format!("unsupported operator '{other}'")),
+                    },
+                    _ => return Err(format!("expected an operator after '{attr}'")),
+                };
+                self.pos += 1;
+                let value = match self.toks.get(self.pos) {
+                    Some(Tok::Str(s)) => Value::Str(s.clone()),
+                    Some(Tok::Word(w)) if w.eq_ignore_ascii_case("true") => Value::Bool(true),
+                    Some(Tok::Word(w)) if w.eq_ignore_ascii_case("false") => Value::Bool(false),
+                    _ => return Err(format!("expected a quoted value or true/false after '{attr}'")),
+                };
+                self.pos += 1;
+                Ok(Filter::Compare { attr, op, value })
+            }
+            _ => Err("expected an attribute or '('".into()),
+        }
+    }
+}
+
+/// Parses a filter, checking every attribute against `allowed` (case-insensitive).
+pub fn parse(input: &str, allowed: &[&str]) -> Result<Filter, String> {
+    let toks = lex(input)?;
+    let mut p = Parser { toks, pos: 0 };
+    let f = p.or()?;
+    if p.pos != p.toks.len() {
+        return Err("unexpected text after the filter".into());
+    }
+    check_attrs(&f, allowed)?;
+    Ok(f)
+}
+
+fn check_attrs(f: &Filter, allowed: &[&str]) -> Result<(), String> {
+    match f {
+        Filter::Compare { attr, .. } => {
+            if allowed.iter().any(|a| a.eq_ignore_ascii_case(attr)) {
+                Ok(())
+            } else {
+                Err(format!("attribute '{attr}' cannot be filtered on; allowed: {}", allowed.join(", ")))
+            }
+        }
+        Filter::And(a, b) | Filter::Or(a, b) => {
+            check_attrs(a, allowed)?;
+            check_attrs(b, allowed)
+        }
+    }
+}
+
+impl Filter {
+    /// Evaluates the filter; `get(attr)` gives the attribute's values, `exact(attr)` says
+    /// whether `eq` on it is case-sensitive.
+    pub fn matches(&self, get: &dyn Fn(&str) -> Vec<Value>, exact: &dyn Fn(&str) -> bool) -> bool {
+        match self {
+            Filter::And(a, b) => a.matches(get, exact) && b.matches(get, exact),
+            Filter::Or(a, b) => a.matches(get, exact) || b.matches(get, exact),
+            Filter::Compare { attr, op, value } => get(attr).iter().any(|v| match (v, value) {
+                (Value::Bool(x), Value::Bool(y)) => *op == Op::Eq && x == y,
+                (Value::Str(x), Value::Str(y)) => {
+                    let case_sensitive = *op == Op::Eq && exact(attr);
+                    let (x, y) = if case_sensitive { (x.clone(), y.clone()) } else { (x.to_lowercase(), y.to_lowercase()) };
+                    match op {
+                        Op::Eq => x == y,
+                        Op::Co => x.contains(&y),
+                        Op::Sw => x.starts_with(&y),
+                    }
+                }
+                _ => false,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ATTRS: &[&str] = &["userName", "displayName", "active"];
+
+    #[test]
+    fn parses_precedence_and_parentheses() {
+        let f = parse(r#"userName eq "a" or displayName co "b" and active eq true"#, ATTRS).unwrap();
+        assert!(matches!(f, Filter::Or(_, _)), "and binds tighter than or");
+        assert!(parse(r#"(userName sw "a" or userName sw "b") and active eq false"#, ATTRS).is_ok());
+    }
+
+    #[test]
+    fn refuses_bad_filters() {
+        for bad in [r#"userName eq"#, r#"userName gt "a""#, r#"emails eq "x""#, r#"(userName eq "a""#, r#"userName eq "a" extra"#] {
+            assert!(parse(bad, ATTRS).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn matching_ignores_case_except_exact_eq() {
+        let f = parse(r#"displayName co "TEAM""#, ATTRS).unwrap();
+        let get = |_: &str| vec![Value::Str("smoke-team".into())];
+        assert!(f.matches(&get, &|_| false));
+        let f = parse(r#"userName eq "A@x""#, ATTRS).unwrap();
+        let get = |_: &str| vec![Value::Str("a@x".into())];
+        assert!(!f.matches(&get, &|a| a == "userName"));
+    }
+}

@@ -1,0 +1,115 @@
+//! The kinds of securable object and their spellings (privileges.md §3).
+
+use std::fmt;
+
+/// A securable's kind. Tables and views share a namespace; the stored `table_type` tells them
+/// apart (privileges.md §3.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SecurableKind {
+    Metastore,
+    Catalog,
+    Schema,
+    Table,
+    View,
+    Function,
+    StorageCredential,
+    ExternalLocation,
+    Share,
+}
+
+/// What a `<sec_type>` path segment names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecTypeSpelling {
+    /// A kind the emulator models; `Table` also resolves views.
+    Modelled(SecurableKind),
+    /// An SDK type the emulator does not model (404).
+    Unmodelled,
+    /// A type that holds no privileges (`provider`, `recipient`: 400).
+    Privilegeless,
+}
+
+impl SecurableKind {
+    /// The upper-case form used in `inherited_from_type` and explanations.
+    pub const fn upper(self) -> &'static str {
+        match self {
+            Self::Metastore => "METASTORE",
+            Self::Catalog => "CATALOG",
+            Self::Schema => "SCHEMA",
+            Self::Table => "TABLE",
+            Self::View => "VIEW",
+            Self::Function => "FUNCTION",
+            Self::StorageCredential => "STORAGE_CREDENTIAL",
+            Self::ExternalLocation => "EXTERNAL_LOCATION",
+            Self::Share => "SHARE",
+        }
+    }
+
+    /// Human form for messages: "Catalog 'main'".
+    pub const fn noun(self) -> &'static str {
+        match self {
+            Self::Metastore => "Metastore",
+            Self::Catalog => "Catalog",
+            Self::Schema => "Schema",
+            Self::Table => "Table",
+            Self::View => "View",
+            Self::Function => "Function",
+            Self::StorageCredential => "Storage credential",
+            Self::ExternalLocation => "External location",
+            Self::Share => "Share",
+        }
+    }
+
+    /// Parses a permissions path segment: case-insensitive, `-` = `_`, a leading
+    /// `SecurableType.` stripped (spec §15.5). `None` for strings that name no type (400).
+    pub fn parse_spelling(raw: &str) -> Option<SecTypeSpelling> {
+        let trimmed = raw.strip_prefix("SecurableType.").unwrap_or(raw);
+        let norm = trimmed.to_ascii_lowercase().replace('-', "_");
+        use SecTypeSpelling::*;
+        Some(match norm.as_str() {
+            "metastore" => Modelled(Self::Metastore),
+            "catalog" => Modelled(Self::Catalog),
+            "schema" => Modelled(Self::Schema),
+            "table" => Modelled(Self::Table),
+            "view" => Modelled(Self::View),
+            "function" => Modelled(Self::Function),
+            "storage_credential" => Modelled(Self::StorageCredential),
+            "external_location" => Modelled(Self::ExternalLocation),
+            "share" => Modelled(Self::Share),
+            "volume" | "connection" | "credential" | "pipeline" | "clean_room" | "staging_table"
+            | "external_metadata" => Unmodelled,
+            "provider" | "recipient" => Privilegeless,
+            _ => return None,
+        })
+    }
+}
+
+impl serde::Serialize for SecurableKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.upper())
+    }
+}
+
+impl fmt::Display for SecurableKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.upper())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings_of_every_sdk_generation_resolve() {
+        for s in ["storage-credential", "storage_credential", "STORAGE_CREDENTIAL", "SecurableType.STORAGE_CREDENTIAL"] {
+            assert_eq!(
+                SecurableKind::parse_spelling(s),
+                Some(SecTypeSpelling::Modelled(SecurableKind::StorageCredential)),
+                "{s}"
+            );
+        }
+        assert_eq!(SecurableKind::parse_spelling("volume"), Some(SecTypeSpelling::Unmodelled));
+        assert_eq!(SecurableKind::parse_spelling("recipient"), Some(SecTypeSpelling::Privilegeless));
+        assert_eq!(SecurableKind::parse_spelling("tabel"), None);
+    }
+}

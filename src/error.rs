@@ -1,0 +1,215 @@
+//! The one table of error codes and the one error body every failure is rendered as.
+
+use std::fmt;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Every failure the API can report. Each code owns its HTTP status (the SDK picks its
+/// exception class from the status, then refines it by `error_code`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidParameterValue,
+    BadRequest,
+    InvalidState,
+    CatalogNotEmpty,
+    SchemaNotEmpty,
+    Unauthenticated,
+    PermissionDenied,
+    /// The permissions endpoints' 403 (spec §15.6).
+    Unauthorized,
+    NotFound,
+    EndpointNotFound,
+    ResourceDoesNotExist,
+    MetastoreDoesNotExist,
+    CatalogDoesNotExist,
+    SchemaDoesNotExist,
+    TableDoesNotExist,
+    PrincipalDoesNotExist,
+    WorkspaceDoesNotExist,
+    MethodNotAllowed,
+    ResourceAlreadyExists,
+    MetastoreAlreadyExists,
+    CatalogAlreadyExists,
+    SchemaAlreadyExists,
+    TableAlreadyExists,
+    PayloadTooLarge,
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every failure on one screen: HTTP status and wire code.
+    pub const fn wire(self) -> (u16, &'static str) {
+        match self {
+            Self::InvalidParameterValue => (400, "INVALID_PARAMETER_VALUE"),
+            Self::BadRequest => (400, "BAD_REQUEST"),
+            Self::InvalidState => (400, "INVALID_STATE"),
+            Self::CatalogNotEmpty => (400, "CATALOG_NOT_EMPTY"),
+            Self::SchemaNotEmpty => (400, "SCHEMA_NOT_EMPTY"),
+            Self::Unauthenticated => (401, "UNAUTHENTICATED"),
+            Self::PermissionDenied => (403, "PERMISSION_DENIED"),
+            Self::Unauthorized => (403, "UNAUTHORIZED"),
+            Self::NotFound => (404, "NOT_FOUND"),
+            Self::EndpointNotFound => (404, "ENDPOINT_NOT_FOUND"),
+            Self::ResourceDoesNotExist => (404, "RESOURCE_DOES_NOT_EXIST"),
+            Self::MetastoreDoesNotExist => (404, "METASTORE_DOES_NOT_EXIST"),
+            Self::CatalogDoesNotExist => (404, "CATALOG_DOES_NOT_EXIST"),
+            Self::SchemaDoesNotExist => (404, "SCHEMA_DOES_NOT_EXIST"),
+            Self::TableDoesNotExist => (404, "TABLE_DOES_NOT_EXIST"),
+            Self::PrincipalDoesNotExist => (404, "PRINCIPAL_DOES_NOT_EXIST"),
+            Self::WorkspaceDoesNotExist => (404, "WORKSPACE_DOES_NOT_EXIST"),
+            Self::MethodNotAllowed => (405, "METHOD_NOT_ALLOWED"),
+            Self::ResourceAlreadyExists => (409, "RESOURCE_ALREADY_EXISTS"),
+            Self::MetastoreAlreadyExists => (409, "METASTORE_ALREADY_EXISTS"),
+            Self::CatalogAlreadyExists => (409, "CATALOG_ALREADY_EXISTS"),
+            Self::SchemaAlreadyExists => (409, "SCHEMA_ALREADY_EXISTS"),
+            Self::TableAlreadyExists => (409, "TABLE_ALREADY_EXISTS"),
+            Self::PayloadTooLarge => (413, "REQUEST_LIMIT_EXCEEDED"),
+            Self::Internal => (500, "INTERNAL_ERROR"),
+        }
+    }
+
+    pub const fn status(self) -> u16 {
+        self.wire().0
+    }
+}
+
+/// An API failure: a code, a one-sentence message naming the thing, and for 500s the cause
+/// (logged, never sent).
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    cause: Option<BoxError>,
+    /// Extra headers a few errors carry (`Allow` on 405).
+    allow: Option<String>,
+    /// SCIM paths render RFC 7644's error keys beside ours.
+    scim: bool,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError { code, message: message.into(), cause: None, allow: None, scim: false }
+    }
+
+    /// 400 INVALID_PARAMETER_VALUE about one field.
+    pub fn invalid(field: &str, problem: impl fmt::Display) -> Self {
+        let field = if field.is_empty() || field == "." { "body" } else { field };
+        Self::new(ErrorCode::InvalidParameterValue, format!("{field}: {problem}"))
+    }
+
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Unauthenticated, message)
+    }
+
+    pub fn denied(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::PermissionDenied, message)
+    }
+
+    pub fn no_metastore() -> Self {
+        Self::new(ErrorCode::MetastoreDoesNotExist, "No metastore assigned for the current workspace.")
+    }
+
+    pub fn endpoint_not_found(path: &str) -> Self {
+        Self::new(ErrorCode::EndpointNotFound, format!("No API found for '{path}'."))
+    }
+
+    pub fn method_not_allowed(method: &str, allow: String) -> Self {
+        let mut e = Self::new(
+            ErrorCode::MethodNotAllowed,
+            format!("Method {method} is not allowed here; allowed: {allow}."),
+        );
+        e.allow = Some(allow);
+        e
+    }
+
+    /// A real server fault: the cause is logged, the client gets fixed text.
+    pub fn internal(cause: impl Into<BoxError>) -> Self {
+        let mut e = Self::new(ErrorCode::Internal, "Internal error.");
+        e.cause = Some(cause.into());
+        e
+    }
+
+    pub fn scim(mut self) -> Self {
+        self.scim = true;
+        self
+    }
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.code.status(), self.code.wire().1, self.message)?;
+        if let Some(cause) = &self.cause {
+            write!(f, " (cause: {cause})")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.wire().1, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error_code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schemas: Option<[&'static str; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code) = self.code.wire();
+        if let Some(cause) = &self.cause {
+            let mut chain = cause.to_string();
+            let mut source = cause.source();
+            while let Some(s) = source {
+                chain.push_str(": ");
+                chain.push_str(&s.to_string());
+                source = s.source();
+            }
+            tracing::error!(cause = %chain, "internal error");
+        }
+        let body = ErrorBody {
+            error_code: code,
+            message: &self.message,
+            schemas: self.scim.then_some(["urn:ietf:params:scim:api:messages:2.0:Error"]),
+            status: self.scim.then(|| status.to_string()),
+            detail: self.scim.then_some(self.message.as_str()),
+        };
+        let mut res = HttpResponse::build(self.status_code());
+        if let Some(allow) = &self.allow {
+            res.insert_header((header::ALLOW, allow.as_str()));
+        }
+        res.json(body)
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(e: rusqlite::Error) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl From<crate::domain::names::NameError> for ApiError {
+    fn from(e: crate::domain::names::NameError) -> Self {
+        ApiError::invalid(&e.field, &e.problem)
+    }
+}

@@ -1,0 +1,558 @@
+//! Fixture files: identities and UC objects applied at start-up, create-if-missing, in one
+//! transaction, through the same validation as the API (interface.md "Fixture file").
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use rusqlite::Connection;
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use crate::api::catalogs::{CatalogSpec, CreateCatalog};
+use crate::api::metastores::{CreateMetastore, MetastoreSpec};
+use crate::api::schemas::{CreateSchema, SchemaSpec};
+use crate::api::tables::{insert_table, CreateTable, TableSpec};
+use crate::authz::{Allowed, PrincipalKind, ACCOUNT_USERS};
+use crate::domain::names::{Ident, SchemaName, TableName};
+use crate::domain::privilege;
+use crate::domain::securable::{SecTypeSpelling, SecurableKind};
+use crate::domain::now_ms;
+use crate::error::ApiError;
+use crate::store::metastores::{self, AssignmentRow};
+use crate::store::principals::{self, NewPrincipal};
+use crate::store::{catalogs, grants, schemas, tables, tokens, Store};
+
+/// The built-in fixture, applied to a new database when no fixture is given.
+pub const DEFAULT_FIXTURE: &str = include_str!("../fixtures/default.json");
+pub const DEFAULT_FIXTURE_NAME: &str = "fixtures/default.json (built in)";
+
+/// A fixture problem, already phrased as `file: key[i] ("name"): problem`.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct FixtureError(pub String);
+
+impl From<rusqlite::Error> for FixtureError {
+    fn from(e: rusqlite::Error) -> Self {
+        FixtureError(format!("database error while applying fixtures: {e}"))
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Fixture {
+    #[serde(default)]
+    workspaces: Vec<WorkspaceEntry>,
+    #[serde(default)]
+    users: Vec<UserEntry>,
+    #[serde(default)]
+    service_principals: Vec<ServicePrincipalEntry>,
+    #[serde(default)]
+    groups: Vec<GroupEntry>,
+    #[serde(default)]
+    tokens: Vec<TokenEntry>,
+    #[serde(default)]
+    metastores: Vec<MetastoreEntry>,
+    #[serde(default)]
+    catalogs: Vec<Json>,
+    #[serde(default)]
+    schemas: Vec<Json>,
+    #[serde(default)]
+    tables: Vec<Json>,
+    #[serde(default)]
+    grants: Vec<GrantEntry>,
+    // Keys of later features: accepted when empty, refused with a clear message otherwise.
+    #[serde(default)]
+    storage_credentials: Vec<Json>,
+    #[serde(default)]
+    external_locations: Vec<Json>,
+    #[serde(default)]
+    shares: Vec<Json>,
+    #[serde(default)]
+    recipients: Vec<Json>,
+    #[serde(default)]
+    providers: Vec<Json>,
+    #[serde(default)]
+    partner_connect: Option<Json>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkspaceEntry {
+    workspace_id: i64,
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserEntry {
+    user_name: String,
+    display_name: Option<String>,
+    #[serde(default)]
+    account_admin: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServicePrincipalEntry {
+    application_id: String,
+    display_name: Option<String>,
+    #[serde(default)]
+    account_admin: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupEntry {
+    display_name: String,
+    #[serde(default)]
+    members: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenEntry {
+    token: String,
+    principal: String,
+    workspace_id: i64,
+    comment: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct MetastoreEntry {
+    name: Option<String>,
+    storage_root: Option<String>,
+    owner: Option<String>,
+    metastore_id: Option<String>,
+    cloud: Option<String>,
+    region: Option<String>,
+    delta_sharing_scope: Option<String>,
+    delta_sharing_recipient_token_lifetime_in_seconds: Option<i64>,
+    delta_sharing_organization_name: Option<String>,
+    #[serde(default)]
+    assignments: Vec<AssignmentEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignmentEntry {
+    workspace_id: i64,
+    default_catalog_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GrantEntry {
+    metastore: Option<String>,
+    securable_type: String,
+    full_name: String,
+    principal: String,
+    privileges: Vec<String>,
+}
+
+/// What every UC object entry may add to its create body.
+#[derive(Deserialize)]
+struct ObjectMeta {
+    metastore: Option<String>,
+    owner: Option<String>,
+}
+
+/// A fixture read from a file (or the built-in text), with the name used in messages.
+pub struct Loaded {
+    pub name: String,
+    pub fixture: Fixture,
+}
+
+/// Reads and parses a fixture file; the message names the file.
+pub fn load(path: &Path) -> Result<Loaded, FixtureError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| FixtureError(format!("{name}: cannot be read: {e}")))?;
+    parse(&name, &text)
+}
+
+pub fn parse(name: &str, text: &str) -> Result<Loaded, FixtureError> {
+    let value: Json = serde_json::from_str(text).map_err(|e| FixtureError(format!("{name}: is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(FixtureError(format!("{name}: must be a JSON object")));
+    }
+    let fixture: Fixture = serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        FixtureError(format!("{name}: {path}: {}", e.into_inner()))
+    })?;
+    for (key, entries) in [
+        ("storage_credentials", fixture.storage_credentials.len()),
+        ("external_locations", fixture.external_locations.len()),
+        ("shares", fixture.shares.len()),
+        ("recipients", fixture.recipients.len()),
+        ("providers", fixture.providers.len()),
+        ("partner_connect", usize::from(fixture.partner_connect.is_some())),
+    ] {
+        if entries > 0 {
+            return Err(FixtureError(format!("{name}: {key}: not supported by this version of uc-emulator yet")));
+        }
+    }
+    Ok(Loaded { name: name.to_string(), fixture })
+}
+
+/// Applies every fixture in one transaction; nothing is applied when any entry is refused.
+pub fn apply(store: &Store, files: &[Loaded]) -> Result<(), FixtureError> {
+    check_duplicates(files)?;
+    store.write_now(|tx| {
+        let ok = Allowed::for_fixture_loading();
+        for f in files {
+            identities(tx, &ok, f)?;
+        }
+        for f in files {
+            members(tx, &ok, f)?;
+        }
+        for f in files {
+            tokens_of(tx, &ok, f)?;
+        }
+        for f in files {
+            metastores_of(tx, &ok, f)?;
+        }
+        for f in files {
+            objects(tx, &ok, f)?;
+        }
+        for f in files {
+            grants_of(tx, &ok, f)?;
+        }
+        Ok(())
+    })
+}
+
+fn entry_err(file: &str, key: &str, i: usize, label: &str, problem: impl std::fmt::Display) -> FixtureError {
+    FixtureError(format!("{file}: {key}[{i}] ({label:?}): {problem}"))
+}
+
+fn api_problem(e: ApiError) -> String {
+    e.message
+}
+
+/// A key that appears twice among the fixtures of one start-up is refused.
+fn check_duplicates(files: &[Loaded]) -> Result<(), FixtureError> {
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut once = |file: &str, key: &str, i: usize, id: String, label: &str| -> Result<(), FixtureError> {
+        if seen.insert(format!("{key}\u{0}{id}")) {
+            Ok(())
+        } else {
+            Err(entry_err(file, key, i, label, "appears more than once among the fixtures"))
+        }
+    };
+    for f in files {
+        let fx = &f.fixture;
+        for (i, w) in fx.workspaces.iter().enumerate() {
+            once(&f.name, "workspaces", i, w.workspace_id.to_string(), &w.workspace_id.to_string())?;
+        }
+        // Names are one name space across users, service principals and groups.
+        for (i, u) in fx.users.iter().enumerate() {
+            once(&f.name, "users", i, format!("principal:{}", u.user_name), &u.user_name)?;
+        }
+        for (i, s) in fx.service_principals.iter().enumerate() {
+            once(&f.name, "service_principals", i, format!("principal:{}", s.application_id), &s.application_id)?;
+        }
+        for (i, g) in fx.groups.iter().enumerate() {
+            once(&f.name, "groups", i, format!("principal:{}", g.display_name), &g.display_name)?;
+        }
+        for (i, t) in fx.tokens.iter().enumerate() {
+            once(&f.name, "tokens", i, t.token.clone(), &t.token)?;
+        }
+        for (i, m) in fx.metastores.iter().enumerate() {
+            let key = m.metastore_id.clone().or_else(|| m.name.as_ref().map(|n| n.to_lowercase())).unwrap_or_default();
+            once(&f.name, "metastores", i, key.clone(), &key)?;
+        }
+    }
+    Ok(())
+}
+
+fn identities(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError> {
+    let file = &f.name;
+    let fx = &f.fixture;
+    let wrap = |key: &'static str, i: usize, label: &str| {
+        let label = label.to_string();
+        move |e: ApiError| entry_err(file, key, i, &label, api_problem(e))
+    };
+    for (i, w) in fx.workspaces.iter().enumerate() {
+        let label = w.workspace_id.to_string();
+        if w.workspace_id <= 0 {
+            return Err(entry_err(file, "workspaces", i, &label, "workspace_id must be a positive integer"));
+        }
+        if !principals::workspace_exists(tx, w.workspace_id).map_err(wrap("workspaces", i, &label))? {
+            principals::insert_workspace(tx, ok, w.workspace_id, w.name.as_deref()).map_err(wrap("workspaces", i, &label))?;
+        }
+    }
+    let declare = |key: &'static str, i: usize, kind: PrincipalKind, name: &str, display: Option<&str>, admin: bool| {
+        if name.is_empty() {
+            return Err(entry_err(file, key, i, name, "the name must not be empty"));
+        }
+        if name == ACCOUNT_USERS {
+            return Err(entry_err(file, key, i, name, "'account users' is implicit and cannot be declared"));
+        }
+        if kind == PrincipalKind::ServicePrincipal && uuid::Uuid::parse_str(name).is_err() {
+            return Err(entry_err(file, key, i, name, "application_id must be a UUID"));
+        }
+        match principals::by_name(tx, name).map_err(wrap(key, i, name))? {
+            Some(existing) if existing.kind != kind => Err(entry_err(
+                file,
+                key,
+                i,
+                name,
+                format!("the name is already held by a {}", existing.kind.noun().to_lowercase()),
+            )),
+            Some(_) => Ok(()),
+            None => {
+                let new = NewPrincipal {
+                    kind,
+                    name,
+                    display_name: display.unwrap_or(name),
+                    account_admin: admin,
+                    external_id: None,
+                    extra: "{}",
+                };
+                principals::insert(tx, ok, &new).map(|_| ()).map_err(wrap(key, i, name))
+            }
+        }
+    };
+    for (i, u) in fx.users.iter().enumerate() {
+        declare("users", i, PrincipalKind::User, &u.user_name, u.display_name.as_deref(), u.account_admin)?;
+    }
+    for (i, s) in fx.service_principals.iter().enumerate() {
+        declare("service_principals", i, PrincipalKind::ServicePrincipal, &s.application_id, s.display_name.as_deref(), s.account_admin)?;
+    }
+    for (i, g) in fx.groups.iter().enumerate() {
+        declare("groups", i, PrincipalKind::Group, &g.display_name, Some(&g.display_name), false)?;
+    }
+    Ok(())
+}
+
+/// Second pass: every file's principals exist by now, so members may be declared anywhere.
+fn members(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError> {
+    for (i, g) in f.fixture.groups.iter().enumerate() {
+        let err = |p: String| entry_err(&f.name, "groups", i, &g.display_name, p);
+        let group = principals::by_name(tx, &g.display_name)
+            .map_err(|e| err(api_problem(e)))?
+            .ok_or_else(|| err("the group is missing".into()))?;
+        for m in &g.members {
+            let member = principals::by_name(tx, m)
+                .map_err(|e| err(api_problem(e)))?
+                .ok_or_else(|| err(format!("unknown principal {m:?}")))?;
+            principals::add_member(tx, ok, group.id, member.id).map_err(|_| err(format!("member {m:?} would make the group contain itself")))?;
+        }
+    }
+    Ok(())
+}
+
+fn tokens_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError> {
+    for (i, t) in f.fixture.tokens.iter().enumerate() {
+        let err = |p: String| entry_err(&f.name, "tokens", i, &t.token, p);
+        if t.token.is_empty() {
+            return Err(err("the token must not be empty".into()));
+        }
+        let p = principals::by_name(tx, &t.principal)
+            .map_err(|e| err(api_problem(e)))?
+            .ok_or_else(|| err(format!("unknown principal {:?}", t.principal)))?;
+        if p.kind == PrincipalKind::Group {
+            return Err(err(format!("{:?} is a group; groups cannot hold tokens", t.principal)));
+        }
+        if !principals::workspace_exists(tx, t.workspace_id).map_err(|e| err(api_problem(e)))? {
+            return Err(err(format!("unknown workspace {}", t.workspace_id)));
+        }
+        if tokens::exists(tx, &t.token).map_err(|e| err(api_problem(e)))? {
+            continue;
+        }
+        let new = tokens::NewToken {
+            value: &t.token,
+            principal_id: p.id,
+            workspace_id: t.workspace_id,
+            comment: t.comment.as_deref(),
+            creation_time: now_ms(),
+            expiry_time: -1,
+            from_api: false,
+            created_by_id: None,
+        };
+        tokens::insert(tx, ok, &new).map_err(|e| err(api_problem(e)))?;
+    }
+    Ok(())
+}
+
+fn metastores_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError> {
+    for (i, m) in f.fixture.metastores.iter().enumerate() {
+        let label = m.name.clone().or_else(|| m.metastore_id.clone()).unwrap_or_default();
+        let err = |p: String| entry_err(&f.name, "metastores", i, &label, p);
+        let owner = m.owner.clone().ok_or_else(|| err("owner is required".into()))?;
+        if !principals::exists(tx, &owner).map_err(|e| err(api_problem(e)))? {
+            return Err(err(format!("unknown principal {owner:?}")));
+        }
+        let spec = MetastoreSpec::try_from(CreateMetastore::from_fixture(m.name.clone(), m.storage_root.clone(), m.region.clone()))
+            .map_err(|e| err(api_problem(e)))?;
+        if let Some(id) = &m.metastore_id {
+            uuid::Uuid::parse_str(id).map_err(|_| err(format!("metastore_id {id:?} is not a UUID")))?;
+        }
+        let existing = match &m.metastore_id {
+            Some(id) => metastores::get(tx, id),
+            None => metastores::by_name(tx, spec.name.as_str()),
+        }
+        .map_err(|e| err(api_problem(e)))?;
+        let row = match existing {
+            Some(row) => row,
+            None => {
+                let id = m.metastore_id.clone().unwrap_or_else(crate::domain::new_id);
+                let mut new = spec.into_new(id, owner, m.cloud.clone(), now_ms());
+                new.delta_sharing_scope = m.delta_sharing_scope.clone();
+                new.delta_sharing_recipient_token_lifetime_in_seconds = m.delta_sharing_recipient_token_lifetime_in_seconds;
+                new.delta_sharing_organization_name = m.delta_sharing_organization_name.clone();
+                metastores::insert(tx, ok, &new).map_err(|e| err(api_problem(e)))?
+            }
+        };
+        for a in &m.assignments {
+            if !principals::workspace_exists(tx, a.workspace_id).map_err(|e| err(api_problem(e)))? {
+                return Err(err(format!("assignments: unknown workspace {}", a.workspace_id)));
+            }
+            let default_catalog_name = a
+                .default_catalog_name
+                .as_deref()
+                .map(|n| Ident::parse("default_catalog_name", n).map(Ident::into_string))
+                .transpose()
+                .map_err(|e| err(e.to_string()))?;
+            if metastores::assignment(tx, a.workspace_id).map_err(|e| err(api_problem(e)))?.is_none() {
+                let row = AssignmentRow { workspace_id: a.workspace_id, metastore_id: row.id.clone(), default_catalog_name };
+                metastores::assign(tx, ok, &row).map_err(|e| err(api_problem(e)))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The metastore an entry belongs to: named, or the only one there is.
+fn metastore_for(tx: &Connection, named: Option<&str>) -> Result<metastores::MetastoreRow, String> {
+    match named {
+        Some(n) => metastores::by_name(tx, &n.to_lowercase())
+            .map_err(api_problem)?
+            .ok_or_else(|| format!("unknown metastore {n:?}")),
+        None => {
+            let mut all = metastores::all(tx).map_err(api_problem)?;
+            match all.len() {
+                1 => Ok(all.remove(0)),
+                0 => Err("no metastore exists; declare one under \"metastores\"".into()),
+                _ => Err("several metastores exist; name one with \"metastore\"".into()),
+            }
+        }
+    }
+}
+
+fn owner_for(tx: &Connection, owner: Option<String>, ms: &metastores::MetastoreRow) -> Result<String, String> {
+    match owner {
+        None => Ok(ms.owner.clone()),
+        Some(o) => match principals::exists(tx, &o).map_err(api_problem)? {
+            true => Ok(o),
+            false => Err(format!("unknown principal {o:?}")),
+        },
+    }
+}
+
+fn label_of(v: &Json, keys: &[&str]) -> String {
+    keys.iter().filter_map(|k| v.get(*k).and_then(Json::as_str)).collect::<Vec<_>>().join(".")
+}
+
+fn body<T: serde::de::DeserializeOwned>(v: &Json) -> Result<T, String> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        format!("{path}: {}", e.into_inner())
+    })
+}
+
+fn objects(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError> {
+    let now = now_ms();
+    for (i, v) in f.fixture.catalogs.iter().enumerate() {
+        let label = label_of(v, &["name"]);
+        let err = |p: String| entry_err(&f.name, "catalogs", i, &label, p);
+        let meta: ObjectMeta = body(v).map_err(err)?;
+        let spec = CatalogSpec::try_from(body::<CreateCatalog>(v).map_err(err)?).map_err(|e| err(api_problem(e)))?;
+        let ms = metastore_for(tx, meta.metastore.as_deref()).map_err(err)?;
+        if catalogs::get(tx, &ms.id, &spec.name).map_err(|e| err(api_problem(e)))?.is_some() {
+            continue;
+        }
+        let owner = owner_for(tx, meta.owner, &ms).map_err(err)?;
+        let new = spec.into_new(owner, now).map_err(|e| err(api_problem(e)))?;
+        catalogs::insert(tx, ok, &ms.id, &new).map_err(|e| err(api_problem(e)))?;
+    }
+    for (i, v) in f.fixture.schemas.iter().enumerate() {
+        let label = label_of(v, &["catalog_name", "name"]);
+        let err = |p: String| entry_err(&f.name, "schemas", i, &label, p);
+        let meta: ObjectMeta = body(v).map_err(err)?;
+        let spec = SchemaSpec::try_from(body::<CreateSchema>(v).map_err(err)?).map_err(|e| err(api_problem(e)))?;
+        let ms = metastore_for(tx, meta.metastore.as_deref()).map_err(err)?;
+        let catalog = catalogs::get(tx, &ms.id, &spec.full_name.catalog)
+            .map_err(|e| err(api_problem(e)))?
+            .ok_or_else(|| err(format!("unknown catalog {:?}", spec.full_name.catalog.as_str())))?;
+        if schemas::get(tx, &ms.id, &spec.full_name).map_err(|e| err(api_problem(e)))?.is_some() {
+            continue;
+        }
+        let owner = owner_for(tx, meta.owner, &ms).map_err(err)?;
+        let catalog_name = spec.full_name.catalog.clone();
+        schemas::insert(tx, ok, &catalog.id, &catalog_name, &spec.into_new(owner, now)).map_err(|e| err(api_problem(e)))?;
+    }
+    for (i, v) in f.fixture.tables.iter().enumerate() {
+        let label = label_of(v, &["catalog_name", "schema_name", "name"]);
+        let err = |p: String| entry_err(&f.name, "tables", i, &label, p);
+        let meta: ObjectMeta = body(v).map_err(err)?;
+        let spec = TableSpec::try_from(body::<CreateTable>(v).map_err(err)?).map_err(|e| err(api_problem(e)))?;
+        let ms = metastore_for(tx, meta.metastore.as_deref()).map_err(err)?;
+        let schema_name = spec.full_name.schema_name();
+        let schema = schemas::get(tx, &ms.id, &schema_name)
+            .map_err(|e| err(api_problem(e)))?
+            .ok_or_else(|| err(format!("unknown schema {:?}", schema_name.to_string())))?;
+        if tables::get(tx, &ms.id, &spec.full_name).map_err(|e| err(api_problem(e)))?.is_some() {
+            continue;
+        }
+        let owner = owner_for(tx, meta.owner, &ms).map_err(err)?;
+        insert_table(tx, ok, &schema, spec, owner, now).map_err(|e| err(api_problem(e)))?;
+    }
+    Ok(())
+}
+
+fn grants_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError> {
+    for (i, g) in f.fixture.grants.iter().enumerate() {
+        let label = format!("{} {} {}", g.securable_type, g.full_name, g.principal);
+        let err = |p: String| entry_err(&f.name, "grants", i, &label, p);
+        let ms = metastore_for(tx, g.metastore.as_deref()).map_err(err)?;
+        let (id, kind) = securable(tx, &ms, &g.securable_type, &g.full_name).map_err(err)?;
+        if g.principal != ACCOUNT_USERS && !principals::exists(tx, &g.principal).map_err(|e| err(api_problem(e)))? {
+            return Err(err(format!("unknown principal {:?}", g.principal)));
+        }
+        for p in &g.privileges {
+            let canonical = privilege::normalize(p).ok_or_else(|| err(format!("unknown privilege {p:?}")))?;
+            if !privilege::is_valid_on(canonical, kind) {
+                return Err(err(format!("privilege {canonical} is not valid on a {}", kind.noun().to_lowercase())));
+            }
+            grants::add(tx, ok, &id, &g.principal, canonical).map_err(|e| err(api_problem(e)))?;
+        }
+    }
+    Ok(())
+}
+
+/// Resolves a securable named in a grant entry to its id and actual kind.
+fn securable(tx: &Connection, ms: &metastores::MetastoreRow, sec_type: &str, full_name: &str) -> Result<(String, SecurableKind), String> {
+    let kind = match SecurableKind::parse_spelling(sec_type) {
+        Some(SecTypeSpelling::Modelled(k)) => k,
+        _ => return Err(format!("securable_type {sec_type:?} is not supported in fixtures")),
+    };
+    let missing = |what: &str| format!("unknown {what} {full_name:?}");
+    match kind {
+        SecurableKind::Metastore => Ok((ms.id.clone(), kind)),
+        SecurableKind::Catalog => {
+            let name = Ident::parse("full_name", full_name).map_err(|e| e.to_string())?;
+            let c = catalogs::get(tx, &ms.id, &name).map_err(api_problem)?.ok_or_else(|| missing("catalog"))?;
+            Ok((c.id, kind))
+        }
+        SecurableKind::Schema => {
+            let name = SchemaName::parse("full_name", full_name).map_err(|e| e.to_string())?;
+            let s = schemas::get(tx, &ms.id, &name).map_err(api_problem)?.ok_or_else(|| missing("schema"))?;
+            Ok((s.id, kind))
+        }
+        SecurableKind::Table | SecurableKind::View => {
+            let name = TableName::parse("full_name", full_name).map_err(|e| e.to_string())?;
+            let t = tables::get(tx, &ms.id, &name).map_err(api_problem)?.ok_or_else(|| missing("table"))?;
+            Ok((t.id.clone(), t.kind()))
+        }
+        _ => Err(format!("securable_type {sec_type:?} is not supported in fixtures yet")),
+    }
+}

@@ -1,0 +1,11 @@
+//! uc-emulator: a local emulator of Databricks Unity Catalog. See ARCHITECTURE.md.
+
+pub mod api;
+pub mod app;
+pub mod authz;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod fixtures;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,180 @@
+//! Users, groups and service principals: one id space, one name space.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::authz::{Allowed, PrincipalKind};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+
+/// One principal as stored.
+#[derive(Clone, Debug)]
+pub struct PrincipalRow {
+    pub id: i64,
+    pub kind: PrincipalKind,
+    pub name: String,
+    pub display_name: String,
+    pub active: bool,
+    pub account_admin: bool,
+    pub external_id: Option<String>,
+    pub extra: String,
+}
+
+const COLUMNS: &str = "id, kind, name, display_name, active, account_admin, external_id, extra";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PrincipalRow> {
+    let kind: String = r.get(1)?;
+    Ok(PrincipalRow {
+        id: r.get(0)?,
+        kind: PrincipalKind::parse(&kind).unwrap_or(PrincipalKind::User),
+        name: r.get(2)?,
+        display_name: r.get(3)?,
+        active: r.get(4)?,
+        account_admin: r.get(5)?,
+        external_id: r.get(6)?,
+        extra: r.get(7)?,
+    })
+}
+
+/// A new random SCIM id: a positive 63-bit integer, unique across the three kinds.
+fn fresh_id(conn: &Connection) -> ApiResult<i64> {
+    loop {
+        let mut b = [0u8; 8];
+        getrandom::getrandom(&mut b).map_err(|e| ApiError::internal(e.to_string()))?;
+        // 16 decimal digits, like hosted ids; never 0.
+        let id = (u64::from_le_bytes(b) % 9_000_000_000_000_000 + 1_000_000_000_000_000) as i64;
+        let taken: bool =
+            conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM principals WHERE id = ?1)")?.query_row([id], |r| r.get(0))?;
+        if !taken {
+            return Ok(id);
+        }
+    }
+}
+
+/// What creating a principal needs.
+pub struct NewPrincipal<'a> {
+    pub kind: PrincipalKind,
+    pub name: &'a str,
+    pub display_name: &'a str,
+    pub account_admin: bool,
+    pub external_id: Option<&'a str>,
+    pub extra: &'a str,
+}
+
+/// Inserts a principal; a name held by any principal → 409.
+pub fn insert(conn: &Connection, _ok: &Allowed, new: &NewPrincipal<'_>) -> ApiResult<i64> {
+    let id = fresh_id(conn)?;
+    conn.prepare_cached(
+        "INSERT INTO principals (id, kind, name, display_name, active, account_admin, external_id, extra)
+         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7)",
+    )?
+    .execute(params![id, new.kind.as_str(), new.name, new.display_name, new.account_admin, new.external_id, new.extra])
+    .map_err(crate::store::on_conflict(|| {
+        ApiError::new(ErrorCode::ResourceAlreadyExists, format!("A principal named '{}' already exists.", new.name))
+    }))?;
+    Ok(id)
+}
+
+pub fn by_name(conn: &Connection, name: &str) -> ApiResult<Option<PrincipalRow>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM principals WHERE name = ?1"))?
+        .query_row([name], row)
+        .optional()?)
+}
+
+pub fn by_id(conn: &Connection, id: i64) -> ApiResult<Option<PrincipalRow>> {
+    Ok(conn.prepare_cached(&format!("SELECT {COLUMNS} FROM principals WHERE id = ?1"))?.query_row([id], row).optional()?)
+}
+
+/// Every principal of a kind, ordered by id (SCIM lists).
+pub fn list(conn: &Connection, kind: PrincipalKind) -> ApiResult<Vec<PrincipalRow>> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM principals WHERE kind = ?1 ORDER BY id"))?;
+    let rows = stmt.query_map([kind.as_str()], row)?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Whether a principal of that name exists (owners and grantees must, spec §22 item 21).
+pub fn exists(conn: &Connection, name: &str) -> ApiResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM principals WHERE name = ?1)")?
+        .query_row([name], |r| r.get(0))?)
+}
+
+/// 404 `PRINCIPAL_DOES_NOT_EXIST` unless `name` is a known principal (or `account users`).
+pub fn require_exists(conn: &Connection, name: &str) -> ApiResult<()> {
+    if name == crate::authz::ACCOUNT_USERS || exists(conn, name)? {
+        Ok(())
+    } else {
+        Err(ApiError::new(ErrorCode::PrincipalDoesNotExist, format!("Could not find principal with name {name}")))
+    }
+}
+
+/// Adds `member` to `group`; a no-op when already a member. Refuses cycles.
+pub fn add_member(conn: &Connection, _ok: &Allowed, group: i64, member: i64) -> ApiResult<()> {
+    if group == member || transitive_group_ids(conn, group)?.contains(&member) {
+        return Err(ApiError::invalid("members", "adding this member would make a group contain itself"));
+    }
+    conn.prepare_cached("INSERT OR IGNORE INTO group_members (group_id, member_id) VALUES (?1, ?2)")?
+        .execute([group, member])?;
+    Ok(())
+}
+
+/// The ids of every group `member` belongs to, directly or through other groups.
+pub fn transitive_group_ids(conn: &Connection, member: i64) -> ApiResult<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "WITH RECURSIVE up(id) AS (
+             SELECT group_id FROM group_members WHERE member_id = ?1
+             UNION SELECT gm.group_id FROM group_members gm JOIN up ON gm.member_id = up.id)
+         SELECT id FROM up",
+    )?;
+    let ids = stmt.query_map([member], |r| r.get(0))?.collect::<Result<Vec<i64>, _>>()?;
+    Ok(ids)
+}
+
+/// The display names of every group `member` belongs to, transitively.
+pub fn transitive_group_names(conn: &Connection, member: i64) -> ApiResult<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "WITH RECURSIVE up(id) AS (
+             SELECT group_id FROM group_members WHERE member_id = ?1
+             UNION SELECT gm.group_id FROM group_members gm JOIN up ON gm.member_id = up.id)
+         SELECT p.name FROM principals p JOIN up ON p.id = up.id ORDER BY p.name",
+    )?;
+    let names = stmt.query_map([member], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+    Ok(names)
+}
+
+/// A complex value of SCIM: `{"value": id, "display": name}`.
+#[derive(Clone, Debug)]
+pub struct Ref {
+    pub id: i64,
+    pub display: String,
+}
+
+/// The direct groups of a principal.
+pub fn direct_groups(conn: &Connection, member: i64) -> ApiResult<Vec<Ref>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.id, p.display_name FROM group_members gm JOIN principals p ON p.id = gm.group_id
+         WHERE gm.member_id = ?1 ORDER BY p.id",
+    )?;
+    let refs = stmt.query_map([member], |r| Ok(Ref { id: r.get(0)?, display: r.get(1)? }))?.collect::<Result<_, _>>()?;
+    Ok(refs)
+}
+
+/// The direct members of a group.
+pub fn members(conn: &Connection, group: i64) -> ApiResult<Vec<Ref>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.id, p.display_name FROM group_members gm JOIN principals p ON p.id = gm.member_id
+         WHERE gm.group_id = ?1 ORDER BY p.id",
+    )?;
+    let refs = stmt.query_map([group], |r| Ok(Ref { id: r.get(0)?, display: r.get(1)? }))?.collect::<Result<_, _>>()?;
+    Ok(refs)
+}
+
+pub fn workspace_exists(conn: &Connection, workspace_id: i64) -> ApiResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM workspaces WHERE workspace_id = ?1)")?
+        .query_row([workspace_id], |r| r.get(0))?)
+}
+
+pub fn insert_workspace(conn: &Connection, _ok: &Allowed, workspace_id: i64, name: Option<&str>) -> ApiResult<()> {
+    conn.prepare_cached("INSERT INTO workspaces (workspace_id, name) VALUES (?1, ?2)")?.execute(params![workspace_id, name])?;
+    Ok(())
+}

@@ -1,0 +1,317 @@
+//! Tables and views. A table row carries its schema's and catalog's identity and owners, so one
+//! query yields the whole authorization chain.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::value::RawValue;
+
+use crate::authz::{Allowed, Node};
+use crate::domain::names::{Ident, TableName};
+use crate::domain::securable::SecurableKind;
+use crate::domain::storage_url::StorageUrl;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::store::catalogs::raw_json;
+use crate::store::on_conflict;
+use crate::store::securables::{scan_limit, Page};
+
+#[derive(Debug)]
+pub struct TableRow {
+    pub id: String,
+    pub name: String,
+    pub table_type: String,
+    pub data_source_format: Option<String>,
+    pub columns: Option<Box<RawValue>>,
+    pub storage_location: Option<String>,
+    pub storage_credential_name: Option<String>,
+    pub view_definition: Option<String>,
+    pub sql_path: Option<String>,
+    pub comment: Option<String>,
+    pub owner: String,
+    pub properties: Option<Box<RawValue>>,
+    pub created_at: i64,
+    pub created_by: String,
+    pub updated_at: i64,
+    pub updated_by: String,
+    pub schema_id: String,
+    pub schema_name: String,
+    pub schema_owner: String,
+    pub catalog_id: String,
+    pub catalog_name: String,
+    pub catalog_owner: String,
+    pub metastore_id: String,
+}
+
+impl TableRow {
+    pub fn full_name(&self) -> String {
+        format!("{}.{}.{}", self.catalog_name, self.schema_name, self.name)
+    }
+
+    pub fn kind(&self) -> SecurableKind {
+        if self.table_type == "VIEW" {
+            SecurableKind::View
+        } else {
+            SecurableKind::Table
+        }
+    }
+
+    /// The chain [table, schema, catalog] for the authorization core.
+    pub fn nodes(&self) -> [Node; 3] {
+        [
+            Node {
+                kind: self.kind(),
+                id: self.id.clone(),
+                name: self.full_name(),
+                owner: self.owner.clone(),
+                grants: Vec::new(),
+            },
+            Node {
+                kind: SecurableKind::Schema,
+                id: self.schema_id.clone(),
+                name: format!("{}.{}", self.catalog_name, self.schema_name),
+                owner: self.schema_owner.clone(),
+                grants: Vec::new(),
+            },
+            Node {
+                kind: SecurableKind::Catalog,
+                id: self.catalog_id.clone(),
+                name: self.catalog_name.clone(),
+                owner: self.catalog_owner.clone(),
+                grants: Vec::new(),
+            },
+        ]
+    }
+
+    /// The table's own node only (lists share the parents' nodes).
+    pub fn node(&self) -> Node {
+        let [table, _, _] = self.nodes();
+        table
+    }
+}
+
+const SELECT: &str = "SELECT t.id, t.name, t.table_type, t.data_source_format, t.columns, t.storage_location,
+                             t.storage_credential_name, t.view_definition, t.sql_path, t.comment, t.owner, t.properties,
+                             t.created_at, t.created_by, t.updated_at, t.updated_by,
+                             s.id, s.name, s.owner, c.id, c.name, c.owner, c.metastore_id
+                      FROM tables t JOIN schemas s ON s.id = t.schema_id JOIN catalogs c ON c.id = s.catalog_id";
+
+/// The same, leaving out the column list (listTables with `omit_columns`).
+const SELECT_NO_COLUMNS: &str = "SELECT t.id, t.name, t.table_type, t.data_source_format, NULL, t.storage_location,
+                             t.storage_credential_name, t.view_definition, t.sql_path, t.comment, t.owner, t.properties,
+                             t.created_at, t.created_by, t.updated_at, t.updated_by,
+                             s.id, s.name, s.owner, c.id, c.name, c.owner, c.metastore_id
+                      FROM tables t JOIN schemas s ON s.id = t.schema_id JOIN catalogs c ON c.id = s.catalog_id";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TableRow> {
+    Ok(TableRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        table_type: r.get(2)?,
+        data_source_format: r.get(3)?,
+        columns: raw_json(r, 4)?,
+        storage_location: r.get(5)?,
+        storage_credential_name: r.get(6)?,
+        view_definition: r.get(7)?,
+        sql_path: r.get(8)?,
+        comment: r.get(9)?,
+        owner: r.get(10)?,
+        properties: raw_json(r, 11)?,
+        created_at: r.get(12)?,
+        created_by: r.get(13)?,
+        updated_at: r.get(14)?,
+        updated_by: r.get(15)?,
+        schema_id: r.get(16)?,
+        schema_name: r.get(17)?,
+        schema_owner: r.get(18)?,
+        catalog_id: r.get(19)?,
+        catalog_name: r.get(20)?,
+        catalog_owner: r.get(21)?,
+        metastore_id: r.get(22)?,
+    })
+}
+
+pub fn get(conn: &Connection, metastore_id: &str, name: &TableName) -> ApiResult<Option<TableRow>> {
+    Ok(conn
+        .prepare_cached(&format!("{SELECT} WHERE c.metastore_id = ?1 AND c.name = ?2 AND s.name = ?3 AND t.name = ?4"))?
+        .query_row(params![metastore_id, name.catalog.as_str(), name.schema.as_str(), name.table.as_str()], row)
+        .optional()?)
+}
+
+pub fn not_found(name: &TableName) -> ApiError {
+    ApiError::new(ErrorCode::TableDoesNotExist, format!("Table '{name}' does not exist."))
+}
+
+/// Tables of a schema in name order after `after`, at most `limit + 1` scanned.
+pub fn scan(
+    conn: &Connection,
+    schema_id: &str,
+    after: &str,
+    limit: Option<usize>,
+    with_columns: bool,
+) -> ApiResult<Page<TableRow>> {
+    let select = if with_columns { SELECT } else { SELECT_NO_COLUMNS };
+    let mut stmt = conn.prepare_cached(&format!("{select} WHERE t.schema_id = ?1 AND t.name > ?2 ORDER BY t.name LIMIT ?3"))?;
+    let rows = stmt.query_map(params![schema_id, after, scan_limit(limit)], row)?.collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_scan(rows, limit, |t| t.name.clone()))
+}
+
+/// A table summary and what its visibility rule needs.
+pub struct SummaryRow {
+    pub id: String,
+    pub name: String,
+    pub table_type: String,
+    pub owner: String,
+    pub schema_id: String,
+    pub schema_name: String,
+    pub schema_owner: String,
+}
+
+/// Separates the two parts of a summaries page position (names hold no control characters).
+pub const SUMMARY_KEY_SEP: char = '\u{1e}';
+
+/// Tables of a catalog whose schema and table names match the `LIKE` patterns, ordered by
+/// (schema, table), after the position `after` = (schema, table).
+pub fn scan_summaries(
+    conn: &Connection,
+    catalog_id: &str,
+    schema_like: &str,
+    table_like: &str,
+    after: (&str, &str),
+    limit: Option<usize>,
+) -> ApiResult<Page<SummaryRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.id, t.name, t.table_type, t.owner, s.id, s.name, s.owner
+         FROM tables t JOIN schemas s ON s.id = t.schema_id
+         WHERE s.catalog_id = ?1 AND s.name LIKE ?2 AND t.name LIKE ?3 AND (s.name, t.name) > (?4, ?5)
+         ORDER BY s.name, t.name LIMIT ?6",
+    )?;
+    let rows = stmt
+        .query_map(params![catalog_id, schema_like, table_like, after.0, after.1, scan_limit(limit)], |r| {
+            Ok(SummaryRow {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                table_type: r.get(2)?,
+                owner: r.get(3)?,
+                schema_id: r.get(4)?,
+                schema_name: r.get(5)?,
+                schema_owner: r.get(6)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_scan(rows, limit, |s| format!("{}{SUMMARY_KEY_SEP}{}", s.schema_name, s.name)))
+}
+
+pub struct NewTable {
+    pub name: Ident,
+    pub table_type: String,
+    pub data_source_format: Option<String>,
+    pub columns: String,
+    pub storage_location: Option<String>,
+    pub storage_credential_name: Option<String>,
+    pub view_definition: Option<String>,
+    pub sql_path: Option<String>,
+    pub comment: Option<String>,
+    pub properties: Option<String>,
+    pub owner: String,
+    pub created_by: String,
+    pub now: i64,
+}
+
+/// Inserts a table; `id` is chosen by the caller (a managed location embeds it).
+pub fn insert(conn: &Connection, _ok: &Allowed, id: &str, schema_id: &str, full_name: &str, new: &NewTable) -> ApiResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO tables (id, schema_id, name, table_type, data_source_format, columns, storage_location,
+                             storage_credential_name, view_definition, sql_path, comment, owner, properties,
+                             created_at, created_by, updated_at, updated_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?14, ?15)",
+    )?
+    .execute(params![
+        id,
+        schema_id,
+        new.name.as_str(),
+        new.table_type,
+        new.data_source_format,
+        new.columns,
+        new.storage_location,
+        new.storage_credential_name,
+        new.view_definition,
+        new.sql_path,
+        new.comment,
+        new.owner,
+        new.properties,
+        new.now,
+        new.created_by
+    ])
+    .map_err(on_conflict(|| ApiError::new(ErrorCode::TableAlreadyExists, format!("Table '{full_name}' already exists."))))?;
+    Ok(())
+}
+
+#[derive(Default)]
+pub struct TableChanges {
+    pub new_name: Option<Ident>,
+    pub comment: Option<String>,
+    pub owner: Option<String>,
+    pub properties: Option<String>,
+    pub columns: Option<String>,
+    pub data_source_format: Option<String>,
+    pub storage_location: Option<String>,
+    pub view_definition: Option<String>,
+    pub sql_path: Option<String>,
+}
+
+pub fn update(conn: &Connection, _ok: &Allowed, current: &TableRow, changes: &TableChanges, by: &str, now: i64) -> ApiResult<()> {
+    let name = changes.new_name.as_ref().map(Ident::as_str).unwrap_or(&current.name);
+    conn.prepare_cached(
+        "UPDATE tables SET name = ?2, comment = COALESCE(?3, comment), owner = COALESCE(?4, owner),
+                properties = COALESCE(?5, properties), columns = COALESCE(?6, columns),
+                data_source_format = COALESCE(?7, data_source_format),
+                storage_location = COALESCE(?8, storage_location), view_definition = COALESCE(?9, view_definition),
+                sql_path = COALESCE(?10, sql_path), updated_at = ?11, updated_by = ?12
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        current.id,
+        name,
+        changes.comment,
+        changes.owner,
+        changes.properties,
+        changes.columns,
+        changes.data_source_format,
+        changes.storage_location,
+        changes.view_definition,
+        changes.sql_path,
+        now,
+        by
+    ])
+    .map_err(on_conflict(|| {
+        ApiError::new(
+            ErrorCode::TableAlreadyExists,
+            format!("Table '{}.{}.{name}' already exists.", current.catalog_name, current.schema_name),
+        )
+    }))?;
+    Ok(())
+}
+
+pub fn delete(conn: &Connection, _ok: &Allowed, id: &str) -> ApiResult<()> {
+    conn.prepare_cached("DELETE FROM tables WHERE id = ?1")?.execute([id])?;
+    Ok(())
+}
+
+/// A table of the metastore whose location equals, contains or lies inside `url` (spec §13.1),
+/// other than `except`. Index range scans, not a pass over every table.
+pub fn overlapping(conn: &Connection, metastore_id: &str, url: &StorageUrl, except: Option<&str>) -> ApiResult<Option<String>> {
+    let (lo, hi) = url.descendants_range();
+    let mut candidates = url.ancestors();
+    candidates.push(url.as_str().to_string());
+    let ancestors_json = serde_json::to_string(&candidates).expect("strings serialize");
+    let found = conn
+        .prepare_cached(
+            "SELECT c.name || '.' || s.name || '.' || t.name
+             FROM tables t JOIN schemas s ON s.id = t.schema_id JOIN catalogs c ON c.id = s.catalog_id
+             WHERE c.metastore_id = ?1 AND t.id IS NOT ?4
+               AND (t.storage_location IN (SELECT value FROM json_each(?5))
+                    OR (t.storage_location >= ?2 AND t.storage_location < ?3))
+             LIMIT 1",
+        )?
+        .query_row(params![metastore_id, lo, hi, except, ancestors_json], |r| r.get(0))
+        .optional()?;
+    Ok(found)
+}
