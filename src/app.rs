@@ -47,7 +47,8 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
     // Fixtures are read first so that a bad file fails before anything is created.
     let mut files: Vec<Loaded> = args.fixtures.iter().map(|p| fixtures::load(p)).collect::<Result<_, _>>()?;
     let store = Arc::new(Store::open(&args.db)?);
-    let listener = TcpListener::bind(&args.bind).map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
+    let listener =
+        TcpListener::bind(&args.bind).map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
     let port = listener.local_addr().map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?.port();
     let host = args.bind.rsplit_once(':').map(|(h, _)| h).unwrap_or("127.0.0.1");
 
@@ -61,10 +62,13 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
         tracing::info!(fixture = %f.name, "fixture applied");
     }
     if using_default {
-        tracing::info!("built-in fixture: use token 'dapi-admin' (account admin, metastore 'main' owner) or 'dapi-alice'");
+        tracing::info!(
+            "built-in fixture: use token 'dapi-admin' (account admin, metastore 'main' owner) or 'dapi-alice'"
+        );
     }
 
-    let server = build(Arc::clone(&store), listener).map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
+    let server =
+        build(Arc::clone(&store), listener).map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
     Ok(Running { server, url: format!("http://{host}:{port}"), store })
 }
 

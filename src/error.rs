@@ -119,10 +119,8 @@ impl ApiError {
     }
 
     pub fn method_not_allowed(method: &str, allow: String) -> Self {
-        let mut e = Self::new(
-            ErrorCode::MethodNotAllowed,
-            format!("Method {method} is not allowed here; allowed: {allow}."),
-        );
+        let mut e =
+            Self::new(ErrorCode::MethodNotAllowed, format!("Method {method} is not allowed here; allowed: {allow}."));
         e.allow = Some(allow);
         e
     }

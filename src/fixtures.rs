@@ -14,9 +14,9 @@ use crate::api::schemas::{CreateSchema, SchemaSpec};
 use crate::api::tables::{insert_table, CreateTable, TableSpec};
 use crate::authz::{Allowed, PrincipalKind, ACCOUNT_USERS};
 use crate::domain::names::{Ident, SchemaName, TableName};
+use crate::domain::now_ms;
 use crate::domain::privilege;
 use crate::domain::securable::{SecTypeSpelling, SecurableKind};
-use crate::domain::now_ms;
 use crate::error::ApiError;
 use crate::store::metastores::{self, AssignmentRow};
 use crate::store::principals::{self, NewPrincipal};
@@ -169,7 +169,8 @@ pub fn load(path: &Path) -> Result<Loaded, FixtureError> {
 }
 
 pub fn parse(name: &str, text: &str) -> Result<Loaded, FixtureError> {
-    let value: Json = serde_json::from_str(text).map_err(|e| FixtureError(format!("{name}: is not valid JSON: {e}")))?;
+    let value: Json =
+        serde_json::from_str(text).map_err(|e| FixtureError(format!("{name}: is not valid JSON: {e}")))?;
     if !value.is_object() {
         return Err(FixtureError(format!("{name}: must be a JSON object")));
     }
@@ -276,7 +277,11 @@ fn identities(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureEr
             return Err(entry_err(file, "workspaces", i, &label, "workspace_id must be a positive integer"));
         }
         if !principals::workspace_exists(tx, w.workspace_id).map_err(wrap("workspaces", i, &label))? {
-            principals::insert_workspace(tx, ok, w.workspace_id, w.name.as_deref()).map_err(wrap("workspaces", i, &label))?;
+            principals::insert_workspace(tx, ok, w.workspace_id, w.name.as_deref()).map_err(wrap(
+                "workspaces",
+                i,
+                &label,
+            ))?;
         }
     }
     let declare = |key: &'static str, i: usize, kind: PrincipalKind, name: &str, display: Option<&str>, admin: bool| {
@@ -315,7 +320,14 @@ fn identities(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureEr
         declare("users", i, PrincipalKind::User, &u.user_name, u.display_name.as_deref(), u.account_admin)?;
     }
     for (i, s) in fx.service_principals.iter().enumerate() {
-        declare("service_principals", i, PrincipalKind::ServicePrincipal, &s.application_id, s.display_name.as_deref(), s.account_admin)?;
+        declare(
+            "service_principals",
+            i,
+            PrincipalKind::ServicePrincipal,
+            &s.application_id,
+            s.display_name.as_deref(),
+            s.account_admin,
+        )?;
     }
     for (i, g) in fx.groups.iter().enumerate() {
         declare("groups", i, PrincipalKind::Group, &g.display_name, Some(&g.display_name), false)?;
@@ -334,7 +346,8 @@ fn members(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError
             let member = principals::by_name(tx, m)
                 .map_err(|e| err(api_problem(e)))?
                 .ok_or_else(|| err(format!("unknown principal {m:?}")))?;
-            principals::add_member(tx, ok, group.id, member.id).map_err(|_| err(format!("member {m:?} would make the group contain itself")))?;
+            principals::add_member(tx, ok, group.id, member.id)
+                .map_err(|_| err(format!("member {m:?} would make the group contain itself")))?;
         }
     }
     Ok(())
@@ -381,8 +394,12 @@ fn metastores_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), Fixtur
         if !principals::exists(tx, &owner).map_err(|e| err(api_problem(e)))? {
             return Err(err(format!("unknown principal {owner:?}")));
         }
-        let spec = MetastoreSpec::try_from(CreateMetastore::from_fixture(m.name.clone(), m.storage_root.clone(), m.region.clone()))
-            .map_err(|e| err(api_problem(e)))?;
+        let spec = MetastoreSpec::try_from(CreateMetastore::from_fixture(
+            m.name.clone(),
+            m.storage_root.clone(),
+            m.region.clone(),
+        ))
+        .map_err(|e| err(api_problem(e)))?;
         if let Some(id) = &m.metastore_id {
             uuid::Uuid::parse_str(id).map_err(|_| err(format!("metastore_id {id:?} is not a UUID")))?;
         }
@@ -397,7 +414,8 @@ fn metastores_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), Fixtur
                 let id = m.metastore_id.clone().unwrap_or_else(crate::domain::new_id);
                 let mut new = spec.into_new(id, owner, m.cloud.clone(), now_ms());
                 new.delta_sharing_scope = m.delta_sharing_scope.clone();
-                new.delta_sharing_recipient_token_lifetime_in_seconds = m.delta_sharing_recipient_token_lifetime_in_seconds;
+                new.delta_sharing_recipient_token_lifetime_in_seconds =
+                    m.delta_sharing_recipient_token_lifetime_in_seconds;
                 new.delta_sharing_organization_name = m.delta_sharing_organization_name.clone();
                 metastores::insert(tx, ok, &new).map_err(|e| err(api_problem(e)))?
             }
@@ -413,7 +431,8 @@ fn metastores_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), Fixtur
                 .transpose()
                 .map_err(|e| err(e.to_string()))?;
             if metastores::assignment(tx, a.workspace_id).map_err(|e| err(api_problem(e)))?.is_none() {
-                let row = AssignmentRow { workspace_id: a.workspace_id, metastore_id: row.id.clone(), default_catalog_name };
+                let row =
+                    AssignmentRow { workspace_id: a.workspace_id, metastore_id: row.id.clone(), default_catalog_name };
                 metastores::assign(tx, ok, &row).map_err(|e| err(api_problem(e)))?;
             }
         }
@@ -488,7 +507,8 @@ fn objects(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError
         }
         let owner = owner_for(tx, meta.owner, &ms).map_err(err)?;
         let catalog_name = spec.full_name.catalog.clone();
-        schemas::insert(tx, ok, &catalog.id, &catalog_name, &spec.into_new(owner, now)).map_err(|e| err(api_problem(e)))?;
+        schemas::insert(tx, ok, &catalog.id, &catalog_name, &spec.into_new(owner, now))
+            .map_err(|e| err(api_problem(e)))?;
     }
     for (i, v) in f.fixture.tables.iter().enumerate() {
         let label = label_of(v, &["catalog_name", "schema_name", "name"]);
@@ -530,7 +550,12 @@ fn grants_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureErr
 }
 
 /// Resolves a securable named in a grant entry to its id and actual kind.
-fn securable(tx: &Connection, ms: &metastores::MetastoreRow, sec_type: &str, full_name: &str) -> Result<(String, SecurableKind), String> {
+fn securable(
+    tx: &Connection,
+    ms: &metastores::MetastoreRow,
+    sec_type: &str,
+    full_name: &str,
+) -> Result<(String, SecurableKind), String> {
     let kind = match SecurableKind::parse_spelling(sec_type) {
         Some(SecTypeSpelling::Modelled(k)) => k,
         _ => return Err(format!("securable_type {sec_type:?} is not supported in fixtures")),

@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::extract::{RawBody, path_param, qbool, qint, AppState, Body, Params, Scoped};
+use super::extract::{path_param, qbool, qint, AppState, Body, Params, RawBody, Scoped};
 use super::listing::{Listing, PageArgs};
 use super::metastores::{force_flag, ForceOpts};
 use super::{changed, denied, ok_empty, owner_name, properties_json};
@@ -105,7 +105,14 @@ impl TryFrom<CreateCatalog> for CatalogSpec {
             (None, Some(_)) => return Err(ApiError::invalid("provider_name", "is required with share_name")),
             _ => {}
         }
-        Ok(CatalogSpec { name, comment: c.comment, properties: properties_json(c.properties), storage_root, provider_name, share_name })
+        Ok(CatalogSpec {
+            name,
+            comment: c.comment,
+            properties: properties_json(c.properties),
+            storage_root,
+            provider_name,
+            share_name,
+        })
     }
 }
 
@@ -113,7 +120,10 @@ impl CatalogSpec {
     pub fn into_new(self, owner: String, now: i64) -> ApiResult<NewCatalog> {
         if let Some(provider) = &self.provider_name {
             // Delta Sharing providers arrive with the sharing API; none can exist yet.
-            return Err(ApiError::new(ErrorCode::ResourceDoesNotExist, format!("Provider '{provider}' does not exist.")));
+            return Err(ApiError::new(
+                ErrorCode::ResourceDoesNotExist,
+                format!("Provider '{provider}' does not exist."),
+            ));
         }
         Ok(NewCatalog {
             name: self.name,
@@ -130,7 +140,11 @@ impl CatalogSpec {
 }
 
 /// createCatalog
-pub async fn create_catalog(scoped: Scoped, state: web::Data<AppState>, Body(req): Body<CreateCatalog>) -> ApiResult<HttpResponse> {
+pub async fn create_catalog(
+    scoped: Scoped,
+    state: web::Data<AppState>,
+    Body(req): Body<CreateCatalog>,
+) -> ApiResult<HttpResponse> {
     let spec = CatalogSpec::try_from(req)?;
     let Scoped { caller, metastore } = scoped;
     let row = state
@@ -177,9 +191,19 @@ pub struct ListParams {
 }
 
 /// listCatalogs: every catalog for a metastore admin; otherwise those the caller may get.
-pub async fn list_catalogs(scoped: Scoped, state: web::Data<AppState>, Params(p): Params<ListParams>) -> ApiResult<HttpResponse> {
+pub async fn list_catalogs(
+    scoped: Scoped,
+    state: web::Data<AppState>,
+    Params(p): Params<ListParams>,
+) -> ApiResult<HttpResponse> {
     let Scoped { caller, metastore } = scoped;
-    let args = PageArgs::new(&state.store, format!("catalogs:{}", metastore.id), p.max_results, p.page_token.as_deref(), None)?;
+    let args = PageArgs::new(
+        &state.store,
+        format!("catalogs:{}", metastore.id),
+        p.max_results,
+        p.page_token.as_deref(),
+        None,
+    )?;
     let (after, limit) = (args.after.clone(), args.limit);
     let (items, more_after) = state
         .store
@@ -187,7 +211,8 @@ pub async fn list_catalogs(scoped: Scoped, state: web::Data<AppState>, Params(p)
             let page = catalogs::scan(conn, &metastore.id, &after, limit)?;
             let all = authz::visible(&caller, &Action::ListAllCatalogs, &[]);
             let ids: Vec<&str> = page.rows.iter().map(|c| c.id.as_str()).collect();
-            let mut grants = if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
+            let mut grants =
+                if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
             let mut items = Vec::with_capacity(page.rows.len());
             for row in page.rows {
                 if !all {
@@ -219,13 +244,21 @@ pub struct UpdateCatalog {
 const ISOLATION_MODES: &[&str] = &["OPEN", "ISOLATED", "OPEN_IN_ACCOUNT"];
 
 /// updateCatalog
-pub async fn update_catalog(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>, Body(body): Body<UpdateCatalog>) -> ApiResult<HttpResponse> {
+pub async fn update_catalog(
+    req: HttpRequest,
+    scoped: Scoped,
+    state: web::Data<AppState>,
+    Body(body): Body<UpdateCatalog>,
+) -> ApiResult<HttpResponse> {
     let name = catalog_name(&req)?;
     let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
     let body_name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
     if let Some(mode) = &body.isolation_mode {
         if !ISOLATION_MODES.contains(&mode.as_str()) {
-            return Err(ApiError::invalid("isolation_mode", format!("unknown value {mode:?}; expected one of {ISOLATION_MODES:?}")));
+            return Err(ApiError::invalid(
+                "isolation_mode",
+                format!("unknown value {mode:?}; expected one of {ISOLATION_MODES:?}"),
+            ));
         }
     }
     let properties = properties_json(body.properties);

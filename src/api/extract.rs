@@ -80,7 +80,10 @@ fn expired() -> ApiError {
 /// Middleware on `/api`: resolves the bearer token once into a [`Caller`] in the request's
 /// extensions, or answers 401. Handlers then extract the caller synchronously, so a 401 always
 /// wins over a body error.
-pub async fn authenticate(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let token = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)

@@ -48,10 +48,9 @@ impl PageArgs {
             .limit;
         let after = match page_token.filter(|t| !t.is_empty()) {
             None => String::new(),
-            Some(t) => store
-                .page_key
-                .open(&list, t)
-                .ok_or_else(|| ApiError::invalid("page_token", "is not a page token this server issued for this list"))?,
+            Some(t) => store.page_key.open(&list, t).ok_or_else(|| {
+                ApiError::invalid("page_token", "is not a page token this server issued for this list")
+            })?,
         };
         Ok(PageArgs { list, after, limit })
     }

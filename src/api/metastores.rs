@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{RawBody, path_param, qbool, qint, AppState, Auth, Body, Params, Scoped};
+use super::extract::{path_param, qbool, qint, AppState, Auth, Body, Params, RawBody, Scoped};
 use super::listing::Listing;
 use super::{denied, ok_empty, owner_name};
 use crate::authz::{self, Action};
@@ -128,7 +128,11 @@ impl MetastoreSpec {
 }
 
 /// createMetastore
-pub async fn create_metastore(Auth(caller): Auth, state: web::Data<AppState>, Body(req): Body<CreateMetastore>) -> ApiResult<HttpResponse> {
+pub async fn create_metastore(
+    Auth(caller): Auth,
+    state: web::Data<AppState>,
+    Body(req): Body<CreateMetastore>,
+) -> ApiResult<HttpResponse> {
     let spec = MetastoreSpec::try_from(req)?;
     let ok = authz::require(&caller, &Action::CreateMetastore, &[]).map_err(denied)?;
     let row = state
@@ -148,20 +152,36 @@ pub struct ListMetastoresParams {
 }
 
 /// listMetastores: the workspace's metastore, or nothing (spec §6.3).
-pub async fn list_metastores(Auth(caller): Auth, state: web::Data<AppState>, Params(p): Params<ListMetastoresParams>) -> ApiResult<HttpResponse> {
+pub async fn list_metastores(
+    Auth(caller): Auth,
+    state: web::Data<AppState>,
+    Params(p): Params<ListMetastoresParams>,
+) -> ApiResult<HttpResponse> {
     if p.max_results.is_some_and(|n| n < 0) {
         return Err(ApiError::invalid("max_results", "must not be negative"));
     }
     let Some(scope) = caller.metastore.clone() else {
-        return Ok(HttpResponse::Ok().json(Listing::<MetastoreInfo> { key: "metastores", items: vec![], next_page_token: None }));
+        return Ok(HttpResponse::Ok().json(Listing::<MetastoreInfo> {
+            key: "metastores",
+            items: vec![],
+            next_page_token: None,
+        }));
     };
     let row = state.store.read(move |conn| metastores::require(conn, &scope.id)).await?;
     authz::require(&caller, &Action::ReadMetastore, &[&row.node()]).map_err(denied)?;
-    Ok(HttpResponse::Ok().json(Listing { key: "metastores", items: vec![MetastoreInfo::from(row)], next_page_token: None }))
+    Ok(HttpResponse::Ok().json(Listing {
+        key: "metastores",
+        items: vec![MetastoreInfo::from(row)],
+        next_page_token: None,
+    }))
 }
 
 /// getMetastore
-pub async fn get_metastore(req: HttpRequest, Auth(caller): Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+pub async fn get_metastore(
+    req: HttpRequest,
+    Auth(caller): Auth,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id")?;
     let row = state.store.read(move |conn| metastores::require(conn, &id)).await?;
     authz::require(&caller, &Action::ReadMetastore, &[&row.node()]).map_err(denied)?;
@@ -186,7 +206,12 @@ pub struct UpdateMetastore {
 }
 
 /// updateMetastore
-pub async fn update_metastore(req: HttpRequest, Auth(caller): Auth, state: web::Data<AppState>, Body(body): Body<UpdateMetastore>) -> ApiResult<HttpResponse> {
+pub async fn update_metastore(
+    req: HttpRequest,
+    Auth(caller): Auth,
+    state: web::Data<AppState>,
+    Body(body): Body<UpdateMetastore>,
+) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id")?;
     if body.storage_root.is_some() {
         return Err(ApiError::invalid("storage_root", "cannot be changed after creation"));
@@ -194,7 +219,10 @@ pub async fn update_metastore(req: HttpRequest, Auth(caller): Auth, state: web::
     let new_name = body.new_name.or(body.name).map(|n| Ident::parse("new_name", &n)).transpose()?;
     if let Some(scope) = &body.delta_sharing_scope {
         if !SCOPES.contains(&scope.as_str()) {
-            return Err(ApiError::invalid("delta_sharing_scope", format!("unknown value {scope:?}; expected one of {SCOPES:?}")));
+            return Err(ApiError::invalid(
+                "delta_sharing_scope",
+                format!("unknown value {scope:?}; expected one of {SCOPES:?}"),
+            ));
         }
     }
     if body.delta_sharing_recipient_token_lifetime_in_seconds.is_some_and(|s| s < 0) {
@@ -232,7 +260,8 @@ pub async fn update_metastore(req: HttpRequest, Auth(caller): Auth, state: web::
                 owner,
                 storage_root_credential_id: body.storage_root_credential_id,
                 delta_sharing_scope: body.delta_sharing_scope,
-                delta_sharing_recipient_token_lifetime_in_seconds: body.delta_sharing_recipient_token_lifetime_in_seconds,
+                delta_sharing_recipient_token_lifetime_in_seconds: body
+                    .delta_sharing_recipient_token_lifetime_in_seconds,
                 delta_sharing_organization_name: body.delta_sharing_organization_name,
                 privilege_model_version: body.privilege_model_version,
                 external_access_enabled: body.external_access_enabled,
@@ -258,7 +287,8 @@ pub fn force_flag(query: ForceOpts, body: &[u8]) -> ApiResult<bool> {
     if let Some(f) = query.force {
         return Ok(f);
     }
-    let body: BodyOpts = if body.iter().all(u8::is_ascii_whitespace) { BodyOpts::default() } else { super::extract::parse_json(body)? };
+    let body: BodyOpts =
+        if body.iter().all(u8::is_ascii_whitespace) { BodyOpts::default() } else { super::extract::parse_json(body)? };
     Ok(body.force.unwrap_or(false))
 }
 
@@ -318,7 +348,8 @@ pub async fn current_assignment(Auth(caller): Auth) -> ApiResult<HttpResponse> {
 
 fn workspace_id(req: &HttpRequest) -> ApiResult<i64> {
     let raw = path_param(req, "workspace_id")?;
-    raw.parse::<i64>().map_err(|_| ApiError::invalid("workspace_id", format!("{raw:?} is not a workspace id (an integer)")))
+    raw.parse::<i64>()
+        .map_err(|_| ApiError::invalid("workspace_id", format!("{raw:?} is not a workspace id (an integer)")))
 }
 
 fn require_workspace(conn: &rusqlite::Connection, id: i64) -> ApiResult<()> {
@@ -336,9 +367,15 @@ pub struct AssignmentBody {
 }
 
 /// createMetastoreAssignment: creates or overwrites (spec §8.3).
-pub async fn create_assignment(req: HttpRequest, Auth(caller): Auth, state: web::Data<AppState>, Body(body): Body<AssignmentBody>) -> ApiResult<HttpResponse> {
+pub async fn create_assignment(
+    req: HttpRequest,
+    Auth(caller): Auth,
+    state: web::Data<AppState>,
+    Body(body): Body<AssignmentBody>,
+) -> ApiResult<HttpResponse> {
     let workspace_id = workspace_id(&req)?;
-    let metastore_id = body.metastore_id.filter(|m| !m.is_empty()).ok_or_else(|| ApiError::invalid("metastore_id", "is required"))?;
+    let metastore_id =
+        body.metastore_id.filter(|m| !m.is_empty()).ok_or_else(|| ApiError::invalid("metastore_id", "is required"))?;
     let default_catalog_name = body
         .default_catalog_name
         .map(|n| Ident::parse("default_catalog_name", &n).map(Ident::into_string))
@@ -356,7 +393,12 @@ pub async fn create_assignment(req: HttpRequest, Auth(caller): Auth, state: web:
 }
 
 /// updateMetastoreAssignment: only an existing assignment (spec §8.3).
-pub async fn update_assignment(req: HttpRequest, Auth(caller): Auth, state: web::Data<AppState>, Body(body): Body<AssignmentBody>) -> ApiResult<HttpResponse> {
+pub async fn update_assignment(
+    req: HttpRequest,
+    Auth(caller): Auth,
+    state: web::Data<AppState>,
+    Body(body): Body<AssignmentBody>,
+) -> ApiResult<HttpResponse> {
     let workspace_id = workspace_id(&req)?;
     let default_catalog_name = body
         .default_catalog_name
@@ -368,7 +410,10 @@ pub async fn update_assignment(req: HttpRequest, Auth(caller): Auth, state: web:
         .write(move |tx| {
             require_workspace(tx, workspace_id)?;
             let current = metastores::assignment(tx, workspace_id)?.ok_or_else(|| {
-                ApiError::new(ErrorCode::ResourceDoesNotExist, format!("Workspace {workspace_id} has no metastore assigned."))
+                ApiError::new(
+                    ErrorCode::ResourceDoesNotExist,
+                    format!("Workspace {workspace_id} has no metastore assigned."),
+                )
             })?;
             let changes_metastore = metastore_id.as_ref().is_some_and(|m| *m != current.metastore_id);
             let ok = authz::require(&caller, &Action::UpdateAssignment { changes_metastore }, &[]).map_err(denied)?;
@@ -400,8 +445,11 @@ pub async fn delete_assignment(
     RawBody(body): RawBody,
 ) -> ApiResult<HttpResponse> {
     let workspace_id = workspace_id(&req)?;
-    let from_body: UnassignParams =
-        if body.iter().all(u8::is_ascii_whitespace) { UnassignParams::default() } else { super::extract::parse_json(&body)? };
+    let from_body: UnassignParams = if body.iter().all(u8::is_ascii_whitespace) {
+        UnassignParams::default()
+    } else {
+        super::extract::parse_json(&body)?
+    };
     let metastore_id = q
         .metastore_id
         .or(from_body.metastore_id)
@@ -413,12 +461,18 @@ pub async fn delete_assignment(
         .write(move |tx| {
             require_workspace(tx, workspace_id)?;
             let current = metastores::assignment(tx, workspace_id)?.ok_or_else(|| {
-                ApiError::new(ErrorCode::ResourceDoesNotExist, format!("Workspace {workspace_id} has no metastore assigned."))
+                ApiError::new(
+                    ErrorCode::ResourceDoesNotExist,
+                    format!("Workspace {workspace_id} has no metastore assigned."),
+                )
             })?;
             if current.metastore_id != metastore_id {
                 return Err(ApiError::invalid(
                     "metastore_id",
-                    format!("workspace {workspace_id} is assigned to metastore {}, not {metastore_id}", current.metastore_id),
+                    format!(
+                        "workspace {workspace_id} is assigned to metastore {}, not {metastore_id}",
+                        current.metastore_id
+                    ),
                 ));
             }
             metastores::unassign(tx, &ok, workspace_id)

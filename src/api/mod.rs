@@ -4,9 +4,11 @@ pub mod catalogs;
 pub mod extract;
 pub mod listing;
 pub mod metastores;
+pub mod permissions;
 pub mod schemas;
 pub mod scim;
 pub mod tables;
+pub mod user_info;
 
 use std::collections::BTreeMap;
 
@@ -98,10 +100,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     let uc = |p: &str| format!("{UC}{p}");
     let scim = |p: &str| format!("{SCIM}{p}");
     cfg.service(
-        Res::new(&uc("/metastores"))
-            .get(metastores::list_metastores)
-            .post(metastores::create_metastore)
-            .build(),
+        Res::new(&uc("/metastores")).get(metastores::list_metastores).post(metastores::create_metastore).build(),
     )
     .service(
         Res::new(&uc("/metastores/{id}"))
@@ -145,11 +144,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .build(),
     )
     .service(
-        Res::new(&uc("/table-summaries"))
-            .get(tables::list_summaries_get)
-            .post(tables::list_summaries_post)
+        Res::new(&uc("/table-summaries")).get(tables::list_summaries_get).post(tables::list_summaries_post).build(),
+    )
+    .service(
+        Res::new(&uc("/permissions/{sec_type}/{full_name}"))
+            .get(permissions::get_permissions)
+            .patch(permissions::update_permissions)
+            .put(permissions::replace_permissions)
             .build(),
     )
+    .service(Res::new(&uc("/effective-permissions/{sec_type}/{full_name}")).get(permissions::get_effective).build())
+    .service(
+        Res::new(&uc("/privilege-assignments/{sec_type}/{full_name}"))
+            .get(permissions::list_privilege_assignments)
+            .build(),
+    )
+    .service(
+        Res::new(&uc("/effective-privilege-assignments/{sec_type}/{full_name}"))
+            .get(permissions::list_effective)
+            .build(),
+    )
+    .service(Res::new(&uc("/user-info/me")).get(user_info::my_info).build())
+    .service(Res::new(&uc("/user-info/my-groups")).get(user_info::my_groups).build())
     .service(Res::new(&scim("/Me")).get(scim::me).build())
     .service(Res::new(&scim("/Users")).get(scim::list_users).build())
     .service(Res::new(&scim("/Users/{id}")).get(scim::get_user).build())

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::catalogs::ListParams;
-use super::extract::{RawBody, path_param, AppState, Body, Params, Scoped};
+use super::extract::{path_param, AppState, Body, Params, RawBody, Scoped};
 use super::listing::{Listing, PageArgs};
 use super::metastores::{force_flag, ForceOpts};
 use super::{changed, denied, ok_empty, owner_name, properties_json};
@@ -130,7 +130,11 @@ impl SchemaSpec {
 }
 
 /// createSchema
-pub async fn create_schema(scoped: Scoped, state: web::Data<AppState>, Body(req): Body<CreateSchema>) -> ApiResult<HttpResponse> {
+pub async fn create_schema(
+    scoped: Scoped,
+    state: web::Data<AppState>,
+    Body(req): Body<CreateSchema>,
+) -> ApiResult<HttpResponse> {
     let spec = SchemaSpec::try_from(req)?;
     let Scoped { caller, metastore } = scoped;
     let row = state
@@ -170,7 +174,12 @@ pub fn missing_schema(conn: &Connection, caller: &Caller, metastore_id: &str, na
 }
 
 /// A schema and its chain [schema, catalog] with the caller's grants, or the right error.
-pub fn load_schema(conn: &Connection, caller: &Caller, metastore_id: &str, name: &SchemaName) -> ApiResult<(SchemaRow, [authz::Node; 2])> {
+pub fn load_schema(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    name: &SchemaName,
+) -> ApiResult<(SchemaRow, [authz::Node; 2])> {
     let Some(row) = schemas::get(conn, metastore_id, name)? else {
         return Err(missing_schema(conn, caller, metastore_id, name));
     };
@@ -203,7 +212,11 @@ pub struct ListSchemasParams {
 
 /// listSchemas: 403 without catalog access; otherwise every schema for metastore admins and
 /// catalog owners, else those the caller may get.
-pub async fn list_schemas(scoped: Scoped, state: web::Data<AppState>, Params(p): Params<ListSchemasParams>) -> ApiResult<HttpResponse> {
+pub async fn list_schemas(
+    scoped: Scoped,
+    state: web::Data<AppState>,
+    Params(p): Params<ListSchemasParams>,
+) -> ApiResult<HttpResponse> {
     let catalog_name = Ident::parse(
         "catalog_name",
         p.catalog_name.as_deref().ok_or_else(|| ApiError::invalid("catalog_name", "is required"))?,
@@ -227,7 +240,8 @@ pub async fn list_schemas(scoped: Scoped, state: web::Data<AppState>, Params(p):
             let all = authz::visible(&caller, &Action::ListAllSchemas, &[&cnode]);
             let page = schemas::scan(conn, &catalog.id, &after, limit)?;
             let ids: Vec<&str> = page.rows.iter().map(|s| s.id.as_str()).collect();
-            let mut grants = if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
+            let mut grants =
+                if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
             let mut items = Vec::with_capacity(page.rows.len());
             for row in page.rows {
                 if !all {
@@ -256,7 +270,12 @@ pub struct UpdateSchema {
 }
 
 /// updateSchema
-pub async fn update_schema(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>, Body(body): Body<UpdateSchema>) -> ApiResult<HttpResponse> {
+pub async fn update_schema(
+    req: HttpRequest,
+    scoped: Scoped,
+    state: web::Data<AppState>,
+    Body(body): Body<UpdateSchema>,
+) -> ApiResult<HttpResponse> {
     let name = schema_name(&req)?;
     refuse_information_schema(name.schema.as_str(), "full_name")?;
     let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;

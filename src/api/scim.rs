@@ -26,7 +26,11 @@ struct ComplexValue {
 
 fn refs(kind_path: &str, refs: Vec<Ref>) -> Vec<ComplexValue> {
     refs.into_iter()
-        .map(|r| ComplexValue { reference: format!("{kind_path}/{}", r.id), value: r.id.to_string(), display: r.display })
+        .map(|r| ComplexValue {
+            reference: format!("{kind_path}/{}", r.id),
+            value: r.id.to_string(),
+            display: r.display,
+        })
         .collect()
 }
 
@@ -80,7 +84,8 @@ pub async fn me(Auth(caller): Auth, state: web::Data<AppState>) -> ApiResult<Htt
     let obj = state
         .store
         .read(move |conn| {
-            let p = principals::by_id(conn, id)?.ok_or_else(|| ApiError::unauthenticated("The token's principal is gone."))?;
+            let p = principals::by_id(conn, id)?
+                .ok_or_else(|| ApiError::unauthenticated("The token's principal is gone."))?;
             let mut obj = resource(conn, &p)?;
             if p.kind == PrincipalKind::ServicePrincipal {
                 obj["userName"] = json!(p.name);
@@ -101,8 +106,10 @@ struct ListQuery {
 }
 
 fn positive(field: &str, raw: Option<&str>) -> ApiResult<Option<usize>> {
-    raw.map(|s| s.parse::<usize>().map_err(|_| ApiError::invalid(field, format!("expected a non-negative integer, got {s:?}"))))
-        .transpose()
+    raw.map(|s| {
+        s.parse::<usize>().map_err(|_| ApiError::invalid(field, format!("expected a non-negative integer, got {s:?}")))
+    })
+    .transpose()
 }
 
 /// Attributes a filter may name, per kind, and which compare case-sensitively under `eq`.
@@ -167,7 +174,8 @@ async fn list(req: HttpRequest, state: web::Data<AppState>, kind: PrincipalKind)
 
 async fn get(req: HttpRequest, state: web::Data<AppState>, kind: PrincipalKind) -> ApiResult<HttpResponse> {
     let raw = path_param(&req, "id").map_err(ApiError::scim)?;
-    let not_found = move || ApiError::new(ErrorCode::ResourceDoesNotExist, format!("{} {raw} does not exist.", kind.noun())).scim();
+    let not_found =
+        move || ApiError::new(ErrorCode::ResourceDoesNotExist, format!("{} {raw} does not exist.", kind.noun())).scim();
     let Ok(id) = path_param(&req, "id")?.parse::<i64>() else {
         return Err(not_found());
     };
@@ -188,7 +196,11 @@ pub async fn list_users(req: HttpRequest, _auth: Auth, state: web::Data<AppState
 pub async fn list_groups(req: HttpRequest, _auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     list(req, state, PrincipalKind::Group).await
 }
-pub async fn list_service_principals(req: HttpRequest, _auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+pub async fn list_service_principals(
+    req: HttpRequest,
+    _auth: Auth,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
     list(req, state, PrincipalKind::ServicePrincipal).await
 }
 pub async fn get_user(req: HttpRequest, _auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
@@ -197,6 +209,10 @@ pub async fn get_user(req: HttpRequest, _auth: Auth, state: web::Data<AppState>)
 pub async fn get_group(req: HttpRequest, _auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     get(req, state, PrincipalKind::Group).await
 }
-pub async fn get_service_principal(req: HttpRequest, _auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+pub async fn get_service_principal(
+    req: HttpRequest,
+    _auth: Auth,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
     get(req, state, PrincipalKind::ServicePrincipal).await
 }

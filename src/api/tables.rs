@@ -27,9 +27,33 @@ const DATA_SOURCE_FORMATS: &[&str] =
     &["DELTA", "CSV", "JSON", "AVRO", "PARQUET", "ORC", "TEXT", "UNITY_CATALOG", "DELTASHARING"];
 /// Spec §13.3 names plus the SDK's additions; SQL aliases are refused.
 const COLUMN_TYPES: &[&str] = &[
-    "BOOLEAN", "BYTE", "SHORT", "INT", "LONG", "FLOAT", "DOUBLE", "DATE", "TIMESTAMP", "STRING", "BINARY", "DECIMAL",
-    "INTERVAL", "ARRAY", "STRUCT", "MAP", "CHAR", "NULL", "TIMESTAMP_NTZ", "VARIANT", "GEOGRAPHY", "GEOMETRY", "TIME",
-    "FILE", "TABLE_TYPE", "TABLEREF_TYPE", "USER_DEFINED_TYPE",
+    "BOOLEAN",
+    "BYTE",
+    "SHORT",
+    "INT",
+    "LONG",
+    "FLOAT",
+    "DOUBLE",
+    "DATE",
+    "TIMESTAMP",
+    "STRING",
+    "BINARY",
+    "DECIMAL",
+    "INTERVAL",
+    "ARRAY",
+    "STRUCT",
+    "MAP",
+    "CHAR",
+    "NULL",
+    "TIMESTAMP_NTZ",
+    "VARIANT",
+    "GEOGRAPHY",
+    "GEOMETRY",
+    "TIME",
+    "FILE",
+    "TABLE_TYPE",
+    "TABLEREF_TYPE",
+    "USER_DEFINED_TYPE",
 ];
 
 #[derive(Serialize)]
@@ -141,7 +165,10 @@ fn columns_json(mut cols: Vec<ColumnInfo>) -> ApiResult<String> {
             return Err(ApiError::invalid(&field("position"), "must not be negative"));
         }
         if !positions.insert(position) {
-            return Err(ApiError::invalid(&field("position"), format!("position {position} is used by another column")));
+            return Err(ApiError::invalid(
+                &field("position"),
+                format!("position {position} is used by another column"),
+            ));
         }
         c.nullable.get_or_insert(true);
     }
@@ -206,7 +233,8 @@ impl TryFrom<CreateTable> for TableSpec {
             (None, true) => None,
             (None, false) => return Err(ApiError::invalid("data_source_format", "is required for tables")),
         };
-        let columns = columns_json(c.columns.ok_or_else(|| ApiError::invalid("columns", "is required (it may be empty)"))?)?;
+        let columns =
+            columns_json(c.columns.ok_or_else(|| ApiError::invalid("columns", "is required (it may be empty)"))?)?;
         let storage_location = c
             .storage_location
             .filter(|l| !l.is_empty())
@@ -224,7 +252,8 @@ impl TryFrom<CreateTable> for TableSpec {
             }
             _ => {}
         }
-        let storage_credential_name = c.storage_credential_name.map(|n| Ident::parse("storage_credential_name", &n)).transpose()?;
+        let storage_credential_name =
+            c.storage_credential_name.map(|n| Ident::parse("storage_credential_name", &n)).transpose()?;
         if storage_credential_name.is_some() && table_type != "EXTERNAL" {
             return Err(ApiError::invalid("storage_credential_name", "is only for EXTERNAL tables"));
         }
@@ -300,7 +329,11 @@ pub fn insert_table(
 }
 
 /// createTable
-pub async fn create_table(scoped: Scoped, state: web::Data<AppState>, Body(req): Body<CreateTable>) -> ApiResult<HttpResponse> {
+pub async fn create_table(
+    scoped: Scoped,
+    state: web::Data<AppState>,
+    Body(req): Body<CreateTable>,
+) -> ApiResult<HttpResponse> {
     let spec = TableSpec::try_from(req)?;
     let Scoped { caller, metastore } = scoped;
     let row = state
@@ -332,7 +365,12 @@ fn missing_table(conn: &Connection, caller: &Caller, metastore_id: &str, name: &
 }
 
 /// A table and its chain with the caller's grants, or the right error.
-fn load_table(conn: &Connection, caller: &Caller, metastore_id: &str, name: &TableName) -> ApiResult<(TableRow, [Node; 3])> {
+fn load_table(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    name: &TableName,
+) -> ApiResult<(TableRow, [Node; 3])> {
     let Some(row) = tables::get(conn, metastore_id, name)? else {
         return Err(missing_table(conn, caller, metastore_id, name));
     };
@@ -376,7 +414,13 @@ pub async fn table_exists(req: HttpRequest, scoped: Scoped, state: web::Data<App
             }
             None => {
                 let (_, [s, c]) = load_schema(conn, &caller, &metastore.id, &name.schema_name())?;
-                let probe = Node { kind: crate::domain::securable::SecurableKind::Table, id: String::new(), name: name.to_string(), owner: String::new(), grants: vec![] };
+                let probe = Node {
+                    kind: crate::domain::securable::SecurableKind::Table,
+                    id: String::new(),
+                    name: name.to_string(),
+                    owner: String::new(),
+                    grants: vec![],
+                };
                 let may_list = authz::visible(&caller, &Action::ListTables, &[&s, &c])
                     || authz::visible(&caller, &Action::TableExists, &[&probe, &s, &c]);
                 if may_list {
@@ -404,7 +448,11 @@ pub struct ListTablesParams {
 
 /// listTables: 403 without use of the catalog and schema; every table for metastore admins,
 /// else those the caller may get.
-pub async fn list_tables(scoped: Scoped, state: web::Data<AppState>, Params(p): Params<ListTablesParams>) -> ApiResult<HttpResponse> {
+pub async fn list_tables(
+    scoped: Scoped,
+    state: web::Data<AppState>,
+    Params(p): Params<ListTablesParams>,
+) -> ApiResult<HttpResponse> {
     let schema = SchemaName {
         catalog: Ident::parse("catalog_name", required("catalog_name", &p.catalog_name)?)?,
         schema: Ident::parse("schema_name", required("schema_name", &p.schema_name)?)?,
@@ -428,7 +476,8 @@ pub async fn list_tables(scoped: Scoped, state: web::Data<AppState>, Params(p): 
             let all = authz::visible(&caller, &Action::ListAllTables, &[&snode, &cnode]);
             let page = tables::scan(conn, &row.id, &after, limit, with_columns)?;
             let ids: Vec<&str> = page.rows.iter().map(|t| t.id.as_str()).collect();
-            let mut grants = if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
+            let mut grants =
+                if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
             let mut items = Vec::with_capacity(page.rows.len());
             for mut t in page.rows {
                 if !all {
@@ -465,7 +514,12 @@ pub struct UpdateTable {
 }
 
 /// updateTable
-pub async fn update_table(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>, Body(body): Body<UpdateTable>) -> ApiResult<HttpResponse> {
+pub async fn update_table(
+    req: HttpRequest,
+    scoped: Scoped,
+    state: web::Data<AppState>,
+    Body(body): Body<UpdateTable>,
+) -> ApiResult<HttpResponse> {
     let name = table_name(&req)?;
     let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
     let body_name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
@@ -514,7 +568,8 @@ pub async fn update_table(req: HttpRequest, scoped: Scoped, state: web::Data<App
                     || changes.sql_path.is_some(),
             };
             let new_view_owner = (current.table_type == "VIEW").then(|| changes.owner.clone()).flatten();
-            let ok = authz::require(&caller, &Action::UpdateTable { shape, new_view_owner }, &[&t, &s, &c]).map_err(denied)?;
+            let ok = authz::require(&caller, &Action::UpdateTable { shape, new_view_owner }, &[&t, &s, &c])
+                .map_err(denied)?;
             if let Some(l) = &location {
                 if let Some(other) = tables::overlapping(tx, &metastore.id, l, Some(&current.id))? {
                     return Err(ApiError::invalid(
@@ -524,7 +579,8 @@ pub async fn update_table(req: HttpRequest, scoped: Scoped, state: web::Data<App
                 }
             }
             tables::update(tx, &ok, &current, &changes, &caller.name, now_ms())?;
-            let now_named = TableName { table: changes.new_name.clone().unwrap_or_else(|| name.table.clone()), ..name.clone() };
+            let now_named =
+                TableName { table: changes.new_name.clone().unwrap_or_else(|| name.table.clone()), ..name.clone() };
             tables::get(tx, &metastore.id, &now_named)?.ok_or_else(|| tables::not_found(&now_named))
         })
         .await?;
@@ -575,13 +631,21 @@ struct TableSummary {
 const SUMMARIES_PAGE: usize = 1000;
 
 /// listTableSummaries, GET form (SDK).
-pub async fn list_summaries_get(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+pub async fn list_summaries_get(
+    req: HttpRequest,
+    scoped: Scoped,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
     let q: SummariesRequest = parse_query(req.query_string())?;
     summaries(scoped, state, q).await
 }
 
 /// listTableSummaries, POST form (seed).
-pub async fn list_summaries_post(scoped: Scoped, state: web::Data<AppState>, Body(b): Body<SummariesBody>) -> ApiResult<HttpResponse> {
+pub async fn list_summaries_post(
+    scoped: Scoped,
+    state: web::Data<AppState>,
+    Body(b): Body<SummariesBody>,
+) -> ApiResult<HttpResponse> {
     let q = SummariesRequest {
         catalog_name: b.catalog_name,
         schema_name_pattern: b.schema_name_pattern,
@@ -617,7 +681,8 @@ async fn summaries(scoped: Scoped, state: web::Data<AppState>, q: SummariesReque
             }
             let all = authz::visible(&caller, &Action::ListAllTables, &[&cnode]);
             let (after_schema, after_table) = after.split_once(SUMMARY_KEY_SEP).unwrap_or((&after, ""));
-            let page = tables::scan_summaries(conn, &row.id, &schema_like, &table_like, (after_schema, after_table), limit)?;
+            let page =
+                tables::scan_summaries(conn, &row.id, &schema_like, &table_like, (after_schema, after_table), limit)?;
             let mut ids: Vec<&str> = Vec::new();
             if !all {
                 for r in &page.rows {
@@ -627,7 +692,8 @@ async fn summaries(scoped: Scoped, state: web::Data<AppState>, q: SummariesReque
                 ids.sort_unstable();
                 ids.dedup();
             }
-            let grants = if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
+            let grants =
+                if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
             let mut items = Vec::with_capacity(page.rows.len());
             for r in &page.rows {
                 let full_name = format!("{catalog}.{}.{}", r.schema_name, r.name);
@@ -637,7 +703,13 @@ async fn summaries(scoped: Scoped, state: web::Data<AppState>, q: SummariesReque
                     } else {
                         crate::domain::securable::SecurableKind::Table
                     };
-                    let table = Node { kind, id: r.id.clone(), name: full_name.clone(), owner: r.owner.clone(), grants: grants.get(&r.id).cloned().unwrap_or_default() };
+                    let table = Node {
+                        kind,
+                        id: r.id.clone(),
+                        name: full_name.clone(),
+                        owner: r.owner.clone(),
+                        grants: grants.get(&r.id).cloned().unwrap_or_default(),
+                    };
                     let schema = Node {
                         kind: crate::domain::securable::SecurableKind::Schema,
                         id: r.schema_id.clone(),

@@ -198,25 +198,48 @@ pub struct Decision {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Reason {
-    MetastoreAdmin { via: String },
+    MetastoreAdmin {
+        via: String,
+    },
     AccountAdmin,
     WorkspaceAdmin,
-    Owner { securable_type: SecurableKind, securable: String, via: String },
+    Owner {
+        securable_type: SecurableKind,
+        securable: String,
+        via: String,
+    },
     /// A privilege held through a grant (possibly inherited from an ancestor).
-    Grant { privilege: String, granted: String, securable_type: SecurableKind, securable: String, via: String },
+    Grant {
+        privilege: String,
+        granted: String,
+        securable_type: SecurableKind,
+        securable: String,
+        via: String,
+    },
     /// A privilege held by owning the securable or an ancestor.
-    OwnerConveys { privilege: String, securable_type: SecurableKind, securable: String, via: String },
+    OwnerConveys {
+        privilege: String,
+        securable_type: SecurableKind,
+        securable: String,
+        via: String,
+    },
     /// A condition on the request itself (e.g. "only `owner` changes").
-    Condition { holds: String },
+    Condition {
+        holds: String,
+    },
     /// Something required that the caller lacks.
-    Missing { requirement: String },
+    Missing {
+        requirement: String,
+    },
 }
 
 impl Reason {
     /// One line of English.
     pub fn sentence(&self) -> String {
         match self {
-            Reason::MetastoreAdmin { via } => format!("is a metastore admin (the metastore is owned by {via})"),
+            Reason::MetastoreAdmin { via } => {
+                format!("is a metastore admin (the metastore is owned by {via})")
+            }
             Reason::AccountAdmin => "is an account admin".to_string(),
             Reason::WorkspaceAdmin => "is a workspace admin".to_string(),
             Reason::Owner { securable_type, securable, via } => {
@@ -348,7 +371,11 @@ pub enum Req {
 fn node_of<'a>(chain: &[&'a Node], kind: SecurableKind) -> Option<(usize, &'a Node)> {
     // Tables and views share the table slot of a chain.
     let same = |k: SecurableKind| {
-        k == kind || matches!((k, kind), (SecurableKind::View, SecurableKind::Table) | (SecurableKind::Table, SecurableKind::View))
+        k == kind
+            || matches!(
+                (k, kind),
+                (SecurableKind::View, SecurableKind::Table) | (SecurableKind::Table, SecurableKind::View)
+            )
     };
     chain.iter().enumerate().find(|(_, n)| same(n.kind)).map(|(i, n)| (i, *n))
 }
@@ -473,10 +500,7 @@ fn missing_texts(reasons: &[Reason]) -> Vec<String> {
 fn holds(caller: &Caller, wanted: &str, kind: SecurableKind, chain: &[&Node]) -> Option<Reason> {
     let (start, _) = node_of(chain, kind)?;
     for node in &chain[start..] {
-        if node.kind != SecurableKind::Metastore
-            && caller.is(&node.owner)
-            && !privilege::NOT_IN_ALL.contains(&wanted)
-        {
+        if node.kind != SecurableKind::Metastore && caller.is(&node.owner) && !privilege::NOT_IN_ALL.contains(&wanted) {
             return Some(Reason::OwnerConveys {
                 privilege: wanted.to_string(),
                 securable_type: node.kind,

@@ -20,10 +20,7 @@ fn use_catalog_and_schema() -> Req {
 
 /// The common update rule: the owner; or a metastore admin changing only `owner`.
 fn owner_or_admin_changing_owner(kind: crate::domain::securable::SecurableKind, shape: UpdateShape) -> Req {
-    Any(vec![
-        Owner(kind),
-        All(vec![MetastoreAdmin, Condition(shape.owner_only(), "only `owner` changes")]),
-    ])
+    Any(vec![Owner(kind), All(vec![MetastoreAdmin, Condition(shape.owner_only(), "only `owner` changes")])])
 }
 
 pub fn requirement(caller: &Caller, action: &Action) -> Req {
@@ -98,16 +95,14 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
 
         // §14.3: without catalog access the result is empty (not a 403).
         Action::ListTableSummaries => Any(vec![MetastoreAdmin, Holds("USE_CATALOG", Catalog)]),
-        Action::SummarizeTable => Any(vec![MetastoreAdmin, All(vec![Holds("USE_SCHEMA", Schema), Holds("SELECT", Table)])]),
+        Action::SummarizeTable => {
+            Any(vec![MetastoreAdmin, All(vec![Holds("USE_SCHEMA", Schema), Holds("SELECT", Table)])])
+        }
 
         // §15.6: the owner of the securable or a metastore admin; others read their own only.
         Action::ReadPermissions { principal_filter } => {
             let own = principal_filter.as_deref() == Some(caller.name.as_str());
-            Any(vec![
-                OwnerOfTarget,
-                MetastoreAdmin,
-                Condition(own, "the caller reads only its own permissions"),
-            ])
+            Any(vec![OwnerOfTarget, MetastoreAdmin, Condition(own, "the caller reads only its own permissions")])
         }
         Action::ChangePermissions => Any(vec![OwnerOfTarget, MetastoreAdmin]),
     }

@@ -16,7 +16,10 @@ pub struct PageRequest {
 impl PageRequest {
     /// `max_results`: absent → all; `0` → server page size; `> 0` → min(value, server max);
     /// `< 0` → error naming the parameter.
-    pub fn from_max_results(max_results: Option<i64>, default_when_absent: Option<usize>) -> Result<PageRequest, String> {
+    pub fn from_max_results(
+        max_results: Option<i64>,
+        default_when_absent: Option<usize>,
+    ) -> Result<PageRequest, String> {
         match max_results {
             None => Ok(PageRequest { limit: default_when_absent }),
             Some(n) if n < 0 => Err(format!("must not be negative, got {n}")),

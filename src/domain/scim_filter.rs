@@ -182,7 +182,8 @@ impl Filter {
                 (Value::Bool(x), Value::Bool(y)) => *op == Op::Eq && x == y,
                 (Value::Str(x), Value::Str(y)) => {
                     let case_sensitive = *op == Op::Eq && exact(attr);
-                    let (x, y) = if case_sensitive { (x.clone(), y.clone()) } else { (x.to_lowercase(), y.to_lowercase()) };
+                    let (x, y) =
+                        if case_sensitive { (x.clone(), y.clone()) } else { (x.to_lowercase(), y.to_lowercase()) };
                     match op {
                         Op::Eq => x == y,
                         Op::Co => x.contains(&y),
@@ -210,7 +211,13 @@ mod tests {
 
     #[test]
     fn refuses_bad_filters() {
-        for bad in [r#"userName eq"#, r#"userName gt "a""#, r#"emails eq "x""#, r#"(userName eq "a""#, r#"userName eq "a" extra"#] {
+        for bad in [
+            r#"userName eq"#,
+            r#"userName gt "a""#,
+            r#"emails eq "x""#,
+            r#"(userName eq "a""#,
+            r#"userName eq "a" extra"#,
+        ] {
             assert!(parse(bad, ATTRS).is_err(), "{bad}");
         }
     }

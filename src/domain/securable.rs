@@ -101,7 +101,8 @@ mod tests {
 
     #[test]
     fn spellings_of_every_sdk_generation_resolve() {
-        for s in ["storage-credential", "storage_credential", "STORAGE_CREDENTIAL", "SecurableType.STORAGE_CREDENTIAL"] {
+        for s in ["storage-credential", "storage_credential", "STORAGE_CREDENTIAL", "SecurableType.STORAGE_CREDENTIAL"]
+        {
             assert_eq!(
                 SecurableKind::parse_spelling(s),
                 Some(SecTypeSpelling::Modelled(SecurableKind::StorageCredential)),

@@ -175,8 +175,19 @@ pub fn update(
                 updated_at = ?7, updated_by = ?8
          WHERE id = ?1",
     )?
-    .execute(params![current.id, name, changes.comment, changes.owner, changes.properties, changes.isolation_mode, now, by])
-    .map_err(on_conflict(|| ApiError::new(ErrorCode::CatalogAlreadyExists, format!("Catalog '{name}' already exists."))))?;
+    .execute(params![
+        current.id,
+        name,
+        changes.comment,
+        changes.owner,
+        changes.properties,
+        changes.isolation_mode,
+        now,
+        by
+    ])
+    .map_err(on_conflict(|| {
+        ApiError::new(ErrorCode::CatalogAlreadyExists, format!("Catalog '{name}' already exists."))
+    }))?;
     require(conn, &current.metastore_id, &Ident::from_stored(name.to_string()))
 }
 

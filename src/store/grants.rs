@@ -21,8 +21,15 @@ pub fn remove(conn: &Connection, _ok: &Allowed, securable_id: &str, principal: &
 
 /// Every direct grant on a securable as (principal, privilege), sorted.
 pub fn on(conn: &Connection, securable_id: &str) -> ApiResult<Vec<(String, String)>> {
-    let mut stmt = conn
-        .prepare_cached("SELECT principal, privilege FROM grants WHERE securable_id = ?1 ORDER BY principal, privilege")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT principal, privilege FROM grants WHERE securable_id = ?1 ORDER BY principal, privilege",
+    )?;
     let rows = stmt.query_map([securable_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
+}
+
+/// Replaces every direct grant on a securable (PUT permissions).
+pub fn clear(conn: &Connection, _ok: &Allowed, securable_id: &str) -> ApiResult<()> {
+    conn.prepare_cached("DELETE FROM grants WHERE securable_id = ?1")?.execute([securable_id])?;
+    Ok(())
 }

@@ -65,11 +65,17 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MetastoreRow> {
 }
 
 pub fn get(conn: &Connection, id: &str) -> ApiResult<Option<MetastoreRow>> {
-    Ok(conn.prepare_cached(&format!("SELECT {COLUMNS} FROM metastores WHERE id = ?1"))?.query_row([id], row).optional()?)
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM metastores WHERE id = ?1"))?
+        .query_row([id], row)
+        .optional()?)
 }
 
 pub fn by_name(conn: &Connection, name: &str) -> ApiResult<Option<MetastoreRow>> {
-    Ok(conn.prepare_cached(&format!("SELECT {COLUMNS} FROM metastores WHERE name = ?1"))?.query_row([name], row).optional()?)
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM metastores WHERE name = ?1"))?
+        .query_row([name], row)
+        .optional()?)
 }
 
 pub fn all(conn: &Connection) -> ApiResult<Vec<MetastoreRow>> {
@@ -140,7 +146,14 @@ pub struct MetastoreChanges {
     pub external_access_enabled: Option<bool>,
 }
 
-pub fn update(conn: &Connection, _ok: &Allowed, id: &str, c: &MetastoreChanges, by: &str, now: i64) -> ApiResult<MetastoreRow> {
+pub fn update(
+    conn: &Connection,
+    _ok: &Allowed,
+    id: &str,
+    c: &MetastoreChanges,
+    by: &str,
+    now: i64,
+) -> ApiResult<MetastoreRow> {
     conn.prepare_cached(
         "UPDATE metastores SET name = COALESCE(?2, name), owner = COALESCE(?3, owner),
              storage_root_credential_id = COALESCE(?4, storage_root_credential_id),

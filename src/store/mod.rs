@@ -177,7 +177,10 @@ impl Store {
     }
 
     /// Runs `work` in one write transaction on the writer connection, synchronously.
-    pub fn write_now<T, E: From<rusqlite::Error>>(&self, work: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E> {
+    pub fn write_now<T, E: From<rusqlite::Error>>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let result = (|| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -248,7 +251,13 @@ pub fn is_unique_violation(e: &rusqlite::Error) -> bool {
 
 /// Maps a UNIQUE violation to `conflict`, anything else to a 500.
 pub fn on_conflict(conflict: impl FnOnce() -> ApiError) -> impl FnOnce(rusqlite::Error) -> ApiError {
-    move |e| if is_unique_violation(&e) { conflict() } else { ApiError::internal(e) }
+    move |e| {
+        if is_unique_violation(&e) {
+            conflict()
+        } else {
+            ApiError::internal(e)
+        }
+    }
 }
 
 /// Whether a path names an existing, non-empty database file.

@@ -41,8 +41,9 @@ fn fresh_id(conn: &Connection) -> ApiResult<i64> {
         getrandom::getrandom(&mut b).map_err(|e| ApiError::internal(e.to_string()))?;
         // 16 decimal digits, like hosted ids; never 0.
         let id = (u64::from_le_bytes(b) % 9_000_000_000_000_000 + 1_000_000_000_000_000) as i64;
-        let taken: bool =
-            conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM principals WHERE id = ?1)")?.query_row([id], |r| r.get(0))?;
+        let taken: bool = conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM principals WHERE id = ?1)")?
+            .query_row([id], |r| r.get(0))?;
         if !taken {
             return Ok(id);
         }
@@ -81,7 +82,10 @@ pub fn by_name(conn: &Connection, name: &str) -> ApiResult<Option<PrincipalRow>>
 }
 
 pub fn by_id(conn: &Connection, id: i64) -> ApiResult<Option<PrincipalRow>> {
-    Ok(conn.prepare_cached(&format!("SELECT {COLUMNS} FROM principals WHERE id = ?1"))?.query_row([id], row).optional()?)
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM principals WHERE id = ?1"))?
+        .query_row([id], row)
+        .optional()?)
 }
 
 /// Every principal of a kind, ordered by id (SCIM lists).
@@ -154,7 +158,8 @@ pub fn direct_groups(conn: &Connection, member: i64) -> ApiResult<Vec<Ref>> {
         "SELECT p.id, p.display_name FROM group_members gm JOIN principals p ON p.id = gm.group_id
          WHERE gm.member_id = ?1 ORDER BY p.id",
     )?;
-    let refs = stmt.query_map([member], |r| Ok(Ref { id: r.get(0)?, display: r.get(1)? }))?.collect::<Result<_, _>>()?;
+    let refs =
+        stmt.query_map([member], |r| Ok(Ref { id: r.get(0)?, display: r.get(1)? }))?.collect::<Result<_, _>>()?;
     Ok(refs)
 }
 
@@ -175,6 +180,7 @@ pub fn workspace_exists(conn: &Connection, workspace_id: i64) -> ApiResult<bool>
 }
 
 pub fn insert_workspace(conn: &Connection, _ok: &Allowed, workspace_id: i64, name: Option<&str>) -> ApiResult<()> {
-    conn.prepare_cached("INSERT INTO workspaces (workspace_id, name) VALUES (?1, ?2)")?.execute(params![workspace_id, name])?;
+    conn.prepare_cached("INSERT INTO workspaces (workspace_id, name) VALUES (?1, ?2)")?
+        .execute(params![workspace_id, name])?;
     Ok(())
 }

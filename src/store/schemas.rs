@@ -57,7 +57,8 @@ impl SchemaRow {
     }
 }
 
-const SELECT: &str = "SELECT s.id, s.name, s.comment, s.owner, s.properties, s.storage_root, s.created_at, s.created_by,
+const SELECT: &str =
+    "SELECT s.id, s.name, s.comment, s.owner, s.properties, s.storage_root, s.created_at, s.created_by,
                              s.updated_at, s.updated_by, c.id, c.name, c.owner, c.storage_root, c.metastore_id
                       FROM schemas s JOIN catalogs c ON c.id = s.catalog_id";
 
@@ -94,7 +95,8 @@ pub fn not_found(name: &SchemaName) -> ApiError {
 
 /// Schemas of a catalog in name order after `after`, at most `limit + 1` scanned.
 pub fn scan(conn: &Connection, catalog_id: &str, after: &str, limit: Option<usize>) -> ApiResult<Page<SchemaRow>> {
-    let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE s.catalog_id = ?1 AND s.name > ?2 ORDER BY s.name LIMIT ?3"))?;
+    let mut stmt =
+        conn.prepare_cached(&format!("{SELECT} WHERE s.catalog_id = ?1 AND s.name > ?2 ORDER BY s.name LIMIT ?3"))?;
     let rows = stmt.query_map(params![catalog_id, after, scan_limit(limit)], row)?.collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_scan(rows, limit, |s| s.name.clone()))
 }
@@ -147,7 +149,14 @@ pub struct SchemaChanges {
     pub properties: Option<String>,
 }
 
-pub fn update(conn: &Connection, _ok: &Allowed, current: &SchemaRow, changes: &SchemaChanges, by: &str, now: i64) -> ApiResult<()> {
+pub fn update(
+    conn: &Connection,
+    _ok: &Allowed,
+    current: &SchemaRow,
+    changes: &SchemaChanges,
+    by: &str,
+    now: i64,
+) -> ApiResult<()> {
     let name = changes.new_name.as_ref().map(Ident::as_str).unwrap_or(&current.name);
     conn.prepare_cached(
         "UPDATE schemas SET name = ?2, comment = COALESCE(?3, comment), owner = COALESCE(?4, owner),
@@ -156,7 +165,10 @@ pub fn update(conn: &Connection, _ok: &Allowed, current: &SchemaRow, changes: &S
     )?
     .execute(params![current.id, name, changes.comment, changes.owner, changes.properties, now, by])
     .map_err(on_conflict(|| {
-        ApiError::new(ErrorCode::SchemaAlreadyExists, format!("Schema '{}.{name}' already exists.", current.catalog_name))
+        ApiError::new(
+            ErrorCode::SchemaAlreadyExists,
+            format!("Schema '{}.{name}' already exists.", current.catalog_name),
+        )
     }))?;
     Ok(())
 }

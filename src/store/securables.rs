@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use rusqlite::Connection;
 
 use crate::authz::{Grant, Node};
-use crate::error::ApiResult;
+use crate::domain::names::{Ident, SchemaName, TableName};
+use crate::domain::securable::SecurableKind;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::store::{catalogs, grants, metastores, schemas, tables};
 
 /// A page of rows scanned in name order. `more_after` is the name of the last row scanned when
 /// rows beyond it exist (the next page resumes after it, whatever a filter kept).
@@ -61,4 +64,82 @@ pub fn attach_grants(conn: &Connection, nodes: &mut [&mut Node], principals_json
         n.grants = by_id.remove(&n.id).unwrap_or_default();
     }
     Ok(())
+}
+
+/// A securable found by kind and full name: its chain (the object first, then its parents)
+/// with no grants attached yet.
+pub struct Located {
+    pub kind: SecurableKind,
+    pub chain: Vec<Node>,
+}
+
+impl Located {
+    pub fn id(&self) -> &str {
+        &self.chain[0].id
+    }
+
+    pub fn full_name(&self) -> &str {
+        &self.chain[0].name
+    }
+
+    /// Mutable references to every node, for [`attach_grants`].
+    pub fn nodes_mut(&mut self) -> Vec<&mut Node> {
+        self.chain.iter_mut().collect()
+    }
+
+    pub fn refs(&self) -> Vec<&Node> {
+        self.chain.iter().collect()
+    }
+}
+
+/// Finds a securable of the caller's metastore by kind and full name (the permissions paths'
+/// identifiers, spec §15.5): 400 for a malformed name, 404 when it does not exist.
+pub fn locate(conn: &Connection, metastore_id: &str, kind: SecurableKind, full_name: &str) -> ApiResult<Located> {
+    match kind {
+        SecurableKind::Metastore => {
+            // The metastore is named by its id and must be the workspace's (spec §15.6).
+            if full_name != metastore_id {
+                return Err(metastores::not_found(full_name));
+            }
+            let m = metastores::require(conn, metastore_id)?;
+            Ok(Located { kind, chain: vec![m.node()] })
+        }
+        SecurableKind::Catalog => {
+            let name = Ident::parse("full_name", full_name)?;
+            let c = catalogs::require(conn, metastore_id, &name)?;
+            Ok(Located { kind, chain: vec![c.node()] })
+        }
+        SecurableKind::Schema => {
+            let name = SchemaName::parse("full_name", full_name)?;
+            let s = schemas::get(conn, metastore_id, &name)?.ok_or_else(|| schemas::not_found(&name))?;
+            Ok(Located { kind, chain: vec![s.node(), s.catalog_node()] })
+        }
+        SecurableKind::Table | SecurableKind::View => {
+            let name = TableName::parse("full_name", full_name)?;
+            let t = tables::get(conn, metastore_id, &name)?.ok_or_else(|| tables::not_found(&name))?;
+            Ok(Located { kind: t.kind(), chain: t.nodes().into() })
+        }
+        SecurableKind::Function => {
+            TableName::parse("full_name", full_name)?;
+            Err(ApiError::new(ErrorCode::NotFound, format!("Function '{full_name}' does not exist.")))
+        }
+        SecurableKind::StorageCredential | SecurableKind::ExternalLocation | SecurableKind::Share => {
+            Ident::parse("full_name", full_name)?;
+            Err(ApiError::new(
+                ErrorCode::ResourceDoesNotExist,
+                format!("{} '{full_name}' does not exist.", kind.noun()),
+            ))
+        }
+    }
+}
+
+/// Every direct grant (to anyone) on each node of a chain, as (node index, principal, privilege).
+pub fn all_grants(conn: &Connection, chain: &[Node]) -> ApiResult<Vec<(usize, String, String)>> {
+    let mut out = Vec::new();
+    for (i, n) in chain.iter().enumerate() {
+        for (principal, privilege) in grants::on(conn, &n.id)? {
+            out.push((i, principal, privilege));
+        }
+    }
+    Ok(out)
 }

@@ -148,7 +148,8 @@ pub fn scan(
     with_columns: bool,
 ) -> ApiResult<Page<TableRow>> {
     let select = if with_columns { SELECT } else { SELECT_NO_COLUMNS };
-    let mut stmt = conn.prepare_cached(&format!("{select} WHERE t.schema_id = ?1 AND t.name > ?2 ORDER BY t.name LIMIT ?3"))?;
+    let mut stmt =
+        conn.prepare_cached(&format!("{select} WHERE t.schema_id = ?1 AND t.name > ?2 ORDER BY t.name LIMIT ?3"))?;
     let rows = stmt.query_map(params![schema_id, after, scan_limit(limit)], row)?.collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_scan(rows, limit, |t| t.name.clone()))
 }
@@ -216,7 +217,14 @@ pub struct NewTable {
 }
 
 /// Inserts a table; `id` is chosen by the caller (a managed location embeds it).
-pub fn insert(conn: &Connection, _ok: &Allowed, id: &str, schema_id: &str, full_name: &str, new: &NewTable) -> ApiResult<()> {
+pub fn insert(
+    conn: &Connection,
+    _ok: &Allowed,
+    id: &str,
+    schema_id: &str,
+    full_name: &str,
+    new: &NewTable,
+) -> ApiResult<()> {
     conn.prepare_cached(
         "INSERT INTO tables (id, schema_id, name, table_type, data_source_format, columns, storage_location,
                              storage_credential_name, view_definition, sql_path, comment, owner, properties,
@@ -240,7 +248,9 @@ pub fn insert(conn: &Connection, _ok: &Allowed, id: &str, schema_id: &str, full_
         new.now,
         new.created_by
     ])
-    .map_err(on_conflict(|| ApiError::new(ErrorCode::TableAlreadyExists, format!("Table '{full_name}' already exists."))))?;
+    .map_err(on_conflict(|| {
+        ApiError::new(ErrorCode::TableAlreadyExists, format!("Table '{full_name}' already exists."))
+    }))?;
     Ok(())
 }
 
@@ -257,7 +267,14 @@ pub struct TableChanges {
     pub sql_path: Option<String>,
 }
 
-pub fn update(conn: &Connection, _ok: &Allowed, current: &TableRow, changes: &TableChanges, by: &str, now: i64) -> ApiResult<()> {
+pub fn update(
+    conn: &Connection,
+    _ok: &Allowed,
+    current: &TableRow,
+    changes: &TableChanges,
+    by: &str,
+    now: i64,
+) -> ApiResult<()> {
     let name = changes.new_name.as_ref().map(Ident::as_str).unwrap_or(&current.name);
     conn.prepare_cached(
         "UPDATE tables SET name = ?2, comment = COALESCE(?3, comment), owner = COALESCE(?4, owner),
@@ -297,7 +314,12 @@ pub fn delete(conn: &Connection, _ok: &Allowed, id: &str) -> ApiResult<()> {
 
 /// A table of the metastore whose location equals, contains or lies inside `url` (spec §13.1),
 /// other than `except`. Index range scans, not a pass over every table.
-pub fn overlapping(conn: &Connection, metastore_id: &str, url: &StorageUrl, except: Option<&str>) -> ApiResult<Option<String>> {
+pub fn overlapping(
+    conn: &Connection,
+    metastore_id: &str,
+    url: &StorageUrl,
+    except: Option<&str>,
+) -> ApiResult<Option<String>> {
     let (lo, hi) = url.descendants_range();
     let mut candidates = url.ancestors();
     candidates.push(url.as_str().to_string());
