@@ -24,6 +24,41 @@ pub struct Cli {
 pub enum Command {
     /// Serve the REST API until SIGINT or SIGTERM.
     Serve(ServeArgs),
+    /// Explain whether a principal may do an action on a securable, and why, from a database.
+    Explain(ExplainArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ExplainArgs {
+    /// The SQLite database of a server (it may be running).
+    #[arg(long, env = "UC_EMULATOR_DB", default_value = "./uc-emulator.db", value_name = "PATH")]
+    pub db: String,
+
+    /// The principal asking: a user name, group name or service principal application id.
+    #[arg(long)]
+    pub principal: String,
+
+    /// The action: a spec operation name (getTable, createSchema, updateCatalogOwner, ...)
+    /// or a privilege name (SELECT, USE_SCHEMA, ...).
+    #[arg(long)]
+    pub action: String,
+
+    /// The securable's type: metastore, catalog, schema, table (any spelling the
+    /// permissions API accepts).
+    #[arg(long)]
+    pub securable_type: String,
+
+    /// The securable's full name (a metastore's id; omit for the workspace's metastore).
+    #[arg(long)]
+    pub full_name: Option<String>,
+
+    /// The workspace whose metastore is in scope (default: the only assigned workspace).
+    #[arg(long)]
+    pub workspace_id: Option<i64>,
+
+    /// Print the explanation as JSON (the endpoint's answer) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug, Clone)]

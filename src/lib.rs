@@ -6,6 +6,7 @@ pub mod authz;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod explain;
 pub mod fixtures;
 pub mod store;
 pub mod telemetry;

@@ -9,6 +9,16 @@ fn main() -> ExitCode {
     uc_emulator::telemetry::init();
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Explain(args) => match uc_emulator::explain::run_cli(&args) {
+            Ok(text) => {
+                println!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("uc-emulator explain: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
 

@@ -1,6 +1,7 @@
 //! The HTTP layer: parse, call the store and the authorization core, render. No SQL, no rules.
 
 pub mod catalogs;
+pub mod explain;
 pub mod extract;
 pub mod listing;
 pub mod metastores;
@@ -164,6 +165,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .get(permissions::list_effective)
             .build(),
     )
+    .service(Res::new(&uc("/explain")).get(explain::explain).build())
     .service(Res::new(&uc("/user-info/me")).get(user_info::my_info).build())
     .service(Res::new(&uc("/user-info/my-groups")).get(user_info::my_groups).build())
     .service(Res::new(&scim("/Me")).get(scim::me).build())

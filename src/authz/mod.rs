@@ -6,6 +6,7 @@
 //! decision into [`Allowed`], the proof every store write demands, so a skipped check does not
 //! compile.
 
+pub mod explain;
 pub mod rules;
 
 use std::sync::Arc;
@@ -160,7 +161,9 @@ pub enum Action {
     UpdateMetastore,
     DeleteMetastore,
     CreateAssignment,
-    UpdateAssignment { changes_metastore: bool },
+    UpdateAssignment {
+        changes_metastore: bool,
+    },
     DeleteAssignment,
     CreateCatalog,
     GetCatalog,
@@ -173,17 +176,26 @@ pub enum Action {
     GetSchema,
     UpdateSchema(UpdateShape),
     DeleteSchema,
-    CreateTable { external: bool },
+    CreateTable {
+        external: bool,
+    },
     ListTables,
     ListAllTables,
     GetTable,
     TableExists,
-    UpdateTable { shape: UpdateShape, new_view_owner: Option<String> },
+    UpdateTable {
+        shape: UpdateShape,
+        new_view_owner: Option<String>,
+    },
     DeleteTable,
     ListTableSummaries,
     SummarizeTable,
-    ReadPermissions { principal_filter: Option<String> },
+    ReadPermissions {
+        principal_filter: Option<String>,
+    },
     ChangePermissions,
+    /// "Does the caller hold this privilege here?" (explain; privileges.md §6.5).
+    HoldsPrivilege(&'static str),
 }
 
 /// The result of a rule: allowed or not, and the facts that decided it.
@@ -358,6 +370,8 @@ pub enum Req {
     /// `holds(caller, privilege, node)` of privileges.md §6.5: grants and ownership, inherited
     /// from the node's ancestors in the chain.
     Holds(&'static str, SecurableKind),
+    /// `Holds` on the chain's first node, whatever its kind.
+    HoldsOnTarget(&'static str),
     /// At least one direct grant on the node (privileges.md §6.4).
     SomePrivilege(SecurableKind),
     /// The caller is, or belongs to, this principal.
@@ -425,6 +439,10 @@ fn eval(caller: &Caller, req: &Req, chain: &[&Node]) -> (bool, Vec<Reason>) {
         Req::OwnerOfTarget => match chain.first() {
             Some(n) => eval(caller, &Req::Owner(n.kind), chain),
             None => missing("ownership of the securable".to_string()),
+        },
+        Req::HoldsOnTarget(privilege) => match chain.first() {
+            Some(n) => eval(caller, &Req::Holds(privilege, n.kind), chain),
+            None => missing(format!("{privilege} on the securable")),
         },
         Req::Holds(privilege, kind) => match holds(caller, privilege, *kind, chain) {
             Some(reason) => (true, vec![reason]),

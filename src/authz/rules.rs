@@ -105,5 +105,6 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
             Any(vec![OwnerOfTarget, MetastoreAdmin, Condition(own, "the caller reads only its own permissions")])
         }
         Action::ChangePermissions => Any(vec![OwnerOfTarget, MetastoreAdmin]),
+        Action::HoldsPrivilege(p) => Req::HoldsOnTarget(p),
     }
 }

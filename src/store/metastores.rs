@@ -228,3 +228,23 @@ pub fn unassign(conn: &Connection, _ok: &Allowed, workspace_id: i64) -> ApiResul
     conn.prepare_cached("DELETE FROM metastore_assignments WHERE workspace_id = ?1")?.execute([workspace_id])?;
     Ok(())
 }
+
+/// The metastore scope of a workspace (its assignment and the metastore's owner).
+pub fn scope_of(conn: &Connection, workspace_id: i64) -> ApiResult<Option<crate::authz::MetastoreScope>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT m.id, m.owner, a.default_catalog_name FROM metastore_assignments a
+             JOIN metastores m ON m.id = a.metastore_id WHERE a.workspace_id = ?1",
+        )?
+        .query_row([workspace_id], |r| {
+            Ok(crate::authz::MetastoreScope { id: r.get(0)?, owner: r.get(1)?, default_catalog_name: r.get(2)? })
+        })
+        .optional()?)
+}
+
+/// Every workspace with an assignment, by id.
+pub fn assigned_workspaces(conn: &Connection) -> ApiResult<Vec<i64>> {
+    let mut stmt = conn.prepare_cached("SELECT workspace_id FROM metastore_assignments ORDER BY workspace_id")?;
+    let ids = stmt.query_map([], |r| r.get(0))?.collect::<Result<Vec<i64>, _>>()?;
+    Ok(ids)
+}

@@ -184,3 +184,18 @@ pub fn insert_workspace(conn: &Connection, _ok: &Allowed, workspace_id: i64, nam
         .execute(params![workspace_id, name])?;
     Ok(())
 }
+
+/// The caller that principal `name` would be in a workspace: for explaining decisions about
+/// someone other than the one asking. 404 when no such principal exists.
+pub fn subject(
+    conn: &Connection,
+    name: &str,
+    workspace_id: i64,
+    metastore: Option<crate::authz::MetastoreScope>,
+) -> ApiResult<crate::authz::Caller> {
+    let p = by_name(conn, name)?.ok_or_else(|| {
+        ApiError::new(ErrorCode::PrincipalDoesNotExist, format!("Could not find principal with name {name}"))
+    })?;
+    let groups = transitive_group_names(conn, p.id)?;
+    Ok(crate::authz::Caller::new(p.name, p.id, p.kind, workspace_id, groups, p.account_admin, metastore))
+}

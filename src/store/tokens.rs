@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-use crate::authz::{Allowed, Caller, MetastoreScope, PrincipalKind};
+use crate::authz::{Allowed, Caller, PrincipalKind};
 use crate::error::ApiResult;
 use crate::store::principals;
 
@@ -90,15 +90,7 @@ pub fn resolve(conn: &Connection, token_hash: &str) -> ApiResult<Option<Resolved
     }
     let kind = PrincipalKind::parse(&kind).unwrap_or(PrincipalKind::User);
     let groups = principals::transitive_group_names(conn, id)?;
-    let metastore = conn
-        .prepare_cached(
-            "SELECT m.id, m.owner, a.default_catalog_name FROM metastore_assignments a
-             JOIN metastores m ON m.id = a.metastore_id WHERE a.workspace_id = ?1",
-        )?
-        .query_row([workspace_id], |r| {
-            Ok(MetastoreScope { id: r.get(0)?, owner: r.get(1)?, default_catalog_name: r.get(2)? })
-        })
-        .optional()?;
+    let metastore = crate::store::metastores::scope_of(conn, workspace_id)?;
     let caller = Caller::new(name, id, kind, workspace_id, groups, account_admin, metastore);
     Ok(Some(Resolved { caller, expires_at: (expiry >= 0).then_some(expiry) }))
 }

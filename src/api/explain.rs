@@ -1,0 +1,42 @@
+//! `GET /api/2.1/unity-catalog/explain`: the emulator's teaching endpoint. Callers explain
+//! their own decisions; metastore admins may explain anyone's.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use super::extract::{AppState, Params, Scoped};
+use crate::error::{ApiError, ApiResult};
+use crate::store::principals;
+
+#[derive(Deserialize)]
+pub struct ExplainParams {
+    principal: Option<String>,
+    action: Option<String>,
+    securable_type: Option<String>,
+    full_name: Option<String>,
+}
+
+pub async fn explain(
+    scoped: Scoped,
+    state: web::Data<AppState>,
+    Params(p): Params<ExplainParams>,
+) -> ApiResult<HttpResponse> {
+    let action = p.action.filter(|a| !a.is_empty()).ok_or_else(|| ApiError::invalid("action", "is required"))?;
+    let sec_type = p.securable_type.ok_or_else(|| ApiError::invalid("securable_type", "is required"))?;
+    let caller = scoped.caller;
+    let principal = p.principal.filter(|n| !n.is_empty() && *n != caller.name);
+    if principal.is_some() && !caller.is_metastore_admin() {
+        return Err(ApiError::denied("Only metastore admins may explain the decisions of other principals."));
+    }
+    let out = state
+        .store
+        .read(move |conn| {
+            let subject = match &principal {
+                Some(name) => principals::subject(conn, name, caller.workspace_id, caller.metastore.clone())?,
+                None => (*caller).clone(),
+            };
+            crate::explain::explain(conn, &subject, &action, &sec_type, p.full_name.as_deref())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
+}

@@ -1,0 +1,77 @@
+//! "May principal P do action A on securable S, and why?" — shared by the explain endpoint and
+//! `uc-emulator explain`. Loads with the store, decides with the authorization core.
+
+use rusqlite::Connection;
+
+use crate::authz::explain::{parse_action, render, Explanation};
+use crate::authz::{self, Caller};
+use crate::domain::securable::{SecTypeSpelling, SecurableKind};
+use crate::error::{ApiError, ApiResult};
+use crate::store::securables;
+
+/// Explains one decision for `subject` in its metastore.
+pub fn explain(
+    conn: &Connection,
+    subject: &Caller,
+    action: &str,
+    sec_type: &str,
+    full_name: Option<&str>,
+) -> ApiResult<Explanation> {
+    let kind = match SecurableKind::parse_spelling(sec_type) {
+        Some(SecTypeSpelling::Modelled(k)) => k,
+        _ => {
+            return Err(ApiError::invalid(
+                "securable_type",
+                format!("unknown or unsupported securable type {sec_type:?}"),
+            ))
+        }
+    };
+    let metastore = subject.metastore.as_ref().ok_or_else(ApiError::no_metastore)?;
+    let full_name = match (full_name.filter(|n| !n.is_empty()), kind) {
+        (Some(n), _) => n.to_string(),
+        (None, SecurableKind::Metastore) => metastore.id.clone(),
+        (None, _) => return Err(ApiError::invalid("full_name", "is required")),
+    };
+    let mut located = securables::locate(conn, &metastore.id, kind, &full_name)?;
+    securables::attach_grants(conn, &mut located.nodes_mut(), &subject.principals_json)?;
+    let parsed = parse_action(action, located.kind).map_err(|e| ApiError::invalid("action", e))?;
+    let decision = authz::decide(subject, &parsed, &located.refs());
+    Ok(render(&subject.name, action, located.kind, located.full_name(), decision))
+}
+
+/// `uc-emulator explain`: the same answer as the endpoint, read straight from a database.
+pub fn run_cli(args: &crate::config::ExplainArgs) -> Result<String, String> {
+    use crate::store::{metastores, principals, Store};
+    if !crate::store::exists(&args.db) {
+        return Err(format!("database {} does not exist", args.db));
+    }
+    let store = Store::open(&args.db).map_err(|e| e.to_string())?;
+    let explanation = store
+        .read_now(|conn| {
+            let workspace_id = match args.workspace_id {
+                Some(w) => w,
+                None => match metastores::assigned_workspaces(conn)?.as_slice() {
+                    [only] => *only,
+                    [] => return Err(ApiError::no_metastore()),
+                    _ => {
+                        return Err(ApiError::invalid(
+                            "workspace_id",
+                            "several workspaces have metastores; pass --workspace-id",
+                        ))
+                    }
+                },
+            };
+            let scope = metastores::scope_of(conn, workspace_id)?;
+            let subject = principals::subject(conn, &args.principal, workspace_id, scope)?;
+            explain(conn, &subject, &args.action, &args.securable_type, args.full_name.as_deref())
+        })
+        .map_err(|e| e.message)?;
+    if args.json {
+        return Ok(serde_json::to_string_pretty(&explanation).expect("serializable"));
+    }
+    let mut out = explanation.explanation.clone();
+    for r in &explanation.reasons {
+        out.push_str(&format!("\n  - {}", r.text));
+    }
+    Ok(out)
+}
