@@ -39,6 +39,8 @@ pub struct CatalogInfo {
     catalog_type: &'static str,
     isolation_mode: String,
     securable_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    browse_only: Option<bool>,
     metastore_id: String,
     created_at: i64,
     created_by: String,
@@ -61,6 +63,7 @@ impl From<CatalogRow> for CatalogInfo {
             share_name: c.share_name,
             isolation_mode: c.isolation_mode,
             securable_type: "CATALOG",
+            browse_only: None,
             metastore_id: c.metastore_id,
             created_at: c.created_at,
             created_by: c.created_by,
@@ -68,6 +71,24 @@ impl From<CatalogRow> for CatalogInfo {
             updated_by: c.updated_by,
         }
     }
+}
+
+impl CatalogInfo {
+    /// What a caller who holds only `BROWSE` sees: selective metadata (privileges.md §5).
+    fn browse_only(mut self) -> Self {
+        self.browse_only = Some(true);
+        self.properties = None;
+        self.storage_root = None;
+        self.storage_location = None;
+        self
+    }
+}
+
+/// `include_browse` on get endpoints.
+#[derive(Deserialize)]
+pub struct BrowseParams {
+    #[serde(default, deserialize_with = "qbool::option")]
+    pub include_browse: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -165,20 +186,31 @@ fn catalog_name(req: &HttpRequest) -> ApiResult<Ident> {
 }
 
 /// getCatalog
-pub async fn get_catalog(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+pub async fn get_catalog(
+    req: HttpRequest,
+    scoped: Scoped,
+    state: web::Data<AppState>,
+    Params(p): Params<BrowseParams>,
+) -> ApiResult<HttpResponse> {
     let name = catalog_name(&req)?;
+    let browse = p.include_browse.unwrap_or(false);
     let Scoped { caller, metastore } = scoped;
-    let row = state
+    let info = state
         .store
         .read(move |conn| {
             let row = catalogs::require(conn, &metastore.id, &name)?;
             let mut node = row.node();
             securables::attach_grants(conn, &mut [&mut node], &caller.principals_json)?;
-            authz::require(&caller, &Action::GetCatalog, &[&node]).map_err(denied)?;
-            Ok(row)
+            match authz::require(&caller, &Action::GetCatalog, &[&node]) {
+                Ok(_) => Ok(CatalogInfo::from(row)),
+                Err(_) if browse && authz::visible(&caller, &Action::BrowseCatalog, &[&node]) => {
+                    Ok(CatalogInfo::from(row).browse_only())
+                }
+                Err(d) => Err(denied(d)),
+            }
         })
         .await?;
-    Ok(HttpResponse::Ok().json(CatalogInfo::from(row)))
+    Ok(HttpResponse::Ok().json(info))
 }
 
 #[derive(Deserialize)]
@@ -205,6 +237,7 @@ pub async fn list_catalogs(
         None,
     )?;
     let (after, limit) = (args.after.clone(), args.limit);
+    let browse = p.include_browse.unwrap_or(false);
     let (items, more_after) = state
         .store
         .read(move |conn| {
@@ -215,14 +248,17 @@ pub async fn list_catalogs(
                 if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
             let mut items = Vec::with_capacity(page.rows.len());
             for row in page.rows {
-                if !all {
-                    let mut node = row.node();
-                    node.grants = grants.remove(&row.id).unwrap_or_default();
-                    if !authz::visible(&caller, &Action::GetCatalog, &[&node]) {
-                        continue;
-                    }
+                if all {
+                    items.push(CatalogInfo::from(row));
+                    continue;
                 }
-                items.push(CatalogInfo::from(row));
+                let mut node = row.node();
+                node.grants = grants.remove(&row.id).unwrap_or_default();
+                if authz::visible(&caller, &Action::GetCatalog, &[&node]) {
+                    items.push(CatalogInfo::from(row));
+                } else if browse && authz::visible(&caller, &Action::BrowseCatalog, &[&node]) {
+                    items.push(CatalogInfo::from(row).browse_only());
+                }
             }
             Ok((items, page.more_after))
         })

@@ -7,7 +7,7 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::catalogs::ListParams;
+use super::catalogs::{BrowseParams, ListParams};
 use super::extract::{path_param, AppState, Body, Params, RawBody, Scoped};
 use super::listing::{Listing, PageArgs};
 use super::metastores::{force_flag, ForceOpts};
@@ -39,6 +39,8 @@ pub struct SchemaInfo {
     schema_id: String,
     metastore_id: String,
     catalog_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    browse_only: Option<bool>,
     created_at: i64,
     created_by: String,
     updated_at: i64,
@@ -59,11 +61,23 @@ impl From<SchemaRow> for SchemaInfo {
             schema_id: s.id,
             metastore_id: s.metastore_id,
             catalog_type: "MANAGED_CATALOG",
+            browse_only: None,
             created_at: s.created_at,
             created_by: s.created_by,
             updated_at: s.updated_at,
             updated_by: s.updated_by,
         }
+    }
+}
+
+impl SchemaInfo {
+    /// Selective metadata for a caller who holds only `BROWSE` on the catalog (privileges.md §5).
+    fn browse_only(mut self) -> Self {
+        self.browse_only = Some(true);
+        self.properties = None;
+        self.storage_root = None;
+        self.storage_location = None;
+        self
     }
 }
 
@@ -189,18 +203,29 @@ pub fn load_schema(
 }
 
 /// getSchema
-pub async fn get_schema(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+pub async fn get_schema(
+    req: HttpRequest,
+    scoped: Scoped,
+    state: web::Data<AppState>,
+    Params(p): Params<BrowseParams>,
+) -> ApiResult<HttpResponse> {
     let name = schema_name(&req)?;
+    let browse = p.include_browse.unwrap_or(false);
     let Scoped { caller, metastore } = scoped;
-    let row = state
+    let info = state
         .store
         .read(move |conn| {
             let (row, [schema, catalog]) = load_schema(conn, &caller, &metastore.id, &name)?;
-            authz::require(&caller, &Action::GetSchema, &[&schema, &catalog]).map_err(denied)?;
-            Ok(row)
+            match authz::require(&caller, &Action::GetSchema, &[&schema, &catalog]) {
+                Ok(_) => Ok(SchemaInfo::from(row)),
+                Err(_) if browse && authz::visible(&caller, &Action::BrowseCatalog, &[&catalog]) => {
+                    Ok(SchemaInfo::from(row).browse_only())
+                }
+                Err(d) => Err(denied(d)),
+            }
         })
         .await?;
-    Ok(HttpResponse::Ok().json(SchemaInfo::from(row)))
+    Ok(HttpResponse::Ok().json(info))
 }
 
 #[derive(Deserialize)]
@@ -230,13 +255,19 @@ pub async fn list_schemas(
         None,
     )?;
     let (after, limit) = (args.after.clone(), args.limit);
+    let browse = p.page.include_browse.unwrap_or(false);
     let (items, more_after) = state
         .store
         .read(move |conn| {
             let catalog = catalogs::require(conn, &metastore.id, &catalog_name)?;
             let mut cnode = catalog.node();
             securables::attach_grants(conn, &mut [&mut cnode], &caller.principals_json)?;
-            authz::require(&caller, &Action::ListSchemas, &[&cnode]).map_err(denied)?;
+            let browsing = browse && authz::visible(&caller, &Action::BrowseCatalog, &[&cnode]);
+            if let Err(d) = authz::require(&caller, &Action::ListSchemas, &[&cnode]) {
+                if !browsing {
+                    return Err(denied(d));
+                }
+            }
             let all = authz::visible(&caller, &Action::ListAllSchemas, &[&cnode]);
             let page = schemas::scan(conn, &catalog.id, &after, limit)?;
             let ids: Vec<&str> = page.rows.iter().map(|s| s.id.as_str()).collect();
@@ -244,14 +275,17 @@ pub async fn list_schemas(
                 if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
             let mut items = Vec::with_capacity(page.rows.len());
             for row in page.rows {
-                if !all {
-                    let mut node = row.node();
-                    node.grants = grants.remove(&row.id).unwrap_or_default();
-                    if !authz::visible(&caller, &Action::GetSchema, &[&node, &cnode]) {
-                        continue;
-                    }
+                if all {
+                    items.push(SchemaInfo::from(row));
+                    continue;
                 }
-                items.push(SchemaInfo::from(row));
+                let mut node = row.node();
+                node.grants = grants.remove(&row.id).unwrap_or_default();
+                if authz::visible(&caller, &Action::GetSchema, &[&node, &cnode]) {
+                    items.push(SchemaInfo::from(row));
+                } else if browsing {
+                    items.push(SchemaInfo::from(row).browse_only());
+                }
             }
             Ok((items, page.more_after))
         })

@@ -7,7 +7,7 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::catalogs::ListParams;
+use super::catalogs::{BrowseParams, ListParams};
 use super::extract::{parse_query, path_param, qbool, qint, AppState, Body, Params, Scoped};
 use super::listing::{Listing, PageArgs};
 use super::schemas::load_schema;
@@ -81,6 +81,8 @@ pub struct TableInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     properties: Option<Box<RawValue>>,
     table_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    browse_only: Option<bool>,
     metastore_id: String,
     created_at: i64,
     created_by: String,
@@ -106,12 +108,27 @@ impl From<TableRow> for TableInfo {
             owner: t.owner,
             properties: t.properties,
             table_id: t.id,
+            browse_only: None,
             metastore_id: t.metastore_id,
             created_at: t.created_at,
             created_by: t.created_by,
             updated_at: t.updated_at,
             updated_by: t.updated_by,
         }
+    }
+}
+
+impl TableInfo {
+    /// Selective metadata for a caller who holds only `BROWSE` on the catalog (privileges.md §5):
+    /// no columns, properties or storage fields.
+    fn browse_only(mut self) -> Self {
+        self.browse_only = Some(true);
+        self.columns = None;
+        self.properties = None;
+        self.storage_location = None;
+        self.storage_credential_name = None;
+        self.view_definition = None;
+        self
     }
 }
 
@@ -380,18 +397,29 @@ fn load_table(
 }
 
 /// getTable
-pub async fn get_table(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+pub async fn get_table(
+    req: HttpRequest,
+    scoped: Scoped,
+    state: web::Data<AppState>,
+    Params(p): Params<BrowseParams>,
+) -> ApiResult<HttpResponse> {
     let name = table_name(&req)?;
+    let browse = p.include_browse.unwrap_or(false);
     let Scoped { caller, metastore } = scoped;
-    let row = state
+    let info = state
         .store
         .read(move |conn| {
             let (row, [t, s, c]) = load_table(conn, &caller, &metastore.id, &name)?;
-            authz::require(&caller, &Action::GetTable, &[&t, &s, &c]).map_err(denied)?;
-            Ok(row)
+            match authz::require(&caller, &Action::GetTable, &[&t, &s, &c]) {
+                Ok(_) => Ok(TableInfo::from(row)),
+                Err(_) if browse && authz::visible(&caller, &Action::BrowseCatalog, &[&c]) => {
+                    Ok(TableInfo::from(row).browse_only())
+                }
+                Err(d) => Err(denied(d)),
+            }
         })
         .await?;
-    Ok(HttpResponse::Ok().json(TableInfo::from(row)))
+    Ok(HttpResponse::Ok().json(info))
 }
 
 #[derive(Serialize)]
@@ -468,11 +496,17 @@ pub async fn list_tables(
     let (after, limit) = (args.after.clone(), args.limit);
     let with_columns = !p.omit_columns.unwrap_or(false);
     let omit_properties = p.omit_properties.unwrap_or(false);
+    let browse = p.page.include_browse.unwrap_or(false);
     let (items, more_after) = state
         .store
         .read(move |conn| {
             let (row, [snode, cnode]) = load_schema(conn, &caller, &metastore.id, &schema)?;
-            authz::require(&caller, &Action::ListTables, &[&snode, &cnode]).map_err(denied)?;
+            let browsing = browse && authz::visible(&caller, &Action::BrowseCatalog, &[&cnode]);
+            if let Err(d) = authz::require(&caller, &Action::ListTables, &[&snode, &cnode]) {
+                if !browsing {
+                    return Err(denied(d));
+                }
+            }
             let all = authz::visible(&caller, &Action::ListAllTables, &[&snode, &cnode]);
             let page = tables::scan(conn, &row.id, &after, limit, with_columns)?;
             let ids: Vec<&str> = page.rows.iter().map(|t| t.id.as_str()).collect();
@@ -480,17 +514,20 @@ pub async fn list_tables(
                 if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
             let mut items = Vec::with_capacity(page.rows.len());
             for mut t in page.rows {
-                if !all {
-                    let mut node = t.node();
-                    node.grants = grants.remove(&t.id).unwrap_or_default();
-                    if !authz::visible(&caller, &Action::GetTable, &[&node, &snode, &cnode]) {
-                        continue;
-                    }
-                }
                 if omit_properties {
                     t.properties = None;
                 }
-                items.push(TableInfo::from(t));
+                if all {
+                    items.push(TableInfo::from(t));
+                    continue;
+                }
+                let mut node = t.node();
+                node.grants = grants.remove(&t.id).unwrap_or_default();
+                if authz::visible(&caller, &Action::GetTable, &[&node, &snode, &cnode]) {
+                    items.push(TableInfo::from(t));
+                } else if browsing {
+                    items.push(TableInfo::from(t).browse_only());
+                }
             }
             Ok((items, page.more_after))
         })

@@ -167,6 +167,8 @@ pub enum Action {
     DeleteAssignment,
     CreateCatalog,
     GetCatalog,
+    /// `include_browse`: selective metadata through `BROWSE` on the catalog (privileges.md §5).
+    BrowseCatalog,
     ListAllCatalogs,
     UpdateCatalog(UpdateShape),
     DeleteCatalog,

@@ -38,6 +38,7 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
         // §11.3
         Action::CreateCatalog => Any(vec![MetastoreAdmin, Holds("CREATE_CATALOG", Metastore)]),
         Action::GetCatalog => Any(vec![MetastoreAdmin, Holds("USE_CATALOG", Catalog)]),
+        Action::BrowseCatalog => Holds("BROWSE", Catalog),
         Action::ListAllCatalogs => MetastoreAdmin,
         Action::UpdateCatalog(shape) if shape.rename => All(vec![Owner(Catalog), MetastoreAdmin]),
         Action::UpdateCatalog(shape) => owner_or_admin_changing_owner(Catalog, *shape),
