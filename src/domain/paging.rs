@@ -62,7 +62,7 @@ impl PageKey {
 
     /// Opens a token issued for `list`; `None` for anything else (garbage, tampered, another list).
     pub fn open(&self, list: &str, token: &str) -> Option<String> {
-        if token.len() < 2 * (12 + 16) || token.len() % 2 != 0 {
+        if token.len() < 2 * (12 + 16) || !token.len().is_multiple_of(2) {
             return None;
         }
         let bytes: Vec<u8> = (0..token.len())
