@@ -91,6 +91,7 @@ pub fn build(store: Arc<Store>, listener: TcpListener) -> std::io::Result<Server
             .wrap(from_fn(crate::telemetry::log_request))
     })
     .shutdown_timeout(10)
+    .disable_signals()
     .listen(listener)?
     .run();
     Ok(server)

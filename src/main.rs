@@ -2,6 +2,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
+use tokio::signal::unix::{signal, SignalKind};
 use uc_emulator::config::{Cli, Command};
 
 fn main() -> ExitCode {
@@ -32,18 +33,44 @@ fn serve(args: uc_emulator::config::ServeArgs) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
+        // Signal handlers are installed before the listening line, so a SIGTERM that follows
+        // it at once still shuts down cleanly.
+        let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(t), Ok(i)) => (t, i),
+            _ => {
+                eprintln!("uc-emulator: cannot install signal handlers");
+                return ExitCode::from(2);
+            }
+        };
+        let handle = running.server.handle();
+        let mut server = actix_web::rt::spawn(running.server);
         {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "uc-emulator listening on {}", running.url);
             let _ = out.flush();
         }
-        // actix stops accepting on SIGINT/SIGTERM and lets in-flight requests finish.
-        let result = running.server.await;
+        let result = tokio::select! {
+            _ = term.recv() => None,
+            _ = int.recv() => None,
+            r = &mut server => Some(r),
+        };
+        let result = match result {
+            // Stop accepting, let in-flight requests finish (at most 10 s), then close the db.
+            None => {
+                handle.stop(true).await;
+                server.await
+            }
+            Some(r) => r,
+        };
         running.store.close();
         match result {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
+            Ok(Ok(())) => ExitCode::SUCCESS,
+            Ok(Err(e)) => {
                 eprintln!("uc-emulator: server error: {e}");
+                ExitCode::FAILURE
+            }
+            Err(e) => {
+                eprintln!("uc-emulator: server task failed: {e}");
                 ExitCode::FAILURE
             }
         }

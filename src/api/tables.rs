@@ -298,11 +298,23 @@ pub fn insert_table(
     owner: String,
     now: i64,
 ) -> ApiResult<TableRow> {
+    if schema.name == crate::store::catalogs::INFORMATION_SCHEMA {
+        return Err(ApiError::invalid("schema_name", "information_schema is a read-only system schema; it holds no tables"));
+    }
     if let Some(credential) = &spec.storage_credential_name {
         // Storage credentials arrive with their own API; none can exist yet.
         return Err(ApiError::new(
             crate::error::ErrorCode::ResourceDoesNotExist,
             format!("Storage credential '{credential}' does not exist."),
+        ));
+    }
+    if spec.table_type == "EXTERNAL" {
+        // Spec §13.1: an external table lies under an external location (or names a storage
+        // credential); no external location exists until the storage API is served.
+        let url = spec.storage_location.as_ref().map(|u| u.to_string()).unwrap_or_default();
+        return Err(ApiError::invalid(
+            "storage_location",
+            format!("No parent external location found for {url}; create an external location that covers it"),
         ));
     }
     let id = new_id();
