@@ -231,8 +231,6 @@ pub async fn get_schema(
 #[derive(Deserialize)]
 pub struct ListSchemasParams {
     catalog_name: Option<String>,
-    #[serde(flatten)]
-    page: ListParams,
 }
 
 /// listSchemas: 403 without catalog access; otherwise every schema for metastore admins and
@@ -241,6 +239,7 @@ pub async fn list_schemas(
     scoped: Scoped,
     state: web::Data<AppState>,
     Params(p): Params<ListSchemasParams>,
+    Params(page): Params<ListParams>,
 ) -> ApiResult<HttpResponse> {
     let catalog_name = Ident::parse(
         "catalog_name",
@@ -250,12 +249,12 @@ pub async fn list_schemas(
     let args = PageArgs::new(
         &state.store,
         format!("schemas:{}:{catalog_name}", metastore.id),
-        p.page.max_results,
-        p.page.page_token.as_deref(),
+        page.max_results,
+        page.page_token.as_deref(),
         None,
     )?;
     let (after, limit) = (args.after.clone(), args.limit);
-    let browse = p.page.include_browse.unwrap_or(false);
+    let browse = page.include_browse.unwrap_or(false);
     let (items, more_after) = state
         .store
         .read(move |conn| {

@@ -299,7 +299,10 @@ pub fn insert_table(
     now: i64,
 ) -> ApiResult<TableRow> {
     if schema.name == crate::store::catalogs::INFORMATION_SCHEMA {
-        return Err(ApiError::invalid("schema_name", "information_schema is a read-only system schema; it holds no tables"));
+        return Err(ApiError::invalid(
+            "schema_name",
+            "information_schema is a read-only system schema; it holds no tables",
+        ));
     }
     if let Some(credential) = &spec.storage_credential_name {
         // Storage credentials arrive with their own API; none can exist yet.
@@ -482,8 +485,6 @@ pub struct ListTablesParams {
     omit_columns: Option<bool>,
     #[serde(default, deserialize_with = "qbool::option")]
     omit_properties: Option<bool>,
-    #[serde(flatten)]
-    page: ListParams,
 }
 
 /// listTables: 403 without use of the catalog and schema; every table for metastore admins,
@@ -492,6 +493,7 @@ pub async fn list_tables(
     scoped: Scoped,
     state: web::Data<AppState>,
     Params(p): Params<ListTablesParams>,
+    Params(page): Params<ListParams>,
 ) -> ApiResult<HttpResponse> {
     let schema = SchemaName {
         catalog: Ident::parse("catalog_name", required("catalog_name", &p.catalog_name)?)?,
@@ -501,14 +503,14 @@ pub async fn list_tables(
     let args = PageArgs::new(
         &state.store,
         format!("tables:{}:{schema}", metastore.id),
-        p.page.max_results,
-        p.page.page_token.as_deref(),
+        page.max_results,
+        page.page_token.as_deref(),
         None,
     )?;
     let (after, limit) = (args.after.clone(), args.limit);
     let with_columns = !p.omit_columns.unwrap_or(false);
     let omit_properties = p.omit_properties.unwrap_or(false);
-    let browse = p.page.include_browse.unwrap_or(false);
+    let browse = page.include_browse.unwrap_or(false);
     let (items, more_after) = state
         .store
         .read(move |conn| {

@@ -1,0 +1,362 @@
+//! A `TestApp`: the real server started in-process on 127.0.0.1:0 over a temporary SQLite file
+//! (design.md §3.10), a reqwest client per token, and `dump_state()` for before/after checks.
+
+use std::path::PathBuf;
+
+use actix_web::dev::ServerHandle;
+use reqwest::header::{HeaderMap, CONTENT_TYPE};
+use reqwest::Method;
+use serde_json::{json, Value};
+use uc_emulator::app;
+use uc_emulator::config::ServeArgs;
+
+pub const ADMIN: &str = "dapi-admin";
+pub const ALICE: &str = "dapi-alice";
+pub const UC: &str = "/api/2.1/unity-catalog";
+
+/// The built-in default fixture, as a fixture file (interface.md "Fixture file").
+pub const DEFAULT_FIXTURE: &str = r#"{
+  "workspaces": [{"workspace_id": 1001, "name": "dev"}],
+  "users": [
+    {"user_name": "admin@example.com", "display_name": "Ada Admin", "account_admin": true},
+    {"user_name": "alice@example.com", "display_name": "Alice"}
+  ],
+  "groups": [
+    {"display_name": "analysts", "members": ["alice@example.com"]},
+    {"display_name": "admins", "members": ["admin@example.com"]}
+  ],
+  "service_principals": [
+    {"application_id": "6f1d1c2e-0000-4000-8000-000000000001", "display_name": "etl-bot"}
+  ],
+  "tokens": [
+    {"token": "dapi-admin", "principal": "admin@example.com", "workspace_id": 1001},
+    {"token": "dapi-alice", "principal": "alice@example.com", "workspace_id": 1001}
+  ],
+  "metastores": [
+    {
+      "name": "main",
+      "storage_root": "s3://uc-emulator/main",
+      "owner": "admin@example.com",
+      "assignments": [{"workspace_id": 1001, "default_catalog_name": "main"}]
+    }
+  ],
+  "catalogs": [{"name": "main", "comment": "The default catalog."}]
+}"#;
+
+pub struct TestApp {
+    pub url: String,
+    pub client: reqwest::Client,
+    pub db: PathBuf,
+    pub fixture: PathBuf,
+    handle: ServerHandle,
+    task: Option<actix_web::rt::task::JoinHandle<std::io::Result<()>>>,
+    // Last: the directory outlives the server that uses it.
+    _dir: tempfile::TempDir,
+}
+
+/// A started server over the default fixture.
+pub async fn spawn() -> TestApp {
+    spawn_with(DEFAULT_FIXTURE).await
+}
+
+/// A started server over `fixture` (a JSON document written to a temporary file).
+pub async fn spawn_with(fixture: &str) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("uc.db");
+    let fixture_path = dir.path().join("fixture.json");
+    std::fs::write(&fixture_path, fixture).expect("write fixture");
+    let (url, handle, task) = start(&db, &fixture_path);
+    let client = reqwest::Client::builder().build().expect("client");
+    let app = TestApp { url, client, db, fixture: fixture_path, handle, task: Some(task), _dir: dir };
+    app.wait_ready().await;
+    app
+}
+
+fn args(db: &std::path::Path, fixture: &std::path::Path) -> ServeArgs {
+    ServeArgs {
+        bind: "127.0.0.1:0".to_string(),
+        db: db.to_str().expect("utf-8 temp path").to_string(),
+        fixtures: vec![fixture.to_path_buf()],
+        storage_map: vec![],
+    }
+}
+
+type Task = actix_web::rt::task::JoinHandle<std::io::Result<()>>;
+
+fn start(db: &std::path::Path, fixture: &std::path::Path) -> (String, ServerHandle, Task) {
+    let running = app::start(&args(db, fixture)).unwrap_or_else(|e| panic!("server did not start: {e}"));
+    let handle = running.server.handle();
+    let task = actix_web::rt::spawn(running.server);
+    (running.url, handle, task)
+}
+
+impl TestApp {
+    async fn wait_ready(&self) {
+        for _ in 0..200 {
+            if let Ok(r) = self.client.get(format!("{}/healthz", self.url)).send().await {
+                if r.status() == 200 {
+                    return;
+                }
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("server at {} never became healthy", self.url);
+    }
+
+    /// Stops the server gracefully (in-flight requests finish, the database closes).
+    pub async fn stop(&mut self) {
+        self.handle.stop(true).await;
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// Stops the server and starts a new one on the same database file and fixture.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let (url, handle, task) = start(&self.db, &self.fixture);
+        self.url = url;
+        self.handle = handle;
+        self.task = Some(task);
+        self.wait_ready().await;
+    }
+
+    /// A second server on the same database while this one still runs (no clean close of the
+    /// first: what a fresh process sees after `kill -9`).
+    pub async fn second_server(&self) -> (String, ServerHandle, Task) {
+        start(&self.db, &self.fixture)
+    }
+
+    pub fn admin(&self) -> As<'_> {
+        self.with_token(ADMIN)
+    }
+
+    pub fn alice(&self) -> As<'_> {
+        self.with_token(ALICE)
+    }
+
+    pub fn with_token<'a>(&'a self, token: &'a str) -> As<'a> {
+        As { app: self, auth: Some(format!("Bearer {token}")), base: None }
+    }
+
+    /// No `Authorization` header at all.
+    pub fn anonymous(&self) -> As<'_> {
+        As { app: self, auth: None, base: None }
+    }
+
+    /// An arbitrary `Authorization` header value.
+    pub fn with_authorization<'a>(&'a self, value: &str) -> As<'a> {
+        As { app: self, auth: Some(value.to_string()), base: None }
+    }
+
+    /// Everything UC holds that an admin can read, for before/after comparisons: the metastore,
+    /// the workspace assignment, every catalog, schema and table (full `*Info`s).
+    pub async fn dump_state(&self) -> Value {
+        let admin = self.admin();
+        let assignment = admin.get(&format!("{UC}/current-metastore-assignment")).await;
+        assert_eq!(assignment.status, 200, "dump: assignment: {}", assignment.text);
+        let assignment = assignment.json();
+        let metastore_id = assignment["metastore_id"].as_str().expect("metastore_id").to_string();
+        let metastore = admin.get(&format!("{UC}/metastores/{metastore_id}")).await;
+        assert_eq!(metastore.status, 200, "dump: metastore: {}", metastore.text);
+
+        let mut catalogs_out = Vec::new();
+        let catalogs = admin.get(&format!("{UC}/catalogs")).await;
+        assert_eq!(catalogs.status, 200, "dump: catalogs: {}", catalogs.text);
+        for catalog in catalogs.json()["catalogs"].as_array().cloned().unwrap_or_default() {
+            let cname = catalog["name"].as_str().expect("catalog name").to_string();
+            let schemas = admin.get(&format!("{UC}/schemas?catalog_name={}", enc(&cname))).await;
+            assert_eq!(schemas.status, 200, "dump: schemas of {cname}: {}", schemas.text);
+            let mut schemas_out = Vec::new();
+            for schema in schemas.json()["schemas"].as_array().cloned().unwrap_or_default() {
+                let sname = schema["name"].as_str().expect("schema name").to_string();
+                let tables =
+                    admin.get(&format!("{UC}/tables?catalog_name={}&schema_name={}", enc(&cname), enc(&sname))).await;
+                assert_eq!(tables.status, 200, "dump: tables of {cname}.{sname}: {}", tables.text);
+                let tables = tables.json()["tables"].clone();
+                schemas_out.push(json!({"schema": schema, "tables": tables}));
+            }
+            catalogs_out.push(json!({"catalog": catalog, "schemas": schemas_out}));
+        }
+        json!({"assignment": assignment, "metastore": metastore.json(), "catalogs": catalogs_out})
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Fire and forget: the runtime of the test is going away anyway.
+        drop(self.handle.stop(false));
+    }
+}
+
+/// Percent-encodes a query or path value.
+pub fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Requests as one caller.
+pub struct As<'a> {
+    app: &'a TestApp,
+    auth: Option<String>,
+    base: Option<String>,
+}
+
+/// A finished response, body read.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): status {} body {:?}", self.status, self.text))
+    }
+
+    pub fn content_type(&self) -> String {
+        self.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    }
+
+    /// Asserts a successful JSON answer and returns its body.
+    pub fn ok(&self, what: &str) -> Value {
+        assert_eq!(self.status, 200, "{what}: {}", self.text);
+        assert!(self.content_type().starts_with("application/json"), "{what}: Content-Type {:?}", self.content_type());
+        self.json()
+    }
+
+    /// Asserts the one error shape (interface.md "Errors"): the status, JSON content type,
+    /// `error_code` and a non-empty `message`; returns the message.
+    pub fn error(&self, status: u16, code: &str, what: &str) -> String {
+        assert_eq!(self.status, status, "{what}: expected {status} {code}, got body {}", self.text);
+        assert!(
+            self.content_type().starts_with("application/json"),
+            "{what}: error Content-Type is {:?}, body {:?}",
+            self.content_type(),
+            self.text
+        );
+        let body = self.json();
+        assert_eq!(body["error_code"], code, "{what}: body {}", self.text);
+        let message = body["message"].as_str().unwrap_or_else(|| panic!("{what}: no message in {}", self.text));
+        assert!(!message.is_empty(), "{what}: empty message");
+        message.to_string()
+    }
+
+    /// A 400 `INVALID_PARAMETER_VALUE` whose message names `field`.
+    pub fn invalid(&self, field: &str, what: &str) -> String {
+        let message = self.error(400, "INVALID_PARAMETER_VALUE", what);
+        assert!(message.contains(field), "{what}: message {message:?} does not name {field:?}");
+        message
+    }
+}
+
+impl<'a> As<'a> {
+    /// Another base URL (e.g. a second server on the same database).
+    pub fn at(mut self, base: &str) -> As<'a> {
+        self.base = Some(base.to_string());
+        self
+    }
+
+    pub fn request(&self, method: &str, path: &str) -> reqwest::RequestBuilder {
+        let method = Method::from_bytes(method.as_bytes()).expect("method");
+        let base = self.base.as_deref().unwrap_or(&self.app.url);
+        let mut rb = self.app.client.request(method, format!("{base}{path}"));
+        if let Some(a) = &self.auth {
+            rb = rb.header("Authorization", a);
+        }
+        rb
+    }
+
+    pub async fn execute(&self, rb: reqwest::RequestBuilder) -> Resp {
+        let res = rb.send().await.expect("request failed");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        Resp { status, headers, text }
+    }
+
+    /// `body` is sent as is (with `Content-Type: application/json`) when given.
+    pub async fn send(&self, method: &str, path: &str, body: Option<&str>) -> Resp {
+        let mut rb = self.request(method, path);
+        if let Some(b) = body {
+            rb = rb.header(CONTENT_TYPE, "application/json").body(b.to_string());
+        }
+        self.execute(rb).await
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send("GET", path, None).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.send("DELETE", path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        self.send("POST", path, Some(&body.to_string())).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Resp {
+        self.send("PATCH", path, Some(&body.to_string())).await
+    }
+
+    #[allow(dead_code)]
+    pub async fn put(&self, path: &str, body: Value) -> Resp {
+        self.send("PUT", path, Some(&body.to_string())).await
+    }
+
+    // UC shorthands (paths relative to the UC prefix).
+
+    pub async fn create_catalog(&self, name: &str) -> Value {
+        self.post(&format!("{UC}/catalogs"), json!({"name": name})).await.ok(&format!("create catalog {name}"))
+    }
+
+    pub async fn create_schema(&self, catalog: &str, name: &str) -> Value {
+        self.post(&format!("{UC}/schemas"), json!({"name": name, "catalog_name": catalog}))
+            .await
+            .ok(&format!("create schema {catalog}.{name}"))
+    }
+
+    pub async fn create_table(&self, catalog: &str, schema: &str, name: &str) -> Value {
+        self.post(&format!("{UC}/tables"), table_body(catalog, schema, name))
+            .await
+            .ok(&format!("create table {catalog}.{schema}.{name}"))
+    }
+}
+
+/// A valid createTable body: a MANAGED DELTA table with one column.
+pub fn table_body(catalog: &str, schema: &str, name: &str) -> Value {
+    json!({
+        "name": name,
+        "catalog_name": catalog,
+        "schema_name": schema,
+        "table_type": "MANAGED",
+        "data_source_format": "DELTA",
+        "columns": [
+            {"name": "id", "type_name": "LONG", "type_text": "bigint", "type_json": "{\"name\":\"id\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}}", "position": 0}
+        ]
+    })
+}
+
+/// The `name`s of a list answer's `key` array.
+pub fn names(body: &Value, key: &str) -> Vec<String> {
+    body[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {key} array in {body}"))
+        .iter()
+        .map(|o| o["name"].as_str().expect("name").to_string())
+        .collect()
+}

@@ -1,0 +1,8 @@
+//! The integration test binary: the real server on port 0, driven over HTTP (design.md §3.10).
+
+mod authz_matrix;
+mod durability;
+mod errors;
+mod helpers;
+mod names;
+mod paging;
