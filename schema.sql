@@ -51,6 +51,17 @@ CREATE TABLE tokens (
     created_by_id INTEGER
 );
 
+-- Workspace object permissions (/api/2.0/permissions): one row per principal and level.
+-- `principal` is a principal name, as in UC grants.
+CREATE TABLE workspace_acls (
+    workspace_id     INTEGER NOT NULL REFERENCES workspaces(workspace_id) ON DELETE CASCADE,
+    object_type      TEXT NOT NULL,                -- 'tokens', 'passwords', 'warehouses'
+    object_id        TEXT NOT NULL,                -- 'tokens', 'passwords', a warehouse id
+    principal        TEXT NOT NULL,
+    permission_level TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, object_type, object_id, principal, permission_level)
+) WITHOUT ROWID;
+
 -- Unity Catalog -----------------------------------------------------------------------------
 
 CREATE TABLE metastores (

@@ -23,18 +23,17 @@ use crate::store::principals;
 
 /// Paths inside the `/api` scope.
 const UC: &str = "/2.1/unity-catalog";
-const SCIM: &str = "/2.0/preview/scim/v2";
 /// SCIM paths answer errors in SCIM's shape too.
 pub const SCIM_PREFIX: &str = "/api/2.0/preview/scim/";
 
 /// A resource that answers 405 with `Allow` (and the error JSON) for methods it does not serve.
-struct Res {
+pub(crate) struct Res {
     methods: Vec<&'static str>,
     inner: Resource,
 }
 
 impl Res {
-    fn new(path: &str) -> Res {
+    pub(crate) fn new(path: &str) -> Res {
         Res { methods: Vec::new(), inner: web::resource(path) }
     }
 
@@ -56,38 +55,38 @@ impl Res {
         self
     }
 
-    fn get<F: Handler<A>, A: FromRequest + 'static>(self, h: F) -> Res
+    pub(crate) fn get<F: Handler<A>, A: FromRequest + 'static>(self, h: F) -> Res
     where
         F::Output: Responder + 'static,
     {
         self.on(Method::GET, h)
     }
-    fn post<F: Handler<A>, A: FromRequest + 'static>(self, h: F) -> Res
+    pub(crate) fn post<F: Handler<A>, A: FromRequest + 'static>(self, h: F) -> Res
     where
         F::Output: Responder + 'static,
     {
         self.on(Method::POST, h)
     }
-    fn put<F: Handler<A>, A: FromRequest + 'static>(self, h: F) -> Res
+    pub(crate) fn put<F: Handler<A>, A: FromRequest + 'static>(self, h: F) -> Res
     where
         F::Output: Responder + 'static,
     {
         self.on(Method::PUT, h)
     }
-    fn patch<F: Handler<A>, A: FromRequest + 'static>(self, h: F) -> Res
+    pub(crate) fn patch<F: Handler<A>, A: FromRequest + 'static>(self, h: F) -> Res
     where
         F::Output: Responder + 'static,
     {
         self.on(Method::PATCH, h)
     }
-    fn delete<F: Handler<A>, A: FromRequest + 'static>(self, h: F) -> Res
+    pub(crate) fn delete<F: Handler<A>, A: FromRequest + 'static>(self, h: F) -> Res
     where
         F::Output: Responder + 'static,
     {
         self.on(Method::DELETE, h)
     }
 
-    fn build(self) -> Resource {
+    pub(crate) fn build(self) -> Resource {
         let allow = self.methods.join(", ");
         self.inner.default_service(web::to(move |req: HttpRequest| {
             let allow = allow.clone();
@@ -99,7 +98,6 @@ impl Res {
 /// The one route table.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let uc = |p: &str| format!("{UC}{p}");
-    let scim = |p: &str| format!("{SCIM}{p}");
     cfg.service(
         Res::new(&uc("/metastores")).get(metastores::list_metastores).post(metastores::create_metastore).build(),
     )
@@ -168,13 +166,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(Res::new(&uc("/explain")).get(explain::explain).build())
     .service(Res::new(&uc("/user-info/me")).get(user_info::my_info).build())
     .service(Res::new(&uc("/user-info/my-groups")).get(user_info::my_groups).build())
-    .service(Res::new(&scim("/Me")).get(scim::me).build())
-    .service(Res::new(&scim("/Users")).get(scim::list_users).build())
-    .service(Res::new(&scim("/Users/{id}")).get(scim::get_user).build())
-    .service(Res::new(&scim("/Groups")).get(scim::list_groups).build())
-    .service(Res::new(&scim("/Groups/{id}")).get(scim::get_group).build())
-    .service(Res::new(&scim("/ServicePrincipals")).get(scim::list_service_principals).build())
-    .service(Res::new(&scim("/ServicePrincipals/{id}")).get(scim::get_service_principal).build());
+    .configure(scim::routes);
 }
 
 /// Every path no route serves: 404 `ENDPOINT_NOT_FOUND`.

@@ -6,10 +6,23 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
 use super::extract::{parse_query, path_param, AppState, Auth};
+use super::Res;
 use crate::authz::PrincipalKind;
 use crate::domain::scim_filter::{self, Filter, Value};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::store::principals::{self, PrincipalRow, Ref};
+
+/// The SCIM routes, inside the `/api` scope.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let scim = |p: &str| format!("/2.0/preview/scim/v2{p}");
+    cfg.service(Res::new(&scim("/Me")).get(me).build())
+        .service(Res::new(&scim("/Users")).get(list_users).build())
+        .service(Res::new(&scim("/Users/{id}")).get(get_user).build())
+        .service(Res::new(&scim("/Groups")).get(list_groups).build())
+        .service(Res::new(&scim("/Groups/{id}")).get(get_group).build())
+        .service(Res::new(&scim("/ServicePrincipals")).get(list_service_principals).build())
+        .service(Res::new(&scim("/ServicePrincipals/{id}")).get(get_service_principal).build());
+}
 
 const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
