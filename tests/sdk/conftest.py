@@ -325,3 +325,23 @@ def raises(exc_class, error_code=None, status: Optional[int] = None, mentions=()
     if status is not None:
         assert server is not None, "status checks need server="
         assert server.statuses and server.statuses[-1] == status, f"HTTP status {server.statuses[-1:]} != {status}"
+
+
+# --- the teaching fixture (fixtures/teaching.json; README "Teaching walkthrough") ---------------
+
+TEACHING_FIXTURE = str(REPO_ROOT / "fixtures" / "teaching.json")
+TEACHING_TOKENS = {
+    "acme_admin": "dapi-acme-admin",  # admin@acme.example: account admin, owner of metastore `acme`
+    "dana": "dapi-dana",  # data-engineering
+    "erin": "dapi-erin",  # data-engineering
+    "frank": "dapi-frank",  # analytics
+    "grace": "dapi-grace",  # marketing-analysts, nested in analytics
+    "henry": "dapi-henry",  # interns
+    "etl": "dapi-etl",  # service principal nightly-etl, in data-engineering
+}
+
+
+@pytest.fixture
+def teaching(start_server) -> Server:
+    """A fresh server loaded with fixtures/teaching.json only (clients: teaching.client(TEACHING_TOKENS[..]))."""
+    return start_server(fixtures=[TEACHING_FIXTURE])
