@@ -136,6 +136,17 @@ impl ApiError {
         self.scim = true;
         self
     }
+
+    /// RFC 7644 §3.12's `scimType` where it names one.
+    fn scim_type(&self) -> Option<&'static str> {
+        match self.code.status() {
+            409 => Some("uniqueness"),
+            400 if self.message.starts_with("filter:") => Some("invalidFilter"),
+            400 if self.message.starts_with("path:") || self.message.contains("Operations[") => Some("invalidPath"),
+            400 => Some("invalidValue"),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Debug for ApiError {
@@ -166,6 +177,8 @@ struct ErrorBody<'a> {
     status: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<&'a str>,
+    #[serde(rename = "scimType", skip_serializing_if = "Option::is_none")]
+    scim_type: Option<&'static str>,
 }
 
 impl ResponseError for ApiError {
@@ -191,6 +204,7 @@ impl ResponseError for ApiError {
             schemas: self.scim.then_some(["urn:ietf:params:scim:api:messages:2.0:Error"]),
             status: self.scim.then(|| status.to_string()),
             detail: self.scim.then_some(self.message.as_str()),
+            scim_type: if self.scim { self.scim_type() } else { None },
         };
         let mut res = HttpResponse::build(self.status_code());
         if let Some(allow) = &self.allow {

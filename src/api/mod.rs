@@ -9,7 +9,9 @@ pub mod permissions;
 pub mod schemas;
 pub mod scim;
 pub mod tables;
+pub mod tokens;
 pub mod user_info;
+pub mod workspace_permissions;
 
 use std::collections::BTreeMap;
 
@@ -166,7 +168,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(Res::new(&uc("/explain")).get(explain::explain).build())
     .service(Res::new(&uc("/user-info/me")).get(user_info::my_info).build())
     .service(Res::new(&uc("/user-info/my-groups")).get(user_info::my_groups).build())
-    .configure(scim::routes);
+    .configure(scim::routes)
+    .configure(tokens::routes)
+    .configure(workspace_permissions::routes);
 }
 
 /// Every path no route serves: 404 `ENDPOINT_NOT_FOUND`.

@@ -1,33 +1,65 @@
-//! SCIM 2.0 reads: `Me`, and list/get of users, groups and service principals (interface.md).
+//! SCIM 2.0 under `/api/2.0/preview/scim/v2/` (interface.md): `Me`, and users, groups and
+//! service principals with list, get, create, replace, patch and delete. Errors carry SCIM's
+//! error keys beside the emulator's.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value as Json};
+use serde_json::{json, Map, Value as Json};
 
-use super::extract::{parse_query, path_param, AppState, Auth};
-use super::Res;
-use crate::authz::PrincipalKind;
+use super::extract::{parse_json, parse_query, path_param, AppState, Auth, RawBody};
+use super::{ok_empty, Res};
+use crate::authz::{self, Action, Allowed, Caller, PrincipalKind, ACCOUNT_USERS};
 use crate::domain::scim_filter::{self, Filter, Value};
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::store::principals::{self, PrincipalRow, Ref};
-
-/// The SCIM routes, inside the `/api` scope.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    let scim = |p: &str| format!("/2.0/preview/scim/v2{p}");
-    cfg.service(Res::new(&scim("/Me")).get(me).build())
-        .service(Res::new(&scim("/Users")).get(list_users).build())
-        .service(Res::new(&scim("/Users/{id}")).get(get_user).build())
-        .service(Res::new(&scim("/Groups")).get(list_groups).build())
-        .service(Res::new(&scim("/Groups/{id}")).get(get_group).build())
-        .service(Res::new(&scim("/ServicePrincipals")).get(list_service_principals).build())
-        .service(Res::new(&scim("/ServicePrincipals/{id}")).get(get_service_principal).build());
-}
+use crate::store::principals::{self, NewPrincipal, PrincipalRow, Ref};
 
 const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const SP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServicePrincipal";
 const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+/// Attributes the emulator keeps verbatim in `extra` (everything else is modelled).
+const EXTRA_ATTRIBUTES: &[&str] = &["emails", "name", "entitlements", "roles"];
+
+/// The SCIM routes, inside the `/api` scope.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let scim = |p: &str| format!("/2.0/preview/scim/v2{p}");
+    cfg.service(Res::new(&scim("/Me")).get(me).build());
+    for (path, kind) in [
+        ("Users", PrincipalKind::User),
+        ("Groups", PrincipalKind::Group),
+        ("ServicePrincipals", PrincipalKind::ServicePrincipal),
+    ] {
+        let k = web::Data::new(kind);
+        cfg.service(Res::new(&scim(&format!("/{path}"))).get(list).post(create).build().app_data(k.clone())).service(
+            Res::new(&scim(&format!("/{path}/{{id}}")))
+                .get(get)
+                .put(replace)
+                .patch(patch)
+                .delete(delete)
+                .build()
+                .app_data(k),
+        );
+    }
+}
+
+fn kind_path(kind: PrincipalKind) -> &'static str {
+    match kind {
+        PrincipalKind::User => "Users",
+        PrincipalKind::Group => "Groups",
+        PrincipalKind::ServicePrincipal => "ServicePrincipals",
+    }
+}
+
+fn resource_type(kind: PrincipalKind) -> &'static str {
+    match kind {
+        PrincipalKind::User => "User",
+        PrincipalKind::Group => "Group",
+        PrincipalKind::ServicePrincipal => "ServicePrincipal",
+    }
+}
 
 #[derive(Serialize)]
 struct ComplexValue {
@@ -37,20 +69,23 @@ struct ComplexValue {
     reference: String,
 }
 
-fn refs(kind_path: &str, refs: Vec<Ref>) -> Vec<ComplexValue> {
+fn refs(conn: &Connection, refs: Vec<Ref>) -> ApiResult<Vec<ComplexValue>> {
     refs.into_iter()
-        .map(|r| ComplexValue {
-            reference: format!("{kind_path}/{}", r.id),
-            value: r.id.to_string(),
-            display: r.display,
+        .map(|r| {
+            let kind = principals::by_id(conn, r.id)?.map(|p| p.kind).unwrap_or(PrincipalKind::User);
+            Ok(ComplexValue {
+                reference: format!("{}/{}", kind_path(kind), r.id),
+                value: r.id.to_string(),
+                display: r.display,
+            })
         })
         .collect()
 }
 
-/// The SCIM object of a principal, as JSON (SCIM objects are open-ended; `extra` holds the
-/// attributes the emulator stores without interpreting).
+/// The SCIM object of a principal. SCIM objects are open-ended, so this is JSON: the modelled
+/// attributes, then the ones kept verbatim in `extra`.
 fn resource(conn: &Connection, p: &PrincipalRow) -> ApiResult<Json> {
-    let groups = refs("Groups", principals::direct_groups(conn, p.id)?);
+    let groups = refs(conn, principals::direct_groups(conn, p.id)?)?;
     let mut obj = match p.kind {
         PrincipalKind::User => json!({
             "schemas": [USER_SCHEMA],
@@ -75,20 +110,54 @@ fn resource(conn: &Connection, p: &PrincipalRow) -> ApiResult<Json> {
             "schemas": [GROUP_SCHEMA],
             "id": p.id.to_string(),
             "displayName": p.display_name,
-            "members": refs("Users", principals::members(conn, p.id)?),
+            "members": refs(conn, principals::members(conn, p.id)?)?,
             "groups": groups,
             "entitlements": [],
         }),
     };
+    obj["meta"] = json!({ "resourceType": resource_type(p.kind) });
     if let Some(ext) = &p.external_id {
         obj["externalId"] = json!(ext);
     }
     if let Ok(Json::Object(extra)) = serde_json::from_str::<Json>(&p.extra) {
         for (k, v) in extra {
-            obj.as_object_mut().expect("an object").entry(k).or_insert(v);
+            obj[k] = v;
         }
     }
     Ok(obj)
+}
+
+/// `attributes` / `excludedAttributes` (comma-separated); `id` is always kept.
+fn trim(obj: Json, attributes: &Option<Vec<String>>, excluded: &Option<Vec<String>>) -> Json {
+    let Json::Object(map) = obj else { return obj };
+    let keep = |k: &str| {
+        let k_base = k.to_ascii_lowercase();
+        let named =
+            |list: &Vec<String>| list.iter().any(|a| a.split('.').next().unwrap_or("").eq_ignore_ascii_case(&k_base));
+        if k == "id" || k == "schemas" {
+            return true;
+        }
+        if let Some(a) = attributes {
+            return named(a);
+        }
+        if let Some(x) = excluded {
+            return !named(x);
+        }
+        true
+    };
+    Json::Object(map.into_iter().filter(|(k, _)| keep(k)).collect::<Map<_, _>>())
+}
+
+fn comma_list(raw: Option<String>) -> Option<Vec<String>> {
+    raw.filter(|s| !s.trim().is_empty()).map(|s| s.split(',').map(|a| a.trim().to_string()).collect())
+}
+
+fn scim_err(e: ApiError) -> ApiError {
+    e.scim()
+}
+
+fn not_found(kind: PrincipalKind, id: &str) -> ApiError {
+    ApiError::new(ErrorCode::ResourceDoesNotExist, format!("{} {id} does not exist.", resource_type(kind))).scim()
 }
 
 /// `GET Me`: the token's principal; for a service principal `userName` is its application id.
@@ -106,7 +175,7 @@ pub async fn me(Auth(caller): Auth, state: web::Data<AppState>) -> ApiResult<Htt
             Ok(obj)
         })
         .await
-        .map_err(ApiError::scim)?;
+        .map_err(scim_err)?;
     Ok(HttpResponse::Ok().json(obj))
 }
 
@@ -116,9 +185,16 @@ struct ListQuery {
     #[serde(rename = "startIndex")]
     start_index: Option<String>,
     count: Option<String>,
+    attributes: Option<String>,
+    #[serde(rename = "excludedAttributes")]
+    excluded_attributes: Option<String>,
+    #[serde(rename = "sortBy")]
+    sort_by: Option<String>,
+    #[serde(rename = "sortOrder")]
+    sort_order: Option<String>,
 }
 
-fn positive(field: &str, raw: Option<&str>) -> ApiResult<Option<usize>> {
+fn non_negative(field: &str, raw: Option<&str>) -> ApiResult<Option<usize>> {
     raw.map(|s| {
         s.parse::<usize>().map_err(|_| ApiError::invalid(field, format!("expected a non-negative integer, got {s:?}")))
     })
@@ -128,49 +204,97 @@ fn positive(field: &str, raw: Option<&str>) -> ApiResult<Option<usize>> {
 /// Attributes a filter may name, per kind, and which compare case-sensitively under `eq`.
 fn filter_attrs(kind: PrincipalKind) -> (&'static [&'static str], &'static [&'static str]) {
     match kind {
-        PrincipalKind::User => (&["userName", "displayName", "emails.value", "active", "id"], &["userName"]),
-        PrincipalKind::Group => (&["displayName", "id"], &[]),
-        PrincipalKind::ServicePrincipal => (&["displayName", "applicationId", "active", "id"], &["applicationId"]),
+        PrincipalKind::User => {
+            (&["userName", "displayName", "emails.value", "active", "id", "externalId"], &["userName"])
+        }
+        PrincipalKind::Group => (&["displayName", "id", "externalId"], &[]),
+        PrincipalKind::ServicePrincipal => {
+            (&["displayName", "applicationId", "active", "id", "externalId"], &["applicationId"])
+        }
     }
 }
 
 fn attr_values(p: &PrincipalRow, attr: &str) -> Vec<Value> {
     match attr.to_ascii_lowercase().as_str() {
-        "username" | "emails.value" | "applicationid" => vec![Value::Str(p.name.clone())],
+        "username" | "applicationid" => vec![Value::Str(p.name.clone())],
+        "emails.value" => {
+            let mut v = vec![Value::Str(p.name.clone())];
+            if let Ok(extra) = serde_json::from_str::<Json>(&p.extra) {
+                for e in extra["emails"].as_array().into_iter().flatten() {
+                    if let Some(s) = e["value"].as_str() {
+                        v.push(Value::Str(s.to_string()));
+                    }
+                }
+            }
+            v
+        }
         "displayname" => vec![Value::Str(p.display_name.clone())],
         "active" => vec![Value::Bool(p.active)],
         "id" => vec![Value::Str(p.id.to_string())],
+        "externalid" => p.external_id.iter().map(|e| Value::Str(e.clone())).collect(),
         _ => vec![],
     }
 }
 
-async fn list(req: HttpRequest, state: web::Data<AppState>, kind: PrincipalKind) -> ApiResult<HttpResponse> {
-    let q: ListQuery = parse_query(req.query_string()).map_err(ApiError::scim)?;
-    let start = positive("startIndex", q.start_index.as_deref()).map_err(ApiError::scim)?.unwrap_or(1).max(1);
-    let count = positive("count", q.count.as_deref()).map_err(ApiError::scim)?;
+async fn list(
+    req: HttpRequest,
+    _auth: Auth,
+    state: web::Data<AppState>,
+    kind: web::Data<PrincipalKind>,
+) -> ApiResult<HttpResponse> {
+    let kind = **kind;
+    let q: ListQuery = parse_query(req.query_string()).map_err(scim_err)?;
+    let start = non_negative("startIndex", q.start_index.as_deref()).map_err(scim_err)?.unwrap_or(1).max(1);
+    let count = non_negative("count", q.count.as_deref()).map_err(scim_err)?;
     let (attrs, exact) = filter_attrs(kind);
     let filter: Option<Filter> = q
         .filter
         .filter(|f| !f.trim().is_empty())
         .map(|f| scim_filter::parse(&f, attrs).map_err(|e| ApiError::invalid("filter", e).scim()))
         .transpose()?;
+    let sort_by = match q.sort_by.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) if s.eq_ignore_ascii_case("userName") && kind == PrincipalKind::User => Some(true),
+        Some(s) if s.eq_ignore_ascii_case("displayName") => Some(false),
+        Some(s) => {
+            return Err(ApiError::invalid("sortBy", format!("cannot sort by {s:?}; use userName or displayName")).scim())
+        }
+    };
+    let descending = match q.sort_order.as_deref() {
+        None | Some("") => false,
+        Some(o) if o.eq_ignore_ascii_case("ascending") => false,
+        Some(o) if o.eq_ignore_ascii_case("descending") => true,
+        Some(o) => {
+            return Err(ApiError::invalid("sortOrder", format!("expected ascending or descending, got {o:?}")).scim())
+        }
+    };
+    let (attributes, excluded) = (comma_list(q.attributes), comma_list(q.excluded_attributes));
     let body = state
         .store
         .read(move |conn| {
             let all = principals::list(conn, kind)?;
-            let matching: Vec<&PrincipalRow> = all
+            let mut matching: Vec<&PrincipalRow> = all
                 .iter()
                 .filter(|p| match &filter {
                     None => true,
                     Some(f) => f.matches(&|a| attr_values(p, a), &|a| exact.iter().any(|e| e.eq_ignore_ascii_case(a))),
                 })
                 .collect();
+            if let Some(by_user_name) = sort_by {
+                matching.sort_by(|a, b| {
+                    let (x, y) = if by_user_name { (&a.name, &b.name) } else { (&a.display_name, &b.display_name) };
+                    x.to_lowercase().cmp(&y.to_lowercase()).then(a.id.cmp(&b.id))
+                });
+            }
+            if descending {
+                matching.reverse();
+            }
             let total = matching.len();
             let page: Vec<Json> = matching
                 .into_iter()
                 .skip(start - 1)
                 .take(count.unwrap_or(usize::MAX))
-                .map(|p| resource(conn, p))
+                .map(|p| resource(conn, p).map(|o| trim(o, &attributes, &excluded)))
                 .collect::<ApiResult<_>>()?;
             Ok(json!({
                 "schemas": [LIST_SCHEMA],
@@ -181,51 +305,483 @@ async fn list(req: HttpRequest, state: web::Data<AppState>, kind: PrincipalKind)
             }))
         })
         .await
-        .map_err(ApiError::scim)?;
+        .map_err(scim_err)?;
     Ok(HttpResponse::Ok().json(body))
 }
 
-async fn get(req: HttpRequest, state: web::Data<AppState>, kind: PrincipalKind) -> ApiResult<HttpResponse> {
-    let raw = path_param(&req, "id").map_err(ApiError::scim)?;
-    let not_found =
-        move || ApiError::new(ErrorCode::ResourceDoesNotExist, format!("{} {raw} does not exist.", kind.noun())).scim();
-    let Ok(id) = path_param(&req, "id")?.parse::<i64>() else {
-        return Err(not_found());
-    };
-    let obj = state
-        .store
-        .read(move |conn| match principals::by_id(conn, id)? {
-            Some(p) if p.kind == kind => Ok(Some(resource(conn, &p)?)),
-            _ => Ok(None),
-        })
-        .await
-        .map_err(ApiError::scim)?;
-    obj.map(|o| HttpResponse::Ok().json(o)).ok_or_else(not_found)
+fn scim_id(req: &HttpRequest) -> ApiResult<(String, Option<i64>)> {
+    let raw = path_param(req, "id").map_err(scim_err)?;
+    let id = raw.parse::<i64>().ok();
+    Ok((raw, id))
 }
 
-pub async fn list_users(req: HttpRequest, _auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    list(req, state, PrincipalKind::User).await
+/// The principal of this kind with this id, or SCIM's 404.
+fn require(conn: &Connection, kind: PrincipalKind, raw: &str, id: Option<i64>) -> ApiResult<PrincipalRow> {
+    match id {
+        Some(id) => match principals::by_id(conn, id)? {
+            Some(p) if p.kind == kind => Ok(p),
+            _ => Err(not_found(kind, raw)),
+        },
+        None => Err(not_found(kind, raw)),
+    }
 }
-pub async fn list_groups(req: HttpRequest, _auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    list(req, state, PrincipalKind::Group).await
+
+#[derive(Deserialize)]
+struct GetQuery {
+    attributes: Option<String>,
+    #[serde(rename = "excludedAttributes")]
+    excluded_attributes: Option<String>,
 }
-pub async fn list_service_principals(
+
+async fn get(
     req: HttpRequest,
     _auth: Auth,
     state: web::Data<AppState>,
+    kind: web::Data<PrincipalKind>,
 ) -> ApiResult<HttpResponse> {
-    list(req, state, PrincipalKind::ServicePrincipal).await
+    let kind = **kind;
+    let (raw, id) = scim_id(&req)?;
+    let q: GetQuery = parse_query(req.query_string()).map_err(scim_err)?;
+    let (attributes, excluded) = (comma_list(q.attributes), comma_list(q.excluded_attributes));
+    let obj = state
+        .store
+        .read(move |conn| {
+            let p = require(conn, kind, &raw, id)?;
+            Ok(trim(resource(conn, &p)?, &attributes, &excluded))
+        })
+        .await
+        .map_err(scim_err)?;
+    Ok(HttpResponse::Ok().json(obj))
 }
-pub async fn get_user(req: HttpRequest, _auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    get(req, state, PrincipalKind::User).await
+
+fn may_manage(caller: &Caller) -> ApiResult<Allowed> {
+    authz::require(caller, &Action::ManageIdentities, &[]).map_err(|_| {
+        ApiError::denied("Only workspace admins and account admins may change users, groups and service principals.")
+            .scim()
+    })
 }
-pub async fn get_group(req: HttpRequest, _auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    get(req, state, PrincipalKind::Group).await
+
+/// A SCIM create or replace body. Open-ended: the modelled attributes are read here, the
+/// verbatim ones (`emails`, `name`, `entitlements`, `roles`) kept.
+struct ScimBody {
+    obj: Map<String, Json>,
 }
-pub async fn get_service_principal(
-    req: HttpRequest,
-    _auth: Auth,
+
+impl ScimBody {
+    fn parse(raw: &[u8]) -> ApiResult<ScimBody> {
+        match parse_json::<Json>(raw).map_err(scim_err)? {
+            Json::Object(obj) => Ok(ScimBody { obj }),
+            _ => Err(ApiError::invalid("body", "the request body must be a JSON object").scim()),
+        }
+    }
+
+    fn string(&self, field: &str) -> ApiResult<Option<String>> {
+        match self.obj.get(field) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(ApiError::invalid(field, "must be a string").scim()),
+        }
+    }
+
+    fn boolean(&self, field: &str) -> ApiResult<Option<bool>> {
+        match self.obj.get(field) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(ApiError::invalid(field, "must be true or false").scim()),
+        }
+    }
+
+    /// `members` / `groups`: `[{"value": "<id>"}]`.
+    fn ids(&self, field: &str) -> ApiResult<Option<Vec<i64>>> {
+        match self.obj.get(field) {
+            None | Some(Json::Null) => Ok(None),
+            Some(v) => member_ids(field, v).map(Some),
+        }
+    }
+
+    fn extra(&self) -> ApiResult<String> {
+        let mut extra = Map::new();
+        for k in EXTRA_ATTRIBUTES {
+            if let Some(v) = self.obj.get(*k).filter(|v| !v.is_null()) {
+                if !v.is_array() && !v.is_object() {
+                    return Err(ApiError::invalid(k, "must be an array or an object").scim());
+                }
+                extra.insert((*k).to_string(), v.clone());
+            }
+        }
+        Ok(Json::Object(extra).to_string())
+    }
+}
+
+/// Reads `[{"value": "<id>"}, ...]` (ids as strings or numbers).
+fn member_ids(field: &str, v: &Json) -> ApiResult<Vec<i64>> {
+    let Some(items) = v.as_array() else {
+        return Err(ApiError::invalid(field, "must be an array of {\"value\": id}").scim());
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let id = match &m["value"] {
+                Json::String(s) => s.parse::<i64>().ok(),
+                Json::Number(n) => n.as_i64(),
+                _ => None,
+            };
+            id.ok_or_else(|| ApiError::invalid(&format!("{field}[{i}].value"), "must be a principal id").scim())
+        })
+        .collect()
+}
+
+/// A member id must name an existing principal (400 otherwise: it is the request's value).
+fn require_member(conn: &Connection, id: i64) -> ApiResult<PrincipalRow> {
+    principals::by_id(conn, id)?
+        .ok_or_else(|| ApiError::invalid("members", format!("no user, group or service principal has id {id}")).scim())
+}
+
+fn add_members(conn: &Connection, ok: &Allowed, group: &PrincipalRow, ids: &[i64]) -> ApiResult<()> {
+    if group.kind != PrincipalKind::Group {
+        return Err(ApiError::invalid("members", "only groups have members").scim());
+    }
+    for id in ids {
+        require_member(conn, *id)?;
+        principals::add_member(conn, ok, group.id, *id).map_err(scim_err)?;
+    }
+    Ok(())
+}
+
+fn check_name(kind: PrincipalKind, field: &str, name: &str) -> ApiResult<()> {
+    if name.trim().is_empty() {
+        return Err(ApiError::invalid(field, "must not be empty").scim());
+    }
+    if name == ACCOUNT_USERS {
+        return Err(ApiError::new(
+            ErrorCode::ResourceAlreadyExists,
+            "'account users' is the implicit group of every user; it cannot be created or renamed to.",
+        )
+        .scim());
+    }
+    if kind == PrincipalKind::ServicePrincipal && field == "applicationId" && uuid::Uuid::parse_str(name).is_err() {
+        return Err(ApiError::invalid(field, "must be a UUID").scim());
+    }
+    Ok(())
+}
+
+async fn create(
+    Auth(caller): Auth,
     state: web::Data<AppState>,
+    kind: web::Data<PrincipalKind>,
+    RawBody(raw): RawBody,
 ) -> ApiResult<HttpResponse> {
-    get(req, state, PrincipalKind::ServicePrincipal).await
+    let kind = **kind;
+    let body = ScimBody::parse(&raw)?;
+    let ok = may_manage(&caller)?;
+    let display = body.string("displayName")?;
+    let (name, display) = match kind {
+        PrincipalKind::User => {
+            let name = body.string("userName")?.ok_or_else(|| ApiError::invalid("userName", "is required").scim())?;
+            check_name(kind, "userName", &name)?;
+            let display = display.unwrap_or_else(|| name.clone());
+            (name, display)
+        }
+        PrincipalKind::Group => {
+            let name = display.ok_or_else(|| ApiError::invalid("displayName", "is required").scim())?;
+            check_name(kind, "displayName", &name)?;
+            (name.clone(), name)
+        }
+        PrincipalKind::ServicePrincipal => {
+            let app = body.string("applicationId")?.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            check_name(kind, "applicationId", &app)?;
+            let display = display.unwrap_or_else(|| app.clone());
+            (app, display)
+        }
+    };
+    let active = body.boolean("active")?.unwrap_or(true);
+    let members = body.ids("members")?;
+    let groups = body.ids("groups")?;
+    let external_id = body.string("externalId")?;
+    let extra = body.extra()?;
+    let obj = state
+        .store
+        .write(move |tx| {
+            let new = NewPrincipal {
+                kind,
+                name: &name,
+                display_name: &display,
+                account_admin: false,
+                external_id: external_id.as_deref(),
+                extra: &extra,
+            };
+            let id = principals::insert(tx, &ok, &new).map_err(scim_err)?;
+            if !active {
+                principals::set_active(tx, &ok, id, false)?;
+            }
+            let p = principals::by_id(tx, id)?.ok_or_else(|| not_found(kind, &id.to_string()))?;
+            if let Some(m) = &members {
+                add_members(tx, &ok, &p, m)?;
+            }
+            for g in groups.iter().flatten() {
+                let group = require_member(tx, *g)?;
+                add_members(tx, &ok, &group, &[id])?;
+            }
+            resource(tx, &p)
+        })
+        .await
+        .map_err(scim_err)?;
+    Ok(HttpResponse::Created().json(obj))
+}
+
+/// Applies a new name (and display name) per kind: a group's name is its display name.
+fn apply_names(
+    conn: &Connection,
+    ok: &Allowed,
+    p: &PrincipalRow,
+    user_name: Option<String>,
+    display: Option<String>,
+) -> ApiResult<()> {
+    let (name, display) = match p.kind {
+        PrincipalKind::User => {
+            (user_name.unwrap_or_else(|| p.name.clone()), display.unwrap_or_else(|| p.display_name.clone()))
+        }
+        PrincipalKind::Group => {
+            let d = display.unwrap_or_else(|| p.display_name.clone());
+            (d.clone(), d)
+        }
+        PrincipalKind::ServicePrincipal => (p.name.clone(), display.unwrap_or_else(|| p.display_name.clone())),
+    };
+    if name != p.name {
+        check_name(p.kind, if p.kind == PrincipalKind::User { "userName" } else { "displayName" }, &name)?;
+    }
+    if name != p.name || display != p.display_name {
+        principals::rename(conn, ok, p, &name, &display).map_err(scim_err)?;
+    }
+    Ok(())
+}
+
+/// `PUT <kind>/:id` replaces the object.
+async fn replace(
+    req: HttpRequest,
+    Auth(caller): Auth,
+    state: web::Data<AppState>,
+    kind: web::Data<PrincipalKind>,
+    RawBody(raw): RawBody,
+) -> ApiResult<HttpResponse> {
+    let kind = **kind;
+    let (raw_id, id) = scim_id(&req)?;
+    let body = ScimBody::parse(&raw)?;
+    let ok = may_manage(&caller)?;
+    let user_name = body.string("userName")?;
+    let display = body.string("displayName")?;
+    let active = body.boolean("active")?;
+    let members = body.ids("members")?;
+    let external_id = body.string("externalId")?;
+    let extra = body.extra()?;
+    if kind == PrincipalKind::ServicePrincipal {
+        if let Some(app) = body.string("applicationId")? {
+            if id.is_some() && app.is_empty() {
+                return Err(ApiError::invalid("applicationId", "must not be empty").scim());
+            }
+        }
+    }
+    let obj = state
+        .store
+        .write(move |tx| {
+            let p = require(tx, kind, &raw_id, id)?;
+            if kind == PrincipalKind::User && user_name.is_none() {
+                return Err(ApiError::invalid("userName", "is required").scim());
+            }
+            if kind == PrincipalKind::Group && display.is_none() {
+                return Err(ApiError::invalid("displayName", "is required").scim());
+            }
+            apply_names(tx, &ok, &p, user_name, display)?;
+            if kind != PrincipalKind::Group {
+                principals::set_active(tx, &ok, p.id, active.unwrap_or(true))?;
+            }
+            principals::set_extra(tx, &ok, p.id, external_id.as_deref(), &extra)?;
+            if kind == PrincipalKind::Group {
+                principals::clear_members(tx, &ok, p.id)?;
+                add_members(tx, &ok, &p, members.as_deref().unwrap_or_default())?;
+            }
+            let p = require(tx, kind, &raw_id, id)?;
+            resource(tx, &p)
+        })
+        .await
+        .map_err(scim_err)?;
+    Ok(HttpResponse::Ok().json(obj))
+}
+
+#[derive(Deserialize)]
+struct PatchBody {
+    schemas: Option<Vec<String>>,
+    #[serde(rename = "Operations")]
+    operations: Option<Vec<PatchOperation>>,
+}
+
+#[derive(Deserialize)]
+struct PatchOperation {
+    op: Option<String>,
+    path: Option<String>,
+    value: Option<Json>,
+}
+
+/// `members[value eq "<id>"]` → the id.
+fn member_path_id(path: &str) -> Option<i64> {
+    let inner = path.trim().strip_prefix("members[")?.strip_suffix(']')?;
+    let f = scim_filter::parse(inner, &["value"]).ok()?;
+    match f {
+        Filter::Compare { op: scim_filter::Op::Eq, value: Value::Str(v), .. } => v.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Applies one PatchOp operation. Everything runs in the request's transaction, so a rejected
+/// operation leaves nothing of the earlier ones.
+fn apply_operation(conn: &Connection, ok: &Allowed, p: &PrincipalRow, i: usize, op: &PatchOperation) -> ApiResult<()> {
+    let field = |f: &str| format!("Operations[{i}].{f}");
+    let bad = |f: &str, why: String| ApiError::invalid(&field(f), why).scim();
+    let verb = op.op.as_deref().map(str::to_ascii_lowercase).ok_or_else(|| bad("op", "is required".into()))?;
+    let path = op.path.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let value = op.value.clone().unwrap_or(Json::Null);
+    match (verb.as_str(), path) {
+        ("add" | "replace", None) => {
+            let Json::Object(attrs) = value else {
+                return Err(bad("value", "must be an object of attributes when no path is given".into()));
+            };
+            for (k, v) in attrs {
+                set_attribute(conn, ok, p, i, &verb, &k, v)?;
+            }
+            Ok(())
+        }
+        ("add" | "replace", Some(path)) => set_attribute(conn, ok, p, i, &verb, path, value),
+        ("remove", Some(path)) if path.eq_ignore_ascii_case("members") => {
+            for id in member_ids(&field("value"), &value)? {
+                principals::remove_member(conn, ok, p.id, id)?;
+            }
+            Ok(())
+        }
+        ("remove", Some(path)) => match member_path_id(path) {
+            Some(id) if p.kind == PrincipalKind::Group => {
+                require_member(conn, id)?;
+                principals::remove_member(conn, ok, p.id, id)
+            }
+            _ => Err(bad("path", format!("cannot remove {path:?}; use members[value eq \"<id>\"]"))),
+        },
+        ("remove", None) => Err(bad("path", "is required for remove".into())),
+        (other, _) => Err(bad("op", format!("unsupported operation {other:?}; use add, remove or replace"))),
+    }
+}
+
+/// One attribute of an `add` or `replace`.
+fn set_attribute(
+    conn: &Connection,
+    ok: &Allowed,
+    p: &PrincipalRow,
+    i: usize,
+    verb: &str,
+    attr: &str,
+    v: Json,
+) -> ApiResult<()> {
+    let field = format!("Operations[{i}].value");
+    let bad = |why: &str| ApiError::invalid(&field, format!("{attr}: {why}")).scim();
+    let current = principals::by_id(conn, p.id)?.ok_or_else(|| not_found(p.kind, &p.id.to_string()))?;
+    match attr.to_ascii_lowercase().as_str() {
+        "members" => {
+            let ids = member_ids(&field, &v)?;
+            if verb == "replace" {
+                principals::clear_members(conn, ok, p.id)?;
+            }
+            add_members(conn, ok, &current, &ids)
+        }
+        "displayname" => {
+            let name = v.as_str().ok_or_else(|| bad("must be a string"))?.to_string();
+            apply_names(conn, ok, &current, None, Some(name))
+        }
+        "username" if p.kind == PrincipalKind::User => {
+            let name = v.as_str().ok_or_else(|| bad("must be a string"))?.to_string();
+            apply_names(conn, ok, &current, Some(name), None)
+        }
+        "active" if p.kind != PrincipalKind::Group => {
+            let active = match v {
+                // The SDK drops a falsy `value`, so `replace` of path `active` with no value is
+                // its `value=False`.
+                Json::Null if verb == "replace" => false,
+                Json::Bool(b) => b,
+                Json::String(s) if s.eq_ignore_ascii_case("true") => true,
+                Json::String(s) if s.eq_ignore_ascii_case("false") => false,
+                _ => return Err(bad("must be true or false")),
+            };
+            principals::set_active(conn, ok, p.id, active)
+        }
+        a if EXTRA_ATTRIBUTES.contains(&a) => {
+            let mut extra: Map<String, Json> = serde_json::from_str(&current.extra).unwrap_or_default();
+            let merged = match (verb, extra.remove(a), v) {
+                ("add", Some(Json::Array(mut old)), Json::Array(new)) => {
+                    old.extend(new);
+                    Json::Array(old)
+                }
+                (_, _, v) if v.is_array() || v.is_object() => v,
+                _ => return Err(bad("must be an array or an object")),
+            };
+            extra.insert(a.to_string(), merged);
+            principals::set_extra(conn, ok, p.id, current.external_id.as_deref(), &Json::Object(extra).to_string())
+        }
+        "externalid" => {
+            let ext = v.as_str().ok_or_else(|| bad("must be a string"))?;
+            principals::set_extra(conn, ok, p.id, Some(ext), &current.extra)
+        }
+        _ => Err(ApiError::invalid(&format!("Operations[{i}].path"), format!("unsupported attribute {attr:?}")).scim()),
+    }
+}
+
+/// `PATCH <kind>/:id` with a PatchOp body.
+async fn patch(
+    req: HttpRequest,
+    Auth(caller): Auth,
+    state: web::Data<AppState>,
+    kind: web::Data<PrincipalKind>,
+    RawBody(raw): RawBody,
+) -> ApiResult<HttpResponse> {
+    let kind = **kind;
+    let (raw_id, id) = scim_id(&req)?;
+    let body: PatchBody = parse_json(&raw).map_err(scim_err)?;
+    if let Some(schemas) = &body.schemas {
+        if schemas.iter().any(|s| s != PATCH_SCHEMA) || schemas.is_empty() {
+            return Err(ApiError::invalid("schemas", format!("must be [\"{PATCH_SCHEMA}\"]")).scim());
+        }
+    }
+    let operations = body.operations.ok_or_else(|| ApiError::invalid("Operations", "is required").scim())?;
+    let ok = may_manage(&caller)?;
+    let obj = state
+        .store
+        .write(move |tx| {
+            let p = require(tx, kind, &raw_id, id)?;
+            for (i, op) in operations.iter().enumerate() {
+                apply_operation(tx, &ok, &p, i, op)?;
+            }
+            let p = require(tx, kind, &raw_id, id)?;
+            resource(tx, &p)
+        })
+        .await
+        .map_err(scim_err)?;
+    Ok(HttpResponse::Ok().json(obj))
+}
+
+/// `DELETE <kind>/:id` → 200 `{}`.
+async fn delete(
+    req: HttpRequest,
+    Auth(caller): Auth,
+    state: web::Data<AppState>,
+    kind: web::Data<PrincipalKind>,
+) -> ApiResult<HttpResponse> {
+    let kind = **kind;
+    let (raw_id, id) = scim_id(&req)?;
+    let ok = may_manage(&caller)?;
+    state
+        .store
+        .write(move |tx| {
+            let p = require(tx, kind, &raw_id, id)?;
+            principals::delete(tx, &ok, p.id)
+        })
+        .await
+        .map_err(scim_err)?;
+    Ok(ok_empty())
 }

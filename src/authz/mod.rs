@@ -196,8 +196,30 @@ pub enum Action {
         principal_filter: Option<String>,
     },
     ChangePermissions,
+    /// Create, change or delete users, groups and service principals (interface.md SCIM).
+    ManageIdentities,
     /// "Does the caller hold this privilege here?" (explain; privileges.md §6.5).
     HoldsPrivilege(&'static str),
+    /// Create, list and delete the caller's own personal access tokens.
+    OwnTokens,
+    /// Token management: every token of the workspace, and tokens on behalf of service
+    /// principals.
+    ManageWorkspaceTokens,
+    /// Read a workspace object's access control list (`acl`: its stored entries).
+    ReadObjectAcl {
+        acl: Vec<AclEntry>,
+    },
+    /// Replace or extend a workspace object's access control list.
+    ChangeObjectAcl {
+        acl: Vec<AclEntry>,
+    },
+}
+
+/// One entry of a workspace object's access control list: a principal name and a level.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AclEntry {
+    pub principal: String,
+    pub level: String,
 }
 
 /// The result of a rule: allowed or not, and the facts that decided it.

@@ -5,6 +5,7 @@
 use super::{Action, Caller, Req};
 use crate::domain::securable::SecurableKind::{Catalog, Metastore, Schema, Table};
 use crate::domain::update::UpdateShape;
+use crate::domain::workspace_object::MANAGE_LEVELS;
 
 use Req::{AccountAdmin, All, Any, Condition, Holds, MemberOf, MetastoreAdmin, Owner, OwnerOfTarget, WorkspaceAdmin};
 
@@ -24,7 +25,6 @@ fn owner_or_admin_changing_owner(kind: crate::domain::securable::SecurableKind, 
 }
 
 pub fn requirement(caller: &Caller, action: &Action) -> Req {
-    let _ = caller;
     match action {
         // §6.3 (emulator decision): metastores are created by account admins.
         Action::CreateMetastore => AccountAdmin,
@@ -107,5 +107,30 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
         }
         Action::ChangePermissions => Any(vec![OwnerOfTarget, MetastoreAdmin]),
         Action::HoldsPrivilege(p) => Req::HoldsOnTarget(p),
+
+        // interface.md "Tokens": every principal creates, lists and deletes its own tokens (the
+        // store only ever addresses the caller's tokens). Token use is not gated on the
+        // `authorization/tokens` ACL (partner-connect.md §3.3 item 2).
+        Action::OwnTokens => Condition(true, "every principal manages its own tokens"),
+        // interface.md "Tokens": token management is for workspace or account admins.
+        Action::ManageWorkspaceTokens => Any(vec![WorkspaceAdmin, AccountAdmin]),
+        // interface.md "REST surface": workspace admins and holders of CAN_MANAGE (IS_OWNER on a
+        // warehouse includes it) read and set an object's list; any other holder of a level on
+        // it may read it.
+        Action::ReadObjectAcl { acl } => Any(vec![
+            WorkspaceAdmin,
+            AccountAdmin,
+            Condition(acl.iter().any(|e| caller.is(&e.principal)), "the caller holds a permission level on the object"),
+        ]),
+        Action::ChangeObjectAcl { acl } => Any(vec![
+            WorkspaceAdmin,
+            AccountAdmin,
+            Condition(
+                acl.iter().any(|e| caller.is(&e.principal) && MANAGE_LEVELS.contains(&e.level.as_str())),
+                "the caller holds CAN_MANAGE on the object",
+            ),
+        ]),
+        // interface.md: SCIM writes need a workspace admin or an account admin.
+        Action::ManageIdentities => Any(vec![WorkspaceAdmin, AccountAdmin]),
     }
 }

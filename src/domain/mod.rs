@@ -7,6 +7,7 @@ pub mod scim_filter;
 pub mod securable;
 pub mod storage_url;
 pub mod update;
+pub mod workspace_object;
 
 /// Milliseconds since the Unix epoch (spec §3.5).
 pub fn now_ms() -> i64 {

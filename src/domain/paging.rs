@@ -62,7 +62,11 @@ impl PageKey {
 
     /// Opens a token issued for `list`; `None` for anything else (garbage, tampered, another list).
     pub fn open(&self, list: &str, token: &str) -> Option<String> {
-        if token.len() < 2 * (12 + 16) || !token.len().is_multiple_of(2) {
+        // Only the canonical spelling (lower-case hex) is a token this server issued.
+        if token.len() < 2 * (12 + 16)
+            || !token.len().is_multiple_of(2)
+            || !token.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return None;
         }
         let bytes: Vec<u8> = (0..token.len())
@@ -102,6 +106,7 @@ mod tests {
         tampered[30] = if tampered[30] == b'0' { b'1' } else { b'0' };
         assert_eq!(k.open("catalogs", std::str::from_utf8(&tampered).unwrap()), None);
         assert_eq!(k.open("catalogs", "garbage"), None);
+        assert_eq!(k.open("catalogs", &t.to_uppercase()), None, "only the issued spelling");
         assert_eq!(k.open("catalogs", &t[..t.len() - 2]), None);
         assert_eq!(key().open("catalogs", &t), None, "another server's key");
     }

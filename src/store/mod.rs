@@ -10,6 +10,7 @@ pub mod schemas;
 pub mod securables;
 pub mod tables;
 pub mod tokens;
+pub mod workspace_acls;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};

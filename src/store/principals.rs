@@ -199,3 +199,66 @@ pub fn subject(
     let groups = transitive_group_names(conn, p.id)?;
     Ok(crate::authz::Caller::new(p.name, p.id, p.kind, workspace_id, groups, p.account_admin, metastore))
 }
+
+/// Changes a principal's name (userName / group displayName) and display name. A new name
+/// held by another principal → 409. Every UC owner and grant that named it follows the rename
+/// (interface.md: a renamed group keeps its ownerships and grants).
+pub fn rename(conn: &Connection, ok: &Allowed, p: &PrincipalRow, name: &str, display_name: &str) -> ApiResult<()> {
+    conn.prepare_cached("UPDATE principals SET name = ?2, display_name = ?3 WHERE id = ?1")?
+        .execute(params![p.id, name, display_name])
+        .map_err(crate::store::on_conflict(|| {
+            ApiError::new(ErrorCode::ResourceAlreadyExists, format!("A principal named '{name}' already exists."))
+        }))?;
+    if name != p.name {
+        rename_references(conn, ok, &p.name, name)?;
+    }
+    Ok(())
+}
+
+/// Points every owner, grant and workspace ACL entry naming `old` at `new`.
+fn rename_references(conn: &Connection, _ok: &Allowed, old: &str, new: &str) -> ApiResult<()> {
+    for sql in [
+        "UPDATE metastores SET owner = ?2 WHERE owner = ?1",
+        "UPDATE catalogs SET owner = ?2 WHERE owner = ?1",
+        "UPDATE schemas SET owner = ?2 WHERE owner = ?1",
+        "UPDATE tables SET owner = ?2 WHERE owner = ?1",
+        "UPDATE OR REPLACE grants SET principal = ?2 WHERE principal = ?1",
+        "UPDATE OR REPLACE workspace_acls SET principal = ?2 WHERE principal = ?1",
+    ] {
+        conn.prepare_cached(sql)?.execute([old, new])?;
+    }
+    Ok(())
+}
+
+pub fn set_active(conn: &Connection, _ok: &Allowed, id: i64, active: bool) -> ApiResult<()> {
+    conn.prepare_cached("UPDATE principals SET active = ?2 WHERE id = ?1")?.execute(params![id, active])?;
+    Ok(())
+}
+
+/// Stores the SCIM attributes the emulator keeps without interpreting (emails, name, ...).
+pub fn set_extra(conn: &Connection, _ok: &Allowed, id: i64, external_id: Option<&str>, extra: &str) -> ApiResult<()> {
+    conn.prepare_cached("UPDATE principals SET external_id = ?2, extra = ?3 WHERE id = ?1")?.execute(params![
+        id,
+        external_id,
+        extra
+    ])?;
+    Ok(())
+}
+
+pub fn remove_member(conn: &Connection, _ok: &Allowed, group: i64, member: i64) -> ApiResult<()> {
+    conn.prepare_cached("DELETE FROM group_members WHERE group_id = ?1 AND member_id = ?2")?
+        .execute([group, member])?;
+    Ok(())
+}
+
+pub fn clear_members(conn: &Connection, _ok: &Allowed, group: i64) -> ApiResult<()> {
+    conn.prepare_cached("DELETE FROM group_members WHERE group_id = ?1")?.execute([group])?;
+    Ok(())
+}
+
+/// Deletes a principal: it leaves every group, and its tokens stop working (cascades). Owners
+/// and grants naming it are left as they are (interface.md).
+pub fn delete(conn: &Connection, _ok: &Allowed, id: i64) -> ApiResult<()> {
+    conn.prepare_cached("DELETE FROM principals WHERE id = ?1")?.execute([id])?;
+    Ok(())
+}

@@ -94,3 +94,80 @@ pub fn resolve(conn: &Connection, token_hash: &str) -> ApiResult<Option<Resolved
     let caller = Caller::new(name, id, kind, workspace_id, groups, account_admin, metastore);
     Ok(Some(Resolved { caller, expires_at: (expiry >= 0).then_some(expiry) }))
 }
+
+/// An API-created token as the token APIs show it (never its value).
+#[derive(Clone, Debug)]
+pub struct TokenRow {
+    pub token_id: String,
+    pub owner_id: i64,
+    pub workspace_id: i64,
+    pub comment: Option<String>,
+    pub creation_time: i64,
+    pub expiry_time: i64,
+    pub created_by_id: Option<i64>,
+    /// The creator's `user_name` / `application_id`, when the creator still exists.
+    pub created_by_name: Option<String>,
+}
+
+const TOKEN_COLUMNS: &str = "t.token_id, t.principal_id, t.workspace_id, t.comment, t.creation_time, t.expiry_time,
+     t.created_by_id, c.name";
+
+fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRow> {
+    Ok(TokenRow {
+        token_id: r.get(0)?,
+        owner_id: r.get(1)?,
+        workspace_id: r.get(2)?,
+        comment: r.get(3)?,
+        creation_time: r.get(4)?,
+        expiry_time: r.get(5)?,
+        created_by_id: r.get(6)?,
+        created_by_name: r.get(7)?,
+    })
+}
+
+/// Filters of a token list; every API-created token of `workspace_id` that matches all of them.
+#[derive(Default)]
+pub struct TokenFilter<'a> {
+    pub owner_id: Option<i64>,
+    pub created_by_id: Option<i64>,
+    pub created_by_name: Option<&'a str>,
+}
+
+/// API-created tokens of a workspace, oldest first (fixture tokens are never listed).
+pub fn list_api_tokens(conn: &Connection, workspace_id: i64, f: &TokenFilter<'_>) -> ApiResult<Vec<TokenRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM tokens t LEFT JOIN principals c ON c.id = t.created_by_id
+         WHERE t.workspace_id = ?1 AND t.from_api = 1
+           AND (?2 IS NULL OR t.principal_id = ?2)
+           AND (?3 IS NULL OR t.created_by_id = ?3)
+           AND (?4 IS NULL OR c.name = ?4)
+         ORDER BY t.creation_time, t.token_id"
+    ))?;
+    let rows = stmt
+        .query_map(params![workspace_id, f.owner_id, f.created_by_id, f.created_by_name], token_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// One API-created token of a workspace (optionally only if `owner_id` owns it).
+pub fn get_api_token(
+    conn: &Connection,
+    workspace_id: i64,
+    token_id: &str,
+    owner_id: Option<i64>,
+) -> ApiResult<Option<TokenRow>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens t LEFT JOIN principals c ON c.id = t.created_by_id
+             WHERE t.workspace_id = ?1 AND t.from_api = 1 AND t.token_id = ?2
+               AND (?3 IS NULL OR t.principal_id = ?3)"
+        ))?
+        .query_row(params![workspace_id, token_id, owner_id], token_row)
+        .optional()?)
+}
+
+/// Deletes a token by id; whether one was deleted. The identity epoch moves with it, so the
+/// token stops authenticating at once.
+pub fn delete(conn: &Connection, _ok: &Allowed, token_id: &str) -> ApiResult<bool> {
+    Ok(conn.prepare_cached("DELETE FROM tokens WHERE token_id = ?1")?.execute([token_id])? > 0)
+}

@@ -6,3 +6,4 @@ mod errors;
 mod helpers;
 mod names;
 mod paging;
+mod tokens;
