@@ -88,7 +88,8 @@ impl Store {
         writer
             .execute_batch(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
-                 PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY;",
+                 PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY;
+                 PRAGMA cache_size = -16384;",
             )
             .map_err(&err)?;
         writer.set_prepared_statement_cache_capacity(128);
@@ -122,7 +123,7 @@ impl Store {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
                 )
                 .map_err(&err)?;
-                c.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;").map_err(&err)?;
+                c.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON; PRAGMA cache_size = -4096;").map_err(&err)?;
                 c.set_prepared_statement_cache_capacity(128);
                 conns.push(Mutex::new(c));
             }

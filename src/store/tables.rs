@@ -313,27 +313,26 @@ pub fn delete(conn: &Connection, _ok: &Allowed, id: &str) -> ApiResult<()> {
 }
 
 /// A table of the metastore whose location equals, contains or lies inside `url` (spec §13.1),
-/// other than `except`. Index range scans, not a pass over every table.
-pub fn overlapping(
-    conn: &Connection,
-    metastore_id: &str,
-    url: &StorageUrl,
-    except: Option<&str>,
-) -> ApiResult<Option<String>> {
+/// other than `except`. Two index lookups (the URL's ancestors, then the range of its
+/// descendants), never a pass over every table: this runs inside the writer's transaction.
+pub fn overlapping(conn: &Connection, metastore_id: &str, url: &StorageUrl, except: Option<&str>) -> ApiResult<Option<String>> {
     let (lo, hi) = url.descendants_range();
     let mut candidates = url.ancestors();
     candidates.push(url.as_str().to_string());
-    let ancestors_json = serde_json::to_string(&candidates).expect("strings serialize");
+    let candidates_json = serde_json::to_string(&candidates).expect("strings serialize");
     let found = conn
         .prepare_cached(
-            "SELECT c.name || '.' || s.name || '.' || t.name
-             FROM tables t JOIN schemas s ON s.id = t.schema_id JOIN catalogs c ON c.id = s.catalog_id
+            "WITH hits(id) AS MATERIALIZED (
+                 SELECT id FROM tables WHERE storage_location IN (SELECT value FROM json_each(?5))
+                 UNION ALL
+                 SELECT id FROM tables WHERE storage_location >= ?2 AND storage_location < ?3)
+             SELECT c.name || '.' || s.name || '.' || t.name
+             FROM hits h CROSS JOIN tables t ON t.id = h.id
+                  CROSS JOIN schemas s ON s.id = t.schema_id CROSS JOIN catalogs c ON c.id = s.catalog_id
              WHERE c.metastore_id = ?1 AND t.id IS NOT ?4
-               AND (t.storage_location IN (SELECT value FROM json_each(?5))
-                    OR (t.storage_location >= ?2 AND t.storage_location < ?3))
              LIMIT 1",
         )?
-        .query_row(params![metastore_id, lo, hi, except, ancestors_json], |r| r.get(0))
+        .query_row(params![metastore_id, lo, hi, except, candidates_json], |r| r.get(0))
         .optional()?;
     Ok(found)
 }
