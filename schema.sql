@@ -31,11 +31,13 @@ CREATE TABLE principals (
     extra         TEXT NOT NULL DEFAULT '{}'       -- other SCIM attributes (emails, name, ...)
 );
 
+-- A rowid table on purpose: SQLite's update hook, which invalidates cached callers, does not
+-- fire for WITHOUT ROWID tables.
 CREATE TABLE group_members (
     group_id  INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
     member_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
     PRIMARY KEY (group_id, member_id)
-) WITHOUT ROWID;
+);
 CREATE INDEX group_members_by_member ON group_members(member_id);
 
 -- Personal access tokens: only a SHA-256 hash of the value is kept.
@@ -144,6 +146,48 @@ CREATE TABLE tables (
 );
 CREATE INDEX tables_by_location ON tables(storage_location);
 
+-- Storage credentials (spec §9): one credential kind per row; `details` is the kind's JSON object,
+-- secrets included (they are never returned, spec §22 item 9).
+CREATE TABLE storage_credentials (
+    id             TEXT PRIMARY KEY,
+    metastore_id   TEXT NOT NULL REFERENCES metastores(id) ON DELETE CASCADE,
+    name           TEXT NOT NULL,
+    comment        TEXT,
+    owner          TEXT NOT NULL,
+    kind           TEXT NOT NULL,                 -- aws_iam_role, azure_service_principal, ...
+    details        TEXT NOT NULL,                 -- JSON object of that kind
+    read_only      INTEGER NOT NULL DEFAULT 0,
+    isolation_mode TEXT NOT NULL DEFAULT 'ISOLATION_MODE_OPEN',
+    created_at     INTEGER NOT NULL,
+    created_by     TEXT NOT NULL,
+    updated_at     INTEGER NOT NULL,
+    updated_by     TEXT NOT NULL,
+    UNIQUE (metastore_id, name)
+);
+
+-- External locations (spec §10). `credential_id` is not a foreign key: a forced delete of the
+-- credential leaves its locations in place (spec §10.3), naming it still.
+CREATE TABLE external_locations (
+    id              TEXT PRIMARY KEY,
+    metastore_id    TEXT NOT NULL REFERENCES metastores(id) ON DELETE CASCADE,
+    name            TEXT NOT NULL,
+    comment         TEXT,
+    owner           TEXT NOT NULL,
+    url             TEXT NOT NULL,                -- normalised storage URL (domain::storage_url)
+    credential_id   TEXT NOT NULL,
+    credential_name TEXT NOT NULL,
+    read_only       INTEGER NOT NULL DEFAULT 0,
+    isolation_mode  TEXT NOT NULL DEFAULT 'ISOLATION_MODE_OPEN',
+    fallback        INTEGER NOT NULL DEFAULT 0,
+    created_at      INTEGER NOT NULL,
+    created_by      TEXT NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    updated_by      TEXT NOT NULL,
+    UNIQUE (metastore_id, name)
+);
+CREATE INDEX external_locations_by_url ON external_locations(url);
+CREATE INDEX external_locations_by_credential ON external_locations(credential_id);
+
 -- Direct grants on any securable. `securable_id` is the metastore, catalog, schema or table id
 -- (UUIDs never collide); triggers below drop the grants of a deleted securable.
 CREATE TABLE grants (
@@ -162,5 +206,101 @@ CREATE TRIGGER schemas_drop_grants AFTER DELETE ON schemas
 BEGIN DELETE FROM grants WHERE securable_id = old.id; END;
 CREATE TRIGGER tables_drop_grants AFTER DELETE ON tables
 BEGIN DELETE FROM grants WHERE securable_id = old.id; END;
+CREATE TRIGGER storage_credentials_drop_grants AFTER DELETE ON storage_credentials
+BEGIN DELETE FROM grants WHERE securable_id = old.id; END;
+CREATE TRIGGER external_locations_drop_grants AFTER DELETE ON external_locations
+BEGIN DELETE FROM grants WHERE securable_id = old.id; END;
+
+-- Delta Sharing (spec §17–§19) ---------------------------------------------------------------
+
+CREATE TABLE shares (
+    id           TEXT PRIMARY KEY,
+    metastore_id TEXT NOT NULL REFERENCES metastores(id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    comment      TEXT,
+    owner        TEXT NOT NULL,
+    storage_root TEXT,
+    created_at   INTEGER NOT NULL,
+    created_by   TEXT NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    updated_by   TEXT NOT NULL,
+    UNIQUE (metastore_id, name)
+);
+
+-- A table in a share. Dropping the table drops it from every share.
+CREATE TABLE share_objects (
+    share_id                    TEXT NOT NULL REFERENCES shares(id) ON DELETE CASCADE,
+    table_id                    TEXT NOT NULL REFERENCES tables(id) ON DELETE CASCADE,
+    shared_as                   TEXT NOT NULL,        -- '<schema>.<table>', lower-cased
+    comment                     TEXT,
+    cdf_enabled                 INTEGER,
+    start_version               INTEGER,
+    history_data_sharing_status TEXT,
+    partitions                  TEXT,                 -- JSON array of Partition, or NULL
+    added_at                    INTEGER NOT NULL,
+    added_by                    TEXT NOT NULL,
+    PRIMARY KEY (share_id, table_id),
+    UNIQUE (share_id, shared_as)
+) WITHOUT ROWID;
+
+CREATE TABLE recipients (
+    id                                 TEXT PRIMARY KEY,
+    metastore_id                       TEXT NOT NULL REFERENCES metastores(id) ON DELETE CASCADE,
+    name                               TEXT NOT NULL,
+    authentication_type                TEXT NOT NULL,
+    comment                            TEXT,
+    owner                              TEXT NOT NULL,
+    data_recipient_global_metastore_id TEXT,
+    ip_access_list                     TEXT,          -- JSON array of addresses, or NULL
+    properties_kvpairs                 TEXT,          -- JSON object, or NULL
+    created_at                         INTEGER NOT NULL,
+    created_by                         TEXT NOT NULL,
+    updated_at                         INTEGER NOT NULL,
+    updated_by                         TEXT NOT NULL,
+    UNIQUE (metastore_id, name)
+);
+
+CREATE TABLE recipient_tokens (
+    id              TEXT PRIMARY KEY,
+    recipient_id    TEXT NOT NULL REFERENCES recipients(id) ON DELETE CASCADE,
+    activation_url  TEXT NOT NULL,
+    expiration_time INTEGER,                          -- NULL: never
+    created_at      INTEGER NOT NULL,
+    created_by      TEXT NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    updated_by      TEXT NOT NULL
+);
+CREATE INDEX recipient_tokens_by_recipient ON recipient_tokens(recipient_id);
+
+CREATE TABLE providers (
+    id                                TEXT PRIMARY KEY,
+    metastore_id                      TEXT NOT NULL REFERENCES metastores(id) ON DELETE CASCADE,
+    name                              TEXT NOT NULL,
+    authentication_type               TEXT NOT NULL,
+    comment                           TEXT,
+    owner                             TEXT NOT NULL,
+    recipient_profile_str             TEXT,           -- kept for the record, never returned
+    data_provider_global_metastore_id TEXT,
+    shares                            TEXT NOT NULL DEFAULT '[]',  -- JSON array of share names (fixtures)
+    created_at                        INTEGER NOT NULL,
+    created_by                        TEXT NOT NULL,
+    updated_at                        INTEGER NOT NULL,
+    updated_by                        TEXT NOT NULL,
+    UNIQUE (metastore_id, name)
+);
+
+CREATE TRIGGER shares_drop_grants AFTER DELETE ON shares
+BEGIN DELETE FROM grants WHERE securable_id = old.id; END;
+-- A deleted recipient loses its share grants (spec §18.3); a renamed one keeps them.
+CREATE TRIGGER recipients_drop_grants AFTER DELETE ON recipients
+BEGIN
+    DELETE FROM grants WHERE principal = old.name
+        AND securable_id IN (SELECT id FROM shares WHERE metastore_id = old.metastore_id);
+END;
+CREATE TRIGGER recipients_rename_grants AFTER UPDATE OF name ON recipients WHEN old.name <> new.name
+BEGIN
+    UPDATE OR REPLACE grants SET principal = new.name WHERE principal = old.name
+        AND securable_id IN (SELECT id FROM shares WHERE metastore_id = old.metastore_id);
+END;
 
 PRAGMA user_version = 1;

@@ -67,14 +67,19 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
         );
     }
 
-    let server =
-        build(Arc::clone(&store), listener).map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
+    let server = build(Arc::clone(&store), listener, args.storage_map.clone())
+        .map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
     Ok(Running { server, url: format!("http://{host}:{port}"), store })
 }
 
 /// The HTTP server over a store and a bound listener.
-pub fn build(store: Arc<Store>, listener: TcpListener) -> std::io::Result<Server> {
-    let state = web::Data::new(extract::AppState { store, callers: Default::default() });
+pub fn build(
+    store: Arc<Store>,
+    listener: TcpListener,
+    storage_map: Vec<crate::config::StorageMapping>,
+) -> std::io::Result<Server> {
+    let state =
+        web::Data::new(extract::AppState { store, callers: Default::default(), storage_map: storage_map.into() });
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())

@@ -7,6 +7,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod explain;
+pub mod files;
 pub mod fixtures;
 pub mod store;
 pub mod telemetry;

@@ -17,7 +17,7 @@ use crate::domain::storage_url::StorageUrl;
 use crate::domain::update::{rename_to, UpdateShape};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::store::catalogs::{self, CatalogChanges, CatalogRow, NewCatalog};
-use crate::store::{metastores, securables};
+use crate::store::{metastores, providers, securables};
 
 #[derive(Serialize)]
 pub struct CatalogInfo {
@@ -138,21 +138,24 @@ impl TryFrom<CreateCatalog> for CatalogSpec {
 }
 
 impl CatalogSpec {
-    pub fn into_new(self, owner: String, now: i64) -> ApiResult<NewCatalog> {
+    /// The row to insert. A Delta Sharing catalog's provider must exist (404, spec §11.1).
+    pub fn into_new(
+        self,
+        conn: &rusqlite::Connection,
+        metastore_id: &str,
+        owner: String,
+        now: i64,
+    ) -> ApiResult<NewCatalog> {
         if let Some(provider) = &self.provider_name {
-            // Delta Sharing providers arrive with the sharing API; none can exist yet.
-            return Err(ApiError::new(
-                ErrorCode::ResourceDoesNotExist,
-                format!("Provider '{provider}' does not exist."),
-            ));
+            providers::require(conn, metastore_id, provider)?;
         }
         Ok(NewCatalog {
             name: self.name,
             comment: self.comment,
             properties: self.properties,
             storage_root: self.storage_root,
-            provider_name: None,
-            share_name: None,
+            provider_name: self.provider_name.map(Ident::into_string),
+            share_name: self.share_name.map(Ident::into_string),
             created_by: owner.clone(),
             owner,
             now,
@@ -174,7 +177,12 @@ pub async fn create_catalog(
             let mut ms = metastores::require(tx, &metastore.id)?.node();
             securables::attach_grants(tx, &mut [&mut ms], &caller.principals_json)?;
             let ok = authz::require(&caller, &Action::CreateCatalog, &[&ms]).map_err(denied)?;
-            let new = spec.into_new(caller.name.clone(), now_ms())?;
+            if let Some(provider) = &spec.provider_name {
+                // Spec §11.3: a Delta Sharing catalog's creator must also own the provider.
+                let (_, [pn, mn]) = super::providers::load(tx, &caller, &metastore.id, provider)?;
+                authz::require(&caller, &Action::UseProviderForCatalog, &[&pn, &mn]).map_err(denied)?;
+            }
+            let new = spec.into_new(tx, &metastore.id, caller.name.clone(), now_ms())?;
             catalogs::insert(tx, &ok, &metastore.id, &new)
         })
         .await?;

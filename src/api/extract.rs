@@ -24,6 +24,8 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub struct AppState {
     pub store: Arc<Store>,
     pub callers: CallerCache,
+    /// `--storage-map`: cloud prefixes served from local directories (listFiles).
+    pub storage_map: Arc<[crate::config::StorageMapping]>,
 }
 
 /// Resolved callers by token hash, valid while the store's identity epoch is unchanged.

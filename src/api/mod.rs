@@ -2,12 +2,18 @@
 
 pub mod catalogs;
 pub mod explain;
+pub mod external_locations;
 pub mod extract;
+pub mod files;
 pub mod listing;
 pub mod metastores;
 pub mod permissions;
+pub mod providers;
+pub mod recipients;
 pub mod schemas;
 pub mod scim;
+pub mod shares;
+pub mod storage_credentials;
 pub mod tables;
 pub mod tokens;
 pub mod user_info;
@@ -169,8 +175,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(Res::new(&uc("/user-info/me")).get(user_info::my_info).build())
     .service(Res::new(&uc("/user-info/my-groups")).get(user_info::my_groups).build())
     .configure(scim::routes)
+    .configure(shares::routes)
+    .configure(recipients::routes)
+    .configure(providers::routes)
     .configure(tokens::routes)
-    .configure(workspace_permissions::routes);
+    .configure(workspace_permissions::routes)
+    .configure(storage_credentials::routes)
+    .configure(external_locations::routes)
+    .configure(files::routes);
 }
 
 /// Every path no route serves: 404 `ENDPOINT_NOT_FOUND`.

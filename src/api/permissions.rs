@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use super::extract::{path_param, qint, AppState, Body, Params, Scoped};
-use super::ok_empty;
+use super::{denied, ok_empty};
 use crate::authz::{self, Action, Caller, ACCOUNT_USERS};
 use crate::domain::paging::SERVER_PAGE_SIZE;
 use crate::domain::privilege;
@@ -16,7 +16,7 @@ use crate::domain::securable::{SecTypeSpelling, SecurableKind};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::store::catalogs::INFORMATION_SCHEMA;
 use crate::store::securables::{self, Located};
-use crate::store::{grants, principals};
+use crate::store::{grants, principals, recipients};
 
 const READ_DENIED: &str = "Only admin users or the owner of the securable can read other users' permissions.";
 const CHANGE_DENIED: &str = "Only admin users or the owner of the securable can grant or revoke permissions.";
@@ -37,6 +37,16 @@ fn sec_type(req: &HttpRequest) -> ApiResult<SecurableKind> {
     }
 }
 
+/// The securable a request names: `/permissions/{sec_type}/{full_name}` or, for shares,
+/// `/shares/{name}/permissions` (the same handlers serve both).
+fn target(req: &HttpRequest) -> ApiResult<(SecurableKind, String)> {
+    if req.match_info().get("sec_type").is_some() {
+        Ok((sec_type(req)?, path_param(req, "full_name")?))
+    } else {
+        Ok((SecurableKind::Share, path_param(req, "name")?))
+    }
+}
+
 /// Resolves the securable and the caller's grants on its chain.
 fn locate(
     conn: &Connection,
@@ -51,7 +61,10 @@ fn locate(
 }
 
 fn require_read(caller: &Caller, located: &Located, principal: Option<&str>) -> ApiResult<()> {
-    let action = Action::ReadPermissions { principal_filter: principal.map(str::to_string) };
+    let action = match located.kind {
+        SecurableKind::Share => Action::ReadSharePermissions,
+        _ => Action::ReadPermissions { principal_filter: principal.map(str::to_string) },
+    };
     authz::require(caller, &action, &located.refs())
         .map(|_| ())
         .map_err(|_| ApiError::new(ErrorCode::Unauthorized, READ_DENIED))
@@ -145,8 +158,7 @@ async fn direct(
     p: GetParams,
     limit: usize,
 ) -> ApiResult<HttpResponse> {
-    let kind = sec_type(&req)?;
-    let full_name = path_param(&req, "full_name")?;
+    let (kind, full_name) = target(&req)?;
     let Scoped { caller, metastore } = scoped;
     let list = list_key(&metastore.id, kind, &full_name, p.principal.as_deref(), "permissions");
     let after = open_token(&state, &list, p.page_token.as_deref())?;
@@ -172,6 +184,23 @@ pub async fn get_permissions(
     Params(p): Params<GetParams>,
 ) -> ApiResult<HttpResponse> {
     let limit = max_results_limit(p.max_results)?;
+    direct(req, scoped, state, p, limit).await
+}
+
+/// getSharePermissions (`/shares/{name}/permissions`): `max_results` pages without the
+/// 150-minimum of getPermissions.
+pub async fn get_share_permissions(
+    req: HttpRequest,
+    scoped: Scoped,
+    state: web::Data<AppState>,
+    Params(p): Params<GetParams>,
+) -> ApiResult<HttpResponse> {
+    let limit = match p.max_results {
+        None => usize::MAX,
+        Some(_) => {
+            page_size_limit(p.max_results).map_err(|_| ApiError::invalid("max_results", "must not be negative"))?
+        }
+    };
     direct(req, scoped, state, p, limit).await
 }
 
@@ -240,8 +269,7 @@ async fn effective_page(
     limit: usize,
     key: &'static str,
 ) -> ApiResult<HttpResponse> {
-    let kind = sec_type(&req)?;
-    let full_name = path_param(&req, "full_name")?;
+    let (kind, full_name) = target(&req)?;
     let Scoped { caller, metastore } = scoped;
     let list = list_key(&metastore.id, kind, &full_name, p.principal.as_deref(), key);
     let after = open_token(&state, &list, p.page_token.as_deref())?;
@@ -299,6 +327,8 @@ pub struct PermissionsChange {
 pub struct UpdatePermissions {
     changes: Option<Vec<PermissionsChange>>,
     omit_permissions_in_response: Option<bool>,
+    /// The shares API's name for the same flag.
+    omit_permissions_list: Option<bool>,
 }
 
 /// A validated change: canonical privilege names (privileges.md §4.1).
@@ -319,8 +349,15 @@ fn normalize_all(field: &str, names: &[String]) -> ApiResult<Vec<&'static str>> 
         .collect()
 }
 
-/// Steps 4–5 of privileges.md §9: validity on the actual type, then principals exist.
-fn validate(conn: &Connection, located: &Located, changes: &[Change]) -> ApiResult<()> {
+/// Steps 4–6 of privileges.md §9: validity on the actual type, principals exist (recipients of
+/// the metastore for shares), and a share's new grantees are recipients the caller owns.
+fn validate(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    located: &Located,
+    changes: &[Change],
+) -> ApiResult<()> {
     if located.kind == SecurableKind::Schema && located.full_name().ends_with(&format!(".{INFORMATION_SCHEMA}")) {
         return Err(ApiError::invalid(
             "full_name",
@@ -336,6 +373,21 @@ fn validate(conn: &Connection, located: &Located, changes: &[Change]) -> ApiResu
                 ));
             }
         }
+    }
+    if located.kind == SecurableKind::Share {
+        for c in changes {
+            let Some(recipient) = recipients::get(conn, metastore_id, &c.principal)? else {
+                return Err(ApiError::new(
+                    ErrorCode::PrincipalDoesNotExist,
+                    format!("Could not find recipient with name {}", c.principal),
+                ));
+            };
+            if !c.add.is_empty() {
+                // Spec §17.3: granting a share to a recipient needs ownership of the recipient.
+                authz::require(caller, &Action::GrantToRecipient, &[&recipient.node()]).map_err(denied)?;
+            }
+        }
+        return Ok(());
     }
     for c in changes {
         if c.principal != ACCOUNT_USERS {
@@ -364,8 +416,11 @@ fn apply(conn: &Connection, ok: &authz::Allowed, located: &Located, changes: &[C
 }
 
 fn require_change(caller: &Caller, located: &Located) -> ApiResult<authz::Allowed> {
-    authz::require(caller, &Action::ChangePermissions, &located.refs())
-        .map_err(|_| ApiError::new(ErrorCode::Unauthorized, CHANGE_DENIED))
+    let action = match located.kind {
+        SecurableKind::Share => Action::ChangeSharePermissions,
+        _ => Action::ChangePermissions,
+    };
+    authz::require(caller, &action, &located.refs()).map_err(|_| ApiError::new(ErrorCode::Unauthorized, CHANGE_DENIED))
 }
 
 /// updatePermissions (PATCH)
@@ -375,8 +430,7 @@ pub async fn update_permissions(
     state: web::Data<AppState>,
     Body(body): Body<UpdatePermissions>,
 ) -> ApiResult<HttpResponse> {
-    let kind = sec_type(&req)?;
-    let full_name = path_param(&req, "full_name")?;
+    let (kind, full_name) = target(&req)?;
     let raw = body.changes.ok_or_else(|| ApiError::invalid("changes", "is required"))?;
     let mut changes = Vec::with_capacity(raw.len());
     for (i, c) in raw.into_iter().enumerate() {
@@ -389,14 +443,14 @@ pub async fn update_permissions(
             None => return Err(ApiError::invalid(&format!("changes[{i}].principal"), "is required")),
         }
     }
-    let omit = body.omit_permissions_in_response.unwrap_or(false);
+    let omit = body.omit_permissions_in_response.or(body.omit_permissions_list).unwrap_or(false);
     let Scoped { caller, metastore } = scoped;
     let list = state
         .store
         .write(move |tx| {
             let located = locate(tx, &caller, &metastore.id, kind, &full_name)?;
             let ok = require_change(&caller, &located)?;
-            validate(tx, &located, &changes)?;
+            validate(tx, &caller, &metastore.id, &located, &changes)?;
             apply(tx, &ok, &located, &changes)?;
             assignments(tx, located.id(), None)
         })
@@ -425,8 +479,7 @@ pub async fn replace_permissions(
     state: web::Data<AppState>,
     Body(body): Body<ReplacePermissions>,
 ) -> ApiResult<HttpResponse> {
-    let kind = sec_type(&req)?;
-    let full_name = path_param(&req, "full_name")?;
+    let (kind, full_name) = target(&req)?;
     let mut changes = Vec::new();
     for (i, a) in body.privilege_assignments.unwrap_or_default().into_iter().enumerate() {
         let principal = a
@@ -445,7 +498,24 @@ pub async fn replace_permissions(
         .write(move |tx| {
             let located = locate(tx, &caller, &metastore.id, kind, &full_name)?;
             let ok = require_change(&caller, &located)?;
-            validate(tx, &located, &changes)?;
+            // PUT: only recipients that gain a privilege need the ownership check (§15.5).
+            let held = assignments(tx, located.id(), None)?;
+            let gaining: Vec<Change> = changes
+                .iter()
+                .map(|c| {
+                    let before: Vec<&str> = held
+                        .iter()
+                        .filter(|a| a.principal == c.principal)
+                        .flat_map(|a| a.privileges.iter().map(String::as_str))
+                        .collect();
+                    Change {
+                        principal: c.principal.clone(),
+                        add: c.add.iter().copied().filter(|p| !before.contains(p)).collect(),
+                        remove: Vec::new(),
+                    }
+                })
+                .collect();
+            validate(tx, &caller, &metastore.id, &located, &gaining)?;
             grants::clear(tx, &ok, located.id())?;
             apply(tx, &ok, &located, &changes)
         })

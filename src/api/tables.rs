@@ -20,7 +20,7 @@ use crate::domain::{new_id, now_ms};
 use crate::error::{ApiError, ApiResult};
 use crate::store::schemas::SchemaRow;
 use crate::store::tables::{self, NewTable, TableChanges, TableRow, SUMMARY_KEY_SEP};
-use crate::store::{catalogs, metastores, securables};
+use crate::store::{catalogs, credentials, external_locations, metastores, securables};
 
 const TABLE_TYPES: &[&str] = &["MANAGED", "EXTERNAL", "VIEW"];
 const DATA_SOURCE_FORMATS: &[&str] =
@@ -289,6 +289,60 @@ impl TryFrom<CreateTable> for TableSpec {
     }
 }
 
+/// The node an EXTERNAL table's storage is authorized on (spec §13.1, §13.7): the storage
+/// credential named by `storage_credential_name` (404 when it does not exist), else the external
+/// location covering `storage_location` (400 when none does, also for metastore admins).
+/// `None` for managed tables and views.
+pub fn external_storage(tx: &Connection, metastore_id: &str, spec: &TableSpec) -> ApiResult<Option<Node>> {
+    if spec.table_type != "EXTERNAL" {
+        return Ok(None);
+    }
+    if let Some(credential) = &spec.storage_credential_name {
+        return Ok(Some(credentials::require(tx, metastore_id, credential)?.node()));
+    }
+    let url = spec.storage_location.as_ref().ok_or_else(|| ApiError::invalid("storage_location", "is required"))?;
+    covering_location(tx, metastore_id, url).map(Some)
+}
+
+/// The external location covering an external table's `url`, or 400 naming `storage_location`.
+fn covering_location(tx: &Connection, metastore_id: &str, url: &StorageUrl) -> ApiResult<Node> {
+    match external_locations::covering(tx, metastore_id, url)? {
+        Some(l) => Ok(l.node()),
+        None => Err(ApiError::invalid(
+            "storage_location",
+            format!("No parent external location found for {url}; create an external location that covers it or name a storage_credential_name"),
+        )),
+    }
+}
+
+/// The overlap rules of spec §13.1 for a table location: no other table's location equal to,
+/// inside or containing it; for external tables, no external location strictly inside it.
+fn check_table_location(
+    tx: &Connection,
+    metastore_id: &str,
+    url: &StorageUrl,
+    except: Option<&str>,
+    external: bool,
+) -> ApiResult<()> {
+    if external {
+        if let Some((name, inner)) = external_locations::strictly_inside(tx, metastore_id, url)? {
+            return Err(ApiError::invalid(
+                "storage_location",
+                format!(
+                    "{url} contains external location '{name}' ({inner}); a table may not contain an external location"
+                ),
+            ));
+        }
+    }
+    if let Some(other) = tables::overlapping(tx, metastore_id, url, except)? {
+        return Err(ApiError::invalid(
+            "storage_location",
+            format!("{url} overlaps the location of table '{other}'; table locations may not overlap"),
+        ));
+    }
+    Ok(())
+}
+
 /// Inserts a validated table under `schema` (already authorized); shared with fixtures.
 pub fn insert_table(
     tx: &Connection,
@@ -304,22 +358,7 @@ pub fn insert_table(
             "information_schema is a read-only system schema; it holds no tables",
         ));
     }
-    if let Some(credential) = &spec.storage_credential_name {
-        // Storage credentials arrive with their own API; none can exist yet.
-        return Err(ApiError::new(
-            crate::error::ErrorCode::ResourceDoesNotExist,
-            format!("Storage credential '{credential}' does not exist."),
-        ));
-    }
-    if spec.table_type == "EXTERNAL" {
-        // Spec §13.1: an external table lies under an external location (or names a storage
-        // credential); no external location exists until the storage API is served.
-        let url = spec.storage_location.as_ref().map(|u| u.to_string()).unwrap_or_default();
-        return Err(ApiError::invalid(
-            "storage_location",
-            format!("No parent external location found for {url}; create an external location that covers it"),
-        ));
-    }
+    let storage = external_storage(tx, &schema.metastore_id, &spec)?;
     let id = new_id();
     let location = match (&spec.storage_location, spec.table_type.as_str()) {
         (Some(l), _) => Some(l.clone()),
@@ -334,12 +373,7 @@ pub fn insert_table(
         _ => None,
     };
     if let Some(l) = &location {
-        if let Some(other) = tables::overlapping(tx, &schema.metastore_id, l, None)? {
-            return Err(ApiError::invalid(
-                "storage_location",
-                format!("{l} overlaps the location of table '{other}'; table locations may not overlap"),
-            ));
-        }
+        check_table_location(tx, &schema.metastore_id, l, None, storage.is_some())?;
     }
     let new = NewTable {
         name: spec.full_name.table.clone(),
@@ -347,7 +381,7 @@ pub fn insert_table(
         data_source_format: spec.data_source_format,
         columns: spec.columns,
         storage_location: location.map(|l| l.to_string()),
-        storage_credential_name: None,
+        storage_credential_name: spec.storage_credential_name.as_ref().map(|c| c.to_string()),
         view_definition: spec.view_definition,
         sql_path: spec.sql_path,
         comment: spec.comment,
@@ -372,8 +406,18 @@ pub async fn create_table(
         .store
         .write(move |tx| {
             let (schema, [snode, cnode]) = load_schema(tx, &caller, &metastore.id, &spec.full_name.schema_name())?;
-            let action = Action::CreateTable { external: spec.table_type == "EXTERNAL" };
-            let ok = authz::require(&caller, &action, &[&snode, &cnode]).map_err(denied)?;
+            // The catalog/schema part first (403), then the storage the table uses (404 / 400),
+            // then the whole rule with that location or credential in the chain (§13.7).
+            let ok =
+                authz::require(&caller, &Action::CreateTable { external: false }, &[&snode, &cnode]).map_err(denied)?;
+            let ok = match external_storage(tx, &metastore.id, &spec)? {
+                None => ok,
+                Some(mut storage) => {
+                    securables::attach_grants(tx, &mut [&mut storage], &caller.principals_json)?;
+                    authz::require(&caller, &Action::CreateTable { external: true }, &[&snode, &cnode, &storage])
+                        .map_err(denied)?
+                }
+            };
             insert_table(tx, &ok, &schema, spec, caller.name.clone(), now_ms())
         })
         .await?;
@@ -622,12 +666,20 @@ pub async fn update_table(
             let ok = authz::require(&caller, &Action::UpdateTable { shape, new_view_owner }, &[&t, &s, &c])
                 .map_err(denied)?;
             if let Some(l) = &location {
-                if let Some(other) = tables::overlapping(tx, &metastore.id, l, Some(&current.id))? {
-                    return Err(ApiError::invalid(
-                        "storage_location",
-                        format!("{l} overlaps the location of table '{other}'; table locations may not overlap"),
-                    ));
-                }
+                // §13.1: the new location of an EXTERNAL table is checked like a create's: its
+                // credential (when it still exists) or else a covering location, the caller's
+                // CREATE_EXTERNAL_TABLE there (§13.7), and the overlap rules.
+                let credential = match &current.storage_credential_name {
+                    Some(c) => credentials::get(tx, &metastore.id, &Ident::from_stored(c.clone()))?,
+                    None => None,
+                };
+                let mut storage = match credential {
+                    Some(c) => c.node(),
+                    None => covering_location(tx, &metastore.id, l)?,
+                };
+                securables::attach_grants(tx, &mut [&mut storage], &caller.principals_json)?;
+                authz::require(&caller, &Action::RelocateExternalTable, &[&t, &s, &c, &storage]).map_err(denied)?;
+                check_table_location(tx, &metastore.id, l, Some(&current.id), true)?;
             }
             tables::update(tx, &ok, &current, &changes, &caller.name, now_ms())?;
             let now_named =

@@ -165,6 +165,24 @@ pub enum Action {
         changes_metastore: bool,
     },
     DeleteAssignment,
+    CreateStorageCredential,
+    /// getStorageCredential, and what a list shows to a caller who may not see them all.
+    GetStorageCredential,
+    ListAllStorageCredentials,
+    UpdateStorageCredential(UpdateShape),
+    DeleteStorageCredential,
+    /// `validate-storage-credentials` (SDK): a named credential and/or location, or inline details.
+    ValidateStorageCredential,
+    CreateExternalLocation,
+    GetExternalLocation,
+    ListAllExternalLocations,
+    UpdateExternalLocation(UpdateShape),
+    DeleteExternalLocation,
+    /// listFiles: the chain holds the covering external location and/or the named credential.
+    ListFiles,
+    /// updateTable moving an EXTERNAL table's `storage_location`: the createTable credential rule
+    /// for the new location (§13.1, §13.7), besides `UpdateTable`.
+    RelocateExternalTable,
     CreateCatalog,
     GetCatalog,
     /// `include_browse`: selective metadata through `BROWSE` on the catalog (privileges.md §5).
@@ -196,6 +214,28 @@ pub enum Action {
         principal_filter: Option<String>,
     },
     ChangePermissions,
+    CreateShare,
+    GetShare,
+    ListAllShares,
+    UpdateShare(UpdateShape),
+    DeleteShare,
+    ReadSharePermissions,
+    ChangeSharePermissions,
+    CreateRecipient,
+    GetRecipient,
+    ListAllRecipients,
+    UpdateRecipient(UpdateShape),
+    DeleteRecipient,
+    RotateRecipientToken,
+    /// Granting a share to a recipient: the caller must own the recipient (spec §17.3).
+    GrantToRecipient,
+    CreateProvider,
+    GetProvider,
+    ListAllProviders,
+    UpdateProvider(UpdateShape),
+    DeleteProvider,
+    /// Creating a Delta Sharing catalog from a provider's share (spec §11.3).
+    UseProviderForCatalog,
     /// Create, change or delete users, groups and service principals (interface.md SCIM).
     ManageIdentities,
     /// "Does the caller hold this privilege here?" (explain; privileges.md §6.5).
@@ -541,7 +581,12 @@ fn missing_texts(reasons: &[Reason]) -> Vec<String> {
 /// everything but `NOT_IN_ALL` (not on the metastore), grants convey their canonical meaning.
 fn holds(caller: &Caller, wanted: &str, kind: SecurableKind, chain: &[&Node]) -> Option<Reason> {
     let (start, _) = node_of(chain, kind)?;
-    for node in &chain[start..] {
+    for (i, node) in chain[start..].iter().enumerate() {
+        // Only schemas and catalogs pass privileges down (§6.1): a location or credential that
+        // follows a table's chain (createTable, EXTERNAL) is no ancestor of it.
+        if i > 0 && !matches!(node.kind, SecurableKind::Schema | SecurableKind::Catalog) {
+            break;
+        }
         if node.kind != SecurableKind::Metastore && caller.is(&node.owner) && !privilege::NOT_IN_ALL.contains(&wanted) {
             return Some(Reason::OwnerConveys {
                 privilege: wanted.to_string(),

@@ -3,11 +3,16 @@
 //! (privileges.md §6.2), so "ownership of, or USAGE on, the catalog" is `Holds(USE_CATALOG)`.
 
 use super::{Action, Caller, Req};
-use crate::domain::securable::SecurableKind::{Catalog, Metastore, Schema, Table};
+use crate::domain::securable::SecurableKind::{
+    Catalog, ExternalLocation, Metastore, Provider, Recipient, Schema, Share, StorageCredential, Table,
+};
 use crate::domain::update::UpdateShape;
 use crate::domain::workspace_object::MANAGE_LEVELS;
 
-use Req::{AccountAdmin, All, Any, Condition, Holds, MemberOf, MetastoreAdmin, Owner, OwnerOfTarget, WorkspaceAdmin};
+use Req::{
+    AccountAdmin, All, Any, Condition, Holds, MemberOf, MetastoreAdmin, Owner, OwnerOfTarget, SomePrivilege,
+    WorkspaceAdmin,
+};
 
 /// §12.3: every schema endpoint first needs access to the parent catalog.
 fn catalog_access() -> Req {
@@ -17,6 +22,16 @@ fn catalog_access() -> Req {
 /// §13.7: use of the parent catalog and schema (ownership counts), with no admin bypass.
 fn use_catalog_and_schema() -> Req {
     All(vec![Holds("USE_CATALOG", Catalog), Holds("USE_SCHEMA", Schema)])
+}
+
+/// §13.7, EXTERNAL tables: a metastore admin, or CREATE_EXTERNAL_TABLE (legacy CREATE_TABLE) on
+/// the external location covering the table's location or on the named storage credential.
+fn external_storage() -> Req {
+    Any(vec![
+        MetastoreAdmin,
+        Holds("CREATE_EXTERNAL_TABLE", ExternalLocation),
+        Holds("CREATE_EXTERNAL_TABLE", StorageCredential),
+    ])
 }
 
 /// The common update rule: the owner; or a metastore admin changing only `owner`.
@@ -34,6 +49,54 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
         Action::CreateAssignment | Action::DeleteAssignment => AccountAdmin,
         Action::UpdateAssignment { changes_metastore: true } => AccountAdmin,
         Action::UpdateAssignment { changes_metastore: false } => Any(vec![WorkspaceAdmin, AccountAdmin]),
+
+        // §9.3 (privileges.md §7.4: CREATE_STORAGE_CREDENTIAL on the metastore is an alternative;
+        // the metastore-admin role alone is not enough). The chain is [metastore].
+        Action::CreateStorageCredential => Any(vec![AccountAdmin, Holds("CREATE_STORAGE_CREDENTIAL", Metastore)]),
+        // §9.3: the chain is [credential].
+        Action::GetStorageCredential => {
+            Any(vec![MetastoreAdmin, AccountAdmin, Owner(StorageCredential), SomePrivilege(StorageCredential)])
+        }
+        Action::ListAllStorageCredentials => Any(vec![MetastoreAdmin, AccountAdmin]),
+        // §9.3: an `owner` change needs the owner, an account admin or a metastore admin; every
+        // other change an account admin; a request doing both must satisfy both.
+        Action::UpdateStorageCredential(shape) => {
+            let owner_rule = Any(vec![Owner(StorageCredential), AccountAdmin, MetastoreAdmin]);
+            match (shape.owner, shape.rename || shape.other) {
+                (true, true) => All(vec![owner_rule, AccountAdmin]),
+                (false, true) => AccountAdmin,
+                // An `owner` change, or nothing to change: the owner rule.
+                (_, false) => owner_rule,
+            }
+        }
+        Action::DeleteStorageCredential => Any(vec![Owner(StorageCredential), AccountAdmin]),
+        // SDK docstring (emulator decision, the seed has no such endpoint): metastore admin, the
+        // credential's owner, or CREATE_EXTERNAL_LOCATION on the metastore and the credential;
+        // account admins (who create credentials, §9.3) too. The chain is [credential?, metastore].
+        Action::ValidateStorageCredential => Any(vec![
+            MetastoreAdmin,
+            AccountAdmin,
+            Owner(StorageCredential),
+            All(vec![
+                Holds("CREATE_EXTERNAL_LOCATION", Metastore),
+                Holds("CREATE_EXTERNAL_LOCATION", StorageCredential),
+            ]),
+        ]),
+
+        // §10.3: the chain is [metastore] for creates, [location] otherwise.
+        Action::CreateExternalLocation => Any(vec![MetastoreAdmin, Holds("CREATE_EXTERNAL_LOCATION", Metastore)]),
+        Action::GetExternalLocation => {
+            Any(vec![MetastoreAdmin, Owner(ExternalLocation), SomePrivilege(ExternalLocation)])
+        }
+        Action::ListAllExternalLocations => MetastoreAdmin,
+        // §10.3: the owner; or a metastore admin when only `owner` changes.
+        Action::UpdateExternalLocation(shape) => owner_or_admin_changing_owner(ExternalLocation, *shape),
+        Action::DeleteExternalLocation => Owner(ExternalLocation),
+        // §10.3 (emulator decision): metastore admin, or READ_FILES on the external location that
+        // contains `url` or on the storage credential named by `credential_name`.
+        Action::ListFiles => {
+            Any(vec![MetastoreAdmin, Holds("READ_FILES", ExternalLocation), Holds("READ_FILES", StorageCredential)])
+        }
 
         // §11.3
         Action::CreateCatalog => Any(vec![MetastoreAdmin, Holds("CREATE_CATALOG", Metastore)]),
@@ -59,11 +122,13 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
         Action::DeleteSchema => All(vec![catalog_access(), Any(vec![Owner(Schema), Owner(Catalog)])]),
 
         // §13.7: createTable has no metastore-admin bypass for the catalog/schema part.
+        // EXTERNAL: also a metastore admin, or CREATE_EXTERNAL_TABLE (legacy CREATE_TABLE) on the
+        // external location that covers `storage_location` or on the storage credential named by
+        // `storage_credential_name`; the chain is [schema, catalog, location or credential].
         Action::CreateTable { external } => {
             let mut all = vec![use_catalog_and_schema(), Holds("CREATE_TABLE", Schema)];
             if *external {
-                // The location/credential privilege joins here with external locations (§13.7).
-                all.push(MetastoreAdmin);
+                all.push(external_storage());
             }
             All(all)
         }
@@ -88,6 +153,10 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
             }
             All(all)
         }
+        // §13.1: "A storage_location change on update (EXTERNAL tables only) is checked by the same
+        // rules": the new location needs what createTable's EXTERNAL clause needs (§13.7). The
+        // chain is [table, schema, catalog, location or credential].
+        Action::RelocateExternalTable => external_storage(),
         Action::DeleteTable => Any(vec![
             Owner(Catalog),
             All(vec![Holds("USE_CATALOG", Catalog), Owner(Schema)]),
@@ -130,6 +199,37 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
                 "the caller holds CAN_MANAGE on the object",
             ),
         ]),
+        // §17.3 (and privileges.md §7.4 for the metastore-privilege alternatives). The chain is
+        // [share, metastore]; creates pass [metastore].
+        Action::CreateShare => Any(vec![MetastoreAdmin, Holds("CREATE_SHARE", Metastore)]),
+        Action::GetShare | Action::ReadSharePermissions => {
+            Any(vec![MetastoreAdmin, Owner(Share), Holds("USE_SHARE", Metastore)])
+        }
+        Action::ListAllShares => Any(vec![MetastoreAdmin, Holds("USE_SHARE", Metastore)]),
+        Action::UpdateShare(shape) if shape.rename => All(vec![Owner(Share), MetastoreAdmin]),
+        Action::UpdateShare(shape) => owner_or_admin_changing_owner(Share, *shape),
+        Action::DeleteShare => Owner(Share),
+        Action::ChangeSharePermissions => Any(vec![
+            MetastoreAdmin,
+            Owner(Share),
+            All(vec![Holds("USE_SHARE", Metastore), Holds("SET_SHARE_PERMISSION", Metastore)]),
+        ]),
+        // §18.3; the chain is [recipient, metastore].
+        Action::CreateRecipient => Any(vec![MetastoreAdmin, Holds("CREATE_RECIPIENT", Metastore)]),
+        Action::GetRecipient => Any(vec![MetastoreAdmin, Owner(Recipient), Holds("USE_RECIPIENT", Metastore)]),
+        Action::ListAllRecipients => Any(vec![MetastoreAdmin, Holds("USE_RECIPIENT", Metastore)]),
+        Action::UpdateRecipient(shape) if shape.rename => All(vec![Owner(Recipient), MetastoreAdmin]),
+        Action::UpdateRecipient(shape) => owner_or_admin_changing_owner(Recipient, *shape),
+        Action::DeleteRecipient | Action::RotateRecipientToken | Action::GrantToRecipient => Owner(Recipient),
+        // §19.3; the chain is [provider, metastore].
+        Action::CreateProvider => Any(vec![MetastoreAdmin, Holds("CREATE_PROVIDER", Metastore)]),
+        Action::GetProvider => Any(vec![MetastoreAdmin, Owner(Provider), Holds("USE_PROVIDER", Metastore)]),
+        Action::ListAllProviders => Any(vec![MetastoreAdmin, Holds("USE_PROVIDER", Metastore)]),
+        Action::UpdateProvider(shape) if shape.rename => All(vec![Owner(Provider), MetastoreAdmin]),
+        Action::UpdateProvider(shape) => owner_or_admin_changing_owner(Provider, *shape),
+        Action::DeleteProvider => Owner(Provider),
+        // §11.3: a Delta Sharing catalog's creator must also own the provider.
+        Action::UseProviderForCatalog => Owner(Provider),
         // interface.md: SCIM writes need a workspace admin or an account admin.
         Action::ManageIdentities => Any(vec![WorkspaceAdmin, AccountAdmin]),
     }

@@ -904,11 +904,9 @@ fn create_external_table_needs_metastore_admin_or_location_privilege_spec_13_7()
 }
 
 /// Spec §13.7: an EXTERNAL table may also be created by a non-admin holding
-/// `CREATE_EXTERNAL_TABLE` (legacy `CREATE_TABLE`) on the external location. The rule has no
-/// way to receive the location yet (rules.rs: "joins here with external locations"), so this
-/// passes the location node after the schema's chain as a guess at the future interface.
+/// `CREATE_EXTERNAL_TABLE` (legacy `CREATE_TABLE`) on the external location; the location node
+/// follows the schema's chain.
 #[test]
-#[ignore = "external locations are not modelled yet: rules.rs requires a metastore admin for every EXTERNAL table"]
 fn create_external_table_admits_create_external_table_on_location_spec_13_7() {
     let ext = Action::CreateTable { external: true };
     let mut t = tree().with_use(ALICE);
@@ -1699,4 +1697,103 @@ fn covered_by_all_excludes_not_in_all_privileges_6_3() {
     assert!(!loc.contains(&"EXTERNAL_USE_LOCATION") && !loc.contains(&"MANAGE"));
     assert!(loc.contains(&"READ_FILES") && loc.contains(&"CREATE_TABLE"));
     assert_eq!(privilege::covered_by_all(K::View), vec!["ALL_PRIVILEGES", "SELECT", "APPLY_TAG"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storage credentials, external locations, listFiles (spec §9.3, §10.3, §13.7)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn create_storage_credential_account_admin_or_privilege_not_metastore_admin_spec_9_3() {
+    let t = tree();
+    assert!(ok(&account_admin(), &Action::CreateStorageCredential, &t.m()));
+    assert!(!ok(&ms_admin(), &Action::CreateStorageCredential, &t.m()));
+    assert!(!ok(&alice(), &Action::CreateStorageCredential, &t.m()));
+    let mut t = tree();
+    t.ms.grants.push(g("analysts", "CREATE_STORAGE_CREDENTIAL"));
+    assert!(ok(&alice(), &Action::CreateStorageCredential, &t.m()));
+}
+
+#[test]
+fn get_storage_credential_admins_owner_or_some_privilege_spec_9_3() {
+    let mut cred = node(K::StorageCredential, "cred", "x");
+    for c in [ms_admin(), account_admin()] {
+        assert!(ok(&c, &Action::GetStorageCredential, &[&cred]));
+    }
+    assert!(!ok(&alice(), &Action::GetStorageCredential, &[&cred]));
+    cred.grants.push(g(ALICE, "WRITE_FILES"));
+    assert!(ok(&alice(), &Action::GetStorageCredential, &[&cred]));
+    let owned = node(K::StorageCredential, "cred", "analysts");
+    assert!(ok(&alice(), &Action::GetStorageCredential, &[&owned]));
+    assert!(ok(&account_admin(), &Action::ListAllStorageCredentials, &[]));
+    assert!(!ok(&alice(), &Action::ListAllStorageCredentials, &[]));
+}
+
+#[test]
+fn update_storage_credential_owner_change_vs_other_fields_spec_9_3() {
+    let cred = node(K::StorageCredential, "cred", ALICE);
+    let owner_only = Action::UpdateStorageCredential(UpdateShape { owner: true, ..Default::default() });
+    let other = Action::UpdateStorageCredential(UpdateShape { other: true, ..Default::default() });
+    let both = Action::UpdateStorageCredential(UpdateShape { owner: true, other: true, rename: false });
+    for c in [alice(), ms_admin(), account_admin()] {
+        assert!(ok(&c, &owner_only, &[&cred]), "{}", c.name);
+    }
+    assert!(!ok(&bob(), &owner_only, &[&cred]));
+    assert!(!ok(&alice(), &other, &[&cred]));
+    assert!(!ok(&ms_admin(), &other, &[&cred]));
+    assert!(ok(&account_admin(), &other, &[&cred]));
+    assert!(!ok(&alice(), &both, &[&cred]));
+    assert!(ok(&account_admin(), &both, &[&cred]));
+    assert!(ok(&alice(), &Action::DeleteStorageCredential, &[&cred]));
+    assert!(ok(&account_admin(), &Action::DeleteStorageCredential, &[&cred]));
+    assert!(!ok(&ms_admin(), &Action::DeleteStorageCredential, &[&cred]));
+}
+
+#[test]
+fn external_location_rules_spec_10_3() {
+    let mut t = tree();
+    assert!(ok(&ms_admin(), &Action::CreateExternalLocation, &t.m()));
+    assert!(!ok(&alice(), &Action::CreateExternalLocation, &t.m()));
+    t.ms.grants.push(g(ALICE, "CREATE_EXTERNAL_LOCATION"));
+    assert!(ok(&alice(), &Action::CreateExternalLocation, &t.m()));
+    let loc = node(K::ExternalLocation, "loc", ALICE);
+    let comment = Action::UpdateExternalLocation(UpdateShape { other: true, ..Default::default() });
+    let owner = Action::UpdateExternalLocation(UpdateShape { owner: true, ..Default::default() });
+    assert!(ok(&alice(), &comment, &[&loc]));
+    assert!(!ok(&ms_admin(), &comment, &[&loc]));
+    assert!(ok(&ms_admin(), &owner, &[&loc]));
+    assert!(ok(&alice(), &Action::DeleteExternalLocation, &[&loc]));
+    assert!(!ok(&ms_admin(), &Action::DeleteExternalLocation, &[&loc]));
+    assert!(ok(&ms_admin(), &Action::GetExternalLocation, &[&loc]));
+    assert!(!ok(&bob(), &Action::GetExternalLocation, &[&loc]));
+}
+
+#[test]
+fn list_files_admin_or_read_files_on_location_or_credential_spec_10_3() {
+    let mut loc = node(K::ExternalLocation, "loc", "x");
+    let mut cred = node(K::StorageCredential, "cred", "x");
+    assert!(ok(&ms_admin(), &Action::ListFiles, &[]));
+    assert!(!ok(&alice(), &Action::ListFiles, &[&loc, &cred]));
+    loc.grants.push(g(ALICE, "WRITE_FILES"));
+    assert!(!ok(&alice(), &Action::ListFiles, &[&loc]));
+    loc.grants.push(g("analysts", "ALL_PRIVILEGES"));
+    assert!(ok(&alice(), &Action::ListFiles, &[&loc]));
+    cred.grants.push(g(ALICE, "READ_FILES"));
+    assert!(ok(&alice(), &Action::ListFiles, &[&cred]));
+}
+
+#[test]
+fn a_location_after_a_schema_chain_conveys_nothing_to_the_schema_privileges_6_1() {
+    // Owning the external location must not pass USE_SCHEMA / CREATE_TABLE down to the schema.
+    let t = tree();
+    let loc = node(K::ExternalLocation, "loc", ALICE);
+    let ext = Action::CreateTable { external: true };
+    assert!(!ok(&alice(), &ext, &[&t.sch, &t.cat, &loc]));
+    let cred = Node { grants: vec![g(ALICE, "CREATE_TABLE")], ..node(K::StorageCredential, "cred", "x") };
+    let mut t = tree().with_use(ALICE);
+    t.sch.grants.push(g(ALICE, "CREATE_TABLE"));
+    // Legacy CREATE_TABLE on a credential is CREATE_EXTERNAL_TABLE (privileges.md §4.3).
+    assert!(ok(&alice(), &ext, &[&t.sch, &t.cat, &cred]));
+    assert!(ok(&alice(), &Action::RelocateExternalTable, &[&t.tbl, &t.sch, &t.cat, &cred]));
+    assert!(!ok(&alice(), &Action::RelocateExternalTable, &t.t()));
 }

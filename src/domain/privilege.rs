@@ -194,6 +194,7 @@ pub fn valid_on(kind: SecurableKind) -> Vec<&'static str> {
         SecurableKind::StorageCredential => STORAGE_CREDENTIAL.to_vec(),
         SecurableKind::ExternalLocation => EXTERNAL_LOCATION.to_vec(),
         SecurableKind::Share => SHARE.to_vec(),
+        SecurableKind::Recipient | SecurableKind::Provider => Vec::new(),
     }
 }
 

@@ -15,6 +15,10 @@ pub enum SecurableKind {
     StorageCredential,
     ExternalLocation,
     Share,
+    /// Holds no privileges; a node only for ownership rules (spec §18.3).
+    Recipient,
+    /// Holds no privileges; a node only for ownership rules (spec §19.3).
+    Provider,
 }
 
 /// What a `<sec_type>` path segment names.
@@ -41,6 +45,8 @@ impl SecurableKind {
             Self::StorageCredential => "STORAGE_CREDENTIAL",
             Self::ExternalLocation => "EXTERNAL_LOCATION",
             Self::Share => "SHARE",
+            Self::Recipient => "RECIPIENT",
+            Self::Provider => "PROVIDER",
         }
     }
 
@@ -56,6 +62,8 @@ impl SecurableKind {
             Self::StorageCredential => "Storage credential",
             Self::ExternalLocation => "External location",
             Self::Share => "Share",
+            Self::Recipient => "Recipient",
+            Self::Provider => "Provider",
         }
     }
 

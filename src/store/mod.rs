@@ -3,11 +3,16 @@
 //! connection, and WAL checkpoints on a background thread, never inside a request.
 
 pub mod catalogs;
+pub mod credentials;
+pub mod external_locations;
 pub mod grants;
 pub mod metastores;
 pub mod principals;
+pub mod providers;
+pub mod recipients;
 pub mod schemas;
 pub mod securables;
+pub mod shares;
 pub mod tables;
 pub mod tokens;
 pub mod workspace_acls;
@@ -30,7 +35,8 @@ const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 /// How many read connections serve requests at once.
 const READERS: usize = 8;
 
-/// Tables whose changes can alter who a token's caller is (principal, groups, workspace,
+/// Tables whose changes can alter who a token's caller is (all rowid tables: the update hook
+/// does not see WITHOUT ROWID tables) (principal, groups, workspace,
 /// metastore assignment, metastore ownership): a change bumps the identity epoch, which
 /// invalidates every cached caller.
 const IDENTITY_TABLES: &[&str] =
@@ -123,7 +129,8 @@ impl Store {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
                 )
                 .map_err(&err)?;
-                c.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON; PRAGMA cache_size = -4096;").map_err(&err)?;
+                c.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON; PRAGMA cache_size = -4096;")
+                    .map_err(&err)?;
                 c.set_prepared_statement_cache_capacity(128);
                 conns.push(Mutex::new(c));
             }

@@ -9,7 +9,7 @@ use crate::authz::{Grant, Node};
 use crate::domain::names::{Ident, SchemaName, TableName};
 use crate::domain::securable::SecurableKind;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::store::{catalogs, grants, metastores, schemas, tables};
+use crate::store::{catalogs, credentials, external_locations, grants, metastores, schemas, shares, tables};
 
 /// A page of rows scanned in name order. `more_after` is the name of the last row scanned when
 /// rows beyond it exist (the next page resumes after it, whatever a filter kept).
@@ -123,12 +123,22 @@ pub fn locate(conn: &Connection, metastore_id: &str, kind: SecurableKind, full_n
             TableName::parse("full_name", full_name)?;
             Err(ApiError::new(ErrorCode::NotFound, format!("Function '{full_name}' does not exist.")))
         }
-        SecurableKind::StorageCredential | SecurableKind::ExternalLocation | SecurableKind::Share => {
-            Ident::parse("full_name", full_name)?;
-            Err(ApiError::new(
-                ErrorCode::ResourceDoesNotExist,
-                format!("{} '{full_name}' does not exist.", kind.noun()),
-            ))
+        SecurableKind::Recipient | SecurableKind::Provider => {
+            Err(ApiError::invalid("securable_type", format!("no privileges exist on a {}", kind.noun().to_lowercase())))
+        }
+        SecurableKind::Share => {
+            // [share, metastore]: the metastore carries the USE_SHARE alternatives (§7.4).
+            let name = Ident::parse("full_name", full_name)?;
+            let share = shares::require(conn, metastore_id, &name)?;
+            Ok(Located { kind, chain: vec![share.node(), metastores::require(conn, metastore_id)?.node()] })
+        }
+        SecurableKind::StorageCredential => {
+            let name = Ident::parse("full_name", full_name)?;
+            Ok(Located { kind, chain: vec![credentials::require(conn, metastore_id, &name)?.node()] })
+        }
+        SecurableKind::ExternalLocation => {
+            let name = Ident::parse("full_name", full_name)?;
+            Ok(Located { kind, chain: vec![external_locations::require(conn, metastore_id, &name)?.node()] })
         }
     }
 }

@@ -315,7 +315,12 @@ pub fn delete(conn: &Connection, _ok: &Allowed, id: &str) -> ApiResult<()> {
 /// A table of the metastore whose location equals, contains or lies inside `url` (spec §13.1),
 /// other than `except`. Two index lookups (the URL's ancestors, then the range of its
 /// descendants), never a pass over every table: this runs inside the writer's transaction.
-pub fn overlapping(conn: &Connection, metastore_id: &str, url: &StorageUrl, except: Option<&str>) -> ApiResult<Option<String>> {
+pub fn overlapping(
+    conn: &Connection,
+    metastore_id: &str,
+    url: &StorageUrl,
+    except: Option<&str>,
+) -> ApiResult<Option<String>> {
     let (lo, hi) = url.descendants_range();
     let mut candidates = url.ancestors();
     candidates.push(url.as_str().to_string());
@@ -335,4 +340,39 @@ pub fn overlapping(conn: &Connection, metastore_id: &str, url: &StorageUrl, exce
         .query_row(params![metastore_id, lo, hi, except, candidates_json], |r| r.get(0))
         .optional()?;
     Ok(found)
+}
+
+/// An EXTERNAL table of the metastore whose location equals or contains `url` (spec §10.3 rule 2:
+/// no external location may lie inside or on an external table).
+pub fn external_containing(conn: &Connection, metastore_id: &str, url: &StorageUrl) -> ApiResult<Option<String>> {
+    let mut candidates = url.ancestors();
+    candidates.push(url.as_str().to_string());
+    let candidates_json = serde_json::to_string(&candidates).expect("strings serialize");
+    Ok(conn
+        .prepare_cached(
+            "SELECT c.name || '.' || s.name || '.' || t.name
+             FROM tables t CROSS JOIN schemas s ON s.id = t.schema_id CROSS JOIN catalogs c ON c.id = s.catalog_id
+             WHERE t.storage_location IN (SELECT value FROM json_each(?2)) AND t.table_type = 'EXTERNAL'
+               AND c.metastore_id = ?1
+             LIMIT 1",
+        )?
+        .query_row(params![metastore_id, candidates_json], |r| r.get(0))
+        .optional()?)
+}
+
+/// The EXTERNAL tables of the metastore whose location equals or lies under `url` (the
+/// dependents of an external location, spec §10.3), as (full name, location).
+pub fn external_within(conn: &Connection, metastore_id: &str, url: &StorageUrl) -> ApiResult<Vec<(String, String)>> {
+    let (lo, hi) = url.descendants_range();
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.name || '.' || s.name || '.' || t.name, t.storage_location
+         FROM tables t CROSS JOIN schemas s ON s.id = t.schema_id CROSS JOIN catalogs c ON c.id = s.catalog_id
+         WHERE (t.storage_location = ?2 OR (t.storage_location >= ?3 AND t.storage_location < ?4))
+           AND t.table_type = 'EXTERNAL' AND c.metastore_id = ?1
+         ORDER BY 1",
+    )?;
+    let rows = stmt
+        .query_map(params![metastore_id, url.as_str(), lo, hi], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
 }

@@ -72,6 +72,28 @@ pub async fn spawn_with(fixture: &str) -> TestApp {
     app
 }
 
+/// A started server over `fixture` with `--storage-map` entries (URL, local directory).
+#[allow(dead_code)]
+pub async fn spawn_mapped(fixture: &str, storage_map: &[(&str, &std::path::Path)]) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("uc.db");
+    let fixture_path = dir.path().join("fixture.json");
+    std::fs::write(&fixture_path, fixture).expect("write fixture");
+    let mut serve = args(&db, &fixture_path);
+    serve.storage_map = storage_map
+        .iter()
+        .map(|(url, d)| uc_emulator::config::StorageMapping {
+            url: uc_emulator::domain::storage_url::StorageUrl::parse(url).expect("storage URL"),
+            dir: d.to_path_buf(),
+        })
+        .collect();
+    let (url, handle, task) = start_args(&serve);
+    let client = reqwest::Client::builder().build().expect("client");
+    let app = TestApp { url, client, db, fixture: fixture_path, handle, task: Some(task), _dir: dir };
+    app.wait_ready().await;
+    app
+}
+
 fn args(db: &std::path::Path, fixture: &std::path::Path) -> ServeArgs {
     ServeArgs {
         bind: "127.0.0.1:0".to_string(),
@@ -84,7 +106,11 @@ fn args(db: &std::path::Path, fixture: &std::path::Path) -> ServeArgs {
 type Task = actix_web::rt::task::JoinHandle<std::io::Result<()>>;
 
 fn start(db: &std::path::Path, fixture: &std::path::Path) -> (String, ServerHandle, Task) {
-    let running = app::start(&args(db, fixture)).unwrap_or_else(|e| panic!("server did not start: {e}"));
+    start_args(&args(db, fixture))
+}
+
+fn start_args(args: &ServeArgs) -> (String, ServerHandle, Task) {
+    let running = app::start(args).unwrap_or_else(|e| panic!("server did not start: {e}"));
     let handle = running.server.handle();
     let task = actix_web::rt::spawn(running.server);
     (running.url, handle, task)

@@ -6,4 +6,7 @@ mod errors;
 mod helpers;
 mod names;
 mod paging;
+mod scim;
+mod sharing;
+mod storage;
 mod tokens;

@@ -345,3 +345,44 @@ TEACHING_TOKENS = {
 def teaching(start_server) -> Server:
     """A fresh server loaded with fixtures/teaching.json only (clients: teaching.client(TEACHING_TOKENS[..]))."""
     return start_server(fixtures=[TEACHING_FIXTURE])
+
+
+# --- servers with extra `serve` arguments (e.g. --storage-map) ---------------------------------
+
+
+class ServerWithArgs(Server):
+    """A `Server` started with extra `uc-emulator serve` arguments."""
+
+    def __init__(self, db: str, fixtures: list[str], log: Path, extra_args: list[str], start_timeout: float = 15.0):
+        self.db = db
+        self.fixtures = fixtures
+        env = {k: v for k, v in os.environ.items() if not k.startswith("UC_EMULATOR_")}
+        env.setdefault("RUST_LOG", "warn")
+        args = [str(emulator_bin()), "serve", "--bind", "127.0.0.1:0", "--db", db]
+        for f in fixtures:
+            args += ["--fixtures", f]
+        args += extra_args
+        with open(log, "ab") as err:
+            self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, env=env)
+        self.url = self._read_listening_line(start_timeout)
+        self._clients = {}
+        self.statuses = []
+
+
+@pytest.fixture
+def start_server_with_args(tmp_path, fixture_file, _reaper):
+    """Factory: start(extra_args, fixtures=<test fixture>) -> Server, on a fresh database."""
+    servers: list[Server] = []
+
+    def start(extra_args: list[str], fixtures: Optional[list[str]] = None) -> Server:
+        fx = [fixture_file] if fixtures is None else fixtures
+        s = ServerWithArgs(str(tmp_path / f"uc-{len(servers)}.db"), fx, tmp_path / "server.log", extra_args)
+        servers.append(s)
+        return s
+
+    yield start
+    for s in servers:
+        if s.proc.poll() is None:
+            s.close_clients()
+            s.proc.send_signal(signal.SIGTERM)
+            _reaper.append(s)

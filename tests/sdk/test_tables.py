@@ -133,16 +133,10 @@ def test_external_table_outside_any_external_location_rejected(uc):
 
 
 def test_external_tables_under_an_external_location(uc):
-    # Needs the storage-credential / external-location API (§9, §10); skipped where this build does
-    # not serve it yet.
+    # §13.1: under an external location (§10), by path segment.
     from databricks.sdk.service.catalog import AwsIamRoleRequest
 
-    try:
-        uc.admin.storage_credentials.create("cred", aws_iam_role=AwsIamRoleRequest(role_arn="arn:aws:iam::1:role/r"))
-    except NotFound as e:
-        if e.error_code == "ENDPOINT_NOT_FOUND":
-            pytest.skip("storage credentials are not served by this build")
-        raise
+    uc.admin.storage_credentials.create("cred", aws_iam_role=AwsIamRoleRequest(role_arn="arn:aws:iam::1:role/r"))
     uc.admin.external_locations.create("landing", "s3://landing/zone", "cred")
     t = create_table(uc, "main", "default", "ext_a", table_type="EXTERNAL", storage_location="s3://landing/zone/a",
                      columns=[COLUMNS[1]])

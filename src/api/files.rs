@@ -1,0 +1,107 @@
+//! listFiles (spec §10.2, §10.3): the real local directory behind a `file://` or mapped URL.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::extract::{qint, AppState, Params, Scoped};
+use super::{denied, Res, UC};
+use crate::authz::{self, Action, Node};
+use crate::domain::names::Ident;
+use crate::domain::storage_url::StorageUrl;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::files::{self, ListError};
+use crate::store::{credentials, external_locations, securables};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(Res::new(&format!("{UC}/files")).get(list_files).build());
+}
+
+#[derive(Deserialize)]
+pub struct ListFilesParams {
+    url: Option<String>,
+    credential_name: Option<String>,
+    #[serde(default, deserialize_with = "qint::option")]
+    max_results: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct FileInfo {
+    path: String,
+    name: String,
+    size: i64,
+    mtime: i64,
+    is_dir: bool,
+}
+
+#[derive(Serialize)]
+struct ListFilesResponse {
+    files: Vec<FileInfo>,
+}
+
+/// listFiles
+pub async fn list_files(
+    scoped: Scoped,
+    state: web::Data<AppState>,
+    Params(p): Params<ListFilesParams>,
+) -> ApiResult<HttpResponse> {
+    // 1. Input (§10.3): a storage URL that never leaves the directory it maps to.
+    let raw = p.url.filter(|u| !u.is_empty()).ok_or_else(|| ApiError::invalid("url", "is required"))?;
+    let lower = raw.to_ascii_lowercase();
+    if lower.contains("%2f") || lower.contains("%5c") || raw.contains('\\') {
+        return Err(ApiError::invalid("url", "may not contain an encoded '/' or a '\\' inside a path segment"));
+    }
+    let url = StorageUrl::parse(&raw).map_err(|e| ApiError::invalid("url", e))?;
+    let credential_name = p.credential_name.map(|n| Ident::parse("credential_name", &n)).transpose()?;
+    let limit = match p.max_results {
+        None | Some(0) => None,
+        Some(n) if n < 0 => return Err(ApiError::invalid("max_results", "must not be negative")),
+        Some(n) => Some(n as usize),
+    };
+
+    // 2. Authorization: metastore admin, or READ_FILES on the covering location / named credential.
+    let Scoped { caller, metastore } = scoped;
+    let lookup = url.clone();
+    let covering = state
+        .store
+        .read(move |conn| {
+            let credential =
+                credential_name.as_ref().map(|n| credentials::require(conn, &metastore.id, n)).transpose()?;
+            let location = external_locations::covering(conn, &metastore.id, &lookup)?;
+            let mut nodes: Vec<Node> = location.iter().map(|l| l.node()).chain(credential.map(|c| c.node())).collect();
+            securables::attach_grants(conn, &mut nodes.iter_mut().collect::<Vec<_>>(), &caller.principals_json)?;
+            let chain: Vec<&Node> = nodes.iter().collect();
+            authz::require(&caller, &Action::ListFiles, &chain).map_err(denied)?;
+            Ok(location.map(|l| l.storage_url()))
+        })
+        .await?;
+
+    // 3. The local path; an unmapped cloud URL lists nothing.
+    let Some(local) = files::local_path(&url, &state.storage_map, covering.as_ref()) else {
+        return Ok(HttpResponse::Ok().json(ListFilesResponse { files: Vec::new() }));
+    };
+    let (single_file, entries) =
+        web::block(move || files::list(&local)).await.map_err(ApiError::internal)?.map_err(|e| match e {
+            ListError::NotFound => {
+                ApiError::new(ErrorCode::ResourceDoesNotExist, format!("Path '{raw}' does not exist."))
+            }
+            ListError::Outside => {
+                ApiError::denied(format!("Path '{raw}' leads outside the directory its storage URL maps to."))
+            }
+            ListError::Io(e) => ApiError::internal(e),
+        })?;
+
+    // 4. Result.
+    let base = raw.trim_end_matches('/').to_string();
+    let files = entries
+        .into_iter()
+        .take(limit.unwrap_or(usize::MAX))
+        .map(|e| FileInfo {
+            path: if single_file { base.clone() } else { format!("{base}/{}", e.name) },
+            name: e.name,
+            size: e.size,
+            mtime: e.mtime,
+            is_dir: e.is_dir,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(ListFilesResponse { files }))
+}

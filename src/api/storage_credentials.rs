@@ -1,0 +1,603 @@
+//! Storage credentials (spec §9) and `validate-storage-credentials` (SDK).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::catalogs::ListParams;
+use super::extract::{path_param, AppState, Body, Params, RawBody, Scoped};
+use super::listing::{Listing, PageArgs};
+use super::metastores::{force_flag, ForceOpts};
+use super::{changed, denied, ok_empty, owner_name, Res, UC};
+use crate::authz::{self, Action};
+use crate::domain::names::Ident;
+use crate::domain::now_ms;
+use crate::domain::storage_url::StorageUrl;
+use crate::domain::update::{rename_to, UpdateShape};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::store::credentials::{self, CredentialChanges, CredentialRow, NewCredential};
+use crate::store::{external_locations, metastores, securables};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        Res::new(&format!("{UC}/storage-credentials"))
+            .get(list_storage_credentials)
+            .post(create_storage_credential)
+            .build(),
+    )
+    .service(
+        Res::new(&format!("{UC}/storage-credentials/{{name}}"))
+            .get(get_storage_credential)
+            .patch(update_storage_credential)
+            .delete(delete_storage_credential)
+            .build(),
+    )
+    .service(Res::new(&format!("{UC}/validate-storage-credentials")).post(validate_storage_credential).build());
+}
+
+/// A credential kind: its field name, the fields a create needs, optional fields, and which
+/// of them are secrets (stored, never returned: spec §9.1, §22 item 9).
+struct Kind {
+    name: &'static str,
+    required: &'static [&'static str],
+    optional: &'static [&'static str],
+    secrets: &'static [&'static str],
+}
+
+/// The seed's three kinds and the SDK's other three (spec §9.1).
+const KINDS: &[Kind] = &[
+    Kind { name: "aws_iam_role", required: &["role_arn"], optional: &[], secrets: &[] },
+    Kind {
+        name: "azure_service_principal",
+        required: &["directory_id", "application_id", "client_secret"],
+        optional: &[],
+        secrets: &["client_secret"],
+    },
+    Kind {
+        name: "gcp_service_account_key",
+        required: &["email", "private_key_id", "private_key"],
+        optional: &[],
+        secrets: &["private_key"],
+    },
+    Kind {
+        name: "azure_managed_identity",
+        required: &["access_connector_id"],
+        optional: &["managed_identity_id"],
+        secrets: &[],
+    },
+    Kind { name: "databricks_gcp_service_account", required: &[], optional: &[], secrets: &[] },
+    Kind {
+        name: "cloudflare_api_token",
+        required: &["access_key_id", "secret_access_key"],
+        optional: &["account_id"],
+        secrets: &["secret_access_key"],
+    },
+];
+
+fn kind(name: &str) -> &'static Kind {
+    KINDS.iter().find(|k| k.name == name).expect("a stored kind is known")
+}
+
+/// The credential-detail objects of a body, by kind.
+#[derive(Deserialize, Default)]
+pub struct Details {
+    aws_iam_role: Option<Value>,
+    azure_service_principal: Option<Value>,
+    gcp_service_account_key: Option<Value>,
+    azure_managed_identity: Option<Value>,
+    databricks_gcp_service_account: Option<Value>,
+    cloudflare_api_token: Option<Value>,
+}
+
+impl Details {
+    /// The one kind given (none → `None`; more than one → 400).
+    fn one(self) -> ApiResult<Option<(&'static Kind, Value)>> {
+        let given: Vec<(&'static Kind, Value)> = [
+            ("aws_iam_role", self.aws_iam_role),
+            ("azure_service_principal", self.azure_service_principal),
+            ("gcp_service_account_key", self.gcp_service_account_key),
+            ("azure_managed_identity", self.azure_managed_identity),
+            ("databricks_gcp_service_account", self.databricks_gcp_service_account),
+            ("cloudflare_api_token", self.cloudflare_api_token),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.filter(|v| !v.is_null()).map(|v| (kind(k), v)))
+        .collect();
+        match given.len() {
+            0 => Ok(None),
+            1 => Ok(given.into_iter().next()),
+            _ => {
+                let names: Vec<&str> = given.iter().map(|(k, _)| k.name).collect();
+                Err(ApiError::invalid(
+                    &names.join(", "),
+                    "give exactly one credential kind (aws_iam_role, azure_service_principal, gcp_service_account_key, azure_managed_identity, databricks_gcp_service_account or cloudflare_api_token)",
+                ))
+            }
+        }
+    }
+}
+
+/// The kind's known fields of `value`, each a string; `base` (the stored details of the same
+/// kind, on update) supplies fields not given. Every required field must end up present.
+fn kind_fields(kind: &Kind, value: Value, base: Option<&Map<String, Value>>) -> ApiResult<Map<String, Value>> {
+    let Value::Object(given) = value else {
+        return Err(ApiError::invalid(kind.name, "must be an object"));
+    };
+    let mut out = base.cloned().unwrap_or_default();
+    for f in kind.required.iter().chain(kind.optional) {
+        match given.get(*f) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) if s.is_empty() && kind.required.contains(f) => {
+                return Err(ApiError::invalid(&format!("{}.{f}", kind.name), "must not be empty"))
+            }
+            Some(Value::String(s)) => {
+                out.insert(f.to_string(), Value::String(s.clone()));
+            }
+            Some(_) => return Err(ApiError::invalid(&format!("{}.{f}", kind.name), "must be a string")),
+        }
+    }
+    for f in kind.required {
+        if !out.contains_key(*f) {
+            return Err(ApiError::invalid(&format!("{}.{f}", kind.name), "is required"));
+        }
+    }
+    Ok(out)
+}
+
+/// Output-only fields the server generates for a new credential of `kind` (spec §9.1: the AWS
+/// identity that assumes the role, and the external id; ids for the SDK's managed kinds).
+fn generate(kind: &Kind, fields: &mut Map<String, Value>, name: &str) {
+    let id = crate::domain::new_id();
+    let mut put = |k: &str, v: String| {
+        fields.entry(k.to_string()).or_insert(Value::String(v));
+    };
+    match kind.name {
+        "aws_iam_role" => {
+            put("unity_catalog_iam_arn", "arn:aws:iam::000000000000:role/uc-emulator-unity-catalog".to_string());
+            put("external_id", id);
+        }
+        "azure_managed_identity" => put("credential_id", id),
+        "databricks_gcp_service_account" => {
+            let short: String = id.chars().filter(|c| c.is_ascii_hexdigit()).take(12).collect();
+            let slug: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).take(16).collect();
+            put("email", format!("uc-{slug}-{short}@uc-emulator.iam.gserviceaccount.com"));
+            put("credential_id", id);
+        }
+        _ => {}
+    }
+}
+
+/// The stored details as returned: without secrets.
+fn public_details(kind: &Kind, details: &str) -> Value {
+    let mut map: Map<String, Value> = serde_json::from_str(details).unwrap_or_default();
+    for s in kind.secrets {
+        map.remove(*s);
+    }
+    Value::Object(map)
+}
+
+#[derive(Serialize)]
+pub struct StorageCredentialInfo {
+    id: String,
+    name: String,
+    full_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
+    owner: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aws_iam_role: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    azure_service_principal: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gcp_service_account_key: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    azure_managed_identity: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    databricks_gcp_service_account: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cloudflare_api_token: Option<Value>,
+    read_only: bool,
+    isolation_mode: String,
+    used_for_managed_storage: bool,
+    securable_type: &'static str,
+    metastore_id: String,
+    created_at: i64,
+    created_by: String,
+    updated_at: i64,
+    updated_by: String,
+}
+
+impl From<CredentialRow> for StorageCredentialInfo {
+    fn from(c: CredentialRow) -> Self {
+        let k = kind(&c.kind);
+        let details = Some(public_details(k, &c.details));
+        let pick = |name: &str| if k.name == name { details.clone() } else { None };
+        StorageCredentialInfo {
+            aws_iam_role: pick("aws_iam_role"),
+            azure_service_principal: pick("azure_service_principal"),
+            gcp_service_account_key: pick("gcp_service_account_key"),
+            azure_managed_identity: pick("azure_managed_identity"),
+            databricks_gcp_service_account: pick("databricks_gcp_service_account"),
+            cloudflare_api_token: pick("cloudflare_api_token"),
+            id: c.id,
+            full_name: c.name.clone(),
+            name: c.name,
+            comment: c.comment,
+            owner: c.owner,
+            read_only: c.read_only,
+            isolation_mode: c.isolation_mode,
+            used_for_managed_storage: false,
+            securable_type: "STORAGE_CREDENTIAL",
+            metastore_id: c.metastore_id,
+            created_at: c.created_at,
+            created_by: c.created_by,
+            updated_at: c.updated_at,
+            updated_by: c.updated_by,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CreateStorageCredential {
+    pub name: Option<String>,
+    pub comment: Option<String>,
+    pub read_only: Option<bool>,
+    /// Accepted and ignored: no cloud is contacted (spec §9.1).
+    #[allow(dead_code)]
+    pub skip_validation: Option<bool>,
+    #[serde(flatten)]
+    pub details: Details,
+}
+
+/// A validated credential create, shared with fixtures.
+pub struct CredentialSpec {
+    pub name: Ident,
+    comment: Option<String>,
+    kind: &'static Kind,
+    fields: Map<String, Value>,
+    read_only: bool,
+}
+
+impl TryFrom<CreateStorageCredential> for CredentialSpec {
+    type Error = ApiError;
+    fn try_from(c: CreateStorageCredential) -> ApiResult<Self> {
+        let name = Ident::parse("name", c.name.as_deref().ok_or_else(|| ApiError::invalid("name", "is required"))?)?;
+        let (kind, value) = c.details.one()?.ok_or_else(|| {
+            ApiError::invalid(
+                "aws_iam_role",
+                "a credential needs exactly one kind: aws_iam_role, azure_service_principal, gcp_service_account_key, azure_managed_identity, databricks_gcp_service_account or cloudflare_api_token",
+            )
+        })?;
+        let mut fields = kind_fields(kind, value, None)?;
+        generate(kind, &mut fields, name.as_str());
+        Ok(CredentialSpec { name, comment: c.comment, kind, fields, read_only: c.read_only.unwrap_or(false) })
+    }
+}
+
+impl CredentialSpec {
+    pub fn into_new(self, owner: String, now: i64) -> NewCredential {
+        NewCredential {
+            name: self.name,
+            comment: self.comment,
+            kind: self.kind.name.to_string(),
+            details: Value::Object(self.fields).to_string(),
+            read_only: self.read_only,
+            created_by: owner.clone(),
+            owner,
+            now,
+        }
+    }
+}
+
+/// createStorageCredential
+pub async fn create_storage_credential(
+    scoped: Scoped,
+    state: web::Data<AppState>,
+    Body(req): Body<CreateStorageCredential>,
+) -> ApiResult<HttpResponse> {
+    let spec = CredentialSpec::try_from(req)?;
+    let Scoped { caller, metastore } = scoped;
+    let row = state
+        .store
+        .write(move |tx| {
+            let mut ms = metastores::require(tx, &metastore.id)?.node();
+            securables::attach_grants(tx, &mut [&mut ms], &caller.principals_json)?;
+            let ok = authz::require(&caller, &Action::CreateStorageCredential, &[&ms]).map_err(denied)?;
+            credentials::insert(tx, &ok, &metastore.id, &spec.into_new(caller.name.clone(), now_ms()))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(StorageCredentialInfo::from(row)))
+}
+
+fn credential_name(req: &HttpRequest) -> ApiResult<Ident> {
+    Ok(Ident::parse("name", &path_param(req, "name")?)?)
+}
+
+/// getStorageCredential
+pub async fn get_storage_credential(
+    req: HttpRequest,
+    scoped: Scoped,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let name = credential_name(&req)?;
+    let Scoped { caller, metastore } = scoped;
+    let row = state
+        .store
+        .read(move |conn| {
+            let row = credentials::require(conn, &metastore.id, &name)?;
+            let mut node = row.node();
+            securables::attach_grants(conn, &mut [&mut node], &caller.principals_json)?;
+            authz::require(&caller, &Action::GetStorageCredential, &[&node]).map_err(denied)?;
+            Ok(row)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(StorageCredentialInfo::from(row)))
+}
+
+/// listStorageCredentials: all for metastore and account admins, else those the caller may get.
+pub async fn list_storage_credentials(
+    scoped: Scoped,
+    state: web::Data<AppState>,
+    Params(p): Params<ListParams>,
+) -> ApiResult<HttpResponse> {
+    let Scoped { caller, metastore } = scoped;
+    let args = PageArgs::new(
+        &state.store,
+        format!("storage-credentials:{}", metastore.id),
+        p.max_results,
+        p.page_token.as_deref(),
+        None,
+    )?;
+    let (after, limit) = (args.after.clone(), args.limit);
+    let (items, more_after) = state
+        .store
+        .read(move |conn| {
+            let page = credentials::scan(conn, &metastore.id, &after, limit)?;
+            let all = authz::visible(&caller, &Action::ListAllStorageCredentials, &[]);
+            let ids: Vec<&str> = page.rows.iter().map(|c| c.id.as_str()).collect();
+            let mut grants =
+                if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
+            let mut items = Vec::with_capacity(page.rows.len());
+            for row in page.rows {
+                if !all {
+                    let mut node = row.node();
+                    node.grants = grants.remove(&row.id).unwrap_or_default();
+                    if !authz::visible(&caller, &Action::GetStorageCredential, &[&node]) {
+                        continue;
+                    }
+                }
+                items.push(StorageCredentialInfo::from(row));
+            }
+            Ok((items, page.more_after))
+        })
+        .await?;
+    let next_page_token = args.next_token(&state.store, more_after);
+    Ok(HttpResponse::Ok().json(Listing { key: "storage_credentials", items, next_page_token }))
+}
+
+#[derive(Deserialize)]
+pub struct UpdateStorageCredential {
+    name: Option<String>,
+    new_name: Option<String>,
+    comment: Option<String>,
+    owner: Option<String>,
+    read_only: Option<bool>,
+    isolation_mode: Option<String>,
+    #[allow(dead_code)]
+    skip_validation: Option<bool>,
+    #[allow(dead_code)]
+    force: Option<bool>,
+    #[serde(flatten)]
+    details: Details,
+}
+
+const ISOLATION_MODES: &[&str] = &["ISOLATION_MODE_OPEN", "ISOLATION_MODE_ISOLATED"];
+
+/// updateStorageCredential
+pub async fn update_storage_credential(
+    req: HttpRequest,
+    scoped: Scoped,
+    state: web::Data<AppState>,
+    Body(body): Body<UpdateStorageCredential>,
+) -> ApiResult<HttpResponse> {
+    let name = credential_name(&req)?;
+    let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
+    let body_name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
+    if let Some(mode) = &body.isolation_mode {
+        if !ISOLATION_MODES.contains(&mode.as_str()) {
+            return Err(ApiError::invalid(
+                "isolation_mode",
+                format!("unknown value {mode:?}; expected one of {ISOLATION_MODES:?}"),
+            ));
+        }
+    }
+    let details = body.details.one()?;
+    let Scoped { caller, metastore } = scoped;
+    let row = state
+        .store
+        .write(move |tx| {
+            let current = credentials::require(tx, &metastore.id, &name)?;
+            let owner = body.owner.as_deref().map(|o| owner_name(tx, o)).transpose()?;
+            let details = match details {
+                None => None,
+                Some((kind, value)) => {
+                    // The same kind: the given fields over the stored ones; another kind: complete.
+                    let stored: Map<String, Value> = serde_json::from_str(&current.details).unwrap_or_default();
+                    let base = (kind.name == current.kind).then_some(&stored);
+                    let mut fields = kind_fields(kind, value, base)?;
+                    generate(kind, &mut fields, &current.name);
+                    let text = Value::Object(fields).to_string();
+                    (kind.name != current.kind || text != current.details).then(|| (kind.name.to_string(), text))
+                }
+            };
+            let changes = CredentialChanges {
+                new_name: rename_to(&name, body_name, new_name),
+                owner: owner.filter(|o| *o != current.owner),
+                comment: body.comment.filter(|c| changed(&current.comment, c)),
+                details,
+                read_only: body.read_only.filter(|r| *r != current.read_only),
+                isolation_mode: body.isolation_mode.filter(|m| *m != current.isolation_mode),
+            };
+            let shape = UpdateShape {
+                rename: changes.new_name.is_some(),
+                owner: changes.owner.is_some(),
+                other: changes.comment.is_some()
+                    || changes.details.is_some()
+                    || changes.read_only.is_some()
+                    || changes.isolation_mode.is_some(),
+            };
+            let mut node = current.node();
+            securables::attach_grants(tx, &mut [&mut node], &caller.principals_json)?;
+            let ok = authz::require(&caller, &Action::UpdateStorageCredential(shape), &[&node]).map_err(denied)?;
+            credentials::update(tx, &ok, &current, &changes, &caller.name, now_ms())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(StorageCredentialInfo::from(row)))
+}
+
+/// deleteStorageCredential: without `force`, only a credential no location or table depends on.
+pub async fn delete_storage_credential(
+    req: HttpRequest,
+    scoped: Scoped,
+    state: web::Data<AppState>,
+    Params(q): Params<ForceOpts>,
+    RawBody(body): RawBody,
+) -> ApiResult<HttpResponse> {
+    let name = credential_name(&req)?;
+    let force = force_flag(q, &body)?;
+    let Scoped { caller, metastore } = scoped;
+    state
+        .store
+        .write(move |tx| {
+            let current = credentials::require(tx, &metastore.id, &name)?;
+            let ok = authz::require(&caller, &Action::DeleteStorageCredential, &[&current.node()]).map_err(denied)?;
+            if !force {
+                let (locations, tables) = credentials::dependents(tx, &current)?;
+                if locations + tables > 0 {
+                    return Err(ApiError::new(
+                        ErrorCode::InvalidState,
+                        format!(
+                            "Storage credential '{name}' has {locations} dependent external location(s) and {tables} dependent external table(s); use force=true to delete it anyway."
+                        ),
+                    ));
+                }
+            }
+            credentials::delete(tx, &ok, &current.id)
+        })
+        .await?;
+    Ok(ok_empty())
+}
+
+#[derive(Deserialize)]
+pub struct ValidateStorageCredential {
+    storage_credential_name: Option<String>,
+    external_location_name: Option<String>,
+    url: Option<String>,
+    read_only: Option<bool>,
+    #[serde(flatten)]
+    details: Details,
+}
+
+#[derive(Serialize)]
+struct ValidationResult {
+    operation: &'static str,
+    result: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ValidateResponse {
+    #[serde(rename = "isDir", skip_serializing_if = "Option::is_none")]
+    is_dir: Option<bool>,
+    results: Vec<ValidationResult>,
+}
+
+/// `POST /validate-storage-credentials` (SDK): per-check results without contacting any cloud.
+/// The credential (named, or given inline) must be well-formed; a `file://` or mapped URL is
+/// checked against the real directory; other URLs pass the checks that need no cloud and skip
+/// the rest.
+pub async fn validate_storage_credential(
+    scoped: Scoped,
+    state: web::Data<AppState>,
+    Body(req): Body<ValidateStorageCredential>,
+) -> ApiResult<HttpResponse> {
+    let inline = req.details.one()?;
+    if let Some((kind, value)) = inline.clone() {
+        kind_fields(kind, value, None)?;
+    }
+    let cred_name = req.storage_credential_name.map(|n| Ident::parse("storage_credential_name", &n)).transpose()?;
+    let loc_name = req.external_location_name.map(|n| Ident::parse("external_location_name", &n)).transpose()?;
+    if inline.is_none() && cred_name.is_none() {
+        return Err(ApiError::invalid("storage_credential_name", "is required unless credential details are given"));
+    }
+    let url = req
+        .url
+        .filter(|u| !u.is_empty())
+        .map(|u| StorageUrl::parse(&u).map_err(|e| ApiError::invalid("url", e)))
+        .transpose()?;
+    let read_only = req.read_only.unwrap_or(false);
+    let Scoped { caller, metastore } = scoped;
+    let map = state.storage_map.clone();
+    let (url, file_root) = state
+        .store
+        .read(move |conn| {
+            let mut ms = metastores::require(conn, &metastore.id)?.node();
+            let mut cred = cred_name.as_ref().map(|n| credentials::require(conn, &metastore.id, n)).transpose()?;
+            let location =
+                loc_name.as_ref().map(|n| external_locations::require(conn, &metastore.id, n)).transpose()?;
+            let mut cnode = cred.take().map(|c| c.node());
+            let mut nodes: Vec<&mut crate::authz::Node> = vec![&mut ms];
+            if let Some(c) = cnode.as_mut() {
+                nodes.push(c);
+            }
+            securables::attach_grants(conn, &mut nodes, &caller.principals_json)?;
+            let mut chain = Vec::new();
+            if let Some(c) = &cnode {
+                chain.push(c);
+            }
+            chain.push(&ms);
+            authz::require(&caller, &Action::ValidateStorageCredential, &chain).map_err(denied)?;
+            let url = url.or_else(|| location.as_ref().map(|l| l.storage_url()));
+            let file_root = match &url {
+                Some(u) => external_locations::covering(conn, &metastore.id, u)?.map(|l| l.storage_url()),
+                None => None,
+            };
+            Ok((url, file_root))
+        })
+        .await?;
+    let result = |operation, result, message: Option<String>| ValidationResult { operation, result, message };
+    let mut results = Vec::new();
+    let mut is_dir = None;
+    match url.as_ref().map(|u| (u, crate::files::local_path(u, &map, file_root.as_ref()))) {
+        // No URL: the credential itself was checked (well-formed, and it exists).
+        None => results.push(result("READ", "PASS", None)),
+        Some((u, Some(local))) => match std::fs::metadata(&local.path) {
+            Ok(meta) => {
+                is_dir = Some(meta.is_dir());
+                for op in ["PATH_EXISTS", "LIST", "READ"] {
+                    results.push(result(op, "PASS", None));
+                }
+                for op in ["WRITE", "DELETE"] {
+                    results.push(match read_only {
+                        true => result(op, "SKIP", Some("read_only: not tested".to_string())),
+                        false => result(op, "PASS", None),
+                    });
+                }
+            }
+            Err(_) => {
+                results.push(result("PATH_EXISTS", "FAIL", Some(format!("{u} does not exist in local storage"))));
+                for op in ["LIST", "READ", "WRITE", "DELETE"] {
+                    results.push(result(op, "SKIP", Some("the path does not exist".to_string())));
+                }
+            }
+        },
+        Some((u, None)) => {
+            for op in ["PATH_EXISTS", "LIST", "READ", "WRITE", "DELETE"] {
+                let why = format!("{u} is not mapped to local storage; the emulator contacts no cloud");
+                results.push(result(op, "SKIP", Some(why)));
+            }
+        }
+    }
+    Ok(HttpResponse::Ok().json(ValidateResponse { is_dir, results }))
+}
