@@ -184,10 +184,16 @@ pub fn update(
     require(conn, id)
 }
 
-/// Whether the metastore still holds catalogs (assignments do not count, spec §6.1).
+/// Whether the metastore still holds catalogs, storage credentials (the seed's data access
+/// configurations), shares or recipients; assignments do not count (spec §6.1).
 pub fn has_contents(conn: &Connection, id: &str) -> ApiResult<bool> {
     Ok(conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM catalogs WHERE metastore_id = ?1)")?
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM catalogs WHERE metastore_id = ?1)
+                 OR EXISTS (SELECT 1 FROM storage_credentials WHERE metastore_id = ?1)
+                 OR EXISTS (SELECT 1 FROM shares WHERE metastore_id = ?1)
+                 OR EXISTS (SELECT 1 FROM recipients WHERE metastore_id = ?1)",
+        )?
         .query_row([id], |r| r.get(0))?)
 }
 
