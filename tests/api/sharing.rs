@@ -115,7 +115,9 @@ async fn sharing_state(app: &TestApp) -> Value {
     let mut prov = Vec::new();
     for name in names(&providers, "providers") {
         let s = admin.get(&format!("{UC}/providers/{name}/shares")).await.ok("provider shares");
-        prov.push(json!({"provider": admin.get(&format!("{UC}/providers/{name}")).await.ok("get provider"), "shares": s}));
+        prov.push(
+            json!({"provider": admin.get(&format!("{UC}/providers/{name}")).await.ok("get provider"), "shares": s}),
+        );
     }
     json!({"shares": full, "recipients": rec, "providers": prov, "uc": app.dump_state().await})
 }
@@ -164,8 +166,10 @@ async fn sharing_fixture_applies_and_reapplies_idempotently() {
     assert_eq!(tok["tokens"].as_array().expect("tokens").len(), 1);
     assert_eq!(tok["ip_access_list"], json!({"allowed_ip_addresses": ["10.0.0.0/8"]}));
     let dbx = admin.get(&format!("{UC}/recipients/r_dbx")).await.ok("r_dbx");
-    assert_eq!((dbx["cloud"].as_str(), dbx["region"].as_str(), dbx["metastore_id"].as_str()),
-               (Some("azure"), Some("westeurope"), Some(RECIPIENT_MS)));
+    assert_eq!(
+        (dbx["cloud"].as_str(), dbx["region"].as_str(), dbx["metastore_id"].as_str()),
+        (Some("azure"), Some("westeurope"), Some(RECIPIENT_MS))
+    );
     assert!(dbx.get("tokens").is_none_or(|t| t.as_array().is_some_and(Vec::is_empty)), "{dbx}");
     let partner = admin.get(&format!("{UC}/providers/partner")).await.ok("partner");
     assert_eq!(partner["metastore_id"], PROVIDER_MS);
@@ -190,15 +194,20 @@ async fn secrets_never_returned_by_any_provider_endpoint() {
     let alice = app.alice();
     no_secret("fixture get", &alice.get(&format!("{UC}/providers/acme")).await.text);
     no_secret("fixture list", &admin.get(&format!("{UC}/providers")).await.text);
-    let profile = json!({"shareCredentialsVersion": 1, "endpoint": "https://x.example/ds", "bearerToken": SECRET}).to_string();
+    let profile =
+        json!({"shareCredentialsVersion": 1, "endpoint": "https://x.example/ds", "bearerToken": SECRET}).to_string();
     let created = admin
-        .post(&format!("{UC}/providers"), json!({"name": "p", "authentication_type": "TOKEN", "recipient_profile_str": profile}))
+        .post(
+            &format!("{UC}/providers"),
+            json!({"name": "p", "authentication_type": "TOKEN", "recipient_profile_str": profile}),
+        )
         .await;
     let body = created.ok("create provider");
     no_secret("create", &created.text);
     assert_eq!(body["recipient_profile"]["endpoint"], "https://x.example/ds");
     assert_eq!(body["recipient_profile"]["share_credentials_version"], 1);
-    let updated = admin.patch(&format!("{UC}/providers/p"), json!({"comment": "c", "recipient_profile_str": profile})).await;
+    let updated =
+        admin.patch(&format!("{UC}/providers/p"), json!({"comment": "c", "recipient_profile_str": profile})).await;
     updated.ok("update provider");
     no_secret("update", &updated.text);
     no_secret("get", &admin.get(&format!("{UC}/providers/p")).await.text);
@@ -237,18 +246,25 @@ async fn share_objects_wire_shape_partitions_and_objects_replace() {
         "partitions": [{"values": [{"name": "region", "op": "LIKE", "value": "eu%"}, {"name": "id", "value": "2"}]}]}})])
     .await
     .ok("add with partitions");
-    let secret = res["objects"].as_array().unwrap().iter().find(|o| o["name"] == "shared.sales.secret").unwrap().clone();
+    let secret =
+        res["objects"].as_array().unwrap().iter().find(|o| o["name"] == "shared.sales.secret").unwrap().clone();
     assert_eq!(secret["partitions"][0]["values"][0], json!({"name": "region", "op": "LIKE", "value": "eu%"}));
     assert_eq!(secret["partitions"][0]["values"][1]["name"], "id");
 
     // the seed's `objects` replaces the whole list
     let res = admin
-        .patch(&format!("{UC}/shares/s"), json!({"objects": [{"name": "shared.sales.secret", "shared_as": "only.one"}]}))
+        .patch(
+            &format!("{UC}/shares/s"),
+            json!({"objects": [{"name": "shared.sales.secret", "shared_as": "only.one"}]}),
+        )
         .await
         .ok("objects replace");
     let objs = res["objects"].as_array().unwrap();
     assert_eq!(objs.len(), 1, "{res}");
-    assert_eq!((objs[0]["name"].as_str(), objs[0]["shared_as"].as_str()), (Some("shared.sales.secret"), Some("only.one")));
+    assert_eq!(
+        (objs[0]["name"].as_str(), objs[0]["shared_as"].as_str()),
+        (Some("shared.sales.secret"), Some("only.one"))
+    );
 
     // include_shared_data=false drops objects; list never has them
     let lean = admin.get(&format!("{UC}/shares/s?include_shared_data=false")).await.ok("lean get");
@@ -273,32 +289,63 @@ async fn bad_share_updates_answer_400_or_404_naming_the_field_and_change_nothing
     assert_eq!(r.status, 404, "unknown table: {}", r.text);
     assert!(r.json()["error_code"].as_str().unwrap().ends_with("_DOES_NOT_EXIST"), "{}", r.text);
     let r = admin
-        .patch(&format!("{UC}/shares/s"), json!({"comment": "c1", "updates": [add("shared.sales.secret"), add("shared.sales.nope")]}))
+        .patch(
+            &format!("{UC}/shares/s"),
+            json!({"comment": "c1", "updates": [add("shared.sales.secret"), add("shared.sales.nope")]}),
+        )
         .await;
     assert_eq!(r.status, 404, "unknown table after a valid ADD: {}", r.text);
-    patch_share(&admin, "s", vec![add_as("shared.sales.secret", "x.y")]).await.invalid("shared_as", "duplicate shared_as");
-    patch_share(&admin, "s", vec![add_as("shared.sales.secret", "X.y")]).await.invalid("shared_as", "duplicate, other case");
+    patch_share(&admin, "s", vec![add_as("shared.sales.secret", "x.y")])
+        .await
+        .invalid("shared_as", "duplicate shared_as");
+    patch_share(&admin, "s", vec![add_as("shared.sales.secret", "X.y")])
+        .await
+        .invalid("shared_as", "duplicate, other case");
     patch_share(&admin, "s", vec![add_as("shared.sales.secret", "nodot")]).await.invalid("shared_as", "one part");
     patch_share(&admin, "s", vec![add_as("shared.sales.secret", ".t")]).await.invalid("shared_as", "empty part");
-    patch_share(&admin, "s", vec![add_as("shared.sales.orders", "other.name")]).await.error(400, "INVALID_PARAMETER_VALUE", "second ADD");
-    patch_share(&admin, "s", vec![remove("shared.sales.secret")]).await.error(400, "INVALID_PARAMETER_VALUE", "REMOVE absent");
-    patch_share(&admin, "s", vec![json!({"action": "UPDATE", "data_object": {"name": "shared.sales.secret", "comment": "x"}})])
-        .await
-        .error(400, "INVALID_PARAMETER_VALUE", "UPDATE absent");
-    patch_share(&admin, "s", vec![json!({"action": "ADD", "data_object": {"name": "shared.sales.secret", "data_object_type": "VOLUME"}})])
-        .await
-        .error(400, "INVALID_PARAMETER_VALUE", "non-TABLE object");
+    patch_share(&admin, "s", vec![add_as("shared.sales.orders", "other.name")]).await.error(
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "second ADD",
+    );
+    patch_share(&admin, "s", vec![remove("shared.sales.secret")]).await.error(
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "REMOVE absent",
+    );
+    patch_share(
+        &admin,
+        "s",
+        vec![json!({"action": "UPDATE", "data_object": {"name": "shared.sales.secret", "comment": "x"}})],
+    )
+    .await
+    .error(400, "INVALID_PARAMETER_VALUE", "UPDATE absent");
+    patch_share(
+        &admin,
+        "s",
+        vec![json!({"action": "ADD", "data_object": {"name": "shared.sales.secret", "data_object_type": "VOLUME"}})],
+    )
+    .await
+    .error(400, "INVALID_PARAMETER_VALUE", "non-TABLE object");
     patch_share(&admin, "s", vec![json!({"action": "MERGE", "data_object": {"name": "shared.sales.secret"}})])
         .await
         .error(400, "INVALID_PARAMETER_VALUE", "unknown action");
-    patch_share(&admin, "s", vec![json!({"action": "ADD", "data_object": {"name": "shared.sales.secret",
-        "partitions": [{"values": [{"name": "id", "op": "GREATER", "value": "1"}]}]}})])
+    patch_share(
+        &admin,
+        "s",
+        vec![json!({"action": "ADD", "data_object": {"name": "shared.sales.secret",
+        "partitions": [{"values": [{"name": "id", "op": "GREATER", "value": "1"}]}]}})],
+    )
     .await
     .error(400, "INVALID_PARAMETER_VALUE", "unknown partition op");
     // a duplicate shared_as inside one request, after a valid REMOVE: whole request refused
-    patch_share(&admin, "s", vec![remove("shared.sales.orders"), add_as("shared.sales.secret", "p.q"), add_as("shared.sales.orders", "p.q")])
-        .await
-        .invalid("shared_as", "duplicate within one request");
+    patch_share(
+        &admin,
+        "s",
+        vec![remove("shared.sales.orders"), add_as("shared.sales.secret", "p.q"), add_as("shared.sales.orders", "p.q")],
+    )
+    .await
+    .invalid("shared_as", "duplicate within one request");
     // the share owner (admin) lacks SELECT on alice's table
     let r = patch_share(&admin, "s", vec![remove("shared.sales.orders"), add("alice_cat.s.t")]).await;
     assert_eq!(r.status, 403, "owner lacks SELECT: {}", r.text);
@@ -334,8 +381,16 @@ async fn share_permissions_both_paths_validation_and_recipient_ownership() {
     let before = sharing_state(&app).await;
     let change = |principal: &str, add: &[&str], remove: &[&str]| json!({"changes": [{"principal": principal, "add": add, "remove": remove}]});
     // unknown recipient / a user that is no recipient → 404 PRINCIPAL_DOES_NOT_EXIST
-    admin.patch(&path, change("ghost", &["SELECT"], &[])).await.error(404, "PRINCIPAL_DOES_NOT_EXIST", "unknown recipient");
-    admin.patch(&path, change(ALICE_NAME, &["SELECT"], &[])).await.error(404, "PRINCIPAL_DOES_NOT_EXIST", "user as grantee");
+    admin.patch(&path, change("ghost", &["SELECT"], &[])).await.error(
+        404,
+        "PRINCIPAL_DOES_NOT_EXIST",
+        "unknown recipient",
+    );
+    admin.patch(&path, change(ALICE_NAME, &["SELECT"], &[])).await.error(
+        404,
+        "PRINCIPAL_DOES_NOT_EXIST",
+        "user as grantee",
+    );
     // only SELECT
     for bad in ["MODIFY", "USE_SHARE", "ALL_PRIVILEGES", "NOT_A_PRIVILEGE"] {
         let r = admin.patch(&path, change("r_tok", &[bad], &[])).await;
@@ -371,12 +426,20 @@ async fn share_permissions_both_paths_validation_and_recipient_ownership() {
     let r = alice.patch(&path, change("r_tok", &["SELECT"], &[])).await;
     assert_eq!(r.status, 403, "alice re-grants admin's recipient: {}", r.text);
     // PUT replaces the whole set; answers {}
-    let r = alice.put(&format!("{UC}/permissions/share/fx_share"), json!({"privilege_assignments": [{"principal": "r_alice", "privileges": ["SELECT"]}]})).await;
+    let r = alice
+        .put(
+            &format!("{UC}/permissions/share/fx_share"),
+            json!({"privilege_assignments": [{"principal": "r_alice", "privileges": ["SELECT"]}]}),
+        )
+        .await;
     assert_eq!(r.ok("PUT"), json!({}));
     let g = admin.get(&path).await.ok("after PUT");
     assert_eq!(grants_of(&g), sel(&["r_alice"]));
     let rp = admin.get(&format!("{UC}/recipients/r_alice/share-permissions")).await.ok("recipient view");
-    assert_eq!(rp["permissions_out"], json!([{"share_name": "fx_share", "privilege_assignments": [{"principal": "r_alice", "privileges": ["SELECT"]}]}]));
+    assert_eq!(
+        rp["permissions_out"],
+        json!([{"share_name": "fx_share", "privilege_assignments": [{"principal": "r_alice", "privileges": ["SELECT"]}]}])
+    );
     let rp = admin.get(&format!("{UC}/recipients/r_tok/share-permissions")).await.ok("recipient view, none");
     assert!(rp["permissions_out"].as_array().is_none_or(Vec::is_empty), "{rp}");
 }
@@ -400,16 +463,24 @@ async fn recipient_validation_answers_400_naming_the_field_and_creates_nothing()
             .await
             .invalid("allowed_ip_addresses", bad);
     }
-    post(json!({"name": "bad", "authentication_type": "DATABRICKS"})).await.invalid("data_recipient_global_metastore_id", "missing id");
+    post(json!({"name": "bad", "authentication_type": "DATABRICKS"}))
+        .await
+        .invalid("data_recipient_global_metastore_id", "missing id");
     post(json!({"name": "bad", "authentication_type": "DATABRICKS", "data_recipient_global_metastore_id": "aws:only"}))
         .await
         .invalid("data_recipient_global_metastore_id", "malformed id");
     post(json!({"name": "bad", "authentication_type": "TOKEN", "data_recipient_global_metastore_id": format!("aws:r:{RECIPIENT_MS}")}))
         .await
         .error(400, "INVALID_PARAMETER_VALUE", "id on TOKEN");
-    post(json!({"name": "bad", "authentication_type": "OAUTH_CLIENT_CREDENTIALS"})).await.error(400, "INVALID_PARAMETER_VALUE", "auth type");
+    post(json!({"name": "bad", "authentication_type": "OAUTH_CLIENT_CREDENTIALS"})).await.error(
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "auth type",
+    );
     post(json!({"name": "bad"})).await.invalid("authentication_type", "no auth type");
-    let r = admin.post(&format!("{UC}/recipients/r_tok/rotate-token"), json!({"existing_token_expire_in_seconds": -5})).await;
+    let r = admin
+        .post(&format!("{UC}/recipients/r_tok/rotate-token"), json!({"existing_token_expire_in_seconds": -5}))
+        .await;
     r.invalid("existing_token_expire_in_seconds", "negative rotation");
     assert_eq!(sharing_state(&app).await, before, "a refused recipient request changed something");
 
@@ -419,8 +490,8 @@ async fn recipient_validation_answers_400_naming_the_field_and_creates_nothing()
     assert_eq!(ok["ip_access_list"]["allowed_ip_addresses"].as_array().unwrap().len(), 100);
     let ok = post(json!({"name": "arr", "authentication_type": "TOKEN",
                          "ip_access_list": [{"allowed_ip_addresses": ["2001:db8::/32", "192.168.0.1"]}]}))
-        .await
-        .ok("array form");
+    .await
+    .ok("array form");
     assert_eq!(ok["ip_access_list"], json!({"allowed_ip_addresses": ["2001:db8::/32", "192.168.0.1"]}));
 }
 
@@ -445,7 +516,10 @@ async fn token_recipient_needs_external_scope() {
         .await
         .ok("open sharing");
     let t0 = uc_emulator_now();
-    let r = admin.post(&format!("{UC}/recipients"), json!({"name": "t", "authentication_type": "TOKEN"})).await.ok("now allowed");
+    let r = admin
+        .post(&format!("{UC}/recipients"), json!({"name": "t", "authentication_type": "TOKEN"}))
+        .await
+        .ok("now allowed");
     let t1 = uc_emulator_now();
     let tokens = r["tokens"].as_array().expect("tokens");
     assert_eq!(tokens.len(), 1);
@@ -481,7 +555,9 @@ async fn rotate_zero_leaves_only_the_new_token_and_positive_never_extends() {
     // owner only
     let r = app.alice().post(&path, json!({"existing_token_expire_in_seconds": 0})).await;
     assert_eq!(r.status, 403, "alice rotates: {}", r.text);
-    let r = admin.post(&format!("{UC}/recipients/r_dbx/rotate-token"), json!({"existing_token_expire_in_seconds": 0})).await;
+    let r = admin
+        .post(&format!("{UC}/recipients/r_dbx/rotate-token"), json!({"existing_token_expire_in_seconds": 0}))
+        .await;
     assert_eq!(r.status, 400, "DATABRICKS recipient has no tokens: {}", r.text);
 }
 
@@ -519,7 +595,10 @@ async fn malformed_provider_profile_is_400_and_changes_nothing() {
     let before = sharing_state(&app).await;
     for bad in ["not json", "{\"bearerToken\":\"x\"}", "[1,2]", "{\"endpoint\": 5}", "{\"endpoint\": \"\"}"] {
         admin
-            .post(&format!("{UC}/providers"), json!({"name": "q", "authentication_type": "TOKEN", "recipient_profile_str": bad}))
+            .post(
+                &format!("{UC}/providers"),
+                json!({"name": "q", "authentication_type": "TOKEN", "recipient_profile_str": bad}),
+            )
             .await
             .invalid("recipient_profile_str", bad);
         alice
@@ -532,7 +611,10 @@ async fn malformed_provider_profile_is_400_and_changes_nothing() {
         .await
         .invalid("recipient_profile_str", "TOKEN without a profile");
     admin
-        .post(&format!("{UC}/providers"), json!({"name": "q", "authentication_type": "DATABRICKS", "data_provider_global_metastore_id": "x:y"}))
+        .post(
+            &format!("{UC}/providers"),
+            json!({"name": "q", "authentication_type": "DATABRICKS", "data_provider_global_metastore_id": "x:y"}),
+        )
         .await
         .invalid("data_provider_global_metastore_id", "malformed global id");
     assert_eq!(sharing_state(&app).await, before);
@@ -546,15 +628,24 @@ async fn catalog_from_provider_share() {
     let admin = app.admin();
     let cats = format!("{UC}/catalogs");
     let before = app.dump_state().await;
-    admin.post(&cats, json!({"name": "half", "provider_name": "partner"})).await.invalid("share_name", "provider without share");
-    admin.post(&cats, json!({"name": "half", "share_name": "x"})).await.invalid("provider_name", "share without provider");
+    admin
+        .post(&cats, json!({"name": "half", "provider_name": "partner"}))
+        .await
+        .invalid("share_name", "provider without share");
+    admin
+        .post(&cats, json!({"name": "half", "share_name": "x"}))
+        .await
+        .invalid("provider_name", "share without provider");
     let r = admin.post(&cats, json!({"name": "ghost", "provider_name": "nope", "share_name": "x"})).await;
     assert_eq!(r.status, 404, "{}", r.text);
     // admin may create catalogs but does not own `acme`
     let r = admin.post(&cats, json!({"name": "ds", "provider_name": "acme", "share_name": "sales_share"})).await;
     assert_eq!(r.status, 403, "{}", r.text);
     assert_eq!(app.dump_state().await, before);
-    let c = admin.post(&cats, json!({"name": "ds", "provider_name": "partner", "share_name": "anything"})).await.ok("admin owns partner");
+    let c = admin
+        .post(&cats, json!({"name": "ds", "provider_name": "partner", "share_name": "anything"}))
+        .await
+        .ok("admin owns partner");
     assert_eq!(c["catalog_type"], "DELTASHARING_CATALOG");
     assert_eq!((c["provider_name"].as_str(), c["share_name"].as_str()), (Some("partner"), Some("anything")));
     let got = admin.get(&format!("{UC}/catalogs/ds")).await.ok("get");
