@@ -64,6 +64,17 @@ CREATE TABLE workspace_acls (
     PRIMARY KEY (workspace_id, object_type, object_id, principal, permission_level)
 ) WITHOUT ROWID;
 
+-- Emulated SQL warehouses (partner-connect.md §8): made only by Partner Connect, read through
+-- /api/2.0/sql/warehouses, permissions in workspace_acls (object_type 'warehouses').
+CREATE TABLE warehouses (
+    id           TEXT PRIMARY KEY,                 -- 16 lowercase hexadecimal characters
+    workspace_id INTEGER NOT NULL REFERENCES workspaces(workspace_id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    creator_name TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    deleted_at   INTEGER                           -- a deleted warehouse answers 404
+);
+
 -- Unity Catalog -----------------------------------------------------------------------------
 
 CREATE TABLE metastores (

@@ -67,9 +67,24 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
         );
     }
 
-    let server = build(Arc::clone(&store), listener, args.storage_map.clone())
+    let public_url = public_url(host, port);
+    let server = build(Arc::clone(&store), listener, args.storage_map.clone(), public_url)
         .map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
     Ok(Running { server, url: format!("http://{host}:{port}"), store })
+}
+
+/// The workspace address given to clients and partners (partner-connect.md §3.4):
+/// `UC_EMULATOR_PUBLIC_URL` when set, else the listening address with a wildcard host replaced
+/// by 127.0.0.1; the port always explicit.
+fn public_url(host: &str, port: u16) -> String {
+    if let Some(url) = crate::config::public_url() {
+        return url.trim_end_matches('/').to_string();
+    }
+    let host = match host {
+        "0.0.0.0" | "::" | "[::]" | "" => "127.0.0.1",
+        h => h,
+    };
+    format!("http://{host}:{port}")
 }
 
 /// The HTTP server over a store and a bound listener.
@@ -77,9 +92,14 @@ pub fn build(
     store: Arc<Store>,
     listener: TcpListener,
     storage_map: Vec<crate::config::StorageMapping>,
+    public_url: String,
 ) -> std::io::Result<Server> {
-    let state =
-        web::Data::new(extract::AppState { store, callers: Default::default(), storage_map: storage_map.into() });
+    let state = web::Data::new(extract::AppState {
+        store,
+        callers: Default::default(),
+        storage_map: storage_map.into(),
+        public_url,
+    });
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())

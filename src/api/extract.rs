@@ -26,6 +26,8 @@ pub struct AppState {
     pub callers: CallerCache,
     /// `--storage-map`: cloud prefixes served from local directories (listFiles).
     pub storage_map: Arc<[crate::config::StorageMapping]>,
+    /// The workspace address (`scheme://host:port`) clients are told about.
+    pub public_url: String,
 }
 
 /// Resolved callers by token hash, valid while the store's identity epoch is unchanged.

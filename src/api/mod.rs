@@ -17,6 +17,7 @@ pub mod storage_credentials;
 pub mod tables;
 pub mod tokens;
 pub mod user_info;
+pub mod warehouses;
 pub mod workspace_permissions;
 
 use std::collections::BTreeMap;
@@ -180,6 +181,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(providers::routes)
     .configure(tokens::routes)
     .configure(workspace_permissions::routes)
+    .configure(warehouses::routes)
     .configure(storage_credentials::routes)
     .configure(external_locations::routes)
     .configure(files::routes);

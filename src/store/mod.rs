@@ -15,6 +15,7 @@ pub mod securables;
 pub mod shares;
 pub mod tables;
 pub mod tokens;
+pub mod warehouses;
 pub mod workspace_acls;
 
 use std::path::Path;

@@ -16,9 +16,23 @@ pub fn object_exists(conn: &Connection, workspace_id: i64, object: &WorkspaceObj
     }
 }
 
-/// The warehouse store plugs in here (partner-connect.md §8): until it exists, no warehouse does.
-fn warehouse_exists(_conn: &Connection, _workspace_id: i64, _warehouse_id: &str) -> ApiResult<bool> {
-    Ok(false)
+fn warehouse_exists(conn: &Connection, workspace_id: i64, warehouse_id: &str) -> ApiResult<bool> {
+    Ok(crate::store::warehouses::get(conn, workspace_id, warehouse_id)?.is_some())
+}
+
+/// Every entry on every object of a kind in a workspace, as (object id, entry): one query for a
+/// whole list of objects.
+pub fn entries_of_kind(conn: &Connection, workspace_id: i64, object_type: &str) -> ApiResult<Vec<(String, AclEntry)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT object_id, principal, permission_level FROM workspace_acls
+         WHERE workspace_id = ?1 AND object_type = ?2 ORDER BY object_id, principal, permission_level",
+    )?;
+    let rows = stmt
+        .query_map(params![workspace_id, object_type], |r| {
+            Ok((r.get::<_, String>(0)?, AclEntry { principal: r.get(1)?, level: r.get(2)? }))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
 }
 
 /// The stored entries of an object, ordered by principal, then level.

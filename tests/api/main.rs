@@ -10,3 +10,4 @@ mod scim;
 mod sharing;
 mod storage;
 mod tokens;
+mod warehouses;
