@@ -6,8 +6,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::extract::{path_param, qbool, qint, AppState, Body, Params, RawBody, Scoped};
-use super::listing::{Listing, PageArgs};
+use super::extract::{name_param, qbool, qint, AppState, Body, Params, RawBody, Scoped};
+use super::listing::{judge, Listing, PageArgs, Rule, Shown};
 use super::metastores::{force_flag, ForceOpts};
 use super::{changed, denied, ok_empty, owner_name, properties_json};
 use crate::authz::{self, Action};
@@ -189,10 +189,6 @@ pub async fn create_catalog(
     Ok(HttpResponse::Ok().json(CatalogInfo::from(row)))
 }
 
-fn catalog_name(req: &HttpRequest) -> ApiResult<Ident> {
-    Ok(Ident::parse("name", &path_param(req, "name")?)?)
-}
-
 /// getCatalog
 pub async fn get_catalog(
     req: HttpRequest,
@@ -200,7 +196,7 @@ pub async fn get_catalog(
     state: web::Data<AppState>,
     Params(p): Params<BrowseParams>,
 ) -> ApiResult<HttpResponse> {
-    let name = catalog_name(&req)?;
+    let name = name_param(&req)?;
     let browse = p.include_browse.unwrap_or(false);
     let Scoped { caller, metastore } = scoped;
     let info = state
@@ -251,23 +247,23 @@ pub async fn list_catalogs(
         .read(move |conn| {
             let page = catalogs::scan(conn, &metastore.id, &after, limit)?;
             let all = authz::visible(&caller, &Action::ListAllCatalogs, &[]);
-            let ids: Vec<&str> = page.rows.iter().map(|c| c.id.as_str()).collect();
-            let mut grants =
-                if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
-            let mut items = Vec::with_capacity(page.rows.len());
-            for row in page.rows {
-                if all {
-                    items.push(CatalogInfo::from(row));
-                    continue;
-                }
-                let mut node = row.node();
-                node.grants = grants.remove(&row.id).unwrap_or_default();
-                if authz::visible(&caller, &Action::GetCatalog, &[&node]) {
-                    items.push(CatalogInfo::from(row));
-                } else if browse && authz::visible(&caller, &Action::BrowseCatalog, &[&node]) {
-                    items.push(CatalogInfo::from(row).browse_only());
-                }
-            }
+            let browse = browse.then_some(&Action::BrowseCatalog);
+            let judged = judge(
+                conn,
+                &caller,
+                page.rows,
+                CatalogRow::node,
+                Rule { all, action: &Action::GetCatalog, browse },
+                &[],
+            )?;
+            let items = judged
+                .into_iter()
+                .filter_map(|(row, shown)| match shown {
+                    Shown::Full => Some(CatalogInfo::from(row)),
+                    Shown::BrowseOnly => Some(CatalogInfo::from(row).browse_only()),
+                    Shown::Hidden => None,
+                })
+                .collect::<Vec<_>>();
             Ok((items, page.more_after))
         })
         .await?;
@@ -294,7 +290,7 @@ pub async fn update_catalog(
     state: web::Data<AppState>,
     Body(body): Body<UpdateCatalog>,
 ) -> ApiResult<HttpResponse> {
-    let name = catalog_name(&req)?;
+    let name = name_param(&req)?;
     let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
     let body_name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
     if let Some(mode) = &body.isolation_mode {
@@ -341,7 +337,7 @@ pub async fn delete_catalog(
     Params(q): Params<ForceOpts>,
     RawBody(body): RawBody,
 ) -> ApiResult<HttpResponse> {
-    let name = catalog_name(&req)?;
+    let name = name_param(&req)?;
     let force = force_flag(q, &body)?;
     let Scoped { caller, metastore } = scoped;
     state

@@ -5,8 +5,8 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use super::catalogs::ListParams;
-use super::extract::{path_param, AppState, Body, Params, RawBody, Scoped};
-use super::listing::{Listing, PageArgs};
+use super::extract::{name_param, AppState, Body, Params, RawBody, Scoped};
+use super::listing::{judge, Listing, PageArgs, Rule, Shown};
 use super::metastores::{force_flag, ForceOpts};
 use super::{changed, denied, ok_empty, owner_name, Res, UC};
 use crate::authz::{self, Action};
@@ -174,17 +174,13 @@ pub async fn create_external_location(
     Ok(HttpResponse::Ok().json(ExternalLocationInfo::from(row)))
 }
 
-fn location_name(req: &HttpRequest) -> ApiResult<Ident> {
-    Ok(Ident::parse("name", &path_param(req, "name")?)?)
-}
-
 /// getExternalLocation
 pub async fn get_external_location(
     req: HttpRequest,
     scoped: Scoped,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
-    let name = location_name(&req)?;
+    let name = name_param(&req)?;
     let Scoped { caller, metastore } = scoped;
     let row = state
         .store
@@ -219,20 +215,19 @@ pub async fn list_external_locations(
         .read(move |conn| {
             let page = external_locations::scan(conn, &metastore.id, &after, limit)?;
             let all = authz::visible(&caller, &Action::ListAllExternalLocations, &[]);
-            let ids: Vec<&str> = page.rows.iter().map(|c| c.id.as_str()).collect();
-            let mut grants =
-                if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
-            let mut items = Vec::with_capacity(page.rows.len());
-            for row in page.rows {
-                if !all {
-                    let mut node = row.node();
-                    node.grants = grants.remove(&row.id).unwrap_or_default();
-                    if !authz::visible(&caller, &Action::GetExternalLocation, &[&node]) {
-                        continue;
-                    }
-                }
-                items.push(ExternalLocationInfo::from(row));
-            }
+            let judged = judge(
+                conn,
+                &caller,
+                page.rows,
+                |l| l.node(),
+                Rule { all, action: &Action::GetExternalLocation, browse: None },
+                &[],
+            )?;
+            let items = judged
+                .into_iter()
+                .filter(|(_, shown)| *shown == Shown::Full)
+                .map(|(row, _)| ExternalLocationInfo::from(row))
+                .collect::<Vec<_>>();
             Ok((items, page.more_after))
         })
         .await?;
@@ -265,7 +260,7 @@ pub async fn update_external_location(
     state: web::Data<AppState>,
     Body(body): Body<UpdateExternalLocation>,
 ) -> ApiResult<HttpResponse> {
-    let name = location_name(&req)?;
+    let name = name_param(&req)?;
     let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
     let body_name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
     let url = body.url.filter(|u| !u.is_empty()).map(|u| parse_url(&u)).transpose()?;
@@ -347,7 +342,7 @@ pub async fn delete_external_location(
     Params(q): Params<ForceOpts>,
     RawBody(body): RawBody,
 ) -> ApiResult<HttpResponse> {
-    let name = location_name(&req)?;
+    let name = name_param(&req)?;
     let force = force_flag(q, &body)?;
     let Scoped { caller, metastore } = scoped;
     state

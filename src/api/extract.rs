@@ -266,6 +266,11 @@ pub fn path_param(req: &HttpRequest, name: &str) -> ApiResult<String> {
         .map_err(|_| ApiError::invalid(name, "is not valid UTF-8 after percent-decoding"))
 }
 
+/// The `{name}` path segment as an object name (lower-cased, validated; spec §3.2).
+pub fn name_param(req: &HttpRequest) -> ApiResult<crate::domain::names::Ident> {
+    Ok(crate::domain::names::Ident::parse("name", &path_param(req, "name")?)?)
+}
+
 /// Query booleans must be `true` or `false` (interface.md): serde's bool parser accepts
 /// exactly those.
 pub mod qbool {

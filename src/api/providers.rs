@@ -5,7 +5,7 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use super::extract::{path_param, AppState, Body, Params, Scoped};
+use super::extract::{name_param, AppState, Body, Params, Scoped};
 use super::listing::{Listing, PageArgs};
 use super::shares::PageParams;
 use super::{changed, denied, ok_empty, owner_name, Res};
@@ -201,10 +201,6 @@ pub async fn create_provider(
     Ok(HttpResponse::Ok().json(ProviderInfo::from(row)))
 }
 
-fn provider_name(req: &HttpRequest) -> ApiResult<Ident> {
-    Ok(Ident::parse("name", &path_param(req, "name")?)?)
-}
-
 /// The provider and its chain [provider, metastore] with the caller's grants.
 pub fn load(
     conn: &Connection,
@@ -220,7 +216,7 @@ pub fn load(
 
 /// getProvider
 pub async fn get_provider(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let name = provider_name(&req)?;
+    let name = name_param(&req)?;
     let Scoped { caller, metastore } = scoped;
     let row = state
         .store
@@ -287,7 +283,7 @@ pub async fn update_provider(
     state: web::Data<AppState>,
     Body(body): Body<UpdateProvider>,
 ) -> ApiResult<HttpResponse> {
-    let name = provider_name(&req)?;
+    let name = name_param(&req)?;
     let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
     let body_name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
     let profile = body.recipient_profile_str.filter(|p| !p.is_empty());
@@ -323,7 +319,7 @@ pub async fn update_provider(
 
 /// deleteProvider
 pub async fn delete_provider(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let name = provider_name(&req)?;
+    let name = name_param(&req)?;
     let Scoped { caller, metastore } = scoped;
     state
         .store
@@ -348,7 +344,7 @@ pub async fn list_provider_shares(
     state: web::Data<AppState>,
     Params(p): Params<PageParams>,
 ) -> ApiResult<HttpResponse> {
-    let name = provider_name(&req)?;
+    let name = name_param(&req)?;
     if p.max_results.is_some_and(|n| n < 0) {
         return Err(ApiError::invalid("max_results", "must not be negative"));
     }

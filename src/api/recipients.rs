@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value as Json;
 
-use super::extract::{path_param, AppState, Body, Params, Scoped};
+use super::extract::{name_param, AppState, Body, Params, Scoped};
 use super::listing::{Listing, PageArgs};
 use super::shares::PageParams;
 use super::{changed, denied, ok_empty, owner_name, Res};
@@ -324,10 +324,6 @@ pub async fn create_recipient(
     Ok(HttpResponse::Ok().json(out))
 }
 
-fn recipient_name(req: &HttpRequest) -> ApiResult<Ident> {
-    Ok(Ident::parse("name", &path_param(req, "name")?)?)
-}
-
 /// The recipient and its chain [recipient, metastore] with the caller's grants.
 fn load(
     conn: &Connection,
@@ -344,7 +340,7 @@ fn load(
 
 /// getRecipient
 pub async fn get_recipient(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let name = recipient_name(&req)?;
+    let name = name_param(&req)?;
     let Scoped { caller, metastore } = scoped;
     let out = state
         .store
@@ -413,7 +409,7 @@ pub async fn update_recipient(
     state: web::Data<AppState>,
     Body(body): Body<UpdateRecipient>,
 ) -> ApiResult<HttpResponse> {
-    let name = recipient_name(&req)?;
+    let name = name_param(&req)?;
     let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
     let body_name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
     let ip = ip_list(body.ip_access_list)?;
@@ -451,7 +447,7 @@ pub async fn update_recipient(
 
 /// deleteRecipient: its share grants go with it (spec §18.3).
 pub async fn delete_recipient(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let name = recipient_name(&req)?;
+    let name = name_param(&req)?;
     let Scoped { caller, metastore } = scoped;
     state
         .store
@@ -476,7 +472,7 @@ pub async fn rotate_token(
     state: web::Data<AppState>,
     Body(body): Body<RotateToken>,
 ) -> ApiResult<HttpResponse> {
-    let name = recipient_name(&req)?;
+    let name = name_param(&req)?;
     let seconds = body
         .existing_token_expire_in_seconds
         .ok_or_else(|| ApiError::invalid("existing_token_expire_in_seconds", "is required"))?;
@@ -515,7 +511,7 @@ pub async fn share_permissions(
     state: web::Data<AppState>,
     Params(p): Params<PageParams>,
 ) -> ApiResult<HttpResponse> {
-    let name = recipient_name(&req)?;
+    let name = name_param(&req)?;
     if p.max_results.is_some_and(|n| n < 0) {
         return Err(ApiError::invalid("max_results", "must not be negative"));
     }

@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 
 use super::catalogs::{BrowseParams, ListParams};
 use super::extract::{path_param, AppState, Body, Params, RawBody, Scoped};
-use super::listing::{Listing, PageArgs};
+use super::listing::{judge, Listing, PageArgs, Rule, Shown};
 use super::metastores::{force_flag, ForceOpts};
 use super::{changed, denied, ok_empty, owner_name, properties_json};
 use crate::authz::{self, Action, Caller};
@@ -269,23 +269,23 @@ pub async fn list_schemas(
             }
             let all = authz::visible(&caller, &Action::ListAllSchemas, &[&cnode]);
             let page = schemas::scan(conn, &catalog.id, &after, limit)?;
-            let ids: Vec<&str> = page.rows.iter().map(|s| s.id.as_str()).collect();
-            let mut grants =
-                if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
-            let mut items = Vec::with_capacity(page.rows.len());
-            for row in page.rows {
-                if all {
-                    items.push(SchemaInfo::from(row));
-                    continue;
-                }
-                let mut node = row.node();
-                node.grants = grants.remove(&row.id).unwrap_or_default();
-                if authz::visible(&caller, &Action::GetSchema, &[&node, &cnode]) {
-                    items.push(SchemaInfo::from(row));
-                } else if browsing {
-                    items.push(SchemaInfo::from(row).browse_only());
-                }
-            }
+            let browse = browsing.then_some(&Action::BrowseCatalog);
+            let judged = judge(
+                conn,
+                &caller,
+                page.rows,
+                SchemaRow::node,
+                Rule { all, action: &Action::GetSchema, browse },
+                &[&cnode],
+            )?;
+            let items = judged
+                .into_iter()
+                .filter_map(|(row, shown)| match shown {
+                    Shown::Full => Some(SchemaInfo::from(row)),
+                    Shown::BrowseOnly => Some(SchemaInfo::from(row).browse_only()),
+                    Shown::Hidden => None,
+                })
+                .collect::<Vec<_>>();
             Ok((items, page.more_after))
         })
         .await?;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value as Json;
 
-use super::extract::{path_param, qbool, qint, AppState, Body, Params, Scoped};
+use super::extract::{name_param, qbool, qint, AppState, Body, Params, Scoped};
 use super::listing::{Listing, PageArgs};
 use super::{changed, denied, ok_empty, owner_name, Res};
 use crate::authz::{self, Action, Caller, Node};
@@ -111,10 +111,6 @@ fn load(conn: &Connection, caller: &Caller, metastore_id: &str, name: &Ident) ->
     Ok((share, [s, m]))
 }
 
-fn share_name(req: &HttpRequest) -> ApiResult<Ident> {
-    Ok(Ident::parse("name", &path_param(req, "name")?)?)
-}
-
 fn storage_root(raw: Option<String>) -> ApiResult<Option<String>> {
     raw.filter(|r| !r.is_empty())
         .map(|r| StorageUrl::parse(&r).map(|u| u.to_string()).map_err(|e| ApiError::invalid("storage_root", e)))
@@ -189,7 +185,7 @@ pub async fn get_share(
     state: web::Data<AppState>,
     Params(p): Params<GetShareParams>,
 ) -> ApiResult<HttpResponse> {
-    let name = share_name(&req)?;
+    let name = name_param(&req)?;
     let with_objects = p.include_shared_data.unwrap_or(true);
     let Scoped { caller, metastore } = scoped;
     let info = state
@@ -477,7 +473,7 @@ pub async fn update_share(
     state: web::Data<AppState>,
     Body(body): Body<UpdateShare>,
 ) -> ApiResult<HttpResponse> {
-    let name = share_name(&req)?;
+    let name = name_param(&req)?;
     let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
     let body_name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
     let root = storage_root(body.storage_root)?;
@@ -533,7 +529,7 @@ pub async fn update_share(
 
 /// deleteShare
 pub async fn delete_share(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let name = share_name(&req)?;
+    let name = name_param(&req)?;
     let Scoped { caller, metastore } = scoped;
     state
         .store

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::catalogs::ListParams;
-use super::extract::{path_param, AppState, Body, Params, RawBody, Scoped};
-use super::listing::{Listing, PageArgs};
+use super::extract::{name_param, AppState, Body, Params, RawBody, Scoped};
+use super::listing::{judge, Listing, PageArgs, Rule, Shown};
 use super::metastores::{force_flag, ForceOpts};
 use super::{changed, denied, ok_empty, owner_name, Res, UC};
 use crate::authz::{self, Action};
@@ -309,17 +309,13 @@ pub async fn create_storage_credential(
     Ok(HttpResponse::Ok().json(StorageCredentialInfo::from(row)))
 }
 
-fn credential_name(req: &HttpRequest) -> ApiResult<Ident> {
-    Ok(Ident::parse("name", &path_param(req, "name")?)?)
-}
-
 /// getStorageCredential
 pub async fn get_storage_credential(
     req: HttpRequest,
     scoped: Scoped,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
-    let name = credential_name(&req)?;
+    let name = name_param(&req)?;
     let Scoped { caller, metastore } = scoped;
     let row = state
         .store
@@ -354,20 +350,19 @@ pub async fn list_storage_credentials(
         .read(move |conn| {
             let page = credentials::scan(conn, &metastore.id, &after, limit)?;
             let all = authz::visible(&caller, &Action::ListAllStorageCredentials, &[]);
-            let ids: Vec<&str> = page.rows.iter().map(|c| c.id.as_str()).collect();
-            let mut grants =
-                if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
-            let mut items = Vec::with_capacity(page.rows.len());
-            for row in page.rows {
-                if !all {
-                    let mut node = row.node();
-                    node.grants = grants.remove(&row.id).unwrap_or_default();
-                    if !authz::visible(&caller, &Action::GetStorageCredential, &[&node]) {
-                        continue;
-                    }
-                }
-                items.push(StorageCredentialInfo::from(row));
-            }
+            let judged = judge(
+                conn,
+                &caller,
+                page.rows,
+                |c| c.node(),
+                Rule { all, action: &Action::GetStorageCredential, browse: None },
+                &[],
+            )?;
+            let items = judged
+                .into_iter()
+                .filter(|(_, shown)| *shown == Shown::Full)
+                .map(|(row, _)| StorageCredentialInfo::from(row))
+                .collect::<Vec<_>>();
             Ok((items, page.more_after))
         })
         .await?;
@@ -400,7 +395,7 @@ pub async fn update_storage_credential(
     state: web::Data<AppState>,
     Body(body): Body<UpdateStorageCredential>,
 ) -> ApiResult<HttpResponse> {
-    let name = credential_name(&req)?;
+    let name = name_param(&req)?;
     let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
     let body_name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
     if let Some(mode) = &body.isolation_mode {
@@ -463,7 +458,7 @@ pub async fn delete_storage_credential(
     Params(q): Params<ForceOpts>,
     RawBody(body): RawBody,
 ) -> ApiResult<HttpResponse> {
-    let name = credential_name(&req)?;
+    let name = name_param(&req)?;
     let force = force_flag(q, &body)?;
     let Scoped { caller, metastore } = scoped;
     state

@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 
 use super::catalogs::{BrowseParams, ListParams};
 use super::extract::{parse_query, path_param, qbool, qint, AppState, Body, Params, Scoped};
-use super::listing::{Listing, PageArgs};
+use super::listing::{judge, Listing, PageArgs, Rule, Shown};
 use super::schemas::load_schema;
 use super::{changed, denied, ok_empty, owner_name, properties_json};
 use crate::authz::{self, Action, Caller, Node};
@@ -567,26 +567,29 @@ pub async fn list_tables(
             }
             let all = authz::visible(&caller, &Action::ListAllTables, &[&snode, &cnode]);
             let page = tables::scan(conn, &row.id, &after, limit, with_columns)?;
-            let ids: Vec<&str> = page.rows.iter().map(|t| t.id.as_str()).collect();
-            let mut grants =
-                if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
-            let mut items = Vec::with_capacity(page.rows.len());
-            for mut t in page.rows {
-                if omit_properties {
-                    t.properties = None;
-                }
-                if all {
-                    items.push(TableInfo::from(t));
-                    continue;
-                }
-                let mut node = t.node();
-                node.grants = grants.remove(&t.id).unwrap_or_default();
-                if authz::visible(&caller, &Action::GetTable, &[&node, &snode, &cnode]) {
-                    items.push(TableInfo::from(t));
-                } else if browsing {
-                    items.push(TableInfo::from(t).browse_only());
-                }
-            }
+            let browse = browsing.then_some(&Action::BrowseCatalog);
+            let parents = [&snode, &cnode];
+            let judged = judge(
+                conn,
+                &caller,
+                page.rows,
+                TableRow::node,
+                Rule { all, action: &Action::GetTable, browse },
+                &parents,
+            )?;
+            let items = judged
+                .into_iter()
+                .filter_map(|(mut t, shown)| {
+                    if omit_properties {
+                        t.properties = None;
+                    }
+                    match shown {
+                        Shown::Full => Some(TableInfo::from(t)),
+                        Shown::BrowseOnly => Some(TableInfo::from(t).browse_only()),
+                        Shown::Hidden => None,
+                    }
+                })
+                .collect::<Vec<_>>();
             Ok((items, page.more_after))
         })
         .await?;
