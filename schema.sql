@@ -75,6 +75,32 @@ CREATE TABLE warehouses (
     deleted_at   INTEGER                           -- a deleted warehouse answers 404
 );
 
+-- Partner Connect (partner-connect.md) ---------------------------------------------------------
+
+-- Registered partners. The basic-auth password is kept to call the partner and never returned.
+CREATE TABLE pc_partners (
+    id             TEXT PRIMARY KEY,
+    name           TEXT NOT NULL,
+    name_key       TEXT NOT NULL UNIQUE,           -- <PARTNER-NAME> (§3.3): names conflict on it
+    config         TEXT NOT NULL,                  -- the PartnerConfig as registered
+    basic_user     TEXT,
+    basic_password TEXT,
+    options        TEXT NOT NULL,                  -- effective call options (§2.2)
+    created_at     INTEGER NOT NULL,
+    created_by     TEXT NOT NULL
+);
+
+-- At most one connection per partner and workspace, pending or active (§3.1).
+CREATE TABLE pc_connections (
+    id                   TEXT PRIMARY KEY,
+    partner_id           TEXT NOT NULL REFERENCES pc_partners(id),
+    workspace_id         INTEGER NOT NULL,
+    state                TEXT NOT NULL CHECK (state IN ('pending', 'active')),
+    record               TEXT NOT NULL,            -- ConnectionInfo fields as JSON
+    created_at           INTEGER NOT NULL,
+    UNIQUE (partner_id, workspace_id)
+);
+
 -- Unity Catalog -----------------------------------------------------------------------------
 
 CREATE TABLE metastores (

@@ -57,6 +57,16 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
         files.push(fixtures::parse(fixtures::DEFAULT_FIXTURE_NAME, fixtures::DEFAULT_FIXTURE)?);
     }
     fixtures::apply(&store, &files)?;
+    // A connect cut short by a crash left a pending connection: roll it back before serving
+    // (partner-connect.md §3.6).
+    let recovered = store
+        .write_now(|tx| crate::partner_connect::recover(tx, &crate::authz::Allowed::implied(), crate::domain::now_ms()))
+        .map_err(|e| {
+            StartError::Fixture(FixtureError(format!("recovering pending Partner Connect connections: {e}")))
+        })?;
+    if recovered > 0 {
+        tracing::warn!(recovered, "rolled back Partner Connect connections a crash left pending");
+    }
     tracing::info!(db = %args.db, new = store.is_new, "database open");
     for f in &files {
         tracing::info!(fixture = %f.name, "fixture applied");

@@ -38,6 +38,12 @@ pub enum ErrorCode {
     TableAlreadyExists,
     PayloadTooLarge,
     Internal,
+    PartnerConnectionNotFound,
+    PartnerAccountNotFound,
+    PartnerRejected,
+    PartnerResponseInvalid,
+    PartnerUnreachable,
+    PartnerTimeout,
 }
 
 impl ErrorCode {
@@ -69,6 +75,12 @@ impl ErrorCode {
             Self::TableAlreadyExists => (409, "TABLE_ALREADY_EXISTS"),
             Self::PayloadTooLarge => (413, "REQUEST_LIMIT_EXCEEDED"),
             Self::Internal => (500, "INTERNAL_ERROR"),
+            Self::PartnerConnectionNotFound => (404, "PARTNER_CONNECTION_NOT_FOUND"),
+            Self::PartnerAccountNotFound => (404, "PARTNER_ACCOUNT_NOT_FOUND"),
+            Self::PartnerRejected => (502, "PARTNER_REJECTED"),
+            Self::PartnerResponseInvalid => (502, "PARTNER_RESPONSE_INVALID"),
+            Self::PartnerUnreachable => (502, "PARTNER_UNREACHABLE"),
+            Self::PartnerTimeout => (504, "PARTNER_TIMEOUT"),
         }
     }
 
@@ -87,13 +99,15 @@ pub struct ApiError {
     allow: Option<String>,
     /// SCIM paths render RFC 7644's error keys beside ours.
     scim: bool,
+    /// Extra keys some errors carry (Partner Connect's `partner_status`, `violations`, ...).
+    extra: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { code, message: message.into(), cause: None, allow: None, scim: false }
+        ApiError { code, message: message.into(), cause: None, allow: None, scim: false, extra: None }
     }
 
     /// 400 INVALID_PARAMETER_VALUE about one field.
@@ -130,6 +144,17 @@ impl ApiError {
         let mut e = Self::new(ErrorCode::Internal, "Internal error.");
         e.cause = Some(cause.into());
         e
+    }
+
+    /// The extra keys of the error body, if any.
+    pub fn extra(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        self.extra.as_ref()
+    }
+
+    /// Adds keys to the error body beside `error_code` and `message`.
+    pub fn with_extra(mut self, extra: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.extra = Some(extra);
+        self
     }
 
     pub fn scim(mut self) -> Self {
@@ -179,6 +204,8 @@ struct ErrorBody<'a> {
     detail: Option<&'a str>,
     #[serde(rename = "scimType", skip_serializing_if = "Option::is_none")]
     scim_type: Option<&'static str>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    extra: Option<&'a serde_json::Map<String, serde_json::Value>>,
 }
 
 impl ResponseError for ApiError {
@@ -205,6 +232,7 @@ impl ResponseError for ApiError {
             status: self.scim.then(|| status.to_string()),
             detail: self.scim.then_some(self.message.as_str()),
             scim_type: if self.scim { self.scim_type() } else { None },
+            extra: self.extra.as_ref(),
         };
         let mut res = HttpResponse::build(self.status_code());
         if let Some(allow) = &self.allow {

@@ -24,6 +24,7 @@ use crate::domain::privilege;
 use crate::domain::securable::{SecTypeSpelling, SecurableKind};
 use crate::error::ApiError;
 use crate::store::metastores::{self, AssignmentRow};
+use crate::store::partner_connect as pc_store;
 use crate::store::principals::{self, NewPrincipal};
 use crate::store::{
     catalogs, credentials, external_locations, grants, providers, recipients, schemas, shares, tables, tokens, Store,
@@ -79,7 +80,7 @@ pub struct Fixture {
     recipients: Vec<Json>,
     #[serde(default)]
     providers: Vec<Json>,
-    /// Partner Connect registrations: refused until Partner Connect is served.
+    /// `{"partners": [registration, ...]}` (partner-connect.md §2.4).
     #[serde(default)]
     partner_connect: Option<Json>,
 }
@@ -201,8 +202,15 @@ pub fn parse(name: &str, text: &str) -> Result<Loaded, FixtureError> {
         let path = e.path().to_string();
         FixtureError(format!("{name}: {path}: {}", e.into_inner()))
     })?;
-    if fixture.partner_connect.is_some() {
-        return Err(FixtureError(format!("{name}: partner_connect: not supported by this version of uc-emulator yet")));
+    if let Some(pc) = &fixture.partner_connect {
+        let ok_shape = pc
+            .as_object()
+            .is_some_and(|o| o.keys().all(|k| k == "partners") && o.get("partners").is_none_or(Json::is_array));
+        if !ok_shape {
+            return Err(FixtureError(format!(
+                "{name}: partner_connect: must be {{\"partners\": [registration, ...]}}"
+            )));
+        }
     }
     Ok(Loaded { name: name.to_string(), fixture })
 }
@@ -226,6 +234,9 @@ pub fn apply(store: &Store, files: &[Loaded]) -> Result<(), FixtureError> {
         }
         for f in files {
             storage_of(tx, &ok, f)?;
+        }
+        for f in files {
+            partners_of(tx, &ok, f)?;
         }
         for f in files {
             sharing_parties(tx, &ok, f)?;
@@ -278,6 +289,14 @@ fn check_duplicates(files: &[Loaded]) -> Result<(), FixtureError> {
         }
         for (i, t) in fx.tokens.iter().enumerate() {
             once(&f.name, "tokens", i, t.token.clone(), &t.token)?;
+        }
+        let partners = fx.partner_connect.as_ref().and_then(|p| p.get("partners")).and_then(Json::as_array);
+        for (i, p) in partners.into_iter().flatten().enumerate() {
+            let pname = p["config"]["name"].as_str().unwrap_or("");
+            let key = crate::partner_connect::config::partner_key(pname);
+            if !key.is_empty() {
+                once(&f.name, "partner_connect.partners", i, key, pname)?;
+            }
         }
         for (i, m) in fx.metastores.iter().enumerate() {
             let key = m.metastore_id.clone().or_else(|| m.name.as_ref().map(|n| n.to_lowercase())).unwrap_or_default();
@@ -661,6 +680,21 @@ fn storage_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureEr
         let owner = owner_for(tx, meta.owner, &ms).map_err(err)?;
         let new = spec.into_new(tx, &ms.id, owner, now).map_err(|e| err(api_problem(e)))?;
         external_locations::insert(tx, ok, &ms.id, &new).map_err(|e| err(api_problem(e)))?;
+    }
+    Ok(())
+}
+
+/// Partner Connect registrations, create-if-missing by `<PARTNER-NAME>` (partner-connect.md §2.4).
+fn partners_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError> {
+    let entries = f.fixture.partner_connect.as_ref().and_then(|p| p.get("partners")).and_then(Json::as_array);
+    for (i, doc) in entries.into_iter().flatten().enumerate() {
+        let label = doc["config"]["name"].as_str().unwrap_or("").to_string();
+        let err = |p: String| entry_err(&f.name, "partner_connect.partners", i, &label, p);
+        let row =
+            crate::api::partner_connect::registration_row(doc, "fixture", now_ms()).map_err(|v| err(v.join("; ")))?;
+        if pc_store::partner_by_key(tx, &row.name_key).map_err(|e| err(api_problem(e)))?.is_none() {
+            pc_store::insert_partner(tx, ok, &row).map_err(|e| err(api_problem(e)))?;
+        }
     }
     Ok(())
 }

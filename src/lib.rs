@@ -9,5 +9,6 @@ pub mod error;
 pub mod explain;
 pub mod files;
 pub mod fixtures;
+pub mod partner_connect;
 pub mod store;
 pub mod telemetry;

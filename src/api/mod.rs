@@ -7,6 +7,7 @@ pub mod extract;
 pub mod files;
 pub mod listing;
 pub mod metastores;
+pub mod partner_connect;
 pub mod permissions;
 pub mod providers;
 pub mod recipients;
@@ -182,6 +183,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(tokens::routes)
     .configure(workspace_permissions::routes)
     .configure(warehouses::routes)
+    .configure(partner_connect::routes)
     .configure(storage_credentials::routes)
     .configure(external_locations::routes)
     .configure(files::routes);

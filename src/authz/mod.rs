@@ -236,6 +236,12 @@ pub enum Action {
     DeleteProvider,
     /// Creating a Delta Sharing catalog from a provider's share (spec §11.3).
     UseProviderForCatalog,
+    /// Register or remove Partner Connect partners (partner-connect.md §2.3).
+    ManagePartners,
+    /// Create, test or delete a Partner Connect connection; account hooks (§3.2, §3.9, §4).
+    ConnectPartner,
+    /// Pick a catalog for a new connection (§3.2 step 7).
+    ConnectWithCatalog,
     /// Create, change or delete users, groups and service principals (interface.md SCIM).
     ManageIdentities,
     /// "Does the caller hold this privilege here?" (explain; privileges.md §6.5).

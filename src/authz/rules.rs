@@ -230,6 +230,12 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
         Action::DeleteProvider => Owner(Provider),
         // §11.3: a Delta Sharing catalog's creator must also own the provider.
         Action::UseProviderForCatalog => Owner(Provider),
+        // partner-connect.md §2.3: the registry is the account's.
+        Action::ManagePartners => AccountAdmin,
+        // §3.2 step 5, §3.9, §3.10, §4, §5: workspace admins (account admins count as ones).
+        Action::ConnectPartner => WorkspaceAdmin,
+        // §3.2 step 7: the catalog's owner (directly or through a group) or a metastore admin.
+        Action::ConnectWithCatalog => Any(vec![Owner(Catalog), MetastoreAdmin]),
         // interface.md: SCIM writes need a workspace admin or an account admin.
         Action::ManageIdentities => Any(vec![WorkspaceAdmin, AccountAdmin]),
     }

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod external_locations;
 pub mod grants;
 pub mod metastores;
+pub mod partner_connect;
 pub mod principals;
 pub mod providers;
 pub mod recipients;

@@ -262,3 +262,24 @@ pub fn delete(conn: &Connection, _ok: &Allowed, id: i64) -> ApiResult<()> {
     conn.prepare_cached("DELETE FROM principals WHERE id = ?1")?.execute([id])?;
     Ok(())
 }
+
+/// Hands every UC object `name` owns to `new_owner`, and drops every grant and workspace ACL
+/// entry naming it: what deleting a Partner Connect service principal leaves behind
+/// (partner-connect.md §3.6, §3.10).
+pub fn hand_over_and_revoke(conn: &Connection, _ok: &Allowed, name: &str, new_owner: &str) -> ApiResult<()> {
+    for table in [
+        "catalogs",
+        "schemas",
+        "tables",
+        "storage_credentials",
+        "external_locations",
+        "shares",
+        "recipients",
+        "providers",
+    ] {
+        conn.prepare_cached(&format!("UPDATE {table} SET owner = ?2 WHERE owner = ?1"))?.execute([name, new_owner])?;
+    }
+    conn.prepare_cached("DELETE FROM grants WHERE principal = ?1")?.execute([name])?;
+    conn.prepare_cached("DELETE FROM workspace_acls WHERE principal = ?1")?.execute([name])?;
+    Ok(())
+}

@@ -1,0 +1,580 @@
+//! `/api/2.0/partner-connect` (partner-connect.md §2–§5): the registry, connections (connect,
+//! sign-in, test, delete, read), account hooks and connectors. The partner is never called while
+//! a transaction or lock is held (§6.5).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value as Json};
+
+use super::extract::{parse_json, path_param, AppState, Auth, Body, Params, RawBody};
+use super::{denied, ok_empty, Res};
+use crate::authz::{self, Action, Caller, PrincipalKind};
+use crate::domain::names::Ident;
+use crate::domain::now_ms;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::partner_connect::client::Operation;
+use crate::partner_connect::config::{self, canonical_cloud, validate_registration};
+use crate::partner_connect::validate::ConnectKind;
+use crate::partner_connect::{self as pc, Address, ConnectionInfo, NewConnection, Partner, Profile, UserInfo};
+use crate::store::partner_connect::{self as pc_store, PartnerRow};
+use crate::store::{catalogs, securables};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let p = |s: &str| format!("/2.0/partner-connect{s}");
+    cfg.service(Res::new(&p("/partners")).get(list_partners).post(register_partner).build())
+        .service(Res::new(&p("/partners/{partner_id}")).get(get_partner).delete(delete_partner).build())
+        .service(Res::new(&p("/partners/{partner_id}/delete-account")).post(delete_account).build())
+        .service(Res::new(&p("/partners/{partner_id}/expire-account")).post(expire_account).build())
+        .service(Res::new(&p("/partners/{partner_id}/connectors")).get(connectors).build())
+        .service(Res::new(&p("/connections")).get(list_connections).post(connect).build())
+        .service(Res::new(&p("/connections/{id}")).get(get_connection).delete(delete_connection).build())
+        .service(Res::new(&p("/connections/{id}/test")).post(test_connection).build());
+}
+
+fn uuid_param(req: &HttpRequest, name: &str) -> ApiResult<String> {
+    let raw = path_param(req, name)?;
+    uuid::Uuid::parse_str(&raw)
+        .map(|u| u.to_string())
+        .map_err(|_| ApiError::invalid(name, format!("{raw:?} is not a UUID")))
+}
+
+fn partner_not_found(id: &str) -> ApiError {
+    ApiError::new(ErrorCode::ResourceDoesNotExist, format!("Partner {id} does not exist."))
+}
+
+async fn load_partner(state: &AppState, id: String) -> ApiResult<Partner> {
+    let row =
+        state.store.read(move |conn| pc_store::partner_get(conn, &id)?.ok_or_else(|| partner_not_found(&id))).await?;
+    Partner::load(row)
+}
+
+/// Registers a partner from a validated registration document; shared with fixtures.
+pub fn registration_row(doc: &Json, created_by: &str, now: i64) -> Result<PartnerRow, Vec<String>> {
+    let reg = validate_registration(doc)?;
+    Ok(PartnerRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        name: reg.config.name.clone(),
+        name_key: config::partner_key(&reg.config.name),
+        config: reg.config.raw.to_string(),
+        basic_user: reg.basic_auth.as_ref().map(|(u, _)| u.clone()),
+        basic_password: reg.basic_auth.map(|(_, p)| p),
+        options: serde_json::to_string(&reg.options).expect("serializable"),
+        created_at: now,
+        created_by: created_by.to_string(),
+    })
+}
+
+/// `POST <pc>/partners`: 400 (every violation) → 403 (account admins only) → 409 (name).
+pub async fn register_partner(
+    Auth(caller): Auth,
+    state: web::Data<AppState>,
+    RawBody(raw): RawBody,
+) -> ApiResult<HttpResponse> {
+    let doc: Json = parse_json(&raw)?;
+    let row = registration_row(&doc, &caller.name, now_ms())
+        .map_err(|v| ApiError::new(ErrorCode::InvalidParameterValue, v.join("; ")))?;
+    let ok = authz::require(&caller, &Action::ManagePartners, &[]).map_err(denied)?;
+    let stored = row.clone();
+    state.store.write(move |tx| pc_store::insert_partner(tx, &ok, &stored)).await?;
+    Ok(HttpResponse::Ok().json(Partner::load(row)?.info()))
+}
+
+pub async fn list_partners(_auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let rows = state.store.read(pc_store::partners).await?;
+    let infos = rows.into_iter().map(|r| Partner::load(r).map(|p| p.info())).collect::<ApiResult<Vec<_>>>()?;
+    Ok(HttpResponse::Ok().json(json!({ "partners": infos })))
+}
+
+pub async fn get_partner(req: HttpRequest, _auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let id = uuid_param(&req, "partner_id")?;
+    Ok(HttpResponse::Ok().json(load_partner(&state, id).await?.info()))
+}
+
+/// `DELETE <pc>/partners/:id`: account admins; refused while connections remain.
+pub async fn delete_partner(
+    req: HttpRequest,
+    Auth(caller): Auth,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let id = uuid_param(&req, "partner_id")?;
+    state
+        .store
+        .write(move |tx| {
+            pc_store::partner_get(tx, &id)?.ok_or_else(|| partner_not_found(&id))?;
+            let ok = authz::require(&caller, &Action::ManagePartners, &[]).map_err(denied)?;
+            let remaining = pc_store::connected_workspaces(tx, &id)?;
+            if !remaining.is_empty() {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidState,
+                    format!(
+                        "The partner still has {} connection(s), in workspace(s) {}; delete them first.",
+                        remaining.len(),
+                        remaining.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+            pc_store::delete_partner(tx, &ok, &id)
+        })
+        .await?;
+    Ok(ok_empty())
+}
+
+#[derive(Deserialize)]
+pub struct ConnectBody {
+    partner_id: Option<String>,
+    catalog_name: Option<String>,
+    cloud_provider: Option<String>,
+    cloud_provider_region: Option<String>,
+    demo: Option<bool>,
+    is_free_trial: Option<bool>,
+    destination_location: Option<String>,
+}
+
+fn default_region(cloud: &str) -> &'static str {
+    match cloud {
+        "azure" => "westus2",
+        "gcp" => "us-central1",
+        _ => "us-west-2",
+    }
+}
+
+/// The request's profile fields, validated (§3.2 step 2); `None` where not given.
+struct Requested {
+    partner_id: String,
+    catalog: Option<Ident>,
+    cloud: Option<String>,
+    region: Option<String>,
+    demo: Option<bool>,
+    is_free_trial: Option<bool>,
+    destination: Option<String>,
+}
+
+fn parse_connect(b: ConnectBody) -> ApiResult<Requested> {
+    let raw = b.partner_id.ok_or_else(|| ApiError::invalid("partner_id", "required"))?;
+    let partner_id = uuid::Uuid::parse_str(&raw)
+        .map_err(|_| ApiError::invalid("partner_id", format!("{raw:?} is not a UUID")))?
+        .to_string();
+    let cloud = b
+        .cloud_provider
+        .map(|c| {
+            canonical_cloud(&c)
+                .map(str::to_string)
+                .ok_or_else(|| ApiError::invalid("cloud_provider", format!("{c:?} is not one of aws, azure, gcp")))
+        })
+        .transpose()?;
+    if b.cloud_provider_region.as_deref() == Some("") {
+        return Err(ApiError::invalid("cloud_provider_region", "must not be empty"));
+    }
+    if let Some(d) = &b.destination_location {
+        if !d.contains("://") || d.starts_with("://") {
+            return Err(ApiError::invalid("destination_location", format!("{d:?} is not an absolute URL")));
+        }
+    }
+    let catalog = b.catalog_name.map(|c| Ident::parse("catalog_name", &c)).transpose()?;
+    if catalog.as_ref().is_some_and(|c| c.as_str() == "hive_metastore") {
+        return Err(ApiError::invalid("catalog_name", "hive_metastore is not emulated"));
+    }
+    Ok(Requested {
+        partner_id,
+        catalog,
+        cloud,
+        region: b.cloud_provider_region,
+        demo: b.demo,
+        is_free_trial: b.is_free_trial,
+        destination: b.destination_location,
+    })
+}
+
+/// `POST <pc>/connections`: a new connection (workspace admins) or a sign-in (any user).
+pub async fn connect(
+    Auth(caller): Auth,
+    state: web::Data<AppState>,
+    Body(body): Body<ConnectBody>,
+) -> ApiResult<HttpResponse> {
+    let req = parse_connect(body)?;
+    let partner = load_partner(&state, req.partner_id.clone()).await?;
+    let (pid, ws) = (partner.row.id.clone(), caller.workspace_id);
+    let existing = state.store.read(move |conn| pc_store::connection_for(conn, &pid, ws)).await?;
+    match existing {
+        Some(row) if row.pending => Err(ApiError::new(
+            ErrorCode::ResourceAlreadyExists,
+            "A connection to this partner is being created in this workspace.",
+        )),
+        Some(row) => sign_in(caller, state, partner, ConnectionInfo::parse(&row)?, req).await,
+        None => new_connection(caller, state, partner, req).await,
+    }
+}
+
+async fn new_connection(
+    caller: std::sync::Arc<Caller>,
+    state: web::Data<AppState>,
+    partner: Partner,
+    req: Requested,
+) -> ApiResult<HttpResponse> {
+    authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
+    let cfg = &partner.config;
+    let cloud = req.cloud.clone().unwrap_or_else(|| "aws".into());
+    if !cfg.supported_clouds.contains(&cloud) {
+        return Err(ApiError::invalid("cloud_provider", format!("{cloud} is not in the partner's supported_clouds")));
+    }
+    if req.destination.is_some() && !cfg.resources.iter().any(|r| r == "DestLocation") {
+        return Err(ApiError::invalid("destination_location", "the partner does not provision DestLocation"));
+    }
+    if req.catalog.is_none() && !cfg.data_permissions.is_empty() {
+        return Err(ApiError::invalid("catalog_name", "required: the partner asks for data permissions"));
+    }
+    let profile = Profile {
+        cloud_provider_region: req.region.clone().unwrap_or_else(|| default_region(&cloud).into()),
+        cloud_provider: cloud,
+        demo: req.demo.unwrap_or(false),
+        is_free_trial: req.is_free_trial.unwrap_or(false),
+        catalog_name: req.catalog.as_ref().map(|c| c.as_str().to_string()),
+        destination_location: req.destination.clone(),
+    };
+    let addr = Address::from_url(&state.public_url);
+    // Provision and record the pending connection in one transaction, committed before the
+    // partner is called (§3.3).
+    let (info, pat, user) = {
+        let caller = caller.clone();
+        let partner_row = partner.row.clone();
+        let catalog = req.catalog.clone();
+        let profile = profile.clone();
+        state
+            .store
+            .write(move |tx| {
+                let partner = Partner::load(partner_row)?;
+                let catalog_id = match &catalog {
+                    None => None,
+                    Some(name) => {
+                        let scope = caller.metastore.as_ref().ok_or_else(ApiError::no_metastore)?;
+                        let row = catalogs::require(tx, &scope.id, name)?;
+                        let mut node = row.node();
+                        securables::attach_grants(tx, &mut [&mut node], &caller.principals_json)?;
+                        authz::require(&caller, &Action::ConnectWithCatalog, &[&node]).map_err(denied)?;
+                        Some(row.id)
+                    }
+                };
+                let ok = authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
+                let new = NewConnection {
+                    partner: &partner,
+                    workspace_id: caller.workspace_id,
+                    admin: &caller.name,
+                    profile,
+                    catalog_id,
+                    now: now_ms(),
+                };
+                let (info, pat) = pc::provision(tx, &ok, &new)?;
+                let user = UserInfo::of(tx, caller.id)?;
+                Ok((info, pat, user))
+            })
+            .await?
+    };
+    let request = pc::connect_request(&info, &user, &addr, Some(&pat), None);
+    let outcome = partner.client().call(Operation::Connect, Some(&request), &[]).await;
+    let judged = pc::judge(Operation::Connect, ConnectKind::New, cfg, outcome);
+    let ok = authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
+    match judged {
+        Ok((status, body)) if body["configured_resources"] == json!(true) => {
+            let mut active = info.clone();
+            active.connection_id = body["connection_id"].as_str().map(str::to_string);
+            let record = serde_json::to_string(&active).expect("serializable");
+            let id = active.id.clone();
+            state.store.write(move |tx| pc_store::activate(tx, &ok, &id, &record)).await?;
+            Ok(HttpResponse::Ok().json(json!({
+                "flow": "NEW_CONNECTION",
+                "connection": active,
+                "partner_response": {"status_code": status, "body": body},
+            })))
+        }
+        Ok((status, body)) => {
+            // Declined: Databricks cleans up what it provisioned (§3.6).
+            rollback(&state, ok, info).await?;
+            Ok(HttpResponse::Ok().json(json!({
+                "flow": "NEW_CONNECTION",
+                "connection": null,
+                "partner_response": {"status_code": status, "body": body},
+            })))
+        }
+        Err(e) => {
+            rollback(&state, ok, info).await?;
+            Err(e)
+        }
+    }
+}
+
+async fn rollback(state: &AppState, ok: authz::Allowed, info: ConnectionInfo) -> ApiResult<()> {
+    let heir = info.created_by.clone();
+    state.store.write(move |tx| pc::unprovision(tx, &ok, &info, &heir, now_ms())).await
+}
+
+async fn sign_in(
+    caller: std::sync::Arc<Caller>,
+    state: web::Data<AppState>,
+    partner: Partner,
+    info: ConnectionInfo,
+    req: Requested,
+) -> ApiResult<HttpResponse> {
+    if caller.kind == PrincipalKind::ServicePrincipal {
+        return Err(ApiError::denied("Service principals cannot sign in through a Partner Connect connection."));
+    }
+    let stored = info.profile();
+    let differs = |field: &str| {
+        ApiError::invalid(
+            field,
+            "differs from the value stored on the connection; delete and re-create it to change it",
+        )
+    };
+    if req.catalog.as_ref().is_some_and(|c| Some(c.as_str()) != stored.catalog_name.as_deref()) {
+        return Err(differs("catalog_name"));
+    }
+    if req.cloud.as_ref().is_some_and(|c| *c != stored.cloud_provider) {
+        return Err(differs("cloud_provider"));
+    }
+    if req.region.as_ref().is_some_and(|r| *r != stored.cloud_provider_region) {
+        return Err(differs("cloud_provider_region"));
+    }
+    if req.demo.is_some_and(|d| d != stored.demo) {
+        return Err(differs("demo"));
+    }
+    if req.is_free_trial.is_some_and(|d| d != stored.is_free_trial) {
+        return Err(differs("is_free_trial"));
+    }
+    if req.destination.as_ref().is_some_and(|d| Some(d) != stored.destination_location.as_ref()) {
+        return Err(differs("destination_location"));
+    }
+    let id = caller.id;
+    let user = state.store.read(move |conn| UserInfo::of(conn, id)).await?;
+    let addr = Address::from_url(&state.public_url);
+    let request = pc::connect_request(&info, &user, &addr, None, None);
+    let outcome = partner.client().call(Operation::Connect, Some(&request), &[]).await;
+    let (status, body) = pc::judge(Operation::Connect, ConnectKind::SignIn, &partner.config, outcome)?;
+    Ok(HttpResponse::Ok().json(json!({
+        "flow": "SIGN_IN",
+        "connection": info,
+        "partner_response": {"status_code": status, "body": body},
+    })))
+}
+
+fn connection_not_found(id: &str) -> ApiError {
+    ApiError::new(ErrorCode::ResourceDoesNotExist, format!("Connection {id} does not exist."))
+}
+
+/// The active connection `id` of the caller's workspace, with its partner.
+async fn load_connection(state: &AppState, caller: &Caller, id: String) -> ApiResult<(ConnectionInfo, Partner)> {
+    let ws = caller.workspace_id;
+    let (row, partner) = state
+        .store
+        .read(move |conn| {
+            let row = pc_store::connection_get(conn, &id)?
+                .filter(|r| r.workspace_id == ws && !r.pending)
+                .ok_or_else(|| connection_not_found(&id))?;
+            let partner =
+                pc_store::partner_get(conn, &row.partner_id)?.ok_or_else(|| partner_not_found(&row.partner_id))?;
+            Ok((row, partner))
+        })
+        .await?;
+    Ok((ConnectionInfo::parse(&row)?, Partner::load(partner)?))
+}
+
+pub async fn list_connections(Auth(caller): Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let ws = caller.workspace_id;
+    let rows = state.store.read(move |conn| pc_store::active_in(conn, ws)).await?;
+    let infos = rows.iter().map(ConnectionInfo::parse).collect::<ApiResult<Vec<_>>>()?;
+    Ok(HttpResponse::Ok().json(json!({ "connections": infos })))
+}
+
+pub async fn get_connection(
+    req: HttpRequest,
+    Auth(caller): Auth,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let id = uuid_param(&req, "id")?;
+    let (info, _) = load_connection(&state, &caller, id).await?;
+    Ok(HttpResponse::Ok().json(info))
+}
+
+fn connection_info_body(info: &ConnectionInfo) -> Json {
+    json!({
+        "connection_id": info.connection_id,
+        "cloud_provider": info.cloud_provider,
+        "databricks_organization_id": info.workspace_id,
+    })
+}
+
+/// `POST <pc>/connections/:id/test` (§3.9).
+pub async fn test_connection(
+    req: HttpRequest,
+    Auth(caller): Auth,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let id = uuid_param(&req, "id")?;
+    let (info, partner) = load_connection(&state, &caller, id).await?;
+    authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
+    require_path(&partner, Operation::TestConnection)?;
+    let outcome = partner.client().call(Operation::TestConnection, Some(&connection_info_body(&info)), &[]).await;
+    let (status, body) = pc::judge(Operation::TestConnection, ConnectKind::New, &partner.config, outcome)?;
+    Ok(HttpResponse::Ok().json(json!({"test_results": body["test_results"], "partner_status": status})))
+}
+
+fn require_path(partner: &Partner, op: Operation) -> ApiResult<()> {
+    match op.path(&partner.config) {
+        Some(_) => Ok(()),
+        None => Err(ApiError::new(
+            ErrorCode::InvalidState,
+            format!("{}: the partner's config declares no endpoint for {}", op.path_key(), op.name()),
+        )),
+    }
+}
+
+/// `DELETE <pc>/connections/:id` (§3.10): removes what was provisioned, then tells the partner.
+pub async fn delete_connection(
+    req: HttpRequest,
+    Auth(caller): Auth,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let id = uuid_param(&req, "id")?;
+    let (info, partner) = load_connection(&state, &caller, id).await?;
+    let ok = authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
+    {
+        let info = info.clone();
+        let caller_name = caller.name.clone();
+        state
+            .store
+            .write(move |tx| {
+                // The partner's data stays: the service principal's objects go to the creator.
+                let heir = if crate::store::principals::exists(tx, &info.created_by)? {
+                    info.created_by.clone()
+                } else {
+                    caller_name
+                };
+                pc::unprovision(tx, &ok, &info, &heir, now_ms())
+            })
+            .await?;
+    }
+    let notification = if partner.config.endpoints.delete_connection_path.is_none() {
+        json!({"status": "SKIPPED"})
+    } else {
+        let outcome = partner.client().call(Operation::DeleteConnection, Some(&connection_info_body(&info)), &[]).await;
+        match pc::judge(Operation::DeleteConnection, ConnectKind::New, &partner.config, outcome) {
+            Ok((status, body)) => {
+                json!({"status": "OK", "partner_status": status, "resource_status": body["resource_status"]})
+            }
+            Err(e) => failed_notification(e),
+        }
+    };
+    Ok(HttpResponse::Ok().json(json!({ "partner_notification": notification })))
+}
+
+fn failed_notification(e: ApiError) -> Json {
+    let mut out = json!({"status": "FAILED", "error_code": e.code.wire().1, "message": e.message});
+    if let Some(status) = e.extra().and_then(|x| x.get("partner_status")) {
+        out["partner_status"] = status.clone();
+    }
+    out
+}
+
+#[derive(Deserialize)]
+pub struct DeleteAccountBody {
+    domain: Option<String>,
+    cloud_provider: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ExpireAccountBody {
+    email: Option<String>,
+    databricks_user_id: Option<i64>,
+    cloud_provider: Option<String>,
+}
+
+fn cloud_or_default(c: Option<String>) -> ApiResult<String> {
+    match c {
+        None => Ok("aws".into()),
+        Some(c) => canonical_cloud(&c)
+            .map(str::to_string)
+            .ok_or_else(|| ApiError::invalid("cloud_provider", format!("{c:?} is not one of aws, azure, gcp"))),
+    }
+}
+
+/// `POST <pc>/partners/:id/delete-account` (§4.1).
+pub async fn delete_account(
+    req: HttpRequest,
+    Auth(caller): Auth,
+    state: web::Data<AppState>,
+    Body(b): Body<DeleteAccountBody>,
+) -> ApiResult<HttpResponse> {
+    let id = uuid_param(&req, "partner_id")?;
+    let domain = b.domain.filter(|d| !d.is_empty()).ok_or_else(|| ApiError::invalid("domain", "required"))?;
+    let cloud = cloud_or_default(b.cloud_provider)?;
+    authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
+    let partner = load_partner(&state, id).await?;
+    require_path(&partner, Operation::DeleteAccount)?;
+    if !pc::is_test_domain(&domain) {
+        return Err(ApiError::invalid("domain", format!("{domain} is not a Databricks test domain")));
+    }
+    let body = json!({"domain": domain, "cloud_provider": cloud, "databricks_organization_id": caller.workspace_id});
+    let outcome = partner.client().call(Operation::DeleteAccount, Some(&body), &[]).await;
+    let (status, _) = pc::judge(Operation::DeleteAccount, ConnectKind::SignIn, &partner.config, outcome)?;
+    Ok(HttpResponse::Ok().json(json!({"partner_status": status})))
+}
+
+/// `POST <pc>/partners/:id/expire-account` (§4.2).
+pub async fn expire_account(
+    req: HttpRequest,
+    Auth(caller): Auth,
+    state: web::Data<AppState>,
+    Body(b): Body<ExpireAccountBody>,
+) -> ApiResult<HttpResponse> {
+    let id = uuid_param(&req, "partner_id")?;
+    let email = b.email.filter(|e| !e.is_empty()).ok_or_else(|| ApiError::invalid("email", "required"))?;
+    let cloud = cloud_or_default(b.cloud_provider)?;
+    authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
+    let partner = load_partner(&state, id).await?;
+    require_path(&partner, Operation::ExpireAccount)?;
+    let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+    if !pc::is_test_domain(domain) {
+        return Err(ApiError::invalid("email", format!("{email} is not an address of a Databricks test domain")));
+    }
+    let user_id = match b.databricks_user_id {
+        Some(id) => id,
+        None => {
+            let lookup = email.clone();
+            state
+                .store
+                .read(move |conn| crate::store::principals::by_name(conn, &lookup))
+                .await?
+                .map(|p| p.id)
+                .unwrap_or_else(|| pc::derived_user_id(&email))
+        }
+    };
+    let body = json!({"email": email, "databricks_user_id": user_id, "cloud_provider": cloud, "databricks_organization_id": caller.workspace_id});
+    let outcome = partner.client().call(Operation::ExpireAccount, Some(&body), &[]).await;
+    let (status, _) = pc::judge(Operation::ExpireAccount, ConnectKind::SignIn, &partner.config, outcome)?;
+    Ok(HttpResponse::Ok().json(json!({"partner_status": status})))
+}
+
+#[derive(Deserialize)]
+pub struct ConnectorsParams {
+    page_token: Option<String>,
+}
+
+/// `GET <pc>/partners/:id/connectors` (§5): one emulator page is one partner call.
+pub async fn connectors(
+    req: HttpRequest,
+    Auth(caller): Auth,
+    state: web::Data<AppState>,
+    Params(p): Params<ConnectorsParams>,
+) -> ApiResult<HttpResponse> {
+    let id = uuid_param(&req, "partner_id")?;
+    authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
+    let partner = load_partner(&state, id).await?;
+    require_path(&partner, Operation::Connectors)?;
+    let query: Vec<(&str, &str)> =
+        p.page_token.as_deref().filter(|t| !t.is_empty()).map(|t| vec![("pagination_token", t)]).unwrap_or_default();
+    let outcome = partner.client().call(Operation::Connectors, None, &query).await;
+    let (_, body) = pc::judge(Operation::Connectors, ConnectKind::SignIn, &partner.config, outcome)?;
+    let mut out = json!({"connectors": body["connectors"]});
+    if let Some(t) = body["pagination_token"].as_str().filter(|t| !t.is_empty()) {
+        out["next_page_token"] = json!(t);
+    }
+    Ok(HttpResponse::Ok().json(out))
+}
