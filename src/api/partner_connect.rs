@@ -270,36 +270,41 @@ async fn new_connection(
             .await?
     };
     let request = pc::connect_request(&info, &user, &addr, Some(&pat), None);
-    let outcome = partner.client().call(Operation::Connect, Some(&request), &[]).await;
-    let judged = pc::judge(Operation::Connect, ConnectKind::New, cfg, outcome);
     let ok = authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
-    match judged {
-        Ok((status, body)) if body["configured_resources"] == json!(true) => {
-            let mut active = info.clone();
-            active.connection_id = body["connection_id"].as_str().map(str::to_string);
-            let record = serde_json::to_string(&active).expect("serializable");
-            let id = active.id.clone();
-            state.store.write(move |tx| pc_store::activate(tx, &ok, &id, &record)).await?;
-            Ok(HttpResponse::Ok().json(json!({
-                "flow": "NEW_CONNECTION",
-                "connection": active,
-                "partner_response": {"status_code": status, "body": body},
-            })))
+    // The rest runs as its own task: a client that disconnects does not cancel the flow, which
+    // ends in a committed connection or a complete rollback either way (§3.6).
+    let task = actix_web::rt::spawn(async move {
+        let outcome = partner.client().call(Operation::Connect, Some(&request), &[]).await;
+        match pc::judge(Operation::Connect, ConnectKind::New, &partner.config, outcome) {
+            Ok((status, body)) if body["configured_resources"] == json!(true) => {
+                let mut active = info.clone();
+                active.connection_id = body["connection_id"].as_str().map(str::to_string);
+                let record = serde_json::to_string(&active).expect("serializable");
+                let id = active.id.clone();
+                state.store.write(move |tx| pc_store::activate(tx, &ok, &id, &record)).await?;
+                Ok(json!({
+                    "flow": "NEW_CONNECTION",
+                    "connection": active,
+                    "partner_response": {"status_code": status, "body": body},
+                }))
+            }
+            Ok((status, body)) => {
+                // Declined: Databricks cleans up what it provisioned (§3.6).
+                rollback(&state, ok, info).await?;
+                Ok(json!({
+                    "flow": "NEW_CONNECTION",
+                    "connection": null,
+                    "partner_response": {"status_code": status, "body": body},
+                }))
+            }
+            Err(e) => {
+                rollback(&state, ok, info).await?;
+                Err(e)
+            }
         }
-        Ok((status, body)) => {
-            // Declined: Databricks cleans up what it provisioned (§3.6).
-            rollback(&state, ok, info).await?;
-            Ok(HttpResponse::Ok().json(json!({
-                "flow": "NEW_CONNECTION",
-                "connection": null,
-                "partner_response": {"status_code": status, "body": body},
-            })))
-        }
-        Err(e) => {
-            rollback(&state, ok, info).await?;
-            Err(e)
-        }
-    }
+    });
+    let answer = task.await.map_err(ApiError::internal)??;
+    Ok(HttpResponse::Ok().json(answer))
 }
 
 async fn rollback(state: &AppState, ok: authz::Allowed, info: ConnectionInfo) -> ApiResult<()> {
