@@ -36,6 +36,24 @@ pub const ACTIONS: &[(&str, SecurableKind)] = &[
     ("updateTableOwner", SecurableKind::Table),
     ("renameTable", SecurableKind::Table),
     ("deleteTable", SecurableKind::Table),
+    ("createStorageCredential", SecurableKind::Metastore),
+    ("getStorageCredential", SecurableKind::StorageCredential),
+    ("updateStorageCredential", SecurableKind::StorageCredential),
+    ("updateStorageCredentialOwner", SecurableKind::StorageCredential),
+    ("deleteStorageCredential", SecurableKind::StorageCredential),
+    ("createExternalLocation", SecurableKind::Metastore),
+    ("getExternalLocation", SecurableKind::ExternalLocation),
+    ("updateExternalLocation", SecurableKind::ExternalLocation),
+    ("updateExternalLocationOwner", SecurableKind::ExternalLocation),
+    ("deleteExternalLocation", SecurableKind::ExternalLocation),
+    ("createShare", SecurableKind::Metastore),
+    ("getShare", SecurableKind::Share),
+    ("updateShare", SecurableKind::Share),
+    ("updateShareOwner", SecurableKind::Share),
+    ("renameShare", SecurableKind::Share),
+    ("deleteShare", SecurableKind::Share),
+    ("createRecipient", SecurableKind::Metastore),
+    ("createProvider", SecurableKind::Metastore),
     ("getPermissions", SecurableKind::Table),
     ("updatePermissions", SecurableKind::Table),
 ];
@@ -50,7 +68,13 @@ pub fn parse_action(name: &str, kind: SecurableKind) -> Result<Action, String> {
     let expected = ACTIONS.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, k)| *k);
     let fits = |k: SecurableKind| k == kind || (table_like && k == SecurableKind::Table);
     match expected {
-        // The permissions actions apply to every kind.
+        // The permissions actions apply to every kind; shares have their own rules (§17.3).
+        Some(_) if name.eq_ignore_ascii_case("getPermissions") && kind == SecurableKind::Share => {
+            return Ok(Action::ReadSharePermissions)
+        }
+        Some(_) if name.eq_ignore_ascii_case("updatePermissions") && kind == SecurableKind::Share => {
+            return Ok(Action::ChangeSharePermissions)
+        }
         Some(_) if name.eq_ignore_ascii_case("getPermissions") => {
             return Ok(Action::ReadPermissions { principal_filter: None })
         }
@@ -88,6 +112,24 @@ pub fn parse_action(name: &str, kind: SecurableKind) -> Result<Action, String> {
         "updatetableowner" => Action::UpdateTable { shape: shape(false, true, false), new_view_owner: None },
         "renametable" => Action::UpdateTable { shape: shape(true, false, false), new_view_owner: None },
         "deletetable" => Action::DeleteTable,
+        "createstoragecredential" => Action::CreateStorageCredential,
+        "getstoragecredential" => Action::GetStorageCredential,
+        "updatestoragecredential" => Action::UpdateStorageCredential(shape(false, false, true)),
+        "updatestoragecredentialowner" => Action::UpdateStorageCredential(shape(false, true, false)),
+        "deletestoragecredential" => Action::DeleteStorageCredential,
+        "createexternallocation" => Action::CreateExternalLocation,
+        "getexternallocation" => Action::GetExternalLocation,
+        "updateexternallocation" => Action::UpdateExternalLocation(shape(false, false, true)),
+        "updateexternallocationowner" => Action::UpdateExternalLocation(shape(false, true, false)),
+        "deleteexternallocation" => Action::DeleteExternalLocation,
+        "createshare" => Action::CreateShare,
+        "getshare" => Action::GetShare,
+        "updateshare" => Action::UpdateShare(shape(false, false, true)),
+        "updateshareowner" => Action::UpdateShare(shape(false, true, false)),
+        "renameshare" => Action::UpdateShare(shape(true, false, false)),
+        "deleteshare" => Action::DeleteShare,
+        "createrecipient" => Action::CreateRecipient,
+        "createprovider" => Action::CreateProvider,
         _ => match privilege::normalize(name) {
             Some(p) if privilege::is_valid_on(p, kind) => Action::HoldsPrivilege(p),
             Some(p) => return Err(format!("privilege {p} is not valid on a {}", kind.noun().to_lowercase())),

@@ -1797,3 +1797,22 @@ fn a_location_after_a_schema_chain_conveys_nothing_to_the_schema_privileges_6_1(
     assert!(ok(&alice(), &Action::RelocateExternalTable, &[&t.tbl, &t.sch, &t.cat, &cred]));
     assert!(!ok(&alice(), &Action::RelocateExternalTable, &t.t()));
 }
+
+#[test]
+fn explain_knows_storage_and_sharing_actions_and_share_permission_rules() {
+    use crate::authz::explain::parse_action;
+    use crate::domain::securable::SecurableKind;
+    assert!(matches!(parse_action("getShare", SecurableKind::Share), Ok(Action::GetShare)));
+    assert!(matches!(parse_action("getPermissions", SecurableKind::Share), Ok(Action::ReadSharePermissions)));
+    assert!(matches!(parse_action("updatePermissions", SecurableKind::Share), Ok(Action::ChangeSharePermissions)));
+    assert!(matches!(
+        parse_action("getPermissions", SecurableKind::Catalog),
+        Ok(Action::ReadPermissions { principal_filter: None })
+    ));
+    assert!(matches!(
+        parse_action("deleteStorageCredential", SecurableKind::StorageCredential),
+        Ok(Action::DeleteStorageCredential)
+    ));
+    assert!(matches!(parse_action("createShare", SecurableKind::Metastore), Ok(Action::CreateShare)));
+    assert!(parse_action("getShare", SecurableKind::Catalog).is_err(), "getShare is asked about a share");
+}
