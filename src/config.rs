@@ -26,6 +26,65 @@ pub enum Command {
     Serve(ServeArgs),
     /// Explain whether a principal may do an action on a securable, and why, from a database.
     Explain(ExplainArgs),
+    /// Partner Connect tools (partner-connect.md §9).
+    PartnerConnect(PartnerConnectArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PartnerConnectArgs {
+    #[command(subcommand)]
+    pub command: PartnerConnectCommand,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum PartnerConnectCommand {
+    /// Run the Databricks certification cases (CONFIG, AUTH, P100-P900) against a partner, in a
+    /// private in-memory emulator. Prints one PASS/FAIL/SKIP line per case, then a summary;
+    /// exit 0 when nothing failed, 1 when a case failed, 2 for usage errors.
+    #[command(
+        override_usage = "uc-emulator partner-connect certify --config FILE [--basic-user USER --basic-password PASSWORD] [--timeout-ms N] [--case ID]..."
+    )]
+    Certify(CertifyArgs),
+}
+
+/// The certification cases, in the order they run (partner-connect.md §9.4).
+pub const CERTIFY_CASES: &[&str] = &[
+    "CONFIG", "AUTH", "P100", "P300", "P302", "P400", "P401", "P402", "P403", "P404", "P405", "P501", "P502", "P600",
+    "P700", "P800", "P801", "P900",
+];
+
+#[derive(Args, Debug, Clone)]
+pub struct CertifyArgs {
+    /// The partner's PartnerConfig as JSON (just the config, not a registration document).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// The partner's basic-auth user name (give both credential options or neither).
+    #[arg(long, value_name = "USER", requires = "basic_password")]
+    pub basic_user: Option<String>,
+
+    /// The partner's basic-auth password (give both credential options or neither).
+    #[arg(long, value_name = "PASSWORD", requires = "basic_user")]
+    pub basic_password: Option<String>,
+
+    /// Limit of one partner call in milliseconds (100-600000). Certify never retries.
+    #[arg(long, value_name = "N", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub timeout_ms: u64,
+
+    /// Run only this case (repeatable): CONFIG, AUTH, P100, P300, P302, P400, P401, P402, P403,
+    /// P404, P405, P501, P502, P600, P700, P800, P801, P900. CONFIG always runs.
+    #[arg(long = "case", value_name = "ID", value_parser = parse_case)]
+    pub cases: Vec<String>,
+}
+
+fn parse_case(raw: &str) -> Result<String, String> {
+    let id = raw.trim().to_ascii_uppercase();
+    if CERTIFY_CASES.contains(&id.as_str()) {
+        Ok(id)
+    } else {
+        Err(format!("unknown case {raw:?}; the cases are {}", CERTIFY_CASES.join(", ")))
+    }
 }
 
 #[derive(Args, Debug, Clone)]

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use tokio::signal::unix::{signal, SignalKind};
-use uc_emulator::config::{Cli, Command};
+use uc_emulator::config::{Cli, Command, PartnerConnectCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -18,6 +18,11 @@ fn main() -> ExitCode {
             Err(e) => {
                 eprintln!("uc-emulator explain: {e}");
                 ExitCode::from(2)
+            }
+        },
+        Command::PartnerConnect(pc) => match pc.command {
+            PartnerConnectCommand::Certify(args) => {
+                ExitCode::from(u8::try_from(uc_emulator::partner_connect::certify::run(&args)).unwrap_or(1))
             }
         },
     }

@@ -269,7 +269,7 @@ async fn new_connection(
             })
             .await?
     };
-    let request = pc::connect_request(&info, &user, &addr, Some(&pat), None);
+    let request = pc::connect_request(&info, &user, &addr, Some(&pat), pc::certify::workspace_overrides(cfg));
     let ok = authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
     // The rest runs as its own task: a client that disconnects does not cancel the flow, which
     // ends in a committed connection or a complete rollback either way (§3.6).
@@ -350,7 +350,7 @@ async fn sign_in(
     let id = caller.id;
     let user = state.store.read(move |conn| UserInfo::of(conn, id)).await?;
     let addr = Address::from_url(&state.public_url);
-    let request = pc::connect_request(&info, &user, &addr, None, None);
+    let request = pc::connect_request(&info, &user, &addr, None, pc::certify::workspace_overrides(&partner.config));
     let outcome = partner.client().call(Operation::Connect, Some(&request), &[]).await;
     let (status, body) = pc::judge(Operation::Connect, ConnectKind::SignIn, &partner.config, outcome)?;
     Ok(HttpResponse::Ok().json(json!({

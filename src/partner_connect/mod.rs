@@ -2,6 +2,7 @@
 //! requests partners receive, and how their answers become results. The HTTP handlers are in
 //! `api::partner_connect`; this module knows the flow's rules and calls the store for SQL.
 
+pub mod certify;
 pub mod client;
 pub mod config;
 pub mod validate;

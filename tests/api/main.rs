@@ -1,6 +1,7 @@
 //! The integration test binary: the real server on port 0, driven over HTTP (design.md §3.10).
 
 mod authz_matrix;
+mod certify;
 mod durability;
 mod errors;
 mod helpers;
