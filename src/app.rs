@@ -77,7 +77,7 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
         );
     }
 
-    let public_url = public_url(host, port);
+    let public_url = public_url(host, port, args.own_address_only);
     let server = build(Arc::clone(&store), listener, args.storage_map.clone(), public_url)
         .map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
     Ok(Running { server, url: format!("http://{host}:{port}"), store })
@@ -86,8 +86,8 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
 /// The workspace address given to clients and partners (partner-connect.md §3.4):
 /// `UC_EMULATOR_PUBLIC_URL` when set, else the listening address with a wildcard host replaced
 /// by 127.0.0.1; the port always explicit.
-fn public_url(host: &str, port: u16) -> String {
-    if let Some(url) = crate::config::public_url() {
+fn public_url(host: &str, port: u16, own_address_only: bool) -> String {
+    if let Some(url) = crate::config::public_url().filter(|_| !own_address_only) {
         return url.trim_end_matches('/').to_string();
     }
     let host = match host {

@@ -140,6 +140,11 @@ pub struct ServeArgs {
     #[arg(long = "storage-map", env = "UC_EMULATOR_STORAGE_MAP", value_delimiter = ',', value_name = "URL=DIR",
           value_parser = parse_storage_map)]
     pub storage_map: Vec<StorageMapping>,
+
+    /// Advertise the listening address even when UC_EMULATOR_PUBLIC_URL is set (certify's
+    /// sandbox, partner-connect.md §9.2). Not a flag.
+    #[arg(skip)]
+    pub own_address_only: bool,
 }
 
 /// One `--storage-map URL=DIR`.

@@ -355,8 +355,13 @@ type Started = (String, Arc<Store>, actix_web::dev::ServerHandle, actix_web::rt:
 
 /// The in-memory emulator on 127.0.0.1 with a free port (§9.2), the cases' fixture applied.
 fn start_sandbox(fixture: &Json) -> Result<Started, String> {
-    let args =
-        ServeArgs { bind: "127.0.0.1:0".into(), db: ":memory:".into(), fixtures: Vec::new(), storage_map: Vec::new() };
+    let args = ServeArgs {
+        bind: "127.0.0.1:0".into(),
+        db: ":memory:".into(),
+        fixtures: Vec::new(),
+        storage_map: Vec::new(),
+        own_address_only: true,
+    };
     let running = crate::app::start(&args).map_err(|e| e.to_string())?;
     // Applied in memory (certify writes no files); the built-in fixture the new database got
     // is never used by the cases.
