@@ -114,7 +114,8 @@ fn parse_args() -> Args {
             }
         }
     }
-    if a.concurrency == 0 || a.client_threads == 0 || a.tables_per_schema == 0 || a.seconds.is_nan() || a.seconds <= 0.0 {
+    if a.concurrency == 0 || a.client_threads == 0 || a.tables_per_schema == 0 || a.seconds.is_nan() || a.seconds <= 0.0
+    {
         eprintln!("bench: --concurrency, --client-threads, --tables-per-schema and --seconds must be positive");
         usage();
     }
