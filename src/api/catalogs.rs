@@ -17,7 +17,7 @@ use crate::domain::storage_url::StorageUrl;
 use crate::domain::update::{rename_to, UpdateShape};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::store::catalogs::{self, CatalogChanges, CatalogRow, NewCatalog};
-use crate::store::{metastores, providers, securables};
+use crate::store::{providers, securables};
 
 #[derive(Serialize)]
 pub struct CatalogInfo {
@@ -174,8 +174,7 @@ pub async fn create_catalog(
     let row = state
         .store
         .write(move |tx| {
-            let mut ms = metastores::require(tx, &metastore.id)?.node();
-            securables::attach_grants(tx, &mut [&mut ms], &caller.principals_json)?;
+            let ms = securables::metastore_node(tx, &metastore.id, &caller.principals_json)?;
             let ok = authz::require(&caller, &Action::CreateCatalog, &[&ms]).map_err(denied)?;
             if let Some(provider) = &spec.provider_name {
                 // Spec §11.3: a Delta Sharing catalog's creator must also own the provider.
@@ -203,8 +202,7 @@ pub async fn get_catalog(
         .store
         .read(move |conn| {
             let row = catalogs::require(conn, &metastore.id, &name)?;
-            let mut node = row.node();
-            securables::attach_grants(conn, &mut [&mut node], &caller.principals_json)?;
+            let node = securables::with_grants(conn, row.node(), &caller.principals_json)?;
             match authz::require(&caller, &Action::GetCatalog, &[&node]) {
                 Ok(_) => Ok(CatalogInfo::from(row)),
                 Err(_) if browse && authz::visible(&caller, &Action::BrowseCatalog, &[&node]) => {
@@ -320,8 +318,7 @@ pub async fn update_catalog(
                 owner: changes.owner.is_some(),
                 other: changes.comment.is_some() || changes.properties.is_some() || changes.isolation_mode.is_some(),
             };
-            let mut node = current.node();
-            securables::attach_grants(tx, &mut [&mut node], &caller.principals_json)?;
+            let node = securables::with_grants(tx, current.node(), &caller.principals_json)?;
             let ok = authz::require(&caller, &Action::UpdateCatalog(shape), &[&node]).map_err(denied)?;
             catalogs::update(tx, &ok, &current, &changes, &caller.name, now_ms())
         })

@@ -16,7 +16,7 @@ use crate::domain::storage_url::StorageUrl;
 use crate::domain::update::{rename_to, UpdateShape};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::store::external_locations::{self, LocationChanges, LocationRow, NewLocation};
-use crate::store::{credentials, metastores, securables, tables};
+use crate::store::{credentials, securables, tables};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -164,8 +164,7 @@ pub async fn create_external_location(
     let row = state
         .store
         .write(move |tx| {
-            let mut ms = metastores::require(tx, &metastore.id)?.node();
-            securables::attach_grants(tx, &mut [&mut ms], &caller.principals_json)?;
+            let ms = securables::metastore_node(tx, &metastore.id, &caller.principals_json)?;
             let ok = authz::require(&caller, &Action::CreateExternalLocation, &[&ms]).map_err(denied)?;
             let new = spec.into_new(tx, &metastore.id, caller.name.clone(), now_ms())?;
             external_locations::insert(tx, &ok, &metastore.id, &new)
@@ -186,8 +185,7 @@ pub async fn get_external_location(
         .store
         .read(move |conn| {
             let row = external_locations::require(conn, &metastore.id, &name)?;
-            let mut node = row.node();
-            securables::attach_grants(conn, &mut [&mut node], &caller.principals_json)?;
+            let node = securables::with_grants(conn, row.node(), &caller.principals_json)?;
             authz::require(&caller, &Action::GetExternalLocation, &[&node]).map_err(denied)?;
             Ok(row)
         })
@@ -307,8 +305,7 @@ pub async fn update_external_location(
                     || changes.isolation_mode.is_some()
                     || changes.fallback.is_some(),
             };
-            let mut node = current.node();
-            securables::attach_grants(tx, &mut [&mut node], &caller.principals_json)?;
+            let node = securables::with_grants(tx, current.node(), &caller.principals_json)?;
             let ok = authz::require(&caller, &Action::UpdateExternalLocation(shape), &[&node]).map_err(denied)?;
             if let Some(new_url) = &changes.url {
                 check_url(tx, &metastore.id, new_url, Some(&current.id))?;

@@ -248,8 +248,7 @@ async fn new_connection(
                     Some(name) => {
                         let scope = caller.metastore.as_ref().ok_or_else(ApiError::no_metastore)?;
                         let row = catalogs::require(tx, &scope.id, name)?;
-                        let mut node = row.node();
-                        securables::attach_grants(tx, &mut [&mut node], &caller.principals_json)?;
+                        let node = securables::with_grants(tx, row.node(), &caller.principals_json)?;
                         authz::require(&caller, &Action::ConnectWithCatalog, &[&node]).map_err(denied)?;
                         Some(row.id)
                     }

@@ -192,8 +192,7 @@ pub async fn create_provider(
     let row = state
         .store
         .write(move |tx| {
-            let mut ms = metastores::require(tx, &metastore.id)?.node();
-            securables::attach_grants(tx, &mut [&mut ms], &caller.principals_json)?;
+            let ms = securables::metastore_node(tx, &metastore.id, &caller.principals_json)?;
             let ok = authz::require(&caller, &Action::CreateProvider, &[&ms]).map_err(denied)?;
             providers::insert(tx, &ok, &metastore.id, &spec.into_new(caller.name.clone(), Vec::new(), now_ms()))
         })
@@ -248,8 +247,7 @@ pub async fn list_providers(
     let (items, more_after) = state
         .store
         .read(move |conn| {
-            let mut ms = metastores::require(conn, &metastore.id)?.node();
-            securables::attach_grants(conn, &mut [&mut ms], &caller.principals_json)?;
+            let ms = securables::metastore_node(conn, &metastore.id, &caller.principals_json)?;
             let all = authz::visible(&caller, &Action::ListAllProviders, &[&ms]);
             let page = providers::scan(conn, &metastore.id, &after, limit)?;
             let wanted = f.data_provider_global_metastore_id.clone();

@@ -314,8 +314,7 @@ pub async fn create_recipient(
         .store
         .write(move |tx| {
             let ms = metastores::require(tx, &metastore.id)?;
-            let mut node = ms.node();
-            securables::attach_grants(tx, &mut [&mut node], &caller.principals_json)?;
+            let node = securables::with_grants(tx, ms.node(), &caller.principals_json)?;
             let ok = authz::require(&caller, &Action::CreateRecipient, &[&node]).map_err(denied)?;
             let row = insert_recipient(tx, &ok, &ms, spec, caller.name.clone(), now_ms())?;
             info(tx, row)
@@ -372,8 +371,7 @@ pub async fn list_recipients(
     let (items, more_after) = state
         .store
         .read(move |conn| {
-            let mut ms = metastores::require(conn, &metastore.id)?.node();
-            securables::attach_grants(conn, &mut [&mut ms], &caller.principals_json)?;
+            let ms = securables::metastore_node(conn, &metastore.id, &caller.principals_json)?;
             let all = authz::visible(&caller, &Action::ListAllRecipients, &[&ms]);
             let page = recipients::scan(conn, &metastore.id, &after, limit)?;
             let mut items = Vec::new();

@@ -155,8 +155,7 @@ pub async fn create_schema(
         .store
         .write(move |tx| {
             let catalog = catalogs::require(tx, &metastore.id, &spec.full_name.catalog)?;
-            let mut node = catalog.node();
-            securables::attach_grants(tx, &mut [&mut node], &caller.principals_json)?;
+            let node = securables::with_grants(tx, catalog.node(), &caller.principals_json)?;
             let ok = authz::require(&caller, &Action::CreateSchema, &[&node]).map_err(denied)?;
             let name = spec.full_name.clone();
             schemas::insert(tx, &ok, &catalog.id, &name.catalog, &spec.into_new(caller.name.clone(), now_ms()))?;

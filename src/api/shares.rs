@@ -163,8 +163,7 @@ pub async fn create_share(
     let row = state
         .store
         .write(move |tx| {
-            let mut ms = metastores::require(tx, &metastore.id)?.node();
-            securables::attach_grants(tx, &mut [&mut ms], &caller.principals_json)?;
+            let ms = securables::metastore_node(tx, &metastore.id, &caller.principals_json)?;
             let ok = authz::require(&caller, &Action::CreateShare, &[&ms]).map_err(denied)?;
             shares::insert(tx, &ok, &metastore.id, &spec.into_new(caller.name.clone(), now_ms()))
         })
@@ -220,8 +219,7 @@ pub async fn list_shares(
     let (items, more_after) = state
         .store
         .read(move |conn| {
-            let mut ms = metastores::require(conn, &metastore.id)?.node();
-            securables::attach_grants(conn, &mut [&mut ms], &caller.principals_json)?;
+            let ms = securables::metastore_node(conn, &metastore.id, &caller.principals_json)?;
             let all = authz::visible(&caller, &Action::ListAllShares, &[&ms]);
             let page = shares::scan(conn, &metastore.id, &after, limit)?;
             let items = page

@@ -300,8 +300,7 @@ pub async fn create_storage_credential(
     let row = state
         .store
         .write(move |tx| {
-            let mut ms = metastores::require(tx, &metastore.id)?.node();
-            securables::attach_grants(tx, &mut [&mut ms], &caller.principals_json)?;
+            let ms = securables::metastore_node(tx, &metastore.id, &caller.principals_json)?;
             let ok = authz::require(&caller, &Action::CreateStorageCredential, &[&ms]).map_err(denied)?;
             credentials::insert(tx, &ok, &metastore.id, &spec.into_new(caller.name.clone(), now_ms()))
         })
@@ -321,8 +320,7 @@ pub async fn get_storage_credential(
         .store
         .read(move |conn| {
             let row = credentials::require(conn, &metastore.id, &name)?;
-            let mut node = row.node();
-            securables::attach_grants(conn, &mut [&mut node], &caller.principals_json)?;
+            let node = securables::with_grants(conn, row.node(), &caller.principals_json)?;
             authz::require(&caller, &Action::GetStorageCredential, &[&node]).map_err(denied)?;
             Ok(row)
         })
@@ -441,8 +439,7 @@ pub async fn update_storage_credential(
                     || changes.read_only.is_some()
                     || changes.isolation_mode.is_some(),
             };
-            let mut node = current.node();
-            securables::attach_grants(tx, &mut [&mut node], &caller.principals_json)?;
+            let node = securables::with_grants(tx, current.node(), &caller.principals_json)?;
             let ok = authz::require(&caller, &Action::UpdateStorageCredential(shape), &[&node]).map_err(denied)?;
             credentials::update(tx, &ok, &current, &changes, &caller.name, now_ms())
         })

@@ -153,3 +153,15 @@ pub fn all_grants(conn: &Connection, chain: &[Node]) -> ApiResult<Vec<(usize, St
     }
     Ok(out)
 }
+
+/// One securable's node with the grants `principals_json` holds on it.
+pub fn with_grants(conn: &Connection, mut node: Node, principals_json: &str) -> ApiResult<Node> {
+    attach_grants(conn, &mut [&mut node], principals_json)?;
+    Ok(node)
+}
+
+/// The metastore's node with the grants `principals_json` holds on it: what the rules of
+/// metastore-level privileges (CREATE_CATALOG, USE_SHARE, ...) read.
+pub fn metastore_node(conn: &Connection, metastore_id: &str, principals_json: &str) -> ApiResult<Node> {
+    with_grants(conn, metastores::require(conn, metastore_id)?.node(), principals_json)
+}
