@@ -11,8 +11,8 @@ use super::shares::PageParams;
 use super::{changed, denied, ok_empty, owner_name, Res};
 use crate::authz::{self, Action, Caller, Node};
 use crate::domain::names::Ident;
-use crate::domain::now_ms;
 use crate::domain::update::{rename_to, UpdateShape};
+use crate::domain::{now_ms, split_global_metastore_id};
 use crate::error::{ApiError, ApiResult};
 use crate::store::providers::{self, NewProvider, ProviderChanges, ProviderRow};
 use crate::store::{metastores, securables};
@@ -60,17 +60,19 @@ impl From<ProviderRow> for ProviderInfo {
         // The profile is shown parsed and without its bearer token (spec §19.1).
         let recipient_profile = p.recipient_profile_str.as_deref().and_then(|s| parse_profile(s).ok());
         let global = p.data_provider_global_metastore_id.clone();
-        let parts: Vec<String> =
-            global.as_deref().map(|g| g.split(':').map(str::to_string).collect()).unwrap_or_default();
+        let (cloud, region, metastore_id) = match global.as_deref().and_then(split_global_metastore_id) {
+            Some((c, r, m)) => (Some(c), Some(r), Some(m)),
+            None => (None, None, None),
+        };
         ProviderInfo {
             name: p.name,
             authentication_type: p.authentication_type,
             comment: p.comment,
             owner: p.owner,
             recipient_profile,
-            cloud: parts.first().cloned(),
-            region: parts.get(1).cloned(),
-            metastore_id: parts.get(2).cloned(),
+            cloud,
+            region,
+            metastore_id,
             data_provider_global_metastore_id: global,
             created_at: p.created_at,
             created_by: p.created_by,
@@ -134,18 +136,11 @@ impl TryFrom<CreateProvider> for ProviderSpec {
                 if profile.is_some() {
                     return Err(ApiError::invalid("recipient_profile_str", "is only for TOKEN providers"));
                 }
-                if let Some(g) = &global {
-                    let parts: Vec<&str> = g.split(':').collect();
-                    let valid = parts.len() == 3
-                        && !parts[0].is_empty()
-                        && !parts[1].is_empty()
-                        && uuid::Uuid::parse_str(parts[2]).is_ok();
-                    if !valid {
-                        return Err(ApiError::invalid(
-                            "data_provider_global_metastore_id",
-                            format!("{g:?} is not of the form <cloud>:<region>:<metastore-uuid>"),
-                        ));
-                    }
+                if let Some(g) = global.as_deref().filter(|g| split_global_metastore_id(g).is_none()) {
+                    return Err(ApiError::invalid(
+                        "data_provider_global_metastore_id",
+                        format!("{g:?} is not of the form <cloud>:<region>:<metastore-uuid>"),
+                    ));
                 }
             }
             other => {

@@ -14,8 +14,8 @@ use super::shares::PageParams;
 use super::{changed, denied, ok_empty, owner_name, Res};
 use crate::authz::{self, Action, Caller, Node};
 use crate::domain::names::Ident;
-use crate::domain::now_ms;
 use crate::domain::update::{rename_to, UpdateShape};
+use crate::domain::{now_ms, split_global_metastore_id};
 use crate::error::{ApiError, ApiResult};
 use crate::store::metastores::{self, MetastoreRow};
 use crate::store::recipients::{self, NewRecipient, RecipientChanges, RecipientRow, TokenRow};
@@ -99,10 +99,11 @@ pub struct RecipientInfo {
 fn info(conn: &Connection, r: RecipientRow) -> ApiResult<RecipientInfo> {
     let token = r.authentication_type == "TOKEN";
     let tokens = if token { Some(recipients::live_tokens(conn, &r.id, now_ms())?) } else { None };
-    let (cloud, region, metastore_id) = match r.data_recipient_global_metastore_id.as_deref().map(split_global_id) {
-        Some(Some((c, rg, m))) => (Some(c), Some(rg), Some(m)),
-        _ => (None, None, None),
-    };
+    let (cloud, region, metastore_id) =
+        match r.data_recipient_global_metastore_id.as_deref().map(split_global_metastore_id) {
+            Some(Some((c, rg, m))) => (Some(c), Some(rg), Some(m)),
+            _ => (None, None, None),
+        };
     let ip_access_list = r
         .ip_access_list
         .as_ref()
@@ -127,17 +128,6 @@ fn info(conn: &Connection, r: RecipientRow) -> ApiResult<RecipientInfo> {
         updated_at: r.updated_at,
         updated_by: r.updated_by,
     })
-}
-
-/// `<cloud>:<region>:<metastore-uuid>` (spec §18.1).
-fn split_global_id(id: &str) -> Option<(String, String, String)> {
-    let parts: Vec<&str> = id.split(':').collect();
-    match parts.as_slice() {
-        [c, r, m] if !c.is_empty() && !r.is_empty() && uuid::Uuid::parse_str(m).is_ok() => {
-            Some((c.to_string(), r.to_string(), m.to_string()))
-        }
-        _ => None,
-    }
 }
 
 /// `ip_access_list`: the SDK's object, or the seed's one-element array of it; at most 100
@@ -233,7 +223,7 @@ impl TryFrom<CreateRecipient> for RecipientSpec {
                     "is required for DATABRICKS recipients",
                 ))
             }
-            ("DATABRICKS", Some(g)) if split_global_id(g).is_none() => {
+            ("DATABRICKS", Some(g)) if split_global_metastore_id(g).is_none() => {
                 return Err(ApiError::invalid(
                     "data_recipient_global_metastore_id",
                     format!("{g:?} is not of the form <cloud>:<region>:<metastore-uuid>"),

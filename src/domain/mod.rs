@@ -18,3 +18,15 @@ pub fn now_ms() -> i64 {
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
+
+/// `<cloud>:<region>:<metastore-uuid>`, the global metastore id of Delta Sharing peers
+/// (spec §18.1, §19.1), split into its parts; `None` when malformed.
+pub fn split_global_metastore_id(id: &str) -> Option<(String, String, String)> {
+    let parts: Vec<&str> = id.split(':').collect();
+    match parts.as_slice() {
+        [c, r, m] if !c.is_empty() && !r.is_empty() && uuid::Uuid::parse_str(m).is_ok() => {
+            Some((c.to_string(), r.to_string(), m.to_string()))
+        }
+        _ => None,
+    }
+}
