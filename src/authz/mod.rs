@@ -325,29 +325,19 @@ impl Reason {
             Reason::AccountAdmin => "is an account admin".to_string(),
             Reason::WorkspaceAdmin => "is a workspace admin".to_string(),
             Reason::Owner { securable_type, securable, via } => {
-                format!("owns {} '{securable}'{}", securable_type_noun(*securable_type), via_suffix(via))
+                format!("owns {} '{securable}'{}", securable_type.noun(), via_suffix(via))
             }
             Reason::Grant { privilege, granted, securable_type, securable, via } => {
                 let as_granted = if granted == privilege { String::new() } else { format!(" (granted as {granted})") };
-                format!(
-                    "holds {privilege}{as_granted} on {} '{securable}'{}",
-                    securable_type_noun(*securable_type),
-                    via_suffix(via)
-                )
+                format!("holds {privilege}{as_granted} on {} '{securable}'{}", securable_type.noun(), via_suffix(via))
             }
-            Reason::OwnerConveys { privilege, securable_type, securable, via } => format!(
-                "holds {privilege} as owner of {} '{securable}'{}",
-                securable_type_noun(*securable_type),
-                via_suffix(via)
-            ),
+            Reason::OwnerConveys { privilege, securable_type, securable, via } => {
+                format!("holds {privilege} as owner of {} '{securable}'{}", securable_type.noun(), via_suffix(via))
+            }
             Reason::Condition { holds } => holds.clone(),
             Reason::Missing { requirement } => format!("lacks {requirement}"),
         }
     }
-}
-
-fn securable_type_noun(kind: SecurableKind) -> &'static str {
-    kind.noun()
 }
 
 fn via_suffix(via: &str) -> String {

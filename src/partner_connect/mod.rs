@@ -348,10 +348,6 @@ impl Address {
         let (scheme, host, port) = crate::api::warehouses::address(url);
         Address { scheme, host, port }
     }
-
-    fn ssl(&self) -> u8 {
-        u8::from(self.scheme == "https")
-    }
 }
 
 /// The requesting user, as the ConnectRequest describes them.
@@ -457,7 +453,6 @@ pub fn connect_request(
     }
     req.insert("service_principal_id".into(), json!(info.service_principal_id));
     req.insert("connection_scope".into(), json!("workspace"));
-    let _ = addr.ssl();
     Json::Object(req)
 }
 
