@@ -44,6 +44,17 @@ pub fn start(args: &ServeArgs) -> Result<Running, StartError> {
 }
 
 fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
+    if args.reset && args.db != ":memory:" {
+        // `--reset`: start from an empty database, so the fixtures give their own state again.
+        for suffix in ["", "-wal", "-shm"] {
+            let path = format!("{}{suffix}", args.db);
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StartError::Fixture(FixtureError(format!("--reset: cannot remove {path}: {e}")))),
+            }
+        }
+    }
     // Fixtures are read first so that a bad file fails before anything is created.
     let mut files: Vec<Loaded> = args.fixtures.iter().map(|p| fixtures::load(p)).collect::<Result<_, _>>()?;
     let store = Arc::new(Store::open(&args.db)?);
@@ -70,6 +81,11 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
     tracing::info!(db = %args.db, new = store.is_new, "database open");
     for f in &files {
         tracing::info!(fixture = %f.name, "fixture applied");
+        let tokens = f.tokens();
+        if !tokens.is_empty() && !using_default {
+            let list: Vec<String> = tokens.iter().map(|(t, p)| format!("'{t}' ({p})")).collect();
+            tracing::info!("fixture {}: use token {}", f.name, list.join(", "));
+        }
     }
     if using_default {
         tracing::info!(
@@ -80,6 +96,7 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
     let public_url = public_url(host, port, args.own_address_only);
     let server = build(Arc::clone(&store), listener, args.storage_map.clone(), public_url)
         .map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
+    tracing::info!("permission explorer: http://{host}:{port}/explorer/");
     Ok(Running { server, url: format!("http://{host}:{port}"), store })
 }
 
@@ -115,6 +132,7 @@ pub fn build(
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
             .route("/healthz", web::get().to(api::healthz))
+            .configure(api::explorer::routes)
             .service(
                 web::scope("/api")
                     .wrap(from_fn(extract::authenticate))

@@ -141,6 +141,11 @@ pub struct ServeArgs {
           value_parser = parse_storage_map)]
     pub storage_map: Vec<StorageMapping>,
 
+    /// Delete the database file (PATH, PATH-wal, PATH-shm) before starting, so that the fixtures
+    /// rebuild it: returns a teaching database to the fixture's state between classes.
+    #[arg(long)]
+    pub reset: bool,
+
     /// Advertise the listening address even when UC_EMULATOR_PUBLIC_URL is set (certify's
     /// sandbox, partner-connect.md §9.2). Not a flag.
     #[arg(skip)]

@@ -3,11 +3,11 @@
 
 use rusqlite::Connection;
 
-use crate::authz::explain::{parse_action, render, Explanation};
-use crate::authz::{self, Caller};
+use crate::authz::explain::{explain_decision, parse_action, Explanation};
+use crate::authz::Caller;
 use crate::domain::securable::{SecTypeSpelling, SecurableKind};
 use crate::error::{ApiError, ApiResult};
-use crate::store::securables;
+use crate::store::{metastores, securables};
 
 /// Explains one decision for `subject` in its metastore.
 pub fn explain(
@@ -27,7 +27,10 @@ pub fn explain(
         }
     };
     let metastore = subject.metastore.as_ref().ok_or_else(ApiError::no_metastore)?;
+    // The metastore is addressed by its id or its name, and explanations name it.
+    let metastore_row = metastores::require(conn, &metastore.id)?;
     let full_name = match (full_name.filter(|n| !n.is_empty()), kind) {
+        (Some(n), SecurableKind::Metastore) if n == metastore_row.name => metastore.id.clone(),
         (Some(n), _) => n.to_string(),
         (None, SecurableKind::Metastore) => metastore.id.clone(),
         (None, _) => return Err(ApiError::invalid("full_name", "is required")),
@@ -35,13 +38,18 @@ pub fn explain(
     let mut located = securables::locate(conn, &metastore.id, kind, &full_name)?;
     securables::attach_grants(conn, &mut located.nodes_mut(), &subject.principals_json)?;
     let parsed = parse_action(action, located.kind).map_err(|e| ApiError::invalid("action", e))?;
-    let decision = authz::decide(subject, &parsed, &located.refs());
-    Ok(render(&subject.name, action, located.kind, located.full_name(), decision))
+    for node in located.nodes_mut() {
+        if node.kind == SecurableKind::Metastore {
+            node.name = metastore_row.name.clone();
+        }
+    }
+    Ok(explain_decision(subject, action, &parsed, &located.refs()))
 }
 
 /// `uc-emulator explain`: the same answer as the endpoint, read straight from a database.
-pub fn run_cli(args: &crate::config::ExplainArgs) -> Result<String, String> {
-    use crate::store::{metastores, principals, Store};
+/// `Ok((text, allowed))`; the CLI exits 1 when the answer is DENIED.
+pub fn run_cli(args: &crate::config::ExplainArgs) -> Result<(String, bool), String> {
+    use crate::store::{principals, Store};
     if !crate::store::exists(&args.db) {
         return Err(format!("database {} does not exist", args.db));
     }
@@ -67,11 +75,18 @@ pub fn run_cli(args: &crate::config::ExplainArgs) -> Result<String, String> {
         })
         .map_err(|e| e.message)?;
     if args.json {
-        return Ok(serde_json::to_string_pretty(&explanation).expect("serializable"));
+        return Ok((serde_json::to_string_pretty(&explanation).expect("serializable"), explanation.allowed));
     }
     let mut out = explanation.explanation.clone();
     for r in &explanation.reasons {
         out.push_str(&format!("\n  - {}", r.text));
     }
-    Ok(out)
+    out.push_str("\nRequirement ([has] / [lacks]):");
+    let mut lines = Vec::new();
+    explanation.requirement.lines(1, &mut lines);
+    for l in lines {
+        out.push('\n');
+        out.push_str(&l);
+    }
+    Ok((out, explanation.allowed))
 }

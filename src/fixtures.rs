@@ -185,6 +185,13 @@ pub struct Loaded {
     pub fixture: Fixture,
 }
 
+impl Loaded {
+    /// The file's tokens as (token, principal), for the start-up hint.
+    pub fn tokens(&self) -> Vec<(&str, &str)> {
+        self.fixture.tokens.iter().map(|t| (t.token.as_str(), t.principal.as_str())).collect()
+    }
+}
+
 /// Reads and parses a fixture file; the message names the file.
 pub fn load(path: &Path) -> Result<Loaded, FixtureError> {
     let name = path.display().to_string();

@@ -11,9 +11,14 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Explain(args) => match uc_emulator::explain::run_cli(&args) {
-            Ok(text) => {
+            Ok((text, allowed)) => {
                 println!("{text}");
-                ExitCode::SUCCESS
+                // 1 = DENIED, so scripts can branch on the verdict; 2 = the question failed.
+                if allowed {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
             }
             Err(e) => {
                 eprintln!("uc-emulator explain: {e}");

@@ -29,17 +29,20 @@ pub async fn log_request(
     let res = next.call(req).await?;
     if tracing::enabled!(tracing::Level::INFO) {
         let route = res.request().match_pattern().unwrap_or_else(|| res.request().path().to_string());
-        let principal = res
-            .request()
-            .extensions()
-            .get::<std::sync::Arc<crate::authz::Caller>>()
-            .map(|c| c.name.clone())
-            .unwrap_or_default();
+        let ext = res.request().extensions();
+        let acting = ext.get::<std::sync::Arc<crate::authz::Caller>>().map(|c| c.name.clone()).unwrap_or_default();
+        // A view-as request logs both: the signed-in principal and the one it viewed as.
+        let (principal, view_as) = match ext.get::<crate::api::extract::ViewedBy>() {
+            Some(by) => (by.0.clone(), acting),
+            None => (acting, String::new()),
+        };
+        drop(ext);
         tracing::info!(
             request_id = id,
             %method,
             route = %route,
             principal = %principal,
+            view_as = %view_as,
             status = res.status().as_u16(),
             elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
             "request"

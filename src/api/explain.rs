@@ -40,3 +40,25 @@ pub async fn explain(
         .await?;
     Ok(HttpResponse::Ok().json(out))
 }
+
+#[derive(Deserialize)]
+pub struct ActionsParams {
+    securable_type: Option<String>,
+}
+
+/// `GET /api/2.1/unity-catalog/explain/actions[?securable_type=]`: every action name the
+/// explain endpoint accepts (operations, then privileges), for one securable type or all.
+pub async fn actions(_auth: super::extract::Auth, Params(p): Params<ActionsParams>) -> ApiResult<HttpResponse> {
+    use crate::domain::securable::{SecTypeSpelling, SecurableKind};
+    let only = match p.securable_type.as_deref().filter(|t| !t.is_empty()) {
+        None => None,
+        Some(t) => match SecurableKind::parse_spelling(t) {
+            Some(SecTypeSpelling::Modelled(k)) if k != SecurableKind::Function => Some(k),
+            _ => {
+                return Err(ApiError::invalid("securable_type", format!("unknown or unsupported securable type {t:?}")))
+            }
+        },
+    };
+    let actions = crate::authz::explain::actions_for(only);
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "actions": actions })))
+}

@@ -102,14 +102,52 @@ pub async fn authenticate(
         return Ok(req.error_response(err).map_into_right_body());
     };
     let state = req.app_data::<web::Data<AppState>>().expect("AppState is registered").clone();
-    match state.callers.resolve(&state.store, &token).await {
-        Ok(caller) => {
-            tracing::Span::current().record("principal", caller.name.as_str());
-            req.extensions_mut().insert(caller);
-            next.call(req).await.map(ServiceResponse::map_into_left_body)
-        }
-        Err(e) => Ok(req.error_response(e).map_into_right_body()),
+    let caller = match state.callers.resolve(&state.store, &token).await {
+        Ok(caller) => caller,
+        Err(e) => return Ok(req.error_response(e).map_into_right_body()),
+    };
+    tracing::Span::current().record("principal", caller.name.as_str());
+    let caller = match view_as(&req, &state, caller).await {
+        Ok(c) => c,
+        Err(e) => return Ok(req.error_response(e).map_into_right_body()),
+    };
+    req.extensions_mut().insert(caller);
+    next.call(req).await.map(ServiceResponse::map_into_left_body)
+}
+
+/// `X-UC-Emulator-View-As`: a metastore admin reads the workspace as another user or service
+/// principal sees it (the permission explorer's "view as"). Read-only; it never widens access.
+pub const VIEW_AS_HEADER: &str = "x-uc-emulator-view-as";
+
+/// On a view-as request: the signed-in principal (the request's caller is the viewed one).
+pub struct ViewedBy(pub String);
+
+async fn view_as(req: &ServiceRequest, state: &AppState, caller: Arc<Caller>) -> ApiResult<Arc<Caller>> {
+    let Some(raw) = req.headers().get(VIEW_AS_HEADER) else { return Ok(caller) };
+    let name = raw
+        .to_str()
+        .map_err(|_| ApiError::invalid("X-UC-Emulator-View-As", "the X-UC-Emulator-View-As header must be text"))?;
+    let name = name.trim().to_string();
+    if name.is_empty() {
+        return Ok(caller);
     }
+    if !caller.is_metastore_admin() {
+        return Err(ApiError::denied("Only metastore admins may send the X-UC-Emulator-View-As header."));
+    }
+    let workspace_id = caller.workspace_id;
+    let lookup = name.clone();
+    let viewed = state.store.read(move |conn| crate::store::principals::acting_as(conn, &lookup, workspace_id)).await?;
+    let Some(viewed) = viewed else {
+        return Err(ApiError::invalid(
+            "X-UC-Emulator-View-As",
+            format!("{name:?} is not an active user or service principal"),
+        ));
+    };
+    if req.method() != actix_web::http::Method::GET {
+        return Err(ApiError::denied("view-as requests are read-only (X-UC-Emulator-View-As is for GET only)."));
+    }
+    req.extensions_mut().insert(ViewedBy(caller.name.clone()));
+    Ok(Arc::new(viewed))
 }
 
 /// The authenticated caller.

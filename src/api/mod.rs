@@ -2,6 +2,7 @@
 
 pub mod catalogs;
 pub mod explain;
+pub mod explorer;
 pub mod external_locations;
 pub mod extract;
 pub mod files;
@@ -174,6 +175,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .build(),
     )
     .service(Res::new(&uc("/explain")).get(explain::explain).build())
+    .service(Res::new(&uc("/explain/actions")).get(explain::actions).build())
     .service(Res::new(&uc("/user-info/me")).get(user_info::my_info).build())
     .service(Res::new(&uc("/user-info/my-groups")).get(user_info::my_groups).build())
     .configure(scim::routes)

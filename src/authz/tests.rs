@@ -1,7 +1,7 @@
 //! Unit tests of the authorization core, one (or a few) per rule of `rules.rs`, asserting what
 //! `privileges.md` and `unity-catalog-2.1.md` say (each test names the section it checks).
 
-use super::explain::{parse_action, render};
+use super::explain::{explain_decision, parse_action};
 use super::*;
 use crate::domain::privilege;
 use crate::domain::securable::SecurableKind as K;
@@ -1475,8 +1475,7 @@ fn parse_action_permissions_and_table_actions_by_kind() {
 fn render_explains_allowed_and_denied() {
     let mut t = tree();
     t.cat.grants.push(g("analysts", "USE_CATALOG"));
-    let d = decide(&alice(), &Action::GetCatalog, &t.c());
-    let e = render(ALICE, "getCatalog", K::Catalog, "main", d);
+    let e = explain_decision(&alice(), "getCatalog", &Action::GetCatalog, &t.c());
     assert!(e.allowed);
     assert_eq!(e.reasons.len(), 1);
     assert_eq!(e.reasons[0].text, "holds USE_CATALOG on Catalog 'main' via group 'analysts'");
@@ -1485,16 +1484,50 @@ fn render_explains_allowed_and_denied() {
         "ALLOWED: alice@example.com may getCatalog on Catalog 'main' because it holds USE_CATALOG on Catalog \
          'main' via group 'analysts'."
     );
-    let d = decide(&bob(), &Action::GetCatalog, &t.c());
-    let e = render(BOB, "getCatalog", K::Catalog, "main", d);
+    let e = explain_decision(&bob(), "getCatalog", &Action::GetCatalog, &t.c());
     assert!(!e.allowed);
-    assert!(e.explanation.starts_with("DENIED: bob@example.com may not getCatalog on Catalog 'main' because it lacks"));
-    assert!(e.explanation.contains("USE_CATALOG on Catalog 'main'"), "{}", e.explanation);
+    // One missing link, named without "either ... or": the grant, not the admin role.
+    assert_eq!(
+        e.explanation,
+        "DENIED: bob@example.com may not getCatalog on Catalog 'main' because it lacks USE_CATALOG on Catalog 'main'."
+    );
     let json = serde_json::to_value(&e).unwrap();
     assert_eq!(json["allowed"], false);
     assert_eq!(json["securable_type"], serde_json::to_value(K::Catalog).unwrap());
     assert_eq!(json["reasons"][0]["kind"], "missing");
+    assert_eq!(json["reasons"][0]["securable"], "main");
+    assert_eq!(json["reasons"][0]["privilege"], "USE_CATALOG");
     assert!(json["reasons"][0]["text"].as_str().unwrap().starts_with("lacks "));
+    // The requirement tree: any of (metastore admin, USE_CATALOG through a grant or ownership).
+    let r = &json["requirement"];
+    assert_eq!(r["kind"], "any_of");
+    assert_eq!(r["satisfied"], false);
+    assert_eq!(r["children"][0]["text"], "the metastore admin role");
+    assert_eq!(r["children"][1]["kind"], "privilege");
+    let ways: Vec<&str> =
+        r["children"][1]["children"].as_array().unwrap().iter().map(|c| c["text"].as_str().unwrap()).collect();
+    assert_eq!(ways, ["a grant of USE_CATALOG on Catalog 'main'", "ownership of Catalog 'main'"]);
+}
+
+#[test]
+fn privilege_questions_say_held_and_usable() {
+    // SELECT on the schema, no USE_CATALOG: held, not usable; the missing link is USE_CATALOG.
+    let mut t = tree();
+    t.sch.grants.push(g("analysts", "SELECT"));
+    t.sch.grants.push(g("analysts", "USE_SCHEMA"));
+    let e = explain_decision(&alice(), "SELECT", &Action::HoldsPrivilege("SELECT"), &t.t());
+    assert!(!e.allowed);
+    assert_eq!((e.held, e.usable), (Some(true), Some(false)));
+    assert!(e.explanation.starts_with("DENIED: alice@example.com holds SELECT on Table 'main.sales.orders' but cannot use it, because it lacks USE_CATALOG on Catalog 'main'."), "{}", e.explanation);
+    assert_eq!(e.reasons[0].securable.as_deref(), Some("main"));
+    t.cat.grants.push(g("analysts", "USE_CATALOG"));
+    let e = explain_decision(&alice(), "SELECT", &Action::HoldsPrivilege("SELECT"), &t.t());
+    assert!(e.allowed);
+    assert_eq!((e.held, e.usable), (Some(true), Some(true)));
+    // Not held at all: bob.
+    let e = explain_decision(&bob(), "SELECT", &Action::HoldsPrivilege("SELECT"), &t.t());
+    assert_eq!((e.allowed, e.held), (false, Some(false)));
+    assert!(e.explanation.starts_with("DENIED: bob@example.com does not hold SELECT"), "{}", e.explanation);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -361,6 +361,7 @@ fn start_sandbox(fixture: &Json) -> Result<Started, String> {
         fixtures: Vec::new(),
         storage_map: Vec::new(),
         own_address_only: true,
+        reset: false,
     };
     let running = crate::app::start(&args).map_err(|e| e.to_string())?;
     // Applied in memory (certify writes no files); the built-in fixture the new database got

@@ -200,6 +200,19 @@ pub fn subject(
     Ok(crate::authz::Caller::new(p.name, p.id, p.kind, workspace_id, groups, p.account_admin, metastore))
 }
 
+/// The caller an active user or service principal `name` is in a workspace, as if it had sent
+/// the request with a token of that workspace (the explorer's view-as header). `None` for an
+/// unknown name, a group, or an inactive principal.
+pub fn acting_as(conn: &Connection, name: &str, workspace_id: i64) -> ApiResult<Option<crate::authz::Caller>> {
+    let Some(p) = by_name(conn, name)? else { return Ok(None) };
+    if !p.active || p.kind == crate::authz::PrincipalKind::Group {
+        return Ok(None);
+    }
+    let groups = transitive_group_names(conn, p.id)?;
+    let metastore = crate::store::metastores::scope_of(conn, workspace_id)?;
+    Ok(Some(crate::authz::Caller::new(p.name, p.id, p.kind, workspace_id, groups, p.account_admin, metastore)))
+}
+
 /// Changes a principal's name (userName / group displayName) and display name. A new name
 /// held by another principal → 409. Every UC owner and grant that named it follows the rename
 /// (interface.md: a renamed group keeps its ownerships and grants).

@@ -101,6 +101,7 @@ fn args(db: &std::path::Path, fixture: &std::path::Path) -> ServeArgs {
         fixtures: vec![fixture.to_path_buf()],
         storage_map: vec![],
         own_address_only: false,
+        reset: false,
     }
 }
 

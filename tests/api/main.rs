@@ -4,6 +4,7 @@ mod authz_matrix;
 mod certify;
 mod durability;
 mod errors;
+mod explorer;
 mod helpers;
 mod names;
 mod paging;

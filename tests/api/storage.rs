@@ -455,6 +455,7 @@ async fn fixtures_apply_storage_objects_once_and_validate_them() {
         fixtures: vec![path],
         storage_map: vec![],
         own_address_only: false,
+        reset: false,
     };
     let err = uc_emulator::app::start(&args).err().expect("refused").to_string();
     assert!(err.contains("external_locations[1]") && err.contains("url"), "{err}");

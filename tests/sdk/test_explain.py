@@ -56,35 +56,80 @@ def test_explain_allowed_names_the_groups(teaching):
 def test_explain_denied_names_the_missing_privilege(teaching):
     r = explain(teaching, "henry", action="getTable", securable_type="table", full_name=REVENUE)
     assert r["allowed"] is False
-    assert [x["kind"] for x in r["reasons"]] == ["missing"]
-    assert "USE_CATALOG on Catalog 'sales'" in r["reasons"][0]["text"]
-    assert r["explanation"].startswith(f"DENIED: {HENRY} may not getTable on Table '{REVENUE}'")
-    assert "USE_CATALOG on Catalog 'sales'" in r["explanation"]
+    # The missing link first (with the securable it is on), then what henry already holds on that way.
+    assert [x["kind"] for x in r["reasons"]] == ["missing", "grant", "grant"]
+    assert r["reasons"][0]["text"] == "lacks USE_CATALOG on Catalog 'sales'"
+    assert (r["reasons"][0]["securable"], r["reasons"][0]["privilege"]) == ("sales", "USE_CATALOG")
+    assert r["explanation"].startswith(f"DENIED: {HENRY} may not getTable on Table '{REVENUE}' because it lacks "
+                                       "USE_CATALOG on Catalog 'sales'.")
+    assert "either" not in r["explanation"]
     with raises(PermissionDenied, "PERMISSION_DENIED", status=403, server=teaching):
         client(teaching, "henry").tables.get(REVENUE)
 
     # frank (analytics) may use sales but lacks the marketing-only grants on leads.
     r = explain(teaching, "frank", action="getTable", securable_type="table", full_name=LEADS)
     assert r["allowed"] is False
-    text = r["reasons"][0]["text"]
-    assert "SELECT on Table 'sales.pipeline.leads'" in text and "USE_SCHEMA on Schema 'sales.pipeline'" in text
-    assert "USE_CATALOG" not in text  # he has that one
+    missing = [x["text"] for x in r["reasons"] if x["kind"] == "missing"]
+    assert missing == ["lacks USE_SCHEMA on Schema 'sales.pipeline'", "lacks SELECT on Table 'sales.pipeline.leads'"]
+    assert not any("USE_CATALOG" in t for t in missing)  # he has that one
+    assert "holds USE_CATALOG on Catalog 'sales' via group 'analytics'" in [x["text"] for x in r["reasons"]]
     with raises(PermissionDenied, "PERMISSION_DENIED", status=403, server=teaching):
         client(teaching, "frank").tables.get(LEADS)
 
 
+def test_explain_requirement_tree_has_and_lacks(teaching):
+    """The rule as a tree (any-of / all-of), with has/lacks at each node and ownership alternatives."""
+    r = explain(teaching, "henry", action="getTable", securable_type="table", full_name=REVENUE)
+    tree = r["requirement"]
+    assert (tree["kind"], tree["satisfied"]) == ("any_of", False)
+    admin, chain = tree["children"]
+    assert (admin["kind"], admin["text"], admin["satisfied"]) == ("role", "the metastore admin role", False)
+    assert chain["kind"] == "all_of"
+    got = [(c["kind"], c["text"], c["satisfied"]) for c in chain["children"]]
+    assert got == [("privilege", "USE_CATALOG on Catalog 'sales'", False),
+                   ("privilege", "USE_SCHEMA on Schema 'sales.reports'", True),
+                   ("privilege", f"SELECT on Table '{REVENUE}'", True)]
+    ways = [(w["kind"], w["text"], w["satisfied"]) for w in chain["children"][2]["children"]]
+    assert ("grant", "a grant of SELECT on Schema 'sales.reports' (inherited)", True) in ways
+    assert ("ownership", "ownership of Table 'sales.reports.revenue'", False) in ways
+    assert ("ownership", "ownership of Catalog 'sales'", False) in ways
+    held = [w for w in chain["children"][2]["children"] if w["satisfied"]]
+    assert [w["evidence"] for w in held] == ["holds SELECT on Schema 'sales.reports' via group 'interns'"]
+
+
+def test_explain_metastore_by_name(teaching):
+    r = explain(teaching, "dana", action="createCatalog", securable_type="metastore", full_name="acme")
+    assert r["allowed"] is True and r["full_name"] == "acme"
+    assert r["explanation"] == ("ALLOWED: dana@acme.example may createCatalog on Metastore 'acme' because it holds "
+                                "CREATE_CATALOG on Metastore 'acme' via group 'data-engineering'.")
+    by_id = client(teaching, "dana").api_client.do("GET", f"{UC}/metastore_summary")["metastore_id"]
+    assert explain(teaching, "dana", action="createCatalog", securable_type="metastore", full_name=by_id) == r
+    r = explain(teaching, "henry", action="createCatalog", securable_type="metastore", full_name="acme")
+    assert r["allowed"] is False and "Metastore 'acme'" in r["explanation"]
+
+
 def test_explain_privilege_name_as_action(teaching):
-    # henry holds SELECT (via interns, on the schema) although getTable is denied to him.
+    # henry holds SELECT (via interns, on the schema) but cannot use it: no USE_CATALOG on sales.
     r = explain(teaching, "henry", action="SELECT", securable_type="table", full_name=REVENUE)
-    assert r["allowed"] is True and r["action"] == "SELECT"
-    assert [(x["kind"], x["privilege"], x["securable"], x["via"]) for x in r["reasons"]] == [
-        ("grant", "SELECT", "sales.reports", "group 'interns'")]
+    assert (r["allowed"], r["held"], r["usable"], r["action"]) == (False, True, False, "SELECT")
+    assert r["explanation"].startswith(f"DENIED: {HENRY} holds SELECT on Table '{REVENUE}' but cannot use it, "
+                                       "because it lacks USE_CATALOG on Catalog 'sales'.")
+    assert [(x["kind"], x.get("privilege"), x.get("securable"), x.get("via")) for x in r["reasons"]] == [
+        ("missing", "USE_CATALOG", "sales", None),
+        ("grant", "SELECT", "sales.reports", "group 'interns'"),
+        ("grant", "USE_SCHEMA", "sales.reports", "group 'interns'")]
+    # ... the same verdict as getTable, which is the lesson.
+    assert explain(teaching, "henry", action="getTable", securable_type="table", full_name=REVENUE)["allowed"] is False
     r = explain(teaching, "henry", action="USE_CATALOG", securable_type="catalog", full_name="sales")
-    assert r["allowed"] is False
+    assert (r["allowed"], r["held"], r["usable"]) == (False, False, True)
     assert "USE_CATALOG on Catalog 'sales'" in r["explanation"]
     r = explain(teaching, "frank", action="SELECT", securable_type="table", full_name=LEADS)
-    assert r["allowed"] is False
+    assert (r["allowed"], r["held"]) == (False, False)
     assert r["reasons"][0]["kind"] == "missing" and "SELECT on Table 'sales.pipeline.leads'" in r["reasons"][0]["text"]
+    # grace holds it and can use it.
+    r = explain(teaching, "grace", action="SELECT", securable_type="table", full_name=LEADS)
+    assert (r["allowed"], r["held"], r["usable"]) == (True, True, True)
+    assert r["explanation"].startswith(f"ALLOWED: {GRACE} holds SELECT on Table '{LEADS}' and can use it")
 
 
 def test_explain_ownership_via_group(teaching):
@@ -141,24 +186,32 @@ def test_cli_prints_the_same_verdict(teaching):
     for who, principal, full_name in (("henry", HENRY, REVENUE), ("grace", GRACE, REVENUE), ("frank", FRANK, LEADS)):
         api = explain(teaching, who, action="getTable", securable_type="table", full_name=full_name)
         args = ["--principal", principal, "--action", "getTable", "--securable-type", "table", "--full-name", full_name]
+        want_rc = 0 if api["allowed"] else 1  # exit 1 on DENIED, so scripts can branch on it
         # JSON: the endpoint's answer (while the server is running on the same database).
         p = cli(teaching, *args, "--json")
-        assert p.returncode == 0, p.stderr
+        assert p.returncode == want_rc, p.stderr
         assert json.loads(p.stdout) == api
-        # Text: the explanation first, then one line per reason.
+        # Text: the explanation first, then one line per reason, then the requirement tree.
         p = cli(teaching, *args)
-        assert p.returncode == 0, p.stderr
+        assert p.returncode == want_rc, p.stderr
         lines = p.stdout.strip().splitlines()
         assert lines[0] == api["explanation"]
         assert lines[0].startswith("ALLOWED: " if api["allowed"] else "DENIED: ")
         for reason in api["reasons"]:
             assert any(reason["text"] in line for line in lines[1:]), reason
-    # A privilege name works from the CLI as well.
+        assert "Requirement ([has] / [lacks]):" in lines
+    p = cli(teaching, "--principal", HENRY, "--action", "getTable", "--securable-type", "table", "--full-name", REVENUE)
+    assert "      [lacks] USE_CATALOG on Catalog 'sales', through any of:" in p.stdout.splitlines()
+    assert "        [lacks] ownership of Catalog 'sales'" in p.stdout.splitlines()
+    # A privilege name works from the CLI as well: held, not usable, so DENIED (exit 1).
     p = cli(teaching, "--principal", HENRY, "--action", "SELECT", "--securable-type", "table", "--full-name", REVENUE, "--json")
-    assert p.returncode == 0, p.stderr
-    assert json.loads(p.stdout)["allowed"] is True
+    assert p.returncode == 1, p.stderr
+    assert (json.loads(p.stdout)["allowed"], json.loads(p.stdout)["held"]) == (False, True)
+    # A question that cannot be answered exits 2.
+    p = cli(teaching, "--principal", HENRY, "--action", "nope", "--securable-type", "table", "--full-name", REVENUE)
+    assert p.returncode == 2 and "action" in p.stderr
     # The CLI sees grants made through the API at once.
     client(teaching, "acme_admin").grants.update(
         "catalog", "sales", changes=[PermissionsChange(principal="interns", add=[Privilege.USE_CATALOG])])
     p = cli(teaching, "--principal", HENRY, "--action", "getTable", "--securable-type", "table", "--full-name", REVENUE, "--json")
-    assert json.loads(p.stdout)["allowed"] is True
+    assert p.returncode == 0 and json.loads(p.stdout)["allowed"] is True
