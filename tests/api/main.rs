@@ -5,6 +5,7 @@ mod certify;
 mod durability;
 mod errors;
 mod helpers;
+mod layers;
 mod names;
 mod paging;
 mod scim;
