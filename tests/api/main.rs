@@ -6,6 +6,7 @@ mod durability;
 mod errors;
 mod explorer;
 mod helpers;
+mod layers;
 mod names;
 mod paging;
 mod scim;
