@@ -16,6 +16,10 @@ pub fn init() {
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
 }
 
+/// On a view-as request (`X-UC-Emulator-View-As`): the signed-in principal; the request's
+/// caller is the viewed one. The request line logs both.
+pub struct ViewedBy(pub String);
+
 static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Logs method, route pattern, status and time of every request (never bodies or tokens).
@@ -32,7 +36,7 @@ pub async fn log_request(
         let ext = res.request().extensions();
         let acting = ext.get::<std::sync::Arc<crate::authz::Caller>>().map(|c| c.name.clone()).unwrap_or_default();
         // A view-as request logs both: the signed-in principal and the one it viewed as.
-        let (principal, view_as) = match ext.get::<crate::api::extract::ViewedBy>() {
+        let (principal, view_as) = match ext.get::<ViewedBy>() {
             Some(by) => (by.0.clone(), acting),
             None => (acting, String::new()),
         };

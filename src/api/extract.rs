@@ -119,9 +119,6 @@ pub async fn authenticate(
 /// principal sees it (the permission explorer's "view as"). Read-only; it never widens access.
 pub const VIEW_AS_HEADER: &str = "x-uc-emulator-view-as";
 
-/// On a view-as request: the signed-in principal (the request's caller is the viewed one).
-pub struct ViewedBy(pub String);
-
 async fn view_as(req: &ServiceRequest, state: &AppState, caller: Arc<Caller>) -> ApiResult<Arc<Caller>> {
     let Some(raw) = req.headers().get(VIEW_AS_HEADER) else { return Ok(caller) };
     let name = raw
@@ -146,7 +143,7 @@ async fn view_as(req: &ServiceRequest, state: &AppState, caller: Arc<Caller>) ->
     if req.method() != actix_web::http::Method::GET {
         return Err(ApiError::denied("view-as requests are read-only (X-UC-Emulator-View-As is for GET only)."));
     }
-    req.extensions_mut().insert(ViewedBy(caller.name.clone()));
+    req.extensions_mut().insert(crate::telemetry::ViewedBy(caller.name.clone()));
     Ok(Arc::new(viewed))
 }
 

@@ -61,9 +61,16 @@ async function api(path, { method = "GET", query, body, token = S.token, viewAs 
   const headers = { Authorization: "Bearer " + token };
   if (viewAs && method === "GET") headers["X-UC-Emulator-View-As"] = viewAs;
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "omit", cache: "no-store" });
+  // Requests in flight, on <html data-pending>: tests and teaching material wait for "0".
+  pending(+1);
+  let res, text;
+  try {
+    res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "omit", cache: "no-store" });
+    text = await res.text();
+  } finally {
+    pending(-1);
+  }
   let data = null;
-  const text = await res.text();
   if (text) { try { data = JSON.parse(text); } catch (_) { data = null; } }
   if (!res.ok) {
     const code = (data && (data.error_code || data.scimType)) || "HTTP_" + res.status;
@@ -75,6 +82,13 @@ async function api(path, { method = "GET", query, body, token = S.token, viewAs 
     throw new ApiError(res.status, code, msg);
   }
   return data;
+}
+
+let inFlight = 0;
+function pending(delta) {
+  inFlight += delta;
+  // Settles on the next turn, so that work chained on an answer starts before "0" shows.
+  setTimeout(() => { document.documentElement.dataset.pending = String(inFlight); }, 0);
 }
 
 /** Every page of a UC list (`key` is the array's name). */
@@ -164,8 +178,8 @@ function renderSession() {
   $("nav").hidden = false;
   const who = $("whoami");
   who.setAttribute("data-principal", S.me.name);
-  who.replaceChildren(S.me.name, S.me.display ? h("span", { class: "sub", text: `(${S.me.display})` }) : "",
-    S.admin ? h("span", { class: "sub", text: "· metastore admin" }) : "");
+  who.replaceChildren(S.me.name, S.admin ? h("span", { class: "sub", text: "· metastore admin" }) : "");
+  if (S.me.display) who.title = S.me.display;
   $("view-as-wrap").hidden = !S.admin;
   showView("catalog");
 }
