@@ -203,3 +203,21 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(tmp_path):
     assert ANSI.search(_stderr_on_a_terminal(tmp_path, {})), "a terminal gets colour"
     out = _stderr_on_a_terminal(tmp_path, {"NO_COLOR": "1"})
     assert b"tty-1" in out and not ANSI.search(out), out[:300]
+
+
+# --- container files (no Docker engine needed) -----------------------------------------------------
+
+
+def test_container_needs_no_curl_and_publishes_on_loopback():
+    from conftest import REPO_ROOT
+
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
+    installs = " ".join(line for line in dockerfile.splitlines() if "apt-get install" in line)
+    assert "curl" not in installs, installs
+    assert 'HEALTHCHECK' in dockerfile and 'CMD ["uc-emulator", "healthcheck"]' in dockerfile
+    assert "NO_COLOR=1" in dockerfile
+    compose = (REPO_ROOT / "docker-compose.yml").read_text()
+    ports = [ln.strip() for ln in compose.splitlines() if ln.strip().startswith("- \"") and ":8080\"" in ln]
+    assert ports == ['- "${UC_EMULATOR_PUBLISH:-127.0.0.1:8080}:8080"'], ports
+    assert 'test: ["CMD", "uc-emulator", "healthcheck"]' in compose
+    assert 'NO_COLOR: "1"' in compose
