@@ -6,6 +6,7 @@ mod concurrency;
 mod durability;
 mod errors;
 mod helpers;
+mod layers;
 mod names;
 mod paging;
 mod scim;
