@@ -10,6 +10,7 @@ pub mod explain;
 pub mod files;
 pub mod fixtures;
 pub mod healthcheck;
+pub mod ops;
 pub mod partner_connect;
 pub mod store;
 pub mod telemetry;
