@@ -6,6 +6,7 @@ pub mod explorer;
 pub mod external_locations;
 pub mod extract;
 pub mod files;
+pub mod host_metadata;
 pub mod listing;
 pub mod metastores;
 pub mod partner_connect;
