@@ -81,7 +81,7 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
     tracing::info!(db = %args.db, new = store.is_new, "database open");
     for f in &files {
         tracing::info!(fixture = %f.name, "fixture applied");
-        let tokens = f.tokens();
+        let tokens = f.announced_tokens();
         if !tokens.is_empty() && !using_default {
             let list: Vec<String> = tokens.iter().map(|(t, p)| format!("'{t}' ({p})")).collect();
             tracing::info!("fixture {}: use token {}", f.name, list.join(", "));

@@ -58,6 +58,10 @@ pub struct Fixture {
     groups: Vec<GroupEntry>,
     #[serde(default)]
     tokens: Vec<TokenEntry>,
+    /// Log this file's tokens at start-up (teaching fixtures, whose tokens are public anyway);
+    /// other fixtures' tokens never reach a log.
+    #[serde(default)]
+    announce_tokens: bool,
     #[serde(default)]
     metastores: Vec<MetastoreEntry>,
     #[serde(default)]
@@ -186,8 +190,12 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// The file's tokens as (token, principal), for the start-up hint.
-    pub fn tokens(&self) -> Vec<(&str, &str)> {
+    /// The file's tokens as (token, principal), for the start-up hint; empty unless the file
+    /// sets `announce_tokens`.
+    pub fn announced_tokens(&self) -> Vec<(&str, &str)> {
+        if !self.fixture.announce_tokens {
+            return Vec::new();
+        }
         self.fixture.tokens.iter().map(|t| (t.token.as_str(), t.principal.as_str())).collect()
     }
 }

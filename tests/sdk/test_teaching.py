@@ -77,3 +77,35 @@ def test_walkthrough_company_as_described(teaching):
         list(c("henry").tables.list("sales", "reports"))
     # getMyGroups of grace: transitive.
     assert c("grace").api_client.do("GET", f"{UC}/user-info/my-groups")["group_name"] == ["analytics", "marketing-analysts"]
+
+
+def test_reset_returns_the_teaching_database_to_the_fixture(start_server, tmp_path, monkeypatch):
+    """`serve --reset` between classes: the database starts again from the fixture's state; the
+    teaching fixture's tokens are logged at start-up (it sets `announce_tokens`)."""
+    from conftest import TEACHING_FIXTURE, ServerWithArgs
+
+    db = str(tmp_path / "class.db")
+    first = start_server(db=db, fixtures=[TEACHING_FIXTURE])
+    admin = first.client(TEACHING_TOKENS["acme_admin"])
+    admin.grants.update("catalog", "sales", changes=[PermissionsChange(principal="interns", add=[Privilege.USE_CATALOG])])
+    admin.catalogs.create(name="scratch")
+    assert first.stop() == 0
+    # Without --reset the class's changes survive a restart.
+    again = start_server(db=db, fixtures=[TEACHING_FIXTURE])
+    assert "scratch" in [c.name for c in again.client(TEACHING_TOKENS["acme_admin"]).catalogs.list()]
+    assert again.stop() == 0
+    log = tmp_path / "reset.log"
+    monkeypatch.setenv("RUST_LOG", "info")  # the start-up hints are info lines
+    reset = ServerWithArgs(db, [TEACHING_FIXTURE], log, ["--reset"])
+    try:
+        admin = reset.client(TEACHING_TOKENS["acme_admin"])
+        assert sorted(c.name for c in admin.catalogs.list()) == ["engineering", "sales"]
+        assert [a.principal for a in admin.grants.get("catalog", "sales").privilege_assignments] == ["analytics"]
+        with raises(PermissionDenied, status=403, server=reset):
+            reset.client(TEACHING_TOKENS["henry"]).tables.get("sales.reports.revenue")
+    finally:
+        reset.close_clients()
+        assert reset.stop() == 0
+    text = log.read_text()
+    assert "'dapi-acme-admin' (admin@acme.example)" in text and "'dapi-henry' (henry@acme.example)" in text
+    assert "/explorer/" in text
