@@ -56,6 +56,8 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
     if using_default {
         files.push(fixtures::parse(fixtures::DEFAULT_FIXTURE_NAME, fixtures::DEFAULT_FIXTURE)?);
     }
+    let roots = crate::files::FileRoots::new(args.file_roots.clone());
+    fixtures::check_file_urls(&files, &roots)?;
     fixtures::apply(&store, &files)?;
     // A connect cut short by a crash left a pending connection: roll it back before serving
     // (partner-connect.md §3.6).
@@ -78,7 +80,8 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
     }
 
     let public_url = public_url(host, port, args.own_address_only);
-    let server = build(Arc::clone(&store), listener, args.storage_map.clone(), public_url)
+    let file_roots = crate::files::FileRoots::new(args.file_roots.clone());
+    let server = build(Arc::clone(&store), listener, args.storage_map.clone(), file_roots, public_url)
         .map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
     Ok(Running { server, url: format!("http://{host}:{port}"), store })
 }
@@ -102,12 +105,14 @@ pub fn build(
     store: Arc<Store>,
     listener: TcpListener,
     storage_map: Vec<crate::config::StorageMapping>,
+    file_roots: crate::files::FileRoots,
     public_url: String,
 ) -> std::io::Result<Server> {
     let state = web::Data::new(extract::AppState {
         store,
         callers: Default::default(),
         storage_map: storage_map.into(),
+        file_roots,
         public_url,
     });
     let server = HttpServer::new(move || {

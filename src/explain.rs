@@ -32,6 +32,23 @@ pub fn explain(
         (None, SecurableKind::Metastore) => metastore.id.clone(),
         (None, _) => return Err(ApiError::invalid("full_name", "is required")),
     };
+    // Callers without use of a table's catalog and schema learn nothing about the table: the
+    // answer names only the parents, whether or not the table exists (as the API's 403 does).
+    if matches!(kind, SecurableKind::Table | SecurableKind::View) {
+        let name = crate::domain::names::TableName::parse("full_name", &full_name)?;
+        let schema_name = name.schema_name().to_string();
+        let mut parents = securables::locate(conn, &metastore.id, SecurableKind::Schema, &schema_name)?;
+        securables::attach_grants(conn, &mut parents.nodes_mut(), &subject.principals_json)?;
+        let parsed = parse_action(action, kind).map_err(|e| ApiError::invalid("action", e))?;
+        let chain = parents.refs();
+        let gated = !matches!(parsed, authz::Action::TableExists)
+            && !authz::visible(subject, &authz::Action::ListTables, &chain)
+            && !authz::visible(subject, &authz::Action::BrowseCatalog, &chain[1..]);
+        if gated {
+            let decision = authz::decide(subject, &authz::Action::ListTables, &chain);
+            return Ok(render(&subject.name, action, kind, &name.to_string(), decision));
+        }
+    }
     let mut located = securables::locate(conn, &metastore.id, kind, &full_name)?;
     securables::attach_grants(conn, &mut located.nodes_mut(), &subject.principals_json)?;
     let parsed = parse_action(action, located.kind).map_err(|e| ApiError::invalid("action", e))?;

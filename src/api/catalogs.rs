@@ -149,6 +149,9 @@ impl CatalogSpec {
         if let Some(provider) = &self.provider_name {
             providers::require(conn, metastore_id, provider)?;
         }
+        if let Some(root) = &self.storage_root {
+            crate::store::managed::check_new_root(conn, metastore_id, root)?;
+        }
         Ok(NewCatalog {
             name: self.name,
             comment: self.comment,
@@ -170,6 +173,9 @@ pub async fn create_catalog(
     Body(req): Body<CreateCatalog>,
 ) -> ApiResult<HttpResponse> {
     let spec = CatalogSpec::try_from(req)?;
+    if let Some(root) = &spec.storage_root {
+        state.file_roots.check_raw("storage_root", root)?;
+    }
     let Scoped { caller, metastore } = scoped;
     let row = state
         .store

@@ -150,6 +150,9 @@ pub async fn create_schema(
     Body(req): Body<CreateSchema>,
 ) -> ApiResult<HttpResponse> {
     let spec = SchemaSpec::try_from(req)?;
+    if let Some(root) = &spec.storage_root {
+        state.file_roots.check_raw("storage_root", root)?;
+    }
     let Scoped { caller, metastore } = scoped;
     let row = state
         .store
@@ -158,6 +161,9 @@ pub async fn create_schema(
             let node = securables::with_grants(tx, catalog.node(), &caller.principals_json)?;
             let ok = authz::require(&caller, &Action::CreateSchema, &[&node]).map_err(denied)?;
             let name = spec.full_name.clone();
+            if let Some(root) = &spec.storage_root {
+                crate::store::managed::check_new_root(tx, &metastore.id, root)?;
+            }
             schemas::insert(tx, &ok, &catalog.id, &name.catalog, &spec.into_new(caller.name.clone(), now_ms()))?;
             schemas::get(tx, &metastore.id, &name)?.ok_or_else(|| schemas::not_found(&name))
         })

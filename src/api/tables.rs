@@ -258,6 +258,13 @@ impl TryFrom<CreateTable> for TableSpec {
             .map(|l| StorageUrl::parse(&l).map_err(|e| ApiError::invalid("storage_location", e)))
             .transpose()?;
         match table_type.as_str() {
+            // Hosted: only a Staging Table API path may be given, and the emulator has none.
+            "MANAGED" if storage_location.is_some() => {
+                return Err(ApiError::invalid(
+                    "storage_location",
+                    "must not be given for a MANAGED table; the server assigns managed locations",
+                ))
+            }
             "EXTERNAL" if storage_location.is_none() => {
                 return Err(ApiError::invalid("storage_location", "is required for EXTERNAL tables"))
             }
@@ -325,6 +332,12 @@ fn check_table_location(
     external: bool,
 ) -> ApiResult<()> {
     if external {
+        if let Some(managed) = crate::store::managed::root_overlapping(tx, metastore_id, url)? {
+            return Err(ApiError::invalid(
+                "storage_location",
+                format!("{url} overlaps managed storage ({managed}); external tables may not"),
+            ));
+        }
         if let Some((name, inner)) = external_locations::strictly_inside(tx, metastore_id, url)? {
             return Err(ApiError::invalid(
                 "storage_location",
@@ -401,6 +414,9 @@ pub async fn create_table(
     Body(req): Body<CreateTable>,
 ) -> ApiResult<HttpResponse> {
     let spec = TableSpec::try_from(req)?;
+    if let Some(loc) = &spec.storage_location {
+        state.file_roots.check("storage_location", loc)?;
+    }
     let Scoped { caller, metastore } = scoped;
     let row = state
         .store
@@ -452,6 +468,12 @@ fn load_table(
     };
     let [mut t, mut s, mut c] = row.nodes();
     securables::attach_grants(conn, &mut [&mut t, &mut s, &mut c], &caller.principals_json)?;
+    // A caller who may not use the parents gets the answer a missing table gives: the same 403
+    // naming only the parents (BROWSE holders may learn that tables exist).
+    if !authz::visible(caller, &Action::ListTables, &[&s, &c]) && !authz::visible(caller, &Action::BrowseCatalog, &[&c])
+    {
+        return Err(denied(authz::require(caller, &Action::ListTables, &[&s, &c]).expect_err("not visible")));
+    }
     Ok((row, [t, s, c]))
 }
 
@@ -629,6 +651,9 @@ pub async fn update_table(
         .filter(|l| !l.is_empty())
         .map(|l| StorageUrl::parse(&l).map_err(|e| ApiError::invalid("storage_location", e)))
         .transpose()?;
+    if let Some(loc) = &location {
+        state.file_roots.check("storage_location", loc)?;
+    }
     let properties = properties_json(body.properties);
     let Scoped { caller, metastore } = scoped;
     let row = state
@@ -762,16 +787,25 @@ pub async fn list_summaries_post(
     summaries(scoped, state, q).await
 }
 
-fn like_pattern(p: Option<String>) -> String {
+/// Longest `LIKE` pattern accepted, in characters (emulator limit; SQLite refuses far longer
+/// ones with an error, and matching cost grows with the length).
+const MAX_PATTERN_CHARS: usize = 1024;
+
+fn like_pattern(field: &str, p: Option<String>) -> ApiResult<String> {
     match p {
-        Some(p) if !p.is_empty() => p.to_lowercase(),
-        _ => "%".to_string(),
+        Some(p) if p.chars().count() > MAX_PATTERN_CHARS => Err(ApiError::invalid(
+            field,
+            format!("is {} characters long; at most {MAX_PATTERN_CHARS} are allowed", p.chars().count()),
+        )),
+        Some(p) if !p.is_empty() => Ok(p.to_lowercase()),
+        _ => Ok("%".to_string()),
     }
 }
 
 async fn summaries(scoped: Scoped, state: web::Data<AppState>, q: SummariesRequest) -> ApiResult<HttpResponse> {
     let catalog = Ident::parse("catalog_name", required("catalog_name", &q.catalog_name)?)?;
-    let (schema_like, table_like) = (like_pattern(q.schema_name_pattern), like_pattern(q.table_name_pattern));
+    let schema_like = like_pattern("schema_name_pattern", q.schema_name_pattern)?;
+    let table_like = like_pattern("table_name_pattern", q.table_name_pattern)?;
     let Scoped { caller, metastore } = scoped;
     let list = format!("summaries:{}:{catalog}:{schema_like}:{table_like}", metastore.id);
     let args = PageArgs::new(&state.store, list, q.max_results, q.page_token.as_deref(), Some(SUMMARIES_PAGE))?;

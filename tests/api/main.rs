@@ -8,6 +8,7 @@ mod helpers;
 mod names;
 mod paging;
 mod scim;
+mod security;
 mod sharing;
 mod storage;
 mod tokens;
