@@ -8,21 +8,21 @@ use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use crate::api::catalogs::{CatalogSpec, CreateCatalog};
-use crate::api::external_locations::{CreateExternalLocation, LocationSpec};
-use crate::api::metastores::{CreateMetastore, MetastoreSpec};
-use crate::api::providers::{CreateProvider, ProviderSpec};
-use crate::api::recipients::{insert_recipient, CreateRecipient, RecipientSpec};
-use crate::api::schemas::{CreateSchema, SchemaSpec};
-use crate::api::shares::{add_fixture_objects, CreateShare, DataObjectIn, ShareSpec};
-use crate::api::storage_credentials::{CreateStorageCredential, CredentialSpec};
-use crate::api::tables::{insert_table, CreateTable, TableSpec};
 use crate::authz::{Allowed, PrincipalKind, ACCOUNT_USERS};
 use crate::domain::names::{Ident, SchemaName, TableName};
 use crate::domain::now_ms;
 use crate::domain::privilege;
 use crate::domain::securable::{SecTypeSpelling, SecurableKind};
 use crate::error::ApiError;
+use crate::ops::catalogs::{CatalogSpec, CreateCatalog};
+use crate::ops::external_locations::{CreateExternalLocation, LocationSpec};
+use crate::ops::metastores::{CreateMetastore, MetastoreSpec};
+use crate::ops::providers::{CreateProvider, ProviderSpec};
+use crate::ops::recipients::{insert_recipient, CreateRecipient, RecipientSpec};
+use crate::ops::schemas::{CreateSchema, SchemaSpec};
+use crate::ops::shares::{add_fixture_objects, CreateShare, DataObjectIn, ShareSpec};
+use crate::ops::storage_credentials::{CreateStorageCredential, CredentialSpec};
+use crate::ops::tables::{insert_table, CreateTable, TableSpec};
 use crate::store::metastores::{self, AssignmentRow};
 use crate::store::partner_connect as pc_store;
 use crate::store::principals::{self, NewPrincipal};
@@ -731,8 +731,7 @@ fn partners_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureE
     for (i, doc) in entries.into_iter().flatten().enumerate() {
         let label = doc["config"]["name"].as_str().unwrap_or("").to_string();
         let err = |p: String| entry_err(&f.name, "partner_connect.partners", i, &label, p);
-        let row =
-            crate::api::partner_connect::registration_row(doc, "fixture", now_ms()).map_err(|v| err(v.join("; ")))?;
+        let row = crate::partner_connect::registration_row(doc, "fixture", now_ms()).map_err(|v| err(v.join("; ")))?;
         if pc_store::partner_by_key(tx, &row.name_key).map_err(|e| err(api_problem(e)))?.is_none() {
             pc_store::insert_partner(tx, ok, &row).map_err(|e| err(api_problem(e)))?;
         }

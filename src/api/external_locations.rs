@@ -1,7 +1,6 @@
 //! External locations (spec §10).
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use super::catalogs::ListParams;
@@ -15,7 +14,8 @@ use crate::domain::now_ms;
 use crate::domain::storage_url::StorageUrl;
 use crate::domain::update::{rename_to, UpdateShape};
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::store::external_locations::{self, LocationChanges, LocationRow, NewLocation};
+use crate::ops::external_locations::{check_url, parse_url, CreateExternalLocation, LocationSpec};
+use crate::store::external_locations::{self, LocationChanges, LocationRow};
 use crate::store::{credentials, securables, tables};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -71,92 +71,6 @@ impl From<LocationRow> for ExternalLocationInfo {
             updated_at: l.updated_at,
             updated_by: l.updated_by,
         }
-    }
-}
-
-#[derive(Deserialize)]
-pub struct CreateExternalLocation {
-    pub name: Option<String>,
-    pub url: Option<String>,
-    pub credential_name: Option<String>,
-    pub comment: Option<String>,
-    pub read_only: Option<bool>,
-    pub fallback: Option<bool>,
-    /// Accepted and ignored: no cloud is contacted (spec §9.1).
-    #[allow(dead_code)]
-    pub skip_validation: Option<bool>,
-}
-
-/// A validated location create, shared with fixtures.
-pub struct LocationSpec {
-    pub name: Ident,
-    pub url: StorageUrl,
-    pub credential_name: Ident,
-    comment: Option<String>,
-    read_only: bool,
-    fallback: bool,
-}
-
-fn parse_url(raw: &str) -> ApiResult<StorageUrl> {
-    StorageUrl::parse(raw).map_err(|e| ApiError::invalid("url", e))
-}
-
-impl TryFrom<CreateExternalLocation> for LocationSpec {
-    type Error = ApiError;
-    fn try_from(c: CreateExternalLocation) -> ApiResult<Self> {
-        let required = |field: &str, v: &Option<String>| -> ApiResult<String> {
-            v.clone().filter(|s| !s.is_empty()).ok_or_else(|| ApiError::invalid(field, "is required"))
-        };
-        Ok(LocationSpec {
-            name: Ident::parse("name", &required("name", &c.name)?)?,
-            url: parse_url(&required("url", &c.url)?)?,
-            credential_name: Ident::parse("credential_name", &required("credential_name", &c.credential_name)?)?,
-            comment: c.comment,
-            read_only: c.read_only.unwrap_or(false),
-            fallback: c.fallback.unwrap_or(false),
-        })
-    }
-}
-
-/// The URL rules of spec §10.3: no other location may equal, contain or lie inside `url`, and
-/// `url` may not lie inside (or on) an external table; 400 naming `url` and the conflict.
-pub fn check_url(conn: &Connection, metastore_id: &str, url: &StorageUrl, except: Option<&str>) -> ApiResult<()> {
-    if let Some((name, other)) = external_locations::overlapping(conn, metastore_id, url, except)? {
-        return Err(ApiError::invalid(
-            "url",
-            format!("{url} overlaps external location '{name}' ({other}); external locations may not overlap"),
-        ));
-    }
-    if let Some(table) = tables::external_containing(conn, metastore_id, url)? {
-        return Err(ApiError::invalid("url", format!("{url} lies inside the location of external table '{table}'")));
-    }
-    // Managed storage cannot be claimed: no location on, in or above the metastore's root.
-    if let Some(root) = crate::store::managed::metastore_root_overlapping(conn, metastore_id, url)? {
-        return Err(ApiError::invalid(
-            "url",
-            format!("{url} overlaps the metastore's managed storage root {root}; external locations may not"),
-        ));
-    }
-    Ok(())
-}
-
-impl LocationSpec {
-    /// Checks the credential (404) and the URL rules (400); shared with fixtures.
-    pub fn into_new(self, conn: &Connection, metastore_id: &str, owner: String, now: i64) -> ApiResult<NewLocation> {
-        let credential = credentials::require(conn, metastore_id, &self.credential_name)?;
-        check_url(conn, metastore_id, &self.url, None)?;
-        Ok(NewLocation {
-            name: self.name,
-            comment: self.comment,
-            url: self.url,
-            credential_id: credential.id,
-            credential_name: credential.name,
-            read_only: self.read_only,
-            fallback: self.fallback,
-            created_by: owner.clone(),
-            owner,
-            now,
-        })
     }
 }
 
@@ -324,7 +238,8 @@ pub async fn update_external_location(
             if changes.url.is_some() || changes.credential.is_some() {
                 // What the update creates needs what a create needs, on the credential used after
                 // the change (checked against the state before the request).
-                let cred_name = credential_name_after.unwrap_or_else(|| Ident::from_stored(current.credential_name.clone()));
+                let cred_name =
+                    credential_name_after.unwrap_or_else(|| Ident::from_stored(current.credential_name.clone()));
                 let cred = credentials::require(tx, &metastore.id, &cred_name)?;
                 let cred = securables::with_grants(tx, cred.node(), &caller.principals_json)?;
                 let ms = securables::metastore_node(tx, &metastore.id, &caller.principals_json)?;

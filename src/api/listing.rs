@@ -1,10 +1,8 @@
 //! The list envelope (`{"<plural>": [...], "next_page_token": ...}`) and page arguments.
 
-use rusqlite::Connection;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::authz::{self, Action, Caller, Node};
-use crate::store::securables;
+pub use crate::ops::lists::{judge, Rule, Shown};
 
 use crate::domain::paging::PageRequest;
 use crate::error::{ApiError, ApiResult};
@@ -63,57 +61,4 @@ impl PageArgs {
     pub fn next_token(&self, store: &Store, more_after: Option<String>) -> Option<String> {
         more_after.map(|after| store.page_key.seal(&self.list, &after))
     }
-}
-
-/// How a list shows one row.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Shown {
-    Full,
-    /// Selective metadata only (`include_browse`, privileges.md §5).
-    BrowseOnly,
-    Hidden,
-}
-
-/// A list's visibility rule: every row when `all` (the list's role rule passed), else each row
-/// by `action`, falling back to a browse-only view by `browse`.
-pub struct Rule<'a> {
-    pub all: bool,
-    pub action: &'a Action,
-    pub browse: Option<&'a Action>,
-}
-
-/// Decides how a page's rows are shown to the caller: in full when `rule.action` allows it over
-/// the row's own node and `parents`, browse-only when `rule.browse` does, hidden otherwise. The
-/// caller's grants on the whole page come in one query, never one per row.
-pub fn judge<T>(
-    conn: &Connection,
-    caller: &Caller,
-    rows: Vec<T>,
-    node: impl Fn(&T) -> Node,
-    rule: Rule<'_>,
-    parents: &[&Node],
-) -> ApiResult<Vec<(T, Shown)>> {
-    let Rule { all, action, browse } = rule;
-    if all {
-        return Ok(rows.into_iter().map(|r| (r, Shown::Full)).collect());
-    }
-    let nodes: Vec<Node> = rows.iter().map(&node).collect();
-    let ids: Vec<&str> = nodes.iter().map(|n| n.id.as_str()).collect();
-    let mut grants = securables::grants_on(conn, &ids, &caller.principals_json)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (row, mut n) in rows.into_iter().zip(nodes) {
-        n.grants = grants.remove(&n.id).unwrap_or_default();
-        let mut chain = Vec::with_capacity(parents.len() + 1);
-        chain.push(&n);
-        chain.extend_from_slice(parents);
-        let shown = if authz::visible(caller, action, &chain) {
-            Shown::Full
-        } else if browse.is_some_and(|b| authz::visible(caller, b, &chain)) {
-            Shown::BrowseOnly
-        } else {
-            Shown::Hidden
-        };
-        out.push((row, shown));
-    }
-    Ok(out)
 }

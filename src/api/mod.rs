@@ -21,15 +21,10 @@ pub mod user_info;
 pub mod warehouses;
 pub mod workspace_permissions;
 
-use std::collections::BTreeMap;
-
+use crate::error::{ApiError, ApiResult};
+pub use crate::ops::{changed, denied, owner_name, properties_json};
 use actix_web::http::Method;
 use actix_web::{web, FromRequest, Handler, HttpRequest, HttpResponse, Resource, Responder};
-use rusqlite::Connection;
-
-use crate::authz::Denied;
-use crate::error::{ApiError, ApiResult};
-use crate::store::principals;
 
 /// Paths inside the `/api` scope.
 const UC: &str = "/2.1/unity-catalog";
@@ -200,31 +195,7 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
-/// A refusal as 403 `PERMISSION_DENIED`, naming what was missing.
-pub fn denied(d: Denied) -> ApiError {
-    ApiError::denied(d.message())
-}
-
 /// 200 `{}` for endpoints whose seed output is "none" (spec §4).
 pub fn ok_empty() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::Map::new())
-}
-
-/// An `owner` value: a known principal (404 otherwise); the empty string is refused.
-pub fn owner_name(conn: &Connection, raw: &str) -> ApiResult<String> {
-    if raw.is_empty() {
-        return Err(ApiError::invalid("owner", "must not be empty"));
-    }
-    principals::require_exists(conn, raw)?;
-    Ok(raw.to_string())
-}
-
-/// `properties` as stored JSON text.
-pub fn properties_json(p: Option<BTreeMap<String, String>>) -> Option<String> {
-    p.map(|m| serde_json::to_string(&m).expect("a string map serializes"))
-}
-
-/// Whether a supplied optional field differs from the stored value.
-pub fn changed(current: &Option<String>, new: &str) -> bool {
-    current.as_deref() != Some(new)
 }

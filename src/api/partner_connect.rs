@@ -13,10 +13,11 @@ use crate::domain::names::Ident;
 use crate::domain::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::partner_connect::client::Operation;
-use crate::partner_connect::config::{self, canonical_cloud, validate_registration};
+use crate::partner_connect::config::canonical_cloud;
+use crate::partner_connect::registration_row;
 use crate::partner_connect::validate::ConnectKind;
 use crate::partner_connect::{self as pc, Address, ConnectionInfo, NewConnection, Partner, Profile, UserInfo};
-use crate::store::partner_connect::{self as pc_store, PartnerRow};
+use crate::store::partner_connect::{self as pc_store};
 use crate::store::{catalogs, securables};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -46,22 +47,6 @@ async fn load_partner(state: &AppState, id: String) -> ApiResult<Partner> {
     let row =
         state.store.read(move |conn| pc_store::partner_get(conn, &id)?.ok_or_else(|| partner_not_found(&id))).await?;
     Partner::load(row)
-}
-
-/// Registers a partner from a validated registration document; shared with fixtures.
-pub fn registration_row(doc: &Json, created_by: &str, now: i64) -> Result<PartnerRow, Vec<String>> {
-    let reg = validate_registration(doc)?;
-    Ok(PartnerRow {
-        id: uuid::Uuid::new_v4().to_string(),
-        name: reg.config.name.clone(),
-        name_key: config::partner_key(&reg.config.name),
-        config: reg.config.raw.to_string(),
-        basic_user: reg.basic_auth.as_ref().map(|(u, _)| u.clone()),
-        basic_password: reg.basic_auth.map(|(_, p)| p),
-        options: serde_json::to_string(&reg.options).expect("serializable"),
-        created_at: now,
-        created_by: created_by.to_string(),
-    })
 }
 
 /// `POST <pc>/partners`: 400 (every violation) → 403 (account admins only) → 409 (name).

@@ -1,9 +1,6 @@
 //! Schemas (spec §12).
 
-use std::collections::BTreeMap;
-
 use actix_web::{web, HttpRequest, HttpResponse};
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -11,15 +8,14 @@ use super::catalogs::{BrowseParams, ListParams};
 use super::extract::{path_param, AppState, Body, Params, RawBody, Scoped};
 use super::listing::{judge, Listing, PageArgs, Rule, Shown};
 use super::metastores::{force_flag, ForceOpts};
-use super::{changed, denied, ok_empty, owner_name, properties_json};
-use crate::authz::{self, Action, Caller};
+use super::{denied, ok_empty};
+use crate::authz::{self, Action};
 use crate::domain::names::{Ident, SchemaName};
-use crate::domain::now_ms;
-use crate::domain::storage_url::StorageUrl;
-use crate::domain::update::{rename_to, UpdateShape};
-use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::store::catalogs::{self, INFORMATION_SCHEMA};
-use crate::store::schemas::{self, NewSchema, SchemaChanges, SchemaRow};
+use crate::error::{ApiError, ApiResult};
+use crate::ops;
+use crate::ops::schemas::{refuse_information_schema, CreateSchema, SchemaSpec, SchemaUpdate, UpdateSchema};
+use crate::store::catalogs::{self};
+use crate::store::schemas::{self, SchemaRow};
 use crate::store::securables;
 
 #[derive(Serialize)]
@@ -81,68 +77,6 @@ impl SchemaInfo {
     }
 }
 
-/// `information_schema` is read-only for everyone (spec §11.2).
-fn refuse_information_schema(name: &str, field: &str) -> ApiResult<()> {
-    if name == INFORMATION_SCHEMA {
-        Err(ApiError::invalid(field, "information_schema is a read-only system schema"))
-    } else {
-        Ok(())
-    }
-}
-
-#[derive(Deserialize)]
-pub struct CreateSchema {
-    pub name: Option<String>,
-    pub catalog_name: Option<String>,
-    pub comment: Option<String>,
-    pub properties: Option<BTreeMap<String, String>>,
-    pub storage_root: Option<String>,
-}
-
-/// A validated schema create, shared with fixtures.
-pub struct SchemaSpec {
-    pub full_name: SchemaName,
-    pub comment: Option<String>,
-    pub properties: Option<String>,
-    pub storage_root: Option<String>,
-}
-
-impl TryFrom<CreateSchema> for SchemaSpec {
-    type Error = ApiError;
-    fn try_from(c: CreateSchema) -> ApiResult<Self> {
-        let schema = Ident::parse("name", c.name.as_deref().ok_or_else(|| ApiError::invalid("name", "is required"))?)?;
-        refuse_information_schema(schema.as_str(), "name")?;
-        let catalog = Ident::parse(
-            "catalog_name",
-            c.catalog_name.as_deref().ok_or_else(|| ApiError::invalid("catalog_name", "is required"))?,
-        )?;
-        let storage_root = c
-            .storage_root
-            .map(|r| StorageUrl::parse(&r).map(|u| u.to_string()).map_err(|e| ApiError::invalid("storage_root", e)))
-            .transpose()?;
-        Ok(SchemaSpec {
-            full_name: SchemaName { catalog, schema },
-            comment: c.comment,
-            properties: properties_json(c.properties),
-            storage_root,
-        })
-    }
-}
-
-impl SchemaSpec {
-    pub fn into_new(self, owner: String, now: i64) -> NewSchema {
-        NewSchema {
-            name: self.full_name.schema,
-            comment: self.comment,
-            properties: self.properties,
-            storage_root: self.storage_root,
-            created_by: owner.clone(),
-            owner,
-            now,
-        }
-    }
-}
-
 /// createSchema
 pub async fn create_schema(
     scoped: Scoped,
@@ -154,57 +88,12 @@ pub async fn create_schema(
         state.file_roots.check_raw("storage_root", root)?;
     }
     let Scoped { caller, metastore } = scoped;
-    let row = state
-        .store
-        .write(move |tx| {
-            let catalog = catalogs::require(tx, &metastore.id, &spec.full_name.catalog)?;
-            let node = securables::with_grants(tx, catalog.node(), &caller.principals_json)?;
-            let ok = authz::require(&caller, &Action::CreateSchema, &[&node]).map_err(denied)?;
-            let name = spec.full_name.clone();
-            if let Some(root) = &spec.storage_root {
-                crate::store::managed::check_new_root(tx, &metastore.id, root)?;
-            }
-            schemas::insert(tx, &ok, &catalog.id, &name.catalog, &spec.into_new(caller.name.clone(), now_ms()))?;
-            schemas::get(tx, &metastore.id, &name)?.ok_or_else(|| schemas::not_found(&name))
-        })
-        .await?;
+    let row = state.store.write(move |tx| ops::schemas::create(tx, &caller, &metastore.id, spec)).await?;
     Ok(HttpResponse::Ok().json(SchemaInfo::from(row)))
 }
 
 fn schema_name(req: &HttpRequest) -> ApiResult<SchemaName> {
     Ok(SchemaName::parse("full_name", &path_param(req, "full_name")?)?)
-}
-
-/// The error for a schema that was not found: the catalog's 404, a 403 for callers who may not
-/// use the catalog (they do not learn whether the schema exists), else the schema's 404.
-pub fn missing_schema(conn: &Connection, caller: &Caller, metastore_id: &str, name: &SchemaName) -> ApiError {
-    let catalog = match catalogs::require(conn, metastore_id, &name.catalog) {
-        Ok(c) => c,
-        Err(e) => return e,
-    };
-    let mut node = catalog.node();
-    if let Err(e) = securables::attach_grants(conn, &mut [&mut node], &caller.principals_json) {
-        return e;
-    }
-    match authz::require(caller, &Action::ListSchemas, &[&node]) {
-        Err(d) => denied(d),
-        Ok(_) => schemas::not_found(name),
-    }
-}
-
-/// A schema and its chain [schema, catalog] with the caller's grants, or the right error.
-pub fn load_schema(
-    conn: &Connection,
-    caller: &Caller,
-    metastore_id: &str,
-    name: &SchemaName,
-) -> ApiResult<(SchemaRow, [authz::Node; 2])> {
-    let Some(row) = schemas::get(conn, metastore_id, name)? else {
-        return Err(missing_schema(conn, caller, metastore_id, name));
-    };
-    let (mut schema, mut catalog) = (row.node(), row.catalog_node());
-    securables::attach_grants(conn, &mut [&mut schema, &mut catalog], &caller.principals_json)?;
-    Ok((row, [schema, catalog]))
 }
 
 /// getSchema
@@ -217,20 +106,10 @@ pub async fn get_schema(
     let name = schema_name(&req)?;
     let browse = p.include_browse.unwrap_or(false);
     let Scoped { caller, metastore } = scoped;
-    let info = state
-        .store
-        .read(move |conn| {
-            let (row, [schema, catalog]) = load_schema(conn, &caller, &metastore.id, &name)?;
-            match authz::require(&caller, &Action::GetSchema, &[&schema, &catalog]) {
-                Ok(_) => Ok(SchemaInfo::from(row)),
-                Err(_) if browse && authz::visible(&caller, &Action::BrowseCatalog, &[&catalog]) => {
-                    Ok(SchemaInfo::from(row).browse_only())
-                }
-                Err(d) => Err(denied(d)),
-            }
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(info))
+    let (row, browse_only) =
+        state.store.read(move |conn| ops::schemas::get(conn, &caller, &metastore.id, &name, browse)).await?;
+    let info = SchemaInfo::from(row);
+    Ok(HttpResponse::Ok().json(if browse_only { info.browse_only() } else { info }))
 }
 
 #[derive(Deserialize)]
@@ -298,15 +177,6 @@ pub async fn list_schemas(
     Ok(HttpResponse::Ok().json(Listing { key: "schemas", items, next_page_token }))
 }
 
-#[derive(Deserialize)]
-pub struct UpdateSchema {
-    name: Option<String>,
-    new_name: Option<String>,
-    comment: Option<String>,
-    owner: Option<String>,
-    properties: Option<BTreeMap<String, String>>,
-}
-
 /// updateSchema
 pub async fn update_schema(
     req: HttpRequest,
@@ -315,40 +185,9 @@ pub async fn update_schema(
     Body(body): Body<UpdateSchema>,
 ) -> ApiResult<HttpResponse> {
     let name = schema_name(&req)?;
-    refuse_information_schema(name.schema.as_str(), "full_name")?;
-    let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
-    let body_name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
-    let rename = rename_to(&name.schema, body_name, new_name);
-    if let Some(r) = &rename {
-        refuse_information_schema(r.as_str(), "new_name")?;
-    }
-    let properties = properties_json(body.properties);
+    let update = SchemaUpdate::parse(&name, body)?;
     let Scoped { caller, metastore } = scoped;
-    let row = state
-        .store
-        .write(move |tx| {
-            let (current, [schema, catalog]) = load_schema(tx, &caller, &metastore.id, &name)?;
-            let owner = body.owner.as_deref().map(|o| owner_name(tx, o)).transpose()?;
-            let changes = SchemaChanges {
-                new_name: rename,
-                owner: owner.filter(|o| *o != current.owner),
-                comment: body.comment.filter(|c| changed(&current.comment, c)),
-                properties: properties.filter(|p| current.properties.as_ref().map(|c| c.get()) != Some(p.as_str())),
-            };
-            let shape = UpdateShape {
-                rename: changes.new_name.is_some(),
-                owner: changes.owner.is_some(),
-                other: changes.comment.is_some() || changes.properties.is_some(),
-            };
-            let ok = authz::require(&caller, &Action::UpdateSchema(shape), &[&schema, &catalog]).map_err(denied)?;
-            schemas::update(tx, &ok, &current, &changes, &caller.name, now_ms())?;
-            let now_named = SchemaName {
-                catalog: name.catalog.clone(),
-                schema: changes.new_name.clone().unwrap_or_else(|| name.schema.clone()),
-            };
-            schemas::get(tx, &metastore.id, &now_named)?.ok_or_else(|| schemas::not_found(&now_named))
-        })
-        .await?;
+    let row = state.store.write(move |tx| ops::schemas::update(tx, &caller, &metastore.id, &name, update)).await?;
     Ok(HttpResponse::Ok().json(SchemaInfo::from(row)))
 }
 
@@ -364,19 +203,6 @@ pub async fn delete_schema(
     refuse_information_schema(name.schema.as_str(), "full_name")?;
     let force = force_flag(q, &body)?;
     let Scoped { caller, metastore } = scoped;
-    state
-        .store
-        .write(move |tx| {
-            let (current, [schema, catalog]) = load_schema(tx, &caller, &metastore.id, &name)?;
-            let ok = authz::require(&caller, &Action::DeleteSchema, &[&schema, &catalog]).map_err(denied)?;
-            if !force && schemas::has_tables(tx, &current.id)? {
-                return Err(ApiError::new(
-                    ErrorCode::SchemaNotEmpty,
-                    format!("Schema '{name}' is not empty; it still has tables. Use force=true to delete it with its contents."),
-                ));
-            }
-            schemas::delete(tx, &ok, &current.id)
-        })
-        .await?;
+    state.store.write(move |tx| ops::schemas::delete(tx, &caller, &metastore.id, &name, force)).await?;
     Ok(ok_empty())
 }

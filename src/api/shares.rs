@@ -1,22 +1,22 @@
 //! Shares (Delta Sharing, spec §17): CRUD, the tables they hold, and their permissions.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use serde_json::Value as Json;
 
 use super::extract::{name_param, qbool, qint, AppState, Body, Params, Scoped};
 use super::listing::{Listing, PageArgs};
 use super::{changed, denied, ok_empty, owner_name, Res};
-use crate::authz::{self, Action, Caller, Node};
-use crate::domain::names::{Ident, TableName};
+use crate::authz::{self, Action};
+use crate::domain::names::Ident;
 use crate::domain::now_ms;
-use crate::domain::storage_url::StorageUrl;
 use crate::domain::update::{rename_to, UpdateShape};
 use crate::error::{ApiError, ApiResult};
-use crate::store::shares::{self, NewShare, ObjectFields, ObjectRow, ShareChanges, ShareRow};
-use crate::store::{metastores, principals, securables, tables};
+use crate::ops::shares::{
+    apply_changes, load, parse_update, storage_root, CreateShare, DataObjectIn, ObjectUpdate, ShareSpec,
+};
+use crate::store::securables;
+use crate::store::shares::{self, ObjectRow, ShareChanges, ShareRow};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let uc = |p: &str| format!("/2.1/unity-catalog{p}");
@@ -99,55 +99,6 @@ impl ShareInfo {
             created_by: s.created_by,
             updated_at: s.updated_at,
             updated_by: s.updated_by,
-        }
-    }
-}
-
-/// The share and its chain [share, metastore] with the caller's grants.
-fn load(conn: &Connection, caller: &Caller, metastore_id: &str, name: &Ident) -> ApiResult<(ShareRow, [Node; 2])> {
-    let share = shares::require(conn, metastore_id, name)?;
-    let (mut s, mut m) = (share.node(), metastores::require(conn, metastore_id)?.node());
-    securables::attach_grants(conn, &mut [&mut s, &mut m], &caller.principals_json)?;
-    Ok((share, [s, m]))
-}
-
-fn storage_root(raw: Option<String>) -> ApiResult<Option<String>> {
-    raw.filter(|r| !r.is_empty())
-        .map(|r| StorageUrl::parse(&r).map(|u| u.to_string()).map_err(|e| ApiError::invalid("storage_root", e)))
-        .transpose()
-}
-
-#[derive(Deserialize)]
-pub struct CreateShare {
-    pub name: Option<String>,
-    pub comment: Option<String>,
-    pub storage_root: Option<String>,
-}
-
-/// A validated share create, shared with fixtures.
-pub struct ShareSpec {
-    pub name: Ident,
-    pub comment: Option<String>,
-    pub storage_root: Option<String>,
-}
-
-impl TryFrom<CreateShare> for ShareSpec {
-    type Error = ApiError;
-    fn try_from(c: CreateShare) -> ApiResult<Self> {
-        let name = Ident::parse("name", c.name.as_deref().ok_or_else(|| ApiError::invalid("name", "is required"))?)?;
-        Ok(ShareSpec { name, comment: c.comment, storage_root: storage_root(c.storage_root)? })
-    }
-}
-
-impl ShareSpec {
-    pub fn into_new(self, owner: String, now: i64) -> NewShare {
-        NewShare {
-            name: self.name,
-            comment: self.comment,
-            storage_root: self.storage_root,
-            created_by: owner.clone(),
-            owner,
-            now,
         }
     }
 }
@@ -238,143 +189,6 @@ pub async fn list_shares(
     Ok(HttpResponse::Ok().json(Listing { key: "shares", items, next_page_token }))
 }
 
-#[derive(Deserialize, Clone)]
-pub struct PartitionValue {
-    name: Option<String>,
-    value: Option<String>,
-    op: Option<String>,
-    recipient_property_key: Option<String>,
-}
-
-#[derive(Deserialize, Clone)]
-pub struct Partition {
-    values: Option<Vec<PartitionValue>>,
-}
-
-#[derive(Deserialize, Clone)]
-pub struct PartitionSpecification {
-    partitions: Option<Vec<Partition>>,
-}
-
-#[derive(Deserialize, Clone)]
-pub struct DataObjectIn {
-    name: Option<String>,
-    data_object_type: Option<String>,
-    shared_as: Option<String>,
-    comment: Option<String>,
-    cdf_enabled: Option<bool>,
-    start_version: Option<i64>,
-    history_data_sharing_status: Option<String>,
-    partitions: Option<Vec<Partition>>,
-    partition_specification: Option<PartitionSpecification>,
-}
-
-#[derive(Deserialize, Clone)]
-pub struct ObjectUpdate {
-    action: Option<String>,
-    data_object: Option<DataObjectIn>,
-}
-
-/// A validated data object of a PATCH `updates` entry.
-struct ObjectChange {
-    action: String,
-    table: TableName,
-    shared_as: Option<String>,
-    fields: ObjectFields,
-}
-
-fn partitions_json(field: &str, parts: Option<Vec<Partition>>) -> ApiResult<Option<String>> {
-    let Some(parts) = parts else { return Ok(None) };
-    let mut out = Vec::new();
-    for (i, p) in parts.into_iter().enumerate() {
-        let mut values = Vec::new();
-        let mut names = std::collections::HashSet::new();
-        for (j, v) in p.values.unwrap_or_default().into_iter().enumerate() {
-            let at = format!("{field}[{i}].values[{j}]");
-            let name = v
-                .name
-                .filter(|n| !n.is_empty())
-                .ok_or_else(|| ApiError::invalid(&format!("{at}.name"), "is required"))?;
-            if !names.insert(name.clone()) {
-                return Err(ApiError::invalid(
-                    &format!("{at}.name"),
-                    format!("{name:?} appears twice in one partition"),
-                ));
-            }
-            let op = v.op.unwrap_or_else(|| "EQUAL".into());
-            if !["EQUAL", "LIKE"].contains(&op.as_str()) {
-                return Err(ApiError::invalid(
-                    &format!("{at}.op"),
-                    format!("unknown value {op:?}; expected EQUAL or LIKE"),
-                ));
-            }
-            let mut obj = serde_json::Map::new();
-            obj.insert("name".into(), Json::String(name));
-            obj.insert("op".into(), Json::String(op));
-            if let Some(val) = v.value {
-                obj.insert("value".into(), Json::String(val));
-            }
-            if let Some(k) = v.recipient_property_key {
-                obj.insert("recipient_property_key".into(), Json::String(k));
-            }
-            values.push(Json::Object(obj));
-        }
-        out.push(serde_json::json!({ "values": values }));
-    }
-    Ok(Some(Json::Array(out).to_string()))
-}
-
-/// `shared_as`: `<schema>.<table>`, two non-empty parts, stored lower-cased (spec §17.1).
-fn shared_as(field: &str, raw: &str) -> ApiResult<String> {
-    let parts: Vec<&str> = raw.split('.').collect();
-    if parts.len() != 2 || parts.iter().any(|p| p.is_empty()) {
-        return Err(ApiError::invalid(field, format!("'{raw}' is not of the form <schema>.<table>")));
-    }
-    Ok(raw.to_lowercase())
-}
-
-fn parse_update(i: usize, u: ObjectUpdate) -> ApiResult<ObjectChange> {
-    let at = |f: &str| format!("updates[{i}].{f}");
-    let action = u.action.ok_or_else(|| ApiError::invalid(&at("action"), "is required"))?.to_ascii_uppercase();
-    if !["ADD", "REMOVE", "UPDATE"].contains(&action.as_str()) {
-        return Err(ApiError::invalid(
-            &at("action"),
-            format!("unknown value {action:?}; expected ADD, REMOVE or UPDATE"),
-        ));
-    }
-    let o = u.data_object.ok_or_else(|| ApiError::invalid(&at("data_object"), "is required"))?;
-    let name = o.name.ok_or_else(|| ApiError::invalid(&at("data_object.name"), "is required"))?;
-    let table = TableName::parse(&at("data_object.name"), &name)?;
-    match o.data_object_type.as_deref() {
-        None | Some("TABLE") => {}
-        Some(other) => {
-            return Err(ApiError::invalid(
-                &at("data_object.data_object_type"),
-                format!("{other:?} is not supported; only TABLE"),
-            ))
-        }
-    }
-    let shared = o.shared_as.map(|s| shared_as(&at("data_object.shared_as"), &s)).transpose()?;
-    let parts = o.partitions.or(o.partition_specification.and_then(|p| p.partitions));
-    let partitions = partitions_json(&at("data_object.partitions"), parts)?;
-    if o.start_version.is_some_and(|v| v < 0) {
-        return Err(ApiError::invalid(&at("data_object.start_version"), "must not be negative"));
-    }
-    Ok(ObjectChange {
-        action,
-        fields: ObjectFields {
-            shared_as: shared.clone().unwrap_or_default(),
-            comment: o.comment,
-            cdf_enabled: o.cdf_enabled,
-            start_version: o.start_version,
-            history_data_sharing_status: o.history_data_sharing_status,
-            partitions,
-        },
-        shared_as: shared,
-        table,
-    })
-}
-
 #[derive(Deserialize)]
 pub struct UpdateShare {
     name: Option<String>,
@@ -385,86 +199,6 @@ pub struct UpdateShare {
     updates: Option<Vec<ObjectUpdate>>,
     /// The seed's form: the complete new object list.
     objects: Option<Vec<DataObjectIn>>,
-}
-
-/// Applies the object changes of one PATCH; any refusal rolls the whole request back.
-fn apply_changes(
-    tx: &Connection,
-    ok: &authz::Allowed,
-    share: &ShareRow,
-    changes: Vec<ObjectChange>,
-    by: &str,
-    now: i64,
-) -> ApiResult<()> {
-    let owner = principals::subject(tx, &share.owner, 0, None).ok();
-    for mut c in changes {
-        let table = tables::get(tx, &share.metastore_id, &c.table)?.ok_or_else(|| tables::not_found(&c.table))?;
-        let present = shares::objects(tx, &share.id)?.into_iter().find(|o| o.table_id == table.id);
-        match (c.action.as_str(), present) {
-            ("ADD", Some(_)) => {
-                return Err(ApiError::invalid(
-                    "updates",
-                    format!("table '{}' is already in share '{}'", c.table, share.name),
-                ))
-            }
-            ("ADD", None) => {
-                // Spec §17.3: the share's owner (not the caller) must hold SELECT on the table.
-                let [mut t, mut s, mut cat] = table.nodes();
-                let allowed = match &owner {
-                    Some(subject) => {
-                        securables::attach_grants(tx, &mut [&mut t, &mut s, &mut cat], &subject.principals_json)?;
-                        authz::visible(subject, &Action::HoldsPrivilege("SELECT"), &[&t, &s, &cat])
-                    }
-                    None => false,
-                };
-                if !allowed {
-                    return Err(ApiError::denied(format!(
-                        "The share owner {} lacks SELECT on Table '{}', which every table added to the share needs.",
-                        share.owner, c.table
-                    )));
-                }
-                if c.shared_as.is_none() {
-                    c.fields.shared_as = format!("{}.{}", c.table.schema, c.table.table);
-                }
-                shares::add_object(tx, ok, &share.id, &table.id, &c.fields, by, now)?;
-            }
-            (_, None) => {
-                return Err(ApiError::invalid(
-                    "updates",
-                    format!("table '{}' is not in share '{}'", c.table, share.name),
-                ))
-            }
-            ("REMOVE", Some(_)) => shares::remove_object(tx, ok, &share.id, &table.id)?,
-            (_, Some(existing)) => {
-                if c.shared_as.is_none() {
-                    c.fields.shared_as = existing.shared_as;
-                }
-                shares::update_object(tx, ok, &share.id, &table.id, &c.fields)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Adds a fixture share's objects: validated like PATCH `ADD`s, without the owner's SELECT check.
-pub fn add_fixture_objects(
-    tx: &Connection,
-    ok: &authz::Allowed,
-    share: &ShareRow,
-    objects: Vec<DataObjectIn>,
-    by: &str,
-    now: i64,
-) -> ApiResult<()> {
-    for (i, o) in objects.into_iter().enumerate() {
-        let mut c = parse_update(i, ObjectUpdate { action: Some("ADD".into()), data_object: Some(o) })
-            .map_err(|e| ApiError::invalid("objects", e.message))?;
-        let table = tables::get(tx, &share.metastore_id, &c.table)?.ok_or_else(|| tables::not_found(&c.table))?;
-        if c.shared_as.is_none() {
-            c.fields.shared_as = format!("{}.{}", c.table.schema, c.table.table);
-        }
-        shares::add_object(tx, ok, &share.id, &table.id, &c.fields, by, now)?;
-    }
-    Ok(())
 }
 
 /// updateShare

@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value as Json};
 use crate::authz::{AclEntry, Allowed, PrincipalKind};
 use crate::domain::workspace_object::WorkspaceObject;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::partner_connect::config::validate_registration;
 use crate::store::partner_connect::{self as pc_store, ConnectionRow, PartnerRow};
 use crate::store::principals::{self, NewPrincipal};
 use crate::store::{grants, tokens, warehouses, workspace_acls};
@@ -345,7 +346,7 @@ pub struct Address {
 
 impl Address {
     pub fn from_url(url: &str) -> Address {
-        let (scheme, host, port) = crate::api::warehouses::address(url);
+        let (scheme, host, port) = crate::ops::warehouses::address(url);
         Address { scheme, host, port }
     }
 }
@@ -529,6 +530,22 @@ pub fn derived_user_id(email: &str) -> i64 {
     } else {
         id
     }
+}
+
+/// Registers a partner from a validated registration document; shared with fixtures.
+pub fn registration_row(doc: &Json, created_by: &str, now: i64) -> Result<PartnerRow, Vec<String>> {
+    let reg = validate_registration(doc)?;
+    Ok(PartnerRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        name: reg.config.name.clone(),
+        name_key: config::partner_key(&reg.config.name),
+        config: reg.config.raw.to_string(),
+        basic_user: reg.basic_auth.as_ref().map(|(u, _)| u.clone()),
+        basic_password: reg.basic_auth.map(|(_, p)| p),
+        options: serde_json::to_string(&reg.options).expect("serializable"),
+        created_at: now,
+        created_by: created_by.to_string(),
+    })
 }
 
 #[cfg(test)]

@@ -2,9 +2,11 @@
 
 mod authz_matrix;
 mod certify;
+mod concurrency;
 mod durability;
 mod errors;
 mod helpers;
+mod layers;
 mod names;
 mod paging;
 mod scim;

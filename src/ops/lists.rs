@@ -1,0 +1,61 @@
+//! How a list shows each row of a page: the rule table decides, with the caller's grants on the
+//! whole page loaded in one query.
+
+use rusqlite::Connection;
+
+use crate::authz::{self, Action, Caller, Node};
+use crate::error::ApiResult;
+use crate::store::securables;
+
+/// How a list shows one row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shown {
+    Full,
+    /// Selective metadata only (`include_browse`, privileges.md §5).
+    BrowseOnly,
+    Hidden,
+}
+
+/// A list's visibility rule: every row when `all` (the list's role rule passed), else each row
+/// by `action`, falling back to a browse-only view by `browse`.
+pub struct Rule<'a> {
+    pub all: bool,
+    pub action: &'a Action,
+    pub browse: Option<&'a Action>,
+}
+
+/// Decides how a page's rows are shown to the caller: in full when `rule.action` allows it over
+/// the row's own node and `parents`, browse-only when `rule.browse` does, hidden otherwise. The
+/// caller's grants on the whole page come in one query, never one per row.
+pub fn judge<T>(
+    conn: &Connection,
+    caller: &Caller,
+    rows: Vec<T>,
+    node: impl Fn(&T) -> Node,
+    rule: Rule<'_>,
+    parents: &[&Node],
+) -> ApiResult<Vec<(T, Shown)>> {
+    let Rule { all, action, browse } = rule;
+    if all {
+        return Ok(rows.into_iter().map(|r| (r, Shown::Full)).collect());
+    }
+    let nodes: Vec<Node> = rows.iter().map(&node).collect();
+    let ids: Vec<&str> = nodes.iter().map(|n| n.id.as_str()).collect();
+    let mut grants = securables::grants_on(conn, &ids, &caller.principals_json)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (row, mut n) in rows.into_iter().zip(nodes) {
+        n.grants = grants.remove(&n.id).unwrap_or_default();
+        let mut chain = Vec::with_capacity(parents.len() + 1);
+        chain.push(&n);
+        chain.extend_from_slice(parents);
+        let shown = if authz::visible(caller, action, &chain) {
+            Shown::Full
+        } else if browse.is_some_and(|b| authz::visible(caller, b, &chain)) {
+            Shown::BrowseOnly
+        } else {
+            Shown::Hidden
+        };
+        out.push((row, shown));
+    }
+    Ok(out)
+}

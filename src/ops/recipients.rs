@@ -1,0 +1,197 @@
+//! Delta Sharing recipients: createRecipient's validated input, the recipient chain loader and
+//! the insert step shared with fixtures.
+
+use std::net::IpAddr;
+
+use rusqlite::Connection;
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use crate::authz::{self, Caller, Node};
+use crate::domain::names::Ident;
+use crate::domain::split_global_metastore_id;
+use crate::error::{ApiError, ApiResult};
+use crate::store::metastores::{self, MetastoreRow};
+use crate::store::recipients::{self, NewRecipient, RecipientRow};
+use crate::store::securables;
+
+pub const AUTHENTICATION_TYPES: &[&str] = &["TOKEN", "DATABRICKS"];
+
+const MAX_IP_ADDRESSES: usize = 100;
+
+/// `ip_access_list`: the SDK's object, or the seed's one-element array of it; at most 100
+/// addresses, each an IP address or CIDR block (spec §18.1).
+pub fn ip_list(v: Option<Json>) -> ApiResult<Option<String>> {
+    let field = "ip_access_list.allowed_ip_addresses";
+    let obj = match v {
+        None | Some(Json::Null) => return Ok(None),
+        Some(Json::Array(mut items)) if items.len() == 1 => items.remove(0),
+        Some(o @ Json::Object(_)) => o,
+        Some(_) => {
+            return Err(ApiError::invalid("ip_access_list", "must be an object {\"allowed_ip_addresses\": [...]}"))
+        }
+    };
+    let addresses = match &obj["allowed_ip_addresses"] {
+        Json::Null => Vec::new(),
+        Json::Array(a) => a.clone(),
+        _ => return Err(ApiError::invalid(field, "must be an array of strings")),
+    };
+    if addresses.len() > MAX_IP_ADDRESSES {
+        return Err(ApiError::invalid(
+            field,
+            format!("at most {MAX_IP_ADDRESSES} entries are allowed, got {}", addresses.len()),
+        ));
+    }
+    for (i, a) in addresses.iter().enumerate() {
+        let s = a.as_str().ok_or_else(|| ApiError::invalid(&format!("{field}[{i}]"), "must be a string"))?;
+        if !is_ip_or_cidr(s) {
+            return Err(ApiError::invalid(
+                &format!("{field}[{i}]"),
+                format!("{s:?} is not an IP address or CIDR block"),
+            ));
+        }
+    }
+    Ok(Some(Json::Array(addresses).to_string()))
+}
+
+fn is_ip_or_cidr(s: &str) -> bool {
+    match s.split_once('/') {
+        None => s.parse::<IpAddr>().is_ok(),
+        Some((addr, bits)) => match (addr.parse::<IpAddr>(), bits.parse::<u8>()) {
+            (Ok(IpAddr::V4(_)), Ok(b)) => b <= 32 && !bits.starts_with('+'),
+            (Ok(IpAddr::V6(_)), Ok(b)) => b <= 128 && !bits.starts_with('+'),
+            _ => false,
+        },
+    }
+}
+
+pub fn properties(v: Option<Json>) -> ApiResult<Option<String>> {
+    match v {
+        None | Some(Json::Null) => Ok(None),
+        Some(o @ Json::Object(_)) => Ok(Some(o.to_string())),
+        Some(_) => Err(ApiError::invalid("properties_kvpairs", "must be an object {\"properties\": {...}}")),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CreateRecipient {
+    pub name: Option<String>,
+    pub authentication_type: Option<String>,
+    pub comment: Option<String>,
+    pub data_recipient_global_metastore_id: Option<String>,
+    pub ip_access_list: Option<Json>,
+    pub properties_kvpairs: Option<Json>,
+}
+
+/// A validated recipient create, shared with fixtures.
+pub struct RecipientSpec {
+    pub name: Ident,
+    pub authentication_type: String,
+    pub comment: Option<String>,
+    pub global_metastore_id: Option<String>,
+    pub ip_access_list: Option<String>,
+    pub properties_kvpairs: Option<String>,
+}
+
+impl TryFrom<CreateRecipient> for RecipientSpec {
+    type Error = ApiError;
+    fn try_from(c: CreateRecipient) -> ApiResult<Self> {
+        let name = Ident::parse("name", c.name.as_deref().ok_or_else(|| ApiError::invalid("name", "is required"))?)?;
+        let auth = c.authentication_type.ok_or_else(|| ApiError::invalid("authentication_type", "is required"))?;
+        if !AUTHENTICATION_TYPES.contains(&auth.as_str()) {
+            return Err(ApiError::invalid(
+                "authentication_type",
+                format!("unknown value {auth:?}; expected TOKEN or DATABRICKS"),
+            ));
+        }
+        let global = c.data_recipient_global_metastore_id.filter(|g| !g.is_empty());
+        match (auth.as_str(), &global) {
+            ("DATABRICKS", None) => {
+                return Err(ApiError::invalid(
+                    "data_recipient_global_metastore_id",
+                    "is required for DATABRICKS recipients",
+                ))
+            }
+            ("DATABRICKS", Some(g)) if split_global_metastore_id(g).is_none() => {
+                return Err(ApiError::invalid(
+                    "data_recipient_global_metastore_id",
+                    format!("{g:?} is not of the form <cloud>:<region>:<metastore-uuid>"),
+                ))
+            }
+            ("TOKEN", Some(_)) => {
+                return Err(ApiError::invalid(
+                    "data_recipient_global_metastore_id",
+                    "is only for DATABRICKS recipients",
+                ))
+            }
+            _ => {}
+        }
+        let ip_access_list = ip_list(c.ip_access_list)?;
+        if ip_access_list.is_some() && auth == "DATABRICKS" {
+            return Err(ApiError::invalid("ip_access_list", "is only for TOKEN recipients"));
+        }
+        Ok(RecipientSpec {
+            name,
+            authentication_type: auth,
+            comment: c.comment,
+            global_metastore_id: global,
+            ip_access_list,
+            properties_kvpairs: properties(c.properties_kvpairs)?,
+        })
+    }
+}
+
+/// Open sharing (TOKEN recipients) needs the metastore's external scope (spec §18.3).
+pub fn require_external_scope(ms: &MetastoreRow, authentication_type: &str) -> ApiResult<()> {
+    if authentication_type == "TOKEN" && ms.delta_sharing_scope != "INTERNAL_AND_EXTERNAL" {
+        return Err(ApiError::invalid(
+            "delta_sharing_scope",
+            "TOKEN recipients need the metastore's delta_sharing_scope to be INTERNAL_AND_EXTERNAL",
+        ));
+    }
+    Ok(())
+}
+
+/// Inserts a validated recipient (already authorized) with its first token; shared with fixtures.
+pub fn insert_recipient(
+    tx: &Connection,
+    ok: &authz::Allowed,
+    ms: &MetastoreRow,
+    spec: RecipientSpec,
+    owner: String,
+    now: i64,
+) -> ApiResult<RecipientRow> {
+    require_external_scope(ms, &spec.authentication_type)?;
+    let new = NewRecipient {
+        name: spec.name,
+        authentication_type: spec.authentication_type,
+        comment: spec.comment,
+        data_recipient_global_metastore_id: spec.global_metastore_id,
+        ip_access_list: spec.ip_access_list,
+        properties_kvpairs: spec.properties_kvpairs,
+        created_by: owner.clone(),
+        owner,
+        now,
+    };
+    let row = recipients::insert(tx, ok, &ms.id, &new)?;
+    if row.authentication_type == "TOKEN" {
+        let lifetime = ms.delta_sharing_recipient_token_lifetime_in_seconds.filter(|s| *s > 0);
+        let expiry = lifetime.map(|s| now.saturating_add(s.saturating_mul(1000)));
+        recipients::add_token(tx, ok, &row.id, expiry, &row.created_by, now)?;
+    }
+    Ok(row)
+}
+
+/// The recipient and its chain [recipient, metastore] with the caller's grants.
+pub fn load(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    name: &Ident,
+) -> ApiResult<(RecipientRow, MetastoreRow, [Node; 2])> {
+    let r = recipients::require(conn, metastore_id, name)?;
+    let ms = metastores::require(conn, metastore_id)?;
+    let (mut rn, mut mn) = (r.node(), ms.node());
+    securables::attach_grants(conn, &mut [&mut rn, &mut mn], &caller.principals_json)?;
+    Ok((r, ms, [rn, mn]))
+}

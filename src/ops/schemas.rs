@@ -1,0 +1,220 @@
+//! Schemas: createSchema's validated input, the schema chain loader and the schema operations.
+
+use std::collections::BTreeMap;
+
+use rusqlite::Connection;
+use serde::Deserialize;
+
+use super::{changed, denied, owner_name, properties_json};
+use crate::authz::{self, Action, Caller};
+use crate::domain::names::{Ident, SchemaName};
+use crate::domain::now_ms;
+use crate::domain::storage_url::StorageUrl;
+use crate::domain::update::{rename_to, UpdateShape};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::store::catalogs::{self, INFORMATION_SCHEMA};
+use crate::store::schemas::{self, NewSchema, SchemaChanges, SchemaRow};
+use crate::store::securables;
+
+/// `information_schema` is read-only for everyone (spec §11.2).
+pub fn refuse_information_schema(name: &str, field: &str) -> ApiResult<()> {
+    if name == INFORMATION_SCHEMA {
+        Err(ApiError::invalid(field, "information_schema is a read-only system schema"))
+    } else {
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CreateSchema {
+    pub name: Option<String>,
+    pub catalog_name: Option<String>,
+    pub comment: Option<String>,
+    pub properties: Option<BTreeMap<String, String>>,
+    pub storage_root: Option<String>,
+}
+
+/// A validated schema create, shared with fixtures.
+pub struct SchemaSpec {
+    pub full_name: SchemaName,
+    pub comment: Option<String>,
+    pub properties: Option<String>,
+    pub storage_root: Option<String>,
+}
+
+impl TryFrom<CreateSchema> for SchemaSpec {
+    type Error = ApiError;
+    fn try_from(c: CreateSchema) -> ApiResult<Self> {
+        let schema = Ident::parse("name", c.name.as_deref().ok_or_else(|| ApiError::invalid("name", "is required"))?)?;
+        refuse_information_schema(schema.as_str(), "name")?;
+        let catalog = Ident::parse(
+            "catalog_name",
+            c.catalog_name.as_deref().ok_or_else(|| ApiError::invalid("catalog_name", "is required"))?,
+        )?;
+        let storage_root = c
+            .storage_root
+            .map(|r| StorageUrl::parse(&r).map(|u| u.to_string()).map_err(|e| ApiError::invalid("storage_root", e)))
+            .transpose()?;
+        Ok(SchemaSpec {
+            full_name: SchemaName { catalog, schema },
+            comment: c.comment,
+            properties: properties_json(c.properties),
+            storage_root,
+        })
+    }
+}
+
+impl SchemaSpec {
+    pub fn into_new(self, owner: String, now: i64) -> NewSchema {
+        NewSchema {
+            name: self.full_name.schema,
+            comment: self.comment,
+            properties: self.properties,
+            storage_root: self.storage_root,
+            created_by: owner.clone(),
+            owner,
+            now,
+        }
+    }
+}
+
+/// The error for a schema that was not found: the catalog's 404, a 403 for callers who may not
+/// use the catalog (they do not learn whether the schema exists), else the schema's 404.
+pub fn missing_schema(conn: &Connection, caller: &Caller, metastore_id: &str, name: &SchemaName) -> ApiError {
+    let catalog = match catalogs::require(conn, metastore_id, &name.catalog) {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    let mut node = catalog.node();
+    if let Err(e) = securables::attach_grants(conn, &mut [&mut node], &caller.principals_json) {
+        return e;
+    }
+    match authz::require(caller, &Action::ListSchemas, &[&node]) {
+        Err(d) => denied(d),
+        Ok(_) => schemas::not_found(name),
+    }
+}
+
+/// A schema and its chain [schema, catalog] with the caller's grants, or the right error.
+pub fn load_schema(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    name: &SchemaName,
+) -> ApiResult<(SchemaRow, [authz::Node; 2])> {
+    let Some(row) = schemas::get(conn, metastore_id, name)? else {
+        return Err(missing_schema(conn, caller, metastore_id, name));
+    };
+    let (mut schema, mut catalog) = (row.node(), row.catalog_node());
+    securables::attach_grants(conn, &mut [&mut schema, &mut catalog], &caller.principals_json)?;
+    Ok((row, [schema, catalog]))
+}
+
+#[derive(Deserialize)]
+pub struct UpdateSchema {
+    name: Option<String>,
+    new_name: Option<String>,
+    comment: Option<String>,
+    owner: Option<String>,
+    properties: Option<BTreeMap<String, String>>,
+}
+
+/// createSchema
+pub fn create(tx: &Connection, caller: &Caller, metastore_id: &str, spec: SchemaSpec) -> ApiResult<SchemaRow> {
+    let catalog = catalogs::require(tx, metastore_id, &spec.full_name.catalog)?;
+    let node = securables::with_grants(tx, catalog.node(), &caller.principals_json)?;
+    let ok = authz::require(caller, &Action::CreateSchema, &[&node]).map_err(denied)?;
+    let name = spec.full_name.clone();
+    if let Some(root) = &spec.storage_root {
+        crate::store::managed::check_new_root(tx, metastore_id, root)?;
+    }
+    schemas::insert(tx, &ok, &catalog.id, &name.catalog, &spec.into_new(caller.name.clone(), now_ms()))?;
+    schemas::get(tx, metastore_id, &name)?.ok_or_else(|| schemas::not_found(&name))
+}
+
+/// getSchema: the row, and whether the caller sees it only through `BROWSE` (when asked for).
+pub fn get(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    name: &SchemaName,
+    browse: bool,
+) -> ApiResult<(SchemaRow, bool)> {
+    let (row, [schema, catalog]) = load_schema(conn, caller, metastore_id, name)?;
+    match authz::require(caller, &Action::GetSchema, &[&schema, &catalog]) {
+        Ok(_) => Ok((row, false)),
+        Err(_) if browse && authz::visible(caller, &Action::BrowseCatalog, &[&catalog]) => Ok((row, true)),
+        Err(d) => Err(denied(d)),
+    }
+}
+
+/// A validated updateSchema body for the schema `name`.
+pub struct SchemaUpdate {
+    rename: Option<Ident>,
+    owner: Option<String>,
+    comment: Option<String>,
+    properties: Option<String>,
+}
+
+impl SchemaUpdate {
+    pub fn parse(name: &SchemaName, body: UpdateSchema) -> ApiResult<SchemaUpdate> {
+        refuse_information_schema(name.schema.as_str(), "full_name")?;
+        let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
+        let body_name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
+        let rename = rename_to(&name.schema, body_name, new_name);
+        if let Some(r) = &rename {
+            refuse_information_schema(r.as_str(), "new_name")?;
+        }
+        Ok(SchemaUpdate {
+            rename,
+            owner: body.owner,
+            comment: body.comment,
+            properties: properties_json(body.properties),
+        })
+    }
+}
+
+/// updateSchema
+pub fn update(
+    tx: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    name: &SchemaName,
+    body: SchemaUpdate,
+) -> ApiResult<SchemaRow> {
+    let (current, [schema, catalog]) = load_schema(tx, caller, metastore_id, name)?;
+    let owner = body.owner.as_deref().map(|o| owner_name(tx, o)).transpose()?;
+    let changes = SchemaChanges {
+        new_name: body.rename,
+        owner: owner.filter(|o| *o != current.owner),
+        comment: body.comment.filter(|c| changed(&current.comment, c)),
+        properties: body.properties.filter(|p| current.properties.as_ref().map(|c| c.get()) != Some(p.as_str())),
+    };
+    let shape = UpdateShape {
+        rename: changes.new_name.is_some(),
+        owner: changes.owner.is_some(),
+        other: changes.comment.is_some() || changes.properties.is_some(),
+    };
+    let ok = authz::require(caller, &Action::UpdateSchema(shape), &[&schema, &catalog]).map_err(denied)?;
+    schemas::update(tx, &ok, &current, &changes, &caller.name, now_ms())?;
+    let now_named = SchemaName {
+        catalog: name.catalog.clone(),
+        schema: changes.new_name.clone().unwrap_or_else(|| name.schema.clone()),
+    };
+    schemas::get(tx, metastore_id, &now_named)?.ok_or_else(|| schemas::not_found(&now_named))
+}
+
+/// deleteSchema: without `force`, only an empty schema.
+pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &SchemaName, force: bool) -> ApiResult<()> {
+    let (current, [schema, catalog]) = load_schema(tx, caller, metastore_id, name)?;
+    let ok = authz::require(caller, &Action::DeleteSchema, &[&schema, &catalog]).map_err(denied)?;
+    if !force && schemas::has_tables(tx, &current.id)? {
+        return Err(ApiError::new(
+            ErrorCode::SchemaNotEmpty,
+            format!(
+                "Schema '{name}' is not empty; it still has tables. Use force=true to delete it with its contents."
+            ),
+        ));
+    }
+    schemas::delete(tx, &ok, &current.id)
+}

@@ -1,0 +1,88 @@
+//! The layering rules of ARCHITECTURE.md, checked over the source tree: nothing but the HTTP
+//! layer (and `app.rs`, which starts it) imports `api`; the authorization core imports only the
+//! domain; the domain imports nothing of the crate.
+
+use std::path::{Path, PathBuf};
+
+fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read src") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Every `crate::<module>` a file names (imports and paths alike).
+fn crate_modules(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (i, _) in text.match_indices("crate::") {
+        let before = text[..i].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            continue; // `uc_emulator_crate::`, not ours
+        }
+        let rest = &text[i + "crate::".len()..];
+        let module: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        if module.is_empty() {
+            // `use crate::{a, b}`: every name in the braces
+            if let Some(inner) = rest.strip_prefix('{').and_then(|r| r.split('}').next()) {
+                found.extend(inner.split(',').map(|p| p.trim().split("::").next().unwrap_or("").to_string()));
+            }
+        } else {
+            found.push(module);
+        }
+    }
+    found
+}
+
+fn tree(under: &str) -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&root.join(under), &mut files);
+    files
+        .into_iter()
+        .map(|p| {
+            let rel = p.strip_prefix(&root).expect("under src").to_string_lossy().replace('\\', "/");
+            (rel, std::fs::read_to_string(&p).expect("read"))
+        })
+        .collect()
+}
+
+#[test]
+fn only_the_http_layer_imports_api() {
+    let offenders: Vec<String> = tree("")
+        .into_iter()
+        .filter(|(rel, _)| !rel.starts_with("api/") && rel != "app.rs" && rel != "lib.rs" && rel != "main.rs")
+        .filter(|(_, text)| crate_modules(text).iter().any(|m| m == "api") || text.contains("uc_emulator::api"))
+        .map(|(rel, _)| rel)
+        .collect();
+    assert!(offenders.is_empty(), "modules outside src/api/ import it: {offenders:?}");
+}
+
+#[test]
+fn authz_imports_only_the_domain() {
+    for (rel, text) in tree("authz") {
+        let foreign: Vec<String> = crate_modules(&text).into_iter().filter(|m| m != "domain" && m != "authz").collect();
+        assert!(foreign.is_empty(), "src/{rel} imports {foreign:?}");
+        for external in ["actix_web", "rusqlite"] {
+            assert!(!text.contains(external), "src/{rel} names {external}");
+        }
+    }
+}
+
+#[test]
+fn domain_imports_nothing_of_the_crate() {
+    for (rel, text) in tree("domain") {
+        let foreign: Vec<String> = crate_modules(&text).into_iter().filter(|m| m != "domain").collect();
+        assert!(foreign.is_empty(), "src/{rel} imports {foreign:?}");
+    }
+}
+
+#[test]
+fn the_checker_sees_imports() {
+    assert_eq!(crate_modules("use crate::api::extract;"), ["api"]);
+    assert_eq!(crate_modules("use crate::{api, store::x};"), ["api", "store"]);
+    assert!(crate_modules("let x = 1;").is_empty());
+}
