@@ -9,13 +9,17 @@ use crate::domain::securable::{SecTypeSpelling, SecurableKind};
 use crate::error::{ApiError, ApiResult};
 use crate::store::securables;
 
-/// Explains one decision for `subject` in its metastore.
+/// Explains one decision for `subject` in its metastore. `hide_tables` is true when the asker
+/// may not learn more than the API tells it (not a metastore admin): then a table whose catalog
+/// and schema the subject may not use is explained by those parents alone, exactly as for a
+/// missing table.
 pub fn explain(
     conn: &Connection,
     subject: &Caller,
     action: &str,
     sec_type: &str,
     full_name: Option<&str>,
+    hide_tables: bool,
 ) -> ApiResult<Explanation> {
     let kind = match SecurableKind::parse_spelling(sec_type) {
         Some(SecTypeSpelling::Modelled(k)) => k,
@@ -34,7 +38,7 @@ pub fn explain(
     };
     // Callers without use of a table's catalog and schema learn nothing about the table: the
     // answer names only the parents, whether or not the table exists (as the API's 403 does).
-    if matches!(kind, SecurableKind::Table | SecurableKind::View) {
+    if hide_tables && matches!(kind, SecurableKind::Table | SecurableKind::View) {
         let name = crate::domain::names::TableName::parse("full_name", &full_name)?;
         let schema_name = name.schema_name().to_string();
         let mut parents = securables::locate(conn, &metastore.id, SecurableKind::Schema, &schema_name)?;
@@ -80,7 +84,8 @@ pub fn run_cli(args: &crate::config::ExplainArgs) -> Result<String, String> {
             };
             let scope = metastores::scope_of(conn, workspace_id)?;
             let subject = principals::subject(conn, &args.principal, workspace_id, scope)?;
-            explain(conn, &subject, &args.action, &args.securable_type, args.full_name.as_deref())
+            // The operator reads the database: nothing is hidden.
+            explain(conn, &subject, &args.action, &args.securable_type, args.full_name.as_deref(), false)
         })
         .map_err(|e| e.message)?;
     if args.json {

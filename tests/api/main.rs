@@ -5,6 +5,8 @@ mod certify;
 mod concurrency;
 mod durability;
 mod errors;
+mod escalation;
+mod fuzz;
 mod helpers;
 mod layers;
 mod names;
