@@ -79,20 +79,19 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
         );
     }
 
-    let public_url = public_url(host, port, args.own_address_only);
+    let configured_public_url =
+        crate::config::public_url().filter(|_| !args.own_address_only).map(|url| url.trim_end_matches('/').to_string());
+    let public_url = configured_public_url.clone().unwrap_or_else(|| listening_url(host, port));
     let file_roots = crate::files::FileRoots::new(args.file_roots.clone());
-    let server = build(Arc::clone(&store), listener, args.storage_map.clone(), file_roots, public_url)
-        .map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
+    let server =
+        build(Arc::clone(&store), listener, args.storage_map.clone(), file_roots, public_url, configured_public_url)
+            .map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
     Ok(Running { server, url: format!("http://{host}:{port}"), store })
 }
 
-/// The workspace address given to clients and partners (partner-connect.md §3.4):
-/// `UC_EMULATOR_PUBLIC_URL` when set, else the listening address with a wildcard host replaced
-/// by 127.0.0.1; the port always explicit.
-fn public_url(host: &str, port: u16, own_address_only: bool) -> String {
-    if let Some(url) = crate::config::public_url().filter(|_| !own_address_only) {
-        return url.trim_end_matches('/').to_string();
-    }
+/// The workspace address given to partners when `UC_EMULATOR_PUBLIC_URL` is not set: the
+/// listening address with a wildcard host replaced by 127.0.0.1; the port always explicit.
+fn listening_url(host: &str, port: u16) -> String {
     let host = match host {
         "0.0.0.0" | "::" | "[::]" | "" => "127.0.0.1",
         h => h,
@@ -107,6 +106,7 @@ pub fn build(
     storage_map: Vec<crate::config::StorageMapping>,
     file_roots: crate::files::FileRoots,
     public_url: String,
+    configured_public_url: Option<String>,
 ) -> std::io::Result<Server> {
     let state = web::Data::new(extract::AppState {
         store,
@@ -114,12 +114,14 @@ pub fn build(
         storage_map: storage_map.into(),
         file_roots,
         public_url,
+        configured_public_url,
     });
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
-            .route("/healthz", web::get().to(api::healthz))
+            .service(api::Res::new("/healthz").get(api::healthz).build())
+            .service(api::Res::new("/.well-known/databricks-config").get(api::host_metadata::databricks_config).build())
             .service(
                 web::scope("/api")
                     .wrap(from_fn(extract::authenticate))

@@ -361,6 +361,7 @@ fn start_sandbox(fixture: &Json) -> Result<Started, String> {
         fixtures: Vec::new(),
         storage_map: Vec::new(),
         file_roots: Vec::new(),
+        log_format: Default::default(),
         own_address_only: true,
     };
     let running = crate::app::start(&args).map_err(|e| e.to_string())?;

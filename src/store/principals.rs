@@ -179,6 +179,18 @@ pub fn workspace_exists(conn: &Connection, workspace_id: i64) -> ApiResult<bool>
         .query_row([workspace_id], |r| r.get(0))?)
 }
 
+/// The workspace id when the database has exactly one workspace.
+pub fn sole_workspace(conn: &Connection) -> ApiResult<Option<i64>> {
+    let ids: Vec<i64> = conn
+        .prepare_cached("SELECT workspace_id FROM workspaces LIMIT 2")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(match ids.as_slice() {
+        [only] => Some(*only),
+        _ => None,
+    })
+}
+
 pub fn insert_workspace(conn: &Connection, _ok: &Allowed, workspace_id: i64, name: Option<&str>) -> ApiResult<()> {
     conn.prepare_cached("INSERT INTO workspaces (workspace_id, name) VALUES (?1, ?2)")?
         .execute(params![workspace_id, name])?;

@@ -132,6 +132,7 @@ pub fn args(db: &std::path::Path, fixture: &std::path::Path) -> ServeArgs {
         fixtures: vec![fixture.to_path_buf()],
         storage_map: vec![],
         file_roots: vec![],
+        log_format: Default::default(),
         own_address_only: false,
     }
 }
