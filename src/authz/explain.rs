@@ -484,8 +484,20 @@ fn and_it(facts: &[String]) -> String {
 /// given (target first). What is explained is what is enforced: the tree is the rule
 /// [`super::decide`] evaluates; a privilege name adds the chain needed to use it.
 pub fn explain_decision(caller: &Caller, action_name: &str, action: &Action, chain: &[&Node]) -> Explanation {
-    let target = chain[0];
-    let (kind, full_name) = (target.kind, target.name.as_str());
+    explain_decision_shown_as(caller, action_name, action, chain, chain[0].kind, &chain[0].name)
+}
+
+/// [`explain_decision`], answering about the securable `kind` `full_name` while evaluating the
+/// rule over `chain`: a table the asker may not learn about is explained by its parents'
+/// requirements alone (the same answer whether or not it exists).
+pub fn explain_decision_shown_as(
+    caller: &Caller,
+    action_name: &str,
+    action: &Action,
+    chain: &[&Node],
+    kind: SecurableKind,
+    full_name: &str,
+) -> Explanation {
     let subject = caller.name.as_str();
     let on = format!("{} '{full_name}'", kind.noun());
     let privilege = match action {

@@ -56,8 +56,9 @@ def test_explain_allowed_names_the_groups(teaching):
 def test_explain_denied_names_the_missing_privilege(teaching):
     r = explain(teaching, "henry", action="getTable", securable_type="table", full_name=REVENUE)
     assert r["allowed"] is False
-    # The missing link first (with the securable it is on), then what henry already holds on that way.
-    assert [x["kind"] for x in r["reasons"]] == ["missing", "grant", "grant"]
+    # The missing link first (with the securable it is on), then what henry already holds on that
+    # way (of the parents only: without use of them he learns nothing about the table).
+    assert [x["kind"] for x in r["reasons"]] == ["missing", "grant"]
     assert r["reasons"][0]["text"] == "lacks USE_CATALOG on Catalog 'sales'"
     assert (r["reasons"][0]["securable"], r["reasons"][0]["privilege"]) == ("sales", "USE_CATALOG")
     assert r["explanation"].startswith(f"DENIED: {HENRY} may not getTable on Table '{REVENUE}' because it lacks "
@@ -66,20 +67,26 @@ def test_explain_denied_names_the_missing_privilege(teaching):
     with raises(PermissionDenied, "PERMISSION_DENIED", status=403, server=teaching):
         client(teaching, "henry").tables.get(REVENUE)
 
-    # frank (analytics) may use sales but lacks the marketing-only grants on leads.
+    # frank (analytics) may use sales but lacks the marketing-only grants on leads. Without use
+    # of the schema he learns only that (not whether the table exists, nor what it needs) ...
     r = explain(teaching, "frank", action="getTable", securable_type="table", full_name=LEADS)
     assert r["allowed"] is False
     missing = [x["text"] for x in r["reasons"] if x["kind"] == "missing"]
-    assert missing == ["lacks USE_SCHEMA on Schema 'sales.pipeline'", "lacks SELECT on Table 'sales.pipeline.leads'"]
-    assert not any("USE_CATALOG" in t for t in missing)  # he has that one
+    assert missing == ["lacks USE_SCHEMA on Schema 'sales.pipeline'"]  # not SELECT, not USE_CATALOG (he has it)
     assert "holds USE_CATALOG on Catalog 'sales' via group 'analytics'" in [x["text"] for x in r["reasons"]]
+    missing_table = explain(teaching, "frank", action="getTable", securable_type="table", full_name="sales.pipeline.nope")
+    assert missing_table["reasons"] == r["reasons"]
+    # ... while a metastore admin explaining him sees the whole rule.
+    r = explain(teaching, "acme_admin", principal=FRANK, action="getTable", securable_type="table", full_name=LEADS)
+    missing = [x["text"] for x in r["reasons"] if x["kind"] == "missing"]
+    assert missing == ["lacks USE_SCHEMA on Schema 'sales.pipeline'", "lacks SELECT on Table 'sales.pipeline.leads'"]
     with raises(PermissionDenied, "PERMISSION_DENIED", status=403, server=teaching):
         client(teaching, "frank").tables.get(LEADS)
 
 
 def test_explain_requirement_tree_has_and_lacks(teaching):
     """The rule as a tree (any-of / all-of), with has/lacks at each node and ownership alternatives."""
-    r = explain(teaching, "henry", action="getTable", securable_type="table", full_name=REVENUE)
+    r = explain(teaching, "acme_admin", principal=HENRY, action="getTable", securable_type="table", full_name=REVENUE)
     tree = r["requirement"]
     assert (tree["kind"], tree["satisfied"]) == ("any_of", False)
     admin, chain = tree["children"]
@@ -109,8 +116,9 @@ def test_explain_metastore_by_name(teaching):
 
 
 def test_explain_privilege_name_as_action(teaching):
-    # henry holds SELECT (via interns, on the schema) but cannot use it: no USE_CATALOG on sales.
-    r = explain(teaching, "henry", action="SELECT", securable_type="table", full_name=REVENUE)
+    # henry holds SELECT (via interns, on the schema) but cannot use it: no USE_CATALOG on sales (a
+    # metastore admin asks: henry himself, without use of the catalog, learns only that).
+    r = explain(teaching, "acme_admin", principal=HENRY, action="SELECT", securable_type="table", full_name=REVENUE)
     assert (r["allowed"], r["held"], r["usable"], r["action"]) == (False, True, False, "SELECT")
     assert r["explanation"].startswith(f"DENIED: {HENRY} holds SELECT on Table '{REVENUE}' but cannot use it, "
                                        "because it lacks USE_CATALOG on Catalog 'sales'.")
@@ -118,12 +126,14 @@ def test_explain_privilege_name_as_action(teaching):
         ("missing", "USE_CATALOG", "sales", None),
         ("grant", "SELECT", "sales.reports", "group 'interns'"),
         ("grant", "USE_SCHEMA", "sales.reports", "group 'interns'")]
-    # ... the same verdict as getTable, which is the lesson.
+    # ... the same verdict as getTable, which is the lesson; henry asking himself learns the same verdict.
     assert explain(teaching, "henry", action="getTable", securable_type="table", full_name=REVENUE)["allowed"] is False
+    mine = explain(teaching, "henry", action="SELECT", securable_type="table", full_name=REVENUE)
+    assert mine["allowed"] is False and "lacks USE_CATALOG on Catalog 'sales'" in mine["explanation"]
     r = explain(teaching, "henry", action="USE_CATALOG", securable_type="catalog", full_name="sales")
     assert (r["allowed"], r["held"], r["usable"]) == (False, False, True)
     assert "USE_CATALOG on Catalog 'sales'" in r["explanation"]
-    r = explain(teaching, "frank", action="SELECT", securable_type="table", full_name=LEADS)
+    r = explain(teaching, "acme_admin", principal=FRANK, action="SELECT", securable_type="table", full_name=LEADS)
     assert (r["allowed"], r["held"]) == (False, False)
     assert r["reasons"][0]["kind"] == "missing" and "SELECT on Table 'sales.pipeline.leads'" in r["reasons"][0]["text"]
     # grace holds it and can use it.
@@ -152,7 +162,14 @@ def test_non_admin_may_explain_only_themselves(teaching):
 def test_admin_explains_anyone(teaching):
     r = explain(teaching, "acme_admin", principal=HENRY, action="getTable", securable_type="table", full_name=REVENUE)
     assert r["principal"] == HENRY and r["allowed"] is False
-    assert r == explain(teaching, "henry", action="getTable", securable_type="table", full_name=REVENUE)
+    # The same verdict and missing link as henry's own answer; the admin also learns what henry holds
+    # on the table itself (henry, without use of the catalog, learns only about the parents).
+    own = explain(teaching, "henry", action="getTable", securable_type="table", full_name=REVENUE)
+    assert own["allowed"] is False
+    missing = lambda x: [m for m in x["reasons"] if m["kind"] == "missing"]
+    assert missing(r) == missing(own)
+    assert "holds SELECT on Schema 'sales.reports' via group 'interns'" in r["explanation"]
+    assert "SELECT" not in own["explanation"]
     r = explain(teaching, "acme_admin", principal=GRACE, action="getTable", securable_type="table", full_name=LEADS)
     assert r["principal"] == GRACE and r["allowed"] is True
     r = explain(teaching, "acme_admin", principal=ERIN, action="deleteTable", securable_type="table",
@@ -184,7 +201,9 @@ def test_explain_bad_requests(teaching):
 
 def test_cli_prints_the_same_verdict(teaching):
     for who, principal, full_name in (("henry", HENRY, REVENUE), ("grace", GRACE, REVENUE), ("frank", FRANK, LEADS)):
-        api = explain(teaching, who, action="getTable", securable_type="table", full_name=full_name)
+        # The CLI is the operator's view: what a metastore admin explaining the principal sees.
+        api = explain(teaching, "acme_admin", principal=principal, action="getTable", securable_type="table",
+                      full_name=full_name)
         args = ["--principal", principal, "--action", "getTable", "--securable-type", "table", "--full-name", full_name]
         want_rc = 0 if api["allowed"] else 1  # exit 1 on DENIED, so scripts can branch on it
         # JSON: the endpoint's answer (while the server is running on the same database).
