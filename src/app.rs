@@ -60,7 +60,9 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
     // A connect cut short by a crash left a pending connection: roll it back before serving
     // (partner-connect.md §3.6).
     let recovered = store
-        .write_now(|tx| crate::partner_connect::recover(tx, &crate::authz::Allowed::implied(), crate::domain::now_ms()))
+        .write_now(|tx| {
+            crate::authz::with_server_proof(|ok| crate::partner_connect::recover(tx, ok, crate::domain::now_ms()))
+        })
         .map_err(|e| {
             StartError::Fixture(FixtureError(format!("recovering pending Partner Connect connections: {e}")))
         })?;
@@ -78,7 +80,7 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
     }
 
     let public_url = public_url(host, port, args.own_address_only);
-    let server = build(Arc::clone(&store), listener, args.storage_map.clone(), public_url)
+    let server = build(Arc::clone(&store), listener, args.storage_map.clone(), public_url, args.own_address_only)
         .map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
     Ok(Running { server, url: format!("http://{host}:{port}"), store })
 }
@@ -103,12 +105,14 @@ pub fn build(
     listener: TcpListener,
     storage_map: Vec<crate::config::StorageMapping>,
     public_url: String,
+    certify_sandbox: bool,
 ) -> std::io::Result<Server> {
     let state = web::Data::new(extract::AppState {
         store,
         callers: Default::default(),
         storage_map: storage_map.into(),
         public_url,
+        certify_sandbox,
     });
     let server = HttpServer::new(move || {
         App::new()

@@ -141,8 +141,8 @@ pub struct ServeArgs {
           value_parser = parse_storage_map)]
     pub storage_map: Vec<StorageMapping>,
 
-    /// Advertise the listening address even when UC_EMULATOR_PUBLIC_URL is set (certify's
-    /// sandbox, partner-connect.md §9.2). Not a flag.
+    /// This server is certify's sandbox: advertise the listening address even when
+    /// UC_EMULATOR_PUBLIC_URL is set, and send partners their `test_workspace_detail`. Not a flag.
     #[arg(skip)]
     pub own_address_only: bool,
 }

@@ -218,40 +218,43 @@ pub fn parse(name: &str, text: &str) -> Result<Loaded, FixtureError> {
 /// Applies every fixture in one transaction; nothing is applied when any entry is refused.
 pub fn apply(store: &Store, files: &[Loaded]) -> Result<(), FixtureError> {
     check_duplicates(files)?;
-    store.write_now(|tx| {
-        let ok = Allowed::for_fixture_loading();
+    store.write_now(|tx| crate::authz::with_fixture_proof(|ok| apply_in(tx, ok, files)))
+}
+
+fn apply_in(tx: &Connection, ok: &Allowed, files: &[Loaded]) -> Result<(), FixtureError> {
+    {
         for f in files {
-            identities(tx, &ok, f)?;
+            identities(tx, ok, f)?;
         }
         for f in files {
-            members(tx, &ok, f)?;
+            members(tx, ok, f)?;
         }
         for f in files {
-            tokens_of(tx, &ok, f)?;
+            tokens_of(tx, ok, f)?;
         }
         for f in files {
-            metastores_of(tx, &ok, f)?;
+            metastores_of(tx, ok, f)?;
         }
         for f in files {
-            storage_of(tx, &ok, f)?;
+            storage_of(tx, ok, f)?;
         }
         for f in files {
-            partners_of(tx, &ok, f)?;
+            partners_of(tx, ok, f)?;
         }
         for f in files {
-            sharing_parties(tx, &ok, f)?;
+            sharing_parties(tx, ok, f)?;
         }
         for f in files {
-            objects(tx, &ok, f)?;
+            objects(tx, ok, f)?;
         }
         for f in files {
-            shares_of(tx, &ok, f)?;
+            shares_of(tx, ok, f)?;
         }
         for f in files {
-            grants_of(tx, &ok, f)?;
+            grants_of(tx, ok, f)?;
         }
         Ok(())
-    })
+    }
 }
 
 fn entry_err(file: &str, key: &str, i: usize, label: &str, problem: impl std::fmt::Display) -> FixtureError {

@@ -28,6 +28,9 @@ pub struct AppState {
     pub storage_map: Arc<[crate::config::StorageMapping]>,
     /// The workspace address (`scheme://host:port`) clients are told about.
     pub public_url: String,
+    /// This server is `partner-connect certify`'s sandbox: connects send the partner's
+    /// `test_workspace_detail`.
+    pub certify_sandbox: bool,
 }
 
 /// Resolved callers by token hash, valid while the store's identity epoch is unchanged.

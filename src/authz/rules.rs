@@ -238,5 +238,8 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
         Action::ConnectWithCatalog => Any(vec![Owner(Catalog), MetastoreAdmin]),
         // interface.md: SCIM writes need a workspace admin or an account admin.
         Action::ManageIdentities => Any(vec![WorkspaceAdmin, AccountAdmin]),
+        // Proofs minted only by `with_fixture_proof` / `with_server_proof`, never for a caller.
+        Action::LoadFixtures => Condition(false, "fixtures are loaded by the server alone"),
+        Action::ServerTask => Condition(false, "server tasks run without a caller"),
     }
 }

@@ -61,7 +61,12 @@ pub struct NewPrincipal<'a> {
 }
 
 /// Inserts a principal; a name held by any principal → 409.
-pub fn insert(conn: &Connection, _ok: &Allowed, new: &NewPrincipal<'_>) -> ApiResult<i64> {
+pub fn insert(conn: &Connection, ok: &Allowed, new: &NewPrincipal<'_>) -> ApiResult<i64> {
+    ok.check(
+        "store::principals::insert",
+        |a| matches!(a, crate::authz::Action::ManageIdentities | crate::authz::Action::ConnectPartner),
+        None,
+    );
     let id = fresh_id(conn)?;
     conn.prepare_cached(
         "INSERT INTO principals (id, kind, name, display_name, active, account_admin, external_id, extra)
@@ -112,7 +117,8 @@ pub fn require_exists(conn: &Connection, name: &str) -> ApiResult<()> {
 }
 
 /// Adds `member` to `group`; a no-op when already a member. Refuses cycles.
-pub fn add_member(conn: &Connection, _ok: &Allowed, group: i64, member: i64) -> ApiResult<()> {
+pub fn add_member(conn: &Connection, ok: &Allowed, group: i64, member: i64) -> ApiResult<()> {
+    ok.check("store::principals::add_member", |a| matches!(a, crate::authz::Action::ManageIdentities), None);
     if group == member || transitive_group_ids(conn, group)?.contains(&member) {
         return Err(ApiError::invalid("members", "adding this member would make a group contain itself"));
     }
@@ -179,7 +185,8 @@ pub fn workspace_exists(conn: &Connection, workspace_id: i64) -> ApiResult<bool>
         .query_row([workspace_id], |r| r.get(0))?)
 }
 
-pub fn insert_workspace(conn: &Connection, _ok: &Allowed, workspace_id: i64, name: Option<&str>) -> ApiResult<()> {
+pub fn insert_workspace(conn: &Connection, ok: &Allowed, workspace_id: i64, name: Option<&str>) -> ApiResult<()> {
+    ok.check("store::principals::insert_workspace", |_| false, None);
     conn.prepare_cached("INSERT INTO workspaces (workspace_id, name) VALUES (?1, ?2)")?
         .execute(params![workspace_id, name])?;
     Ok(())
@@ -204,6 +211,7 @@ pub fn subject(
 /// held by another principal → 409. Every UC owner and grant that named it follows the rename
 /// (interface.md: a renamed group keeps its ownerships and grants).
 pub fn rename(conn: &Connection, ok: &Allowed, p: &PrincipalRow, name: &str, display_name: &str) -> ApiResult<()> {
+    ok.check("store::principals::rename", |a| matches!(a, crate::authz::Action::ManageIdentities), None);
     conn.prepare_cached("UPDATE principals SET name = ?2, display_name = ?3 WHERE id = ?1")?
         .execute(params![p.id, name, display_name])
         .map_err(crate::store::on_conflict(|| {
@@ -230,13 +238,15 @@ fn rename_references(conn: &Connection, _ok: &Allowed, old: &str, new: &str) -> 
     Ok(())
 }
 
-pub fn set_active(conn: &Connection, _ok: &Allowed, id: i64, active: bool) -> ApiResult<()> {
+pub fn set_active(conn: &Connection, ok: &Allowed, id: i64, active: bool) -> ApiResult<()> {
+    ok.check("store::principals::set_active", |a| matches!(a, crate::authz::Action::ManageIdentities), None);
     conn.prepare_cached("UPDATE principals SET active = ?2 WHERE id = ?1")?.execute(params![id, active])?;
     Ok(())
 }
 
 /// Stores the SCIM attributes the emulator keeps without interpreting (emails, name, ...).
-pub fn set_extra(conn: &Connection, _ok: &Allowed, id: i64, external_id: Option<&str>, extra: &str) -> ApiResult<()> {
+pub fn set_extra(conn: &Connection, ok: &Allowed, id: i64, external_id: Option<&str>, extra: &str) -> ApiResult<()> {
+    ok.check("store::principals::set_extra", |a| matches!(a, crate::authz::Action::ManageIdentities), None);
     conn.prepare_cached("UPDATE principals SET external_id = ?2, extra = ?3 WHERE id = ?1")?.execute(params![
         id,
         external_id,
@@ -245,20 +255,34 @@ pub fn set_extra(conn: &Connection, _ok: &Allowed, id: i64, external_id: Option<
     Ok(())
 }
 
-pub fn remove_member(conn: &Connection, _ok: &Allowed, group: i64, member: i64) -> ApiResult<()> {
+pub fn remove_member(conn: &Connection, ok: &Allowed, group: i64, member: i64) -> ApiResult<()> {
+    ok.check("store::principals::remove_member", |a| matches!(a, crate::authz::Action::ManageIdentities), None);
     conn.prepare_cached("DELETE FROM group_members WHERE group_id = ?1 AND member_id = ?2")?
         .execute([group, member])?;
     Ok(())
 }
 
-pub fn clear_members(conn: &Connection, _ok: &Allowed, group: i64) -> ApiResult<()> {
+pub fn clear_members(conn: &Connection, ok: &Allowed, group: i64) -> ApiResult<()> {
+    ok.check("store::principals::clear_members", |a| matches!(a, crate::authz::Action::ManageIdentities), None);
     conn.prepare_cached("DELETE FROM group_members WHERE group_id = ?1")?.execute([group])?;
     Ok(())
 }
 
 /// Deletes a principal: it leaves every group, and its tokens stop working (cascades). Owners
 /// and grants naming it are left as they are (interface.md).
-pub fn delete(conn: &Connection, _ok: &Allowed, id: i64) -> ApiResult<()> {
+pub fn delete(conn: &Connection, ok: &Allowed, id: i64) -> ApiResult<()> {
+    ok.check(
+        "store::principals::delete",
+        |a| {
+            matches!(
+                a,
+                crate::authz::Action::ManageIdentities
+                    | crate::authz::Action::ConnectPartner
+                    | crate::authz::Action::ServerTask
+            )
+        },
+        None,
+    );
     conn.prepare_cached("DELETE FROM principals WHERE id = ?1")?.execute([id])?;
     Ok(())
 }
@@ -266,7 +290,12 @@ pub fn delete(conn: &Connection, _ok: &Allowed, id: i64) -> ApiResult<()> {
 /// Hands every UC object `name` owns to `new_owner`, and drops every grant and workspace ACL
 /// entry naming it: what deleting a Partner Connect service principal leaves behind
 /// (partner-connect.md §3.6, §3.10).
-pub fn hand_over_and_revoke(conn: &Connection, _ok: &Allowed, name: &str, new_owner: &str) -> ApiResult<()> {
+pub fn hand_over_and_revoke(conn: &Connection, ok: &Allowed, name: &str, new_owner: &str) -> ApiResult<()> {
+    ok.check(
+        "store::principals::hand_over_and_revoke",
+        |a| matches!(a, crate::authz::Action::ConnectPartner | crate::authz::Action::ServerTask),
+        None,
+    );
     for table in [
         "catalogs",
         "schemas",

@@ -8,6 +8,7 @@ mod helpers;
 mod layers;
 mod names;
 mod paging;
+mod proofs;
 mod scim;
 mod sharing;
 mod storage;
