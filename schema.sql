@@ -1,5 +1,8 @@
 -- uc-emulator database schema: the one source of truth, applied to every new database.
--- Bump the version in `PRAGMA user_version` below (and store::SCHEMA_VERSION) on any change.
+-- Bump the version in `PRAGMA user_version` below (and store::SCHEMA_VERSION) on any change, and
+-- add the step from the previous version to src/store/migrations/.
+-- Every column a write filters on has an index (owners, credentials, principals, foreign keys):
+-- a unit test in src/store/mod.rs checks it.
 --
 -- Conventions: object names are stored lower-cased (the API lower-cases them at the edge);
 -- UC ids are UUID text; timestamps are epoch milliseconds; owners and grant principals are
@@ -52,6 +55,8 @@ CREATE TABLE tokens (
     from_api      INTEGER NOT NULL DEFAULT 0,      -- 0: fixture token (not listed by the token API)
     created_by_id INTEGER
 );
+CREATE INDEX tokens_by_principal ON tokens(principal_id);
+CREATE INDEX tokens_by_workspace ON tokens(workspace_id);
 
 -- Workspace object permissions (/api/2.0/permissions): one row per principal and level.
 -- `principal` is a principal name, as in UC grants.
@@ -63,6 +68,7 @@ CREATE TABLE workspace_acls (
     permission_level TEXT NOT NULL,
     PRIMARY KEY (workspace_id, object_type, object_id, principal, permission_level)
 ) WITHOUT ROWID;
+CREATE INDEX workspace_acls_by_principal ON workspace_acls(principal);
 
 -- Emulated SQL warehouses (partner-connect.md §8): made only by Partner Connect, read through
 -- /api/2.0/sql/warehouses, permissions in workspace_acls (object_type 'warehouses').
@@ -74,6 +80,7 @@ CREATE TABLE warehouses (
     created_at   INTEGER NOT NULL,
     deleted_at   INTEGER                           -- a deleted warehouse answers 404
 );
+CREATE INDEX warehouses_by_workspace ON warehouses(workspace_id);
 
 -- Partner Connect (partner-connect.md) ---------------------------------------------------------
 
@@ -100,6 +107,7 @@ CREATE TABLE pc_connections (
     created_at           INTEGER NOT NULL,
     UNIQUE (partner_id, workspace_id)
 );
+CREATE INDEX pc_connections_by_workspace ON pc_connections(workspace_id);
 
 -- Unity Catalog -----------------------------------------------------------------------------
 
@@ -121,12 +129,15 @@ CREATE TABLE metastores (
     updated_at                 INTEGER NOT NULL,
     updated_by                 TEXT NOT NULL
 );
+CREATE INDEX metastores_by_owner ON metastores(owner);
+CREATE INDEX metastores_by_credential ON metastores(storage_root_credential_id);
 
 CREATE TABLE metastore_assignments (
     workspace_id         INTEGER PRIMARY KEY REFERENCES workspaces(workspace_id) ON DELETE CASCADE,
     metastore_id         TEXT NOT NULL REFERENCES metastores(id) ON DELETE CASCADE,
     default_catalog_name TEXT
 );
+CREATE INDEX metastore_assignments_by_metastore ON metastore_assignments(metastore_id);
 
 CREATE TABLE catalogs (
     id             TEXT PRIMARY KEY,
@@ -145,6 +156,7 @@ CREATE TABLE catalogs (
     updated_by     TEXT NOT NULL,
     UNIQUE (metastore_id, name)
 );
+CREATE INDEX catalogs_by_owner ON catalogs(owner);
 
 CREATE TABLE schemas (
     id           TEXT PRIMARY KEY,
@@ -160,6 +172,7 @@ CREATE TABLE schemas (
     updated_by   TEXT NOT NULL,
     UNIQUE (catalog_id, name)
 );
+CREATE INDEX schemas_by_owner ON schemas(owner);
 
 CREATE TABLE tables (
     id                      TEXT PRIMARY KEY,
@@ -182,6 +195,9 @@ CREATE TABLE tables (
     UNIQUE (schema_id, name)
 );
 CREATE INDEX tables_by_location ON tables(storage_location);
+CREATE INDEX tables_by_owner ON tables(owner);
+-- Few tables name a credential: the index holds only those (a lookup by name still uses it).
+CREATE INDEX tables_by_credential ON tables(storage_credential_name) WHERE storage_credential_name IS NOT NULL;
 
 -- Storage credentials (spec §9): one credential kind per row; `details` is the kind's JSON object,
 -- secrets included (they are never returned, spec §22 item 9).
@@ -201,6 +217,7 @@ CREATE TABLE storage_credentials (
     updated_by     TEXT NOT NULL,
     UNIQUE (metastore_id, name)
 );
+CREATE INDEX storage_credentials_by_owner ON storage_credentials(owner);
 
 -- External locations (spec §10). `credential_id` is not a foreign key: a forced delete of the
 -- credential leaves its locations in place (spec §10.3), naming it still.
@@ -224,6 +241,8 @@ CREATE TABLE external_locations (
 );
 CREATE INDEX external_locations_by_url ON external_locations(url);
 CREATE INDEX external_locations_by_credential ON external_locations(credential_id);
+CREATE INDEX external_locations_by_credential_name ON external_locations(credential_name);
+CREATE INDEX external_locations_by_owner ON external_locations(owner);
 
 -- Direct grants on any securable. `securable_id` is the metastore, catalog, schema or table id
 -- (UUIDs never collide); triggers below drop the grants of a deleted securable.
@@ -263,6 +282,7 @@ CREATE TABLE shares (
     updated_by   TEXT NOT NULL,
     UNIQUE (metastore_id, name)
 );
+CREATE INDEX shares_by_owner ON shares(owner);
 
 -- A table in a share. Dropping the table drops it from every share.
 CREATE TABLE share_objects (
@@ -279,6 +299,7 @@ CREATE TABLE share_objects (
     PRIMARY KEY (share_id, table_id),
     UNIQUE (share_id, shared_as)
 ) WITHOUT ROWID;
+CREATE INDEX share_objects_by_table ON share_objects(table_id);
 
 CREATE TABLE recipients (
     id                                 TEXT PRIMARY KEY,
@@ -296,6 +317,7 @@ CREATE TABLE recipients (
     updated_by                         TEXT NOT NULL,
     UNIQUE (metastore_id, name)
 );
+CREATE INDEX recipients_by_owner ON recipients(owner);
 
 CREATE TABLE recipient_tokens (
     id              TEXT PRIMARY KEY,
@@ -325,6 +347,7 @@ CREATE TABLE providers (
     updated_by                        TEXT NOT NULL,
     UNIQUE (metastore_id, name)
 );
+CREATE INDEX providers_by_owner ON providers(owner);
 
 CREATE TRIGGER shares_drop_grants AFTER DELETE ON shares
 BEGIN DELETE FROM grants WHERE securable_id = old.id; END;
@@ -340,4 +363,4 @@ BEGIN
         AND securable_id IN (SELECT id FROM shares WHERE metastore_id = old.metastore_id);
 END;
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;

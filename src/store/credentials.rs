@@ -189,8 +189,9 @@ pub fn update(
             .execute(params![current.id, name])?;
         conn.prepare_cached(
             "UPDATE tables SET storage_credential_name = ?3
-             WHERE storage_credential_name = ?2 AND schema_id IN (
-                 SELECT s.id FROM schemas s JOIN catalogs c ON c.id = s.catalog_id WHERE c.metastore_id = ?1)",
+             WHERE storage_credential_name = ?2 AND EXISTS (
+                 SELECT 1 FROM schemas s JOIN catalogs c ON c.id = s.catalog_id
+                 WHERE s.id = tables.schema_id AND c.metastore_id = ?1)",
         )?
         .execute(params![current.metastore_id, current.name, name])?;
     }

@@ -1,6 +1,8 @@
 //! The store: SQLite, and nothing of HTTP. One writer connection (SQLite has one writer
-//! anyway), a pool of read-only connections on WAL snapshots, prepared statements cached per
-//! connection, and WAL checkpoints on a background thread, never inside a request.
+//! anyway) driven by one writer thread, read-only connections on WAL snapshots (one per thread
+//! that reads, so a read runs where the request is, with no hop to another thread), prepared
+//! statements cached per connection, and WAL checkpoints on a background thread that keep the
+//! log bounded under sustained writes.
 
 pub mod catalogs;
 pub mod credentials;
@@ -19,11 +21,13 @@ pub mod tokens;
 pub mod warehouses;
 pub mod workspace_acls;
 
+use std::cell::RefCell;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::hooks::Action as HookAction;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
@@ -31,11 +35,33 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use crate::domain::paging::PageKey;
 use crate::error::{ApiError, ApiResult};
 
-/// The schema version `schema.sql` sets; a database of another version is refused.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema version `schema.sql` sets. A database of an older version is brought up to date
+/// at start-up by [`MIGRATIONS`]; a newer one is refused.
+pub const SCHEMA_VERSION: i64 = 2;
 const SCHEMA_SQL: &str = include_str!("../../schema.sql");
-/// How many read connections serve requests at once.
-const READERS: usize = 8;
+
+/// `MIGRATIONS[i]` takes a database from version `i + 1` to `i + 2`, in one transaction.
+/// Version 2 only added indexes (owner, credential and principal columns).
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0002_indexes.sql")];
+
+/// Page cache of the writer connection (KiB). The writer touches the indexes' and tables' hot
+/// right edges and the rows it updates; readers read through their own caches.
+const WRITER_CACHE_KIB: i64 = 8 * 1024;
+/// Page cache of each reader connection (KiB). There is one reader per thread that reads
+/// (actix's workers: one per core), so this is multiplied by the number of cores.
+const READER_CACHE_KIB: i64 = 2 * 1024;
+/// Every connection's busy timeout: what a request may wait for a lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How often the checkpointer looks at the WAL.
+const CHECKPOINT_TICK: Duration = Duration::from_millis(100);
+/// WAL frames (pages) beyond which the checkpointer restarts the log (4 MiB of 4 KiB pages).
+const RESTART_FRAMES: i64 = 1024;
+/// How long a restarting checkpoint waits for readers to leave the log before giving up until
+/// the next tick (readers hold a snapshot for one request only).
+const RESTART_BUSY_WAIT: Duration = Duration::from_millis(20);
+/// The WAL file is truncated to this size whenever the log restarts.
+const JOURNAL_SIZE_LIMIT: i64 = 16 * 1024 * 1024;
 
 /// Tables whose changes can alter who a token's caller is (all rowid tables: the update hook
 /// does not see WITHOUT ROWID tables) (principal, groups, workspace,
@@ -52,33 +78,38 @@ pub enum OpenError {
     Version { path: String, found: i64, expected: i64 },
 }
 
-struct ReaderPool {
-    conns: Vec<Mutex<Connection>>,
-    next: AtomicUsize,
+/// A unit of work for the writer thread.
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// Distinguishes stores within one process (tests open many): a thread's reader connections
+/// are kept per store.
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A thread's read-only connection to one store's database.
+struct ThreadReader {
+    store_id: u64,
+    /// Dead once the store is dropped: the connection is then closed on the next read.
+    alive: Weak<()>,
+    conn: Connection,
 }
 
-impl ReaderPool {
-    fn get(&self) -> MutexGuard<'_, Connection> {
-        let n = self.conns.len();
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
-        for i in 0..n {
-            if let Ok(c) = self.conns[(start + i) % n].try_lock() {
-                return c;
-            }
-        }
-        self.conns[start % n].lock().unwrap_or_else(PoisonError::into_inner)
-    }
+thread_local! {
+    static READERS: RefCell<Vec<ThreadReader>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The database: `read` and `write` run a closure on a blocking thread, in one transaction.
+/// The database: `read` runs a closure on one snapshot where it is called; `write` runs it in
+/// one transaction on the writer thread.
 pub struct Store {
-    writer: Mutex<Connection>,
-    /// `None` for `:memory:`, where the writer connection serves reads too.
-    readers: Option<ReaderPool>,
+    writer: Arc<Mutex<Connection>>,
+    /// The database file; `None` for `:memory:`, where the writer connection serves reads too.
+    path: Option<String>,
+    id: u64,
+    alive: Arc<()>,
+    jobs: mpsc::Sender<Job>,
     pub page_key: PageKey,
     identity_epoch: AtomicU64,
     identity_dirty: Arc<AtomicBool>,
-    checkpointer: Mutex<Option<(Arc<AtomicBool>, JoinHandle<()>)>>,
+    checkpointer: Mutex<Option<(mpsc::Sender<()>, JoinHandle<()>)>>,
     pub is_new: bool,
 }
 
@@ -94,12 +125,13 @@ impl Store {
         let is_new = memory || std::fs::metadata(path).map(|m| m.len() == 0).unwrap_or(true);
         let writer = if memory { Connection::open_in_memory() } else { Connection::open(path) }.map_err(&err)?;
         writer
-            .execute_batch(
+            .execute_batch(&format!(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
-                 PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY;
-                 PRAGMA cache_size = -16384;",
-            )
+                 PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY;
+                 PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}; PRAGMA cache_size = -{WRITER_CACHE_KIB};"
+            ))
             .map_err(&err)?;
+        writer.busy_timeout(BUSY_TIMEOUT).map_err(&err)?;
         writer.set_prepared_statement_cache_capacity(128);
 
         let version: i64 = writer.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(&err)?;
@@ -108,6 +140,12 @@ impl Store {
             .map_err(&err)?;
         if version == 0 && !has_tables {
             writer.execute_batch(&format!("BEGIN; {SCHEMA_SQL} COMMIT;")).map_err(&err)?;
+        } else if (1..SCHEMA_VERSION).contains(&version) {
+            for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize - 1) {
+                let to = i as i64 + 2;
+                writer.execute_batch(&format!("BEGIN; {sql} PRAGMA user_version = {to}; COMMIT;")).map_err(&err)?;
+                tracing::info!(from = to - 1, to, "database schema upgraded");
+            }
         } else if version != SCHEMA_VERSION {
             return Err(OpenError::Version { path: path.to_string(), found: version, expected: SCHEMA_VERSION });
         }
@@ -120,29 +158,30 @@ impl Store {
                 flag.store(true, Ordering::Relaxed);
             }
         }));
+        let writer = Arc::new(Mutex::new(writer));
 
-        let readers = if memory {
-            None
-        } else {
-            let mut conns = Vec::with_capacity(READERS);
-            for _ in 0..READERS {
-                let c = Connection::open_with_flags(
-                    path,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-                )
-                .map_err(&err)?;
-                c.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON; PRAGMA cache_size = -4096;")
-                    .map_err(&err)?;
-                c.set_prepared_statement_cache_capacity(128);
-                conns.push(Mutex::new(c));
-            }
-            Some(ReaderPool { conns, next: AtomicUsize::new(0) })
-        };
-        let checkpointer = if memory { None } else { Some(Self::start_checkpointer(path).map_err(&err)?) };
+        let checkpointer =
+            if memory { None } else { Some(Self::start_checkpointer(path, Arc::clone(&writer)).map_err(&err)?) };
+
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || {
+                // Ends when the store (the only sender) is dropped.
+                while let Ok(job) = queue.recv() {
+                    // A panicking closure fails its own request (its answer channel is dropped),
+                    // not the thread.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                }
+            })
+            .expect("spawn writer thread");
 
         Ok(Store {
-            writer: Mutex::new(writer),
-            readers,
+            writer,
+            path: (!memory).then(|| path.to_string()),
+            id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+            alive: Arc::new(()),
+            jobs,
             page_key,
             identity_epoch: AtomicU64::new(0),
             identity_dirty,
@@ -162,20 +201,56 @@ impl Store {
         Ok(PageKey::from_bytes(&fresh).expect("32 bytes"))
     }
 
-    /// WAL checkpoints off the request path: a passive checkpoint every half second.
-    fn start_checkpointer(path: &str) -> rusqlite::Result<(Arc<AtomicBool>, JoinHandle<()>)> {
+    /// WAL checkpoints off the request path, keeping the log bounded. Every tick a PASSIVE
+    /// checkpoint on the checkpointer's own connection copies what it can into the database
+    /// without blocking anyone. When the log has grown past [`RESTART_FRAMES`], or writes have
+    /// stopped, it takes the writer connection between two transactions and runs a RESTART
+    /// (or, when idle, TRUNCATE) checkpoint there: what is left to copy is small, the writer
+    /// lock is already held (no busy wait for writers), and readers, which hold a snapshot for
+    /// one request only, are waited for at most [`RESTART_BUSY_WAIT`]. The next write then
+    /// starts the log from its beginning, and `journal_size_limit` trims the file.
+    fn start_checkpointer(
+        path: &str,
+        writer: Arc<Mutex<Connection>>,
+    ) -> rusqlite::Result<(mpsc::Sender<()>, JoinHandle<()>)> {
         let conn = Connection::open(path)?;
-        conn.execute_batch("PRAGMA busy_timeout = 1000;")?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopping = Arc::clone(&stop);
+        conn.execute_batch("PRAGMA cache_size = -256;")?;
+        let (stop, stopped) = mpsc::channel::<()>();
         let handle = std::thread::Builder::new()
             .name("wal-checkpoint".into())
             .spawn(move || {
-                while !stopping.load(Ordering::Relaxed) {
-                    std::thread::sleep(Duration::from_millis(500));
-                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                        tracing::warn!(error = %e, "background checkpoint failed");
+                let mut last_log = 0i64;
+                let mut last_restart = Instant::now();
+                loop {
+                    match stopped.recv_timeout(CHECKPOINT_TICK) {
+                        Err(RecvTimeoutError::Timeout) => {}
+                        _ => return,
                     }
+                    let log = match checkpoint(&conn, "PASSIVE") {
+                        Ok((_, log, _)) => log,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "background checkpoint failed");
+                            continue;
+                        }
+                    };
+                    let idle = log > 0 && log == last_log;
+                    last_log = log;
+                    let due = log >= RESTART_FRAMES || (log > 0 && last_restart.elapsed() >= Duration::from_secs(5));
+                    if !(idle || due) {
+                        continue;
+                    }
+                    let w = writer.lock().unwrap_or_else(PoisonError::into_inner);
+                    let _ = w.busy_timeout(RESTART_BUSY_WAIT);
+                    let mode = if idle { "TRUNCATE" } else { "RESTART" };
+                    match checkpoint(&w, mode) {
+                        Ok((0, _, _)) => {
+                            last_restart = Instant::now();
+                            last_log = 0;
+                        }
+                        Ok(_) => {} // a reader was still on the log: next tick
+                        Err(e) => tracing::warn!(error = %e, "background checkpoint failed"),
+                    }
+                    let _ = w.busy_timeout(BUSY_TIMEOUT);
                 }
             })
             .expect("spawn checkpoint thread");
@@ -205,12 +280,43 @@ impl Store {
         result
     }
 
-    /// Runs `work` on one consistent snapshot, synchronously.
+    /// Runs `work` on one consistent snapshot, synchronously, on this thread's read-only
+    /// connection (opened on first use).
     pub fn read_now<T>(&self, work: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
-        let mut conn = match &self.readers {
-            Some(pool) => pool.get(),
-            None => self.writer.lock().unwrap_or_else(PoisonError::into_inner),
+        let Some(path) = &self.path else {
+            let mut conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            return Self::snapshot(&mut conn, work);
         };
+        READERS.with(|cell| {
+            let Ok(mut readers) = cell.try_borrow_mut() else {
+                // A read inside a read on the same thread: a connection of its own.
+                return Self::snapshot(&mut Self::open_reader(path)?, work);
+            };
+            readers.retain(|r| r.alive.strong_count() > 0);
+            let i = match readers.iter().position(|r| r.store_id == self.id) {
+                Some(i) => i,
+                None => {
+                    let conn = Self::open_reader(path)?;
+                    readers.push(ThreadReader { store_id: self.id, alive: Arc::downgrade(&self.alive), conn });
+                    readers.len() - 1
+                }
+            };
+            Self::snapshot(&mut readers[i].conn, work)
+        })
+    }
+
+    fn open_reader(path: &str) -> rusqlite::Result<Connection> {
+        let c = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        c.execute_batch(&format!("PRAGMA query_only = ON; PRAGMA cache_size = -{READER_CACHE_KIB};"))?;
+        c.busy_timeout(BUSY_TIMEOUT)?;
+        c.set_prepared_statement_cache_capacity(128);
+        Ok(c)
+    }
+
+    fn snapshot<T>(conn: &mut Connection, work: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
         let out = work(&tx);
         // A read-only transaction: ending it either way releases the snapshot.
@@ -218,37 +324,59 @@ impl Store {
         out
     }
 
-    /// [`Store::write_now`] on actix's blocking pool.
+    /// [`Store::write_now`] on the writer thread: writes queue there in arrival order, and the
+    /// caller's thread is free meanwhile.
     pub async fn write<T, F>(self: &Arc<Self>, work: F) -> ApiResult<T>
     where
         F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
+        let (answer, answered) = tokio::sync::oneshot::channel();
         let store = Arc::clone(self);
-        actix_web::web::block(move || store.write_now(work)).await.map_err(ApiError::internal)?
+        self.jobs
+            .send(Box::new(move || {
+                let _ = answer.send(store.write_now(work));
+            }))
+            .map_err(|_| ApiError::internal("the writer thread has stopped"))?;
+        answered.await.map_err(|_| ApiError::internal("the write failed unexpectedly"))?
     }
 
-    /// [`Store::read_now`] on actix's blocking pool.
+    /// [`Store::read_now`] where it is called: a read is a few index lookups on this thread's
+    /// own connection, cheaper than handing it to another thread and back.
     pub async fn read<T, F>(self: &Arc<Self>, work: F) -> ApiResult<T>
     where
         F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let store = Arc::clone(self);
-        actix_web::web::block(move || store.read_now(work)).await.map_err(ApiError::internal)?
+        self.read_now(work)
     }
 
-    /// Stops the checkpointer and folds the WAL back into the database file.
+    /// Stops the checkpointer and folds the WAL back into the database file, truncating it.
     pub fn close(&self) {
-        if let Some((stop, handle)) = self.checkpointer.lock().unwrap_or_else(PoisonError::into_inner).take() {
-            stop.store(true, Ordering::Relaxed);
-            let _ = handle.join();
-        }
+        self.stop_checkpointer();
         let conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+        if let Err(e) = checkpoint(&conn, "TRUNCATE") {
             tracing::warn!(error = %e, "final checkpoint failed");
         }
     }
+
+    fn stop_checkpointer(&self) {
+        if let Some((stop, handle)) = self.checkpointer.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            drop(stop);
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.stop_checkpointer();
+    }
+}
+
+/// Runs `PRAGMA wal_checkpoint(mode)`: (busy, frames in the log, frames checkpointed).
+fn checkpoint(conn: &Connection, mode: &str) -> rusqlite::Result<(i64, i64, i64)> {
+    conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
 }
 
 /// Whether a SQLite error is a UNIQUE constraint violation (a 409, usually).
@@ -275,3 +403,6 @@ pub fn on_conflict(conflict: impl FnOnce() -> ApiError) -> impl FnOnce(rusqlite:
 pub fn exists(path: &str) -> bool {
     path != ":memory:" && Path::new(path).metadata().map(|m| m.len() > 0).unwrap_or(false)
 }
+
+#[cfg(test)]
+mod tests;

@@ -169,7 +169,9 @@ pub struct SummaryRow {
 pub const SUMMARY_KEY_SEP: char = '\u{1e}';
 
 /// Tables of a catalog whose schema and table names match the `LIKE` patterns, ordered by
-/// (schema, table), after the position `after` = (schema, table).
+/// (schema, table), after the position `after` = (schema, table). Keyset paging in two index
+/// range scans (the rest of `after`'s schema, then the schemas after it), so a deep page costs
+/// what the first one does.
 pub fn scan_summaries(
     conn: &Connection,
     catalog_id: &str,
@@ -178,25 +180,38 @@ pub fn scan_summaries(
     after: (&str, &str),
     limit: Option<usize>,
 ) -> ApiResult<Page<SummaryRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT t.id, t.name, t.table_type, t.owner, s.id, s.name, s.owner
-         FROM tables t JOIN schemas s ON s.id = t.schema_id
-         WHERE s.catalog_id = ?1 AND s.name LIKE ?2 AND t.name LIKE ?3 AND (s.name, t.name) > (?4, ?5)
-         ORDER BY s.name, t.name LIMIT ?6",
-    )?;
-    let rows = stmt
-        .query_map(params![catalog_id, schema_like, table_like, after.0, after.1, scan_limit(limit)], |r| {
-            Ok(SummaryRow {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                table_type: r.get(2)?,
-                owner: r.get(3)?,
-                schema_id: r.get(4)?,
-                schema_name: r.get(5)?,
-                schema_owner: r.get(6)?,
-            })
-        })?
+    const COLUMNS: &str = "SELECT t.id, t.name, t.table_type, t.owner, s.id, s.name, s.owner
+                           FROM schemas s CROSS JOIN tables t ON t.schema_id = s.id";
+    let summary = |r: &rusqlite::Row<'_>| {
+        Ok(SummaryRow {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            table_type: r.get(2)?,
+            owner: r.get(3)?,
+            schema_id: r.get(4)?,
+            schema_name: r.get(5)?,
+            schema_owner: r.get(6)?,
+        })
+    };
+    let wanted = scan_limit(limit);
+    let mut rows = conn
+        .prepare_cached(&format!(
+            "{COLUMNS} WHERE s.catalog_id = ?1 AND s.name = ?4 AND t.name > ?5 AND s.name LIKE ?2 AND t.name LIKE ?3
+             ORDER BY t.name LIMIT ?6"
+        ))?
+        .query_map(params![catalog_id, schema_like, table_like, after.0, after.1, wanted], summary)?
         .collect::<Result<Vec<_>, _>>()?;
+    if wanted < 0 || (rows.len() as i64) < wanted {
+        let rest = if wanted < 0 { -1 } else { wanted - rows.len() as i64 };
+        let more = conn
+            .prepare_cached(&format!(
+                "{COLUMNS} WHERE s.catalog_id = ?1 AND s.name > ?4 AND s.name LIKE ?2 AND t.name LIKE ?3
+                 ORDER BY s.name, t.name LIMIT ?5"
+            ))?
+            .query_map(params![catalog_id, schema_like, table_like, after.0, rest], summary)?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.extend(more);
+    }
     Ok(Page::from_scan(rows, limit, |s| format!("{}{SUMMARY_KEY_SEP}{}", s.schema_name, s.name)))
 }
 

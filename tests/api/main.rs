@@ -2,6 +2,7 @@
 
 mod authz_matrix;
 mod certify;
+mod concurrency;
 mod durability;
 mod errors;
 mod helpers;

@@ -1,0 +1,271 @@
+//! The store's performance invariants: every column a write filters on is indexed, and no
+//! write's cost grows with the number of tables.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use rusqlite::Connection;
+
+use super::Store;
+use crate::authz::Allowed;
+use crate::domain::names::Ident;
+use crate::error::ApiResult;
+use crate::store::{credentials, principals, tables};
+
+/// Columns that name an owner, a credential or a principal, and every foreign-key column.
+fn columns_writes_filter_on(conn: &Connection) -> Vec<(String, String)> {
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut out = Vec::new();
+    for t in &tables {
+        let cols: Vec<String> = conn
+            .prepare(&format!("SELECT name FROM pragma_table_info('{t}')"))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for c in cols {
+            let named = c == "owner"
+                || c.contains("credential")
+                || c.contains("principal")
+                || c == "member_id"
+                || c == "group_id";
+            if named {
+                out.push((t.clone(), c));
+            }
+        }
+        let fks: Vec<String> = conn
+            .prepare(&format!("SELECT \"from\" FROM pragma_foreign_key_list('{t}')"))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for c in fks {
+            out.push((t.clone(), c));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Whether an index (or the rowid) of `table` starts with `column`.
+fn leads_an_index(conn: &Connection, table: &str, column: &str) -> bool {
+    let integer_pk: bool = conn
+        .query_row(
+            &format!("SELECT pk = 1 AND upper(type) = 'INTEGER' FROM pragma_table_info('{table}') WHERE name = ?1"),
+            [column],
+            |r| r.get(0),
+        )
+        .unwrap();
+    if integer_pk {
+        return true;
+    }
+    conn.query_row(
+        &format!(
+            "SELECT EXISTS (SELECT 1 FROM pragma_index_list('{table}') l, pragma_index_info(l.name) i
+                            WHERE i.seqno = 0 AND i.name = ?1)"
+        ),
+        [column],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[test]
+fn every_owner_credential_principal_and_foreign_key_column_leads_an_index() {
+    let store = Store::open(":memory:").unwrap();
+    let conn = store.writer.lock().unwrap();
+    let columns = columns_writes_filter_on(&conn);
+    // The enumeration itself finds what it should (a rule that matches nothing proves nothing).
+    for expected in [
+        ("tables", "owner"),
+        ("tables", "storage_credential_name"),
+        ("tables", "schema_id"),
+        ("grants", "principal"),
+        ("workspace_acls", "principal"),
+        ("tokens", "principal_id"),
+        ("external_locations", "credential_id"),
+        ("share_objects", "table_id"),
+        ("recipients", "owner"),
+        ("metastores", "storage_root_credential_id"),
+    ] {
+        assert!(
+            columns.contains(&(expected.0.to_string(), expected.1.to_string())),
+            "{expected:?} not enumerated: {columns:?}"
+        );
+    }
+    assert!(columns.len() >= 35, "only {} columns enumerated", columns.len());
+    let missing: Vec<_> = columns.iter().filter(|(t, c)| !leads_an_index(&conn, t, c)).collect();
+    assert!(missing.is_empty(), "columns a write filters on without an index: {missing:?}");
+}
+
+#[test]
+fn a_version_1_database_is_upgraded_with_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    {
+        let c = Connection::open(&path).unwrap();
+        // Version 1 was schema.sql without the version-2 indexes.
+        let mut v1 = crate::store::SCHEMA_SQL.replace("PRAGMA user_version = 2;", "PRAGMA user_version = 1;");
+        for line in include_str!("migrations/0002_indexes.sql").lines().filter(|l| l.starts_with("CREATE")) {
+            let plain = line.replace("IF NOT EXISTS ", "");
+            assert!(v1.contains(&plain), "{plain} is not in schema.sql");
+            v1 = v1.replace(&plain, "");
+        }
+        c.execute_batch(&v1).unwrap();
+        c.execute("INSERT INTO meta (key, value) VALUES ('kept', x'01')", []).unwrap();
+    }
+    let store = Store::open(path.to_str().unwrap()).unwrap();
+    let conn = store.writer.lock().unwrap();
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, super::SCHEMA_VERSION);
+    let kept: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'kept')", [], |r| r.get(0)).unwrap();
+    assert!(kept);
+    assert!(leads_an_index(&conn, "tables", "owner"));
+}
+
+#[test]
+fn a_newer_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v9.db");
+    Connection::open(&path).unwrap().execute_batch("CREATE TABLE x (a); PRAGMA user_version = 99;").unwrap();
+    assert!(matches!(Store::open(path.to_str().unwrap()), Err(super::OpenError::Version { found: 99, .. })));
+}
+
+const MS: &str = "00000000-0000-0000-0000-00000000000m";
+
+/// A store with one metastore, a catalog, a schema holding `n` tables owned by `admin`, a
+/// credential `cred` named by one table, and principals `admin`, `bob` (owns one table).
+fn seeded(n: usize) -> Store {
+    let store = Store::open(":memory:").unwrap();
+    store
+        .write_now(|c| -> rusqlite::Result<()> {
+            c.execute_batch(&format!(
+                "INSERT INTO principals (id, kind, name, display_name) VALUES (1, 'user', 'admin', 'admin'),
+                        (2, 'user', 'bob', 'bob'), (3, 'service_principal', 'sp', 'sp');
+                 INSERT INTO metastores (id, name, storage_root, owner, cloud, region, created_at, created_by,
+                        updated_at, updated_by) VALUES ('{MS}', 'm', 's3://b/m', 'admin', 'aws', 'r', 0, 'a', 0, 'a');
+                 INSERT INTO catalogs (id, metastore_id, name, owner, created_at, created_by, updated_at, updated_by)
+                        VALUES ('c1', '{MS}', 'c', 'admin', 0, 'a', 0, 'a');
+                 INSERT INTO schemas (id, catalog_id, name, owner, created_at, created_by, updated_at, updated_by)
+                        VALUES ('s1', 'c1', 's', 'admin', 0, 'a', 0, 'a');
+                 INSERT INTO storage_credentials (id, metastore_id, name, owner, kind, details, created_at,
+                        created_by, updated_at, updated_by)
+                        VALUES ('cr1', '{MS}', 'cred', 'admin', 'aws_iam_role', '{{}}', 0, 'a', 0, 'a');"
+            ))?;
+            let mut ins = c.prepare(
+                "INSERT INTO tables (id, schema_id, name, table_type, storage_location, storage_credential_name,
+                                     owner, created_at, created_by, updated_at, updated_by)
+                 VALUES (?1, 's1', ?2, 'EXTERNAL', ?3, ?4, ?5, 0, 'a', 0, 'a')",
+            )?;
+            for i in 0..n {
+                let cred = (i == 0).then_some("cred");
+                let owner = if i == 1 {
+                    "bob"
+                } else if i == 2 {
+                    "sp"
+                } else {
+                    "admin"
+                };
+                ins.execute(rusqlite::params![
+                    format!("t{i:07}"),
+                    format!("t{i}"),
+                    format!("s3://b/t/{i:07}"),
+                    cred,
+                    owner
+                ])?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    store
+}
+
+/// SQLite virtual-machine steps that `work` takes in one write transaction.
+fn steps<T>(store: &Store, work: impl FnOnce(&Connection) -> ApiResult<T>) -> u64 {
+    let count = Arc::new(AtomicU64::new(0));
+    let c = Arc::clone(&count);
+    store
+        .write_now(|conn| {
+            conn.progress_handler(
+                1,
+                Some(move || {
+                    c.fetch_add(1, Ordering::Relaxed);
+                    false
+                }),
+            );
+            let out = work(conn);
+            conn.progress_handler(1, None::<fn() -> bool>);
+            out
+        })
+        .unwrap();
+    count.load(Ordering::Relaxed)
+}
+
+/// Each write's cost at 500 and at 8,000 tables: the same, give or take a B-tree level.
+#[test]
+fn writes_cost_the_same_whatever_the_number_of_tables() {
+    let ok = Allowed::for_fixture_loading();
+    let mut costs: Vec<(&str, u64, u64)> = Vec::new();
+    let small = seeded(500);
+    let large = seeded(8000);
+    type Op = fn(&Connection, &Allowed) -> ApiResult<()>;
+    let ops: [(&str, Op); 6] = [
+        ("rename a principal", |c, ok| {
+            let bob = principals::by_name(c, "bob")?.unwrap();
+            principals::rename(c, ok, &bob, "robert", "robert")
+        }),
+        ("hand over a service principal's objects", |c, ok| principals::hand_over_and_revoke(c, ok, "sp", "admin")),
+        ("count a credential's dependents", |c, _| {
+            let cred = credentials::require(c, MS, &Ident::from_stored("cred".into()))?;
+            credentials::dependents(c, &cred).map(|_| ())
+        }),
+        ("rename a storage credential", |c, ok| {
+            let cred = credentials::require(c, MS, &Ident::from_stored("cred".into()))?;
+            let changes = credentials::CredentialChanges {
+                new_name: Some(Ident::from_stored("cred2".into())),
+                ..Default::default()
+            };
+            credentials::update(c, ok, &cred, &changes, "admin", 1).map(|_| ())
+        }),
+        ("delete a storage credential", |c, ok| credentials::delete(c, ok, "cr1")),
+        ("delete a table", |c, ok| tables::delete(c, ok, "t0000003")),
+    ];
+    for (name, op) in ops {
+        // Each on a fresh pair of stores would be slow: run them in order on both.
+        let a = steps(&small, |c| op(c, &ok));
+        let b = steps(&large, |c| op(c, &ok));
+        costs.push((name, a, b));
+    }
+    eprintln!("VM steps at 500 and 8,000 tables: {costs:?}");
+    for (name, a, b) in &costs {
+        assert!(*b <= a + a / 2 + 50, "{name}: {a} steps at 500 tables, {b} at 8,000: grows with the tables");
+    }
+}
+
+/// A table-summary page deep in a schema costs what the first one does (keyset, no re-scan).
+#[test]
+fn table_summary_pages_cost_the_same_at_any_depth() {
+    let store = seeded(8000);
+    let page = |after: (&'static str, &'static str)| {
+        steps(&store, move |c| {
+            let p = tables::scan_summaries(c, "c1", "%", "%", after, Some(50))?;
+            assert_eq!(p.rows.len(), 50);
+            Ok(())
+        })
+    };
+    let first = page(("", ""));
+    let deep = page(("s", "t7000"));
+    let next_schema = page(("r", "zzz"));
+    eprintln!("VM steps: first page {first}, deep page {deep}, from the previous schema {next_schema}");
+    assert!(deep <= first + first / 2 + 50, "deep page {deep} steps, first {first}");
+    assert!(next_schema <= first + first / 2 + 50, "{next_schema} steps, first {first}");
+}
