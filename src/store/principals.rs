@@ -218,22 +218,7 @@ pub fn rename(conn: &Connection, ok: &Allowed, p: &PrincipalRow, name: &str, dis
             ApiError::new(ErrorCode::ResourceAlreadyExists, format!("A principal named '{name}' already exists."))
         }))?;
     if name != p.name {
-        rename_references(conn, ok, &p.name, name)?;
-    }
-    Ok(())
-}
-
-/// Points every owner, grant and workspace ACL entry naming `old` at `new`.
-fn rename_references(conn: &Connection, _ok: &Allowed, old: &str, new: &str) -> ApiResult<()> {
-    for sql in [
-        "UPDATE metastores SET owner = ?2 WHERE owner = ?1",
-        "UPDATE catalogs SET owner = ?2 WHERE owner = ?1",
-        "UPDATE schemas SET owner = ?2 WHERE owner = ?1",
-        "UPDATE tables SET owner = ?2 WHERE owner = ?1",
-        "UPDATE OR REPLACE grants SET principal = ?2 WHERE principal = ?1",
-        "UPDATE OR REPLACE workspace_acls SET principal = ?2 WHERE principal = ?1",
-    ] {
-        conn.prepare_cached(sql)?.execute([old, new])?;
+        crate::store::references::rename(conn, &p.name, name)?;
     }
     Ok(())
 }
@@ -296,19 +281,6 @@ pub fn hand_over_and_revoke(conn: &Connection, ok: &Allowed, name: &str, new_own
         |a| matches!(a, crate::authz::Action::ConnectPartner | crate::authz::Action::ServerTask),
         None,
     );
-    for table in [
-        "catalogs",
-        "schemas",
-        "tables",
-        "storage_credentials",
-        "external_locations",
-        "shares",
-        "recipients",
-        "providers",
-    ] {
-        conn.prepare_cached(&format!("UPDATE {table} SET owner = ?2 WHERE owner = ?1"))?.execute([name, new_owner])?;
-    }
-    conn.prepare_cached("DELETE FROM grants WHERE principal = ?1")?.execute([name])?;
-    conn.prepare_cached("DELETE FROM workspace_acls WHERE principal = ?1")?.execute([name])?;
-    Ok(())
+    crate::store::references::hand_over(conn, name, new_owner)?;
+    crate::store::references::revoke_all(conn, name)
 }
