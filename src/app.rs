@@ -79,19 +79,24 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
         );
     }
 
-    let public_url = public_url(host, port, args.own_address_only);
-    let server = build(Arc::clone(&store), listener, args.storage_map.clone(), public_url, args.own_address_only)
-        .map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
+    let configured_public_url =
+        crate::config::public_url().filter(|_| !args.own_address_only).map(|url| url.trim_end_matches('/').to_string());
+    let public_url = configured_public_url.clone().unwrap_or_else(|| listening_url(host, port));
+    let server = build(
+        Arc::clone(&store),
+        listener,
+        args.storage_map.clone(),
+        public_url,
+        configured_public_url,
+        args.own_address_only,
+    )
+    .map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
     Ok(Running { server, url: format!("http://{host}:{port}"), store })
 }
 
-/// The workspace address given to clients and partners (partner-connect.md §3.4):
-/// `UC_EMULATOR_PUBLIC_URL` when set, else the listening address with a wildcard host replaced
-/// by 127.0.0.1; the port always explicit.
-fn public_url(host: &str, port: u16, own_address_only: bool) -> String {
-    if let Some(url) = crate::config::public_url().filter(|_| !own_address_only) {
-        return url.trim_end_matches('/').to_string();
-    }
+/// The workspace address given to partners when `UC_EMULATOR_PUBLIC_URL` is not set: the
+/// listening address with a wildcard host replaced by 127.0.0.1; the port always explicit.
+fn listening_url(host: &str, port: u16) -> String {
     let host = match host {
         "0.0.0.0" | "::" | "[::]" | "" => "127.0.0.1",
         h => h,
@@ -105,6 +110,7 @@ pub fn build(
     listener: TcpListener,
     storage_map: Vec<crate::config::StorageMapping>,
     public_url: String,
+    configured_public_url: Option<String>,
     certify_sandbox: bool,
 ) -> std::io::Result<Server> {
     let state = web::Data::new(extract::AppState {
@@ -112,13 +118,15 @@ pub fn build(
         callers: Default::default(),
         storage_map: storage_map.into(),
         public_url,
+        configured_public_url,
         certify_sandbox,
     });
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
-            .route("/healthz", web::get().to(api::healthz))
+            .service(api::Res::new("/healthz").get(api::healthz).build())
+            .service(api::Res::new("/.well-known/databricks-config").get(api::host_metadata::databricks_config).build())
             .service(
                 web::scope("/api")
                     .wrap(from_fn(extract::authenticate))

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::domain::storage_url::StorageUrl;
+use crate::telemetry::LogFormat;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -26,8 +27,23 @@ pub enum Command {
     Serve(ServeArgs),
     /// Explain whether a principal may do an action on a securable, and why, from a database.
     Explain(ExplainArgs),
-    /// Partner Connect tools (partner-connect.md §9).
+    /// Partner Connect tools: certify a partner's implementation of the Partner Connect API.
     PartnerConnect(PartnerConnectArgs),
+    /// Check that a server answers `GET /healthz` (for container health checks; no curl needed).
+    /// Exit 0 when it answers 200, 1 otherwise.
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct HealthcheckArgs {
+    /// The server's address, HOST:PORT, as given to `serve --bind`; a wildcard host (0.0.0.0,
+    /// [::]) means this machine (127.0.0.1).
+    #[arg(long, env = "UC_EMULATOR_BIND", default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    pub bind: String,
+
+    /// Give up after this many seconds (1-60).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub timeout: u64,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -47,7 +63,7 @@ pub enum PartnerConnectCommand {
     Certify(CertifyArgs),
 }
 
-/// The certification cases, in the order they run (partner-connect.md §9.4).
+/// The certification cases, in the order they run.
 pub const CERTIFY_CASES: &[&str] = &[
     "CONFIG", "AUTH", "P100", "P300", "P302", "P400", "P401", "P402", "P403", "P404", "P405", "P501", "P502", "P600",
     "P700", "P800", "P801", "P900",
@@ -97,7 +113,7 @@ pub struct ExplainArgs {
     #[arg(long)]
     pub principal: String,
 
-    /// The action: a spec operation name (getTable, createSchema, updateCatalogOwner, ...)
+    /// The action: a Unity Catalog API operation name (getTable, createSchema, updateCatalogOwner, ...)
     /// or a privilege name (SELECT, USE_SCHEMA, ...).
     #[arg(long)]
     pub action: String,
@@ -140,6 +156,13 @@ pub struct ServeArgs {
     #[arg(long = "storage-map", env = "UC_EMULATOR_STORAGE_MAP", value_delimiter = ',', value_name = "URL=DIR",
           value_parser = parse_storage_map)]
     pub storage_map: Vec<StorageMapping>,
+
+    /// Log format on stderr: `text` (human; coloured only on a terminal, never with NO_COLOR) or
+    /// `json` (one object per line; per request: request_id, method, route, status, error_code,
+    /// duration_ms, principal_id, principal).
+    #[arg(long = "log-format", env = "UC_EMULATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text,
+          value_name = "FORMAT")]
+    pub log_format: LogFormat,
 
     /// This server is certify's sandbox: advertise the listening address even when
     /// UC_EMULATOR_PUBLIC_URL is set, and send partners their `test_workspace_detail`. Not a flag.

@@ -238,7 +238,9 @@ impl ResponseError for ApiError {
         if let Some(allow) = &self.allow {
             res.insert_header((header::ALLOW, allow.as_str()));
         }
-        res.json(body)
+        let mut res = res.json(body);
+        res.extensions_mut().insert(crate::telemetry::LoggedErrorCode(code));
+        res
     }
 }
 

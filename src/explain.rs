@@ -32,7 +32,8 @@ pub fn explain(
         (None, SecurableKind::Metastore) => metastore.id.clone(),
         (None, _) => return Err(ApiError::invalid("full_name", "is required")),
     };
-    let mut located = securables::locate(conn, &metastore.id, kind, &full_name)?;
+    let name = crate::domain::securable::SecurableName::parse(kind, &full_name)?;
+    let mut located = securables::locate(conn, &metastore.id, &name)?;
     securables::attach_grants(conn, &mut located.nodes_mut(), &subject.principals_json)?;
     let parsed = parse_action(action, located.kind).map_err(|e| ApiError::invalid("action", e))?;
     let decision = authz::decide(subject, &parsed, &located.refs());

@@ -302,7 +302,11 @@ fn check_duplicates(files: &[Loaded]) -> Result<(), FixtureError> {
             }
         }
         for (i, m) in fx.metastores.iter().enumerate() {
-            let key = m.metastore_id.clone().or_else(|| m.name.as_ref().map(|n| n.to_lowercase())).unwrap_or_default();
+            let key = m
+                .metastore_id
+                .clone()
+                .or_else(|| m.name.as_deref().map(crate::domain::names::fold_case))
+                .unwrap_or_default();
             once(&f.name, "metastores", i, key.clone(), &key)?;
         }
     }
@@ -488,7 +492,7 @@ fn metastores_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), Fixtur
 /// The metastore an entry belongs to: named, or the only one there is.
 fn metastore_for(tx: &Connection, named: Option<&str>) -> Result<metastores::MetastoreRow, String> {
     match named {
-        Some(n) => metastores::by_name(tx, &n.to_lowercase())
+        Some(n) => metastores::by_name(tx, &crate::domain::names::fold_case(n))
             .map_err(api_problem)?
             .ok_or_else(|| format!("unknown metastore {n:?}")),
         None => {

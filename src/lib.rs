@@ -9,6 +9,7 @@ pub mod error;
 pub mod explain;
 pub mod files;
 pub mod fixtures;
+pub mod healthcheck;
 pub mod ops;
 pub mod partner_connect;
 pub mod store;

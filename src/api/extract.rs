@@ -8,6 +8,7 @@ use std::sync::{Arc, RwLock};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use serde::de::DeserializeOwned;
@@ -31,6 +32,9 @@ pub struct AppState {
     /// This server is `partner-connect certify`'s sandbox: connects send the partner's
     /// `test_workspace_detail`.
     pub certify_sandbox: bool,
+    /// `UC_EMULATOR_PUBLIC_URL` as configured (no trailing `/`); `None` when unset, and then
+    /// host metadata answers with the address the client used.
+    pub configured_public_url: Option<String>,
 }
 
 /// Resolved callers by token hash, valid while the store's identity epoch is unchanged.
@@ -84,6 +88,9 @@ fn expired() -> ApiError {
     ApiError::unauthenticated("Token is expired.")
 }
 
+/// The response header naming the acting workspace.
+pub const ORG_ID: HeaderName = HeaderName::from_static("x-databricks-org-id");
+
 /// Middleware on `/api`: resolves the bearer token once into a [`Caller`] in the request's
 /// extensions, or answers 401. Handlers then extract the caller synchronously, so a 401 always
 /// wins over a body error.
@@ -107,9 +114,13 @@ pub async fn authenticate(
     let state = req.app_data::<web::Data<AppState>>().expect("AppState is registered").clone();
     match state.callers.resolve(&state.store, &token).await {
         Ok(caller) => {
-            tracing::Span::current().record("principal", caller.name.as_str());
+            let workspace = HeaderValue::from(caller.workspace_id);
             req.extensions_mut().insert(caller);
-            next.call(req).await.map(ServiceResponse::map_into_left_body)
+            let mut res = next.call(req).await?;
+            // As on a hosted workspace, every response names the workspace the request acted in
+            // (the SDK's `get_workspace_id()` reads it).
+            res.headers_mut().insert(ORG_ID, workspace);
+            Ok(res.map_into_left_body())
         }
         Err(e) => Ok(req.error_response(e).map_into_right_body()),
     }

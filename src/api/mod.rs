@@ -5,6 +5,7 @@ pub mod explain;
 pub mod external_locations;
 pub mod extract;
 pub mod files;
+pub mod host_metadata;
 pub mod listing;
 pub mod metastores;
 pub mod partner_connect;

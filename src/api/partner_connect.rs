@@ -8,7 +8,7 @@ use serde_json::{json, Value as Json};
 
 use super::extract::{parse_json, path_param, AppState, Auth, Body, Params, RawBody};
 use super::{denied, ok_empty, Res};
-use crate::authz::{self, Action, Caller, PrincipalKind};
+use crate::authz::{self, Action, Caller};
 use crate::domain::names::Ident;
 use crate::domain::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -309,7 +309,7 @@ async fn sign_in(
     info: ConnectionInfo,
     req: Requested,
 ) -> ApiResult<HttpResponse> {
-    if caller.kind == PrincipalKind::ServicePrincipal {
+    if authz::require(&caller, &Action::PartnerSignIn, &[]).is_err() {
         return Err(ApiError::denied("Service principals cannot sign in through a Partner Connect connection."));
     }
     let stored = info.profile();

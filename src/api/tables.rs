@@ -292,7 +292,7 @@ pub async fn list_summaries_post(
 
 fn like_pattern(p: Option<String>) -> String {
     match p {
-        Some(p) if !p.is_empty() => p.to_lowercase(),
+        Some(p) if !p.is_empty() => crate::domain::names::fold_case(&p),
         _ => "%".to_string(),
     }
 }

@@ -81,6 +81,11 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// Whether the caller is a service principal.
+    pub fn is_service_principal(&self) -> bool {
+        self.kind == PrincipalKind::ServicePrincipal
+    }
+
     /// Builds a caller from its identity; `groups` are the transitive groups (without
     /// `account users`).
     #[allow(clippy::too_many_arguments)]
@@ -259,6 +264,10 @@ pub enum Action {
     ChangeObjectAcl {
         acl: Vec<AclEntry>,
     },
+    /// Explain another principal's decisions (the explain endpoint's `principal`).
+    ExplainForOthers,
+    /// Sign in to a partner through an existing Partner Connect connection.
+    PartnerSignIn,
     /// Applying the operator's fixtures at start-up; no caller is ever allowed it.
     LoadFixtures,
     /// Writes the server makes on its own (recovering interrupted Partner Connect connections);

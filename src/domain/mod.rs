@@ -14,6 +14,10 @@ pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
+/// The id of the Databricks account the database holds (the default account id of hosted
+/// Databricks' documentation examples has this shape: a UUID).
+pub const ACCOUNT_ID: &str = "00000000-0000-4000-8000-000000000000";
+
 /// A new UC object id.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()

@@ -1,5 +1,6 @@
-//! SCIM filter expressions (RFC 7644 §3.4.2.2), the subset interface.md names: `eq`, `co`, `sw`
-//! on attributes, combined with `and`, `or` and parentheses.
+//! SCIM filter expressions (RFC 7644 section 3.4.2.2), the subset Databricks SCIM serves: `eq`,
+//! `co`, `sw` on attributes, combined with `and`, `or` and parentheses. Values are quoted strings,
+//! `true` / `false`, or (as hosted Databricks accepts) bare words.
 
 /// A parsed filter.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,13 +134,23 @@ impl Parser {
                     Some(Tok::Str(s)) => Value::Str(s.clone()),
                     Some(Tok::Word(w)) if w.eq_ignore_ascii_case("true") => Value::Bool(true),
                     Some(Tok::Word(w)) if w.eq_ignore_ascii_case("false") => Value::Bool(false),
-                    _ => return Err(format!("expected a quoted value or true/false after '{attr}'")),
+                    // Hosted Databricks also takes a bare word: `displayName eq my-group`.
+                    Some(Tok::Word(w)) => Value::Str(w.clone()),
+                    _ => return Err(format!("expected a value after '{attr} {}'", op_name(op))),
                 };
                 self.pos += 1;
                 Ok(Filter::Compare { attr, op, value })
             }
             _ => Err("expected an attribute or '('".into()),
         }
+    }
+}
+
+fn op_name(op: Op) -> &'static str {
+    match op {
+        Op::Eq => "eq",
+        Op::Co => "co",
+        Op::Sw => "sw",
     }
 }
 
@@ -180,6 +191,11 @@ impl Filter {
             Filter::Or(a, b) => a.matches(get, exact) || b.matches(get, exact),
             Filter::Compare { attr, op, value } => get(attr).iter().any(|v| match (v, value) {
                 (Value::Bool(x), Value::Bool(y)) => *op == Op::Eq && x == y,
+                // A bare `true` / `false` compared with a string attribute is that word.
+                (Value::Str(_), Value::Bool(y)) => {
+                    Filter::Compare { attr: attr.clone(), op: *op, value: Value::Str(y.to_string()) }
+                        .matches(get, exact)
+                }
                 (Value::Str(x), Value::Str(y)) => {
                     let case_sensitive = *op == Op::Eq && exact(attr);
                     let (x, y) =
@@ -220,6 +236,26 @@ mod tests {
         ] {
             assert!(parse(bad, ATTRS).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn unquoted_values_are_accepted_as_hosted_does() {
+        let f = parse("displayName eq some-group", ATTRS).unwrap();
+        assert_eq!(
+            f,
+            Filter::Compare { attr: "displayName".into(), op: Op::Eq, value: Value::Str("some-group".into()) }
+        );
+        let f = parse("userName eq alice@example.com and active eq true", ATTRS).unwrap();
+        let get = |a: &str| match a {
+            "userName" => vec![Value::Str("alice@example.com".into())],
+            _ => vec![Value::Bool(true)],
+        };
+        assert!(f.matches(&get, &|a| a == "userName"));
+        // A bare true/false against a string attribute is the word itself.
+        let f = parse("displayName eq true", ATTRS).unwrap();
+        assert!(f.matches(&|_| vec![Value::Str("True".into())], &|_| false));
+        assert!(!f.matches(&|_| vec![Value::Str("other".into())], &|_| false));
+        assert!(parse("displayName eq two words", ATTRS).is_err());
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Users, groups and service principals: one id space, one name space.
 
+use std::collections::HashMap;
+
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::authz::{Allowed, PrincipalKind};
@@ -156,33 +158,73 @@ pub fn transitive_group_names(conn: &Connection, member: i64) -> ApiResult<Vec<S
 pub struct Ref {
     pub id: i64,
     pub display: String,
+    pub kind: PrincipalKind,
+}
+
+fn group_ref(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Ref)> {
+    let kind: String = r.get(3)?;
+    Ok((
+        r.get(0)?,
+        Ref { id: r.get(1)?, display: r.get(2)?, kind: PrincipalKind::parse(&kind).unwrap_or(PrincipalKind::User) },
+    ))
 }
 
 /// The direct groups of a principal.
 pub fn direct_groups(conn: &Connection, member: i64) -> ApiResult<Vec<Ref>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT p.id, p.display_name FROM group_members gm JOIN principals p ON p.id = gm.group_id
-         WHERE gm.member_id = ?1 ORDER BY p.id",
-    )?;
-    let refs =
-        stmt.query_map([member], |r| Ok(Ref { id: r.get(0)?, display: r.get(1)? }))?.collect::<Result<_, _>>()?;
-    Ok(refs)
+    Ok(direct_groups_of(conn, &[member])?.remove(&member).unwrap_or_default())
 }
 
 /// The direct members of a group.
 pub fn members(conn: &Connection, group: i64) -> ApiResult<Vec<Ref>> {
+    Ok(members_of(conn, &[group])?.remove(&group).unwrap_or_default())
+}
+
+/// The direct groups of several principals in one query, by member id (a list's page).
+pub fn direct_groups_of(conn: &Connection, members: &[i64]) -> ApiResult<HashMap<i64, Vec<Ref>>> {
+    let ids = serde_json::to_string(members).expect("ids serialize");
     let mut stmt = conn.prepare_cached(
-        "SELECT p.id, p.display_name FROM group_members gm JOIN principals p ON p.id = gm.member_id
-         WHERE gm.group_id = ?1 ORDER BY p.id",
+        "SELECT gm.member_id, p.id, p.display_name, p.kind FROM group_members gm JOIN principals p ON p.id = gm.group_id
+         WHERE gm.member_id IN (SELECT value FROM json_each(?1)) ORDER BY gm.member_id, p.id",
     )?;
-    let refs = stmt.query_map([group], |r| Ok(Ref { id: r.get(0)?, display: r.get(1)? }))?.collect::<Result<_, _>>()?;
-    Ok(refs)
+    let mut out: HashMap<i64, Vec<Ref>> = HashMap::new();
+    for row in stmt.query_map([ids], group_ref)? {
+        let (member, group) = row?;
+        out.entry(member).or_default().push(group);
+    }
+    Ok(out)
+}
+
+/// The direct members of several groups in one query, by group id (a list's page).
+pub fn members_of(conn: &Connection, groups: &[i64]) -> ApiResult<HashMap<i64, Vec<Ref>>> {
+    let ids = serde_json::to_string(groups).expect("ids serialize");
+    let mut stmt = conn.prepare_cached(
+        "SELECT gm.group_id, p.id, p.display_name, p.kind FROM group_members gm JOIN principals p ON p.id = gm.member_id
+         WHERE gm.group_id IN (SELECT value FROM json_each(?1)) ORDER BY gm.group_id, p.id",
+    )?;
+    let mut out: HashMap<i64, Vec<Ref>> = HashMap::new();
+    for row in stmt.query_map([ids], group_ref)? {
+        let (group, member) = row?;
+        out.entry(group).or_default().push(member);
+    }
+    Ok(out)
 }
 
 pub fn workspace_exists(conn: &Connection, workspace_id: i64) -> ApiResult<bool> {
     Ok(conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM workspaces WHERE workspace_id = ?1)")?
         .query_row([workspace_id], |r| r.get(0))?)
+}
+
+/// The workspace id when the database has exactly one workspace.
+pub fn sole_workspace(conn: &Connection) -> ApiResult<Option<i64>> {
+    let ids: Vec<i64> = conn
+        .prepare_cached("SELECT workspace_id FROM workspaces LIMIT 2")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(match ids.as_slice() {
+        [only] => Some(*only),
+        _ => None,
+    })
 }
 
 pub fn insert_workspace(conn: &Connection, ok: &Allowed, workspace_id: i64, name: Option<&str>) -> ApiResult<()> {

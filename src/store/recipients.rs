@@ -195,6 +195,44 @@ pub fn live_tokens(conn: &Connection, recipient_id: &str, now: i64) -> ApiResult
     Ok(rows)
 }
 
+/// [`live_tokens`] of several recipients in one query, by recipient id (a list's page).
+pub fn live_tokens_of(
+    conn: &Connection,
+    recipient_ids: &[&str],
+    now: i64,
+) -> ApiResult<std::collections::HashMap<String, Vec<TokenRow>>> {
+    let mut out: std::collections::HashMap<String, Vec<TokenRow>> = std::collections::HashMap::new();
+    if recipient_ids.is_empty() {
+        return Ok(out);
+    }
+    let ids = serde_json::to_string(recipient_ids).expect("strings serialize");
+    let mut stmt = conn.prepare_cached(
+        "SELECT recipient_id, id, activation_url, expiration_time, created_at, created_by, updated_at, updated_by
+         FROM recipient_tokens
+         WHERE recipient_id IN (SELECT value FROM json_each(?1)) AND (expiration_time IS NULL OR expiration_time > ?2)
+         ORDER BY recipient_id, created_at, id",
+    )?;
+    let rows = stmt.query_map(params![ids, now], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            TokenRow {
+                id: r.get(1)?,
+                activation_url: r.get(2)?,
+                expiration_time: r.get(3)?,
+                created_at: r.get(4)?,
+                created_by: r.get(5)?,
+                updated_at: r.get(6)?,
+                updated_by: r.get(7)?,
+            },
+        ))
+    })?;
+    for row in rows {
+        let (recipient, token) = row?;
+        out.entry(recipient).or_default().push(token);
+    }
+    Ok(out)
+}
+
 /// Adds a token expiring at `expiration_time` (`None`: never).
 pub fn add_token(
     conn: &Connection,

@@ -73,7 +73,8 @@ async fn unknown_paths_are_endpoint_not_found() {
         }
     }
     // Outside /api no token is needed for the 404 (clients probe these when they start).
-    for path in ["/.well-known/databricks-config", "/", "/favicon.ico", "/oidc/.well-known/oauth-authorization-server"]
+    for path in
+        ["/.well-known/openid-configuration", "/", "/favicon.ico", "/oidc/.well-known/oauth-authorization-server"]
     {
         for method in ["GET", "POST"] {
             app.anonymous().send(method, path, None).await.error(

@@ -100,6 +100,7 @@ fn args(db: &std::path::Path, fixture: &std::path::Path) -> ServeArgs {
         db: db.to_str().expect("utf-8 temp path").to_string(),
         fixtures: vec![fixture.to_path_buf()],
         storage_map: vec![],
+        log_format: Default::default(),
         own_address_only: false,
     }
 }

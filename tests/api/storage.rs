@@ -454,6 +454,7 @@ async fn fixtures_apply_storage_objects_once_and_validate_them() {
         db: dir.path().join("uc.db").to_str().unwrap().into(),
         fixtures: vec![path],
         storage_map: vec![],
+        log_format: Default::default(),
         own_address_only: false,
     };
     let err = uc_emulator::app::start(&args).err().expect("refused").to_string();

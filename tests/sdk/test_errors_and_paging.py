@@ -69,7 +69,7 @@ def test_healthz_needs_no_token(uc):
 def test_unknown_endpoint(uc):
     with raises(NotFound, "ENDPOINT_NOT_FOUND", status=404, server=uc):
         uc.admin.api_client.do("GET", f"{UC}/no-such-thing")
-    r = uc.raw("GET", "/.well-known/databricks-config", token=None)
+    r = uc.raw("GET", "/.well-known/openid-configuration", token=None)
     assert r.status_code == 404 and r.json()["error_code"] == "ENDPOINT_NOT_FOUND"
     assert r.headers["Content-Type"].startswith("application/json")
 
