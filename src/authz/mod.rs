@@ -660,4 +660,6 @@ fn holds(caller: &Caller, wanted: &str, kind: SecurableKind, chain: &[&Node]) ->
 }
 
 #[cfg(test)]
+mod rule_tests;
+#[cfg(test)]
 mod tests;
