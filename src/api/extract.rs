@@ -27,6 +27,8 @@ pub struct AppState {
     pub callers: CallerCache,
     /// `--storage-map`: cloud prefixes served from local directories (listFiles).
     pub storage_map: Arc<[crate::config::StorageMapping]>,
+    /// `--file-root`: the only directories `file://` URLs may point into.
+    pub file_roots: crate::files::FileRoots,
     /// The workspace address (`scheme://host:port`) clients are told about.
     pub public_url: String,
     /// This server is `partner-connect certify`'s sandbox: connects send the partner's

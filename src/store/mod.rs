@@ -8,6 +8,7 @@ pub mod catalogs;
 pub mod credentials;
 pub mod external_locations;
 pub mod grants;
+pub mod managed;
 pub mod metastores;
 pub mod partner_connect;
 pub mod principals;
