@@ -44,7 +44,8 @@ pub fn explain(
     if hide_tables && matches!(kind, SecurableKind::Table | SecurableKind::View) {
         let name = crate::domain::names::TableName::parse("full_name", &full_name)?;
         let schema_name = name.schema_name().to_string();
-        let mut parents = securables::locate(conn, &metastore.id, SecurableKind::Schema, &schema_name)?;
+        let schema = crate::domain::securable::SecurableName::parse(SecurableKind::Schema, &schema_name)?;
+        let mut parents = securables::locate(conn, &metastore.id, &schema)?;
         securables::attach_grants(conn, &mut parents.nodes_mut(), &subject.principals_json)?;
         let parsed = parse_action(action, kind).map_err(|e| ApiError::invalid("action", e))?;
         let chain = parents.refs();
@@ -56,7 +57,8 @@ pub fn explain(
             return Ok(explain_decision_shown_as(subject, action, &authz::Action::ListTables, &chain, kind, &shown));
         }
     }
-    let mut located = securables::locate(conn, &metastore.id, kind, &full_name)?;
+    let name = crate::domain::securable::SecurableName::parse(kind, &full_name)?;
+    let mut located = securables::locate(conn, &metastore.id, &name)?;
     securables::attach_grants(conn, &mut located.nodes_mut(), &subject.principals_json)?;
     let parsed = parse_action(action, located.kind).map_err(|e| ApiError::invalid("action", e))?;
     for node in located.nodes_mut() {
