@@ -56,7 +56,7 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
     if using_default {
         files.push(fixtures::parse(fixtures::DEFAULT_FIXTURE_NAME, fixtures::DEFAULT_FIXTURE)?);
     }
-    fixtures::apply(&store, &files)?;
+    fixtures::apply_mapped(&store, &files, &args.storage_map)?;
     // A connect cut short by a crash left a pending connection: roll it back before serving
     // (partner-connect.md §3.6).
     let recovered = store

@@ -5,6 +5,7 @@ pub mod explain;
 pub mod external_locations;
 pub mod extract;
 pub mod files;
+pub mod functions;
 pub mod host_metadata;
 pub mod listing;
 pub mod metastores;
@@ -19,6 +20,7 @@ pub mod storage_credentials;
 pub mod tables;
 pub mod tokens;
 pub mod user_info;
+pub mod volumes;
 pub mod warehouses;
 pub mod workspace_permissions;
 
@@ -182,7 +184,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(partner_connect::routes)
     .configure(storage_credentials::routes)
     .configure(external_locations::routes)
-    .configure(files::routes);
+    .configure(files::routes)
+    .configure(functions::routes)
+    .configure(volumes::routes);
 }
 
 /// Every path no route serves: 404 `ENDPOINT_NOT_FOUND`.

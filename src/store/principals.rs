@@ -234,6 +234,8 @@ fn rename_references(conn: &Connection, _ok: &Allowed, old: &str, new: &str) -> 
         "UPDATE catalogs SET owner = ?2 WHERE owner = ?1",
         "UPDATE schemas SET owner = ?2 WHERE owner = ?1",
         "UPDATE tables SET owner = ?2 WHERE owner = ?1",
+        "UPDATE volumes SET owner = ?2 WHERE owner = ?1",
+        "UPDATE functions SET owner = ?2 WHERE owner = ?1",
         "UPDATE OR REPLACE grants SET principal = ?2 WHERE principal = ?1",
         "UPDATE OR REPLACE workspace_acls SET principal = ?2 WHERE principal = ?1",
     ] {
@@ -283,6 +285,8 @@ pub fn hand_over_and_revoke(conn: &Connection, _ok: &Allowed, name: &str, new_ow
         "catalogs",
         "schemas",
         "tables",
+        "volumes",
+        "functions",
         "storage_credentials",
         "external_locations",
         "shares",

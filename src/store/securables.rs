@@ -8,8 +8,10 @@ use rusqlite::Connection;
 use crate::authz::{Grant, Node};
 use crate::domain::names::{Ident, SchemaName, TableName};
 use crate::domain::securable::SecurableKind;
-use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::store::{catalogs, credentials, external_locations, grants, metastores, schemas, shares, tables};
+use crate::error::{ApiError, ApiResult};
+use crate::store::{
+    catalogs, credentials, external_locations, functions, grants, metastores, schemas, shares, tables, volumes,
+};
 
 /// A page of rows scanned in name order. `more_after` is the name of the last row scanned when
 /// rows beyond it exist (the next page resumes after it, whatever a filter kept).
@@ -120,8 +122,14 @@ pub fn locate(conn: &Connection, metastore_id: &str, kind: SecurableKind, full_n
             Ok(Located { kind: t.kind(), chain: t.nodes().into() })
         }
         SecurableKind::Function => {
-            TableName::parse("full_name", full_name)?;
-            Err(ApiError::new(ErrorCode::NotFound, format!("Function '{full_name}' does not exist.")))
+            let name = TableName::parse("full_name", full_name)?;
+            let f = functions::get(conn, metastore_id, &name)?.ok_or_else(|| functions::not_found(&name))?;
+            Ok(Located { kind, chain: f.nodes().into() })
+        }
+        SecurableKind::Volume => {
+            let name = TableName::parse("full_name", full_name)?;
+            let v = volumes::get(conn, metastore_id, &name)?.ok_or_else(|| volumes::not_found(&name))?;
+            Ok(Located { kind, chain: v.nodes().into() })
         }
         SecurableKind::Recipient | SecurableKind::Provider => {
             Err(ApiError::invalid("securable_type", format!("no privileges exist on a {}", kind.noun().to_lowercase())))
