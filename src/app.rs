@@ -56,7 +56,10 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
     if using_default {
         files.push(fixtures::parse(fixtures::DEFAULT_FIXTURE_NAME, fixtures::DEFAULT_FIXTURE)?);
     }
-    fixtures::apply_mapped(&store, &files, &args.storage_map)?;
+    let roots = crate::files::FileRoots::new(args.file_roots.clone());
+    fixtures::check_file_urls(&files, &roots)?;
+    let local = crate::files::LocalStorage { map: args.storage_map.clone().into(), roots: roots.clone() };
+    fixtures::apply_mapped(&store, &files, &local)?;
     // A connect cut short by a crash left a pending connection: roll it back before serving
     // (partner-connect.md §3.6).
     let recovered = store
@@ -80,8 +83,10 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
     let configured_public_url =
         crate::config::public_url().filter(|_| !args.own_address_only).map(|url| url.trim_end_matches('/').to_string());
     let public_url = configured_public_url.clone().unwrap_or_else(|| listening_url(host, port));
-    let server = build(Arc::clone(&store), listener, args.storage_map.clone(), public_url, configured_public_url)
-        .map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
+    let file_roots = crate::files::FileRoots::new(args.file_roots.clone());
+    let server =
+        build(Arc::clone(&store), listener, args.storage_map.clone(), file_roots, public_url, configured_public_url)
+            .map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
     Ok(Running { server, url: format!("http://{host}:{port}"), store })
 }
 
@@ -100,6 +105,7 @@ pub fn build(
     store: Arc<Store>,
     listener: TcpListener,
     storage_map: Vec<crate::config::StorageMapping>,
+    file_roots: crate::files::FileRoots,
     public_url: String,
     configured_public_url: Option<String>,
 ) -> std::io::Result<Server> {
@@ -107,6 +113,7 @@ pub fn build(
         store,
         callers: Default::default(),
         storage_map: storage_map.into(),
+        file_roots,
         public_url,
         configured_public_url,
     });

@@ -157,6 +157,14 @@ pub struct ServeArgs {
           value_parser = parse_storage_map)]
     pub storage_map: Vec<StorageMapping>,
 
+    /// A directory that `file://` URLs may point into (repeatable; UC_EMULATOR_FILE_ROOTS is
+    /// comma-separated). Default: none, so no `file://` URL is accepted anywhere, admins and
+    /// fixtures included. Each DIR must exist; it is resolved to its real path at start-up.
+    /// A --storage-map directory is not a file root.
+    #[arg(long = "file-root", env = "UC_EMULATOR_FILE_ROOTS", value_delimiter = ',', value_name = "DIR",
+          value_parser = parse_file_root)]
+    pub file_roots: Vec<PathBuf>,
+
     /// Log format on stderr: `text` (human; coloured only on a terminal, never with NO_COLOR) or
     /// `json` (one object per line; per request: request_id, method, route, status, error_code,
     /// duration_ms, principal_id, principal).
@@ -188,6 +196,22 @@ fn parse_storage_map(raw: &str) -> Result<StorageMapping, String> {
         return Err(format!("{raw:?}: {} is not an existing directory", dir.display()));
     }
     Ok(StorageMapping { url, dir })
+}
+
+/// One `--file-root DIR`: an existing directory, resolved to its real path.
+pub fn parse_file_root(raw: &str) -> Result<PathBuf, String> {
+    let dir = PathBuf::from(raw);
+    if !dir.is_absolute() && raw.is_empty() {
+        return Err("a file root must name a directory".to_string());
+    }
+    let real = std::fs::canonicalize(&dir).map_err(|e| format!("{raw:?} is not an existing directory: {e}"))?;
+    if !real.is_dir() {
+        return Err(format!("{raw:?} is not an existing directory"));
+    }
+    if real.to_str().is_none() {
+        return Err(format!("{raw:?}: the real path is not UTF-8"));
+    }
+    Ok(real)
 }
 
 /// `UC_EMULATOR_PUBLIC_URL`: the address given to Partner Connect partners.

@@ -9,12 +9,12 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 use crate::authz::{Allowed, PrincipalKind, ACCOUNT_USERS};
-use crate::config::StorageMapping;
 use crate::domain::names::{Ident, SchemaName, TableName};
 use crate::domain::now_ms;
 use crate::domain::privilege;
 use crate::domain::securable::{SecTypeSpelling, SecurableKind};
 use crate::error::ApiError;
+use crate::files::LocalStorage;
 use crate::ops::catalogs::{CatalogSpec, CreateCatalog};
 use crate::ops::external_locations::{CreateExternalLocation, LocationSpec};
 use crate::ops::functions::{insert_function, parse_create, FunctionSpec};
@@ -223,13 +223,56 @@ pub fn parse(name: &str, text: &str) -> Result<Loaded, FixtureError> {
     Ok(Loaded { name: name.to_string(), fixture })
 }
 
-/// Applies every fixture in one transaction; nothing is applied when any entry is refused.
-pub fn apply(store: &Store, files: &[Loaded]) -> Result<(), FixtureError> {
-    apply_mapped(store, files, &[])
+/// `file://` URLs in fixture entries must lie under a `--file-root`, as through the API (and
+/// admins' fixtures are no exception); the recipient-token lifetime must fit `int32`. Checked
+/// before anything is applied.
+pub fn check_file_urls(files: &[Loaded], roots: &crate::files::FileRoots) -> Result<(), FixtureError> {
+    let check = |name: &str, key: &str, i: usize, entry_label: &str, field: &str, raw: Option<&str>| match raw {
+        Some(raw) => roots.check_raw(field, raw).map_err(|e| entry_err(name, key, i, entry_label, api_problem(e))),
+        None => Ok(()),
+    };
+    for f in files {
+        let fx = &f.fixture;
+        for (i, m) in fx.metastores.iter().enumerate() {
+            let label = m.name.clone().or_else(|| m.metastore_id.clone()).unwrap_or_default();
+            check(&f.name, "metastores", i, &label, "storage_root", m.storage_root.as_deref())?;
+            if let Some(s) = m.delta_sharing_recipient_token_lifetime_in_seconds {
+                if !(0..=i64::from(i32::MAX)).contains(&s) {
+                    return Err(entry_err(
+                        &f.name,
+                        "metastores",
+                        i,
+                        &label,
+                        "delta_sharing_recipient_token_lifetime_in_seconds: must be between 0 and 2147483647",
+                    ));
+                }
+            }
+        }
+        for (key, entries, field) in [
+            ("catalogs", &fx.catalogs, "storage_root"),
+            ("schemas", &fx.schemas, "storage_root"),
+            ("tables", &fx.tables, "storage_location"),
+            ("external_locations", &fx.external_locations, "url"),
+            ("shares", &fx.shares, "storage_root"),
+            ("volumes", &fx.volumes, "storage_location"),
+        ] {
+            for (i, v) in entries.iter().enumerate() {
+                let label = label_of(v, &["name"]);
+                check(&f.name, key, i, &label, field, v.get(field).and_then(Json::as_str))?;
+            }
+        }
+    }
+    Ok(())
 }
 
-/// [`apply`], with the `--storage-map` that fixture volumes' local directories are created under.
-pub fn apply_mapped(store: &Store, files: &[Loaded], map: &[StorageMapping]) -> Result<(), FixtureError> {
+/// Applies every fixture in one transaction; nothing is applied when any entry is refused.
+pub fn apply(store: &Store, files: &[Loaded]) -> Result<(), FixtureError> {
+    apply_mapped(store, files, &LocalStorage::default())
+}
+
+/// [`apply`], with the `--storage-map` and `--file-root` that fixture volumes' local directories
+/// are created under.
+pub fn apply_mapped(store: &Store, files: &[Loaded], map: &LocalStorage) -> Result<(), FixtureError> {
     check_duplicates(files)?;
     store.write_now(|tx| {
         let ok = Allowed::for_fixture_loading();
@@ -589,12 +632,7 @@ fn objects(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError
 
 /// Volumes (their local directories created) and functions, after the schemas and external
 /// locations they need; through the create endpoints' validation.
-fn volumes_and_functions(
-    tx: &Connection,
-    ok: &Allowed,
-    f: &Loaded,
-    map: &[StorageMapping],
-) -> Result<(), FixtureError> {
+fn volumes_and_functions(tx: &Connection, ok: &Allowed, f: &Loaded, map: &LocalStorage) -> Result<(), FixtureError> {
     let now = now_ms();
     for (i, v) in f.fixture.volumes.iter().enumerate() {
         let label = label_of(v, &["catalog_name", "schema_name", "name"]);

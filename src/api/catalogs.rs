@@ -93,6 +93,9 @@ pub async fn create_catalog(
     Body(req): Body<CreateCatalog>,
 ) -> ApiResult<HttpResponse> {
     let spec = CatalogSpec::try_from(req)?;
+    if let Some(root) = &spec.storage_root {
+        state.file_roots.check_raw("storage_root", root)?;
+    }
     let Scoped { caller, metastore } = scoped;
     let row = state.store.write(move |tx| ops::catalogs::create(tx, &caller, &metastore.id, spec)).await?;
     Ok(HttpResponse::Ok().json(CatalogInfo::from(row)))

@@ -35,7 +35,8 @@ pub async fn explain(
                 Some(name) => principals::subject(conn, name, caller.workspace_id, caller.metastore.clone())?,
                 None => (*caller).clone(),
             };
-            crate::explain::explain(conn, &subject, &action, &sec_type, p.full_name.as_deref())
+            let hide_tables = !caller.is_metastore_admin();
+            crate::explain::explain(conn, &subject, &action, &sec_type, p.full_name.as_deref(), hide_tables)
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))

@@ -27,11 +27,20 @@ pub struct AppState {
     pub callers: CallerCache,
     /// `--storage-map`: cloud prefixes served from local directories (listFiles).
     pub storage_map: Arc<[crate::config::StorageMapping]>,
+    /// `--file-root`: the only directories `file://` URLs may point into.
+    pub file_roots: crate::files::FileRoots,
     /// The workspace address (`scheme://host:port`) clients are told about.
     pub public_url: String,
     /// `UC_EMULATOR_PUBLIC_URL` as configured (no trailing `/`); `None` when unset, and then
     /// host metadata answers with the address the client used.
     pub configured_public_url: Option<String>,
+}
+
+impl AppState {
+    /// Where storage URLs live locally in this run (`--storage-map`, `--file-root`).
+    pub fn local_storage(&self) -> crate::files::LocalStorage {
+        crate::files::LocalStorage { map: self.storage_map.clone(), roots: self.file_roots.clone() }
+    }
 }
 
 /// Resolved callers by token hash, valid while the store's identity epoch is unchanged.

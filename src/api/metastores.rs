@@ -75,6 +75,7 @@ pub async fn create_metastore(
     Body(req): Body<CreateMetastore>,
 ) -> ApiResult<HttpResponse> {
     let spec = MetastoreSpec::try_from(req)?;
+    state.file_roots.check("storage_root", &spec.storage_root)?;
     let row = state.store.write(move |tx| ops::metastores::create(tx, &caller, spec)).await?;
     Ok(HttpResponse::Ok().json(MetastoreInfo::from(row)))
 }
@@ -159,8 +160,12 @@ pub async fn update_metastore(
             ));
         }
     }
-    if body.delta_sharing_recipient_token_lifetime_in_seconds.is_some_and(|s| s < 0) {
-        return Err(ApiError::invalid("delta_sharing_recipient_token_lifetime_in_seconds", "must not be negative"));
+    // Seed type int32, not negative: expiry arithmetic then always fits int64.
+    if body.delta_sharing_recipient_token_lifetime_in_seconds.is_some_and(|s| !(0..=i64::from(i32::MAX)).contains(&s)) {
+        return Err(ApiError::invalid(
+            "delta_sharing_recipient_token_lifetime_in_seconds",
+            "must be between 0 and 2147483647 (an int32)",
+        ));
     }
     if let Some(v) = &body.privilege_model_version {
         let ok = v.split_once('.').is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok());

@@ -297,9 +297,14 @@ pub async fn rotate_token(
                 return Err(ApiError::invalid("name", "only TOKEN recipients have tokens to rotate"));
             }
             let now = now_ms();
-            recipients::shorten_tokens(tx, &ok, &current.id, now + seconds * 1000, &caller.name, now)?;
+            // A value past int64 can only lie after every expiry: nothing is shortened, nothing
+            // wraps into the past.
+            if let Some(until) = seconds.checked_mul(1000).and_then(|ms| ms.checked_add(now)) {
+                recipients::shorten_tokens(tx, &ok, &current.id, until, &caller.name, now)?;
+            }
             let lifetime = ms.delta_sharing_recipient_token_lifetime_in_seconds.filter(|s| *s > 0);
-            recipients::add_token(tx, &ok, &current.id, lifetime.map(|s| now + s * 1000), &caller.name, now)?;
+            let expiry = lifetime.map(|s| now.saturating_add(s.saturating_mul(1000)));
+            recipients::add_token(tx, &ok, &current.id, expiry, &caller.name, now)?;
             info(tx, current)
         })
         .await?;

@@ -84,6 +84,9 @@ pub async fn create_schema(
     Body(req): Body<CreateSchema>,
 ) -> ApiResult<HttpResponse> {
     let spec = SchemaSpec::try_from(req)?;
+    if let Some(root) = &spec.storage_root {
+        state.file_roots.check_raw("storage_root", root)?;
+    }
     let Scoped { caller, metastore } = scoped;
     let row = state.store.write(move |tx| ops::schemas::create(tx, &caller, &metastore.id, spec)).await?;
     Ok(HttpResponse::Ok().json(SchemaInfo::from(row)))

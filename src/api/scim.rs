@@ -749,6 +749,12 @@ async fn patch(
         }
     }
     let operations = body.operations.ok_or_else(|| ApiError::invalid("Operations", "is required").scim())?;
+    // The path limits hold before anything is parsed or applied (invalidPath).
+    for op in &operations {
+        if let Some(path) = &op.path {
+            scim_filter::check_limits(path).map_err(|e| ApiError::invalid("path", e).scim())?;
+        }
+    }
     let ok = may_manage(&caller)?;
     let obj = state
         .store

@@ -110,6 +110,9 @@ pub async fn create_share(
     Body(req): Body<CreateShare>,
 ) -> ApiResult<HttpResponse> {
     let spec = ShareSpec::try_from(req)?;
+    if let Some(root) = &spec.storage_root {
+        state.file_roots.check_raw("storage_root", root)?;
+    }
     let Scoped { caller, metastore } = scoped;
     let row = state
         .store
@@ -209,6 +212,9 @@ pub async fn update_share(
     let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
     let body_name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
     let root = storage_root(body.storage_root)?;
+    if let Some(root) = &root {
+        state.file_roots.check_raw("storage_root", root)?;
+    }
     let updates = body.updates.unwrap_or_default();
     if updates.len() > 100 {
         return Err(ApiError::invalid("updates", "at most 100 updates per request"));

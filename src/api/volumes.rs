@@ -87,9 +87,12 @@ pub async fn create_volume(
     Body(req): Body<CreateVolume>,
 ) -> ApiResult<HttpResponse> {
     let spec = VolumeSpec::try_from(req)?;
+    if let Some(url) = &spec.storage_location {
+        state.file_roots.check("storage_location", url)?;
+    }
     let Scoped { caller, metastore } = scoped;
-    let map = state.storage_map.clone();
-    let row = state.store.write(move |tx| ops::volumes::create(tx, &caller, &metastore.id, spec, &map)).await?;
+    let storage = state.local_storage();
+    let row = state.store.write(move |tx| ops::volumes::create(tx, &caller, &metastore.id, spec, &storage)).await?;
     Ok(HttpResponse::Ok().json(VolumeInfo::from(row)))
 }
 
@@ -205,6 +208,6 @@ pub async fn remove_after_commit(state: &AppState, locations: Vec<String>) {
     if locations.is_empty() {
         return;
     }
-    let map = state.storage_map.clone();
-    let _ = web::block(move || ops::volumes::remove_local_dirs(&locations, &map)).await;
+    let storage = state.local_storage();
+    let _ = web::block(move || ops::volumes::remove_local_dirs(&locations, &storage)).await;
 }

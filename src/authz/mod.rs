@@ -220,6 +220,8 @@ pub enum Action {
     ReadVolume,
     UpdateVolume(UpdateShape),
     DeleteVolume,
+    /// Use of a volume's catalog and schema for the Files API (no metastore-admin bypass).
+    ReachVolumeFiles,
     /// Files API reads (download, metadata, listing) on a volume.
     ReadVolumeFiles,
     /// Files API writes (upload, delete, directories) on a volume.

@@ -84,8 +84,17 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
             ]),
         ]),
 
-        // §10.3: the chain is [metastore] for creates, [location] otherwise.
-        Action::CreateExternalLocation => Any(vec![MetastoreAdmin, Holds("CREATE_EXTERNAL_LOCATION", Metastore)]),
+        // §10.3 and the SDK docstring: CREATE_EXTERNAL_LOCATION on the metastore and on the storage
+        // credential (ownership counts). The chain is [metastore, credential] for creates and for
+        // updates that change `url` or `credential_name` (the credential used after the change);
+        // [location] for the other location actions.
+        Action::CreateExternalLocation => Any(vec![
+            MetastoreAdmin,
+            All(vec![
+                Holds("CREATE_EXTERNAL_LOCATION", Metastore),
+                Holds("CREATE_EXTERNAL_LOCATION", StorageCredential),
+            ]),
+        ]),
         Action::GetExternalLocation => {
             Any(vec![MetastoreAdmin, Owner(ExternalLocation), SomePrivilege(ExternalLocation)])
         }
@@ -192,6 +201,7 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
             Any(vec![MetastoreAdmin, All(vec![Owner(Volume), use_catalog_and_schema()])])
         }
         // The Files API is data access: no metastore-admin bypass, BROWSE never suffices.
+        Action::ReachVolumeFiles => use_catalog_and_schema(),
         Action::ReadVolumeFiles => All(vec![use_catalog_and_schema(), Holds("READ_VOLUME", Volume)]),
         Action::WriteVolumeFiles => {
             All(vec![use_catalog_and_schema(), Holds("READ_VOLUME", Volume), Holds("WRITE_VOLUME", Volume)])

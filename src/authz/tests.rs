@@ -1755,7 +1755,14 @@ fn external_location_rules_spec_10_3() {
     assert!(ok(&ms_admin(), &Action::CreateExternalLocation, &t.m()));
     assert!(!ok(&alice(), &Action::CreateExternalLocation, &t.m()));
     t.ms.grants.push(g(ALICE, "CREATE_EXTERNAL_LOCATION"));
-    assert!(ok(&alice(), &Action::CreateExternalLocation, &t.m()));
+    // The privilege is needed on the credential too (SDK docstring); owning it counts.
+    let mut cred = node(K::StorageCredential, "cred", "someone");
+    assert!(!ok(&alice(), &Action::CreateExternalLocation, &[&t.ms, &cred]));
+    assert!(!ok(&alice(), &Action::CreateExternalLocation, &t.m()));
+    cred.grants.push(g(ALICE, "CREATE_EXTERNAL_LOCATION"));
+    assert!(ok(&alice(), &Action::CreateExternalLocation, &[&t.ms, &cred]));
+    assert!(ok(&alice(), &Action::CreateExternalLocation, &[&t.ms, &node(K::StorageCredential, "own", ALICE)]));
+    assert!(ok(&ms_admin(), &Action::CreateExternalLocation, &[&t.ms, &node(K::StorageCredential, "c", "x")]));
     let loc = node(K::ExternalLocation, "loc", ALICE);
     let comment = Action::UpdateExternalLocation(UpdateShape { other: true, ..Default::default() });
     let owner = Action::UpdateExternalLocation(UpdateShape { owner: true, ..Default::default() });

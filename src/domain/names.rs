@@ -35,17 +35,19 @@ impl Ident {
         if raw.is_empty() {
             return Err(NameError::new(field, "must not be empty"));
         }
-        let chars = raw.chars().count();
-        if chars > MAX_NAME_CHARS {
-            return Err(NameError::new(
-                field,
-                format!("is {chars} characters long; at most {MAX_NAME_CHARS} are allowed"),
-            ));
-        }
         if let Some(bad) = raw.chars().find(|c| matches!(c, '.' | '/') || c.is_control()) {
             return Err(NameError::new(field, format!("contains the character {bad:?}, which names may not contain")));
         }
-        Ok(Ident(raw.to_lowercase()))
+        // The limit applies to the name as stored: lower-casing can lengthen it (U+0130).
+        let lower = raw.to_lowercase();
+        let chars = lower.chars().count();
+        if chars > MAX_NAME_CHARS {
+            return Err(NameError::new(
+                field,
+                format!("is {chars} characters long after lower-casing; at most {MAX_NAME_CHARS} are allowed"),
+            ));
+        }
+        Ok(Ident(lower))
     }
 
     /// A name the store wrote itself (already validated and lower-cased).

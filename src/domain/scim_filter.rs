@@ -154,8 +154,49 @@ fn op_name(op: Op) -> &'static str {
     }
 }
 
-/// Parses a filter, checking every attribute against `allowed` (case-insensitive).
+/// Longest filter (and PATCH `path`) accepted, in characters after percent-decoding.
+pub const MAX_CHARS: usize = 4096;
+/// Deepest parenthesis nesting accepted in a filter (the brackets of `members[…]` do not count).
+pub const MAX_DEPTH: usize = 32;
+
+/// Checks the length and nesting limits before anything is parsed, so that no input can make the
+/// parser recurse deeply. `Err` is the problem, for a 400 naming the field.
+pub fn check_limits(input: &str) -> Result<(), String> {
+    let chars = input.chars().count();
+    if chars > MAX_CHARS {
+        return Err(format!("is {chars} characters long; at most {MAX_CHARS} are allowed"));
+    }
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for c in input.chars() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_DEPTH {
+        return Err(format!("nests parentheses {deepest} deep; at most {MAX_DEPTH} levels are allowed"));
+    }
+    Ok(())
+}
+
+/// Parses a filter, checking every attribute against `allowed` (case-insensitive). The limits of
+/// [`check_limits`] are checked first.
 pub fn parse(input: &str, allowed: &[&str]) -> Result<Filter, String> {
+    check_limits(input)?;
     let toks = lex(input)?;
     let mut p = Parser { toks, pos: 0 };
     let f = p.or()?;
@@ -236,6 +277,17 @@ mod tests {
         ] {
             assert!(parse(bad, ATTRS).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn limits_are_checked_before_parsing() {
+        let nest = |n: usize| format!("{}userName eq \"a\"{}", "(".repeat(n), ")".repeat(n));
+        assert!(parse(&nest(MAX_DEPTH), ATTRS).is_ok(), "exactly at the limit is accepted");
+        assert!(parse(&nest(MAX_DEPTH + 1), ATTRS).unwrap_err().contains("32"));
+        assert!(parse(&nest(200_000), ATTRS).is_err(), "no stack overflow");
+        assert!(parse(r#"userName eq "((((((((((((((((((((((((((((((((((((""#, ATTRS).is_ok(), "quoted parens");
+        let long = format!("userName eq \"{}\"", "a".repeat(MAX_CHARS));
+        assert!(parse(&long, ATTRS).unwrap_err().contains("4096"));
     }
 
     #[test]

@@ -74,6 +74,9 @@ impl CatalogSpec {
         if let Some(provider) = &self.provider_name {
             providers::require(conn, metastore_id, provider)?;
         }
+        if let Some(root) = &self.storage_root {
+            crate::store::managed::check_new_root(conn, metastore_id, root)?;
+        }
         Ok(NewCatalog {
             name: self.name,
             comment: self.comment,

@@ -68,6 +68,13 @@ pub fn check_url(conn: &Connection, metastore_id: &str, url: &StorageUrl, except
     if let Some(volume) = crate::store::volumes::containing(conn, metastore_id, url)? {
         return Err(ApiError::invalid("url", format!("{url} lies inside the location of volume '{volume}'")));
     }
+    // Managed storage cannot be claimed: no location on, in or above the metastore's root.
+    if let Some(root) = crate::store::managed::metastore_root_overlapping(conn, metastore_id, url)? {
+        return Err(ApiError::invalid(
+            "url",
+            format!("{url} overlaps the metastore's managed storage root {root}; external locations may not"),
+        ));
+    }
     Ok(())
 }
 

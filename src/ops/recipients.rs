@@ -176,7 +176,8 @@ pub fn insert_recipient(
     let row = recipients::insert(tx, ok, &ms.id, &new)?;
     if row.authentication_type == "TOKEN" {
         let lifetime = ms.delta_sharing_recipient_token_lifetime_in_seconds.filter(|s| *s > 0);
-        recipients::add_token(tx, ok, &row.id, lifetime.map(|s| now + s * 1000), &row.created_by, now)?;
+        let expiry = lifetime.map(|s| now.saturating_add(s.saturating_mul(1000)));
+        recipients::add_token(tx, ok, &row.id, expiry, &row.created_by, now)?;
     }
     Ok(row)
 }

@@ -125,6 +125,9 @@ pub fn create(tx: &Connection, caller: &Caller, metastore_id: &str, spec: Schema
     let node = securables::with_grants(tx, catalog.node(), &caller.principals_json)?;
     let ok = authz::require(caller, &Action::CreateSchema, &[&node]).map_err(denied)?;
     let name = spec.full_name.clone();
+    if let Some(root) = &spec.storage_root {
+        crate::store::managed::check_new_root(tx, metastore_id, root)?;
+    }
     schemas::insert(tx, &ok, &catalog.id, &name.catalog, &spec.into_new(caller.name.clone(), now_ms()))?;
     schemas::get(tx, metastore_id, &name)?.ok_or_else(|| schemas::not_found(&name))
 }

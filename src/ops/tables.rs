@@ -180,6 +180,13 @@ impl TryFrom<CreateTable> for TableSpec {
             .map(|l| StorageUrl::parse(&l).map_err(|e| ApiError::invalid("storage_location", e)))
             .transpose()?;
         match table_type.as_str() {
+            // Hosted: only a Staging Table API path may be given, and the emulator has none.
+            "MANAGED" if storage_location.is_some() => {
+                return Err(ApiError::invalid(
+                    "storage_location",
+                    "must not be given for a MANAGED table; the server assigns managed locations",
+                ))
+            }
             "EXTERNAL" if storage_location.is_none() => {
                 return Err(ApiError::invalid("storage_location", "is required for EXTERNAL tables"))
             }
@@ -247,6 +254,12 @@ fn check_table_location(
     external: bool,
 ) -> ApiResult<()> {
     if external {
+        if let Some(managed) = crate::store::managed::root_overlapping(tx, metastore_id, url)? {
+            return Err(ApiError::invalid(
+                "storage_location",
+                format!("{url} overlaps managed storage ({managed}); external tables may not"),
+            ));
+        }
         if let Some((name, inner)) = external_locations::strictly_inside(tx, metastore_id, url)? {
             return Err(ApiError::invalid(
                 "storage_location",
@@ -348,6 +361,12 @@ pub fn load_table(
     };
     let [mut t, mut s, mut c] = row.nodes();
     securables::attach_grants(conn, &mut [&mut t, &mut s, &mut c], &caller.principals_json)?;
+    // A caller who may not use the parents gets the answer a missing table gives: the same 403
+    // naming only the parents (BROWSE holders may learn that tables exist).
+    if !authz::visible(caller, &Action::ListTables, &[&s, &c]) && !authz::visible(caller, &Action::BrowseCatalog, &[&c])
+    {
+        return Err(denied(authz::require(caller, &Action::ListTables, &[&s, &c]).expect_err("not visible")));
+    }
     Ok((row, [t, s, c]))
 }
 
@@ -441,6 +460,11 @@ pub struct TableUpdate {
 }
 
 impl TableUpdate {
+    /// The new `storage_location`, if the update sets one.
+    pub fn location(&self) -> Option<&StorageUrl> {
+        self.location.as_ref()
+    }
+
     pub fn parse(name: &TableName, body: UpdateTable) -> ApiResult<TableUpdate> {
         let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
         let body_name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;

@@ -9,13 +9,12 @@ use super::schemas::{load_schema, refuse_information_schema};
 use super::tables::required;
 use super::{changed, denied, owner_name};
 use crate::authz::{self, Action, Caller, Node};
-use crate::config::StorageMapping;
 use crate::domain::names::{Ident, TableName};
 use crate::domain::storage_url::StorageUrl;
 use crate::domain::update::{rename_to, UpdateShape};
 use crate::domain::{new_id, now_ms};
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::files::{self, LocalPath};
+use crate::files::{self, LocalPath, LocalStorage};
 use crate::store::schemas::SchemaRow;
 use crate::store::volumes::{self, NewVolume, VolumeChanges, VolumeRow};
 use crate::store::{external_locations, metastores, securables, tables};
@@ -74,10 +73,10 @@ impl TryFrom<CreateVolume> for VolumeSpec {
     }
 }
 
-/// The local directory of a volume's storage location: `file://` paths, and cloud URLs under a
-/// `--storage-map` prefix. `None`: the volume has no local directory.
-pub fn local_dir(location: &str, map: &[StorageMapping]) -> Option<LocalPath> {
-    files::local_path(&StorageUrl::from_stored(location.to_string()), map, None)
+/// The local directory of a volume's storage location: `file://` paths under a `--file-root`,
+/// and cloud URLs under a `--storage-map` prefix. `None`: the volume has no local directory.
+pub fn local_dir(location: &str, storage: &LocalStorage) -> Option<LocalPath> {
+    storage.local_path(location)
 }
 
 /// The external location covering an EXTERNAL volume's URL, or 400 naming `storage_location`
@@ -109,7 +108,7 @@ fn check_external_location(tx: &Connection, metastore_id: &str, url: &StorageUrl
             format!("{url} overlaps the location of volume '{other}' ({loc}); volumes may not overlap"),
         ));
     }
-    if let Some(root) = volumes::managed_root_overlapping(tx, metastore_id, url)? {
+    if let Some(root) = crate::store::managed::root_overlapping(tx, metastore_id, url)? {
         return Err(ApiError::invalid(
             "storage_location",
             format!("{url} overlaps {root}; external volumes may not overlap managed storage"),
@@ -120,8 +119,8 @@ fn check_external_location(tx: &Connection, metastore_id: &str, url: &StorageUrl
 
 /// Creates a volume's local directory with its missing parents; a failure is 400 `INVALID_STATE`
 /// naming `storage_location` (and the caller's transaction rolls back).
-fn make_local_dir(location: &str, map: &[StorageMapping]) -> ApiResult<()> {
-    let Some(local) = local_dir(location, map) else { return Ok(()) };
+fn make_local_dir(location: &str, storage: &LocalStorage) -> ApiResult<()> {
+    let Some(local) = local_dir(location, storage) else { return Ok(()) };
     files::create_dir_within(&local).map_err(|why| {
         ApiError::new(
             ErrorCode::InvalidState,
@@ -139,7 +138,7 @@ pub fn insert_volume(
     spec: &VolumeSpec,
     owner: &str,
     now: i64,
-    map: &[StorageMapping],
+    storage: &LocalStorage,
 ) -> ApiResult<VolumeRow> {
     if volumes::get(tx, &schema.metastore_id, &spec.full_name)?.is_some() {
         return Err(ApiError::new(
@@ -172,7 +171,7 @@ pub fn insert_volume(
         now,
     };
     volumes::insert(tx, ok, &schema.id, &spec.full_name, &new)?;
-    make_local_dir(location.as_str(), map)?;
+    make_local_dir(location.as_str(), storage)?;
     volumes::get(tx, &schema.metastore_id, &spec.full_name)?.ok_or_else(|| volumes::not_found(&spec.full_name))
 }
 
@@ -184,7 +183,7 @@ pub fn create(
     caller: &Caller,
     metastore_id: &str,
     spec: VolumeSpec,
-    map: &[StorageMapping],
+    storage: &LocalStorage,
 ) -> ApiResult<VolumeRow> {
     let (schema, [s, c]) = load_schema(tx, caller, metastore_id, &spec.full_name.schema_name())?;
     let mut ok = authz::require(caller, &Action::CreateVolume { external: false }, &[&s, &c]).map_err(denied)?;
@@ -193,7 +192,7 @@ pub fn create(
         securables::attach_grants(tx, &mut [&mut location], &caller.principals_json)?;
         ok = authz::require(caller, &Action::CreateVolume { external: true }, &[&s, &c, &location]).map_err(denied)?;
     }
-    insert_volume(tx, &ok, &schema, &spec, &caller.name, now_ms(), map)
+    insert_volume(tx, &ok, &schema, &spec, &caller.name, now_ms(), storage)
 }
 
 /// A volume and its chain with the caller's grants, or the right error: the parents' 404s, a 403
@@ -214,6 +213,26 @@ pub fn load_volume(
     let [mut v, mut s, mut c] = row.nodes();
     securables::attach_grants(conn, &mut [&mut v, &mut s, &mut c], &caller.principals_json)?;
     Ok((row, [v, s, c]))
+}
+
+/// The volume a Files API call addresses, in the Files API's order of checks: catalog and schema
+/// (404), use of both (403, no metastore-admin bypass), the volume (404), then READ_VOLUME (and
+/// WRITE_VOLUME for `write`) on it (403). A denied caller never learns whether a file exists.
+pub fn for_files(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    name: &TableName,
+    write: bool,
+) -> ApiResult<VolumeRow> {
+    let (_, [s, c]) = load_schema(conn, caller, metastore_id, &name.schema_name())?;
+    authz::require(caller, &Action::ReachVolumeFiles, &[&s, &c]).map_err(denied)?;
+    let row = volumes::get(conn, metastore_id, name)?.ok_or_else(|| volumes::not_found(name))?;
+    let mut v = row.node();
+    securables::attach_grants(conn, &mut [&mut v], &caller.principals_json)?;
+    let action = if write { Action::WriteVolumeFiles } else { Action::ReadVolumeFiles };
+    authz::require(caller, &action, &[&v, &s, &c]).map_err(denied)?;
+    Ok(row)
 }
 
 /// readVolume: the row, and whether the caller sees it only through `BROWSE`.
@@ -296,9 +315,9 @@ pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &Table
 
 /// Removes the local directories of deleted managed volumes (after their delete committed);
 /// links inside are removed, not followed; failures are logged, never returned.
-pub fn remove_local_dirs(locations: &[String], map: &[StorageMapping]) {
+pub fn remove_local_dirs(locations: &[String], storage: &LocalStorage) {
     for location in locations {
-        let Some(local) = local_dir(location, map) else { continue };
+        let Some(local) = local_dir(location, storage) else { continue };
         if let Err(e) = files::remove_dir_within(&local) {
             tracing::warn!(location = %location, error = %e, "could not remove a deleted volume's files");
         }

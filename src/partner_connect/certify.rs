@@ -360,6 +360,7 @@ fn start_sandbox(fixture: &Json) -> Result<Started, String> {
         db: ":memory:".into(),
         fixtures: Vec::new(),
         storage_map: Vec::new(),
+        file_roots: Vec::new(),
         log_format: Default::default(),
         own_address_only: true,
     };

@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod external_locations;
 pub mod functions;
 pub mod grants;
+pub mod managed;
 pub mod metastores;
 pub mod partner_connect;
 pub mod principals;

@@ -298,34 +298,6 @@ pub fn external_within(conn: &Connection, metastore_id: &str, url: &StorageUrl) 
     Ok(rows)
 }
 
-/// The managed storage root of the metastore (its own, a catalog's or a schema's) that equals,
-/// contains or lies inside `url`, described for a message. Catalogs and schemas with their own
-/// root are few; they are read in one query.
-pub fn managed_root_overlapping(conn: &Connection, metastore_id: &str, url: &StorageUrl) -> ApiResult<Option<String>> {
-    let overlaps = |root: &str| {
-        let root = StorageUrl::from_stored(root.trim_end_matches('/').to_string());
-        url.is_within(&root) || root.is_within(url)
-    };
-    let mut stmt = conn.prepare_cached(
-        "SELECT 'the metastore''s storage root', storage_root FROM metastores WHERE id = ?1
-         UNION ALL
-         SELECT 'the storage root of catalog ''' || c.name || '''', c.storage_root FROM catalogs c
-          WHERE c.metastore_id = ?1 AND c.storage_root IS NOT NULL
-         UNION ALL
-         SELECT 'the storage root of schema ''' || c.name || '.' || s.name || '''', s.storage_root
-           FROM catalogs c CROSS JOIN schemas s ON s.catalog_id = c.id
-          WHERE c.metastore_id = ?1 AND s.storage_root IS NOT NULL",
-    )?;
-    let mut rows = stmt.query([metastore_id])?;
-    while let Some(r) = rows.next()? {
-        let (what, root): (String, String) = (r.get(0)?, r.get(1)?);
-        if overlaps(&root) {
-            return Ok(Some(format!("{what} ({root})")));
-        }
-    }
-    Ok(None)
-}
-
 /// An EXTERNAL volume of the metastore whose location equals, contains or lies inside `url` (a
 /// new catalog or schema storage root may not), as its full name.
 pub fn external_overlapping(conn: &Connection, metastore_id: &str, url: &StorageUrl) -> ApiResult<Option<String>> {

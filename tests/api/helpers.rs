@@ -94,12 +94,44 @@ pub async fn spawn_mapped(fixture: &str, storage_map: &[(&str, &std::path::Path)
     app
 }
 
-fn args(db: &std::path::Path, fixture: &std::path::Path) -> ServeArgs {
+/// A started server over `fixture` with `--file-root` directories (resolved as the flag does).
+#[allow(dead_code)]
+pub async fn spawn_rooted(
+    fixture: &str,
+    storage_map: &[(&str, &std::path::Path)],
+    file_roots: &[&std::path::Path],
+) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("uc.db");
+    let fixture_path = dir.path().join("fixture.json");
+    std::fs::write(&fixture_path, fixture).expect("write fixture");
+    let mut serve = args(&db, &fixture_path);
+    serve.storage_map = storage_map
+        .iter()
+        .map(|(url, d)| uc_emulator::config::StorageMapping {
+            url: uc_emulator::domain::storage_url::StorageUrl::parse(url).expect("storage URL"),
+            dir: d.to_path_buf(),
+        })
+        .collect();
+    serve.file_roots = file_roots
+        .iter()
+        .map(|d| uc_emulator::config::parse_file_root(d.to_str().expect("utf-8")).expect("file root"))
+        .collect();
+    let (url, handle, task) = start_args(&serve);
+    let client = reqwest::Client::builder().build().expect("client");
+    let app = TestApp { url, client, db, fixture: fixture_path, handle, task: Some(task), _dir: dir };
+    app.wait_ready().await;
+    app
+}
+
+/// The `serve` arguments of a test server (port 0, the given database and fixture).
+pub fn args(db: &std::path::Path, fixture: &std::path::Path) -> ServeArgs {
     ServeArgs {
         bind: "127.0.0.1:0".to_string(),
         db: db.to_str().expect("utf-8 temp path").to_string(),
         fixtures: vec![fixture.to_path_buf()],
         storage_map: vec![],
+        file_roots: vec![],
         log_format: Default::default(),
         own_address_only: false,
     }

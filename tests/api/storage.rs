@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{enc, names, spawn_mapped, spawn_with, As, TestApp, UC};
+use crate::helpers::{enc, names, spawn_rooted, spawn_with, As, TestApp, UC};
 
 /// `admin` is an account admin and (through `ms-admins`) a metastore admin; `carol` is a
 /// metastore admin only; `alice` and `bob` are plain users.
@@ -207,7 +207,8 @@ async fn location_urls_may_not_overlap_by_path_segment_spec_10_3() {
     app.admin().post(&locs, location("t", "s3://b/x/../y", "c")).await.invalid("url", "dots");
     app.admin().post(&locs, location("n", "s3://other/n", "nope")).await.error(404, "RESOURCE_DOES_NOT_EXIST", "cred");
     app.admin().post(&locs, json!({"name": "m", "url": "s3://m"})).await.invalid("credential_name", "missing");
-    app.admin().post(&locs, location("f", "file:///tmp/uc-emulator-f", "c")).await.ok("file URL");
+    // file:// only under a --file-root (none here), admins included.
+    app.admin().post(&locs, location("f", "file:///tmp/uc-emulator-f", "c")).await.invalid("url", "file URL");
     // Not inside (or on) an external table; strictly above one is allowed.
     app.admin().post(&locs, location("inside_table", "s3://fixture/zone/t/x", "c")).await.invalid("url", "in table");
     // An update of `url` follows the same rules; a rejected update changes nothing.
@@ -231,6 +232,13 @@ async fn location_authorization_follows_spec_10_3() {
     );
     let ms = app.admin().get(&format!("{UC}/metastore_summary")).await.ok("summary");
     grant(&app, "metastore", ms["metastore_id"].as_str().unwrap(), "analysts", &["CREATE_EXTERNAL_LOCATION"]).await;
+    // ... and on the credential too (SDK docstring).
+    who(&app, "dapi-alice").post(&locs, location("by_alice", "s3://alice", "c")).await.error(
+        403,
+        "PERMISSION_DENIED",
+        "no right on the credential",
+    );
+    grant(&app, "storage_credential", "c", "analysts", &["CREATE_EXTERNAL_LOCATION"]).await;
     let l = who(&app, "dapi-alice").post(&locs, location("by_alice", "s3://alice", "c")).await.ok("privileged");
     assert_eq!(l["owner"], "alice@example.com");
     // Get / list: MA, owner, or some privilege.
@@ -369,7 +377,7 @@ async fn list_files_lists_real_directories_and_never_escapes_spec_10_3() {
     std::fs::create_dir(&outside).unwrap();
     #[cfg(unix)]
     std::os::unix::fs::symlink(&outside, mapped.join("zone/escape")).unwrap();
-    let app = spawn_mapped(FIXTURE, &[("s3://fixture", &mapped)]).await;
+    let app = spawn_rooted(FIXTURE, &[("s3://fixture", &mapped)], &[data.path()]).await;
     let files = |url: &str| format!("{UC}/files?url={}", enc(url));
 
     // Metastore admin: the mapped directory, by name, one level.
@@ -449,14 +457,7 @@ async fn fixtures_apply_storage_objects_once_and_validate_them() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.json");
     std::fs::write(&path, bad).unwrap();
-    let args = uc_emulator::config::ServeArgs {
-        bind: "127.0.0.1:0".into(),
-        db: dir.path().join("uc.db").to_str().unwrap().into(),
-        fixtures: vec![path],
-        storage_map: vec![],
-        log_format: Default::default(),
-        own_address_only: false,
-    };
+    let args = crate::helpers::args(&dir.path().join("uc.db"), &path);
     let err = uc_emulator::app::start(&args).err().expect("refused").to_string();
     assert!(err.contains("external_locations[1]") && err.contains("url"), "{err}");
 }

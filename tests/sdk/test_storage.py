@@ -136,7 +136,12 @@ def test_delete_credential_owner_or_account_admin_and_force(uc, ms_id):
     uc.alice.storage_credentials.delete("mine")
 
 
-def test_validate_storage_credential(uc, tmp_path):
+def test_validate_storage_credential(uc, start_server_with_args, tmp_path):
+    # Without --file-root no file:// URL is accepted, not even from an admin.
+    uc.admin.storage_credentials.create("c", aws_iam_role=ROLE)
+    with raises(BadRequest, "INVALID_PARAMETER_VALUE", status=400, mentions="--file-root", server=uc):
+        uc.admin.storage_credentials.validate(storage_credential_name="c", url=f"file://{tmp_path}")
+    uc = start_server_with_args(["--file-root", str(tmp_path)])
     uc.admin.storage_credentials.create("c", aws_iam_role=ROLE)
     res = uc.admin.storage_credentials.validate(storage_credential_name="c", url="s3://somewhere/x")
     assert {r.operation.value for r in res.results} >= {"PATH_EXISTS", "LIST", "READ"}
@@ -175,6 +180,10 @@ def test_location_authorization(uc, ms_id):
     with raises(PermissionDenied, status=403, server=uc):
         uc.alice.external_locations.create("al", "s3://alice", "c")
     grant(uc, "metastore", ms_id, ALICE, Privilege.CREATE_EXTERNAL_LOCATION)
+    # ... and on the storage credential too (SDK docstring of ExternalLocationsAPI.create).
+    with raises(PermissionDenied, status=403, server=uc):
+        uc.alice.external_locations.create("al", "s3://alice", "c")
+    grant(uc, "storage_credential", "c", ALICE, Privilege.CREATE_EXTERNAL_LOCATION)
     assert uc.alice.external_locations.create("al", "s3://alice", "c").owner == ALICE
     with raises(PermissionDenied, status=403, server=uc):
         uc.bob.external_locations.get("al")
@@ -255,9 +264,11 @@ def _tree(root):
     os.symlink(root.parent / "outside", root / "zone" / "escape")
 
 
-def test_list_files_of_a_file_url(uc, tmp_path):
+def test_list_files_of_a_file_url(uc, start_server_with_args, tmp_path):
     data = tmp_path / "data"
     _tree(data)
+    assert list_files(uc, f"file://{data}/zone/").status_code == 400  # no --file-root
+    uc = start_server_with_args(["--file-root", str(data)])
     r = list_files(uc, f"file://{data}/zone/")
     assert r.status_code == 200, r.text
     files = r.json()["files"]
