@@ -132,6 +132,9 @@ impl VolumeDir {
             rel.split_last().ok_or_else(|| FsError::Conflict("the volume root is a directory".into()))?;
         self.ensure()?;
         let parent = self.resolve_for_create(parents)?;
+        if fs::metadata(&parent).is_ok_and(|m| !m.is_dir()) {
+            return Err(FsError::Conflict(format!("'{}' is a file, not a directory", parents.join("/"))));
+        }
         let target = parent.join(name);
         match fs::symlink_metadata(&target) {
             Ok(_) => match self.resolve(rel) {

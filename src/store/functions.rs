@@ -124,11 +124,12 @@ pub struct NewFunction<'a> {
 
 pub fn insert(
     conn: &Connection,
-    _ok: &Allowed,
+    ok: &Allowed,
     schema_id: &str,
     full_name: &TableName,
     new: &NewFunction,
 ) -> ApiResult<()> {
+    ok.check("store::functions::insert", |a| matches!(a, crate::authz::Action::CreateFunction), Some(schema_id));
     conn.prepare_cached(
         "INSERT INTO functions (id, schema_id, name, info, owner, created_at, created_by, updated_at, updated_by)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?6, ?5)",
@@ -141,13 +142,15 @@ pub fn insert(
 }
 
 /// updateFunction: only the owner changes.
-pub fn set_owner(conn: &Connection, _ok: &Allowed, id: &str, owner: &str, by: &str, now: i64) -> ApiResult<()> {
+pub fn set_owner(conn: &Connection, ok: &Allowed, id: &str, owner: &str, by: &str, now: i64) -> ApiResult<()> {
+    ok.check("store::functions::set_owner", |a| matches!(a, crate::authz::Action::UpdateFunction { .. }), Some(id));
     conn.prepare_cached("UPDATE functions SET owner = ?2, updated_at = ?3, updated_by = ?4 WHERE id = ?1")?
         .execute(params![id, owner, now, by])?;
     Ok(())
 }
 
-pub fn delete(conn: &Connection, _ok: &Allowed, id: &str) -> ApiResult<()> {
+pub fn delete(conn: &Connection, ok: &Allowed, id: &str) -> ApiResult<()> {
+    ok.check("store::functions::delete", |a| matches!(a, crate::authz::Action::DeleteFunction), Some(id));
     conn.prepare_cached("DELETE FROM functions WHERE id = ?1")?.execute([id])?;
     Ok(())
 }

@@ -133,11 +133,12 @@ pub struct NewVolume<'a> {
 
 pub fn insert(
     conn: &Connection,
-    _ok: &Allowed,
+    ok: &Allowed,
     schema_id: &str,
     full_name: &TableName,
     new: &NewVolume,
 ) -> ApiResult<()> {
+    ok.check("store::volumes::insert", |a| matches!(a, crate::authz::Action::CreateVolume { .. }), Some(schema_id));
     conn.prepare_cached(
         "INSERT INTO volumes (id, schema_id, name, volume_type, storage_location, comment, owner,
                               created_at, created_by, updated_at, updated_by)
@@ -170,12 +171,13 @@ pub struct VolumeChanges {
 
 pub fn update(
     conn: &Connection,
-    _ok: &Allowed,
+    ok: &Allowed,
     current: &VolumeRow,
     changes: &VolumeChanges,
     by: &str,
     now: i64,
 ) -> ApiResult<()> {
+    ok.check("store::volumes::update", |a| matches!(a, crate::authz::Action::UpdateVolume(_)), Some(&current.id));
     let name = changes.new_name.as_ref().map(Ident::as_str).unwrap_or(&current.name);
     conn.prepare_cached(
         "UPDATE volumes SET name = ?2, comment = COALESCE(?3, comment), owner = COALESCE(?4, owner),
@@ -193,7 +195,8 @@ pub fn update(
     Ok(())
 }
 
-pub fn delete(conn: &Connection, _ok: &Allowed, id: &str) -> ApiResult<()> {
+pub fn delete(conn: &Connection, ok: &Allowed, id: &str) -> ApiResult<()> {
+    ok.check("store::volumes::delete", |a| matches!(a, crate::authz::Action::DeleteVolume), Some(id));
     conn.prepare_cached("DELETE FROM volumes WHERE id = ?1")?.execute([id])?;
     Ok(())
 }

@@ -410,6 +410,8 @@ def test_files_round_trip_through_the_sdk(vol):
         uc.admin.files.upload("/Volumes/shared/sales/v/reports/2024/sub", io.BytesIO(b"x"))
     with raises(AlreadyExists, "ALREADY_EXISTS", status=409, server=uc):
         uc.admin.files.create_directory(p)
+    with raises(AlreadyExists, "ALREADY_EXISTS", status=409, server=uc):
+        uc.admin.files.upload(p + "/under_a_file", io.BytesIO(b"x"))
     # Deleting: a non-empty directory is refused with the reason the CLI keys on.
     with raises(BadRequest, "INVALID_PARAMETER_VALUE", status=400, server=uc):
         uc.admin.files.delete_directory("/Volumes/shared/sales/v/reports/2024")
