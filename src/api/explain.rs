@@ -55,7 +55,7 @@ pub async fn actions(_auth: super::extract::Auth, Params(p): Params<ActionsParam
     let only = match p.securable_type.as_deref().filter(|t| !t.is_empty()) {
         None => None,
         Some(t) => match SecurableKind::parse_spelling(t) {
-            Some(SecTypeSpelling::Modelled(k)) if k != SecurableKind::Function => Some(k),
+            Some(SecTypeSpelling::Modelled(k)) => Some(k),
             _ => {
                 return Err(ApiError::invalid("securable_type", format!("unknown or unsupported securable type {t:?}")))
             }

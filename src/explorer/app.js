@@ -358,39 +358,45 @@ async function expand(li) {
   if (!li._loaded) await loadChildren(li);
 }
 
-function childQuery(li) {
+/** The lists a node's children come from: [path, key, query, child type]. */
+function childSources(li) {
   const type = li.dataset.securableType, name = li.dataset.fullName;
-  if (type === "metastore") return [`${UC}/catalogs`, "catalogs", { include_browse: true }];
-  if (type === "catalog") return [`${UC}/schemas`, "schemas", { catalog_name: name, include_browse: true }];
+  if (type === "metastore") return [[`${UC}/catalogs`, "catalogs", { include_browse: true }, "catalog"]];
+  if (type === "catalog") return [[`${UC}/schemas`, "schemas", { catalog_name: name, include_browse: true }, "schema"]];
   const [cat, sch] = name.split(".");
-  return [`${UC}/tables`, "tables", { catalog_name: cat, schema_name: sch, include_browse: true }];
+  const q = { catalog_name: cat, schema_name: sch, include_browse: true };
+  return [[`${UC}/tables`, "tables", q, "table"], [`${UC}/volumes`, "volumes", q, "volume"], [`${UC}/functions`, "functions", q, "function"]];
 }
 
 async function loadChildren(li, { all = false } = {}) {
   if (li._loading) return li._loading;
   li._loading = (async () => {
     const group = nodeGroup(li);
-    const [path, key, query] = childQuery(li);
-    const kind = CHILD_KIND[li.dataset.securableType];
+    if (!li._sources) li._sources = childSources(li).map(([path, key, query, kind]) => ({ path, key, query, kind, next: null, done: false }));
     do {
-      let d;
-      try {
-        d = await api(path, { query: { ...query, max_results: PAGE, page_token: li._nextToken || undefined } });
-      } catch (e) {
-        // A list the API refuses is shown in the node's place; the node stays.
-        group.querySelectorAll(":scope > .node-error").forEach((x) => x.remove());
-        group.append(h("li", { class: "node-error", role: "none", text: `${e.code}: ${e.message}` }));
-        li._loaded = true;
-        li._nextToken = null;
-        break;
-      }
-      for (const item of (d && d[key]) || []) {
-        const full = item.full_name || item.name;
-        if (group.querySelector(`:scope > li[data-full-name="${esc(full)}"]`)) continue;
-        group.insertBefore(makeNode(kind, full, item.name, item), group.querySelector(":scope > .tree-more-li"));
+      for (const src of li._sources.filter((x) => !x.done)) {
+        let d;
+        try {
+          d = await api(src.path, { query: { ...src.query, max_results: PAGE, page_token: src.next || undefined } });
+        } catch (e) {
+          // A list the API refuses is shown in the node's place; the node stays.
+          src.done = true;
+          if (src.kind === "table" || !group.querySelector(":scope > .node-error")) {
+            group.querySelectorAll(":scope > .node-error").forEach((x) => x.remove());
+            group.append(h("li", { class: "node-error", role: "none", text: `${e.code}: ${e.message}` }));
+          }
+          continue;
+        }
+        for (const item of (d && d[src.key]) || []) {
+          const full = item.full_name || item.name;
+          if (group.querySelector(`:scope > li[data-securable-type="${src.kind}"][data-full-name="${esc(full)}"]`)) continue;
+          group.insertBefore(makeNode(src.kind, full, item.name, item), group.querySelector(":scope > .tree-more-li"));
+        }
+        src.next = (d && d.next_page_token) || null;
+        src.done = !src.next;
       }
       li._loaded = true;
-      li._nextToken = (d && d.next_page_token) || null;
+      li._nextToken = li._sources.some((x) => !x.done) ? "more" : null;
     } while (all && li._nextToken);
     const oldMore = group.querySelector(":scope > .tree-more-li");
     if (oldMore) oldMore.remove();
@@ -452,10 +458,11 @@ async function reveal(type, fullName) {
   for (let depth = 1; depth <= parts.length; depth++) {
     await expand(node);
     const name = parts.slice(0, depth).join(".");
-    let next = nodeGroup(node).querySelector(`:scope > li[data-full-name="${esc(name)}"]`);
+    const sel = depth === parts.length && type !== "x" ? `:scope > li[data-securable-type="${type}"][data-full-name="${esc(name)}"]` : `:scope > li[data-full-name="${esc(name)}"]`;
+    let next = nodeGroup(node).querySelector(sel);
     while (!next && node._nextToken) {
       await loadChildren(node);
-      next = nodeGroup(node).querySelector(`:scope > li[data-full-name="${esc(name)}"]`);
+      next = nodeGroup(node).querySelector(sel);
     }
     if (!next) return null;
     node = next;
@@ -521,7 +528,7 @@ async function select(li) {
 
 async function getSecurable(type, fullName) {
   if (type === "metastore") return S.metastore;
-  const path = { catalog: "catalogs", schema: "schemas", table: "tables" }[type];
+  const path = { catalog: "catalogs", schema: "schemas", table: "tables", volume: "volumes", function: "functions" }[type];
   return api(`${UC}/${path}/${encodeURIComponent(fullName)}`, { query: { include_browse: true } });
 }
 
@@ -560,7 +567,7 @@ async function renderCard() {
   card.append(
     h("h2", { "data-testid": "card-full-name", text: displayName }),
     h("dl", {},
-      h("dt", { text: "Type" }), h("dd", { "data-testid": "card-type", text: typeText }),
+      h("dt", { text: "Type" }), h("dd", { "data-testid": "card-type", text: typeText + (type === "volume" && info.volume_type ? ` · ${info.volume_type}` : "") }),
       h("dt", { text: "Owner" }), h("dd", { "data-testid": "card-owner", text: info.owner || "" }),
       h("dt", { text: "Comment" }), h("dd", { "data-testid": "card-comment", text: info.comment || "" }),
       h("dt", { text: "Storage" }), h("dd", { "data-testid": "card-storage-location", text: info.storage_location || info.storage_root || "" }),
@@ -739,7 +746,7 @@ async function renderExplainPanel() {
   const ops = h("optgroup", { label: "Operations" }), privs = h("optgroup", { label: "Privileges (held and usable?)" });
   for (const a of actions) (a.kind === "privilege" ? privs : ops).append(h("option", { value: a.name, text: a.name }));
   aSel.append(ops, privs);
-  const preferred = { metastore: "createCatalog", catalog: "getCatalog", schema: "getSchema", table: "getTable" }[type];
+  const preferred = { metastore: "createCatalog", catalog: "getCatalog", schema: "getSchema", table: "getTable", volume: "readVolume", function: "getFunction" }[type];
   if (actions.some((a) => a.name === preferred)) aSel.value = preferred;
   const result = h("div", { id: "explain-result-slot" });
   const run = h("button", { type: "button", class: "primary", "data-testid": "explain-run", text: "Explain" });

@@ -179,8 +179,16 @@ def test_tree_shows_what_the_api_shows(page):
             assert want == ["engineering", "sales"]
             page.expand("sales")
             page.expand("sales.reports")
-            assert page.names(page.children("sales.reports")) == ["sales.reports.forecast", REVENUE]
+            # Tables, then volumes, then functions, as their lists give them.
+            assert page.names(page.children("sales.reports")) == ["sales.reports.forecast", REVENUE,
+                                                                  "sales.reports.fiscal_quarter"]
             assert page.node(REVENUE).get_attribute("data-table-type") == "MANAGED"
+            assert page.node("sales.reports.fiscal_quarter").get_attribute("data-securable-type") == "function"
+            page.expand("engineering")
+            page.expand("engineering.raw")
+            raw = page.children("engineering.raw")
+            assert [(raw.nth(i).get_attribute("data-securable-type"), raw.nth(i).get_attribute("data-full-name"))
+                    for i in range(raw.count())] == [("table", "engineering.raw.events"), ("volume", "engineering.raw.landing")]
             page.shot("01-tree-admin")
         if who == "grace":
             page.expand("sales")
@@ -267,6 +275,14 @@ def test_explain_allowed_and_denied_with_the_path(page):
     assert page.t("explain-requirement").locator("li.lacks").count() > 0
     page.node(REVENUE).scroll_into_view_if_needed()
     page.shot("04-explain-denied")
+    # A volume: frank holds READ_VOLUME on engineering.raw.landing but no USE_SCHEMA on engineering.raw.
+    page.select("engineering.raw.landing")
+    assert "VOLUME" in page.t("card-type").inner_text()
+    page.explain("frank@acme.example", "readVolume")
+    assert page.t("explain-result").get_attribute("data-allowed") == "false"
+    assert "USE_SCHEMA on Schema 'engineering.raw'" in page.t("explain-text").inner_text()
+    assert page.node("engineering.raw").get_attribute("data-explain") == "missing"
+    page.select(REVENUE)
     # A privilege name: held, not usable.
     page.explain(HENRY, "SELECT")
     assert page.t("explain-result").get_attribute("data-allowed") == "false"
