@@ -14,6 +14,7 @@ use crate::domain::now_ms;
 use crate::domain::storage_url::StorageUrl;
 use crate::domain::update::{rename_to, UpdateShape};
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::ops;
 use crate::ops::external_locations::{check_url, parse_url, CreateExternalLocation, LocationSpec};
 use crate::store::external_locations::{self, LocationChanges, LocationRow};
 use crate::store::{credentials, securables, tables};
@@ -83,17 +84,7 @@ pub async fn create_external_location(
     let spec = LocationSpec::try_from(req)?;
     state.file_roots.check("url", &spec.url)?;
     let Scoped { caller, metastore } = scoped;
-    let row = state
-        .store
-        .write(move |tx| {
-            let ms = securables::metastore_node(tx, &metastore.id, &caller.principals_json)?;
-            let credential = credentials::require(tx, &metastore.id, &spec.credential_name)?;
-            let cred = securables::with_grants(tx, credential.node(), &caller.principals_json)?;
-            let ok = authz::require(&caller, &Action::CreateExternalLocation, &[&ms, &cred]).map_err(denied)?;
-            let new = spec.into_new(tx, &metastore.id, caller.name.clone(), now_ms())?;
-            external_locations::insert(tx, &ok, &metastore.id, &new)
-        })
-        .await?;
+    let row = state.store.write(move |tx| ops::external_locations::create(tx, &caller, &metastore.id, spec)).await?;
     Ok(HttpResponse::Ok().json(ExternalLocationInfo::from(row)))
 }
 
@@ -105,15 +96,7 @@ pub async fn get_external_location(
 ) -> ApiResult<HttpResponse> {
     let name = name_param(&req)?;
     let Scoped { caller, metastore } = scoped;
-    let row = state
-        .store
-        .read(move |conn| {
-            let row = external_locations::require(conn, &metastore.id, &name)?;
-            let node = securables::with_grants(conn, row.node(), &caller.principals_json)?;
-            authz::require(&caller, &Action::GetExternalLocation, &[&node]).map_err(denied)?;
-            Ok(row)
-        })
-        .await?;
+    let row = state.store.read(move |conn| ops::external_locations::get(conn, &caller, &metastore.id, &name)).await?;
     Ok(HttpResponse::Ok().json(ExternalLocationInfo::from(row)))
 }
 
@@ -280,26 +263,6 @@ pub async fn delete_external_location(
     let name = name_param(&req)?;
     let force = force_flag(q, &body)?;
     let Scoped { caller, metastore } = scoped;
-    state
-        .store
-        .write(move |tx| {
-            let current = external_locations::require(tx, &metastore.id, &name)?;
-            let ok = authz::require(&caller, &Action::DeleteExternalLocation, &[&current.node()]).map_err(denied)?;
-            if !force {
-                let dependents = tables::external_within(tx, &metastore.id, &current.storage_url())?;
-                if !dependents.is_empty() {
-                    let names: Vec<&str> = dependents.iter().map(|(t, _)| t.as_str()).collect();
-                    return Err(ApiError::new(
-                        ErrorCode::InvalidState,
-                        format!(
-                            "External location '{name}' has dependent external table(s) {}; use force=true to delete it anyway.",
-                            names.join(", ")
-                        ),
-                    ));
-                }
-            }
-            external_locations::delete(tx, &ok, &current.id)
-        })
-        .await?;
+    state.store.write(move |tx| ops::external_locations::delete(tx, &caller, &metastore.id, &name, force)).await?;
     Ok(ok_empty())
 }

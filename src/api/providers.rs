@@ -12,6 +12,7 @@ use crate::domain::names::Ident;
 use crate::domain::update::{rename_to, UpdateShape};
 use crate::domain::{now_ms, split_global_metastore_id};
 use crate::error::{ApiError, ApiResult};
+use crate::ops;
 use crate::ops::providers::{load, parse_profile, CreateProvider, ProviderSpec, RecipientProfile};
 use crate::store::providers::{self, ProviderChanges, ProviderRow};
 use crate::store::securables;
@@ -83,14 +84,7 @@ pub async fn create_provider(
 ) -> ApiResult<HttpResponse> {
     let spec = ProviderSpec::try_from(req)?;
     let Scoped { caller, metastore } = scoped;
-    let row = state
-        .store
-        .write(move |tx| {
-            let ms = securables::metastore_node(tx, &metastore.id, &caller.principals_json)?;
-            let ok = authz::require(&caller, &Action::CreateProvider, &[&ms]).map_err(denied)?;
-            providers::insert(tx, &ok, &metastore.id, &spec.into_new(caller.name.clone(), Vec::new(), now_ms()))
-        })
-        .await?;
+    let row = state.store.write(move |tx| ops::providers::create(tx, &caller, &metastore.id, spec)).await?;
     Ok(HttpResponse::Ok().json(ProviderInfo::from(row)))
 }
 
@@ -98,14 +92,7 @@ pub async fn create_provider(
 pub async fn get_provider(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let name = name_param(&req)?;
     let Scoped { caller, metastore } = scoped;
-    let row = state
-        .store
-        .read(move |conn| {
-            let (p, [pn, mn]) = load(conn, &caller, &metastore.id, &name)?;
-            authz::require(&caller, &Action::GetProvider, &[&pn, &mn]).map_err(denied)?;
-            Ok(p)
-        })
-        .await?;
+    let row = state.store.read(move |conn| ops::providers::get(conn, &caller, &metastore.id, &name)).await?;
     Ok(HttpResponse::Ok().json(ProviderInfo::from(row)))
 }
 
@@ -200,14 +187,7 @@ pub async fn update_provider(
 pub async fn delete_provider(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let name = name_param(&req)?;
     let Scoped { caller, metastore } = scoped;
-    state
-        .store
-        .write(move |tx| {
-            let (current, [pn, mn]) = load(tx, &caller, &metastore.id, &name)?;
-            let ok = authz::require(&caller, &Action::DeleteProvider, &[&pn, &mn]).map_err(denied)?;
-            providers::delete(tx, &ok, &current.id)
-        })
-        .await?;
+    state.store.write(move |tx| ops::providers::delete(tx, &caller, &metastore.id, &name)).await?;
     Ok(ok_empty())
 }
 

@@ -15,6 +15,7 @@ use crate::domain::names::Ident;
 use crate::domain::update::{rename_to, UpdateShape};
 use crate::domain::{now_ms, split_global_metastore_id};
 use crate::error::{ApiError, ApiResult};
+use crate::ops;
 use crate::ops::recipients::{insert_recipient, ip_list, load, properties, CreateRecipient, RecipientSpec};
 use crate::store::metastores::{self};
 use crate::store::recipients::{self, RecipientChanges, RecipientRow, TokenRow};
@@ -271,14 +272,7 @@ pub async fn update_recipient(
 pub async fn delete_recipient(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let name = name_param(&req)?;
     let Scoped { caller, metastore } = scoped;
-    state
-        .store
-        .write(move |tx| {
-            let (current, _, [rn, mn]) = load(tx, &caller, &metastore.id, &name)?;
-            let ok = authz::require(&caller, &Action::DeleteRecipient, &[&rn, &mn]).map_err(denied)?;
-            recipients::delete(tx, &ok, &current.id)
-        })
-        .await?;
+    state.store.write(move |tx| ops::recipients::delete(tx, &caller, &metastore.id, &name)).await?;
     Ok(ok_empty())
 }
 

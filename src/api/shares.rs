@@ -12,6 +12,7 @@ use crate::domain::names::Ident;
 use crate::domain::now_ms;
 use crate::domain::update::{rename_to, UpdateShape};
 use crate::error::{ApiError, ApiResult};
+use crate::ops;
 use crate::ops::shares::{
     apply_changes, load, parse_update, storage_root, CreateShare, DataObjectIn, ObjectUpdate, ShareSpec,
 };
@@ -114,14 +115,7 @@ pub async fn create_share(
         state.file_roots.check_raw("storage_root", root)?;
     }
     let Scoped { caller, metastore } = scoped;
-    let row = state
-        .store
-        .write(move |tx| {
-            let ms = securables::metastore_node(tx, &metastore.id, &caller.principals_json)?;
-            let ok = authz::require(&caller, &Action::CreateShare, &[&ms]).map_err(denied)?;
-            shares::insert(tx, &ok, &metastore.id, &spec.into_new(caller.name.clone(), now_ms()))
-        })
-        .await?;
+    let row = state.store.write(move |tx| ops::shares::create(tx, &caller, &metastore.id, spec)).await?;
     Ok(HttpResponse::Ok().json(ShareInfo::new(row, Some(Vec::new()))))
 }
 
@@ -269,13 +263,6 @@ pub async fn update_share(
 pub async fn delete_share(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let name = name_param(&req)?;
     let Scoped { caller, metastore } = scoped;
-    state
-        .store
-        .write(move |tx| {
-            let (current, [s, m]) = load(tx, &caller, &metastore.id, &name)?;
-            let ok = authz::require(&caller, &Action::DeleteShare, &[&s, &m]).map_err(denied)?;
-            shares::delete(tx, &ok, &current.id)
-        })
-        .await?;
+    state.store.write(move |tx| ops::shares::delete(tx, &caller, &metastore.id, &name)).await?;
     Ok(ok_empty())
 }

@@ -14,7 +14,8 @@ use crate::domain::names::Ident;
 use crate::domain::now_ms;
 use crate::domain::storage_url::StorageUrl;
 use crate::domain::update::{rename_to, UpdateShape};
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult};
+use crate::ops;
 use crate::ops::storage_credentials::{
     generate, kind, kind_fields, CreateStorageCredential, CredentialSpec, Details, Kind,
 };
@@ -116,14 +117,7 @@ pub async fn create_storage_credential(
 ) -> ApiResult<HttpResponse> {
     let spec = CredentialSpec::try_from(req)?;
     let Scoped { caller, metastore } = scoped;
-    let row = state
-        .store
-        .write(move |tx| {
-            let ms = securables::metastore_node(tx, &metastore.id, &caller.principals_json)?;
-            let ok = authz::require(&caller, &Action::CreateStorageCredential, &[&ms]).map_err(denied)?;
-            credentials::insert(tx, &ok, &metastore.id, &spec.into_new(caller.name.clone(), now_ms()))
-        })
-        .await?;
+    let row = state.store.write(move |tx| ops::storage_credentials::create(tx, &caller, &metastore.id, spec)).await?;
     Ok(HttpResponse::Ok().json(StorageCredentialInfo::from(row)))
 }
 
@@ -135,15 +129,7 @@ pub async fn get_storage_credential(
 ) -> ApiResult<HttpResponse> {
     let name = name_param(&req)?;
     let Scoped { caller, metastore } = scoped;
-    let row = state
-        .store
-        .read(move |conn| {
-            let row = credentials::require(conn, &metastore.id, &name)?;
-            let node = securables::with_grants(conn, row.node(), &caller.principals_json)?;
-            authz::require(&caller, &Action::GetStorageCredential, &[&node]).map_err(denied)?;
-            Ok(row)
-        })
-        .await?;
+    let row = state.store.read(move |conn| ops::storage_credentials::get(conn, &caller, &metastore.id, &name)).await?;
     Ok(HttpResponse::Ok().json(StorageCredentialInfo::from(row)))
 }
 
@@ -277,25 +263,7 @@ pub async fn delete_storage_credential(
     let name = name_param(&req)?;
     let force = force_flag(q, &body)?;
     let Scoped { caller, metastore } = scoped;
-    state
-        .store
-        .write(move |tx| {
-            let current = credentials::require(tx, &metastore.id, &name)?;
-            let ok = authz::require(&caller, &Action::DeleteStorageCredential, &[&current.node()]).map_err(denied)?;
-            if !force {
-                let (locations, tables) = credentials::dependents(tx, &current)?;
-                if locations + tables > 0 {
-                    return Err(ApiError::new(
-                        ErrorCode::InvalidState,
-                        format!(
-                            "Storage credential '{name}' has {locations} dependent external location(s) and {tables} dependent external table(s); use force=true to delete it anyway."
-                        ),
-                    ));
-                }
-            }
-            credentials::delete(tx, &ok, &current.id)
-        })
-        .await?;
+    state.store.write(move |tx| ops::storage_credentials::delete(tx, &caller, &metastore.id, &name, force)).await?;
     Ok(ok_empty())
 }
 

@@ -1,12 +1,17 @@
 //! External locations: createExternalLocation's validated input and the URL rules.
 
+use super::denied;
+use crate::authz::{self, Action, Caller};
+use crate::domain::now_ms;
+use crate::error::ErrorCode;
+use crate::store::securables;
 use rusqlite::Connection;
 use serde::Deserialize;
 
 use crate::domain::names::Ident;
 use crate::domain::storage_url::StorageUrl;
 use crate::error::{ApiError, ApiResult};
-use crate::store::external_locations::{self, NewLocation};
+use crate::store::external_locations::{self, LocationRow, NewLocation};
 use crate::store::{credentials, tables};
 
 #[derive(Deserialize)]
@@ -93,4 +98,42 @@ impl LocationSpec {
             now,
         })
     }
+}
+
+/// createExternalLocation
+pub fn create(tx: &Connection, caller: &Caller, metastore_id: &str, spec: LocationSpec) -> ApiResult<LocationRow> {
+    let ms = securables::metastore_node(tx, metastore_id, &caller.principals_json)?;
+    let credential = credentials::require(tx, metastore_id, &spec.credential_name)?;
+    let cred = securables::with_grants(tx, credential.node(), &caller.principals_json)?;
+    let ok = authz::require(caller, &Action::CreateExternalLocation, &[&ms, &cred]).map_err(denied)?;
+    let new = spec.into_new(tx, metastore_id, caller.name.clone(), now_ms())?;
+    external_locations::insert(tx, &ok, metastore_id, &new)
+}
+
+/// getExternalLocation
+pub fn get(conn: &Connection, caller: &Caller, metastore_id: &str, name: &Ident) -> ApiResult<LocationRow> {
+    let row = external_locations::require(conn, metastore_id, name)?;
+    let node = securables::with_grants(conn, row.node(), &caller.principals_json)?;
+    authz::require(caller, &Action::GetExternalLocation, &[&node]).map_err(denied)?;
+    Ok(row)
+}
+
+/// deleteExternalLocation: without `force`, only a location no external table lies in.
+pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &Ident, force: bool) -> ApiResult<()> {
+    let current = external_locations::require(tx, metastore_id, name)?;
+    let ok = authz::require(caller, &Action::DeleteExternalLocation, &[&current.node()]).map_err(denied)?;
+    if !force {
+        let dependents = tables::external_within(tx, metastore_id, &current.storage_url())?;
+        if !dependents.is_empty() {
+            let names: Vec<&str> = dependents.iter().map(|(t, _)| t.as_str()).collect();
+            return Err(ApiError::new(
+                ErrorCode::InvalidState,
+                format!(
+                    "External location '{name}' has dependent external table(s) {}; use force=true to delete it anyway.",
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    external_locations::delete(tx, &ok, &current.id)
 }

@@ -1,10 +1,12 @@
 //! Delta Sharing providers: createProvider's validated input and the provider chain loader.
 
+use super::denied;
+use crate::authz::{self, Action, Caller, Node};
+use crate::domain::now_ms;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use crate::authz::{Caller, Node};
 use crate::domain::names::Ident;
 use crate::domain::split_global_metastore_id;
 use crate::error::{ApiError, ApiResult};
@@ -122,4 +124,25 @@ pub fn load(
     let (mut pn, mut mn) = (p.node(), metastores::require(conn, metastore_id)?.node());
     securables::attach_grants(conn, &mut [&mut pn, &mut mn], &caller.principals_json)?;
     Ok((p, [pn, mn]))
+}
+
+/// createProvider
+pub fn create(tx: &Connection, caller: &Caller, metastore_id: &str, spec: ProviderSpec) -> ApiResult<ProviderRow> {
+    let ms = securables::metastore_node(tx, metastore_id, &caller.principals_json)?;
+    let ok = authz::require(caller, &Action::CreateProvider, &[&ms]).map_err(denied)?;
+    providers::insert(tx, &ok, metastore_id, &spec.into_new(caller.name.clone(), Vec::new(), now_ms()))
+}
+
+/// getProvider
+pub fn get(conn: &Connection, caller: &Caller, metastore_id: &str, name: &Ident) -> ApiResult<ProviderRow> {
+    let (p, [pn, mn]) = load(conn, caller, metastore_id, name)?;
+    authz::require(caller, &Action::GetProvider, &[&pn, &mn]).map_err(denied)?;
+    Ok(p)
+}
+
+/// deleteProvider
+pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &Ident) -> ApiResult<()> {
+    let (current, [pn, mn]) = load(tx, caller, metastore_id, name)?;
+    let ok = authz::require(caller, &Action::DeleteProvider, &[&pn, &mn]).map_err(denied)?;
+    providers::delete(tx, &ok, &current.id)
 }

@@ -1,13 +1,14 @@
 //! Delta Sharing recipients: createRecipient's validated input, the recipient chain loader and
 //! the insert step shared with fixtures.
 
+use super::denied;
+use crate::authz::{self, Action, Caller, Node};
 use std::net::IpAddr;
 
 use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use crate::authz::{self, Caller, Node};
 use crate::domain::names::Ident;
 use crate::domain::split_global_metastore_id;
 use crate::error::{ApiError, ApiResult};
@@ -194,4 +195,11 @@ pub fn load(
     let (mut rn, mut mn) = (r.node(), ms.node());
     securables::attach_grants(conn, &mut [&mut rn, &mut mn], &caller.principals_json)?;
     Ok((r, ms, [rn, mn]))
+}
+
+/// deleteRecipient
+pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &Ident) -> ApiResult<()> {
+    let (current, _, [rn, mn]) = load(tx, caller, metastore_id, name)?;
+    let ok = authz::require(caller, &Action::DeleteRecipient, &[&rn, &mn]).map_err(denied)?;
+    recipients::delete(tx, &ok, &current.id)
 }

@@ -1,10 +1,12 @@
 //! Shares: createShare's validated input, shared data objects and the share chain loader.
 
+use super::denied;
+use crate::authz::{self, Action, Caller, Node};
+use crate::domain::now_ms;
 use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use crate::authz::{self, Action, Caller, Node};
 use crate::domain::names::{Ident, TableName};
 use crate::domain::storage_url::StorageUrl;
 use crate::error::{ApiError, ApiResult};
@@ -275,4 +277,18 @@ pub fn add_fixture_objects(
         shares::add_object(tx, ok, &share.id, &table.id, &c.fields, by, now)?;
     }
     Ok(())
+}
+
+/// createShare
+pub fn create(tx: &Connection, caller: &Caller, metastore_id: &str, spec: ShareSpec) -> ApiResult<ShareRow> {
+    let ms = securables::metastore_node(tx, metastore_id, &caller.principals_json)?;
+    let ok = authz::require(caller, &Action::CreateShare, &[&ms]).map_err(denied)?;
+    shares::insert(tx, &ok, metastore_id, &spec.into_new(caller.name.clone(), now_ms()))
+}
+
+/// deleteShare
+pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &Ident) -> ApiResult<()> {
+    let (current, [s, m]) = load(tx, caller, metastore_id, name)?;
+    let ok = authz::require(caller, &Action::DeleteShare, &[&s, &m]).map_err(denied)?;
+    shares::delete(tx, &ok, &current.id)
 }

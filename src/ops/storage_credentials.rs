@@ -1,11 +1,17 @@
 //! Storage credentials: the credential kinds, createStorageCredential's validated input.
 
+use super::denied;
+use crate::authz::{self, Action, Caller};
+use crate::domain::now_ms;
+use crate::error::ErrorCode;
+use crate::store::securables;
+use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::domain::names::Ident;
 use crate::error::{ApiError, ApiResult};
-use crate::store::credentials::NewCredential;
+use crate::store::credentials::{self, CredentialRow, NewCredential};
 
 /// A credential kind: its field name, the fields a create needs, optional fields, and which
 /// of them are secrets (stored, never returned: spec §9.1, §22 item 9).
@@ -189,4 +195,37 @@ impl CredentialSpec {
             now,
         }
     }
+}
+
+/// createStorageCredential: account admins or CREATE_STORAGE_CREDENTIAL on the metastore.
+pub fn create(tx: &Connection, caller: &Caller, metastore_id: &str, spec: CredentialSpec) -> ApiResult<CredentialRow> {
+    let ms = securables::metastore_node(tx, metastore_id, &caller.principals_json)?;
+    let ok = authz::require(caller, &Action::CreateStorageCredential, &[&ms]).map_err(denied)?;
+    credentials::insert(tx, &ok, metastore_id, &spec.into_new(caller.name.clone(), now_ms()))
+}
+
+/// getStorageCredential
+pub fn get(conn: &Connection, caller: &Caller, metastore_id: &str, name: &Ident) -> ApiResult<CredentialRow> {
+    let row = credentials::require(conn, metastore_id, name)?;
+    let node = securables::with_grants(conn, row.node(), &caller.principals_json)?;
+    authz::require(caller, &Action::GetStorageCredential, &[&node]).map_err(denied)?;
+    Ok(row)
+}
+
+/// deleteStorageCredential: without `force`, only a credential nothing depends on.
+pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &Ident, force: bool) -> ApiResult<()> {
+    let current = credentials::require(tx, metastore_id, name)?;
+    let ok = authz::require(caller, &Action::DeleteStorageCredential, &[&current.node()]).map_err(denied)?;
+    if !force {
+        let (locations, tables) = credentials::dependents(tx, &current)?;
+        if locations + tables > 0 {
+            return Err(ApiError::new(
+                ErrorCode::InvalidState,
+                format!(
+                    "Storage credential '{name}' has {locations} dependent external location(s) and {tables} dependent external table(s); use force=true to delete it anyway."
+                ),
+            ));
+        }
+    }
+    credentials::delete(tx, &ok, &current.id)
 }
