@@ -292,3 +292,34 @@ pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &Ident
     let ok = authz::require(caller, &Action::DeleteShare, &[&s, &m]).map_err(denied)?;
     shares::delete(tx, &ok, &current.id)
 }
+
+/// getShare: the share, with its objects when asked for.
+pub fn get(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    name: &Ident,
+    with_objects: bool,
+) -> ApiResult<(ShareRow, Option<Vec<shares::ObjectRow>>)> {
+    let (share, [s, m]) = load(conn, caller, metastore_id, name)?;
+    authz::require(caller, &Action::GetShare, &[&s, &m]).map_err(super::denied)?;
+    let objects = if with_objects { Some(shares::objects(conn, &share.id)?) } else { None };
+    Ok((share, objects))
+}
+
+/// listShares: a page of shares after `after`, each shown when the caller may get it (all for
+/// metastore admins and USE_SHARE holders).
+pub fn list(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    after: &str,
+    limit: Option<usize>,
+) -> ApiResult<(Vec<ShareRow>, Option<String>)> {
+    let ms = securables::metastore_node(conn, metastore_id, &caller.principals_json)?;
+    let all = authz::visible(caller, &Action::ListAllShares, &[&ms]);
+    let page = shares::scan(conn, metastore_id, after, limit)?;
+    let rows =
+        page.rows.into_iter().filter(|s| all || authz::visible(caller, &Action::GetShare, &[&s.node(), &ms])).collect();
+    Ok((rows, page.more_after))
+}
