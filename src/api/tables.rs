@@ -1,4 +1,4 @@
-//! Tables, views and table summaries (spec §13, §14).
+//! Tables, views and table summaries.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -77,7 +77,7 @@ impl From<TableRow> for TableInfo {
 }
 
 impl TableInfo {
-    /// Selective metadata for a caller who holds only `BROWSE` on the catalog (privileges.md §5):
+    /// Selective metadata for a caller who holds only `BROWSE` on the catalog:
     /// no columns, properties or storage fields.
     fn browse_only(mut self) -> Self {
         self.browse_only = Some(true);
@@ -250,7 +250,7 @@ pub async fn list_summaries_get(
     summaries(scoped, state, q).await
 }
 
-/// listTableSummaries, POST form (seed).
+/// listTableSummaries, POST form (as the API reference gives it).
 pub async fn list_summaries_post(
     scoped: Scoped,
     state: web::Data<AppState>,
