@@ -493,6 +493,15 @@ def test_traversal_is_impossible_and_writes_nothing(vol, tmp_path):
     assert resp.status == 400, resp.status
     resp.read()
     conn.close()
+    # Over 5 GiB declared: 413 before a byte of the body is read, nothing written.
+    conn = http.client.HTTPConnection(host.hostname, host.port, timeout=10)
+    conn.putrequest("PUT", f"{FS}/files/Volumes/shared/sales/v/huge.bin")
+    conn.putheader("Authorization", "Bearer dapi-admin")
+    conn.putheader("Content-Length", str(6 << 30))
+    conn.endheaders()
+    resp = conn.getresponse()
+    assert resp.status == 413, resp.status
+    conn.close()
     assert sorted(p.name for p in uc.data.rglob("*")) == outside_before
     assert not list(uc.vdir.iterdir())
     # A symbolic link inside the volume that leads out of it: 403, nothing read or written outside.
