@@ -72,6 +72,9 @@ pub fn check_url(conn: &Connection, metastore_id: &str, url: &StorageUrl, except
     if let Some(table) = tables::external_containing(conn, metastore_id, url)? {
         return Err(ApiError::invalid("url", format!("{url} lies inside the location of external table '{table}'")));
     }
+    if let Some(volume) = crate::store::volumes::containing(conn, metastore_id, url)? {
+        return Err(ApiError::invalid("url", format!("{url} lies inside the location of volume '{volume}'")));
+    }
     // Managed storage cannot be claimed: no location on, in or above the metastore's root.
     if let Some(root) = crate::store::managed::metastore_root_overlapping(conn, metastore_id, url)? {
         return Err(ApiError::invalid(
@@ -125,13 +128,14 @@ pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &Ident
     let current = external_locations::require(tx, metastore_id, name)?;
     let ok = authz::require(caller, &Action::DeleteExternalLocation, &[&current.node()]).map_err(denied)?;
     if !force {
-        let dependents = tables::external_within(tx, metastore_id, &current.storage_url())?;
+        let mut dependents = tables::external_within(tx, metastore_id, &current.storage_url())?;
+        dependents.extend(crate::store::volumes::external_within(tx, metastore_id, &current.storage_url())?);
         if !dependents.is_empty() {
             let names: Vec<&str> = dependents.iter().map(|(t, _)| t.as_str()).collect();
             return Err(ApiError::new(
                 ErrorCode::InvalidState,
                 format!(
-                    "External location '{name}' has dependent external table(s) {}; use force=true to delete it anyway.",
+                    "External location '{name}' has dependent external table(s) or volume(s) {}; use force=true to delete it anyway.",
                     names.join(", ")
                 ),
             ));
@@ -281,6 +285,7 @@ pub fn update(
         // `force`: go ahead even if external tables under the old URL are left uncovered.
         let stranded: Vec<String> = tables::external_within(tx, metastore_id, &current.storage_url())?
             .into_iter()
+            .chain(crate::store::volumes::external_within(tx, metastore_id, &current.storage_url())?)
             .filter(|(_, loc)| !StorageUrl::from_stored(loc.clone()).is_within(new_url))
             .map(|(t, _)| t)
             .collect();
@@ -288,7 +293,7 @@ pub fn update(
             return Err(ApiError::new(
                 ErrorCode::InvalidState,
                 format!(
-                    "Changing the url of external location '{name}' would leave external table(s) {} outside it; use force=true to change it anyway.",
+                    "Changing the url of external location '{name}' would leave external table(s) or volume(s) {} outside it; use force=true to change it anyway.",
                     stranded.join(", ")
                 ),
             ));
