@@ -160,6 +160,7 @@ pub fn build(
             )
             .default_service(web::to(api::not_found))
             .wrap(NormalizePath::trim())
+            .wrap(from_fn(api::fs::keep_raw_path))
             .wrap(from_fn(crate::telemetry::log_request))
     })
     .shutdown_timeout(10)

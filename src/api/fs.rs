@@ -111,8 +111,26 @@ pub fn parse_volume_path(encoded: &str) -> ApiResult<VolumePath> {
     Ok(VolumePath { volume, rel: segments.split_off(4) })
 }
 
+/// The request path as the client sent it, before the server's path normalisation merges `//`
+/// (a Files API path with an empty segment is refused, not rewritten).
+#[derive(Clone)]
+pub struct RawPath(pub String);
+
+/// Middleware outside `NormalizePath`: keeps the raw path of Files API requests.
+pub async fn keep_raw_path(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.path().starts_with("/api/2.0/fs/") {
+        let raw = RawPath(req.path().to_string());
+        actix_web::HttpMessage::extensions_mut(&req).insert(raw);
+    }
+    next.call(req).await
+}
+
 fn request_path(req: &HttpRequest, prefix: &str) -> ApiResult<VolumePath> {
-    let full = req.uri().path();
+    let raw = actix_web::HttpMessage::extensions(req).get::<RawPath>().map(|r| r.0.clone());
+    let full = raw.as_deref().unwrap_or(req.uri().path());
     let encoded = full.strip_prefix("/api").and_then(|p| p.strip_prefix(prefix)).unwrap_or("");
     parse_volume_path(encoded)
 }

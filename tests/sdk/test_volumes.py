@@ -481,7 +481,8 @@ def test_traversal_is_impossible_and_writes_nothing(vol, tmp_path):
     host = urllib.parse.urlsplit(uc.url)
     for path in ("/Volumes/shared/sales/v/%2E%2E/escape.txt", "/Volumes/shared/sales/v/a%2F..%2F..%2Fx",
                  "/Volumes/shared/sales/v/%2e%2e/%2e%2e/x", "/Volumes/shared/sales/v/a%5C..%5Cx",
-                 "/Volumes/shared/sales/v/a%00b", "/Volumes/shared/sales", "/Workspace/Users/x"):
+                 "/Volumes/shared/sales/v/a%00b", "/Volumes/shared/sales/v/a//b", "/Volumes/shared/sales",
+                 "/Workspace/Users/x"):
         r = uc.raw("PUT", f"{FS}/files{path}", data=b"evil")
         assert r.status_code == 400 and r.json()["error_code"] == "INVALID_PARAMETER_VALUE", (path, r.text)
     # Literal `..` (clients normalise it away, so speak HTTP directly).
@@ -489,8 +490,17 @@ def test_traversal_is_impossible_and_writes_nothing(vol, tmp_path):
     conn.request("PUT", f"{FS}/files/Volumes/shared/sales/v/../../../escape.txt", body=b"evil",
                  headers={"Authorization": "Bearer dapi-admin"})
     resp = conn.getresponse()
-    assert resp.status in (400, 404), resp.status
+    assert resp.status == 400, resp.status
     resp.read()
+    conn.close()
+    # Over 5 GiB declared: 413 before a byte of the body is read, nothing written.
+    conn = http.client.HTTPConnection(host.hostname, host.port, timeout=10)
+    conn.putrequest("PUT", f"{FS}/files/Volumes/shared/sales/v/huge.bin")
+    conn.putheader("Authorization", "Bearer dapi-admin")
+    conn.putheader("Content-Length", str(6 << 30))
+    conn.endheaders()
+    resp = conn.getresponse()
+    assert resp.status == 413, resp.status
     conn.close()
     assert sorted(p.name for p in uc.data.rglob("*")) == outside_before
     assert not list(uc.vdir.iterdir())
@@ -606,3 +616,50 @@ def test_large_file_upload_and_download_in_bounded_memory(vol, tmp_path):
           f"(+{up.growth_mib:.1f}); download (parallel ranges) {t2 - t1:.1f}s, server RSS peak "
           f"{down.peak // 1024} MiB (+{down.growth_mib:.1f})")
     assert up.growth_mib < 64 and down.growth_mib < 64
+
+
+def test_managed_roots_may_not_overlap_external_volumes(mapped):
+    uc = mapped
+    uc.admin.volumes.create("shared", "sales", "e", VolumeType.EXTERNAL, storage_location="s3://ext/landing/e")
+    for root in ("s3://ext/landing/e", "s3://ext/landing/e/inner", "s3://ext/landing"):
+        with raises(BadRequest, "INVALID_PARAMETER_VALUE", status=400, server=uc, mentions="storage_root"):
+            uc.admin.catalogs.create("c_" + str(abs(hash(root)) % 1000), storage_root=root)
+    # The metastore admin lists every volume of a schema, whoever owns them.
+    grant(uc, "schema", "shared.sales", "analysts", "CREATE_VOLUME")
+    uc.alice.volumes.create("shared", "sales", "alices", VolumeType.MANAGED)
+    assert names(uc.admin.volumes.list("shared", "sales")) == ["alices", "e"]
+
+
+def test_fixture_volumes_and_functions_are_created_if_missing(start_server_with_args, tmp_path):
+    import json as _json
+    data = tmp_path / "fxdata"
+    data.mkdir()
+    fx = tmp_path / "vf.json"
+    fx.write_text(_json.dumps({
+        "volumes": [{"metastore": "main", "catalog_name": "shared", "schema_name": "sales", "name": "fx_vol",
+                     "volume_type": "MANAGED", "owner": ALICE}],
+        "functions": [{"metastore": "main", "catalog_name": "shared", "schema_name": "sales", "name": "fx_fn",
+                       "input_params": {"parameters": []}, "data_type": "INT", "full_data_type": "int",
+                       "routine_body": "SQL", "routine_definition": "1", "parameter_style": "S",
+                       "is_deterministic": True, "is_null_call": False, "sql_data_access": "CONTAINS_SQL",
+                       "security_type": "DEFINER", "specific_name": "fx_fn"}],
+        "grants": [{"metastore": "main", "securable_type": "function", "full_name": "shared.sales.fx_fn",
+                    "principal": BOB, "privileges": ["EXECUTE"]}],
+    }))
+    from conftest import TEST_FIXTURE
+    base = tmp_path / "base.json"
+    base.write_text(_json.dumps(TEST_FIXTURE))
+    uc = start_server_with_args(["--storage-map", f"s3://uc-test={data}"], fixtures=[str(base), str(fx)])
+    v = uc.admin.volumes.read("shared.sales.fx_vol")
+    assert v.owner == ALICE and local_dir_exists(data, v.storage_location)
+    f = uc.admin.functions.get("shared.sales.fx_fn")
+    assert [(a.principal, [p.value for p in a.privileges]) for a in uc.admin.grants.get("function", f.full_name).privilege_assignments] == [(BOB, ["EXECUTE"])]
+    # A bad entry stops start-up with a message naming it.
+    fx.write_text(_json.dumps({"volumes": [{"metastore": "main", "catalog_name": "shared", "schema_name": "sales",
+                                            "name": "bad", "volume_type": "TEMPORARY"}]}))
+    with pytest.raises(RuntimeError):
+        start_server_with_args(["--storage-map", f"s3://uc-test={data}"], fixtures=[str(base), str(fx)])
+
+
+def local_dir_exists(data, url):
+    return Path(data, url[len("s3://uc-test/"):]).is_dir()
