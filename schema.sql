@@ -199,6 +199,40 @@ CREATE INDEX tables_by_owner ON tables(owner);
 -- Few tables name a credential: the index holds only those (a lookup by name still uses it).
 CREATE INDEX tables_by_credential ON tables(storage_credential_name) WHERE storage_credential_name IS NOT NULL;
 
+-- Volumes and functions (Unity Catalog volumes, the Files API, functions). Each has its own
+-- namespace inside a schema: a table, a volume and a function may share a name.
+CREATE TABLE volumes (
+    id               TEXT PRIMARY KEY,
+    schema_id        TEXT NOT NULL REFERENCES schemas(id) ON DELETE CASCADE,
+    name             TEXT NOT NULL,
+    volume_type      TEXT NOT NULL CHECK (volume_type IN ('MANAGED', 'EXTERNAL')),
+    storage_location TEXT NOT NULL,                -- normalised storage URL, no trailing '/'
+    comment          TEXT,
+    owner            TEXT NOT NULL,
+    created_at       INTEGER NOT NULL,
+    created_by       TEXT NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    updated_by       TEXT NOT NULL,
+    UNIQUE (schema_id, name)
+);
+CREATE INDEX volumes_by_location ON volumes(storage_location);
+CREATE INDEX volumes_by_owner ON volumes(owner);
+
+-- `info` is the validated CreateFunction (parameters, return type, body, properties) as JSON.
+CREATE TABLE functions (
+    id         TEXT PRIMARY KEY,
+    schema_id  TEXT NOT NULL REFERENCES schemas(id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    info       TEXT NOT NULL,
+    owner      TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT NOT NULL,
+    UNIQUE (schema_id, name)
+);
+CREATE INDEX functions_by_owner ON functions(owner);
+
 -- Storage credentials: one credential kind per row; `details` is the kind's JSON object,
 -- secrets included (they are never returned).
 CREATE TABLE storage_credentials (
@@ -261,6 +295,10 @@ BEGIN DELETE FROM grants WHERE securable_id = old.id; END;
 CREATE TRIGGER schemas_drop_grants AFTER DELETE ON schemas
 BEGIN DELETE FROM grants WHERE securable_id = old.id; END;
 CREATE TRIGGER tables_drop_grants AFTER DELETE ON tables
+BEGIN DELETE FROM grants WHERE securable_id = old.id; END;
+CREATE TRIGGER volumes_drop_grants AFTER DELETE ON volumes
+BEGIN DELETE FROM grants WHERE securable_id = old.id; END;
+CREATE TRIGGER functions_drop_grants AFTER DELETE ON functions
 BEGIN DELETE FROM grants WHERE securable_id = old.id; END;
 CREATE TRIGGER storage_credentials_drop_grants AFTER DELETE ON storage_credentials
 BEGIN DELETE FROM grants WHERE securable_id = old.id; END;
@@ -363,4 +401,4 @@ BEGIN
         AND securable_id IN (SELECT id FROM shares WHERE metastore_id = old.metastore_id);
 END;
 
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;

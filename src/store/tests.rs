@@ -114,7 +114,7 @@ fn a_version_1_database_is_upgraded_with_its_data() {
     {
         let c = Connection::open(&path).unwrap();
         // Version 1 was schema.sql without the version-2 indexes.
-        let mut v1 = crate::store::SCHEMA_SQL.replace("PRAGMA user_version = 2;", "PRAGMA user_version = 1;");
+        let mut v1 = crate::store::SCHEMA_SQL.replace("PRAGMA user_version = 3;", "PRAGMA user_version = 1;");
         for line in include_str!("migrations/0002_indexes.sql").lines().filter(|l| l.starts_with("CREATE")) {
             let plain = line.replace("IF NOT EXISTS ", "");
             assert!(v1.contains(&plain), "{plain} is not in schema.sql");
