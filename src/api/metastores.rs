@@ -239,22 +239,7 @@ pub async fn delete_metastore(
 ) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id")?;
     let force = force_flag(q, &body)?;
-    let removed = state
-        .store
-        .write(move |tx| {
-            let current = metastores::require(tx, &id)?;
-            let ok = authz::require(&caller, &Action::DeleteMetastore, &[&current.node()]).map_err(denied)?;
-            if !force && metastores::has_contents(tx, &id)? {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidState,
-                    format!("Metastore '{}' is not empty; delete its contents first or pass force=true.", current.name),
-                ));
-            }
-            let managed = crate::store::volumes::managed_locations(tx, crate::store::volumes::Scope::Metastore, &id)?;
-            metastores::delete(tx, &ok, &id)?;
-            Ok(managed)
-        })
-        .await?;
+    let removed = state.store.write(move |tx| ops::metastores::delete(tx, &caller, &id, force)).await?;
     super::volumes::remove_after_commit(&state, removed).await;
     Ok(ok_empty())
 }
