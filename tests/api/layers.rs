@@ -64,8 +64,7 @@ fn only_the_http_layer_imports_api() {
 #[test]
 fn authz_imports_only_the_domain() {
     for (rel, text) in tree("authz") {
-        let foreign: Vec<String> =
-            crate_modules(&text).into_iter().filter(|m| m != "domain" && m != "authz").collect();
+        let foreign: Vec<String> = crate_modules(&text).into_iter().filter(|m| m != "domain" && m != "authz").collect();
         assert!(foreign.is_empty(), "src/{rel} imports {foreign:?}");
         for external in ["actix_web", "rusqlite"] {
             assert!(!text.contains(external), "src/{rel} names {external}");
