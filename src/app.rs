@@ -12,7 +12,7 @@ use crate::config::ServeArgs;
 use crate::fixtures::{self, FixtureError, Loaded};
 use crate::store::{self, Store};
 
-/// A start-up failure: one line on stderr, exit status 2 (interface.md).
+/// A start-up failure: one line on stderr, exit status 2.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("{0}")]
@@ -56,11 +56,16 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
     if using_default {
         files.push(fixtures::parse(fixtures::DEFAULT_FIXTURE_NAME, fixtures::DEFAULT_FIXTURE)?);
     }
-    fixtures::apply(&store, &files)?;
+    let roots = crate::files::FileRoots::new(args.file_roots.clone());
+    fixtures::check_file_urls(&files, &roots)?;
+    let local = crate::files::LocalStorage { map: args.storage_map.clone().into(), roots: roots.clone() };
+    fixtures::apply_mapped(&store, &files, &local)?;
     // A connect cut short by a crash left a pending connection: roll it back before serving
-    // (partner-connect.md §3.6).
+    //.
     let recovered = store
-        .write_now(|tx| crate::partner_connect::recover(tx, &crate::authz::Allowed::implied(), crate::domain::now_ms()))
+        .write_now(|tx| {
+            crate::authz::with_server_proof(|ok| crate::partner_connect::recover(tx, ok, crate::domain::now_ms()))
+        })
         .map_err(|e| {
             StartError::Fixture(FixtureError(format!("recovering pending Partner Connect connections: {e}")))
         })?;
@@ -77,19 +82,26 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
         );
     }
 
-    let public_url = public_url(host, port, args.own_address_only);
-    let server = build(Arc::clone(&store), listener, args.storage_map.clone(), public_url)
-        .map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
+    let configured_public_url =
+        crate::config::public_url().filter(|_| !args.own_address_only).map(|url| url.trim_end_matches('/').to_string());
+    let public_url = configured_public_url.clone().unwrap_or_else(|| listening_url(host, port));
+    let file_roots = crate::files::FileRoots::new(args.file_roots.clone());
+    let server = build(
+        Arc::clone(&store),
+        listener,
+        args.storage_map.clone(),
+        file_roots,
+        public_url,
+        configured_public_url,
+        args.own_address_only,
+    )
+    .map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
     Ok(Running { server, url: format!("http://{host}:{port}"), store })
 }
 
-/// The workspace address given to clients and partners (partner-connect.md §3.4):
-/// `UC_EMULATOR_PUBLIC_URL` when set, else the listening address with a wildcard host replaced
-/// by 127.0.0.1; the port always explicit.
-fn public_url(host: &str, port: u16, own_address_only: bool) -> String {
-    if let Some(url) = crate::config::public_url().filter(|_| !own_address_only) {
-        return url.trim_end_matches('/').to_string();
-    }
+/// The workspace address given to partners when `UC_EMULATOR_PUBLIC_URL` is not set: the
+/// listening address with a wildcard host replaced by 127.0.0.1; the port always explicit.
+fn listening_url(host: &str, port: u16) -> String {
     let host = match host {
         "0.0.0.0" | "::" | "[::]" | "" => "127.0.0.1",
         h => h,
@@ -102,19 +114,26 @@ pub fn build(
     store: Arc<Store>,
     listener: TcpListener,
     storage_map: Vec<crate::config::StorageMapping>,
+    file_roots: crate::files::FileRoots,
     public_url: String,
+    configured_public_url: Option<String>,
+    certify_sandbox: bool,
 ) -> std::io::Result<Server> {
     let state = web::Data::new(extract::AppState {
         store,
         callers: Default::default(),
         storage_map: storage_map.into(),
+        file_roots,
         public_url,
+        configured_public_url,
+        certify_sandbox,
     });
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
-            .route("/healthz", web::get().to(api::healthz))
+            .service(api::Res::new("/healthz").get(api::healthz).build())
+            .service(api::Res::new("/.well-known/databricks-config").get(api::host_metadata::databricks_config).build())
             .service(
                 web::scope("/api")
                     .wrap(from_fn(extract::authenticate))
@@ -123,6 +142,7 @@ pub fn build(
             )
             .default_service(web::to(api::not_found))
             .wrap(NormalizePath::trim())
+            .wrap(from_fn(api::fs::keep_raw_path))
             .wrap(from_fn(crate::telemetry::log_request))
     })
     .shutdown_timeout(10)

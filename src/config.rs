@@ -1,4 +1,4 @@
-//! Command-line flags and `UC_EMULATOR_*` variables (interface.md). Flags win; a flag replaces
+//! Command-line flags and `UC_EMULATOR_*` variables. Flags win; a flag replaces
 //! its variable entirely.
 
 use std::path::PathBuf;
@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::domain::storage_url::StorageUrl;
+use crate::telemetry::LogFormat;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -26,8 +27,23 @@ pub enum Command {
     Serve(ServeArgs),
     /// Explain whether a principal may do an action on a securable, and why, from a database.
     Explain(ExplainArgs),
-    /// Partner Connect tools (partner-connect.md §9).
+    /// Partner Connect tools: certify a partner's implementation of the Partner Connect API.
     PartnerConnect(PartnerConnectArgs),
+    /// Check that a server answers `GET /healthz` (for container health checks; no curl needed).
+    /// Exit 0 when it answers 200, 1 otherwise.
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct HealthcheckArgs {
+    /// The server's address, HOST:PORT, as given to `serve --bind`; a wildcard host (0.0.0.0,
+    /// [::]) means this machine (127.0.0.1).
+    #[arg(long, env = "UC_EMULATOR_BIND", default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    pub bind: String,
+
+    /// Give up after this many seconds (1-60).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub timeout: u64,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -47,7 +63,7 @@ pub enum PartnerConnectCommand {
     Certify(CertifyArgs),
 }
 
-/// The certification cases, in the order they run (partner-connect.md §9.4).
+/// The certification cases, in the order they run.
 pub const CERTIFY_CASES: &[&str] = &[
     "CONFIG", "AUTH", "P100", "P300", "P302", "P400", "P401", "P402", "P403", "P404", "P405", "P501", "P502", "P600",
     "P700", "P800", "P801", "P900",
@@ -97,7 +113,7 @@ pub struct ExplainArgs {
     #[arg(long)]
     pub principal: String,
 
-    /// The action: a spec operation name (getTable, createSchema, updateCatalogOwner, ...)
+    /// The action: a Unity Catalog API operation name (getTable, createSchema, updateCatalogOwner, ...)
     /// or a privilege name (SELECT, USE_SCHEMA, ...).
     #[arg(long)]
     pub action: String,
@@ -141,8 +157,23 @@ pub struct ServeArgs {
           value_parser = parse_storage_map)]
     pub storage_map: Vec<StorageMapping>,
 
-    /// Advertise the listening address even when UC_EMULATOR_PUBLIC_URL is set (certify's
-    /// sandbox, partner-connect.md §9.2). Not a flag.
+    /// A directory that `file://` URLs may point into (repeatable; UC_EMULATOR_FILE_ROOTS is
+    /// comma-separated). Default: none, so no `file://` URL is accepted anywhere, admins and
+    /// fixtures included. Each DIR must exist; it is resolved to its real path at start-up.
+    /// A --storage-map directory is not a file root.
+    #[arg(long = "file-root", env = "UC_EMULATOR_FILE_ROOTS", value_delimiter = ',', value_name = "DIR",
+          value_parser = parse_file_root)]
+    pub file_roots: Vec<PathBuf>,
+
+    /// Log format on stderr: `text` (human; coloured only on a terminal, never with NO_COLOR) or
+    /// `json` (one object per line; per request: request_id, method, route, status, error_code,
+    /// duration_ms, principal_id, principal).
+    #[arg(long = "log-format", env = "UC_EMULATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text,
+          value_name = "FORMAT")]
+    pub log_format: LogFormat,
+
+    /// This server is certify's sandbox: advertise the listening address even when
+    /// UC_EMULATOR_PUBLIC_URL is set, and send partners their `test_workspace_detail`. Not a flag.
     #[arg(skip)]
     pub own_address_only: bool,
 }
@@ -165,6 +196,22 @@ fn parse_storage_map(raw: &str) -> Result<StorageMapping, String> {
         return Err(format!("{raw:?}: {} is not an existing directory", dir.display()));
     }
     Ok(StorageMapping { url, dir })
+}
+
+/// One `--file-root DIR`: an existing directory, resolved to its real path.
+pub fn parse_file_root(raw: &str) -> Result<PathBuf, String> {
+    let dir = PathBuf::from(raw);
+    if !dir.is_absolute() && raw.is_empty() {
+        return Err("a file root must name a directory".to_string());
+    }
+    let real = std::fs::canonicalize(&dir).map_err(|e| format!("{raw:?} is not an existing directory: {e}"))?;
+    if !real.is_dir() {
+        return Err(format!("{raw:?} is not an existing directory"));
+    }
+    if real.to_str().is_none() {
+        return Err(format!("{raw:?}: the real path is not UTF-8"));
+    }
+    Ok(real)
 }
 
 /// `UC_EMULATOR_PUBLIC_URL`: the address given to Partner Connect partners.

@@ -19,7 +19,7 @@ pub enum ErrorCode {
     SchemaNotEmpty,
     Unauthenticated,
     PermissionDenied,
-    /// The permissions endpoints' 403 (spec §15.6).
+    /// The permissions endpoints' 403.
     Unauthorized,
     NotFound,
     EndpointNotFound,
@@ -28,6 +28,8 @@ pub enum ErrorCode {
     CatalogDoesNotExist,
     SchemaDoesNotExist,
     TableDoesNotExist,
+    VolumeDoesNotExist,
+    FunctionDoesNotExist,
     PrincipalDoesNotExist,
     WorkspaceDoesNotExist,
     MethodNotAllowed,
@@ -36,6 +38,14 @@ pub enum ErrorCode {
     CatalogAlreadyExists,
     SchemaAlreadyExists,
     TableAlreadyExists,
+    VolumeAlreadyExists,
+    FunctionAlreadyExists,
+    /// The Files API's 409 (a file or directory is in the way).
+    AlreadyExists,
+    /// A download whose `If-Unmodified-Since` no longer holds.
+    FailedPrecondition,
+    /// A `Range` that starts at or past the end of the file.
+    RangeNotSatisfiable,
     PayloadTooLarge,
     Internal,
     PartnerConnectionNotFound,
@@ -65,6 +75,8 @@ impl ErrorCode {
             Self::CatalogDoesNotExist => (404, "CATALOG_DOES_NOT_EXIST"),
             Self::SchemaDoesNotExist => (404, "SCHEMA_DOES_NOT_EXIST"),
             Self::TableDoesNotExist => (404, "TABLE_DOES_NOT_EXIST"),
+            Self::VolumeDoesNotExist => (404, "VOLUME_DOES_NOT_EXIST"),
+            Self::FunctionDoesNotExist => (404, "FUNCTION_DOES_NOT_EXIST"),
             Self::PrincipalDoesNotExist => (404, "PRINCIPAL_DOES_NOT_EXIST"),
             Self::WorkspaceDoesNotExist => (404, "WORKSPACE_DOES_NOT_EXIST"),
             Self::MethodNotAllowed => (405, "METHOD_NOT_ALLOWED"),
@@ -73,6 +85,11 @@ impl ErrorCode {
             Self::CatalogAlreadyExists => (409, "CATALOG_ALREADY_EXISTS"),
             Self::SchemaAlreadyExists => (409, "SCHEMA_ALREADY_EXISTS"),
             Self::TableAlreadyExists => (409, "TABLE_ALREADY_EXISTS"),
+            Self::VolumeAlreadyExists => (409, "VOLUME_ALREADY_EXISTS"),
+            Self::FunctionAlreadyExists => (409, "FUNCTION_ALREADY_EXISTS"),
+            Self::AlreadyExists => (409, "ALREADY_EXISTS"),
+            Self::FailedPrecondition => (412, "FAILED_PRECONDITION"),
+            Self::RangeNotSatisfiable => (416, "INVALID_PARAMETER_VALUE"),
             Self::PayloadTooLarge => (413, "REQUEST_LIMIT_EXCEEDED"),
             Self::Internal => (500, "INTERNAL_ERROR"),
             Self::PartnerConnectionNotFound => (404, "PARTNER_CONNECTION_NOT_FOUND"),
@@ -238,7 +255,9 @@ impl ResponseError for ApiError {
         if let Some(allow) = &self.allow {
             res.insert_header((header::ALLOW, allow.as_str()));
         }
-        res.json(body)
+        let mut res = res.json(body);
+        res.extensions_mut().insert(crate::telemetry::LoggedErrorCode(code));
+        res
     }
 }
 

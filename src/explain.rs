@@ -9,13 +9,17 @@ use crate::domain::securable::{SecTypeSpelling, SecurableKind};
 use crate::error::{ApiError, ApiResult};
 use crate::store::securables;
 
-/// Explains one decision for `subject` in its metastore.
+/// Explains one decision for `subject` in its metastore. `hide_tables` is true when the asker
+/// may not learn more than the API tells it (not a metastore admin): then a table whose catalog
+/// and schema the subject may not use is explained by those parents alone, exactly as for a
+/// missing table.
 pub fn explain(
     conn: &Connection,
     subject: &Caller,
     action: &str,
     sec_type: &str,
     full_name: Option<&str>,
+    hide_tables: bool,
 ) -> ApiResult<Explanation> {
     let kind = match SecurableKind::parse_spelling(sec_type) {
         Some(SecTypeSpelling::Modelled(k)) => k,
@@ -32,7 +36,26 @@ pub fn explain(
         (None, SecurableKind::Metastore) => metastore.id.clone(),
         (None, _) => return Err(ApiError::invalid("full_name", "is required")),
     };
-    let mut located = securables::locate(conn, &metastore.id, kind, &full_name)?;
+    // Callers without use of a table's catalog and schema learn nothing about the table: the
+    // answer names only the parents, whether or not the table exists (as the API's 403 does).
+    if hide_tables && matches!(kind, SecurableKind::Table | SecurableKind::View) {
+        let name = crate::domain::names::TableName::parse("full_name", &full_name)?;
+        let schema_name = name.schema_name().to_string();
+        let schema = crate::domain::securable::SecurableName::parse(SecurableKind::Schema, &schema_name)?;
+        let mut parents = securables::locate(conn, &metastore.id, &schema)?;
+        securables::attach_grants(conn, &mut parents.nodes_mut(), &subject.principals_json)?;
+        let parsed = parse_action(action, kind).map_err(|e| ApiError::invalid("action", e))?;
+        let chain = parents.refs();
+        let gated = !matches!(parsed, authz::Action::TableExists)
+            && !authz::visible(subject, &authz::Action::ListTables, &chain)
+            && !authz::visible(subject, &authz::Action::BrowseCatalog, &chain[1..]);
+        if gated {
+            let decision = authz::decide(subject, &authz::Action::ListTables, &chain);
+            return Ok(render(&subject.name, action, kind, &name.to_string(), decision));
+        }
+    }
+    let name = crate::domain::securable::SecurableName::parse(kind, &full_name)?;
+    let mut located = securables::locate(conn, &metastore.id, &name)?;
     securables::attach_grants(conn, &mut located.nodes_mut(), &subject.principals_json)?;
     let parsed = parse_action(action, located.kind).map_err(|e| ApiError::invalid("action", e))?;
     let decision = authz::decide(subject, &parsed, &located.refs());
@@ -63,7 +86,8 @@ pub fn run_cli(args: &crate::config::ExplainArgs) -> Result<String, String> {
             };
             let scope = metastores::scope_of(conn, workspace_id)?;
             let subject = principals::subject(conn, &args.principal, workspace_id, scope)?;
-            explain(conn, &subject, &args.action, &args.securable_type, args.full_name.as_deref())
+            // The operator reads the database: nothing is hidden.
+            explain(conn, &subject, &args.action, &args.securable_type, args.full_name.as_deref(), false)
         })
         .map_err(|e| e.message)?;
     if args.json {

@@ -1,5 +1,5 @@
 //! Fixture files: identities and UC objects applied at start-up, create-if-missing, in one
-//! transaction, through the same validation as the API (interface.md "Fixture file").
+//! transaction, through the same validation as the API (README, "Fixtures").
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -14,8 +14,10 @@ use crate::domain::now_ms;
 use crate::domain::privilege;
 use crate::domain::securable::{SecTypeSpelling, SecurableKind};
 use crate::error::ApiError;
+use crate::files::LocalStorage;
 use crate::ops::catalogs::{CatalogSpec, CreateCatalog};
 use crate::ops::external_locations::{CreateExternalLocation, LocationSpec};
+use crate::ops::functions::{insert_function, parse_create, FunctionSpec};
 use crate::ops::metastores::{CreateMetastore, MetastoreSpec};
 use crate::ops::providers::{CreateProvider, ProviderSpec};
 use crate::ops::recipients::{insert_recipient, CreateRecipient, RecipientSpec};
@@ -23,11 +25,13 @@ use crate::ops::schemas::{CreateSchema, SchemaSpec};
 use crate::ops::shares::{add_fixture_objects, CreateShare, DataObjectIn, ShareSpec};
 use crate::ops::storage_credentials::{CreateStorageCredential, CredentialSpec};
 use crate::ops::tables::{insert_table, CreateTable, TableSpec};
+use crate::ops::volumes::{insert_volume, CreateVolume, VolumeSpec};
 use crate::store::metastores::{self, AssignmentRow};
 use crate::store::partner_connect as pc_store;
 use crate::store::principals::{self, NewPrincipal};
 use crate::store::{
-    catalogs, credentials, external_locations, grants, providers, recipients, schemas, shares, tables, tokens, Store,
+    catalogs, credentials, external_locations, functions, grants, providers, recipients, schemas, shares, tables,
+    tokens, volumes, Store,
 };
 
 /// The built-in fixture, applied to a new database when no fixture is given.
@@ -67,6 +71,10 @@ pub struct Fixture {
     #[serde(default)]
     tables: Vec<Json>,
     #[serde(default)]
+    volumes: Vec<Json>,
+    #[serde(default)]
+    functions: Vec<Json>,
+    #[serde(default)]
     grants: Vec<GrantEntry>,
     // UC objects kept as JSON: each entry is the create endpoint's own body plus `metastore` and
     // `owner`, validated by that endpoint's TryFrom when applied.
@@ -80,7 +88,7 @@ pub struct Fixture {
     recipients: Vec<Json>,
     #[serde(default)]
     providers: Vec<Json>,
-    /// `{"partners": [registration, ...]}` (partner-connect.md §2.4).
+    /// `{"partners": [registration, ...]}`.
     #[serde(default)]
     partner_connect: Option<Json>,
 }
@@ -215,43 +223,97 @@ pub fn parse(name: &str, text: &str) -> Result<Loaded, FixtureError> {
     Ok(Loaded { name: name.to_string(), fixture })
 }
 
+/// `file://` URLs in fixture entries must lie under a `--file-root`, as through the API (and
+/// admins' fixtures are no exception); the recipient-token lifetime must fit `int32`. Checked
+/// before anything is applied.
+pub fn check_file_urls(files: &[Loaded], roots: &crate::files::FileRoots) -> Result<(), FixtureError> {
+    let check = |name: &str, key: &str, i: usize, entry_label: &str, field: &str, raw: Option<&str>| match raw {
+        Some(raw) => roots.check_raw(field, raw).map_err(|e| entry_err(name, key, i, entry_label, api_problem(e))),
+        None => Ok(()),
+    };
+    for f in files {
+        let fx = &f.fixture;
+        for (i, m) in fx.metastores.iter().enumerate() {
+            let label = m.name.clone().or_else(|| m.metastore_id.clone()).unwrap_or_default();
+            check(&f.name, "metastores", i, &label, "storage_root", m.storage_root.as_deref())?;
+            if let Some(s) = m.delta_sharing_recipient_token_lifetime_in_seconds {
+                if !(0..=i64::from(i32::MAX)).contains(&s) {
+                    return Err(entry_err(
+                        &f.name,
+                        "metastores",
+                        i,
+                        &label,
+                        "delta_sharing_recipient_token_lifetime_in_seconds: must be between 0 and 2147483647",
+                    ));
+                }
+            }
+        }
+        for (key, entries, field) in [
+            ("catalogs", &fx.catalogs, "storage_root"),
+            ("schemas", &fx.schemas, "storage_root"),
+            ("tables", &fx.tables, "storage_location"),
+            ("external_locations", &fx.external_locations, "url"),
+            ("shares", &fx.shares, "storage_root"),
+            ("volumes", &fx.volumes, "storage_location"),
+        ] {
+            for (i, v) in entries.iter().enumerate() {
+                let label = label_of(v, &["name"]);
+                check(&f.name, key, i, &label, field, v.get(field).and_then(Json::as_str))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Applies every fixture in one transaction; nothing is applied when any entry is refused.
 pub fn apply(store: &Store, files: &[Loaded]) -> Result<(), FixtureError> {
+    apply_mapped(store, files, &LocalStorage::default())
+}
+
+/// [`apply`], with the `--storage-map` and `--file-root` that fixture volumes' local directories
+/// are created under.
+pub fn apply_mapped(store: &Store, files: &[Loaded], map: &LocalStorage) -> Result<(), FixtureError> {
     check_duplicates(files)?;
-    store.write_now(|tx| {
-        let ok = Allowed::for_fixture_loading();
+    store.write_now(|tx| crate::authz::with_fixture_proof(|ok| apply_in(tx, ok, files, map)))
+}
+
+fn apply_in(tx: &Connection, ok: &Allowed, files: &[Loaded], map: &LocalStorage) -> Result<(), FixtureError> {
+    {
         for f in files {
-            identities(tx, &ok, f)?;
+            identities(tx, ok, f)?;
         }
         for f in files {
-            members(tx, &ok, f)?;
+            members(tx, ok, f)?;
         }
         for f in files {
-            tokens_of(tx, &ok, f)?;
+            tokens_of(tx, ok, f)?;
         }
         for f in files {
-            metastores_of(tx, &ok, f)?;
+            metastores_of(tx, ok, f)?;
         }
         for f in files {
-            storage_of(tx, &ok, f)?;
+            storage_of(tx, ok, f)?;
         }
         for f in files {
-            partners_of(tx, &ok, f)?;
+            partners_of(tx, ok, f)?;
         }
         for f in files {
-            sharing_parties(tx, &ok, f)?;
+            sharing_parties(tx, ok, f)?;
         }
         for f in files {
-            objects(tx, &ok, f)?;
+            objects(tx, ok, f)?;
         }
         for f in files {
-            shares_of(tx, &ok, f)?;
+            volumes_and_functions(tx, ok, f, map)?;
         }
         for f in files {
-            grants_of(tx, &ok, f)?;
+            shares_of(tx, ok, f)?;
+        }
+        for f in files {
+            grants_of(tx, ok, f)?;
         }
         Ok(())
-    })
+    }
 }
 
 fn entry_err(file: &str, key: &str, i: usize, label: &str, problem: impl std::fmt::Display) -> FixtureError {
@@ -299,7 +361,11 @@ fn check_duplicates(files: &[Loaded]) -> Result<(), FixtureError> {
             }
         }
         for (i, m) in fx.metastores.iter().enumerate() {
-            let key = m.metastore_id.clone().or_else(|| m.name.as_ref().map(|n| n.to_lowercase())).unwrap_or_default();
+            let key = m
+                .metastore_id
+                .clone()
+                .or_else(|| m.name.as_deref().map(crate::domain::names::fold_case))
+                .unwrap_or_default();
             once(&f.name, "metastores", i, key.clone(), &key)?;
         }
     }
@@ -485,7 +551,7 @@ fn metastores_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), Fixtur
 /// The metastore an entry belongs to: named, or the only one there is.
 fn metastore_for(tx: &Connection, named: Option<&str>) -> Result<metastores::MetastoreRow, String> {
     match named {
-        Some(n) => metastores::by_name(tx, &n.to_lowercase())
+        Some(n) => metastores::by_name(tx, &crate::domain::names::fold_case(n))
             .map_err(api_problem)?
             .ok_or_else(|| format!("unknown metastore {n:?}")),
         None => {
@@ -571,6 +637,55 @@ fn objects(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError
     Ok(())
 }
 
+/// Volumes (their local directories created) and functions, after the schemas and external
+/// locations they need; through the create endpoints' validation.
+fn volumes_and_functions(tx: &Connection, ok: &Allowed, f: &Loaded, map: &LocalStorage) -> Result<(), FixtureError> {
+    let now = now_ms();
+    for (i, v) in f.fixture.volumes.iter().enumerate() {
+        let label = label_of(v, &["catalog_name", "schema_name", "name"]);
+        let err = |p: String| entry_err(&f.name, "volumes", i, &label, p);
+        let meta: ObjectMeta = body(v).map_err(err)?;
+        let spec = VolumeSpec::try_from(body::<CreateVolume>(v).map_err(err)?).map_err(|e| err(api_problem(e)))?;
+        let ms = metastore_for(tx, meta.metastore.as_deref()).map_err(err)?;
+        let schema_name = spec.full_name.schema_name();
+        let schema = schemas::get(tx, &ms.id, &schema_name)
+            .map_err(|e| err(api_problem(e)))?
+            .ok_or_else(|| err(format!("unknown schema {:?}", schema_name.to_string())))?;
+        if volumes::get(tx, &ms.id, &spec.full_name).map_err(|e| err(api_problem(e)))?.is_some() {
+            continue;
+        }
+        if let Some(url) = &spec.storage_location {
+            if external_locations::covering(tx, &ms.id, url).map_err(|e| err(api_problem(e)))?.is_none() {
+                return Err(err(format!("no external location covers {url}")));
+            }
+        }
+        let owner = owner_for(tx, meta.owner, &ms).map_err(err)?;
+        insert_volume(tx, ok, &schema, &spec, &owner, now, map).map_err(|e| err(api_problem(e)))?;
+    }
+    for (i, v) in f.fixture.functions.iter().enumerate() {
+        let label = label_of(v, &["catalog_name", "schema_name", "name"]);
+        let err = |p: String| entry_err(&f.name, "functions", i, &label, p);
+        let meta: ObjectMeta = body(v).map_err(err)?;
+        let mut bare = v.clone();
+        if let Some(o) = bare.as_object_mut() {
+            o.remove("metastore");
+            o.remove("owner");
+        }
+        let spec = parse_create(bare).and_then(FunctionSpec::try_from).map_err(|e| err(api_problem(e)))?;
+        let ms = metastore_for(tx, meta.metastore.as_deref()).map_err(err)?;
+        let schema_name = spec.full_name.schema_name();
+        let schema = schemas::get(tx, &ms.id, &schema_name)
+            .map_err(|e| err(api_problem(e)))?
+            .ok_or_else(|| err(format!("unknown schema {:?}", schema_name.to_string())))?;
+        if functions::get(tx, &ms.id, &spec.full_name).map_err(|e| err(api_problem(e)))?.is_some() {
+            continue;
+        }
+        let owner = owner_for(tx, meta.owner, &ms).map_err(err)?;
+        insert_function(tx, ok, &schema, &spec, &owner, now).map_err(|e| err(api_problem(e)))?;
+    }
+    Ok(())
+}
+
 fn grants_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError> {
     for (i, g) in f.fixture.grants.iter().enumerate() {
         let label = format!("{} {} {}", g.securable_type, g.full_name, g.principal);
@@ -578,7 +693,7 @@ fn grants_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureErr
         let ms = metastore_for(tx, g.metastore.as_deref()).map_err(err)?;
         let (id, kind) = securable(tx, &ms, &g.securable_type, &g.full_name).map_err(err)?;
         if kind == SecurableKind::Share {
-            // Share grantees are recipients of the same metastore (privileges.md §4.2).
+            // Share grantees are recipients of the same metastore.
             if !recipients::exists(tx, &ms.id, &g.principal).map_err(|e| err(api_problem(e)))? {
                 return Err(err(format!("unknown recipient {:?}", g.principal)));
             }
@@ -626,6 +741,16 @@ fn securable(
             let name = TableName::parse("full_name", full_name).map_err(|e| e.to_string())?;
             let t = tables::get(tx, &ms.id, &name).map_err(api_problem)?.ok_or_else(|| missing("table"))?;
             Ok((t.id.clone(), t.kind()))
+        }
+        SecurableKind::Volume => {
+            let name = TableName::parse("full_name", full_name).map_err(|e| e.to_string())?;
+            let v = volumes::get(tx, &ms.id, &name).map_err(api_problem)?.ok_or_else(|| missing("volume"))?;
+            Ok((v.id, kind))
+        }
+        SecurableKind::Function => {
+            let name = TableName::parse("full_name", full_name).map_err(|e| e.to_string())?;
+            let f = functions::get(tx, &ms.id, &name).map_err(api_problem)?.ok_or_else(|| missing("function"))?;
+            Ok((f.id, kind))
         }
         SecurableKind::Share => {
             let name = Ident::parse("full_name", full_name).map_err(|e| e.to_string())?;
@@ -684,7 +809,7 @@ fn storage_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureEr
     Ok(())
 }
 
-/// Partner Connect registrations, create-if-missing by `<PARTNER-NAME>` (partner-connect.md §2.4).
+/// Partner Connect registrations, create-if-missing by `<PARTNER-NAME>`.
 fn partners_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError> {
     let entries = f.fixture.partner_connect.as_ref().and_then(|p| p.get("partners")).and_then(Json::as_array);
     for (i, doc) in entries.into_iter().flatten().enumerate() {
@@ -736,7 +861,7 @@ fn sharing_parties(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), Fixt
 }
 
 /// Shares with their `objects`, after the tables they hold. Fixtures are the operator's word:
-/// the owner's SELECT on each table is not checked (interface.md).
+/// the owner's SELECT on each table is not checked.
 fn shares_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError> {
     let now = now_ms();
     for (i, v) in f.fixture.shares.iter().enumerate() {

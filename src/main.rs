@@ -1,9 +1,11 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use clap::error::ErrorKind;
 use clap::Parser;
 use tokio::signal::unix::{signal, SignalKind};
 use uc_emulator::config::{Cli, Command, PartnerConnectCommand};
+use uc_emulator::telemetry::LogFormat;
 
 /// mimalloc instead of glibc's malloc: a request allocates and frees many small strings on
 /// whichever worker thread serves it (measured on a listTables page: about 20% of the time in
@@ -12,10 +14,27 @@ use uc_emulator::config::{Cli, Command, PartnerConnectCommand};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    uc_emulator::telemetry::init();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    let log_format = match &cli.command {
+        Command::Serve(args) => args.log_format,
+        _ => LogFormat::Text,
+    };
+    uc_emulator::telemetry::init(log_format);
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Healthcheck(args) => match uc_emulator::healthcheck::run(&args) {
+            Ok(line) => {
+                println!("{line}");
+                ExitCode::SUCCESS
+            }
+            Err(line) => {
+                eprintln!("uc-emulator healthcheck: {line}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Explain(args) => match uc_emulator::explain::run_cli(&args) {
             Ok(text) => {
                 println!("{text}");
@@ -86,4 +105,60 @@ fn serve(args: uc_emulator::config::ServeArgs) -> ExitCode {
             }
         }
     })
+}
+
+/// `--help` and `--version` print to stdout and exit 0; any other command-line error is one line
+/// on stderr (clap's reason, with its tip when it has one) and exit status 2.
+fn usage_error(e: clap::Error) -> ExitCode {
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
+            eprintln!(
+                "uc-emulator: a subcommand is required (serve, explain, healthcheck, partner-connect); \
+                 see 'uc-emulator --help'"
+            );
+            return ExitCode::from(2);
+        }
+        _ => {}
+    }
+    // The subcommand the user meant, for the pointer to its --help.
+    let args: Vec<String> = std::env::args().skip(1).take(2).collect();
+    let command = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["partner-connect", "certify", ..] => "uc-emulator partner-connect certify".to_string(),
+        [sub, ..] if ["serve", "explain", "healthcheck", "partner-connect"].contains(sub) => {
+            format!("uc-emulator {sub}")
+        }
+        _ => "uc-emulator".to_string(),
+    };
+    eprintln!("uc-emulator: {}; see '{command} --help'", one_line(&e.render().to_string()));
+    ExitCode::from(2)
+}
+
+/// clap's error text without its usage block: the error paragraph (reason, missing arguments,
+/// possible values) and any `tip:` lines, on one line.
+fn one_line(rendered: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut in_error = false;
+    for line in rendered.lines().map(str::trim) {
+        if let Some(reason) = line.strip_prefix("error: ") {
+            parts.push(reason.to_string());
+            in_error = true;
+        } else if line.is_empty() {
+            in_error = false;
+        } else if let Some(tip) = line.strip_prefix("tip: ") {
+            parts.push(tip.to_string());
+        } else if let (true, Some(last)) = (in_error, parts.last_mut()) {
+            // "required arguments were not provided:" + the list; "[possible values: ...]"
+            let more = line.trim_matches(|c| c == '[' || c == ']');
+            last.push_str(if last.ends_with(':') { " " } else { "; " });
+            last.push_str(more);
+        }
+    }
+    if parts.is_empty() {
+        parts.push(rendered.lines().next().unwrap_or("invalid command line").trim().to_string());
+    }
+    parts.join("; ")
 }

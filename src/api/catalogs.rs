@@ -1,4 +1,4 @@
-//! Catalogs (spec §11).
+//! Catalogs.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -69,7 +69,7 @@ impl From<CatalogRow> for CatalogInfo {
 }
 
 impl CatalogInfo {
-    /// What a caller who holds only `BROWSE` sees: selective metadata (privileges.md §5).
+    /// What a caller who holds only `BROWSE` sees: selective metadata.
     fn browse_only(mut self) -> Self {
         self.browse_only = Some(true);
         self.properties = None;
@@ -93,6 +93,9 @@ pub async fn create_catalog(
     Body(req): Body<CreateCatalog>,
 ) -> ApiResult<HttpResponse> {
     let spec = CatalogSpec::try_from(req)?;
+    if let Some(root) = &spec.storage_root {
+        state.file_roots.check_raw("storage_root", root)?;
+    }
     let Scoped { caller, metastore } = scoped;
     let row = state.store.write(move |tx| ops::catalogs::create(tx, &caller, &metastore.id, spec)).await?;
     Ok(HttpResponse::Ok().json(CatalogInfo::from(row)))
@@ -193,6 +196,7 @@ pub async fn delete_catalog(
     let name = name_param(&req)?;
     let force = force_flag(q, &body)?;
     let Scoped { caller, metastore } = scoped;
-    state.store.write(move |tx| ops::catalogs::delete(tx, &caller, &metastore.id, &name, force)).await?;
+    let removed = state.store.write(move |tx| ops::catalogs::delete(tx, &caller, &metastore.id, &name, force)).await?;
+    super::volumes::remove_after_commit(&state, removed).await;
     Ok(ok_empty())
 }

@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::extract::{AppState, Params, Scoped};
+use crate::authz::{self, Action};
 use crate::error::{ApiError, ApiResult};
 use crate::store::principals;
 
@@ -25,7 +26,7 @@ pub async fn explain(
     let sec_type = p.securable_type.ok_or_else(|| ApiError::invalid("securable_type", "is required"))?;
     let caller = scoped.caller;
     let principal = p.principal.filter(|n| !n.is_empty() && *n != caller.name);
-    if principal.is_some() && !caller.is_metastore_admin() {
+    if principal.is_some() && authz::require(&caller, &Action::ExplainForOthers, &[]).is_err() {
         return Err(ApiError::denied("Only metastore admins may explain the decisions of other principals."));
     }
     let out = state
@@ -35,7 +36,8 @@ pub async fn explain(
                 Some(name) => principals::subject(conn, name, caller.workspace_id, caller.metastore.clone())?,
                 None => (*caller).clone(),
             };
-            crate::explain::explain(conn, &subject, &action, &sec_type, p.full_name.as_deref())
+            let hide_tables = !caller.is_metastore_admin();
+            crate::explain::explain(conn, &subject, &action, &sec_type, p.full_name.as_deref(), hide_tables)
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))

@@ -1,4 +1,4 @@
-//! External locations (spec §10).
+//! External locations.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -81,12 +81,15 @@ pub async fn create_external_location(
     Body(req): Body<CreateExternalLocation>,
 ) -> ApiResult<HttpResponse> {
     let spec = LocationSpec::try_from(req)?;
+    state.file_roots.check("url", &spec.url)?;
     let Scoped { caller, metastore } = scoped;
     let row = state
         .store
         .write(move |tx| {
             let ms = securables::metastore_node(tx, &metastore.id, &caller.principals_json)?;
-            let ok = authz::require(&caller, &Action::CreateExternalLocation, &[&ms]).map_err(denied)?;
+            let credential = credentials::require(tx, &metastore.id, &spec.credential_name)?;
+            let cred = securables::with_grants(tx, credential.node(), &caller.principals_json)?;
+            let ok = authz::require(&caller, &Action::CreateExternalLocation, &[&ms, &cred]).map_err(denied)?;
             let new = spec.into_new(tx, &metastore.id, caller.name.clone(), now_ms())?;
             external_locations::insert(tx, &ok, &metastore.id, &new)
         })
@@ -183,6 +186,9 @@ pub async fn update_external_location(
     let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
     let body_name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
     let url = body.url.filter(|u| !u.is_empty()).map(|u| parse_url(&u)).transpose()?;
+    if let Some(u) = &url {
+        state.file_roots.check("url", u)?;
+    }
     let credential_name = body.credential_name.map(|n| Ident::parse("credential_name", &n)).transpose()?;
     if let Some(mode) = &body.isolation_mode {
         if !ISOLATION_MODES.contains(&mode.as_str()) {
@@ -199,7 +205,8 @@ pub async fn update_external_location(
         .write(move |tx| {
             let current = external_locations::require(tx, &metastore.id, &name)?;
             let owner = body.owner.as_deref().map(|o| owner_name(tx, o)).transpose()?;
-            let credential = match credential_name.filter(|c| c.as_str() != current.credential_name) {
+            let credential_name_after = credential_name.filter(|c| c.as_str() != current.credential_name);
+            let credential = match credential_name_after.clone() {
                 Some(c) => {
                     let row = credentials::require(tx, &metastore.id, &c)?;
                     Some((row.id, row.name))
@@ -228,11 +235,22 @@ pub async fn update_external_location(
             };
             let node = securables::with_grants(tx, current.node(), &caller.principals_json)?;
             let ok = authz::require(&caller, &Action::UpdateExternalLocation(shape), &[&node]).map_err(denied)?;
+            if changes.url.is_some() || changes.credential.is_some() {
+                // What the update creates needs what a create needs, on the credential used after
+                // the change (checked against the state before the request).
+                let cred_name =
+                    credential_name_after.unwrap_or_else(|| Ident::from_stored(current.credential_name.clone()));
+                let cred = credentials::require(tx, &metastore.id, &cred_name)?;
+                let cred = securables::with_grants(tx, cred.node(), &caller.principals_json)?;
+                let ms = securables::metastore_node(tx, &metastore.id, &caller.principals_json)?;
+                authz::require(&caller, &Action::CreateExternalLocation, &[&ms, &cred]).map_err(denied)?;
+            }
             if let Some(new_url) = &changes.url {
                 check_url(tx, &metastore.id, new_url, Some(&current.id))?;
                 // `force`: go ahead even if external tables under the old URL are left uncovered.
                 let stranded: Vec<String> = tables::external_within(tx, &metastore.id, &current.storage_url())?
                     .into_iter()
+                    .chain(crate::store::volumes::external_within(tx, &metastore.id, &current.storage_url())?)
                     .filter(|(_, loc)| !StorageUrl::from_stored(loc.clone()).is_within(new_url))
                     .map(|(t, _)| t)
                     .collect();
@@ -240,7 +258,7 @@ pub async fn update_external_location(
                     return Err(ApiError::new(
                         ErrorCode::InvalidState,
                         format!(
-                            "Changing the url of external location '{name}' would leave external table(s) {} outside it; use force=true to change it anyway.",
+                            "Changing the url of external location '{name}' would leave external table(s) or volume(s) {} outside it; use force=true to change it anyway.",
                             stranded.join(", ")
                         ),
                     ));
@@ -269,13 +287,14 @@ pub async fn delete_external_location(
             let current = external_locations::require(tx, &metastore.id, &name)?;
             let ok = authz::require(&caller, &Action::DeleteExternalLocation, &[&current.node()]).map_err(denied)?;
             if !force {
-                let dependents = tables::external_within(tx, &metastore.id, &current.storage_url())?;
+                let mut dependents = tables::external_within(tx, &metastore.id, &current.storage_url())?;
+                dependents.extend(crate::store::volumes::external_within(tx, &metastore.id, &current.storage_url())?);
                 if !dependents.is_empty() {
                     let names: Vec<&str> = dependents.iter().map(|(t, _)| t.as_str()).collect();
                     return Err(ApiError::new(
                         ErrorCode::InvalidState,
                         format!(
-                            "External location '{name}' has dependent external table(s) {}; use force=true to delete it anyway.",
+                            "External location '{name}' has dependent external table(s) or volume(s) {}; use force=true to delete it anyway.",
                             names.join(", ")
                         ),
                     ));

@@ -8,6 +8,7 @@ use std::sync::{Arc, RwLock};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use serde::de::DeserializeOwned;
@@ -26,8 +27,23 @@ pub struct AppState {
     pub callers: CallerCache,
     /// `--storage-map`: cloud prefixes served from local directories (listFiles).
     pub storage_map: Arc<[crate::config::StorageMapping]>,
+    /// `--file-root`: the only directories `file://` URLs may point into.
+    pub file_roots: crate::files::FileRoots,
     /// The workspace address (`scheme://host:port`) clients are told about.
     pub public_url: String,
+    /// This server is `partner-connect certify`'s sandbox: connects send the partner's
+    /// `test_workspace_detail`.
+    pub certify_sandbox: bool,
+    /// `UC_EMULATOR_PUBLIC_URL` as configured (no trailing `/`); `None` when unset, and then
+    /// host metadata answers with the address the client used.
+    pub configured_public_url: Option<String>,
+}
+
+impl AppState {
+    /// Where storage URLs live locally in this run (`--storage-map`, `--file-root`).
+    pub fn local_storage(&self) -> crate::files::LocalStorage {
+        crate::files::LocalStorage { map: self.storage_map.clone(), roots: self.file_roots.clone() }
+    }
 }
 
 /// Resolved callers by token hash, valid while the store's identity epoch is unchanged.
@@ -81,6 +97,9 @@ fn expired() -> ApiError {
     ApiError::unauthenticated("Token is expired.")
 }
 
+/// The response header naming the acting workspace.
+pub const ORG_ID: HeaderName = HeaderName::from_static("x-databricks-org-id");
+
 /// Middleware on `/api`: resolves the bearer token once into a [`Caller`] in the request's
 /// extensions, or answers 401. Handlers then extract the caller synchronously, so a 401 always
 /// wins over a body error.
@@ -104,9 +123,13 @@ pub async fn authenticate(
     let state = req.app_data::<web::Data<AppState>>().expect("AppState is registered").clone();
     match state.callers.resolve(&state.store, &token).await {
         Ok(caller) => {
-            tracing::Span::current().record("principal", caller.name.as_str());
+            let workspace = HeaderValue::from(caller.workspace_id);
             req.extensions_mut().insert(caller);
-            next.call(req).await.map(ServiceResponse::map_into_left_body)
+            let mut res = next.call(req).await?;
+            // As on a hosted workspace, every response names the workspace the request acted in
+            // (the SDK's `get_workspace_id()` reads it).
+            res.headers_mut().insert(ORG_ID, workspace);
+            Ok(res.map_into_left_body())
         }
         Err(e) => Ok(req.error_response(e).map_into_right_body()),
     }
@@ -127,8 +150,7 @@ impl FromRequest for Auth {
     }
 }
 
-/// The caller of an endpoint scoped to the workspace's metastore; 404 when none is assigned
-/// (spec §22 item 4).
+/// The caller of an endpoint scoped to the workspace's metastore; 404 when none is assigned.
 pub struct Scoped {
     pub caller: Arc<Caller>,
     pub metastore: MetastoreScope,
@@ -253,7 +275,7 @@ fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
     form_urlencoded::parse(query.as_bytes())
 }
 
-/// A path parameter, percent-decoded as UTF-8 (spec §3.3).
+/// A path parameter, percent-decoded as UTF-8.
 pub fn path_param(req: &HttpRequest, name: &str) -> ApiResult<String> {
     // actix decodes the matched segments lossily; refuse a path that is not UTF-8 at all.
     if percent_encoding::percent_decode_str(req.uri().path()).decode_utf8().is_err() {
@@ -266,12 +288,12 @@ pub fn path_param(req: &HttpRequest, name: &str) -> ApiResult<String> {
         .map_err(|_| ApiError::invalid(name, "is not valid UTF-8 after percent-decoding"))
 }
 
-/// The `{name}` path segment as an object name (lower-cased, validated; spec §3.2).
+/// The `{name}` path segment as an object name (lower-cased, validated).
 pub fn name_param(req: &HttpRequest) -> ApiResult<crate::domain::names::Ident> {
     Ok(crate::domain::names::Ident::parse("name", &path_param(req, "name")?)?)
 }
 
-/// Query booleans must be `true` or `false` (interface.md): serde's bool parser accepts
+/// Query booleans must be `true` or `false`: serde's bool parser accepts
 /// exactly those.
 pub mod qbool {
     use serde::{Deserialize, Deserializer};

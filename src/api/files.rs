@@ -1,4 +1,4 @@
-//! listFiles (spec §10.2, §10.3): the real local directory behind a `file://` or mapped URL.
+//! listFiles: the real local directory behind a `file://` or mapped URL.
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -8,8 +8,8 @@ use super::{denied, Res, UC};
 use crate::authz::{self, Action, Node};
 use crate::domain::names::Ident;
 use crate::domain::storage_url::StorageUrl;
-use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::files::{self, ListError};
+use crate::error::{ApiError, ApiResult};
+use crate::files;
 use crate::store::{credentials, external_locations, securables};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -44,13 +44,14 @@ pub async fn list_files(
     state: web::Data<AppState>,
     Params(p): Params<ListFilesParams>,
 ) -> ApiResult<HttpResponse> {
-    // 1. Input (§10.3): a storage URL that never leaves the directory it maps to.
+    // 1. Input: a storage URL that never leaves the directory it maps to.
     let raw = p.url.filter(|u| !u.is_empty()).ok_or_else(|| ApiError::invalid("url", "is required"))?;
     let lower = raw.to_ascii_lowercase();
     if lower.contains("%2f") || lower.contains("%5c") || raw.contains('\\') {
         return Err(ApiError::invalid("url", "may not contain an encoded '/' or a '\\' inside a path segment"));
     }
     let url = StorageUrl::parse(&raw).map_err(|e| ApiError::invalid("url", e))?;
+    state.file_roots.check("url", &url)?;
     let credential_name = p.credential_name.map(|n| Ident::parse("credential_name", &n)).transpose()?;
     let limit = match p.max_results {
         None | Some(0) => None,
@@ -61,7 +62,7 @@ pub async fn list_files(
     // 2. Authorization: metastore admin, or READ_FILES on the covering location / named credential.
     let Scoped { caller, metastore } = scoped;
     let lookup = url.clone();
-    let covering = state
+    state
         .store
         .read(move |conn| {
             let credential =
@@ -71,24 +72,16 @@ pub async fn list_files(
             securables::attach_grants(conn, &mut nodes.iter_mut().collect::<Vec<_>>(), &caller.principals_json)?;
             let chain: Vec<&Node> = nodes.iter().collect();
             authz::require(&caller, &Action::ListFiles, &chain).map_err(denied)?;
-            Ok(location.map(|l| l.storage_url()))
+            Ok(())
         })
         .await?;
 
     // 3. The local path; an unmapped cloud URL lists nothing.
-    let Some(local) = files::local_path(&url, &state.storage_map, covering.as_ref()) else {
+    let Some(local) = files::local_path(&url, &state.storage_map, &state.file_roots) else {
         return Ok(HttpResponse::Ok().json(ListFilesResponse { files: Vec::new() }));
     };
     let (single_file, entries) =
-        web::block(move || files::list(&local)).await.map_err(ApiError::internal)?.map_err(|e| match e {
-            ListError::NotFound => {
-                ApiError::new(ErrorCode::ResourceDoesNotExist, format!("Path '{raw}' does not exist."))
-            }
-            ListError::Outside => {
-                ApiError::denied(format!("Path '{raw}' leads outside the directory its storage URL maps to."))
-            }
-            ListError::Io(e) => ApiError::internal(e),
-        })?;
+        web::block(move || files::list(&local)).await.map_err(ApiError::internal)?.map_err(|e| e.to_api(&raw))?;
 
     // 4. Result.
     let base = raw.trim_end_matches('/').to_string();

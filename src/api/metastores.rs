@@ -1,4 +1,4 @@
-//! Metastores, the metastore summary and workspace assignments (spec §6–§8).
+//! Metastores, the metastore summary and workspace assignments.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ use crate::store::{catalogs, principals};
 
 const SCOPES: &[&str] = &["INTERNAL", "INTERNAL_AND_EXTERNAL"];
 
-/// `MetastoreInfo` (also the summary's answer, which carries every field, spec §7.1).
+/// `MetastoreInfo` (also the summary's answer, which carries every field).
 #[derive(Serialize)]
 pub struct MetastoreInfo {
     metastore_id: String,
@@ -75,6 +75,7 @@ pub async fn create_metastore(
     Body(req): Body<CreateMetastore>,
 ) -> ApiResult<HttpResponse> {
     let spec = MetastoreSpec::try_from(req)?;
+    state.file_roots.check("storage_root", &spec.storage_root)?;
     let row = state.store.write(move |tx| ops::metastores::create(tx, &caller, spec)).await?;
     Ok(HttpResponse::Ok().json(MetastoreInfo::from(row)))
 }
@@ -85,7 +86,7 @@ pub struct ListMetastoresParams {
     max_results: Option<i64>,
 }
 
-/// listMetastores: the workspace's metastore, or nothing (spec §6.3).
+/// listMetastores: the workspace's metastore, or nothing.
 pub async fn list_metastores(
     Auth(caller): Auth,
     state: web::Data<AppState>,
@@ -134,7 +135,7 @@ pub struct UpdateMetastore {
     delta_sharing_organization_name: Option<String>,
     privilege_model_version: Option<String>,
     external_access_enabled: Option<bool>,
-    // Accepted and ignored (deprecated in the seed).
+    // Accepted and ignored (deprecated in the API reference).
     #[allow(dead_code)]
     delta_sharing_enabled: Option<bool>,
 }
@@ -159,8 +160,12 @@ pub async fn update_metastore(
             ));
         }
     }
-    if body.delta_sharing_recipient_token_lifetime_in_seconds.is_some_and(|s| s < 0) {
-        return Err(ApiError::invalid("delta_sharing_recipient_token_lifetime_in_seconds", "must not be negative"));
+    // int32 in the API reference, not negative: expiry arithmetic then always fits int64.
+    if body.delta_sharing_recipient_token_lifetime_in_seconds.is_some_and(|s| !(0..=i64::from(i32::MAX)).contains(&s)) {
+        return Err(ApiError::invalid(
+            "delta_sharing_recipient_token_lifetime_in_seconds",
+            "must be between 0 and 2147483647 (an int32)",
+        ));
     }
     if let Some(v) = &body.privilege_model_version {
         let ok = v.split_once('.').is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok());
@@ -236,7 +241,7 @@ pub async fn delete_metastore(
 ) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id")?;
     let force = force_flag(q, &body)?;
-    state
+    let removed = state
         .store
         .write(move |tx| {
             let current = metastores::require(tx, &id)?;
@@ -247,9 +252,12 @@ pub async fn delete_metastore(
                     format!("Metastore '{}' is not empty; delete its contents first or pass force=true.", current.name),
                 ));
             }
-            metastores::delete(tx, &ok, &id)
+            let managed = crate::store::volumes::managed_locations(tx, crate::store::volumes::Scope::Metastore, &id)?;
+            metastores::delete(tx, &ok, &id)?;
+            Ok(managed)
         })
         .await?;
+    super::volumes::remove_after_commit(&state, removed).await;
     Ok(ok_empty())
 }
 
@@ -300,7 +308,7 @@ pub struct AssignmentBody {
     default_catalog_name: Option<String>,
 }
 
-/// createMetastoreAssignment: creates or overwrites (spec §8.3).
+/// createMetastoreAssignment: creates or overwrites.
 pub async fn create_assignment(
     req: HttpRequest,
     Auth(caller): Auth,
@@ -326,7 +334,7 @@ pub async fn create_assignment(
     Ok(ok_empty())
 }
 
-/// updateMetastoreAssignment: only an existing assignment (spec §8.3).
+/// updateMetastoreAssignment: only an existing assignment.
 pub async fn update_assignment(
     req: HttpRequest,
     Auth(caller): Auth,
@@ -370,7 +378,7 @@ pub struct UnassignParams {
     metastore_id: Option<String>,
 }
 
-/// deleteMetastoreAssignment: `metastore_id` (query or body) must match (spec §8.3).
+/// deleteMetastoreAssignment: `metastore_id` (query or body) must match.
 pub async fn delete_assignment(
     req: HttpRequest,
     Auth(caller): Auth,

@@ -1,6 +1,6 @@
-//! `/api/2.0/partner-connect` (partner-connect.md §2–§5): the registry, connections (connect,
+//! `/api/2.0/partner-connect`: the registry, connections (connect,
 //! sign-in, test, delete, read), account hooks and connectors. The partner is never called while
-//! a transaction or lock is held (§6.5).
+//! a transaction or lock is held.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -8,7 +8,7 @@ use serde_json::{json, Value as Json};
 
 use super::extract::{parse_json, path_param, AppState, Auth, Body, Params, RawBody};
 use super::{denied, ok_empty, Res};
-use crate::authz::{self, Action, Caller, PrincipalKind};
+use crate::authz::{self, Action, Caller};
 use crate::domain::names::Ident;
 use crate::domain::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -123,7 +123,7 @@ fn default_region(cloud: &str) -> &'static str {
     }
 }
 
-/// The request's profile fields, validated (§3.2 step 2); `None` where not given.
+/// The request's profile fields, validated; `None` where not given.
 struct Requested {
     partner_id: String,
     catalog: Option<Ident>,
@@ -218,7 +218,7 @@ async fn new_connection(
     };
     let addr = Address::from_url(&state.public_url);
     // Provision and record the pending connection in one transaction, committed before the
-    // partner is called (§3.3).
+    // partner is called.
     let (info, pat, user) = {
         let caller = caller.clone();
         let partner_row = partner.row.clone();
@@ -228,14 +228,14 @@ async fn new_connection(
             .store
             .write(move |tx| {
                 let partner = Partner::load(partner_row)?;
-                let catalog_id = match &catalog {
+                let catalog = match &catalog {
                     None => None,
                     Some(name) => {
                         let scope = caller.metastore.as_ref().ok_or_else(ApiError::no_metastore)?;
                         let row = catalogs::require(tx, &scope.id, name)?;
                         let node = securables::with_grants(tx, row.node(), &caller.principals_json)?;
-                        authz::require(&caller, &Action::ConnectWithCatalog, &[&node]).map_err(denied)?;
-                        Some(row.id)
+                        let ok = authz::require(&caller, &Action::ConnectWithCatalog, &[&node]).map_err(denied)?;
+                        Some((row.id, ok))
                     }
                 };
                 let ok = authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
@@ -244,7 +244,7 @@ async fn new_connection(
                     workspace_id: caller.workspace_id,
                     admin: &caller.name,
                     profile,
-                    catalog_id,
+                    catalog,
                     now: now_ms(),
                 };
                 let (info, pat) = pc::provision(tx, &ok, &new)?;
@@ -253,10 +253,16 @@ async fn new_connection(
             })
             .await?
     };
-    let request = pc::connect_request(&info, &user, &addr, Some(&pat), pc::certify::workspace_overrides(cfg));
+    let request = pc::connect_request(
+        &info,
+        &user,
+        &addr,
+        Some(&pat),
+        pc::certify::workspace_overrides(cfg, state.certify_sandbox),
+    );
     let ok = authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
     // The rest runs as its own task: a client that disconnects does not cancel the flow, which
-    // ends in a committed connection or a complete rollback either way (§3.6).
+    // ends in a committed connection or a complete rollback either way.
     let task = actix_web::rt::spawn(async move {
         let outcome = partner.client().call(Operation::Connect, Some(&request), &[]).await;
         match pc::judge(Operation::Connect, ConnectKind::New, &partner.config, outcome) {
@@ -273,7 +279,7 @@ async fn new_connection(
                 }))
             }
             Ok((status, body)) => {
-                // Declined: Databricks cleans up what it provisioned (§3.6).
+                // Declined: Databricks cleans up what it provisioned.
                 rollback(&state, ok, info).await?;
                 Ok(json!({
                     "flow": "NEW_CONNECTION",
@@ -303,7 +309,7 @@ async fn sign_in(
     info: ConnectionInfo,
     req: Requested,
 ) -> ApiResult<HttpResponse> {
-    if caller.kind == PrincipalKind::ServicePrincipal {
+    if authz::require(&caller, &Action::PartnerSignIn, &[]).is_err() {
         return Err(ApiError::denied("Service principals cannot sign in through a Partner Connect connection."));
     }
     let stored = info.profile();
@@ -334,7 +340,13 @@ async fn sign_in(
     let id = caller.id;
     let user = state.store.read(move |conn| UserInfo::of(conn, id)).await?;
     let addr = Address::from_url(&state.public_url);
-    let request = pc::connect_request(&info, &user, &addr, None, pc::certify::workspace_overrides(&partner.config));
+    let request = pc::connect_request(
+        &info,
+        &user,
+        &addr,
+        None,
+        pc::certify::workspace_overrides(&partner.config, state.certify_sandbox),
+    );
     let outcome = partner.client().call(Operation::Connect, Some(&request), &[]).await;
     let (status, body) = pc::judge(Operation::Connect, ConnectKind::SignIn, &partner.config, outcome)?;
     Ok(HttpResponse::Ok().json(json!({
@@ -390,7 +402,7 @@ fn connection_info_body(info: &ConnectionInfo) -> Json {
     })
 }
 
-/// `POST <pc>/connections/:id/test` (§3.9).
+/// `POST <pc>/connections/:id/test`.
 pub async fn test_connection(
     req: HttpRequest,
     Auth(caller): Auth,
@@ -415,7 +427,7 @@ fn require_path(partner: &Partner, op: Operation) -> ApiResult<()> {
     }
 }
 
-/// `DELETE <pc>/connections/:id` (§3.10): removes what was provisioned, then tells the partner.
+/// `DELETE <pc>/connections/:id`: removes what was provisioned, then tells the partner.
 pub async fn delete_connection(
     req: HttpRequest,
     Auth(caller): Auth,
@@ -484,7 +496,7 @@ fn cloud_or_default(c: Option<String>) -> ApiResult<String> {
     }
 }
 
-/// `POST <pc>/partners/:id/delete-account` (§4.1).
+/// `POST <pc>/partners/:id/delete-account`.
 pub async fn delete_account(
     req: HttpRequest,
     Auth(caller): Auth,
@@ -506,7 +518,7 @@ pub async fn delete_account(
     Ok(HttpResponse::Ok().json(json!({"partner_status": status})))
 }
 
-/// `POST <pc>/partners/:id/expire-account` (§4.2).
+/// `POST <pc>/partners/:id/expire-account`.
 pub async fn expire_account(
     req: HttpRequest,
     Auth(caller): Auth,
@@ -546,7 +558,7 @@ pub struct ConnectorsParams {
     page_token: Option<String>,
 }
 
-/// `GET <pc>/partners/:id/connectors` (§5): one emulator page is one partner call.
+/// `GET <pc>/partners/:id/connectors`: one emulator page is one partner call.
 pub async fn connectors(
     req: HttpRequest,
     Auth(caller): Auth,

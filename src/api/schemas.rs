@@ -1,4 +1,4 @@
-//! Schemas (spec §12).
+//! Schemas.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -67,7 +67,7 @@ impl From<SchemaRow> for SchemaInfo {
 }
 
 impl SchemaInfo {
-    /// Selective metadata for a caller who holds only `BROWSE` on the catalog (privileges.md §5).
+    /// Selective metadata for a caller who holds only `BROWSE` on the catalog.
     fn browse_only(mut self) -> Self {
         self.browse_only = Some(true);
         self.properties = None;
@@ -84,6 +84,9 @@ pub async fn create_schema(
     Body(req): Body<CreateSchema>,
 ) -> ApiResult<HttpResponse> {
     let spec = SchemaSpec::try_from(req)?;
+    if let Some(root) = &spec.storage_root {
+        state.file_roots.check_raw("storage_root", root)?;
+    }
     let Scoped { caller, metastore } = scoped;
     let row = state.store.write(move |tx| ops::schemas::create(tx, &caller, &metastore.id, spec)).await?;
     Ok(HttpResponse::Ok().json(SchemaInfo::from(row)))
@@ -200,6 +203,7 @@ pub async fn delete_schema(
     refuse_information_schema(name.schema.as_str(), "full_name")?;
     let force = force_flag(q, &body)?;
     let Scoped { caller, metastore } = scoped;
-    state.store.write(move |tx| ops::schemas::delete(tx, &caller, &metastore.id, &name, force)).await?;
+    let removed = state.store.write(move |tx| ops::schemas::delete(tx, &caller, &metastore.id, &name, force)).await?;
+    super::volumes::remove_after_commit(&state, removed).await;
     Ok(ok_empty())
 }

@@ -1,4 +1,4 @@
-//! Shares (Delta Sharing, spec §17): CRUD, the tables they hold, and their permissions.
+//! Shares (Delta Sharing): CRUD, the tables they hold, and their permissions.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -110,6 +110,9 @@ pub async fn create_share(
     Body(req): Body<CreateShare>,
 ) -> ApiResult<HttpResponse> {
     let spec = ShareSpec::try_from(req)?;
+    if let Some(root) = &spec.storage_root {
+        state.file_roots.check_raw("storage_root", root)?;
+    }
     let Scoped { caller, metastore } = scoped;
     let row = state
         .store
@@ -128,7 +131,7 @@ pub struct GetShareParams {
     include_shared_data: Option<bool>,
 }
 
-/// getShare: objects unless `include_shared_data=false` (spec §17.1).
+/// getShare: objects unless `include_shared_data=false`.
 pub async fn get_share(
     req: HttpRequest,
     scoped: Scoped,
@@ -176,7 +179,7 @@ pub async fn list_shares(
             let items = page
                 .rows
                 .into_iter()
-                .filter(|s| all || caller.is(&s.owner))
+                .filter(|s| all || authz::visible(&caller, &Action::GetShare, &[&s.node(), &ms]))
                 .map(|s| ShareInfo::new(s, None))
                 .collect::<Vec<_>>();
             Ok((items, page.more_after))
@@ -194,7 +197,7 @@ pub struct UpdateShare {
     comment: Option<String>,
     storage_root: Option<String>,
     updates: Option<Vec<ObjectUpdate>>,
-    /// The seed's form: the complete new object list.
+    /// The API reference's form: the complete new object list.
     objects: Option<Vec<DataObjectIn>>,
 }
 
@@ -209,6 +212,9 @@ pub async fn update_share(
     let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
     let body_name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
     let root = storage_root(body.storage_root)?;
+    if let Some(root) = &root {
+        state.file_roots.check_raw("storage_root", root)?;
+    }
     let updates = body.updates.unwrap_or_default();
     if updates.len() > 100 {
         return Err(ApiError::invalid("updates", "at most 100 updates per request"));

@@ -1,4 +1,4 @@
-//! Storage credentials (spec §9) and `validate-storage-credentials` (SDK).
+//! Storage credentials and `validate-storage-credentials` (SDK).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -347,10 +347,14 @@ pub async fn validate_storage_credential(
         .filter(|u| !u.is_empty())
         .map(|u| StorageUrl::parse(&u).map_err(|e| ApiError::invalid("url", e)))
         .transpose()?;
+    if let Some(u) = &url {
+        state.file_roots.check("url", u)?;
+    }
     let read_only = req.read_only.unwrap_or(false);
     let Scoped { caller, metastore } = scoped;
     let map = state.storage_map.clone();
-    let (url, file_root) = state
+    let roots = state.file_roots.clone();
+    let url = state
         .store
         .read(move |conn| {
             let mut ms = metastores::require(conn, &metastore.id)?.node();
@@ -369,40 +373,38 @@ pub async fn validate_storage_credential(
             }
             chain.push(&ms);
             authz::require(&caller, &Action::ValidateStorageCredential, &chain).map_err(denied)?;
-            let url = url.or_else(|| location.as_ref().map(|l| l.storage_url()));
-            let file_root = match &url {
-                Some(u) => external_locations::covering(conn, &metastore.id, u)?.map(|l| l.storage_url()),
-                None => None,
-            };
-            Ok((url, file_root))
+            Ok(url.or_else(|| location.as_ref().map(|l| l.storage_url())))
         })
         .await?;
     let result = |operation, result, message: Option<String>| ValidationResult { operation, result, message };
     let mut results = Vec::new();
     let mut is_dir = None;
-    match url.as_ref().map(|u| (u, crate::files::local_path(u, &map, file_root.as_ref()))) {
+    let probed = match url.as_ref().and_then(|u| crate::files::local_path(u, &map, &roots)) {
+        Some(local) => Some(web::block(move || crate::files::probe(&local)).await.map_err(ApiError::internal)?),
+        None => None,
+    };
+    match url.as_ref().map(|u| (u, probed)) {
         // No URL: the credential itself was checked (well-formed, and it exists).
         None => results.push(result("READ", "PASS", None)),
-        Some((u, Some(local))) => match std::fs::metadata(&local.path) {
-            Ok(meta) => {
-                is_dir = Some(meta.is_dir());
-                for op in ["PATH_EXISTS", "LIST", "READ"] {
-                    results.push(result(op, "PASS", None));
-                }
-                for op in ["WRITE", "DELETE"] {
-                    results.push(match read_only {
-                        true => result(op, "SKIP", Some("read_only: not tested".to_string())),
-                        false => result(op, "PASS", None),
-                    });
-                }
+        Some((_, Some(Ok(dir)))) => {
+            is_dir = Some(dir);
+            for op in ["PATH_EXISTS", "LIST", "READ"] {
+                results.push(result(op, "PASS", None));
             }
-            Err(_) => {
-                results.push(result("PATH_EXISTS", "FAIL", Some(format!("{u} does not exist in local storage"))));
-                for op in ["LIST", "READ", "WRITE", "DELETE"] {
-                    results.push(result(op, "SKIP", Some("the path does not exist".to_string())));
-                }
+            for op in ["WRITE", "DELETE"] {
+                results.push(match read_only {
+                    true => result(op, "SKIP", Some("read_only: not tested".to_string())),
+                    false => result(op, "PASS", None),
+                });
             }
-        },
+        }
+        Some((u, Some(Err(crate::files::ListError::NotFound)))) => {
+            results.push(result("PATH_EXISTS", "FAIL", Some(format!("{u} does not exist in local storage"))));
+            for op in ["LIST", "READ", "WRITE", "DELETE"] {
+                results.push(result(op, "SKIP", Some("the path does not exist".to_string())));
+            }
+        }
+        Some((u, Some(Err(e)))) => return Err(e.to_api(u.as_str())),
         Some((u, None)) => {
             for op in ["PATH_EXISTS", "LIST", "READ", "WRITE", "DELETE"] {
                 let why = format!("{u} is not mapped to local storage; the emulator contacts no cloud");

@@ -1,4 +1,4 @@
-//! Tables, views and table summaries (spec §13, §14).
+//! Tables, views and table summaries.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -80,7 +80,7 @@ impl From<TableRow> for TableInfo {
 }
 
 impl TableInfo {
-    /// Selective metadata for a caller who holds only `BROWSE` on the catalog (privileges.md §5):
+    /// Selective metadata for a caller who holds only `BROWSE` on the catalog:
     /// no columns, properties or storage fields.
     fn browse_only(mut self) -> Self {
         self.browse_only = Some(true);
@@ -100,6 +100,9 @@ pub async fn create_table(
     Body(req): Body<CreateTable>,
 ) -> ApiResult<HttpResponse> {
     let spec = TableSpec::try_from(req)?;
+    if let Some(loc) = &spec.storage_location {
+        state.file_roots.check("storage_location", loc)?;
+    }
     let Scoped { caller, metastore } = scoped;
     let row = state.store.write(move |tx| ops::tables::create(tx, &caller, &metastore.id, spec)).await?;
     Ok(HttpResponse::Ok().json(TableInfo::from(row)))
@@ -223,6 +226,9 @@ pub async fn update_table(
 ) -> ApiResult<HttpResponse> {
     let name = table_name(&req)?;
     let update = TableUpdate::parse(&name, body)?;
+    if let Some(loc) = update.location() {
+        state.file_roots.check("storage_location", loc)?;
+    }
     let Scoped { caller, metastore } = scoped;
     let row = state.store.write(move |tx| ops::tables::update(tx, &caller, &metastore.id, &name, update)).await?;
     Ok(HttpResponse::Ok().json(TableInfo::from(row)))
@@ -274,7 +280,7 @@ pub async fn list_summaries_get(
     summaries(scoped, state, q).await
 }
 
-/// listTableSummaries, POST form (seed).
+/// listTableSummaries, POST form (as the API reference gives it).
 pub async fn list_summaries_post(
     scoped: Scoped,
     state: web::Data<AppState>,
@@ -290,16 +296,25 @@ pub async fn list_summaries_post(
     summaries(scoped, state, q).await
 }
 
-fn like_pattern(p: Option<String>) -> String {
+/// Longest `LIKE` pattern accepted, in characters (emulator limit; SQLite refuses far longer
+/// ones with an error, and matching cost grows with the length).
+const MAX_PATTERN_CHARS: usize = 1024;
+
+fn like_pattern(field: &str, p: Option<String>) -> ApiResult<String> {
     match p {
-        Some(p) if !p.is_empty() => p.to_lowercase(),
-        _ => "%".to_string(),
+        Some(p) if p.chars().count() > MAX_PATTERN_CHARS => Err(crate::error::ApiError::invalid(
+            field,
+            format!("is {} characters long; at most {MAX_PATTERN_CHARS} are allowed", p.chars().count()),
+        )),
+        Some(p) if !p.is_empty() => Ok(crate::domain::names::fold_case(&p)),
+        _ => Ok("%".to_string()),
     }
 }
 
 async fn summaries(scoped: Scoped, state: web::Data<AppState>, q: SummariesRequest) -> ApiResult<HttpResponse> {
     let catalog = Ident::parse("catalog_name", required("catalog_name", &q.catalog_name)?)?;
-    let (schema_like, table_like) = (like_pattern(q.schema_name_pattern), like_pattern(q.table_name_pattern));
+    let schema_like = like_pattern("schema_name_pattern", q.schema_name_pattern)?;
+    let table_like = like_pattern("table_name_pattern", q.table_name_pattern)?;
     let Scoped { caller, metastore } = scoped;
     let list = format!("summaries:{}:{catalog}:{schema_like}:{table_like}", metastore.id);
     let args = PageArgs::new(&state.store, list, q.max_results, q.page_token.as_deref(), Some(SUMMARIES_PAGE))?;

@@ -9,7 +9,7 @@ use crate::domain::privilege;
 use crate::domain::securable::SecurableKind;
 use crate::domain::update::UpdateShape;
 
-/// The actions `explain` knows, by the spec's operation names, and the kind of securable each
+/// The actions `explain` knows, by the Unity Catalog API's operation names, and the kind of securable each
 /// is asked about (the securable given to `explain` is the target of the rule: the parent for
 /// creates and lists).
 pub const ACTIONS: &[(&str, SecurableKind)] = &[
@@ -54,6 +54,20 @@ pub const ACTIONS: &[(&str, SecurableKind)] = &[
     ("deleteShare", SecurableKind::Share),
     ("createRecipient", SecurableKind::Metastore),
     ("createProvider", SecurableKind::Metastore),
+    ("createVolume", SecurableKind::Schema),
+    ("listVolumes", SecurableKind::Schema),
+    ("readVolume", SecurableKind::Volume),
+    ("updateVolume", SecurableKind::Volume),
+    ("updateVolumeOwner", SecurableKind::Volume),
+    ("renameVolume", SecurableKind::Volume),
+    ("deleteVolume", SecurableKind::Volume),
+    ("readVolumeFiles", SecurableKind::Volume),
+    ("writeVolumeFiles", SecurableKind::Volume),
+    ("createFunction", SecurableKind::Schema),
+    ("listFunctions", SecurableKind::Schema),
+    ("getFunction", SecurableKind::Function),
+    ("updateFunctionOwner", SecurableKind::Function),
+    ("deleteFunction", SecurableKind::Function),
     ("getPermissions", SecurableKind::Table),
     ("updatePermissions", SecurableKind::Table),
 ];
@@ -68,7 +82,7 @@ pub fn parse_action(name: &str, kind: SecurableKind) -> Result<Action, String> {
     let expected = ACTIONS.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, k)| *k);
     let fits = |k: SecurableKind| k == kind || (table_like && k == SecurableKind::Table);
     match expected {
-        // The permissions actions apply to every kind; shares have their own rules (§17.3).
+        // The permissions actions apply to every kind; shares have their own rules.
         Some(_) if name.eq_ignore_ascii_case("getPermissions") && kind == SecurableKind::Share => {
             return Ok(Action::ReadSharePermissions)
         }
@@ -130,6 +144,20 @@ pub fn parse_action(name: &str, kind: SecurableKind) -> Result<Action, String> {
         "deleteshare" => Action::DeleteShare,
         "createrecipient" => Action::CreateRecipient,
         "createprovider" => Action::CreateProvider,
+        "createvolume" => Action::CreateVolume { external: false },
+        "listvolumes" => Action::ListVolumes,
+        "readvolume" => Action::ReadVolume,
+        "updatevolume" => Action::UpdateVolume(shape(false, false, true)),
+        "updatevolumeowner" => Action::UpdateVolume(shape(false, true, false)),
+        "renamevolume" => Action::UpdateVolume(shape(true, false, false)),
+        "deletevolume" => Action::DeleteVolume,
+        "readvolumefiles" => Action::ReadVolumeFiles,
+        "writevolumefiles" => Action::WriteVolumeFiles,
+        "createfunction" => Action::CreateFunction,
+        "listfunctions" => Action::ListFunctions,
+        "getfunction" => Action::GetFunction,
+        "updatefunctionowner" => Action::UpdateFunction { new_owner: None },
+        "deletefunction" => Action::DeleteFunction,
         _ => match privilege::normalize(name) {
             Some(p) if privilege::is_valid_on(p, kind) => Action::HoldsPrivilege(p),
             Some(p) => return Err(format!("privilege {p} is not valid on a {}", kind.noun().to_lowercase())),

@@ -17,7 +17,7 @@ use crate::domain::privilege;
 use crate::domain::securable::SecurableKind;
 use crate::domain::update::UpdateShape;
 
-/// The group every user and service principal belongs to (interface.md).
+/// The group every user and service principal belongs to.
 pub const ACCOUNT_USERS: &str = "account users";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -81,6 +81,11 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// Whether the caller is a service principal.
+    pub fn is_service_principal(&self) -> bool {
+        self.kind == PrincipalKind::ServicePrincipal
+    }
+
     /// Builds a caller from its identity; `groups` are the transitive groups (without
     /// `account users`).
     #[allow(clippy::too_many_arguments)]
@@ -114,7 +119,7 @@ impl Caller {
         }
     }
 
-    /// Whether `principal` is the caller or one of its groups (ownership, grants, §2).
+    /// Whether `principal` is the caller or one of its groups (ownership, grants).
     pub fn is(&self, principal: &str) -> bool {
         self.principals.iter().any(|p| p == principal)
     }
@@ -181,11 +186,11 @@ pub enum Action {
     /// listFiles: the chain holds the covering external location and/or the named credential.
     ListFiles,
     /// updateTable moving an EXTERNAL table's `storage_location`: the createTable credential rule
-    /// for the new location (§13.1, §13.7), besides `UpdateTable`.
+    /// for the new location, besides `UpdateTable`.
     RelocateExternalTable,
     CreateCatalog,
     GetCatalog,
-    /// `include_browse`: selective metadata through `BROWSE` on the catalog (privileges.md §5).
+    /// `include_browse`: selective metadata through `BROWSE` on the catalog.
     BrowseCatalog,
     ListAllCatalogs,
     UpdateCatalog(UpdateShape),
@@ -210,6 +215,32 @@ pub enum Action {
     DeleteTable,
     ListTableSummaries,
     SummarizeTable,
+    /// createVolume; EXTERNAL: the chain also holds the external location covering the volume.
+    CreateVolume {
+        external: bool,
+    },
+    /// listVolumes' precondition (403 otherwise); each row is shown by `ReadVolume`.
+    ListVolumes,
+    ListAllVolumes,
+    ReadVolume,
+    UpdateVolume(UpdateShape),
+    DeleteVolume,
+    /// Use of a volume's catalog and schema for the Files API (no metastore-admin bypass).
+    ReachVolumeFiles,
+    /// Files API reads (download, metadata, listing) on a volume.
+    ReadVolumeFiles,
+    /// Files API writes (upload, delete, directories) on a volume.
+    WriteVolumeFiles,
+    CreateFunction,
+    /// listFunctions' precondition (403 otherwise); each row is shown by `GetFunction`.
+    ListFunctions,
+    ListAllFunctions,
+    GetFunction,
+    /// updateFunction changes only `owner`; `None` when the new owner is not known (explain).
+    UpdateFunction {
+        new_owner: Option<String>,
+    },
+    DeleteFunction,
     ReadPermissions {
         principal_filter: Option<String>,
     },
@@ -227,24 +258,24 @@ pub enum Action {
     UpdateRecipient(UpdateShape),
     DeleteRecipient,
     RotateRecipientToken,
-    /// Granting a share to a recipient: the caller must own the recipient (spec §17.3).
+    /// Granting a share to a recipient: the caller must own the recipient.
     GrantToRecipient,
     CreateProvider,
     GetProvider,
     ListAllProviders,
     UpdateProvider(UpdateShape),
     DeleteProvider,
-    /// Creating a Delta Sharing catalog from a provider's share (spec §11.3).
+    /// Creating a Delta Sharing catalog from a provider's share.
     UseProviderForCatalog,
-    /// Register or remove Partner Connect partners (partner-connect.md §2.3).
+    /// Register or remove Partner Connect partners.
     ManagePartners,
-    /// Create, test or delete a Partner Connect connection; account hooks (§3.2, §3.9, §4).
+    /// Create, test or delete a Partner Connect connection; account hooks.
     ConnectPartner,
-    /// Pick a catalog for a new connection (§3.2 step 7).
+    /// Pick a catalog for a new Partner Connect connection.
     ConnectWithCatalog,
-    /// Create, change or delete users, groups and service principals (interface.md SCIM).
+    /// Create, change or delete users, groups and service principals.
     ManageIdentities,
-    /// "Does the caller hold this privilege here?" (explain; privileges.md §6.5).
+    /// "Does the caller hold this privilege here?" (explain).
     HoldsPrivilege(&'static str),
     /// Create, list and delete the caller's own personal access tokens.
     OwnTokens,
@@ -259,6 +290,15 @@ pub enum Action {
     ChangeObjectAcl {
         acl: Vec<AclEntry>,
     },
+    /// Explain another principal's decisions (the explain endpoint's `principal`).
+    ExplainForOthers,
+    /// Sign in to a partner through an existing Partner Connect connection.
+    PartnerSignIn,
+    /// Applying the operator's fixtures at start-up; no caller is ever allowed it.
+    LoadFixtures,
+    /// Writes the server makes on its own (recovering interrupted Partner Connect connections);
+    /// no caller is ever allowed it.
+    ServerTask,
 }
 
 /// One entry of a workspace object's access control list: a principal name and a level.
@@ -348,22 +388,61 @@ fn via_suffix(via: &str) -> String {
     }
 }
 
-/// Proof that an action was authorized; store writes take `&Allowed`.
+/// Proof that an action was authorized, and of what: the action and the securable it was
+/// decided on (the chain's first node; none for account- and workspace-level actions). Store
+/// writes take `&Allowed` and [`Allowed::check`] that it covers what they are about to do, so
+/// neither a skipped check nor a proof for something else reaches the database.
 #[derive(Debug)]
 pub struct Allowed {
-    _private: (),
+    action: Action,
+    on: Option<String>,
 }
 
 impl Allowed {
-    /// The one unchecked path: fixtures are the operator's word (interface.md).
-    pub fn for_fixture_loading() -> Allowed {
-        Allowed { _private: () }
+    /// The action this proof allows.
+    pub fn action(&self) -> &Action {
+        &self.action
     }
 
-    /// Writes that belong to the server itself (e.g. the schemas every new catalog gets).
-    pub(crate) fn implied() -> Allowed {
-        Allowed { _private: () }
+    /// The id of the securable the action was allowed on, if any.
+    pub fn on(&self) -> Option<&str> {
+        self.on.as_deref()
     }
+
+    /// Whether this proof covers a write that `permits` the proof's action, on the securable
+    /// `on` (`None`: the write is not about one securable). Fixture loading covers every write
+    /// (the fixture is the operator's word); a server task covers the writes that name it.
+    pub fn covers(&self, permits: impl FnOnce(&Action) -> bool, on: Option<&str>) -> bool {
+        match self.action {
+            Action::LoadFixtures => true,
+            Action::ServerTask => permits(&self.action),
+            _ => permits(&self.action) && (on.is_none() || self.on.as_deref() == on),
+        }
+    }
+
+    /// Debug assertion at every store write: the proof covers this write (see [`Allowed::covers`]).
+    #[track_caller]
+    pub fn check(&self, write: &str, permits: impl FnOnce(&Action) -> bool, on: Option<&str>) {
+        debug_assert!(
+            self.covers(permits, on),
+            "{write}: a proof of {:?} on {:?} does not cover this write on {on:?}",
+            self.action,
+            self.on
+        );
+    }
+}
+
+/// Runs `load` with the proof for applying fixtures. The proof lives only inside the closure
+/// (it cannot be kept), and only the fixture loader calls this.
+pub(crate) fn with_fixture_proof<T>(load: impl FnOnce(&Allowed) -> T) -> T {
+    load(&Allowed { action: Action::LoadFixtures, on: None })
+}
+
+/// Runs `task` with the proof for writes the server makes on its own, with no caller (finishing
+/// or undoing interrupted Partner Connect connections). Only writes that accept
+/// [`Action::ServerTask`] take it.
+pub(crate) fn with_server_proof<T>(task: impl FnOnce(&Allowed) -> T) -> T {
+    task(&Allowed { action: Action::ServerTask, on: None })
 }
 
 /// A refusal, with the decision that explains it.
@@ -405,7 +484,7 @@ pub fn decide(caller: &Caller, action: &Action, chain: &[&Node]) -> Decision {
 pub fn require(caller: &Caller, action: &Action, chain: &[&Node]) -> Result<Allowed, Denied> {
     let decision = decide(caller, action, chain);
     if decision.allowed {
-        Ok(Allowed { _private: () })
+        Ok(Allowed { action: action.clone(), on: chain.first().map(|n| n.id.clone()) })
     } else {
         Err(Denied { caller: caller.describe(), decision })
     }
@@ -427,12 +506,12 @@ pub enum Req {
     Owner(SecurableKind),
     /// Direct ownership of the chain's first node, whatever its kind (permissions endpoints).
     OwnerOfTarget,
-    /// `holds(caller, privilege, node)` of privileges.md §6.5: grants and ownership, inherited
+    /// `holds(caller, privilege, node)`: grants and ownership, inherited
     /// from the node's ancestors in the chain.
     Holds(&'static str, SecurableKind),
     /// `Holds` on the chain's first node, whatever its kind.
     HoldsOnTarget(&'static str),
-    /// At least one direct grant on the node (privileges.md §6.4).
+    /// At least one direct grant on the node.
     SomePrivilege(SecurableKind),
     /// The caller is, or belongs to, this principal.
     MemberOf(String),
@@ -573,12 +652,12 @@ fn missing_texts(reasons: &[Reason]) -> Vec<String> {
         .collect()
 }
 
-/// privileges.md §6.5 `holds`: walks from the node of `kind` up the chain; ownership conveys
+/// `holds`: walks from the node of `kind` up the chain; ownership conveys
 /// everything but `NOT_IN_ALL` (not on the metastore), grants convey their canonical meaning.
 fn holds(caller: &Caller, wanted: &str, kind: SecurableKind, chain: &[&Node]) -> Option<Reason> {
     let (start, _) = node_of(chain, kind)?;
     for (i, node) in chain[start..].iter().enumerate() {
-        // Only schemas and catalogs pass privileges down (§6.1): a location or credential that
+        // Only schemas and catalogs pass privileges down: a location or credential that
         // follows a table's chain (createTable, EXTERNAL) is no ancestor of it.
         if i > 0 && !matches!(node.kind, SecurableKind::Schema | SecurableKind::Catalog) {
             break;
@@ -606,5 +685,7 @@ fn holds(caller: &Caller, wanted: &str, kind: SecurableKind, chain: &[&Node]) ->
     None
 }
 
+#[cfg(test)]
+mod rule_tests;
 #[cfg(test)]
 mod tests;

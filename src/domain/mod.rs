@@ -9,18 +9,22 @@ pub mod storage_url;
 pub mod update;
 pub mod workspace_object;
 
-/// Milliseconds since the Unix epoch (spec §3.5).
+/// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
+
+/// The id of the Databricks account the database holds (the default account id of hosted
+/// Databricks' documentation examples has this shape: a UUID).
+pub const ACCOUNT_ID: &str = "00000000-0000-4000-8000-000000000000";
 
 /// A new UC object id.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// `<cloud>:<region>:<metastore-uuid>`, the global metastore id of Delta Sharing peers
-/// (spec §18.1, §19.1), split into its parts; `None` when malformed.
+/// `<cloud>:<region>:<metastore-uuid>`, the global metastore id of Delta Sharing peers, split
+/// into its parts; `None` when malformed.
 pub fn split_global_metastore_id(id: &str) -> Option<(String, String, String)> {
     let parts: Vec<&str> = id.split(':').collect();
     match parts.as_slice() {

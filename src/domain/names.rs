@@ -1,9 +1,9 @@
-//! Object names, parsed once at the edge: validated and lower-cased (spec §3.2, §3.3).
+//! Object names, parsed once at the edge: validated and lower-cased.
 //! Column names are not `Ident`s: they keep their case.
 
 use std::fmt;
 
-/// Hosted UC's limit on one name part (spec §3.2).
+/// Hosted UC's limit on one name part.
 pub const MAX_NAME_CHARS: usize = 255;
 
 /// Why a name was refused; `field` is the request field or path part that carried it.
@@ -30,22 +30,30 @@ impl fmt::Display for NameError {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ident(String);
 
+/// The one case fold of UC names: object names (and the `LIKE` patterns and `shared_as`
+/// aliases matched against them) compare and store lower-cased.
+pub fn fold_case(s: &str) -> String {
+    s.to_lowercase()
+}
+
 impl Ident {
     pub fn parse(field: &str, raw: &str) -> Result<Ident, NameError> {
         if raw.is_empty() {
             return Err(NameError::new(field, "must not be empty"));
         }
-        let chars = raw.chars().count();
-        if chars > MAX_NAME_CHARS {
-            return Err(NameError::new(
-                field,
-                format!("is {chars} characters long; at most {MAX_NAME_CHARS} are allowed"),
-            ));
-        }
         if let Some(bad) = raw.chars().find(|c| matches!(c, '.' | '/') || c.is_control()) {
             return Err(NameError::new(field, format!("contains the character {bad:?}, which names may not contain")));
         }
-        Ok(Ident(raw.to_lowercase()))
+        // The limit applies to the name as stored: lower-casing can lengthen it (U+0130).
+        let lower = raw.to_lowercase();
+        let chars = lower.chars().count();
+        if chars > MAX_NAME_CHARS {
+            return Err(NameError::new(
+                field,
+                format!("is {chars} characters long after lower-casing; at most {MAX_NAME_CHARS} are allowed"),
+            ));
+        }
+        Ok(Ident(lower))
     }
 
     /// A name the store wrote itself (already validated and lower-cased).
@@ -74,7 +82,7 @@ impl AsRef<str> for Ident {
     }
 }
 
-/// Splits a full name into exactly `N` parts, each a valid `Ident` (spec §3.3).
+/// Splits a full name into exactly `N` parts, each a valid `Ident`.
 fn parts<const N: usize>(field: &str, raw: &str, kind: &str) -> Result<[Ident; N], NameError> {
     let split: Vec<&str> = raw.split('.').collect();
     if split.len() != N || split.iter().any(|p| p.is_empty()) {
@@ -159,7 +167,7 @@ mod tests {
     }
 
     #[test]
-    fn the_seeds_table_name_round_trips() {
+    fn the_reference_table_name_round_trips() {
         let t = TableName::parse("full_name", "SomeCÄt.SømeSchëma.テーブル").unwrap();
         assert_eq!(t.to_string(), "somecät.sømeschëma.テーブル");
         assert_eq!(TableName::parse("full_name", &t.to_string()).unwrap(), t);

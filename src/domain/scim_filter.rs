@@ -1,5 +1,6 @@
-//! SCIM filter expressions (RFC 7644 §3.4.2.2), the subset interface.md names: `eq`, `co`, `sw`
-//! on attributes, combined with `and`, `or` and parentheses.
+//! SCIM filter expressions (RFC 7644 section 3.4.2.2), the subset Databricks SCIM serves: `eq`,
+//! `co`, `sw` on attributes, combined with `and`, `or` and parentheses. Values are quoted strings,
+//! `true` / `false`, or (as hosted Databricks accepts) bare words.
 
 /// A parsed filter.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,7 +134,9 @@ impl Parser {
                     Some(Tok::Str(s)) => Value::Str(s.clone()),
                     Some(Tok::Word(w)) if w.eq_ignore_ascii_case("true") => Value::Bool(true),
                     Some(Tok::Word(w)) if w.eq_ignore_ascii_case("false") => Value::Bool(false),
-                    _ => return Err(format!("expected a quoted value or true/false after '{attr}'")),
+                    // Hosted Databricks also takes a bare word: `displayName eq my-group`.
+                    Some(Tok::Word(w)) => Value::Str(w.clone()),
+                    _ => return Err(format!("expected a value after '{attr} {}'", op_name(op))),
                 };
                 self.pos += 1;
                 Ok(Filter::Compare { attr, op, value })
@@ -143,8 +146,57 @@ impl Parser {
     }
 }
 
-/// Parses a filter, checking every attribute against `allowed` (case-insensitive).
+fn op_name(op: Op) -> &'static str {
+    match op {
+        Op::Eq => "eq",
+        Op::Co => "co",
+        Op::Sw => "sw",
+    }
+}
+
+/// Longest filter (and PATCH `path`) accepted, in characters after percent-decoding.
+pub const MAX_CHARS: usize = 4096;
+/// Deepest parenthesis nesting accepted in a filter (the brackets of `members[…]` do not count).
+pub const MAX_DEPTH: usize = 32;
+
+/// Checks the length and nesting limits before anything is parsed, so that no input can make the
+/// parser recurse deeply. `Err` is the problem, for a 400 naming the field.
+pub fn check_limits(input: &str) -> Result<(), String> {
+    let chars = input.chars().count();
+    if chars > MAX_CHARS {
+        return Err(format!("is {chars} characters long; at most {MAX_CHARS} are allowed"));
+    }
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for c in input.chars() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_DEPTH {
+        return Err(format!("nests parentheses {deepest} deep; at most {MAX_DEPTH} levels are allowed"));
+    }
+    Ok(())
+}
+
+/// Parses a filter, checking every attribute against `allowed` (case-insensitive). The limits of
+/// [`check_limits`] are checked first.
 pub fn parse(input: &str, allowed: &[&str]) -> Result<Filter, String> {
+    check_limits(input)?;
     let toks = lex(input)?;
     let mut p = Parser { toks, pos: 0 };
     let f = p.or()?;
@@ -180,6 +232,11 @@ impl Filter {
             Filter::Or(a, b) => a.matches(get, exact) || b.matches(get, exact),
             Filter::Compare { attr, op, value } => get(attr).iter().any(|v| match (v, value) {
                 (Value::Bool(x), Value::Bool(y)) => *op == Op::Eq && x == y,
+                // A bare `true` / `false` compared with a string attribute is that word.
+                (Value::Str(_), Value::Bool(y)) => {
+                    Filter::Compare { attr: attr.clone(), op: *op, value: Value::Str(y.to_string()) }
+                        .matches(get, exact)
+                }
                 (Value::Str(x), Value::Str(y)) => {
                     let case_sensitive = *op == Op::Eq && exact(attr);
                     let (x, y) =
@@ -220,6 +277,37 @@ mod tests {
         ] {
             assert!(parse(bad, ATTRS).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn limits_are_checked_before_parsing() {
+        let nest = |n: usize| format!("{}userName eq \"a\"{}", "(".repeat(n), ")".repeat(n));
+        assert!(parse(&nest(MAX_DEPTH), ATTRS).is_ok(), "exactly at the limit is accepted");
+        assert!(parse(&nest(MAX_DEPTH + 1), ATTRS).unwrap_err().contains("32"));
+        assert!(parse(&nest(200_000), ATTRS).is_err(), "no stack overflow");
+        assert!(parse(r#"userName eq "((((((((((((((((((((((((((((((((((((""#, ATTRS).is_ok(), "quoted parens");
+        let long = format!("userName eq \"{}\"", "a".repeat(MAX_CHARS));
+        assert!(parse(&long, ATTRS).unwrap_err().contains("4096"));
+    }
+
+    #[test]
+    fn unquoted_values_are_accepted_as_hosted_does() {
+        let f = parse("displayName eq some-group", ATTRS).unwrap();
+        assert_eq!(
+            f,
+            Filter::Compare { attr: "displayName".into(), op: Op::Eq, value: Value::Str("some-group".into()) }
+        );
+        let f = parse("userName eq alice@example.com and active eq true", ATTRS).unwrap();
+        let get = |a: &str| match a {
+            "userName" => vec![Value::Str("alice@example.com".into())],
+            _ => vec![Value::Bool(true)],
+        };
+        assert!(f.matches(&get, &|a| a == "userName"));
+        // A bare true/false against a string attribute is the word itself.
+        let f = parse("displayName eq true", ATTRS).unwrap();
+        assert!(f.matches(&|_| vec![Value::Str("True".into())], &|_| false));
+        assert!(!f.matches(&|_| vec![Value::Str("other".into())], &|_| false));
+        assert!(parse("displayName eq two words", ATTRS).is_err());
     }
 
     #[test]

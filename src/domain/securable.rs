@@ -1,9 +1,9 @@
-//! The kinds of securable object and their spellings (privileges.md §3).
+//! The kinds of securable object and their spellings.
 
 use std::fmt;
 
 /// A securable's kind. Tables and views share a namespace; the stored `table_type` tells them
-/// apart (privileges.md §3.3).
+/// apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SecurableKind {
     Metastore,
@@ -11,13 +11,14 @@ pub enum SecurableKind {
     Schema,
     Table,
     View,
+    Volume,
     Function,
     StorageCredential,
     ExternalLocation,
     Share,
-    /// Holds no privileges; a node only for ownership rules (spec §18.3).
+    /// Holds no privileges; a node only for ownership rules.
     Recipient,
-    /// Holds no privileges; a node only for ownership rules (spec §19.3).
+    /// Holds no privileges; a node only for ownership rules.
     Provider,
 }
 
@@ -41,6 +42,7 @@ impl SecurableKind {
             Self::Schema => "SCHEMA",
             Self::Table => "TABLE",
             Self::View => "VIEW",
+            Self::Volume => "VOLUME",
             Self::Function => "FUNCTION",
             Self::StorageCredential => "STORAGE_CREDENTIAL",
             Self::ExternalLocation => "EXTERNAL_LOCATION",
@@ -58,6 +60,7 @@ impl SecurableKind {
             Self::Schema => "Schema",
             Self::Table => "Table",
             Self::View => "View",
+            Self::Volume => "Volume",
             Self::Function => "Function",
             Self::StorageCredential => "Storage credential",
             Self::ExternalLocation => "External location",
@@ -68,7 +71,7 @@ impl SecurableKind {
     }
 
     /// Parses a permissions path segment: case-insensitive, `-` = `_`, a leading
-    /// `SecurableType.` stripped (spec §15.5). `None` for strings that name no type (400).
+    /// `SecurableType.` stripped. `None` for strings that name no type (400).
     pub fn parse_spelling(raw: &str) -> Option<SecTypeSpelling> {
         let trimmed = raw.strip_prefix("SecurableType.").unwrap_or(raw);
         let norm = trimmed.to_ascii_lowercase().replace('-', "_");
@@ -80,13 +83,57 @@ impl SecurableKind {
             "table" => Modelled(Self::Table),
             "view" => Modelled(Self::View),
             "function" => Modelled(Self::Function),
+            "volume" => Modelled(Self::Volume),
             "storage_credential" => Modelled(Self::StorageCredential),
             "external_location" => Modelled(Self::ExternalLocation),
             "share" => Modelled(Self::Share),
-            "volume" | "connection" | "credential" | "pipeline" | "clean_room" | "staging_table"
-            | "external_metadata" => Unmodelled,
+            "connection" | "credential" | "pipeline" | "clean_room" | "staging_table" | "external_metadata" => {
+                Unmodelled
+            }
             "provider" | "recipient" => Privilegeless,
             _ => return None,
+        })
+    }
+}
+
+/// A securable named on the permissions paths (`{securable_type}/{full_name}`), parsed once at
+/// the edge: 400 naming `full_name` for a malformed name, naming `securable_type` for a kind
+/// that holds no privileges.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecurableName {
+    /// A metastore is named by its id.
+    Metastore(String),
+    Catalog(super::names::Ident),
+    Schema(super::names::SchemaName),
+    /// A table or a view: they share a namespace.
+    Table(super::names::TableName),
+    Function(super::names::TableName),
+    Volume(super::names::TableName),
+    Share(super::names::Ident),
+    StorageCredential(super::names::Ident),
+    ExternalLocation(super::names::Ident),
+}
+
+impl SecurableName {
+    pub fn parse(kind: SecurableKind, full_name: &str) -> Result<SecurableName, super::names::NameError> {
+        use super::names::{Ident, NameError, SchemaName, TableName};
+        const FIELD: &str = "full_name";
+        Ok(match kind {
+            SecurableKind::Metastore => SecurableName::Metastore(full_name.to_string()),
+            SecurableKind::Catalog => SecurableName::Catalog(Ident::parse(FIELD, full_name)?),
+            SecurableKind::Schema => SecurableName::Schema(SchemaName::parse(FIELD, full_name)?),
+            SecurableKind::Table | SecurableKind::View => SecurableName::Table(TableName::parse(FIELD, full_name)?),
+            SecurableKind::Function => SecurableName::Function(TableName::parse(FIELD, full_name)?),
+            SecurableKind::Volume => SecurableName::Volume(TableName::parse(FIELD, full_name)?),
+            SecurableKind::Share => SecurableName::Share(Ident::parse(FIELD, full_name)?),
+            SecurableKind::StorageCredential => SecurableName::StorageCredential(Ident::parse(FIELD, full_name)?),
+            SecurableKind::ExternalLocation => SecurableName::ExternalLocation(Ident::parse(FIELD, full_name)?),
+            SecurableKind::Recipient | SecurableKind::Provider => {
+                return Err(NameError {
+                    field: "securable_type".to_string(),
+                    problem: format!("no privileges exist on a {}", kind.noun().to_lowercase()),
+                })
+            }
         })
     }
 }
@@ -117,7 +164,8 @@ mod tests {
                 "{s}"
             );
         }
-        assert_eq!(SecurableKind::parse_spelling("volume"), Some(SecTypeSpelling::Unmodelled));
+        assert_eq!(SecurableKind::parse_spelling("VOLUME"), Some(SecTypeSpelling::Modelled(SecurableKind::Volume)));
+        assert_eq!(SecurableKind::parse_spelling("connection"), Some(SecTypeSpelling::Unmodelled));
         assert_eq!(SecurableKind::parse_spelling("recipient"), Some(SecTypeSpelling::Privilegeless));
         assert_eq!(SecurableKind::parse_spelling("tabel"), None);
     }

@@ -23,7 +23,7 @@ const TABLE_TYPES: &[&str] = &["MANAGED", "EXTERNAL", "VIEW"];
 const DATA_SOURCE_FORMATS: &[&str] =
     &["DELTA", "CSV", "JSON", "AVRO", "PARQUET", "ORC", "TEXT", "UNITY_CATALOG", "DELTASHARING"];
 
-/// Spec §13.3 names plus the SDK's additions; SQL aliases are refused.
+/// The Unity Catalog API's names plus the SDK's additions; SQL aliases are refused.
 const COLUMN_TYPES: &[&str] = &[
     "BOOLEAN",
     "BYTE",
@@ -54,7 +54,7 @@ const COLUMN_TYPES: &[&str] = &[
     "USER_DEFINED_TYPE",
 ];
 
-/// `ColumnInfo` as accepted (spec §13.5) and stored.
+/// `ColumnInfo` as accepted and stored.
 #[derive(Deserialize, Serialize)]
 pub struct ColumnInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -180,6 +180,13 @@ impl TryFrom<CreateTable> for TableSpec {
             .map(|l| StorageUrl::parse(&l).map_err(|e| ApiError::invalid("storage_location", e)))
             .transpose()?;
         match table_type.as_str() {
+            // Hosted: only a Staging Table API path may be given, and the emulator has none.
+            "MANAGED" if storage_location.is_some() => {
+                return Err(ApiError::invalid(
+                    "storage_location",
+                    "must not be given for a MANAGED table; the server assigns managed locations",
+                ))
+            }
             "EXTERNAL" if storage_location.is_none() => {
                 return Err(ApiError::invalid("storage_location", "is required for EXTERNAL tables"))
             }
@@ -211,7 +218,7 @@ impl TryFrom<CreateTable> for TableSpec {
     }
 }
 
-/// The node an EXTERNAL table's storage is authorized on (spec §13.1, §13.7): the storage
+/// The node an EXTERNAL table's storage is authorized on: the storage
 /// credential named by `storage_credential_name` (404 when it does not exist), else the external
 /// location covering `storage_location` (400 when none does, also for metastore admins).
 /// `None` for managed tables and views.
@@ -237,7 +244,7 @@ fn covering_location(tx: &Connection, metastore_id: &str, url: &StorageUrl) -> A
     }
 }
 
-/// The overlap rules of spec §13.1 for a table location: no other table's location equal to,
+/// The overlap rules for a table location: no other table's location equal to,
 /// inside or containing it; for external tables, no external location strictly inside it.
 fn check_table_location(
     tx: &Connection,
@@ -247,6 +254,12 @@ fn check_table_location(
     external: bool,
 ) -> ApiResult<()> {
     if external {
+        if let Some(managed) = crate::store::managed::root_overlapping(tx, metastore_id, url)? {
+            return Err(ApiError::invalid(
+                "storage_location",
+                format!("{url} overlaps managed storage ({managed}); external tables may not"),
+            ));
+        }
         if let Some((name, inner)) = external_locations::strictly_inside(tx, metastore_id, url)? {
             return Err(ApiError::invalid(
                 "storage_location",
@@ -260,6 +273,14 @@ fn check_table_location(
         return Err(ApiError::invalid(
             "storage_location",
             format!("{url} overlaps the location of table '{other}'; table locations may not overlap"),
+        ));
+    }
+    if let Some((volume, location)) = crate::store::volumes::overlapping(tx, metastore_id, url, None)? {
+        return Err(ApiError::invalid(
+            "storage_location",
+            format!(
+                "{url} overlaps the location of volume '{volume}' ({location}); tables and volumes may not overlap"
+            ),
         ));
     }
     Ok(())
@@ -285,7 +306,7 @@ pub fn insert_table(
     let location = match (&spec.storage_location, spec.table_type.as_str()) {
         (Some(l), _) => Some(l.clone()),
         (None, "MANAGED") => {
-            // Under the schema's root, else the catalog's, else the metastore's (spec §13.1).
+            // Under the schema's root, else the catalog's, else the metastore's.
             let root = match (&schema.storage_root, &schema.catalog_storage_root) {
                 (Some(r), _) | (None, Some(r)) => r.clone(),
                 (None, None) => metastores::require(tx, &schema.metastore_id)?.storage_root,
@@ -340,6 +361,12 @@ pub fn load_table(
     };
     let [mut t, mut s, mut c] = row.nodes();
     securables::attach_grants(conn, &mut [&mut t, &mut s, &mut c], &caller.principals_json)?;
+    // A caller who may not use the parents gets the answer a missing table gives: the same 403
+    // naming only the parents (BROWSE holders may learn that tables exist).
+    if !authz::visible(caller, &Action::ListTables, &[&s, &c]) && !authz::visible(caller, &Action::BrowseCatalog, &[&c])
+    {
+        return Err(denied(authz::require(caller, &Action::ListTables, &[&s, &c]).expect_err("not visible")));
+    }
     Ok((row, [t, s, c]))
 }
 
@@ -433,6 +460,11 @@ pub struct TableUpdate {
 }
 
 impl TableUpdate {
+    /// The new `storage_location`, if the update sets one.
+    pub fn location(&self) -> Option<&StorageUrl> {
+        self.location.as_ref()
+    }
+
     pub fn parse(name: &TableName, body: UpdateTable) -> ApiResult<TableUpdate> {
         let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
         let body_name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;

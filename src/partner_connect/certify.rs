@@ -1,9 +1,8 @@
-//! `uc-emulator partner-connect certify` (partner-connect.md §9): the Databricks certification
+//! `uc-emulator partner-connect certify`: the Databricks certification
 //! cases run against a partner, with a private in-memory emulator (the sandbox) playing
-//! Databricks. Standard output carries one line per case and a summary (§9.5); logs go to stderr.
+//! Databricks. Standard output carries one line per case and a summary; logs go to stderr.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,21 +13,16 @@ use super::client::{self, Operation};
 use super::config::{canonical_cloud, validate_config, CallOptions, PartnerConfig};
 use super::validate::ConnectKind;
 use super::{is_test_domain, judge, unprovision, ConnectionInfo};
-use crate::authz::Allowed;
 use crate::config::{CertifyArgs, ServeArgs, CERTIFY_CASES};
 use crate::domain::now_ms;
 use crate::error::{ApiError, ApiResult};
 use crate::store::partner_connect as pc_store;
 use crate::store::Store;
 
-/// Set once a certify sandbox runs in this process: connects then use the config's
-/// `test_workspace_detail` (§9.2). A `serve` process never sets it.
-static SANDBOX: AtomicBool = AtomicBool::new(false);
-
 /// The ConnectRequest overrides of a partner: its `test_workspace_detail`, inside certify's
-/// sandbox only (§9.2).
-pub fn workspace_overrides(config: &PartnerConfig) -> Option<&Json> {
-    if SANDBOX.load(Ordering::Relaxed) {
+/// sandbox only (`sandbox` is the server's state: a `serve` process is never one).
+pub fn workspace_overrides(config: &PartnerConfig, sandbox: bool) -> Option<&Json> {
+    if sandbox {
         config.test_workspace_detail.as_ref()
     } else {
         None
@@ -97,13 +91,12 @@ pub fn run(args: &CertifyArgs) -> i32 {
         }
         return report.finish();
     }
-    SANDBOX.store(true, Ordering::Relaxed);
     let system = actix_web::rt::System::new();
     system.block_on(sandbox_run(raw, config, basic, args.timeout_ms, plans, &mut report));
     report.finish()
 }
 
-/// What a case needs from the config; `Some(reason)` when it is skipped (§9.4 "Needs").
+/// What a case needs from the config; `Some(reason)` when it is skipped.
 fn needs(case: &str, cfg: &PartnerConfig, credentials: bool) -> Option<String> {
     let e = &cfg.endpoints;
     let path = |p: &Option<String>, key: &str| p.is_none().then(|| format!("the config has no endpoints.{key}"));
@@ -129,7 +122,7 @@ enum Verdict {
     Skip(String),
 }
 
-/// The lines of §9.5, printed as the cases finish.
+/// The report lines, printed as the cases finish.
 #[derive(Default)]
 struct Report {
     passed: usize,
@@ -191,7 +184,7 @@ fn random_id() -> i64 {
     }
 }
 
-/// The fresh identities of one case (§9.2): users `user1@<domain>`, `user2@<domain>`, one or two
+/// The fresh identities of one case: users `user1@<domain>`, `user2@<domain>`, one or two
 /// workspaces, and a token per user per workspace.
 struct CasePlan {
     domain: String,
@@ -209,7 +202,7 @@ impl CasePlan {
         let domain = format!("{}.{tld}", random_hex(8));
         let users: Vec<String> = (1..=2).map(|i| format!("user{i}@{domain}")).collect();
         // P700's second user creates a new connection after the first one is forgotten, which
-        // only a workspace admin may do (§3.2 step 5).
+        // only a workspace admin may do.
         let admins = if case == "P700" { 2 } else { 1 };
         let workspaces: Vec<i64> = (0..if case == "P600" { 2 } else { 1 }).map(|_| random_id()).collect();
         let tokens = workspaces
@@ -353,13 +346,15 @@ async fn sandbox_run(
 
 type Started = (String, Arc<Store>, actix_web::dev::ServerHandle, actix_web::rt::task::JoinHandle<std::io::Result<()>>);
 
-/// The in-memory emulator on 127.0.0.1 with a free port (§9.2), the cases' fixture applied.
+/// The in-memory emulator on 127.0.0.1 with a free port, the cases' fixture applied.
 fn start_sandbox(fixture: &Json) -> Result<Started, String> {
     let args = ServeArgs {
         bind: "127.0.0.1:0".into(),
         db: ":memory:".into(),
         fixtures: Vec::new(),
         storage_map: Vec::new(),
+        file_roots: Vec::new(),
+        log_format: Default::default(),
         own_address_only: true,
     };
     let running = crate::app::start(&args).map_err(|e| e.to_string())?;
@@ -372,7 +367,7 @@ fn start_sandbox(fixture: &Json) -> Result<Started, String> {
     Ok((running.url, running.store, handle, task))
 }
 
-/// A failed sandbox request or partner call, as the emulator reported it (§7).
+/// A failed sandbox request or partner call, as the emulator reported it.
 struct Failure {
     http: u16,
     code: String,
@@ -537,7 +532,7 @@ impl Sandbox {
         }
     }
 
-    /// Calls the partner directly, as the sandbox would (§6), judged by §3.5 / §7.2.
+    /// Calls the partner directly, as the sandbox would, judged as the connect flow judges answers.
     async fn direct(&self, op: Operation, body: &Json) -> Reply {
         let partner = client::Partner {
             config: &self.config,
@@ -551,7 +546,7 @@ impl Sandbox {
         }
     }
 
-    /// Registers the partner as the sandbox's account admin (§9.2).
+    /// Registers the partner as the sandbox's account admin.
     async fn register(&mut self, raw: &Json, basic: Option<(String, String)>) -> Result<(), String> {
         let mut doc = json!({
             "config": raw,
@@ -609,7 +604,7 @@ impl Sandbox {
         self.call(Method::POST, &format!("{PC}/connections"), plan.token(ws, user), Some(body)).await
     }
 
-    /// A connect that must be a valid new connection (§9.3).
+    /// A connect that must be a valid new connection.
     #[allow(clippy::too_many_arguments)]
     async fn new_connection(
         &self,
@@ -646,7 +641,7 @@ impl Sandbox {
         })
     }
 
-    /// A sign-in that must be valid (§9.3); `None` when the config requires a manual sign-up and
+    /// A sign-in that must be valid; `None` when the config requires a manual sign-up and
     /// the expected 404 came, so the checks on the answer are not made.
     async fn valid_sign_in(
         &self,
@@ -704,7 +699,7 @@ impl Sandbox {
         }
     }
 
-    /// Expected error (§9.3): the partner answered `status` with one of `reasons`.
+    /// Expected error: the partner answered `status` with one of `reasons`.
     fn expect_error(&self, step: &str, reply: Reply, status: u16, reasons: &[&str]) -> Result<(), String> {
         let want = format!("{status} {}", reasons.join(" or "));
         match reply {
@@ -727,21 +722,21 @@ impl Sandbox {
     }
 
     /// Forget: the sandbox drops the connection and rolls back what it provisioned, without
-    /// telling the partner (§9.2).
+    /// telling the partner.
     fn forget(&self, id: &str) -> Result<(), String> {
         self.store
             .write_now(|tx| -> ApiResult<()> {
                 if let Some(row) = pc_store::connection_get(tx, id)? {
                     let info = ConnectionInfo::parse(&row)?;
                     let heir = info.created_by.clone();
-                    unprovision(tx, &Allowed::implied(), &info, &heir, now_ms())?;
+                    crate::authz::with_server_proof(|ok| unprovision(tx, ok, &info, &heir, now_ms()))?;
                 }
                 Ok(())
             })
             .map_err(|e| format!("forget: the sandbox could not roll the connection back: {}", e.message))
     }
 
-    /// Delete (§3.10): the partner must be notified with a valid 200.
+    /// Delete: the partner must be notified with a valid 200.
     async fn delete(&self, step: &str, plan: &CasePlan, ws: usize, conn: &NewConn) -> Result<(), String> {
         let path = format!("{PC}/connections/{}", conn.id);
         let r = self.expect_ok(step, self.call(Method::DELETE, &path, plan.token(ws, 0), None).await)?;
@@ -754,7 +749,7 @@ impl Sandbox {
         }
     }
 
-    /// Partner deletes: certify calls the partner's delete-connection itself (§9.2).
+    /// Partner deletes: certify calls the partner's delete-connection itself.
     async fn partner_deletes(&self, step: &str, conn: &NewConn) -> Result<(), String> {
         let body = json!({
             "connection_id": conn.connection_id,
@@ -764,7 +759,7 @@ impl Sandbox {
         self.expect_ok(step, self.direct(Operation::DeleteConnection, &body).await).map(|_| ())
     }
 
-    /// Delete account (§4.1); a domain the sandbox would refuse itself goes to the partner directly.
+    /// Delete account; a domain the sandbox would refuse itself goes to the partner directly.
     async fn delete_account(&self, plan: &CasePlan, ws: usize, cloud: &str) -> Reply {
         if is_test_domain(&plan.domain) {
             let path = format!("{PC}/partners/{}/delete-account", self.partner_id);

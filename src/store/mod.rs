@@ -7,17 +7,21 @@
 pub mod catalogs;
 pub mod credentials;
 pub mod external_locations;
+pub mod functions;
 pub mod grants;
+pub mod managed;
 pub mod metastores;
 pub mod partner_connect;
 pub mod principals;
 pub mod providers;
 pub mod recipients;
+pub mod references;
 pub mod schemas;
 pub mod securables;
 pub mod shares;
 pub mod tables;
 pub mod tokens;
+pub mod volumes;
 pub mod warehouses;
 pub mod workspace_acls;
 
@@ -37,12 +41,14 @@ use crate::error::{ApiError, ApiResult};
 
 /// The schema version `schema.sql` sets. A database of an older version is brought up to date
 /// at start-up by [`MIGRATIONS`]; a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 
 /// `MIGRATIONS[i]` takes a database from version `i + 1` to `i + 2`, in one transaction.
 /// Version 2 only added indexes (owner, credential and principal columns).
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0002_indexes.sql")];
+/// Version 3 added volumes and functions.
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/0002_indexes.sql"), include_str!("migrations/0003_volumes_functions.sql")];
 
 /// Page cache of the writer connection (KiB). The writer touches the indexes' and tables' hot
 /// right edges and the rows it updates; readers read through their own caches.
@@ -67,6 +73,10 @@ const MAX_PASSES: usize = 8;
 const HARD_FRAMES: i64 = 8192;
 /// How long a truncating checkpoint (when writes have stopped) waits for readers to leave.
 const TRUNCATE_BUSY_WAIT: Duration = Duration::from_millis(10);
+/// A WAL file larger than this makes the writer itself copy the log into the database before
+/// it takes the next write (backpressure, when checkpoints cannot keep up with the writers:
+/// the file never grows much beyond it). Above `journal_size_limit`, so the file's size tells.
+const WAL_CAP_BYTES: u64 = 48 * 1024 * 1024;
 /// The WAL file is truncated to this size whenever the log starts over.
 const JOURNAL_SIZE_LIMIT: i64 = 32 * 1024 * 1024;
 
@@ -110,6 +120,8 @@ pub struct Store {
     writer: Arc<Mutex<Connection>>,
     /// The database file; `None` for `:memory:`, where the writer connection serves reads too.
     path: Option<String>,
+    /// Its write-ahead log.
+    wal_path: Option<std::path::PathBuf>,
     id: u64,
     alive: Arc<()>,
     jobs: mpsc::Sender<Job>,
@@ -186,6 +198,7 @@ impl Store {
         Ok(Store {
             writer,
             path: (!memory).then(|| path.to_string()),
+            wal_path: (!memory).then(|| std::path::PathBuf::from(format!("{path}-wal"))),
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             alive: Arc::new(()),
             jobs,
@@ -247,7 +260,7 @@ impl Store {
                                 log = l;
                                 let short = copied_to.is_some_and(|c| l - c <= TAIL_FRAMES);
                                 copied_to = Some(done);
-                                if short || l < RESTART_FRAMES || l >= HARD_FRAMES {
+                                if short || !(RESTART_FRAMES..HARD_FRAMES).contains(&l) {
                                     break;
                                 }
                             }
@@ -312,6 +325,15 @@ impl Store {
         })();
         if self.identity_dirty.swap(false, Ordering::AcqRel) {
             self.identity_epoch.fetch_add(1, Ordering::AcqRel);
+        }
+        if let Some(wal) = &self.wal_path {
+            if std::fs::metadata(wal).is_ok_and(|m| m.len() > WAL_CAP_BYTES) {
+                // The checkpointer is behind: copy the log here, waiting for it if it is at work;
+                // the next write then starts the log over.
+                if let Err(e) = checkpoint(&conn, "FULL") {
+                    tracing::warn!(error = %e, "checkpoint at the WAL cap failed");
+                }
+            }
         }
         result
     }

@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use rusqlite::Connection;
 
 use crate::authz::{Grant, Node};
-use crate::domain::names::{Ident, SchemaName, TableName};
-use crate::domain::securable::SecurableKind;
-use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::store::{catalogs, credentials, external_locations, grants, metastores, schemas, shares, tables};
+use crate::domain::securable::{SecurableKind, SecurableName};
+use crate::error::ApiResult;
+use crate::store::{
+    catalogs, credentials, external_locations, functions, grants, metastores, schemas, shares, tables, volumes,
+};
 
 /// A page of rows scanned in name order. `more_after` is the name of the last row scanned when
 /// rows beyond it exist (the next page resumes after it, whatever a filter kept).
@@ -92,54 +93,54 @@ impl Located {
     }
 }
 
-/// Finds a securable of the caller's metastore by kind and full name (the permissions paths'
-/// identifiers, spec §15.5): 400 for a malformed name, 404 when it does not exist.
-pub fn locate(conn: &Connection, metastore_id: &str, kind: SecurableKind, full_name: &str) -> ApiResult<Located> {
-    match kind {
-        SecurableKind::Metastore => {
-            // The metastore is named by its id and must be the workspace's (spec §15.6).
-            if full_name != metastore_id {
-                return Err(metastores::not_found(full_name));
+/// Finds a securable of the caller's metastore by its parsed name (the permissions paths'
+/// identifiers): 404 when it does not exist.
+pub fn locate(conn: &Connection, metastore_id: &str, name: &SecurableName) -> ApiResult<Located> {
+    match name {
+        SecurableName::Metastore(id) => {
+            // The metastore is named by its id and must be the workspace's.
+            if id != metastore_id {
+                return Err(metastores::not_found(id));
             }
             let m = metastores::require(conn, metastore_id)?;
-            Ok(Located { kind, chain: vec![m.node()] })
+            Ok(Located { kind: SecurableKind::Metastore, chain: vec![m.node()] })
         }
-        SecurableKind::Catalog => {
-            let name = Ident::parse("full_name", full_name)?;
-            let c = catalogs::require(conn, metastore_id, &name)?;
-            Ok(Located { kind, chain: vec![c.node()] })
+        SecurableName::Catalog(name) => {
+            let c = catalogs::require(conn, metastore_id, name)?;
+            Ok(Located { kind: SecurableKind::Catalog, chain: vec![c.node()] })
         }
-        SecurableKind::Schema => {
-            let name = SchemaName::parse("full_name", full_name)?;
-            let s = schemas::get(conn, metastore_id, &name)?.ok_or_else(|| schemas::not_found(&name))?;
-            Ok(Located { kind, chain: vec![s.node(), s.catalog_node()] })
+        SecurableName::Schema(name) => {
+            let s = schemas::get(conn, metastore_id, name)?.ok_or_else(|| schemas::not_found(name))?;
+            Ok(Located { kind: SecurableKind::Schema, chain: vec![s.node(), s.catalog_node()] })
         }
-        SecurableKind::Table | SecurableKind::View => {
-            let name = TableName::parse("full_name", full_name)?;
-            let t = tables::get(conn, metastore_id, &name)?.ok_or_else(|| tables::not_found(&name))?;
+        SecurableName::Table(name) => {
+            let t = tables::get(conn, metastore_id, name)?.ok_or_else(|| tables::not_found(name))?;
             Ok(Located { kind: t.kind(), chain: t.nodes().into() })
         }
-        SecurableKind::Function => {
-            TableName::parse("full_name", full_name)?;
-            Err(ApiError::new(ErrorCode::NotFound, format!("Function '{full_name}' does not exist.")))
+        SecurableName::Function(name) => {
+            let f = functions::get(conn, metastore_id, name)?.ok_or_else(|| functions::not_found(name))?;
+            Ok(Located { kind: SecurableKind::Function, chain: f.nodes().into() })
         }
-        SecurableKind::Recipient | SecurableKind::Provider => {
-            Err(ApiError::invalid("securable_type", format!("no privileges exist on a {}", kind.noun().to_lowercase())))
+        SecurableName::Volume(name) => {
+            let v = volumes::get(conn, metastore_id, name)?.ok_or_else(|| volumes::not_found(name))?;
+            Ok(Located { kind: SecurableKind::Volume, chain: v.nodes().into() })
         }
-        SecurableKind::Share => {
-            // [share, metastore]: the metastore carries the USE_SHARE alternatives (§7.4).
-            let name = Ident::parse("full_name", full_name)?;
-            let share = shares::require(conn, metastore_id, &name)?;
-            Ok(Located { kind, chain: vec![share.node(), metastores::require(conn, metastore_id)?.node()] })
+        SecurableName::Share(name) => {
+            // [share, metastore]: the metastore carries the USE_SHARE alternatives.
+            let share = shares::require(conn, metastore_id, name)?;
+            Ok(Located {
+                kind: SecurableKind::Share,
+                chain: vec![share.node(), metastores::require(conn, metastore_id)?.node()],
+            })
         }
-        SecurableKind::StorageCredential => {
-            let name = Ident::parse("full_name", full_name)?;
-            Ok(Located { kind, chain: vec![credentials::require(conn, metastore_id, &name)?.node()] })
-        }
-        SecurableKind::ExternalLocation => {
-            let name = Ident::parse("full_name", full_name)?;
-            Ok(Located { kind, chain: vec![external_locations::require(conn, metastore_id, &name)?.node()] })
-        }
+        SecurableName::StorageCredential(name) => Ok(Located {
+            kind: SecurableKind::StorageCredential,
+            chain: vec![credentials::require(conn, metastore_id, name)?.node()],
+        }),
+        SecurableName::ExternalLocation(name) => Ok(Located {
+            kind: SecurableKind::ExternalLocation,
+            chain: vec![external_locations::require(conn, metastore_id, name)?.node()],
+        }),
     }
 }
 

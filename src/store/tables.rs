@@ -234,12 +234,13 @@ pub struct NewTable {
 /// Inserts a table; `id` is chosen by the caller (a managed location embeds it).
 pub fn insert(
     conn: &Connection,
-    _ok: &Allowed,
+    ok: &Allowed,
     id: &str,
     schema_id: &str,
     full_name: &str,
     new: &NewTable,
 ) -> ApiResult<()> {
+    ok.check("store::tables::insert", |a| matches!(a, crate::authz::Action::CreateTable { .. }), Some(schema_id));
     conn.prepare_cached(
         "INSERT INTO tables (id, schema_id, name, table_type, data_source_format, columns, storage_location,
                              storage_credential_name, view_definition, sql_path, comment, owner, properties,
@@ -284,12 +285,13 @@ pub struct TableChanges {
 
 pub fn update(
     conn: &Connection,
-    _ok: &Allowed,
+    ok: &Allowed,
     current: &TableRow,
     changes: &TableChanges,
     by: &str,
     now: i64,
 ) -> ApiResult<()> {
+    ok.check("store::tables::update", |a| matches!(a, crate::authz::Action::UpdateTable { .. }), Some(&current.id));
     let name = changes.new_name.as_ref().map(Ident::as_str).unwrap_or(&current.name);
     conn.prepare_cached(
         "UPDATE tables SET name = ?2, comment = COALESCE(?3, comment), owner = COALESCE(?4, owner),
@@ -322,12 +324,13 @@ pub fn update(
     Ok(())
 }
 
-pub fn delete(conn: &Connection, _ok: &Allowed, id: &str) -> ApiResult<()> {
+pub fn delete(conn: &Connection, ok: &Allowed, id: &str) -> ApiResult<()> {
+    ok.check("store::tables::delete", |a| matches!(a, crate::authz::Action::DeleteTable), Some(id));
     conn.prepare_cached("DELETE FROM tables WHERE id = ?1")?.execute([id])?;
     Ok(())
 }
 
-/// A table of the metastore whose location equals, contains or lies inside `url` (spec §13.1),
+/// A table of the metastore whose location equals, contains or lies inside `url`,
 /// other than `except`. Two index lookups (the URL's ancestors, then the range of its
 /// descendants), never a pass over every table: this runs inside the writer's transaction.
 pub fn overlapping(
@@ -357,8 +360,7 @@ pub fn overlapping(
     Ok(found)
 }
 
-/// An EXTERNAL table of the metastore whose location equals or contains `url` (spec §10.3 rule 2:
-/// no external location may lie inside or on an external table).
+/// An EXTERNAL table of the metastore whose location equals or contains `url` (no external location may lie inside or on an external table).
 pub fn external_containing(conn: &Connection, metastore_id: &str, url: &StorageUrl) -> ApiResult<Option<String>> {
     let mut candidates = url.ancestors();
     candidates.push(url.as_str().to_string());
@@ -376,7 +378,7 @@ pub fn external_containing(conn: &Connection, metastore_id: &str, url: &StorageU
 }
 
 /// The EXTERNAL tables of the metastore whose location equals or lies under `url` (the
-/// dependents of an external location, spec §10.3), as (full name, location).
+/// dependents of an external location), as (full name, location).
 pub fn external_within(conn: &Connection, metastore_id: &str, url: &StorageUrl) -> ApiResult<Vec<(String, String)>> {
     let (lo, hi) = url.descendants_range();
     let mut stmt = conn.prepare_cached(

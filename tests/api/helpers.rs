@@ -1,5 +1,5 @@
-//! A `TestApp`: the real server started in-process on 127.0.0.1:0 over a temporary SQLite file
-//! (design.md §3.10), a reqwest client per token, and `dump_state()` for before/after checks.
+//! A `TestApp`: the real server started in-process on 127.0.0.1:0 over a temporary SQLite file,
+//! a reqwest client per token, and `dump_state()` for before/after checks.
 
 use std::path::PathBuf;
 
@@ -14,7 +14,7 @@ pub const ADMIN: &str = "dapi-admin";
 pub const ALICE: &str = "dapi-alice";
 pub const UC: &str = "/api/2.1/unity-catalog";
 
-/// The built-in default fixture, as a fixture file (interface.md "Fixture file").
+/// The built-in default fixture, as a fixture file.
 pub const DEFAULT_FIXTURE: &str = r#"{
   "workspaces": [{"workspace_id": 1001, "name": "dev"}],
   "users": [
@@ -94,12 +94,45 @@ pub async fn spawn_mapped(fixture: &str, storage_map: &[(&str, &std::path::Path)
     app
 }
 
-fn args(db: &std::path::Path, fixture: &std::path::Path) -> ServeArgs {
+/// A started server over `fixture` with `--file-root` directories (resolved as the flag does).
+#[allow(dead_code)]
+pub async fn spawn_rooted(
+    fixture: &str,
+    storage_map: &[(&str, &std::path::Path)],
+    file_roots: &[&std::path::Path],
+) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("uc.db");
+    let fixture_path = dir.path().join("fixture.json");
+    std::fs::write(&fixture_path, fixture).expect("write fixture");
+    let mut serve = args(&db, &fixture_path);
+    serve.storage_map = storage_map
+        .iter()
+        .map(|(url, d)| uc_emulator::config::StorageMapping {
+            url: uc_emulator::domain::storage_url::StorageUrl::parse(url).expect("storage URL"),
+            dir: d.to_path_buf(),
+        })
+        .collect();
+    serve.file_roots = file_roots
+        .iter()
+        .map(|d| uc_emulator::config::parse_file_root(d.to_str().expect("utf-8")).expect("file root"))
+        .collect();
+    let (url, handle, task) = start_args(&serve);
+    let client = reqwest::Client::builder().build().expect("client");
+    let app = TestApp { url, client, db, fixture: fixture_path, handle, task: Some(task), _dir: dir };
+    app.wait_ready().await;
+    app
+}
+
+/// The `serve` arguments of a test server (port 0, the given database and fixture).
+pub fn args(db: &std::path::Path, fixture: &std::path::Path) -> ServeArgs {
     ServeArgs {
         bind: "127.0.0.1:0".to_string(),
         db: db.to_str().expect("utf-8 temp path").to_string(),
         fixtures: vec![fixture.to_path_buf()],
         storage_map: vec![],
+        file_roots: vec![],
+        log_format: Default::default(),
         own_address_only: false,
     }
 }
@@ -265,7 +298,7 @@ impl Resp {
         self.json()
     }
 
-    /// Asserts the one error shape (interface.md "Errors"): the status, JSON content type,
+    /// Asserts the one error shape: the status, JSON content type,
     /// `error_code` and a non-empty `message`; returns the message.
     pub fn error(&self, status: u16, code: &str, what: &str) -> String {
         assert_eq!(self.status, status, "{what}: expected {status} {code}, got body {}", self.text);

@@ -1,16 +1,21 @@
-//! The integration test binary: the real server on port 0, driven over HTTP (design.md §3.10).
+//! The integration test binary: the real server on port 0, driven over HTTP.
 
 mod authz_matrix;
 mod certify;
 mod concurrency;
 mod durability;
 mod errors;
+mod escalation;
+mod fuzz;
 mod helpers;
 mod layers;
 mod names;
 mod paging;
+mod proofs;
 mod scim;
+mod security;
 mod sharing;
 mod storage;
 mod tokens;
+mod volumes;
 mod warehouses;

@@ -1,9 +1,9 @@
 //! Storage credentials, external locations, external tables and listFiles over HTTP
-//! (unity-catalog-2.1.md §9, §10, §13.1, §13.7, §22 items 8–11; privileges.md §4.2, §6.4).
+//!.
 
 use serde_json::{json, Value};
 
-use crate::helpers::{enc, names, spawn_mapped, spawn_with, As, TestApp, UC};
+use crate::helpers::{enc, names, spawn_rooted, spawn_with, As, TestApp, UC};
 
 /// `admin` is an account admin and (through `ms-admins`) a metastore admin; `carol` is a
 /// metastore admin only; `alice` and `bob` are plain users.
@@ -83,7 +83,7 @@ fn assert_no_secrets(text: &str) {
 }
 
 #[actix_web::test]
-async fn credentials_keep_secrets_and_follow_the_create_and_read_rules_spec_9() {
+async fn credentials_keep_secrets_and_follow_the_create_and_read_rules() {
     let app = spawn_with(FIXTURE).await;
     let creds = format!("{UC}/storage-credentials");
     // createStorageCredential: account admin; a metastore admin alone or a plain user is refused.
@@ -115,7 +115,7 @@ async fn credentials_keep_secrets_and_follow_the_create_and_read_rules_spec_9() 
     let g = app.admin().post(&creds, gcp).await;
     assert_no_secrets(&g.text);
     assert_eq!(g.ok("gcp")["gcp_service_account_key"]["private_key_id"], "k");
-    // The CREATE_STORAGE_CREDENTIAL alternative (privileges.md §7.4).
+    // The CREATE_STORAGE_CREDENTIAL alternative.
     let ms = app.admin().get(&format!("{UC}/metastore_summary")).await.ok("summary");
     grant(&app, "metastore", ms["metastore_id"].as_str().unwrap(), "alice@example.com", &["CREATE_STORAGE_CREDENTIAL"])
         .await;
@@ -143,7 +143,7 @@ async fn credentials_keep_secrets_and_follow_the_create_and_read_rules_spec_9() 
 }
 
 #[actix_web::test]
-async fn credential_updates_and_deletes_follow_spec_9_3() {
+async fn credential_updates_and_deletes_follow_the_rules() {
     let app = spawn_with(FIXTURE).await;
     let creds = format!("{UC}/storage-credentials");
     app.admin().post(&creds, azure("c")).await.ok("create");
@@ -189,7 +189,7 @@ async fn credential_updates_and_deletes_follow_spec_9_3() {
 }
 
 #[actix_web::test]
-async fn location_urls_may_not_overlap_by_path_segment_spec_10_3() {
+async fn location_urls_may_not_overlap_by_path_segment() {
     let app = spawn_with(FIXTURE).await;
     let locs = format!("{UC}/external-locations");
     app.admin().post(&format!("{UC}/storage-credentials"), aws("c")).await.ok("cred");
@@ -207,7 +207,8 @@ async fn location_urls_may_not_overlap_by_path_segment_spec_10_3() {
     app.admin().post(&locs, location("t", "s3://b/x/../y", "c")).await.invalid("url", "dots");
     app.admin().post(&locs, location("n", "s3://other/n", "nope")).await.error(404, "RESOURCE_DOES_NOT_EXIST", "cred");
     app.admin().post(&locs, json!({"name": "m", "url": "s3://m"})).await.invalid("credential_name", "missing");
-    app.admin().post(&locs, location("f", "file:///tmp/uc-emulator-f", "c")).await.ok("file URL");
+    // file:// only under a --file-root (none here), admins included.
+    app.admin().post(&locs, location("f", "file:///tmp/uc-emulator-f", "c")).await.invalid("url", "file URL");
     // Not inside (or on) an external table; strictly above one is allowed.
     app.admin().post(&locs, location("inside_table", "s3://fixture/zone/t/x", "c")).await.invalid("url", "in table");
     // An update of `url` follows the same rules; a rejected update changes nothing.
@@ -218,7 +219,7 @@ async fn location_urls_may_not_overlap_by_path_segment_spec_10_3() {
 }
 
 #[actix_web::test]
-async fn location_authorization_follows_spec_10_3() {
+async fn location_authorization_follows_the_rules() {
     let app = spawn_with(FIXTURE).await;
     let locs = format!("{UC}/external-locations");
     app.admin().post(&format!("{UC}/storage-credentials"), aws("c")).await.ok("cred");
@@ -231,6 +232,13 @@ async fn location_authorization_follows_spec_10_3() {
     );
     let ms = app.admin().get(&format!("{UC}/metastore_summary")).await.ok("summary");
     grant(&app, "metastore", ms["metastore_id"].as_str().unwrap(), "analysts", &["CREATE_EXTERNAL_LOCATION"]).await;
+    // ... and on the credential too (SDK docstring).
+    who(&app, "dapi-alice").post(&locs, location("by_alice", "s3://alice", "c")).await.error(
+        403,
+        "PERMISSION_DENIED",
+        "no right on the credential",
+    );
+    grant(&app, "storage_credential", "c", "analysts", &["CREATE_EXTERNAL_LOCATION"]).await;
     let l = who(&app, "dapi-alice").post(&locs, location("by_alice", "s3://alice", "c")).await.ok("privileged");
     assert_eq!(l["owner"], "alice@example.com");
     // Get / list: MA, owner, or some privilege.
@@ -273,7 +281,7 @@ async fn location_authorization_follows_spec_10_3() {
 }
 
 #[actix_web::test]
-async fn external_tables_need_a_covering_location_and_create_external_table_spec_13_7() {
+async fn external_tables_need_a_covering_location_and_create_external_table() {
     let app = spawn_with(FIXTURE).await;
     let tables = format!("{UC}/tables");
     let alice = who(&app, "dapi-alice");
@@ -283,7 +291,7 @@ async fn external_tables_need_a_covering_location_and_create_external_table_spec
     grant(&app, "external_location", "fx_loc", "alice@example.com", &["CREATE_EXTERNAL_TABLE"]).await;
     let t = alice.post(&tables, ext_table("e1", "s3://fixture/zone/e1")).await.ok("allowed");
     assert_eq!(t["storage_location"], "s3://fixture/zone/e1");
-    // The legacy spelling on the location counts too (privileges.md §4.3).
+    // The legacy spelling on the location counts too.
     app.admin()
         .patch(
             &format!("{UC}/permissions/external_location/fx_loc"),
@@ -315,7 +323,7 @@ async fn external_tables_need_a_covering_location_and_create_external_table_spec
     alice.post(&tables, unknown).await.error(404, "RESOURCE_DOES_NOT_EXIST", "unknown cred");
     // A table created with the credential is its dependent.
     app.admin().delete(&format!("{UC}/storage-credentials/c")).await.error(400, "INVALID_STATE", "dependent table");
-    // Moving an external table: same rules (§13.1).
+    // Moving an external table: same rules.
     let e2 = format!("{tables}/main.default.e2");
     alice.patch(&e2, json!({"storage_location": "s3://nowhere/e2"})).await.invalid("storage_location", "uncovered");
     alice
@@ -327,7 +335,7 @@ async fn external_tables_need_a_covering_location_and_create_external_table_spec
 }
 
 #[actix_web::test]
-async fn storage_securables_take_grants_through_the_permissions_api_spec_15_5() {
+async fn storage_securables_take_grants_through_the_permissions_api() {
     let app = spawn_with(FIXTURE).await;
     let path = format!("{UC}/permissions/storage-credential/fx_cred");
     app.admin()
@@ -358,7 +366,7 @@ async fn storage_securables_take_grants_through_the_permissions_api_spec_15_5() 
 }
 
 #[actix_web::test]
-async fn list_files_lists_real_directories_and_never_escapes_spec_10_3() {
+async fn list_files_lists_real_directories_and_never_escapes() {
     let data = tempfile::tempdir().unwrap();
     let mapped = data.path().join("bucket");
     std::fs::create_dir_all(mapped.join("zone/sub")).unwrap();
@@ -369,7 +377,7 @@ async fn list_files_lists_real_directories_and_never_escapes_spec_10_3() {
     std::fs::create_dir(&outside).unwrap();
     #[cfg(unix)]
     std::os::unix::fs::symlink(&outside, mapped.join("zone/escape")).unwrap();
-    let app = spawn_mapped(FIXTURE, &[("s3://fixture", &mapped)]).await;
+    let app = spawn_rooted(FIXTURE, &[("s3://fixture", &mapped)], &[data.path()]).await;
     let files = |url: &str| format!("{UC}/files?url={}", enc(url));
 
     // Metastore admin: the mapped directory, by name, one level.
@@ -449,13 +457,7 @@ async fn fixtures_apply_storage_objects_once_and_validate_them() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.json");
     std::fs::write(&path, bad).unwrap();
-    let args = uc_emulator::config::ServeArgs {
-        bind: "127.0.0.1:0".into(),
-        db: dir.path().join("uc.db").to_str().unwrap().into(),
-        fixtures: vec![path],
-        storage_map: vec![],
-        own_address_only: false,
-    };
+    let args = crate::helpers::args(&dir.path().join("uc.db"), &path);
     let err = uc_emulator::app::start(&args).err().expect("refused").to_string();
     assert!(err.contains("external_locations[1]") && err.contains("url"), "{err}");
 }

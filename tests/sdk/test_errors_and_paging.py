@@ -1,5 +1,4 @@
-"""Error shapes, SDK exception classes, authentication, authorization first layer, and pagination
-(interface.md Identity/Requests/REST surface; spec §4, §22.1, §22.23)."""
+"""Error shapes, SDK exception classes, authentication, authorization first layer, and pagination."""
 
 import base64
 
@@ -69,7 +68,7 @@ def test_healthz_needs_no_token(uc):
 def test_unknown_endpoint(uc):
     with raises(NotFound, "ENDPOINT_NOT_FOUND", status=404, server=uc):
         uc.admin.api_client.do("GET", f"{UC}/no-such-thing")
-    r = uc.raw("GET", "/.well-known/databricks-config", token=None)
+    r = uc.raw("GET", "/.well-known/openid-configuration", token=None)
     assert r.status_code == 404 and r.json()["error_code"] == "ENDPOINT_NOT_FOUND"
     assert r.headers["Content-Type"].startswith("application/json")
 
@@ -170,7 +169,7 @@ def test_account_admin_only_endpoints_refuse_others(uc, ms_id):
 
 
 def test_no_existence_leak_without_parent_access(uc):
-    # bob cannot use `private`: he learns nothing about what is inside it (§22.1).
+    # bob cannot use `private`: he learns nothing about what is inside it.
     for call in (lambda: uc.bob.schemas.get("private.default"), lambda: uc.bob.schemas.get("private.nope"),
                  lambda: uc.bob.tables.get("shared.sales.orders"), lambda: uc.bob.tables.get("shared.sales.nope")):
         with raises(PermissionDenied, "PERMISSION_DENIED", status=403, server=uc):

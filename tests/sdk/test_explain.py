@@ -63,26 +63,34 @@ def test_explain_denied_names_the_missing_privilege(teaching):
     with raises(PermissionDenied, "PERMISSION_DENIED", status=403, server=teaching):
         client(teaching, "henry").tables.get(REVENUE)
 
-    # frank (analytics) may use sales but lacks the marketing-only grants on leads.
+    # frank (analytics) may use sales but lacks the marketing-only grants on leads. Without use
+    # of the schema he learns only that (not whether the table exists, nor what it needs) ...
     r = explain(teaching, "frank", action="getTable", securable_type="table", full_name=LEADS)
     assert r["allowed"] is False
     text = r["reasons"][0]["text"]
-    assert "SELECT on Table 'sales.pipeline.leads'" in text and "USE_SCHEMA on Schema 'sales.pipeline'" in text
+    assert "USE_SCHEMA on Schema 'sales.pipeline'" in text and "SELECT" not in text
     assert "USE_CATALOG" not in text  # he has that one
+    missing = explain(teaching, "frank", action="getTable", securable_type="table", full_name="sales.pipeline.nope")
+    assert missing["reasons"] == r["reasons"]
+    # ... while a metastore admin explaining him sees the whole rule.
+    r = explain(teaching, "acme_admin", principal=FRANK, action="getTable", securable_type="table", full_name=LEADS)
+    text = r["reasons"][0]["text"]
+    assert "SELECT on Table 'sales.pipeline.leads'" in text and "USE_SCHEMA on Schema 'sales.pipeline'" in text
     with raises(PermissionDenied, "PERMISSION_DENIED", status=403, server=teaching):
         client(teaching, "frank").tables.get(LEADS)
 
 
 def test_explain_privilege_name_as_action(teaching):
-    # henry holds SELECT (via interns, on the schema) although getTable is denied to him.
-    r = explain(teaching, "henry", action="SELECT", securable_type="table", full_name=REVENUE)
+    # henry holds SELECT (via interns, on the schema) although getTable is denied to him (a
+    # metastore admin asks: henry himself, without use of the catalog, learns only that).
+    r = explain(teaching, "acme_admin", principal=HENRY, action="SELECT", securable_type="table", full_name=REVENUE)
     assert r["allowed"] is True and r["action"] == "SELECT"
     assert [(x["kind"], x["privilege"], x["securable"], x["via"]) for x in r["reasons"]] == [
         ("grant", "SELECT", "sales.reports", "group 'interns'")]
     r = explain(teaching, "henry", action="USE_CATALOG", securable_type="catalog", full_name="sales")
     assert r["allowed"] is False
     assert "USE_CATALOG on Catalog 'sales'" in r["explanation"]
-    r = explain(teaching, "frank", action="SELECT", securable_type="table", full_name=LEADS)
+    r = explain(teaching, "acme_admin", principal=FRANK, action="SELECT", securable_type="table", full_name=LEADS)
     assert r["allowed"] is False
     assert r["reasons"][0]["kind"] == "missing" and "SELECT on Table 'sales.pipeline.leads'" in r["reasons"][0]["text"]
 
@@ -139,7 +147,9 @@ def test_explain_bad_requests(teaching):
 
 def test_cli_prints_the_same_verdict(teaching):
     for who, principal, full_name in (("henry", HENRY, REVENUE), ("grace", GRACE, REVENUE), ("frank", FRANK, LEADS)):
-        api = explain(teaching, who, action="getTable", securable_type="table", full_name=full_name)
+        # The CLI is the operator's view: what a metastore admin explaining the principal sees.
+        api = explain(teaching, "acme_admin", principal=principal, action="getTable", securable_type="table",
+                      full_name=full_name)
         args = ["--principal", principal, "--action", "getTable", "--securable-type", "table", "--full-name", full_name]
         # JSON: the endpoint's answer (while the server is running on the same database).
         p = cli(teaching, *args, "--json")

@@ -1,5 +1,5 @@
 """Storage credentials, external locations, external tables and listFiles through the real SDK
-(spec §9, §10, §13.1, §13.7, §22 items 8-11; privileges.md §4.2, §6.4)."""
+."""
 
 import os
 from urllib.parse import quote
@@ -45,7 +45,7 @@ def list_files(uc, url, token="admin", **params):
     return uc.raw("GET", f"{UC}/files?{q}", token=token)
 
 
-# --- storage credentials (§9) -----------------------------------------------------------------
+# --- storage credentials -----------------------------------------------------------------
 
 
 def test_credential_secrets_never_returned(uc):
@@ -136,7 +136,12 @@ def test_delete_credential_owner_or_account_admin_and_force(uc, ms_id):
     uc.alice.storage_credentials.delete("mine")
 
 
-def test_validate_storage_credential(uc, tmp_path):
+def test_validate_storage_credential(uc, start_server_with_args, tmp_path):
+    # Without --file-root no file:// URL is accepted, not even from an admin.
+    uc.admin.storage_credentials.create("c", aws_iam_role=ROLE)
+    with raises(BadRequest, "INVALID_PARAMETER_VALUE", status=400, mentions="--file-root", server=uc):
+        uc.admin.storage_credentials.validate(storage_credential_name="c", url=f"file://{tmp_path}")
+    uc = start_server_with_args(["--file-root", str(tmp_path)])
     uc.admin.storage_credentials.create("c", aws_iam_role=ROLE)
     res = uc.admin.storage_credentials.validate(storage_credential_name="c", url="s3://somewhere/x")
     assert {r.operation.value for r in res.results} >= {"PATH_EXISTS", "LIST", "READ"}
@@ -149,7 +154,7 @@ def test_validate_storage_credential(uc, tmp_path):
         uc.bob.storage_credentials.validate(storage_credential_name="c")
 
 
-# --- external locations (§10) ------------------------------------------------------------------
+# --- external locations ------------------------------------------------------------------
 
 
 def test_location_overlap_near_misses(uc):
@@ -175,6 +180,10 @@ def test_location_authorization(uc, ms_id):
     with raises(PermissionDenied, status=403, server=uc):
         uc.alice.external_locations.create("al", "s3://alice", "c")
     grant(uc, "metastore", ms_id, ALICE, Privilege.CREATE_EXTERNAL_LOCATION)
+    # ... and on the storage credential too (SDK docstring of ExternalLocationsAPI.create).
+    with raises(PermissionDenied, status=403, server=uc):
+        uc.alice.external_locations.create("al", "s3://alice", "c")
+    grant(uc, "storage_credential", "c", ALICE, Privilege.CREATE_EXTERNAL_LOCATION)
     assert uc.alice.external_locations.create("al", "s3://alice", "c").owner == ALICE
     with raises(PermissionDenied, status=403, server=uc):
         uc.bob.external_locations.get("al")
@@ -196,7 +205,7 @@ def test_location_authorization(uc, ms_id):
         uc.admin.external_locations.get("al")
 
 
-# --- external tables (§13.1, §13.7) ----------------------------------------------------------
+# --- external tables ----------------------------------------------------------
 
 
 def test_external_table_privileges(uc):
@@ -226,7 +235,7 @@ def test_external_table_privileges(uc):
         uc.admin.storage_credentials.delete("c")
 
 
-# --- permissions API on the storage securables (§15.5) --------------------------------------
+# --- permissions API on the storage securables --------------------------------------
 
 
 def test_grants_on_storage_securables(uc):
@@ -243,7 +252,7 @@ def test_grants_on_storage_securables(uc):
     assert uc.alice.storage_credentials.get("c").name == "c"  # some privilege via analysts
 
 
-# --- listFiles (§10.3) --------------------------------------------------------------------------
+# --- listFiles --------------------------------------------------------------------------
 
 
 def _tree(root):
@@ -255,9 +264,11 @@ def _tree(root):
     os.symlink(root.parent / "outside", root / "zone" / "escape")
 
 
-def test_list_files_of_a_file_url(uc, tmp_path):
+def test_list_files_of_a_file_url(uc, start_server_with_args, tmp_path):
     data = tmp_path / "data"
     _tree(data)
+    assert list_files(uc, f"file://{data}/zone/").status_code == 400  # no --file-root
+    uc = start_server_with_args(["--file-root", str(data)])
     r = list_files(uc, f"file://{data}/zone/")
     assert r.status_code == 200, r.text
     files = r.json()["files"]

@@ -1,0 +1,536 @@
+//! Security and robustness over plain HTTP: input limits, `file://` confinement to `--file-root`,
+//! filesystem errors, storage authorization, managed storage that cannot be claimed, existence
+//! rules, token-lifetime arithmetic (README "Security").
+
+use serde_json::{json, Value};
+
+use crate::helpers::{enc, spawn_rooted, spawn_with, TestApp, UC};
+
+/// `admin` is an account admin and (through `ms-admins`) a metastore admin; `alice` and `bob` are
+/// plain users; the metastore can make TOKEN recipients.
+pub const FIXTURE: &str = r#"{
+  "workspaces": [{"workspace_id": 1001}],
+  "users": [
+    {"user_name": "admin@example.com", "account_admin": true},
+    {"user_name": "alice@example.com"},
+    {"user_name": "bob@example.com"}
+  ],
+  "groups": [
+    {"display_name": "ms-admins", "members": ["admin@example.com"]},
+    {"display_name": "admins", "members": ["admin@example.com"]},
+    {"display_name": "analysts", "members": ["alice@example.com"]}
+  ],
+  "tokens": [
+    {"token": "dapi-admin", "principal": "admin@example.com", "workspace_id": 1001},
+    {"token": "dapi-alice", "principal": "alice@example.com", "workspace_id": 1001},
+    {"token": "dapi-bob", "principal": "bob@example.com", "workspace_id": 1001}
+  ],
+  "metastores": [{"name": "main", "storage_root": "s3://root/main", "owner": "ms-admins",
+                  "delta_sharing_scope": "INTERNAL_AND_EXTERNAL",
+                  "delta_sharing_recipient_token_lifetime_in_seconds": 3600,
+                  "assignments": [{"workspace_id": 1001}]}],
+  "catalogs": [{"name": "main", "owner": "admin@example.com"}],
+  "storage_credentials": [{"name": "cred", "aws_iam_role": {"role_arn": "arn:aws:iam::1:role/r"}}],
+  "external_locations": [{"name": "zone", "url": "s3://bucket/zone", "credential_name": "cred"}]
+}"#;
+
+async fn app() -> TestApp {
+    spawn_with(FIXTURE).await
+}
+
+async fn metastore_id(app: &TestApp) -> String {
+    let s = app.admin().get(&format!("{UC}/metastore_summary")).await.ok("summary");
+    s["metastore_id"].as_str().unwrap().to_string()
+}
+
+async fn grant(app: &TestApp, sec_type: &str, name: &str, principal: &str, privileges: &[&str]) {
+    app.admin()
+        .patch(
+            &format!("{UC}/permissions/{sec_type}/{}", enc(name)),
+            json!({"changes": [{"principal": principal, "add": privileges}]}),
+        )
+        .await
+        .ok("grant");
+}
+
+async fn alive(app: &TestApp) {
+    let r = app.anonymous().get("/healthz").await;
+    assert_eq!(r.status, 200, "the server must keep serving: {}", r.text);
+    app.admin().get(&format!("{UC}/catalogs")).await.ok("still serving");
+}
+
+fn scim_type(body: &Value) -> &str {
+    body["scimType"].as_str().unwrap_or("")
+}
+
+// --- limits ------------------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn scim_filter_depth_and_length_are_limited_and_never_crash() {
+    let app = app().await;
+    let users = |f: &str| format!("/api/2.0/preview/scim/v2/Users?filter={}", enc(f));
+    let nest = |n: usize| format!("{}userName eq \"alice@example.com\"{}", "(".repeat(n), ")".repeat(n));
+    // Exactly at the limit works.
+    let ok = app.alice().get(&users(&nest(32))).await.ok("32 deep");
+    assert_eq!(ok["totalResults"], 1);
+    // One deeper, and a filter deep enough to exhaust any stack: 400 invalidFilter.
+    for n in [33, 1_000] {
+        let r = app.alice().get(&users(&nest(n))).await;
+        let msg = r.invalid("filter", &format!("{n} deep"));
+        assert!(msg.contains("32"), "{msg}");
+        assert_eq!(scim_type(&r.json()), "invalidFilter");
+    }
+    // Deep enough to exhaust any recursive parser's stack (and over the length limit).
+    let r = app.alice().get(&users(&nest(10_000))).await;
+    r.invalid("filter", "10000 deep");
+    assert_eq!(scim_type(&r.json()), "invalidFilter");
+    let long = format!("userName eq \"{}\"", "a".repeat(4096));
+    let r = app.alice().get(&users(&long)).await;
+    assert!(r.invalid("filter", "long").contains("4096"));
+    assert_eq!(scim_type(&r.json()), "invalidFilter");
+    for path in ["Groups", "ServicePrincipals"] {
+        let r = app.alice().get(&format!("/api/2.0/preview/scim/v2/{path}?filter={}", enc(&nest(1000)))).await;
+        r.invalid("filter", path);
+    }
+    alive(&app).await;
+}
+
+#[actix_web::test]
+async fn scim_patch_path_is_limited_and_nothing_is_applied() {
+    let app = app().await;
+    let groups = app.admin().get("/api/2.0/preview/scim/v2/Groups?filter=displayName%20eq%20%22analysts%22").await;
+    let group = groups.ok("group")["Resources"][0].clone();
+    let gid = group["id"].as_str().unwrap().to_string();
+    let member = group["members"][0]["value"].as_str().unwrap().to_string();
+    let path = |n: usize| format!("members[{}value eq \"{member}\"{}]", "(".repeat(n), ")".repeat(n));
+    let patch = |p: String| {
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+            {"op": "replace", "value": {"displayName": "renamed"}},
+            {"op": "remove", "path": p}]})
+    };
+    for n in [33, 100_000] {
+        let r = app.admin().patch(&format!("/api/2.0/preview/scim/v2/Groups/{gid}"), patch(path(n))).await;
+        r.invalid("path", &format!("{n} deep"));
+        assert_eq!(scim_type(&r.json()), "invalidPath");
+    }
+    let long = format!("members[value eq \"{}\"]", "1".repeat(4100));
+    let r = app.admin().patch(&format!("/api/2.0/preview/scim/v2/Groups/{gid}"), patch(long)).await;
+    assert!(r.invalid("path", "long").contains("4096"));
+    // Nothing of the refused PATCHes was applied.
+    let after = app.admin().get(&format!("/api/2.0/preview/scim/v2/Groups/{gid}")).await.ok("group");
+    assert_eq!(after, group);
+    // 32 deep inside the brackets is within the limit.
+    app.admin().patch(&format!("/api/2.0/preview/scim/v2/Groups/{gid}"), patch(path(32))).await.ok("32 deep");
+    alive(&app).await;
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+#[actix_web::test]
+async fn bodies_over_4_mib_are_413_also_after_decompression() {
+    let app = app().await;
+    let before = app.dump_state().await;
+    let big = |n: usize| {
+        let mut s = String::from(r#"{"name": "big", "comment": ""#);
+        s.push_str(&"x".repeat(n - s.len() - 2));
+        s.push_str(r#""}"#);
+        assert_eq!(s.len(), n);
+        s
+    };
+    let r = app.admin().send("POST", &format!("{UC}/catalogs"), Some(&big(4 * 1024 * 1024 + 1))).await;
+    r.error(413, "REQUEST_LIMIT_EXCEEDED", "plain");
+    let rb = app
+        .admin()
+        .request("POST", &format!("{UC}/catalogs"))
+        .header("Content-Type", "application/json")
+        .header("Content-Encoding", "gzip")
+        .body(gzip(big(8 * 1024 * 1024).as_bytes()));
+    app.admin().execute(rb).await.error(413, "REQUEST_LIMIT_EXCEEDED", "gzip bomb");
+    assert_eq!(app.dump_state().await, before);
+    // Exactly 4 MiB is accepted (free text up to the body limit).
+    let c = app.admin().send("POST", &format!("{UC}/catalogs"), Some(&big(4 * 1024 * 1024))).await;
+    assert_eq!(c.ok("4 MiB")["comment"].as_str().unwrap().len(), 4 * 1024 * 1024 - 30);
+    alive(&app).await;
+}
+
+#[actix_web::test]
+async fn like_patterns_are_limited_to_1024_characters() {
+    let app = app().await;
+    app.admin().create_table("main", "default", "t1").await;
+    let q = |field: &str, p: &str| format!("{UC}/table-summaries?catalog_name=main&{field}={}", enc(p));
+    for field in ["schema_name_pattern", "table_name_pattern"] {
+        let r = app
+            .admin()
+            .post(&format!("{UC}/table-summaries"), json!({"catalog_name": "main", field: "%".repeat(60_000)}))
+            .await;
+        r.invalid(field, "60k");
+        app.admin().get(&q(field, &"a_".repeat(513))).await.invalid(field, "1026");
+        let r = app
+            .admin()
+            .post(&format!("{UC}/table-summaries"), json!({"catalog_name": "main", field: "%".repeat(1025)}))
+            .await;
+        r.invalid(field, "POST");
+        // At the limit: accepted, and matching stays fast.
+        let t = std::time::Instant::now();
+        app.admin().get(&q(field, &format!("{}t", "%_".repeat(511)))).await.ok("1023");
+        assert!(t.elapsed() < std::time::Duration::from_secs(2), "{:?}", t.elapsed());
+    }
+    alive(&app).await;
+}
+
+#[actix_web::test]
+async fn names_are_measured_after_lower_casing() {
+    let app = app().await;
+    let before = app.dump_state().await;
+    // U+0130 lower-cases to two characters: 200 of them make 400.
+    let long = "\u{130}".repeat(200);
+    app.admin().post(&format!("{UC}/catalogs"), json!({"name": long})).await.invalid("name", "create");
+    app.admin().patch(&format!("{UC}/catalogs/main"), json!({"new_name": long})).await.invalid("new_name", "rename");
+    app.admin()
+        .post(&format!("{UC}/schemas"), json!({"name": long, "catalog_name": "main"}))
+        .await
+        .invalid("name", "schema");
+    assert_eq!(app.dump_state().await, before);
+    // 127 of them (254 after lower-casing) are fine, and the name is addressable.
+    let ok = "\u{130}".repeat(127);
+    let c = app.admin().post(&format!("{UC}/catalogs"), json!({"name": ok})).await.ok("254");
+    let stored = c["name"].as_str().unwrap().to_string();
+    assert_eq!(stored.chars().count(), 254);
+    app.admin().get(&format!("{UC}/catalogs/{}", enc(&stored))).await.ok("addressable");
+}
+
+// --- token lifetimes ---------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn recipient_token_lifetime_is_int32_and_rotation_saturates() {
+    let app = app().await;
+    let ms = metastore_id(&app).await;
+    let before = app.admin().get(&format!("{UC}/metastores/{ms}")).await.ok("before");
+    for bad in [json!(2_147_483_648_i64), json!(i64::MAX), json!(-1)] {
+        app.admin()
+            .patch(&format!("{UC}/metastores/{ms}"), json!({"delta_sharing_recipient_token_lifetime_in_seconds": bad}))
+            .await
+            .invalid("delta_sharing_recipient_token_lifetime_in_seconds", &bad.to_string());
+    }
+    assert_eq!(app.admin().get(&format!("{UC}/metastores/{ms}")).await.ok("after"), before);
+    // The largest lifetime gives one token expiring ~68 years later.
+    app.admin()
+        .patch(
+            &format!("{UC}/metastores/{ms}"),
+            json!({"delta_sharing_recipient_token_lifetime_in_seconds": 2_147_483_647_i64}),
+        )
+        .await
+        .ok("int32 max");
+    let r = app.admin().post(&format!("{UC}/recipients"), json!({"name": "r", "authentication_type": "TOKEN"})).await;
+    let r = r.ok("recipient");
+    let tok = &r["tokens"][0];
+    let expiry = tok["expiration_time"].as_i64().unwrap();
+    assert_eq!(expiry, tok["created_at"].as_i64().unwrap() + 2_147_483_647_i64 * 1000);
+    // Rotation with a huge value never extends, never wraps into the past.
+    let rotated = app
+        .admin()
+        .post(&format!("{UC}/recipients/r/rotate-token"), json!({"existing_token_expire_in_seconds": i64::MAX}))
+        .await
+        .ok("rotate huge");
+    let old = rotated["tokens"].as_array().unwrap().iter().find(|t| t["id"] == tok["id"]).expect("old token stays");
+    assert_eq!(old["expiration_time"].as_i64().unwrap(), expiry);
+    alive(&app).await;
+}
+
+#[actix_web::test]
+async fn pat_lifetime_overflow_is_400() {
+    let app = app().await;
+    app.alice()
+        .post("/api/2.0/token/create", json!({"lifetime_seconds": i64::MAX}))
+        .await
+        .invalid("lifetime_seconds", "overflow");
+    let list = app.alice().get("/api/2.0/token/list").await.ok("list");
+    assert_eq!(list["token_infos"].as_array().map(Vec::len).unwrap_or(0), 0);
+}
+
+// --- file roots --------------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn without_file_roots_no_file_url_is_accepted_anywhere() {
+    let app = app().await;
+    let ms = metastore_id(&app).await;
+    let before = app.dump_state().await;
+    let tmp = std::env::temp_dir();
+    let url = format!("file://{}", tmp.display());
+    let admin = app.admin();
+    let root_msg = |m: String| assert!(m.contains("--file-root"), "{m}");
+    root_msg(
+        admin
+            .post(&format!("{UC}/external-locations"), json!({"name": "l", "url": url, "credential_name": "cred"}))
+            .await
+            .invalid("url", "location"),
+    );
+    root_msg(
+        admin
+            .patch(&format!("{UC}/external-locations/zone"), json!({"url": "file:///"}))
+            .await
+            .invalid("url", "relocate"),
+    );
+    root_msg(admin.get(&format!("{UC}/files?url={}", enc("file:///etc"))).await.invalid("url", "listFiles"));
+    root_msg(
+        admin
+            .post(
+                &format!("{UC}/validate-storage-credentials"),
+                json!({"storage_credential_name": "cred", "url": "file:///etc/passwd"}),
+            )
+            .await
+            .invalid("url", "validate"),
+    );
+    root_msg(
+        admin
+            .post(&format!("{UC}/catalogs"), json!({"name": "c", "storage_root": url}))
+            .await
+            .invalid("storage_root", "catalog"),
+    );
+    root_msg(
+        admin
+            .post(&format!("{UC}/schemas"), json!({"name": "s", "catalog_name": "main", "storage_root": url}))
+            .await
+            .invalid("storage_root", "schema"),
+    );
+    let mut t = crate::helpers::table_body("main", "default", "t");
+    t["table_type"] = json!("EXTERNAL");
+    t["storage_location"] = json!(format!("{url}/t"));
+    t["storage_credential_name"] = json!("cred");
+    root_msg(admin.post(&format!("{UC}/tables"), t).await.invalid("storage_location", "table"));
+    root_msg(
+        admin
+            .post(&format!("{UC}/shares"), json!({"name": "sh", "storage_root": url}))
+            .await
+            .invalid("storage_root", "share"),
+    );
+    root_msg(
+        admin
+            .post(&format!("{UC}/metastores"), json!({"name": "m2", "storage_root": url, "region": "us-west-2"}))
+            .await
+            .invalid("storage_root", "metastore"),
+    );
+    let _ = ms;
+    assert_eq!(app.dump_state().await, before);
+    // A plain user gets the same 400 (checked before authorization), not a 403.
+    app.alice().get(&format!("{UC}/files?url={}", enc("file:///etc"))).await.invalid("url", "alice");
+}
+
+#[actix_web::test]
+async fn fixtures_with_file_urls_need_a_file_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = FIXTURE.replace("s3://bucket/zone", &format!("file://{}/zone", dir.path().display()));
+    let path = dir.path().join("f.json");
+    std::fs::write(&path, &fixture).unwrap();
+    let args = crate::helpers::args(&dir.path().join("uc.db"), &path);
+    let err = uc_emulator::app::start(&args).err().expect("refused").to_string();
+    assert!(err.contains("external_locations[0]") && err.contains("--file-root"), "{err}");
+    let mut rooted = crate::helpers::args(&dir.path().join("uc2.db"), &path);
+    rooted.file_roots = vec![uc_emulator::config::parse_file_root(dir.path().to_str().unwrap()).unwrap()];
+    assert!(uc_emulator::app::start(&rooted).is_ok(), "accepted under a file root");
+    // A missing directory is no file root.
+    assert!(uc_emulator::config::parse_file_root("/no/such/dir/anywhere").is_err());
+}
+
+#[actix_web::test]
+async fn file_urls_are_confined_to_file_roots_by_path_segment() {
+    let data = tempfile::tempdir().unwrap();
+    let root = data.path().join("data");
+    std::fs::create_dir_all(root.join("a/zone")).unwrap();
+    std::fs::create_dir_all(data.path().join("dataextra")).unwrap();
+    std::fs::write(root.join("a/zone/f.csv"), b"1").unwrap();
+    let app = spawn_rooted(FIXTURE, &[], &[&root]).await;
+    let files = |p: &std::path::Path| format!("{UC}/files?url={}", enc(&format!("file://{}", p.display())));
+    app.admin().get(&files(&root.join("a/zone"))).await.ok("inside");
+    app.admin().get(&files(&root)).await.ok("the root itself");
+    app.admin().get(&files(&data.path().join("dataextra"))).await.invalid("url", "sibling prefix");
+    app.admin().get(&files(data.path())).await.invalid("url", "parent");
+    app.admin().get(&format!("{UC}/files?url={}", enc("file:///etc"))).await.invalid("url", "/etc");
+    let loc = json!({"name": "local", "url": format!("file://{}/a", root.display()), "credential_name": "cred"});
+    app.admin().post(&format!("{UC}/external-locations"), loc).await.ok("location under the root");
+    let outside = json!({"name": "out", "url": "file:///home", "credential_name": "cred"});
+    app.admin().post(&format!("{UC}/external-locations"), outside).await.invalid("url", "outside");
+}
+
+#[cfg(unix)]
+#[actix_web::test]
+async fn list_files_filesystem_trouble_is_never_5xx() {
+    let data = tempfile::tempdir().unwrap();
+    let root = data.path().join("root");
+    std::fs::create_dir_all(root.join("dir")).unwrap();
+    std::fs::write(root.join("file.txt"), b"x").unwrap();
+    std::os::unix::fs::symlink(root.join("loop_a"), root.join("loop_b")).unwrap();
+    std::os::unix::fs::symlink(root.join("loop_b"), root.join("loop_a")).unwrap();
+    std::os::unix::fs::symlink("/etc", root.join("etc")).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", root.join("dir/passwd")).unwrap();
+    let app = spawn_rooted(FIXTURE, &[], &[&root]).await;
+    let files = |rest: &str| format!("{UC}/files?url={}", enc(&format!("file://{}/{rest}", root.display())));
+    let admin = app.admin();
+    admin.get(&files("file.txt/x")).await.error(404, "RESOURCE_DOES_NOT_EXIST", "inside a file");
+    admin.get(&files("loop_a")).await.invalid("url", "symlink loop");
+    admin.get(&files("etc")).await.error(403, "PERMISSION_DENIED", "link out of the root");
+    admin.get(&files("etc/passwd")).await.error(403, "PERMISSION_DENIED", "through a link out");
+    admin.get(&files(&"n".repeat(300))).await.invalid("url", "name too long");
+    // Links inside a listed directory are entries, not followed.
+    let listed = admin.get(&files("dir")).await.ok("dir");
+    assert_eq!(listed["files"][0]["name"], "passwd");
+    assert_eq!(listed["files"][0]["is_dir"], false);
+    let top = admin.get(&files("")).await.ok("root");
+    let names: Vec<&str> = top["files"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["dir", "etc", "file.txt", "loop_a", "loop_b"]);
+    // validate-storage-credentials: no probing through a link out of the root.
+    let v = json!({"storage_credential_name": "cred", "url": format!("file://{}/etc/passwd", root.display())});
+    admin.post(&format!("{UC}/validate-storage-credentials"), v).await.error(403, "PERMISSION_DENIED", "validate out");
+    alive(&app).await;
+}
+
+// --- storage authorization ---------------------------------------------------------------------
+
+#[actix_web::test]
+async fn external_locations_need_create_external_location_on_the_credential_too() {
+    let app = app().await;
+    let ms = metastore_id(&app).await;
+    let before = app.dump_state().await;
+    grant(&app, "metastore", &ms, "alice@example.com", &["CREATE_EXTERNAL_LOCATION"]).await;
+    let locs = format!("{UC}/external-locations");
+    let body = json!({"name": "mine", "url": "s3://alice/x", "credential_name": "cred"});
+    let m = app.alice().post(&locs, body.clone()).await.error(403, "PERMISSION_DENIED", "no right on cred");
+    assert!(m.contains("cred"), "{m}");
+    assert_eq!(app.admin().get(&format!("{locs}/mine")).await.status, 404);
+    grant(&app, "storage_credential", "cred", "alice@example.com", &["CREATE_EXTERNAL_LOCATION"]).await;
+    app.alice().post(&locs, body).await.ok("both privileges");
+    // Re-pointing needs the privilege on the credential the location uses after the change.
+    app.admin()
+        .post(
+            &format!("{UC}/storage-credentials"),
+            json!({"name": "other", "aws_iam_role": {"role_arn": "arn:aws:iam::1:role/o"}}),
+        )
+        .await
+        .ok("other cred");
+    let loc_before = app.alice().get(&format!("{locs}/mine")).await.ok("mine");
+    app.alice().patch(&format!("{locs}/mine"), json!({"credential_name": "other"})).await.error(
+        403,
+        "PERMISSION_DENIED",
+        "re-point to other cred",
+    );
+    app.admin()
+        .patch(
+            &format!("{UC}/permissions/metastore/{ms}"),
+            json!({"changes": [{"principal": "alice@example.com", "remove": ["CREATE_EXTERNAL_LOCATION"]}]}),
+        )
+        .await
+        .ok("revoke");
+    app.alice().patch(&format!("{locs}/mine"), json!({"url": "s3://alice/y"})).await.error(
+        403,
+        "PERMISSION_DENIED",
+        "re-point without metastore privilege",
+    );
+    assert_eq!(app.alice().get(&format!("{locs}/mine")).await.ok("unchanged"), loc_before);
+    app.alice().patch(&format!("{locs}/mine"), json!({"comment": "fine"})).await.ok("other fields: owner only");
+    let _ = before;
+}
+
+#[actix_web::test]
+async fn validate_storage_credentials_has_an_authorization_rule() {
+    let app = app().await;
+    let ms = metastore_id(&app).await;
+    let v = format!("{UC}/validate-storage-credentials");
+    let body = json!({"storage_credential_name": "cred", "url": "s3://bucket/zone"});
+    app.with_token("dapi-bob").post(&v, body.clone()).await.error(403, "PERMISSION_DENIED", "bob");
+    grant(&app, "metastore", &ms, "bob@example.com", &["CREATE_EXTERNAL_LOCATION"]).await;
+    app.with_token("dapi-bob").post(&v, body.clone()).await.error(403, "PERMISSION_DENIED", "metastore privilege only");
+    grant(&app, "storage_credential", "cred", "bob@example.com", &["CREATE_EXTERNAL_LOCATION"]).await;
+    app.with_token("dapi-bob").post(&v, body).await.ok("both");
+}
+
+// --- managed storage ---------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn managed_storage_cannot_be_claimed_or_blocked() {
+    let app = app().await;
+    let before = app.dump_state().await;
+    let tables = format!("{UC}/tables");
+    // M1: no storage_location on a MANAGED create, for admins too.
+    for loc in ["s3://root/main", "s3://elsewhere/x"] {
+        let mut t = crate::helpers::table_body("main", "default", "squat");
+        t["storage_location"] = json!(loc);
+        app.admin().post(&tables, t).await.invalid("storage_location", loc);
+    }
+    let mut empty = crate::helpers::table_body("main", "default", "fine");
+    empty["storage_location"] = json!("");
+    // M2: an external table may not overlap managed storage (the metastore root, inside or above).
+    let ms = metastore_id(&app).await;
+    let root =
+        app.admin().get(&format!("{UC}/metastores/{ms}")).await.ok("ms")["storage_root"].as_str().unwrap().to_string();
+    for loc in [root.clone(), format!("{root}/x"), "s3://root".to_string()] {
+        let loc = loc.as_str();
+        let mut t = crate::helpers::table_body("main", "default", "ext");
+        t["table_type"] = json!("EXTERNAL");
+        t["storage_location"] = json!(loc);
+        t["storage_credential_name"] = json!("cred");
+        app.admin().post(&tables, t).await.invalid("storage_location", loc);
+    }
+    // M3: an external location may not equal, lie inside or contain the metastore root.
+    for url in [root.clone(), format!("{root}/sub"), "s3://root".to_string()] {
+        let url = url.as_str();
+        app.admin()
+            .post(&format!("{UC}/external-locations"), json!({"name": "squat", "url": url, "credential_name": "cred"}))
+            .await
+            .invalid("url", url);
+    }
+    assert_eq!(app.dump_state().await, before);
+    app.admin().post(&tables, empty).await.ok("empty storage_location counts as absent");
+    // M2 the other way: a catalog root over an external table.
+    let mut t = crate::helpers::table_body("main", "default", "ext");
+    t["table_type"] = json!("EXTERNAL");
+    t["storage_location"] = json!("s3://bucket/zone/ext");
+    app.admin().post(&tables, t).await.ok("external table under the location");
+    app.admin()
+        .post(&format!("{UC}/catalogs"), json!({"name": "c2", "storage_root": "s3://bucket/zone"}))
+        .await
+        .invalid("storage_root", "catalog root containing an external table");
+    app.admin()
+        .post(&format!("{UC}/catalogs"), json!({"name": "c3", "storage_root": "s3://bucket/zone/ext/inner"}))
+        .await
+        .invalid("storage_root", "catalog root inside an external table");
+    // A plain user's table creations are never blocked: managed tables still land.
+    app.admin().create_table("main", "default", "managed_after").await;
+}
+
+// --- existence ---------------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn callers_without_parent_access_learn_nothing_about_tables() {
+    let app = app().await;
+    app.admin().create_table("main", "default", "exists").await;
+    let get = |t: &str| format!("{UC}/tables/main.default.{t}");
+    let a = app.with_token("dapi-bob").get(&get("exists")).await;
+    let b = app.with_token("dapi-bob").get(&get("missing")).await;
+    assert_eq!((a.status, a.json()), (b.status, b.json()), "getTable");
+    assert_eq!(a.status, 403);
+    for (m, body) in [("PATCH", Some(r#"{"comment": "x"}"#)), ("DELETE", None)] {
+        let a = app.with_token("dapi-bob").send(m, &get("exists"), body).await;
+        let b = app.with_token("dapi-bob").send(m, &get("missing"), body).await;
+        assert_eq!((a.status, a.json()), (b.status, b.json()), "{m}");
+        assert_eq!(a.status, 403, "{m}");
+    }
+    // explain: 200 allowed=false for both, the same body apart from full_name.
+    let explain = |t: &str| format!("{UC}/explain?action=getTable&securable_type=table&full_name=main.default.{t}");
+    let mut a = app.with_token("dapi-bob").get(&explain("exists")).await.ok("explain existing");
+    let mut b = app.with_token("dapi-bob").get(&explain("missing")).await.ok("explain missing");
+    assert_eq!(a["allowed"], false);
+    for v in [&mut a, &mut b] {
+        let full = v["full_name"].as_str().unwrap().to_string();
+        v["full_name"] = json!("");
+        let ex = v["explanation"].as_str().unwrap().replace(&full, "");
+        v["explanation"] = json!(ex);
+    }
+    assert_eq!(a, b);
+    // With parent access, a missing table is a 404 in both.
+    app.admin().get(&explain("missing")).await.error(404, "TABLE_DOES_NOT_EXIST", "admin explain");
+}
