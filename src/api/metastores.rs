@@ -102,8 +102,7 @@ pub async fn list_metastores(
             next_page_token: None,
         }));
     };
-    let row = state.store.read(move |conn| metastores::require(conn, &scope.id)).await?;
-    authz::require(&caller, &Action::ReadMetastore, &[&row.node()]).map_err(denied)?;
+    let row = state.store.read(move |conn| ops::metastores::get(conn, &caller, &scope.id)).await?;
     Ok(HttpResponse::Ok().json(Listing {
         key: "metastores",
         items: vec![MetastoreInfo::from(row)],
@@ -118,8 +117,7 @@ pub async fn get_metastore(
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id")?;
-    let row = state.store.read(move |conn| metastores::require(conn, &id)).await?;
-    authz::require(&caller, &Action::ReadMetastore, &[&row.node()]).map_err(denied)?;
+    let row = state.store.read(move |conn| ops::metastores::get(conn, &caller, &id)).await?;
     Ok(HttpResponse::Ok().json(MetastoreInfo::from(row)))
 }
 
@@ -241,22 +239,7 @@ pub async fn delete_metastore(
 ) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id")?;
     let force = force_flag(q, &body)?;
-    let removed = state
-        .store
-        .write(move |tx| {
-            let current = metastores::require(tx, &id)?;
-            let ok = authz::require(&caller, &Action::DeleteMetastore, &[&current.node()]).map_err(denied)?;
-            if !force && metastores::has_contents(tx, &id)? {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidState,
-                    format!("Metastore '{}' is not empty; delete its contents first or pass force=true.", current.name),
-                ));
-            }
-            let managed = crate::store::volumes::managed_locations(tx, crate::store::volumes::Scope::Metastore, &id)?;
-            metastores::delete(tx, &ok, &id)?;
-            Ok(managed)
-        })
-        .await?;
+    let removed = state.store.write(move |tx| ops::metastores::delete(tx, &caller, &id, force)).await?;
     super::volumes::remove_after_commit(&state, removed).await;
     Ok(ok_empty())
 }
@@ -322,10 +305,10 @@ pub async fn create_assignment(
         .default_catalog_name
         .map(|n| Ident::parse("default_catalog_name", &n).map(Ident::into_string))
         .transpose()?;
-    let ok = authz::require(&caller, &Action::CreateAssignment, &[]).map_err(denied)?;
     state
         .store
         .write(move |tx| {
+            let ok = authz::require(&caller, &Action::CreateAssignment, &[]).map_err(denied)?;
             require_workspace(tx, workspace_id)?;
             metastores::require(tx, &metastore_id)?;
             metastores::assign(tx, &ok, &AssignmentRow { workspace_id, metastore_id, default_catalog_name })
@@ -397,10 +380,10 @@ pub async fn delete_assignment(
         .or(from_body.metastore_id)
         .filter(|m| !m.is_empty())
         .ok_or_else(|| ApiError::invalid("metastore_id", "is required"))?;
-    let ok = authz::require(&caller, &Action::DeleteAssignment, &[]).map_err(denied)?;
     state
         .store
         .write(move |tx| {
+            let ok = authz::require(&caller, &Action::DeleteAssignment, &[]).map_err(denied)?;
             require_workspace(tx, workspace_id)?;
             let current = metastores::assignment(tx, workspace_id)?.ok_or_else(|| {
                 ApiError::new(

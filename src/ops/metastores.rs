@@ -79,3 +79,26 @@ pub fn create(tx: &Connection, caller: &Caller, spec: MetastoreSpec) -> ApiResul
     let new = spec.into_new(new_id(), caller.name.clone(), None, now_ms());
     metastores::insert(tx, &ok, &new)
 }
+
+/// getMetastore (and the one-row listMetastores): the metastore's admins only.
+pub fn get(conn: &Connection, caller: &Caller, id: &str) -> ApiResult<MetastoreRow> {
+    let row = metastores::require(conn, id)?;
+    authz::require(caller, &Action::ReadMetastore, &[&row.node()]).map_err(denied)?;
+    Ok(row)
+}
+
+/// deleteMetastore: its admins; without `force`, only an empty metastore. Returns the managed
+/// volume directories to remove once the transaction has committed.
+pub fn delete(tx: &Connection, caller: &Caller, id: &str, force: bool) -> ApiResult<Vec<String>> {
+    let current = metastores::require(tx, id)?;
+    let ok = authz::require(caller, &Action::DeleteMetastore, &[&current.node()]).map_err(denied)?;
+    if !force && metastores::has_contents(tx, id)? {
+        return Err(crate::error::ApiError::new(
+            crate::error::ErrorCode::InvalidState,
+            format!("Metastore '{}' is not empty; delete its contents first or pass force=true.", current.name),
+        ));
+    }
+    let managed = crate::store::volumes::managed_locations(tx, crate::store::volumes::Scope::Metastore, id)?;
+    metastores::delete(tx, &ok, id)?;
+    Ok(managed)
+}
