@@ -284,7 +284,8 @@ pub async fn delete_external_location(
         .store
         .write(move |tx| {
             let current = external_locations::require(tx, &metastore.id, &name)?;
-            let ok = authz::require(&caller, &Action::DeleteExternalLocation, &[&current.node()]).map_err(denied)?;
+            let node = securables::with_grants(tx, current.node(), &caller.principals_json)?;
+            let ok = authz::require(&caller, &Action::DeleteExternalLocation, &[&node]).map_err(denied)?;
             if !force {
                 let dependents = tables::external_within(tx, &metastore.id, &current.storage_url())?;
                 if !dependents.is_empty() {

@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ops;
 use crate::ops::metastores::{CreateMetastore, MetastoreSpec};
 use crate::store::metastores::{self, AssignmentRow, MetastoreChanges, MetastoreRow};
-use crate::store::{catalogs, principals};
+use crate::store::{catalogs, principals, securables};
 
 const SCOPES: &[&str] = &["INTERNAL", "INTERNAL_AND_EXTERNAL"];
 
@@ -102,8 +102,16 @@ pub async fn list_metastores(
             next_page_token: None,
         }));
     };
-    let row = state.store.read(move |conn| metastores::require(conn, &scope.id)).await?;
-    authz::require(&caller, &Action::ReadMetastore, &[&row.node()]).map_err(denied)?;
+    let principals_json = caller.principals_json.clone();
+    let (row, node) = state
+        .store
+        .read(move |conn| {
+            let row = metastores::require(conn, &scope.id)?;
+            let node = securables::with_grants(conn, row.node(), &principals_json)?;
+            Ok((row, node))
+        })
+        .await?;
+    authz::require(&caller, &Action::ReadMetastore, &[&node]).map_err(denied)?;
     Ok(HttpResponse::Ok().json(Listing {
         key: "metastores",
         items: vec![MetastoreInfo::from(row)],
@@ -118,8 +126,16 @@ pub async fn get_metastore(
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id")?;
-    let row = state.store.read(move |conn| metastores::require(conn, &id)).await?;
-    authz::require(&caller, &Action::ReadMetastore, &[&row.node()]).map_err(denied)?;
+    let principals_json = caller.principals_json.clone();
+    let (row, node) = state
+        .store
+        .read(move |conn| {
+            let row = metastores::require(conn, &id)?;
+            let node = securables::with_grants(conn, row.node(), &principals_json)?;
+            Ok((row, node))
+        })
+        .await?;
+    authz::require(&caller, &Action::ReadMetastore, &[&node]).map_err(denied)?;
     Ok(HttpResponse::Ok().json(MetastoreInfo::from(row)))
 }
 
@@ -177,7 +193,20 @@ pub async fn update_metastore(
         .store
         .write(move |tx| {
             let current = metastores::require(tx, &id)?;
-            let ok = authz::require(&caller, &Action::UpdateMetastore, &[&current.node()]).map_err(denied)?;
+            let node = securables::with_grants(tx, current.node(), &caller.principals_json)?;
+            // A metastore whose owner was deleted has no admin: an account admin may then change
+            // its `owner`, and only that (so the metastore can get an admin again).
+            let orphaned = securables::is_orphaned(tx, &current.id, &current.owner)?;
+            let owner_only = body.owner.is_some()
+                && new_name.is_none()
+                && body.storage_root_credential_id.is_none()
+                && body.delta_sharing_scope.is_none()
+                && body.delta_sharing_recipient_token_lifetime_in_seconds.is_none()
+                && body.delta_sharing_organization_name.is_none()
+                && body.privilege_model_version.is_none()
+                && body.external_access_enabled.is_none();
+            let action = if orphaned && owner_only { Action::ReownOrphanedMetastore } else { Action::UpdateMetastore };
+            let ok = authz::require(&caller, &action, &[&node]).map_err(denied)?;
             // SDK: an empty owner hands the metastore to the System User.
             let owner = match body.owner.as_deref() {
                 Some("") => Some(catalogs::SYSTEM_USER.to_string()),
@@ -245,7 +274,8 @@ pub async fn delete_metastore(
         .store
         .write(move |tx| {
             let current = metastores::require(tx, &id)?;
-            let ok = authz::require(&caller, &Action::DeleteMetastore, &[&current.node()]).map_err(denied)?;
+            let node = securables::with_grants(tx, current.node(), &caller.principals_json)?;
+            let ok = authz::require(&caller, &Action::DeleteMetastore, &[&node]).map_err(denied)?;
             if !force && metastores::has_contents(tx, &id)? {
                 return Err(ApiError::new(
                     ErrorCode::InvalidState,

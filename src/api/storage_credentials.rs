@@ -281,7 +281,8 @@ pub async fn delete_storage_credential(
         .store
         .write(move |tx| {
             let current = credentials::require(tx, &metastore.id, &name)?;
-            let ok = authz::require(&caller, &Action::DeleteStorageCredential, &[&current.node()]).map_err(denied)?;
+            let node = securables::with_grants(tx, current.node(), &caller.principals_json)?;
+            let ok = authz::require(&caller, &Action::DeleteStorageCredential, &[&node]).map_err(denied)?;
             if !force {
                 let (locations, tables) = credentials::dependents(tx, &current)?;
                 if locations + tables > 0 {

@@ -45,6 +45,9 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
         Action::CreateMetastore => AccountAdmin,
         // §6.3: every other metastore endpoint is for its metastore admins.
         Action::ReadMetastore | Action::UpdateMetastore | Action::DeleteMetastore => MetastoreAdmin,
+        // Security rules (principal deletion): a metastore whose owner was deleted has no admin;
+        // an account admin may give it an owner again, and change nothing else.
+        Action::ReownOrphanedMetastore => AccountAdmin,
         // §8.3
         Action::CreateAssignment | Action::DeleteAssignment => AccountAdmin,
         Action::UpdateAssignment { changes_metastore: true } => AccountAdmin,

@@ -196,7 +196,7 @@ pub fn update(
 /// deleteCatalog: without `force`, only a catalog with no schema but `information_schema`.
 pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &Ident, force: bool) -> ApiResult<()> {
     let current = catalogs::require(tx, metastore_id, name)?;
-    let node = current.node();
+    let node = securables::with_grants(tx, current.node(), &caller.principals_json)?;
     let ok = authz::require(caller, &Action::DeleteCatalog, &[&node]).map_err(denied)?;
     if !force && catalogs::has_user_schemas(tx, &current.id)? {
         return Err(ApiError::new(

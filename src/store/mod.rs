@@ -38,12 +38,13 @@ use crate::error::{ApiError, ApiResult};
 
 /// The schema version `schema.sql` sets. A database of an older version is brought up to date
 /// at start-up by [`MIGRATIONS`]; a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 
 /// `MIGRATIONS[i]` takes a database from version `i + 1` to `i + 2`, in one transaction.
 /// Version 2 only added indexes (owner, credential and principal columns).
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0002_indexes.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/0002_indexes.sql"), include_str!("migrations/0003_orphaned_owners.sql")];
 
 /// Page cache of the writer connection (KiB). The writer touches the indexes' and tables' hot
 /// right edges and the rows it updates; readers read through their own caches.

@@ -227,18 +227,23 @@ pub fn rename(conn: &Connection, ok: &Allowed, p: &PrincipalRow, name: &str, dis
     Ok(())
 }
 
-/// Points every owner, grant and workspace ACL entry naming `old` at `new`.
+/// Points every owner, grant and workspace ACL entry naming `old` at `new`: not the objects a
+/// deleted principal of that name left orphaned, and not share grants to a recipient that
+/// happens to carry the name (they name the recipient).
 fn rename_references(conn: &Connection, _ok: &Allowed, old: &str, new: &str) -> ApiResult<()> {
-    for sql in [
-        "UPDATE metastores SET owner = ?2 WHERE owner = ?1",
-        "UPDATE catalogs SET owner = ?2 WHERE owner = ?1",
-        "UPDATE schemas SET owner = ?2 WHERE owner = ?1",
-        "UPDATE tables SET owner = ?2 WHERE owner = ?1",
-        "UPDATE OR REPLACE grants SET principal = ?2 WHERE principal = ?1",
-        "UPDATE OR REPLACE workspace_acls SET principal = ?2 WHERE principal = ?1",
-    ] {
-        conn.prepare_cached(sql)?.execute([old, new])?;
+    for table in OWNER_TABLES {
+        conn.prepare_cached(&format!(
+            "UPDATE {table} SET owner = ?2 WHERE owner = ?1
+               AND id NOT IN (SELECT securable_id FROM orphaned_owners WHERE owner = ?1)"
+        ))?
+        .execute([old, new])?;
     }
+    conn.prepare_cached(
+        "UPDATE OR REPLACE grants SET principal = ?2 WHERE principal = ?1 AND securable_id NOT IN (SELECT id FROM shares)",
+    )?
+    .execute([old, new])?;
+    conn.prepare_cached("UPDATE OR REPLACE workspace_acls SET principal = ?2 WHERE principal = ?1")?
+        .execute([old, new])?;
     Ok(())
 }
 
@@ -268,9 +273,37 @@ pub fn clear_members(conn: &Connection, _ok: &Allowed, group: i64) -> ApiResult<
     Ok(())
 }
 
-/// Deletes a principal: it leaves every group, and its tokens stop working (cascades). Owners
-/// and grants naming it are left as they are (interface.md).
+/// Tables whose `owner` column names a principal.
+const OWNER_TABLES: &[&str] = &[
+    "metastores",
+    "catalogs",
+    "schemas",
+    "tables",
+    "storage_credentials",
+    "external_locations",
+    "shares",
+    "recipients",
+    "providers",
+];
+
+/// Deletes a principal: it leaves every group, and its tokens stop working (cascades). Its
+/// direct UC grants and workspace ACL entries go (share grants name recipients, not principals).
+/// Objects it owned keep its name as `owner`, orphaned: no principal acts as that owner, not
+/// even one created later under the same name, until the object is handed on.
 pub fn delete(conn: &Connection, _ok: &Allowed, id: i64) -> ApiResult<()> {
+    let name: Option<String> =
+        conn.prepare_cached("SELECT name FROM principals WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
+    if let Some(name) = &name {
+        for table in OWNER_TABLES {
+            conn.prepare_cached(&format!(
+                "INSERT OR IGNORE INTO orphaned_owners (securable_id, owner) SELECT id, owner FROM {table} WHERE owner = ?1"
+            ))?
+            .execute([name])?;
+        }
+        conn.prepare_cached("DELETE FROM grants WHERE principal = ?1 AND securable_id NOT IN (SELECT id FROM shares)")?
+            .execute([name])?;
+        conn.prepare_cached("DELETE FROM workspace_acls WHERE principal = ?1")?.execute([name])?;
+    }
     conn.prepare_cached("DELETE FROM principals WHERE id = ?1")?.execute([id])?;
     Ok(())
 }

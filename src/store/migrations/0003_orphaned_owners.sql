@@ -1,0 +1,47 @@
+-- Version 2 -> 3: owners deleted with their principal.
+-- Objects whose owner was deleted (security rules, principal deletion): the object keeps showing
+-- the deleted principal's name as `owner`, and no principal acts as that owner, not even one
+-- created later under the same name. A row holds while the owner is unchanged; handing the
+-- object on (any change of `owner`) or deleting it drops the row.
+CREATE TABLE orphaned_owners (
+    securable_id TEXT NOT NULL,
+    owner        TEXT NOT NULL,
+    PRIMARY KEY (securable_id, owner)
+);
+CREATE INDEX orphaned_owners_by_owner ON orphaned_owners(owner);
+CREATE TRIGGER metastores_owner_handed_on AFTER UPDATE OF owner ON metastores WHEN old.owner IS NOT new.owner
+BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
+CREATE TRIGGER metastores_drop_orphan AFTER DELETE ON metastores
+BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
+CREATE TRIGGER catalogs_owner_handed_on AFTER UPDATE OF owner ON catalogs WHEN old.owner IS NOT new.owner
+BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
+CREATE TRIGGER catalogs_drop_orphan AFTER DELETE ON catalogs
+BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
+CREATE TRIGGER schemas_owner_handed_on AFTER UPDATE OF owner ON schemas WHEN old.owner IS NOT new.owner
+BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
+CREATE TRIGGER schemas_drop_orphan AFTER DELETE ON schemas
+BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
+CREATE TRIGGER tables_owner_handed_on AFTER UPDATE OF owner ON tables WHEN old.owner IS NOT new.owner
+BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
+CREATE TRIGGER tables_drop_orphan AFTER DELETE ON tables
+BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
+CREATE TRIGGER storage_credentials_owner_handed_on AFTER UPDATE OF owner ON storage_credentials WHEN old.owner IS NOT new.owner
+BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
+CREATE TRIGGER storage_credentials_drop_orphan AFTER DELETE ON storage_credentials
+BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
+CREATE TRIGGER external_locations_owner_handed_on AFTER UPDATE OF owner ON external_locations WHEN old.owner IS NOT new.owner
+BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
+CREATE TRIGGER external_locations_drop_orphan AFTER DELETE ON external_locations
+BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
+CREATE TRIGGER shares_owner_handed_on AFTER UPDATE OF owner ON shares WHEN old.owner IS NOT new.owner
+BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
+CREATE TRIGGER shares_drop_orphan AFTER DELETE ON shares
+BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
+CREATE TRIGGER recipients_owner_handed_on AFTER UPDATE OF owner ON recipients WHEN old.owner IS NOT new.owner
+BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
+CREATE TRIGGER recipients_drop_orphan AFTER DELETE ON recipients
+BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
+CREATE TRIGGER providers_owner_handed_on AFTER UPDATE OF owner ON providers WHEN old.owner IS NOT new.owner
+BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
+CREATE TRIGGER providers_drop_orphan AFTER DELETE ON providers
+BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
