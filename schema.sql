@@ -368,11 +368,11 @@ END;
 -- created later under the same name. A row holds while the owner is unchanged; handing the
 -- object on (any change of `owner`) or deleting it drops the row.
 CREATE TABLE orphaned_owners (
-    securable_id TEXT NOT NULL,
-    owner        TEXT NOT NULL,
-    PRIMARY KEY (securable_id, owner)
+    securable_id  TEXT NOT NULL,
+    deleted_owner TEXT NOT NULL,
+    PRIMARY KEY (securable_id, deleted_owner)
 );
-CREATE INDEX orphaned_owners_by_owner ON orphaned_owners(owner);
+CREATE INDEX orphaned_owners_by_deleted_owner ON orphaned_owners(deleted_owner);
 CREATE TRIGGER metastores_owner_handed_on AFTER UPDATE OF owner ON metastores WHEN old.owner IS NOT new.owner
 BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
 CREATE TRIGGER metastores_drop_orphan AFTER DELETE ON metastores

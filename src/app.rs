@@ -62,7 +62,9 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
     // A connect cut short by a crash left a pending connection: roll it back before serving
     // (partner-connect.md §3.6).
     let recovered = store
-        .write_now(|tx| crate::partner_connect::recover(tx, &crate::authz::Allowed::implied(), crate::domain::now_ms()))
+        .write_now(|tx| {
+            crate::authz::with_server_proof(|ok| crate::partner_connect::recover(tx, ok, crate::domain::now_ms()))
+        })
         .map_err(|e| {
             StartError::Fixture(FixtureError(format!("recovering pending Partner Connect connections: {e}")))
         })?;
@@ -83,9 +85,16 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
         crate::config::public_url().filter(|_| !args.own_address_only).map(|url| url.trim_end_matches('/').to_string());
     let public_url = configured_public_url.clone().unwrap_or_else(|| listening_url(host, port));
     let file_roots = crate::files::FileRoots::new(args.file_roots.clone());
-    let server =
-        build(Arc::clone(&store), listener, args.storage_map.clone(), file_roots, public_url, configured_public_url)
-            .map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
+    let server = build(
+        Arc::clone(&store),
+        listener,
+        args.storage_map.clone(),
+        file_roots,
+        public_url,
+        configured_public_url,
+        args.own_address_only,
+    )
+    .map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
     Ok(Running { server, url: format!("http://{host}:{port}"), store })
 }
 
@@ -107,6 +116,7 @@ pub fn build(
     file_roots: crate::files::FileRoots,
     public_url: String,
     configured_public_url: Option<String>,
+    certify_sandbox: bool,
 ) -> std::io::Result<Server> {
     let state = web::Data::new(extract::AppState {
         store,
@@ -115,6 +125,7 @@ pub fn build(
         file_roots,
         public_url,
         configured_public_url,
+        certify_sandbox,
     });
     let server = HttpServer::new(move || {
         App::new()

@@ -172,8 +172,8 @@ pub struct ServeArgs {
           value_name = "FORMAT")]
     pub log_format: LogFormat,
 
-    /// Advertise the listening address even when UC_EMULATOR_PUBLIC_URL is set (the sandbox of
-    /// `partner-connect certify`). Not a flag.
+    /// This server is certify's sandbox: advertise the listening address even when
+    /// UC_EMULATOR_PUBLIC_URL is set, and send partners their `test_workspace_detail`. Not a flag.
     #[arg(skip)]
     pub own_address_only: bool,
 }

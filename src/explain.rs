@@ -41,7 +41,8 @@ pub fn explain(
     if hide_tables && matches!(kind, SecurableKind::Table | SecurableKind::View) {
         let name = crate::domain::names::TableName::parse("full_name", &full_name)?;
         let schema_name = name.schema_name().to_string();
-        let mut parents = securables::locate(conn, &metastore.id, SecurableKind::Schema, &schema_name)?;
+        let schema = crate::domain::securable::SecurableName::parse(SecurableKind::Schema, &schema_name)?;
+        let mut parents = securables::locate(conn, &metastore.id, &schema)?;
         securables::attach_grants(conn, &mut parents.nodes_mut(), &subject.principals_json)?;
         let parsed = parse_action(action, kind).map_err(|e| ApiError::invalid("action", e))?;
         let chain = parents.refs();
@@ -53,7 +54,8 @@ pub fn explain(
             return Ok(render(&subject.name, action, kind, &name.to_string(), decision));
         }
     }
-    let mut located = securables::locate(conn, &metastore.id, kind, &full_name)?;
+    let name = crate::domain::securable::SecurableName::parse(kind, &full_name)?;
+    let mut located = securables::locate(conn, &metastore.id, &name)?;
     securables::attach_grants(conn, &mut located.nodes_mut(), &subject.principals_json)?;
     let parsed = parse_action(action, located.kind).map_err(|e| ApiError::invalid("action", e))?;
     let decision = authz::decide(subject, &parsed, &located.refs());

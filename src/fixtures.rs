@@ -259,40 +259,43 @@ pub fn check_file_urls(files: &[Loaded], roots: &crate::files::FileRoots) -> Res
 /// Applies every fixture in one transaction; nothing is applied when any entry is refused.
 pub fn apply(store: &Store, files: &[Loaded]) -> Result<(), FixtureError> {
     check_duplicates(files)?;
-    store.write_now(|tx| {
-        let ok = Allowed::for_fixture_loading();
+    store.write_now(|tx| crate::authz::with_fixture_proof(|ok| apply_in(tx, ok, files)))
+}
+
+fn apply_in(tx: &Connection, ok: &Allowed, files: &[Loaded]) -> Result<(), FixtureError> {
+    {
         for f in files {
-            identities(tx, &ok, f)?;
+            identities(tx, ok, f)?;
         }
         for f in files {
-            members(tx, &ok, f)?;
+            members(tx, ok, f)?;
         }
         for f in files {
-            tokens_of(tx, &ok, f)?;
+            tokens_of(tx, ok, f)?;
         }
         for f in files {
-            metastores_of(tx, &ok, f)?;
+            metastores_of(tx, ok, f)?;
         }
         for f in files {
-            storage_of(tx, &ok, f)?;
+            storage_of(tx, ok, f)?;
         }
         for f in files {
-            partners_of(tx, &ok, f)?;
+            partners_of(tx, ok, f)?;
         }
         for f in files {
-            sharing_parties(tx, &ok, f)?;
+            sharing_parties(tx, ok, f)?;
         }
         for f in files {
-            objects(tx, &ok, f)?;
+            objects(tx, ok, f)?;
         }
         for f in files {
-            shares_of(tx, &ok, f)?;
+            shares_of(tx, ok, f)?;
         }
         for f in files {
-            grants_of(tx, &ok, f)?;
+            grants_of(tx, ok, f)?;
         }
         Ok(())
-    })
+    }
 }
 
 fn entry_err(file: &str, key: &str, i: usize, label: &str, problem: impl std::fmt::Display) -> FixtureError {
@@ -340,7 +343,11 @@ fn check_duplicates(files: &[Loaded]) -> Result<(), FixtureError> {
             }
         }
         for (i, m) in fx.metastores.iter().enumerate() {
-            let key = m.metastore_id.clone().or_else(|| m.name.as_ref().map(|n| n.to_lowercase())).unwrap_or_default();
+            let key = m
+                .metastore_id
+                .clone()
+                .or_else(|| m.name.as_deref().map(crate::domain::names::fold_case))
+                .unwrap_or_default();
             once(&f.name, "metastores", i, key.clone(), &key)?;
         }
     }
@@ -526,7 +533,7 @@ fn metastores_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), Fixtur
 /// The metastore an entry belongs to: named, or the only one there is.
 fn metastore_for(tx: &Connection, named: Option<&str>) -> Result<metastores::MetastoreRow, String> {
     match named {
-        Some(n) => metastores::by_name(tx, &n.to_lowercase())
+        Some(n) => metastores::by_name(tx, &crate::domain::names::fold_case(n))
             .map_err(api_problem)?
             .ok_or_else(|| format!("unknown metastore {n:?}")),
         None => {

@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::extract::{AppState, Params, Scoped};
+use crate::authz::{self, Action};
 use crate::error::{ApiError, ApiResult};
 use crate::store::principals;
 
@@ -25,7 +26,7 @@ pub async fn explain(
     let sec_type = p.securable_type.ok_or_else(|| ApiError::invalid("securable_type", "is required"))?;
     let caller = scoped.caller;
     let principal = p.principal.filter(|n| !n.is_empty() && *n != caller.name);
-    if principal.is_some() && !caller.is_metastore_admin() {
+    if principal.is_some() && authz::require(&caller, &Action::ExplainForOthers, &[]).is_err() {
         return Err(ApiError::denied("Only metastore admins may explain the decisions of other principals."));
     }
     let out = state

@@ -31,6 +31,9 @@ pub struct AppState {
     pub file_roots: crate::files::FileRoots,
     /// The workspace address (`scheme://host:port`) clients are told about.
     pub public_url: String,
+    /// This server is `partner-connect certify`'s sandbox: connects send the partner's
+    /// `test_workspace_detail`.
+    pub certify_sandbox: bool,
     /// `UC_EMULATOR_PUBLIC_URL` as configured (no trailing `/`); `None` when unset, and then
     /// host metadata answers with the address the client used.
     pub configured_public_url: Option<String>,

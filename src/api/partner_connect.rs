@@ -8,7 +8,7 @@ use serde_json::{json, Value as Json};
 
 use super::extract::{parse_json, path_param, AppState, Auth, Body, Params, RawBody};
 use super::{denied, ok_empty, Res};
-use crate::authz::{self, Action, Caller, PrincipalKind};
+use crate::authz::{self, Action, Caller};
 use crate::domain::names::Ident;
 use crate::domain::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -228,14 +228,14 @@ async fn new_connection(
             .store
             .write(move |tx| {
                 let partner = Partner::load(partner_row)?;
-                let catalog_id = match &catalog {
+                let catalog = match &catalog {
                     None => None,
                     Some(name) => {
                         let scope = caller.metastore.as_ref().ok_or_else(ApiError::no_metastore)?;
                         let row = catalogs::require(tx, &scope.id, name)?;
                         let node = securables::with_grants(tx, row.node(), &caller.principals_json)?;
-                        authz::require(&caller, &Action::ConnectWithCatalog, &[&node]).map_err(denied)?;
-                        Some(row.id)
+                        let ok = authz::require(&caller, &Action::ConnectWithCatalog, &[&node]).map_err(denied)?;
+                        Some((row.id, ok))
                     }
                 };
                 let ok = authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
@@ -244,7 +244,7 @@ async fn new_connection(
                     workspace_id: caller.workspace_id,
                     admin: &caller.name,
                     profile,
-                    catalog_id,
+                    catalog,
                     now: now_ms(),
                 };
                 let (info, pat) = pc::provision(tx, &ok, &new)?;
@@ -253,7 +253,13 @@ async fn new_connection(
             })
             .await?
     };
-    let request = pc::connect_request(&info, &user, &addr, Some(&pat), pc::certify::workspace_overrides(cfg));
+    let request = pc::connect_request(
+        &info,
+        &user,
+        &addr,
+        Some(&pat),
+        pc::certify::workspace_overrides(cfg, state.certify_sandbox),
+    );
     let ok = authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
     // The rest runs as its own task: a client that disconnects does not cancel the flow, which
     // ends in a committed connection or a complete rollback either way (§3.6).
@@ -303,7 +309,7 @@ async fn sign_in(
     info: ConnectionInfo,
     req: Requested,
 ) -> ApiResult<HttpResponse> {
-    if caller.kind == PrincipalKind::ServicePrincipal {
+    if authz::require(&caller, &Action::PartnerSignIn, &[]).is_err() {
         return Err(ApiError::denied("Service principals cannot sign in through a Partner Connect connection."));
     }
     let stored = info.profile();
@@ -334,7 +340,13 @@ async fn sign_in(
     let id = caller.id;
     let user = state.store.read(move |conn| UserInfo::of(conn, id)).await?;
     let addr = Address::from_url(&state.public_url);
-    let request = pc::connect_request(&info, &user, &addr, None, pc::certify::workspace_overrides(&partner.config));
+    let request = pc::connect_request(
+        &info,
+        &user,
+        &addr,
+        None,
+        pc::certify::workspace_overrides(&partner.config, state.certify_sandbox),
+    );
     let outcome = partner.client().call(Operation::Connect, Some(&request), &[]).await;
     let (status, body) = pc::judge(Operation::Connect, ConnectKind::SignIn, &partner.config, outcome)?;
     Ok(HttpResponse::Ok().json(json!({

@@ -12,6 +12,7 @@ use super::{denied, ok_empty};
 use crate::authz::{self, Action, Caller, ACCOUNT_USERS};
 use crate::domain::paging::SERVER_PAGE_SIZE;
 use crate::domain::privilege;
+use crate::domain::securable::SecurableName;
 use crate::domain::securable::{SecTypeSpelling, SecurableKind};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::store::catalogs::INFORMATION_SCHEMA;
@@ -55,7 +56,8 @@ fn locate(
     kind: SecurableKind,
     full_name: &str,
 ) -> ApiResult<Located> {
-    let mut located = securables::locate(conn, metastore_id, kind, full_name)?;
+    let name = SecurableName::parse(kind, full_name)?;
+    let mut located = securables::locate(conn, metastore_id, &name)?;
     securables::attach_grants(conn, &mut located.nodes_mut(), &caller.principals_json)?;
     Ok(located)
 }

@@ -135,7 +135,7 @@ pub async fn list_providers(
             let items = page
                 .rows
                 .into_iter()
-                .filter(|p| all || caller.is(&p.owner))
+                .filter(|p| all || authz::visible(&caller, &Action::GetProvider, &[&p.node(), &ms]))
                 .filter(|p| wanted.is_none() || p.data_provider_global_metastore_id == wanted)
                 .map(ProviderInfo::from)
                 .collect::<Vec<_>>();

@@ -95,6 +95,11 @@ pub struct RecipientInfo {
 fn info(conn: &Connection, r: RecipientRow) -> ApiResult<RecipientInfo> {
     let token = r.authentication_type == "TOKEN";
     let tokens = if token { Some(recipients::live_tokens(conn, &r.id, now_ms())?) } else { None };
+    Ok(info_with(r, tokens))
+}
+
+/// A recipient's answer with its live tokens (`Some` for TOKEN recipients).
+fn info_with(r: RecipientRow, tokens: Option<Vec<TokenRow>>) -> RecipientInfo {
     let (cloud, region, metastore_id) =
         match r.data_recipient_global_metastore_id.as_deref().map(split_global_metastore_id) {
             Some(Some((c, rg, m))) => (Some(c), Some(rg), Some(m)),
@@ -104,7 +109,7 @@ fn info(conn: &Connection, r: RecipientRow) -> ApiResult<RecipientInfo> {
         .ip_access_list
         .as_ref()
         .map(|list| serde_json::json!({ "allowed_ip_addresses": serde_json::from_str::<Json>(list.get()).unwrap_or_default() }));
-    Ok(RecipientInfo {
+    RecipientInfo {
         id: r.id,
         name: r.name,
         authentication_type: r.authentication_type,
@@ -123,7 +128,7 @@ fn info(conn: &Connection, r: RecipientRow) -> ApiResult<RecipientInfo> {
         created_by: r.created_by,
         updated_at: r.updated_at,
         updated_by: r.updated_by,
-    })
+    }
 }
 
 /// createRecipient
@@ -184,15 +189,24 @@ pub async fn list_recipients(
             let ms = securables::metastore_node(conn, &metastore.id, &caller.principals_json)?;
             let all = authz::visible(&caller, &Action::ListAllRecipients, &[&ms]);
             let page = recipients::scan(conn, &metastore.id, &after, limit)?;
-            let mut items = Vec::new();
-            for r in page.rows {
-                let wanted = f.data_recipient_global_metastore_id.as_deref();
-                if (all || caller.is(&r.owner))
-                    && wanted.is_none_or(|w| r.data_recipient_global_metastore_id.as_deref() == Some(w))
-                {
-                    items.push(info(conn, r)?);
-                }
-            }
+            let wanted = f.data_recipient_global_metastore_id.as_deref();
+            let shown: Vec<RecipientRow> = page
+                .rows
+                .into_iter()
+                .filter(|r| all || authz::visible(&caller, &Action::GetRecipient, &[&r.node(), &ms]))
+                .filter(|r| wanted.is_none_or(|w| r.data_recipient_global_metastore_id.as_deref() == Some(w)))
+                .collect();
+            // The page's tokens in one query, never one per recipient.
+            let token_ids: Vec<&str> =
+                shown.iter().filter(|r| r.authentication_type == "TOKEN").map(|r| r.id.as_str()).collect();
+            let mut tokens = recipients::live_tokens_of(conn, &token_ids, now_ms())?;
+            let items = shown
+                .into_iter()
+                .map(|r| {
+                    let live = (r.authentication_type == "TOKEN").then(|| tokens.remove(&r.id).unwrap_or_default());
+                    info_with(r, live)
+                })
+                .collect::<Vec<_>>();
             Ok((items, page.more_after))
         })
         .await?;

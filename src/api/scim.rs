@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value as Json};
 use super::extract::{parse_json, parse_query, path_param, AppState, Auth, RawBody};
 use super::{ok_empty, Res};
 use crate::authz::{self, Action, Allowed, Caller, PrincipalKind, ACCOUNT_USERS};
+use crate::domain::names::fold_case;
 use crate::domain::scim_filter::{self, Filter, Value};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::store::principals::{self, NewPrincipal, PrincipalRow, Ref};
@@ -69,23 +70,28 @@ struct ComplexValue {
     reference: String,
 }
 
-fn refs(conn: &Connection, refs: Vec<Ref>) -> ApiResult<Vec<ComplexValue>> {
+fn refs(refs: Vec<Ref>) -> Vec<ComplexValue> {
     refs.into_iter()
-        .map(|r| {
-            let kind = principals::by_id(conn, r.id)?.map(|p| p.kind).unwrap_or(PrincipalKind::User);
-            Ok(ComplexValue {
-                reference: format!("{}/{}", kind_path(kind), r.id),
-                value: r.id.to_string(),
-                display: r.display,
-            })
+        .map(|r| ComplexValue {
+            reference: format!("{}/{}", kind_path(r.kind), r.id),
+            value: r.id.to_string(),
+            display: r.display,
         })
         .collect()
 }
 
-/// The SCIM object of a principal. SCIM objects are open-ended, so this is JSON: the modelled
-/// attributes, then the ones kept verbatim in `extra`.
+/// The SCIM object of one principal.
 fn resource(conn: &Connection, p: &PrincipalRow) -> ApiResult<Json> {
-    let groups = refs(conn, principals::direct_groups(conn, p.id)?)?;
+    let groups = principals::direct_groups(conn, p.id)?;
+    let members = if p.kind == PrincipalKind::Group { principals::members(conn, p.id)? } else { Vec::new() };
+    Ok(resource_with(p, groups, members))
+}
+
+/// The SCIM object of a principal with its direct groups and (for a group) members. SCIM objects
+/// are open-ended, so this is JSON: the modelled attributes, then the ones kept verbatim in
+/// `extra`.
+fn resource_with(p: &PrincipalRow, groups: Vec<Ref>, members: Vec<Ref>) -> Json {
+    let groups = refs(groups);
     let mut obj = match p.kind {
         PrincipalKind::User => json!({
             "schemas": [USER_SCHEMA],
@@ -110,7 +116,7 @@ fn resource(conn: &Connection, p: &PrincipalRow) -> ApiResult<Json> {
             "schemas": [GROUP_SCHEMA],
             "id": p.id.to_string(),
             "displayName": p.display_name,
-            "members": refs(conn, principals::members(conn, p.id)?)?,
+            "members": refs(members),
             "groups": groups,
             "entitlements": [],
         }),
@@ -124,7 +130,7 @@ fn resource(conn: &Connection, p: &PrincipalRow) -> ApiResult<Json> {
             obj[k] = v;
         }
     }
-    Ok(obj)
+    obj
 }
 
 /// `attributes` / `excludedAttributes` (comma-separated); `id` is always kept.
@@ -283,19 +289,27 @@ async fn list(
             if let Some(by_user_name) = sort_by {
                 matching.sort_by(|a, b| {
                     let (x, y) = if by_user_name { (&a.name, &b.name) } else { (&a.display_name, &b.display_name) };
-                    x.to_lowercase().cmp(&y.to_lowercase()).then(a.id.cmp(&b.id))
+                    fold_case(x).cmp(&fold_case(y)).then(a.id.cmp(&b.id))
                 });
             }
             if descending {
                 matching.reverse();
             }
             let total = matching.len();
-            let page: Vec<Json> = matching
+            let shown: Vec<&PrincipalRow> =
+                matching.into_iter().skip(start - 1).take(count.unwrap_or(usize::MAX)).collect();
+            // The page's groups and members in two queries, never one per principal.
+            let ids: Vec<i64> = shown.iter().map(|p| p.id).collect();
+            let mut groups = principals::direct_groups_of(conn, &ids)?;
+            let group_ids: Vec<i64> = shown.iter().filter(|p| p.kind == PrincipalKind::Group).map(|p| p.id).collect();
+            let mut members = principals::members_of(conn, &group_ids)?;
+            let page: Vec<Json> = shown
                 .into_iter()
-                .skip(start - 1)
-                .take(count.unwrap_or(usize::MAX))
-                .map(|p| resource(conn, p).map(|o| trim(o, &attributes, &excluded)))
-                .collect::<ApiResult<_>>()?;
+                .map(|p| {
+                    let (g, m) = (groups.remove(&p.id).unwrap_or_default(), members.remove(&p.id).unwrap_or_default());
+                    trim(resource_with(p, g, m), &attributes, &excluded)
+                })
+                .collect();
             Ok(json!({
                 "schemas": [LIST_SCHEMA],
                 "totalResults": total,

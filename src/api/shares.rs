@@ -179,7 +179,7 @@ pub async fn list_shares(
             let items = page
                 .rows
                 .into_iter()
-                .filter(|s| all || caller.is(&s.owner))
+                .filter(|s| all || authz::visible(&caller, &Action::GetShare, &[&s.node(), &ms]))
                 .map(|s| ShareInfo::new(s, None))
                 .collect::<Vec<_>>();
             Ok((items, page.more_after))

@@ -306,7 +306,7 @@ fn like_pattern(field: &str, p: Option<String>) -> ApiResult<String> {
             field,
             format!("is {} characters long; at most {MAX_PATTERN_CHARS} are allowed", p.chars().count()),
         )),
-        Some(p) if !p.is_empty() => Ok(p.to_lowercase()),
+        Some(p) if !p.is_empty() => Ok(crate::domain::names::fold_case(&p)),
         _ => Ok("%".to_string()),
     }
 }

@@ -81,6 +81,11 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// Whether the caller is a service principal.
+    pub fn is_service_principal(&self) -> bool {
+        self.kind == PrincipalKind::ServicePrincipal
+    }
+
     /// Builds a caller from its identity; `groups` are the transitive groups (without
     /// `account users`).
     #[allow(clippy::too_many_arguments)]
@@ -261,6 +266,15 @@ pub enum Action {
     ChangeObjectAcl {
         acl: Vec<AclEntry>,
     },
+    /// Explain another principal's decisions (the explain endpoint's `principal`).
+    ExplainForOthers,
+    /// Sign in to a partner through an existing Partner Connect connection.
+    PartnerSignIn,
+    /// Applying the operator's fixtures at start-up; no caller is ever allowed it.
+    LoadFixtures,
+    /// Writes the server makes on its own (recovering interrupted Partner Connect connections);
+    /// no caller is ever allowed it.
+    ServerTask,
 }
 
 /// One entry of a workspace object's access control list: a principal name and a level.
@@ -350,22 +364,61 @@ fn via_suffix(via: &str) -> String {
     }
 }
 
-/// Proof that an action was authorized; store writes take `&Allowed`.
+/// Proof that an action was authorized, and of what: the action and the securable it was
+/// decided on (the chain's first node; none for account- and workspace-level actions). Store
+/// writes take `&Allowed` and [`Allowed::check`] that it covers what they are about to do, so
+/// neither a skipped check nor a proof for something else reaches the database.
 #[derive(Debug)]
 pub struct Allowed {
-    _private: (),
+    action: Action,
+    on: Option<String>,
 }
 
 impl Allowed {
-    /// The one unchecked path: fixtures are the operator's word (interface.md).
-    pub fn for_fixture_loading() -> Allowed {
-        Allowed { _private: () }
+    /// The action this proof allows.
+    pub fn action(&self) -> &Action {
+        &self.action
     }
 
-    /// Writes that belong to the server itself (e.g. the schemas every new catalog gets).
-    pub(crate) fn implied() -> Allowed {
-        Allowed { _private: () }
+    /// The id of the securable the action was allowed on, if any.
+    pub fn on(&self) -> Option<&str> {
+        self.on.as_deref()
     }
+
+    /// Whether this proof covers a write that `permits` the proof's action, on the securable
+    /// `on` (`None`: the write is not about one securable). Fixture loading covers every write
+    /// (the fixture is the operator's word); a server task covers the writes that name it.
+    pub fn covers(&self, permits: impl FnOnce(&Action) -> bool, on: Option<&str>) -> bool {
+        match self.action {
+            Action::LoadFixtures => true,
+            Action::ServerTask => permits(&self.action),
+            _ => permits(&self.action) && (on.is_none() || self.on.as_deref() == on),
+        }
+    }
+
+    /// Debug assertion at every store write: the proof covers this write (see [`Allowed::covers`]).
+    #[track_caller]
+    pub fn check(&self, write: &str, permits: impl FnOnce(&Action) -> bool, on: Option<&str>) {
+        debug_assert!(
+            self.covers(permits, on),
+            "{write}: a proof of {:?} on {:?} does not cover this write on {on:?}",
+            self.action,
+            self.on
+        );
+    }
+}
+
+/// Runs `load` with the proof for applying fixtures. The proof lives only inside the closure
+/// (it cannot be kept), and only the fixture loader calls this.
+pub(crate) fn with_fixture_proof<T>(load: impl FnOnce(&Allowed) -> T) -> T {
+    load(&Allowed { action: Action::LoadFixtures, on: None })
+}
+
+/// Runs `task` with the proof for writes the server makes on its own, with no caller (finishing
+/// or undoing interrupted Partner Connect connections). Only writes that accept
+/// [`Action::ServerTask`] take it.
+pub(crate) fn with_server_proof<T>(task: impl FnOnce(&Allowed) -> T) -> T {
+    task(&Allowed { action: Action::ServerTask, on: None })
 }
 
 /// A refusal, with the decision that explains it.
@@ -407,7 +460,7 @@ pub fn decide(caller: &Caller, action: &Action, chain: &[&Node]) -> Decision {
 pub fn require(caller: &Caller, action: &Action, chain: &[&Node]) -> Result<Allowed, Denied> {
     let decision = decide(caller, action, chain);
     if decision.allowed {
-        Ok(Allowed { _private: () })
+        Ok(Allowed { action: action.clone(), on: chain.first().map(|n| n.id.clone()) })
     } else {
         Err(Denied { caller: caller.describe(), decision })
     }
@@ -608,5 +661,7 @@ fn holds(caller: &Caller, wanted: &str, kind: SecurableKind, chain: &[&Node]) ->
     None
 }
 
+#[cfg(test)]
+mod rule_tests;
 #[cfg(test)]
 mod tests;

@@ -250,5 +250,12 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
         Action::ConnectWithCatalog => Any(vec![Owner(Catalog), MetastoreAdmin]),
         // interface.md: SCIM writes need a workspace admin or an account admin.
         Action::ManageIdentities => Any(vec![WorkspaceAdmin, AccountAdmin]),
+        // The explain endpoint: callers explain their own decisions; metastore admins anyone's.
+        Action::ExplainForOthers => MetastoreAdmin,
+        // Partner Connect sign-in opens the partner's site as a person: service principals may not.
+        Action::PartnerSignIn => Condition(!caller.is_service_principal(), "the caller is not a service principal"),
+        // Proofs minted only by `with_fixture_proof` / `with_server_proof`, never for a caller.
+        Action::LoadFixtures => Condition(false, "fixtures are loaded by the server alone"),
+        Action::ServerTask => Condition(false, "server tasks run without a caller"),
     }
 }

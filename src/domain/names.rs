@@ -30,6 +30,12 @@ impl fmt::Display for NameError {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ident(String);
 
+/// The one case fold of UC names: object names (and the `LIKE` patterns and `shared_as`
+/// aliases matched against them) compare and store lower-cased.
+pub fn fold_case(s: &str) -> String {
+    s.to_lowercase()
+}
+
 impl Ident {
     pub fn parse(field: &str, raw: &str) -> Result<Ident, NameError> {
         if raw.is_empty() {

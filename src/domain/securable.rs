@@ -91,6 +91,46 @@ impl SecurableKind {
     }
 }
 
+/// A securable named on the permissions paths (`{securable_type}/{full_name}`), parsed once at
+/// the edge: 400 naming `full_name` for a malformed name, naming `securable_type` for a kind
+/// that holds no privileges.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecurableName {
+    /// A metastore is named by its id.
+    Metastore(String),
+    Catalog(super::names::Ident),
+    Schema(super::names::SchemaName),
+    /// A table or a view: they share a namespace.
+    Table(super::names::TableName),
+    Function(super::names::TableName),
+    Share(super::names::Ident),
+    StorageCredential(super::names::Ident),
+    ExternalLocation(super::names::Ident),
+}
+
+impl SecurableName {
+    pub fn parse(kind: SecurableKind, full_name: &str) -> Result<SecurableName, super::names::NameError> {
+        use super::names::{Ident, NameError, SchemaName, TableName};
+        const FIELD: &str = "full_name";
+        Ok(match kind {
+            SecurableKind::Metastore => SecurableName::Metastore(full_name.to_string()),
+            SecurableKind::Catalog => SecurableName::Catalog(Ident::parse(FIELD, full_name)?),
+            SecurableKind::Schema => SecurableName::Schema(SchemaName::parse(FIELD, full_name)?),
+            SecurableKind::Table | SecurableKind::View => SecurableName::Table(TableName::parse(FIELD, full_name)?),
+            SecurableKind::Function => SecurableName::Function(TableName::parse(FIELD, full_name)?),
+            SecurableKind::Share => SecurableName::Share(Ident::parse(FIELD, full_name)?),
+            SecurableKind::StorageCredential => SecurableName::StorageCredential(Ident::parse(FIELD, full_name)?),
+            SecurableKind::ExternalLocation => SecurableName::ExternalLocation(Ident::parse(FIELD, full_name)?),
+            SecurableKind::Recipient | SecurableKind::Provider => {
+                return Err(NameError {
+                    field: "securable_type".to_string(),
+                    problem: format!("no privileges exist on a {}", kind.noun().to_lowercase()),
+                })
+            }
+        })
+    }
+}
+
 impl serde::Serialize for SecurableKind {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.upper())

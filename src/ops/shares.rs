@@ -152,7 +152,7 @@ pub fn shared_as(field: &str, raw: &str) -> ApiResult<String> {
     if parts.len() != 2 || parts.iter().any(|p| p.is_empty()) {
         return Err(ApiError::invalid(field, format!("'{raw}' is not of the form <schema>.<table>")));
     }
-    Ok(raw.to_lowercase())
+    Ok(crate::domain::names::fold_case(raw))
 }
 
 pub fn parse_update(i: usize, u: ObjectUpdate) -> ApiResult<ObjectChange> {

@@ -3,7 +3,6 @@
 //! Databricks. Standard output carries one line per case and a summary (§9.5); logs go to stderr.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,21 +13,16 @@ use super::client::{self, Operation};
 use super::config::{canonical_cloud, validate_config, CallOptions, PartnerConfig};
 use super::validate::ConnectKind;
 use super::{is_test_domain, judge, unprovision, ConnectionInfo};
-use crate::authz::Allowed;
 use crate::config::{CertifyArgs, ServeArgs, CERTIFY_CASES};
 use crate::domain::now_ms;
 use crate::error::{ApiError, ApiResult};
 use crate::store::partner_connect as pc_store;
 use crate::store::Store;
 
-/// Set once a certify sandbox runs in this process: connects then use the config's
-/// `test_workspace_detail` (§9.2). A `serve` process never sets it.
-static SANDBOX: AtomicBool = AtomicBool::new(false);
-
 /// The ConnectRequest overrides of a partner: its `test_workspace_detail`, inside certify's
-/// sandbox only (§9.2).
-pub fn workspace_overrides(config: &PartnerConfig) -> Option<&Json> {
-    if SANDBOX.load(Ordering::Relaxed) {
+/// sandbox only (`sandbox` is the server's state: a `serve` process is never one).
+pub fn workspace_overrides(config: &PartnerConfig, sandbox: bool) -> Option<&Json> {
+    if sandbox {
         config.test_workspace_detail.as_ref()
     } else {
         None
@@ -97,7 +91,6 @@ pub fn run(args: &CertifyArgs) -> i32 {
         }
         return report.finish();
     }
-    SANDBOX.store(true, Ordering::Relaxed);
     let system = actix_web::rt::System::new();
     system.block_on(sandbox_run(raw, config, basic, args.timeout_ms, plans, &mut report));
     report.finish()
@@ -736,7 +729,7 @@ impl Sandbox {
                 if let Some(row) = pc_store::connection_get(tx, id)? {
                     let info = ConnectionInfo::parse(&row)?;
                     let heir = info.created_by.clone();
-                    unprovision(tx, &Allowed::implied(), &info, &heir, now_ms())?;
+                    crate::authz::with_server_proof(|ok| unprovision(tx, ok, &info, &heir, now_ms()))?;
                 }
                 Ok(())
             })

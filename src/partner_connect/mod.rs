@@ -139,8 +139,8 @@ pub struct NewConnection<'a> {
     pub workspace_id: i64,
     pub admin: &'a str,
     pub profile: Profile,
-    /// The catalog's id, when one was chosen.
-    pub catalog_id: Option<String>,
+    /// The catalog the connection uses, with the proof that the caller may connect with it.
+    pub catalog: Option<(String, Allowed)>,
     pub now: i64,
 }
 
@@ -194,14 +194,14 @@ pub fn provision(conn: &Connection, ok: &Allowed, new: &NewConnection<'_>) -> Ap
     };
     let mut data_permissions = Vec::new();
     let mut skipped = Vec::new();
-    if let (Some(catalog_id), Some(catalog)) = (&new.catalog_id, &new.profile.catalog_name) {
+    if let (Some((catalog_id, catalog_ok)), Some(catalog)) = (&new.catalog, &new.profile.catalog_name) {
         let mut granted: Vec<&str> = Vec::new();
         for permission in &cfg.data_permissions {
             match uc_privileges(permission) {
                 Some(privileges) => {
                     for p in privileges {
                         if !granted.contains(p) {
-                            grants::add(conn, ok, catalog_id, &application_id, p)?;
+                            grants::add(conn, catalog_ok, catalog_id, &application_id, p)?;
                             granted.push(p);
                         }
                     }

@@ -111,6 +111,7 @@ pub struct NewCatalog {
 
 /// Inserts a catalog with its `default` and `information_schema` schemas (spec §11.2).
 pub fn insert(conn: &Connection, ok: &Allowed, metastore_id: &str, new: &NewCatalog) -> ApiResult<CatalogRow> {
+    ok.check("store::catalogs::insert", |a| matches!(a, crate::authz::Action::CreateCatalog), Some(metastore_id));
     let id = crate::domain::new_id();
     conn.prepare_cached(
         "INSERT INTO catalogs (id, metastore_id, name, comment, owner, properties, storage_root, provider_name,
@@ -144,7 +145,7 @@ pub fn insert(conn: &Connection, ok: &Allowed, metastore_id: &str, new: &NewCata
             now: new.now,
         };
         // The schemas every catalog gets are part of creating it: the same proof covers them.
-        schemas::insert(conn, ok, &id, &new.name, &schema)?;
+        schemas::insert_row(conn, &id, &new.name, &schema)?;
     }
     require(conn, metastore_id, &new.name)
 }
@@ -161,12 +162,13 @@ pub struct CatalogChanges {
 
 pub fn update(
     conn: &Connection,
-    _ok: &Allowed,
+    ok: &Allowed,
     current: &CatalogRow,
     changes: &CatalogChanges,
     by: &str,
     now: i64,
 ) -> ApiResult<CatalogRow> {
+    ok.check("store::catalogs::update", |a| matches!(a, crate::authz::Action::UpdateCatalog(_)), Some(&current.id));
     let name = changes.new_name.as_ref().map(Ident::as_str).unwrap_or(&current.name);
     conn.prepare_cached(
         "UPDATE catalogs SET name = ?2, comment = COALESCE(?3, comment), owner = COALESCE(?4, owner),
@@ -198,7 +200,8 @@ pub fn has_user_schemas(conn: &Connection, catalog_id: &str) -> ApiResult<bool> 
 }
 
 /// Deletes the catalog and, through cascades, everything in it.
-pub fn delete(conn: &Connection, _ok: &Allowed, id: &str) -> ApiResult<()> {
+pub fn delete(conn: &Connection, ok: &Allowed, id: &str) -> ApiResult<()> {
+    ok.check("store::catalogs::delete", |a| matches!(a, crate::authz::Action::DeleteCatalog), Some(id));
     conn.prepare_cached("DELETE FROM catalogs WHERE id = ?1")?.execute([id])?;
     Ok(())
 }

@@ -102,7 +102,12 @@ pub struct NewCredential {
     pub now: i64,
 }
 
-pub fn insert(conn: &Connection, _ok: &Allowed, metastore_id: &str, new: &NewCredential) -> ApiResult<CredentialRow> {
+pub fn insert(conn: &Connection, ok: &Allowed, metastore_id: &str, new: &NewCredential) -> ApiResult<CredentialRow> {
+    ok.check(
+        "store::credentials::insert",
+        |a| matches!(a, crate::authz::Action::CreateStorageCredential),
+        Some(metastore_id),
+    );
     conn.prepare_cached(
         "INSERT INTO storage_credentials (id, metastore_id, name, comment, owner, kind, details, read_only,
                                           created_at, created_by, updated_at, updated_by)
@@ -144,12 +149,17 @@ pub struct CredentialChanges {
 /// credential.
 pub fn update(
     conn: &Connection,
-    _ok: &Allowed,
+    ok: &Allowed,
     current: &CredentialRow,
     changes: &CredentialChanges,
     by: &str,
     now: i64,
 ) -> ApiResult<CredentialRow> {
+    ok.check(
+        "store::credentials::update",
+        |a| matches!(a, crate::authz::Action::UpdateStorageCredential(_)),
+        Some(&current.id),
+    );
     let name = changes.new_name.as_ref().map(Ident::as_str).unwrap_or(&current.name);
     let (kind, details) = match &changes.details {
         Some((k, d)) => (Some(k.as_str()), Some(d.as_str())),
@@ -204,7 +214,8 @@ pub fn dependents(conn: &Connection, current: &CredentialRow) -> ApiResult<(i64,
 }
 
 /// Deletes the credential only; dependents stay as they are (spec §10.3).
-pub fn delete(conn: &Connection, _ok: &Allowed, id: &str) -> ApiResult<()> {
+pub fn delete(conn: &Connection, ok: &Allowed, id: &str) -> ApiResult<()> {
+    ok.check("store::credentials::delete", |a| matches!(a, crate::authz::Action::DeleteStorageCredential), Some(id));
     conn.prepare_cached("DELETE FROM storage_credentials WHERE id = ?1")?.execute([id])?;
     Ok(())
 }

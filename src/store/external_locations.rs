@@ -159,7 +159,12 @@ pub struct NewLocation {
     pub now: i64,
 }
 
-pub fn insert(conn: &Connection, _ok: &Allowed, metastore_id: &str, new: &NewLocation) -> ApiResult<LocationRow> {
+pub fn insert(conn: &Connection, ok: &Allowed, metastore_id: &str, new: &NewLocation) -> ApiResult<LocationRow> {
+    ok.check(
+        "store::external_locations::insert",
+        |a| matches!(a, crate::authz::Action::CreateExternalLocation),
+        Some(metastore_id),
+    );
     conn.prepare_cached(
         "INSERT INTO external_locations (id, metastore_id, name, comment, owner, url, credential_id, credential_name,
                                          read_only, fallback, created_at, created_by, updated_at, updated_by)
@@ -203,12 +208,17 @@ pub struct LocationChanges {
 
 pub fn update(
     conn: &Connection,
-    _ok: &Allowed,
+    ok: &Allowed,
     current: &LocationRow,
     changes: &LocationChanges,
     by: &str,
     now: i64,
 ) -> ApiResult<LocationRow> {
+    ok.check(
+        "store::external_locations::update",
+        |a| matches!(a, crate::authz::Action::UpdateExternalLocation(_)),
+        Some(&current.id),
+    );
     let name = changes.new_name.as_ref().map(Ident::as_str).unwrap_or(&current.name);
     let (credential_id, credential_name) = match &changes.credential {
         Some((id, n)) => (Some(id.as_str()), Some(n.as_str())),
@@ -241,7 +251,12 @@ pub fn update(
 }
 
 /// Deletes the location only; the tables under it stay (spec §10.3).
-pub fn delete(conn: &Connection, _ok: &Allowed, id: &str) -> ApiResult<()> {
+pub fn delete(conn: &Connection, ok: &Allowed, id: &str) -> ApiResult<()> {
+    ok.check(
+        "store::external_locations::delete",
+        |a| matches!(a, crate::authz::Action::DeleteExternalLocation),
+        Some(id),
+    );
     conn.prepare_cached("DELETE FROM external_locations WHERE id = ?1")?.execute([id])?;
     Ok(())
 }

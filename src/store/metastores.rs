@@ -107,7 +107,8 @@ pub struct NewMetastore {
     pub now: i64,
 }
 
-pub fn insert(conn: &Connection, _ok: &Allowed, new: &NewMetastore) -> ApiResult<MetastoreRow> {
+pub fn insert(conn: &Connection, ok: &Allowed, new: &NewMetastore) -> ApiResult<MetastoreRow> {
+    ok.check("store::metastores::insert", |a| matches!(a, crate::authz::Action::CreateMetastore), None);
     conn.prepare_cached(
         "INSERT INTO metastores (id, name, storage_root, owner, cloud, region, external_access_enabled,
              delta_sharing_scope, delta_sharing_recipient_token_lifetime_in_seconds, delta_sharing_organization_name,
@@ -148,12 +149,17 @@ pub struct MetastoreChanges {
 
 pub fn update(
     conn: &Connection,
-    _ok: &Allowed,
+    ok: &Allowed,
     id: &str,
     c: &MetastoreChanges,
     by: &str,
     now: i64,
 ) -> ApiResult<MetastoreRow> {
+    ok.check(
+        "store::metastores::update",
+        |a| matches!(a, crate::authz::Action::UpdateMetastore | crate::authz::Action::ReownOrphanedMetastore),
+        Some(id),
+    );
     conn.prepare_cached(
         "UPDATE metastores SET name = COALESCE(?2, name), owner = COALESCE(?3, owner),
              storage_root_credential_id = COALESCE(?4, storage_root_credential_id),
@@ -198,7 +204,8 @@ pub fn has_contents(conn: &Connection, id: &str) -> ApiResult<bool> {
 }
 
 /// Deletes the metastore, its contents and its assignments (cascades).
-pub fn delete(conn: &Connection, _ok: &Allowed, id: &str) -> ApiResult<()> {
+pub fn delete(conn: &Connection, ok: &Allowed, id: &str) -> ApiResult<()> {
+    ok.check("store::metastores::delete", |a| matches!(a, crate::authz::Action::DeleteMetastore), Some(id));
     conn.prepare_cached("DELETE FROM metastores WHERE id = ?1")?.execute([id])?;
     Ok(())
 }
@@ -220,7 +227,12 @@ pub fn assignment(conn: &Connection, workspace_id: i64) -> ApiResult<Option<Assi
 }
 
 /// Creates or overwrites a workspace's assignment (spec §8.3).
-pub fn assign(conn: &Connection, _ok: &Allowed, a: &AssignmentRow) -> ApiResult<()> {
+pub fn assign(conn: &Connection, ok: &Allowed, a: &AssignmentRow) -> ApiResult<()> {
+    ok.check(
+        "store::metastores::assign",
+        |a| matches!(a, crate::authz::Action::CreateAssignment | crate::authz::Action::UpdateAssignment { .. }),
+        None,
+    );
     conn.prepare_cached(
         "INSERT INTO metastore_assignments (workspace_id, metastore_id, default_catalog_name) VALUES (?1, ?2, ?3)
          ON CONFLICT (workspace_id) DO UPDATE SET metastore_id = excluded.metastore_id,
@@ -230,7 +242,8 @@ pub fn assign(conn: &Connection, _ok: &Allowed, a: &AssignmentRow) -> ApiResult<
     Ok(())
 }
 
-pub fn unassign(conn: &Connection, _ok: &Allowed, workspace_id: i64) -> ApiResult<()> {
+pub fn unassign(conn: &Connection, ok: &Allowed, workspace_id: i64) -> ApiResult<()> {
+    ok.check("store::metastores::unassign", |a| matches!(a, crate::authz::Action::DeleteAssignment), None);
     conn.prepare_cached("DELETE FROM metastore_assignments WHERE workspace_id = ?1")?.execute([workspace_id])?;
     Ok(())
 }
@@ -241,7 +254,7 @@ pub fn scope_of(conn: &Connection, workspace_id: i64) -> ApiResult<Option<crate:
         .prepare_cached(
             "SELECT m.id,
                     -- An owner deleted with its principal makes nobody a metastore admin.
-                    CASE WHEN EXISTS (SELECT 1 FROM orphaned_owners o WHERE o.securable_id = m.id AND o.owner = m.owner)
+                    CASE WHEN EXISTS (SELECT 1 FROM orphaned_owners o WHERE o.securable_id = m.id AND o.deleted_owner = m.owner)
                          THEN '' ELSE m.owner END,
                     a.default_catalog_name
              FROM metastore_assignments a JOIN metastores m ON m.id = a.metastore_id WHERE a.workspace_id = ?1",

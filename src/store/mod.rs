@@ -14,6 +14,7 @@ pub mod partner_connect;
 pub mod principals;
 pub mod providers;
 pub mod recipients;
+pub mod references;
 pub mod schemas;
 pub mod securables;
 pub mod shares;

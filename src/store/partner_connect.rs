@@ -35,7 +35,8 @@ fn partner(r: &rusqlite::Row<'_>) -> rusqlite::Result<PartnerRow> {
     })
 }
 
-pub fn insert_partner(conn: &Connection, _ok: &Allowed, p: &PartnerRow) -> ApiResult<()> {
+pub fn insert_partner(conn: &Connection, ok: &Allowed, p: &PartnerRow) -> ApiResult<()> {
+    ok.check("store::partner_connect::insert_partner", |a| matches!(a, crate::authz::Action::ManagePartners), None);
     conn.prepare_cached(&format!(
         "INSERT INTO pc_partners ({PARTNER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
     ))?
@@ -79,7 +80,8 @@ pub fn partner_by_key(conn: &Connection, key: &str) -> ApiResult<Option<PartnerR
         .optional()?)
 }
 
-pub fn delete_partner(conn: &Connection, _ok: &Allowed, id: &str) -> ApiResult<()> {
+pub fn delete_partner(conn: &Connection, ok: &Allowed, id: &str) -> ApiResult<()> {
+    ok.check("store::partner_connect::delete_partner", |a| matches!(a, crate::authz::Action::ManagePartners), None);
     conn.prepare_cached("DELETE FROM pc_partners WHERE id = ?1")?.execute([id])?;
     Ok(())
 }
@@ -116,7 +118,8 @@ const CONNECTION_COLUMNS: &str = "id, partner_id, workspace_id, state, record";
 
 /// Records a pending connection; a connection (pending or active) for the same partner and
 /// workspace → 409 (§3.2 step 8).
-pub fn insert_pending(conn: &Connection, _ok: &Allowed, c: &ConnectionRow, now: i64) -> ApiResult<()> {
+pub fn insert_pending(conn: &Connection, ok: &Allowed, c: &ConnectionRow, now: i64) -> ApiResult<()> {
+    ok.check("store::partner_connect::insert_pending", |a| matches!(a, crate::authz::Action::ConnectPartner), None);
     conn.prepare_cached(
         "INSERT INTO pc_connections (id, partner_id, workspace_id, state, record, created_at)
          VALUES (?1, ?2, ?3, 'pending', ?4, ?5)",
@@ -131,13 +134,19 @@ pub fn insert_pending(conn: &Connection, _ok: &Allowed, c: &ConnectionRow, now: 
     Ok(())
 }
 
-pub fn activate(conn: &Connection, _ok: &Allowed, id: &str, record: &str) -> ApiResult<()> {
+pub fn activate(conn: &Connection, ok: &Allowed, id: &str, record: &str) -> ApiResult<()> {
+    ok.check("store::partner_connect::activate", |a| matches!(a, crate::authz::Action::ConnectPartner), None);
     conn.prepare_cached("UPDATE pc_connections SET state = 'active', record = ?2 WHERE id = ?1")?
         .execute([id, record])?;
     Ok(())
 }
 
-pub fn delete_connection(conn: &Connection, _ok: &Allowed, id: &str) -> ApiResult<()> {
+pub fn delete_connection(conn: &Connection, ok: &Allowed, id: &str) -> ApiResult<()> {
+    ok.check(
+        "store::partner_connect::delete_connection",
+        |a| matches!(a, crate::authz::Action::ConnectPartner | crate::authz::Action::ServerTask),
+        None,
+    );
     conn.prepare_cached("DELETE FROM pc_connections WHERE id = ?1")?.execute([id])?;
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! Users, groups and service principals: one id space, one name space.
 
+use std::collections::HashMap;
+
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::authz::{Allowed, PrincipalKind};
@@ -61,7 +63,12 @@ pub struct NewPrincipal<'a> {
 }
 
 /// Inserts a principal; a name held by any principal → 409.
-pub fn insert(conn: &Connection, _ok: &Allowed, new: &NewPrincipal<'_>) -> ApiResult<i64> {
+pub fn insert(conn: &Connection, ok: &Allowed, new: &NewPrincipal<'_>) -> ApiResult<i64> {
+    ok.check(
+        "store::principals::insert",
+        |a| matches!(a, crate::authz::Action::ManageIdentities | crate::authz::Action::ConnectPartner),
+        None,
+    );
     let id = fresh_id(conn)?;
     conn.prepare_cached(
         "INSERT INTO principals (id, kind, name, display_name, active, account_admin, external_id, extra)
@@ -112,7 +119,8 @@ pub fn require_exists(conn: &Connection, name: &str) -> ApiResult<()> {
 }
 
 /// Adds `member` to `group`; a no-op when already a member. Refuses cycles.
-pub fn add_member(conn: &Connection, _ok: &Allowed, group: i64, member: i64) -> ApiResult<()> {
+pub fn add_member(conn: &Connection, ok: &Allowed, group: i64, member: i64) -> ApiResult<()> {
+    ok.check("store::principals::add_member", |a| matches!(a, crate::authz::Action::ManageIdentities), None);
     if group == member || transitive_group_ids(conn, group)?.contains(&member) {
         return Err(ApiError::invalid("members", "adding this member would make a group contain itself"));
     }
@@ -150,27 +158,55 @@ pub fn transitive_group_names(conn: &Connection, member: i64) -> ApiResult<Vec<S
 pub struct Ref {
     pub id: i64,
     pub display: String,
+    pub kind: PrincipalKind,
+}
+
+fn group_ref(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Ref)> {
+    let kind: String = r.get(3)?;
+    Ok((
+        r.get(0)?,
+        Ref { id: r.get(1)?, display: r.get(2)?, kind: PrincipalKind::parse(&kind).unwrap_or(PrincipalKind::User) },
+    ))
 }
 
 /// The direct groups of a principal.
 pub fn direct_groups(conn: &Connection, member: i64) -> ApiResult<Vec<Ref>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT p.id, p.display_name FROM group_members gm JOIN principals p ON p.id = gm.group_id
-         WHERE gm.member_id = ?1 ORDER BY p.id",
-    )?;
-    let refs =
-        stmt.query_map([member], |r| Ok(Ref { id: r.get(0)?, display: r.get(1)? }))?.collect::<Result<_, _>>()?;
-    Ok(refs)
+    Ok(direct_groups_of(conn, &[member])?.remove(&member).unwrap_or_default())
 }
 
 /// The direct members of a group.
 pub fn members(conn: &Connection, group: i64) -> ApiResult<Vec<Ref>> {
+    Ok(members_of(conn, &[group])?.remove(&group).unwrap_or_default())
+}
+
+/// The direct groups of several principals in one query, by member id (a list's page).
+pub fn direct_groups_of(conn: &Connection, members: &[i64]) -> ApiResult<HashMap<i64, Vec<Ref>>> {
+    let ids = serde_json::to_string(members).expect("ids serialize");
     let mut stmt = conn.prepare_cached(
-        "SELECT p.id, p.display_name FROM group_members gm JOIN principals p ON p.id = gm.member_id
-         WHERE gm.group_id = ?1 ORDER BY p.id",
+        "SELECT gm.member_id, p.id, p.display_name, p.kind FROM group_members gm JOIN principals p ON p.id = gm.group_id
+         WHERE gm.member_id IN (SELECT value FROM json_each(?1)) ORDER BY gm.member_id, p.id",
     )?;
-    let refs = stmt.query_map([group], |r| Ok(Ref { id: r.get(0)?, display: r.get(1)? }))?.collect::<Result<_, _>>()?;
-    Ok(refs)
+    let mut out: HashMap<i64, Vec<Ref>> = HashMap::new();
+    for row in stmt.query_map([ids], group_ref)? {
+        let (member, group) = row?;
+        out.entry(member).or_default().push(group);
+    }
+    Ok(out)
+}
+
+/// The direct members of several groups in one query, by group id (a list's page).
+pub fn members_of(conn: &Connection, groups: &[i64]) -> ApiResult<HashMap<i64, Vec<Ref>>> {
+    let ids = serde_json::to_string(groups).expect("ids serialize");
+    let mut stmt = conn.prepare_cached(
+        "SELECT gm.group_id, p.id, p.display_name, p.kind FROM group_members gm JOIN principals p ON p.id = gm.member_id
+         WHERE gm.group_id IN (SELECT value FROM json_each(?1)) ORDER BY gm.group_id, p.id",
+    )?;
+    let mut out: HashMap<i64, Vec<Ref>> = HashMap::new();
+    for row in stmt.query_map([ids], group_ref)? {
+        let (group, member) = row?;
+        out.entry(group).or_default().push(member);
+    }
+    Ok(out)
 }
 
 pub fn workspace_exists(conn: &Connection, workspace_id: i64) -> ApiResult<bool> {
@@ -191,7 +227,8 @@ pub fn sole_workspace(conn: &Connection) -> ApiResult<Option<i64>> {
     })
 }
 
-pub fn insert_workspace(conn: &Connection, _ok: &Allowed, workspace_id: i64, name: Option<&str>) -> ApiResult<()> {
+pub fn insert_workspace(conn: &Connection, ok: &Allowed, workspace_id: i64, name: Option<&str>) -> ApiResult<()> {
+    ok.check("store::principals::insert_workspace", |_| false, None);
     conn.prepare_cached("INSERT INTO workspaces (workspace_id, name) VALUES (?1, ?2)")?
         .execute(params![workspace_id, name])?;
     Ok(())
@@ -216,44 +253,27 @@ pub fn subject(
 /// held by another principal → 409. Every UC owner and grant that named it follows the rename
 /// (interface.md: a renamed group keeps its ownerships and grants).
 pub fn rename(conn: &Connection, ok: &Allowed, p: &PrincipalRow, name: &str, display_name: &str) -> ApiResult<()> {
+    ok.check("store::principals::rename", |a| matches!(a, crate::authz::Action::ManageIdentities), None);
     conn.prepare_cached("UPDATE principals SET name = ?2, display_name = ?3 WHERE id = ?1")?
         .execute(params![p.id, name, display_name])
         .map_err(crate::store::on_conflict(|| {
             ApiError::new(ErrorCode::ResourceAlreadyExists, format!("A principal named '{name}' already exists."))
         }))?;
     if name != p.name {
-        rename_references(conn, ok, &p.name, name)?;
+        crate::store::references::rename(conn, &p.name, name)?;
     }
     Ok(())
 }
 
-/// Points every owner, grant and workspace ACL entry naming `old` at `new`: not the objects a
-/// deleted principal of that name left orphaned, and not share grants to a recipient that
-/// happens to carry the name (they name the recipient).
-fn rename_references(conn: &Connection, _ok: &Allowed, old: &str, new: &str) -> ApiResult<()> {
-    for table in OWNER_TABLES {
-        conn.prepare_cached(&format!(
-            "UPDATE {table} SET owner = ?2 WHERE owner = ?1
-               AND id NOT IN (SELECT securable_id FROM orphaned_owners WHERE owner = ?1)"
-        ))?
-        .execute([old, new])?;
-    }
-    conn.prepare_cached(
-        "UPDATE OR REPLACE grants SET principal = ?2 WHERE principal = ?1 AND securable_id NOT IN (SELECT id FROM shares)",
-    )?
-    .execute([old, new])?;
-    conn.prepare_cached("UPDATE OR REPLACE workspace_acls SET principal = ?2 WHERE principal = ?1")?
-        .execute([old, new])?;
-    Ok(())
-}
-
-pub fn set_active(conn: &Connection, _ok: &Allowed, id: i64, active: bool) -> ApiResult<()> {
+pub fn set_active(conn: &Connection, ok: &Allowed, id: i64, active: bool) -> ApiResult<()> {
+    ok.check("store::principals::set_active", |a| matches!(a, crate::authz::Action::ManageIdentities), None);
     conn.prepare_cached("UPDATE principals SET active = ?2 WHERE id = ?1")?.execute(params![id, active])?;
     Ok(())
 }
 
 /// Stores the SCIM attributes the emulator keeps without interpreting (emails, name, ...).
-pub fn set_extra(conn: &Connection, _ok: &Allowed, id: i64, external_id: Option<&str>, extra: &str) -> ApiResult<()> {
+pub fn set_extra(conn: &Connection, ok: &Allowed, id: i64, external_id: Option<&str>, extra: &str) -> ApiResult<()> {
+    ok.check("store::principals::set_extra", |a| matches!(a, crate::authz::Action::ManageIdentities), None);
     conn.prepare_cached("UPDATE principals SET external_id = ?2, extra = ?3 WHERE id = ?1")?.execute(params![
         id,
         external_id,
@@ -262,47 +282,41 @@ pub fn set_extra(conn: &Connection, _ok: &Allowed, id: i64, external_id: Option<
     Ok(())
 }
 
-pub fn remove_member(conn: &Connection, _ok: &Allowed, group: i64, member: i64) -> ApiResult<()> {
+pub fn remove_member(conn: &Connection, ok: &Allowed, group: i64, member: i64) -> ApiResult<()> {
+    ok.check("store::principals::remove_member", |a| matches!(a, crate::authz::Action::ManageIdentities), None);
     conn.prepare_cached("DELETE FROM group_members WHERE group_id = ?1 AND member_id = ?2")?
         .execute([group, member])?;
     Ok(())
 }
 
-pub fn clear_members(conn: &Connection, _ok: &Allowed, group: i64) -> ApiResult<()> {
+pub fn clear_members(conn: &Connection, ok: &Allowed, group: i64) -> ApiResult<()> {
+    ok.check("store::principals::clear_members", |a| matches!(a, crate::authz::Action::ManageIdentities), None);
     conn.prepare_cached("DELETE FROM group_members WHERE group_id = ?1")?.execute([group])?;
     Ok(())
 }
-
-/// Tables whose `owner` column names a principal.
-const OWNER_TABLES: &[&str] = &[
-    "metastores",
-    "catalogs",
-    "schemas",
-    "tables",
-    "storage_credentials",
-    "external_locations",
-    "shares",
-    "recipients",
-    "providers",
-];
 
 /// Deletes a principal: it leaves every group, and its tokens stop working (cascades). Its
 /// direct UC grants and workspace ACL entries go (share grants name recipients, not principals).
 /// Objects it owned keep its name as `owner`, orphaned: no principal acts as that owner, not
 /// even one created later under the same name, until the object is handed on.
-pub fn delete(conn: &Connection, _ok: &Allowed, id: i64) -> ApiResult<()> {
+pub fn delete(conn: &Connection, ok: &Allowed, id: i64) -> ApiResult<()> {
+    ok.check(
+        "store::principals::delete",
+        |a| {
+            matches!(
+                a,
+                crate::authz::Action::ManageIdentities
+                    | crate::authz::Action::ConnectPartner
+                    | crate::authz::Action::ServerTask
+            )
+        },
+        None,
+    );
     let name: Option<String> =
         conn.prepare_cached("SELECT name FROM principals WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
     if let Some(name) = &name {
-        for table in OWNER_TABLES {
-            conn.prepare_cached(&format!(
-                "INSERT OR IGNORE INTO orphaned_owners (securable_id, owner) SELECT id, owner FROM {table} WHERE owner = ?1"
-            ))?
-            .execute([name])?;
-        }
-        conn.prepare_cached("DELETE FROM grants WHERE principal = ?1 AND securable_id NOT IN (SELECT id FROM shares)")?
-            .execute([name])?;
-        conn.prepare_cached("DELETE FROM workspace_acls WHERE principal = ?1")?.execute([name])?;
+        crate::store::references::orphan(conn, name)?;
+        crate::store::references::revoke_all(conn, name)?;
     }
     conn.prepare_cached("DELETE FROM principals WHERE id = ?1")?.execute([id])?;
     Ok(())
@@ -311,20 +325,12 @@ pub fn delete(conn: &Connection, _ok: &Allowed, id: i64) -> ApiResult<()> {
 /// Hands every UC object `name` owns to `new_owner`, and drops every grant and workspace ACL
 /// entry naming it: what deleting a Partner Connect service principal leaves behind
 /// (partner-connect.md §3.6, §3.10).
-pub fn hand_over_and_revoke(conn: &Connection, _ok: &Allowed, name: &str, new_owner: &str) -> ApiResult<()> {
-    for table in [
-        "catalogs",
-        "schemas",
-        "tables",
-        "storage_credentials",
-        "external_locations",
-        "shares",
-        "recipients",
-        "providers",
-    ] {
-        conn.prepare_cached(&format!("UPDATE {table} SET owner = ?2 WHERE owner = ?1"))?.execute([name, new_owner])?;
-    }
-    conn.prepare_cached("DELETE FROM grants WHERE principal = ?1")?.execute([name])?;
-    conn.prepare_cached("DELETE FROM workspace_acls WHERE principal = ?1")?.execute([name])?;
-    Ok(())
+pub fn hand_over_and_revoke(conn: &Connection, ok: &Allowed, name: &str, new_owner: &str) -> ApiResult<()> {
+    ok.check(
+        "store::principals::hand_over_and_revoke",
+        |a| matches!(a, crate::authz::Action::ConnectPartner | crate::authz::Action::ServerTask),
+        None,
+    );
+    crate::store::references::hand_over(conn, name, new_owner)?;
+    crate::store::references::revoke_all(conn, name)
 }

@@ -94,7 +94,8 @@ pub struct NewProvider {
     pub now: i64,
 }
 
-pub fn insert(conn: &Connection, _ok: &Allowed, metastore_id: &str, new: &NewProvider) -> ApiResult<ProviderRow> {
+pub fn insert(conn: &Connection, ok: &Allowed, metastore_id: &str, new: &NewProvider) -> ApiResult<ProviderRow> {
+    ok.check("store::providers::insert", |a| matches!(a, crate::authz::Action::CreateProvider), Some(metastore_id));
     conn.prepare_cached(
         "INSERT INTO providers (id, metastore_id, name, authentication_type, comment, owner, recipient_profile_str,
                                 data_provider_global_metastore_id, shares, created_at, created_by, updated_at, updated_by)
@@ -129,12 +130,13 @@ pub struct ProviderChanges {
 
 pub fn update(
     conn: &Connection,
-    _ok: &Allowed,
+    ok: &Allowed,
     current: &ProviderRow,
     c: &ProviderChanges,
     by: &str,
     now: i64,
 ) -> ApiResult<ProviderRow> {
+    ok.check("store::providers::update", |a| matches!(a, crate::authz::Action::UpdateProvider(_)), Some(&current.id));
     let name = c.new_name.as_ref().map(Ident::as_str).unwrap_or(&current.name);
     conn.prepare_cached(
         "UPDATE providers SET name = ?2, comment = COALESCE(?3, comment), owner = COALESCE(?4, owner),
@@ -148,7 +150,8 @@ pub fn update(
     require(conn, &current.metastore_id, &Ident::from_stored(name.to_string()))
 }
 
-pub fn delete(conn: &Connection, _ok: &Allowed, id: &str) -> ApiResult<()> {
+pub fn delete(conn: &Connection, ok: &Allowed, id: &str) -> ApiResult<()> {
+    ok.check("store::providers::delete", |a| matches!(a, crate::authz::Action::DeleteProvider), Some(id));
     conn.prepare_cached("DELETE FROM providers WHERE id = ?1")?.execute([id])?;
     Ok(())
 }

@@ -96,7 +96,8 @@ pub struct NewRecipient {
     pub now: i64,
 }
 
-pub fn insert(conn: &Connection, _ok: &Allowed, metastore_id: &str, new: &NewRecipient) -> ApiResult<RecipientRow> {
+pub fn insert(conn: &Connection, ok: &Allowed, metastore_id: &str, new: &NewRecipient) -> ApiResult<RecipientRow> {
+    ok.check("store::recipients::insert", |a| matches!(a, crate::authz::Action::CreateRecipient), Some(metastore_id));
     conn.prepare_cached(
         "INSERT INTO recipients (id, metastore_id, name, authentication_type, comment, owner,
                                  data_recipient_global_metastore_id, ip_access_list, properties_kvpairs,
@@ -133,12 +134,13 @@ pub struct RecipientChanges {
 
 pub fn update(
     conn: &Connection,
-    _ok: &Allowed,
+    ok: &Allowed,
     current: &RecipientRow,
     c: &RecipientChanges,
     by: &str,
     now: i64,
 ) -> ApiResult<RecipientRow> {
+    ok.check("store::recipients::update", |a| matches!(a, crate::authz::Action::UpdateRecipient(_)), Some(&current.id));
     let name = c.new_name.as_ref().map(Ident::as_str).unwrap_or(&current.name);
     conn.prepare_cached(
         "UPDATE recipients SET name = ?2, comment = COALESCE(?3, comment), owner = COALESCE(?4, owner),
@@ -153,7 +155,8 @@ pub fn update(
     require(conn, &current.metastore_id, &Ident::from_stored(name.to_string()))
 }
 
-pub fn delete(conn: &Connection, _ok: &Allowed, id: &str) -> ApiResult<()> {
+pub fn delete(conn: &Connection, ok: &Allowed, id: &str) -> ApiResult<()> {
+    ok.check("store::recipients::delete", |a| matches!(a, crate::authz::Action::DeleteRecipient), Some(id));
     conn.prepare_cached("DELETE FROM recipients WHERE id = ?1")?.execute([id])?;
     Ok(())
 }
@@ -192,15 +195,60 @@ pub fn live_tokens(conn: &Connection, recipient_id: &str, now: i64) -> ApiResult
     Ok(rows)
 }
 
+/// [`live_tokens`] of several recipients in one query, by recipient id (a list's page).
+pub fn live_tokens_of(
+    conn: &Connection,
+    recipient_ids: &[&str],
+    now: i64,
+) -> ApiResult<std::collections::HashMap<String, Vec<TokenRow>>> {
+    let mut out: std::collections::HashMap<String, Vec<TokenRow>> = std::collections::HashMap::new();
+    if recipient_ids.is_empty() {
+        return Ok(out);
+    }
+    let ids = serde_json::to_string(recipient_ids).expect("strings serialize");
+    let mut stmt = conn.prepare_cached(
+        "SELECT recipient_id, id, activation_url, expiration_time, created_at, created_by, updated_at, updated_by
+         FROM recipient_tokens
+         WHERE recipient_id IN (SELECT value FROM json_each(?1)) AND (expiration_time IS NULL OR expiration_time > ?2)
+         ORDER BY recipient_id, created_at, id",
+    )?;
+    let rows = stmt.query_map(params![ids, now], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            TokenRow {
+                id: r.get(1)?,
+                activation_url: r.get(2)?,
+                expiration_time: r.get(3)?,
+                created_at: r.get(4)?,
+                created_by: r.get(5)?,
+                updated_at: r.get(6)?,
+                updated_by: r.get(7)?,
+            },
+        ))
+    })?;
+    for row in rows {
+        let (recipient, token) = row?;
+        out.entry(recipient).or_default().push(token);
+    }
+    Ok(out)
+}
+
 /// Adds a token expiring at `expiration_time` (`None`: never).
 pub fn add_token(
     conn: &Connection,
-    _ok: &Allowed,
+    ok: &Allowed,
     recipient_id: &str,
     expiration_time: Option<i64>,
     by: &str,
     now: i64,
 ) -> ApiResult<()> {
+    // A recipient's first token is part of creating it (the proof is on the metastore).
+    let on = (!matches!(ok.action(), crate::authz::Action::CreateRecipient)).then_some(recipient_id);
+    ok.check(
+        "store::recipients::add_token",
+        |a| matches!(a, crate::authz::Action::CreateRecipient | crate::authz::Action::RotateRecipientToken),
+        on,
+    );
     let id = crate::domain::new_id();
     // Activation is not emulated, so every token keeps a URL of its own (spec §18.1).
     let activation_url = format!("https://uc-emulator.invalid/delta_sharing/retrieve_config.html?{id}");
@@ -216,12 +264,17 @@ pub fn add_token(
 /// Shortens every live token to expire at `at` where that is earlier (rotation never extends).
 pub fn shorten_tokens(
     conn: &Connection,
-    _ok: &Allowed,
+    ok: &Allowed,
     recipient_id: &str,
     at: i64,
     by: &str,
     now: i64,
 ) -> ApiResult<()> {
+    ok.check(
+        "store::recipients::shorten_tokens",
+        |a| matches!(a, crate::authz::Action::RotateRecipientToken),
+        Some(recipient_id),
+    );
     conn.prepare_cached(
         "UPDATE recipient_tokens SET expiration_time = ?2, updated_at = ?3, updated_by = ?4
          WHERE recipient_id = ?1 AND (expiration_time IS NULL OR expiration_time > ?2) AND

@@ -113,7 +113,19 @@ pub struct NewSchema {
 
 pub fn insert(
     conn: &Connection,
-    _ok: &Allowed,
+    ok: &Allowed,
+    catalog_id: &str,
+    catalog_name: &Ident,
+    new: &NewSchema,
+) -> ApiResult<String> {
+    ok.check("store::schemas::insert", |a| matches!(a, crate::authz::Action::CreateSchema), Some(catalog_id));
+    insert_row(conn, catalog_id, catalog_name, new)
+}
+
+/// The insert itself; `catalogs::insert` uses it for the schemas every new catalog gets, which
+/// its createCatalog proof covers.
+pub(super) fn insert_row(
+    conn: &Connection,
     catalog_id: &str,
     catalog_name: &Ident,
     new: &NewSchema,
@@ -151,12 +163,13 @@ pub struct SchemaChanges {
 
 pub fn update(
     conn: &Connection,
-    _ok: &Allowed,
+    ok: &Allowed,
     current: &SchemaRow,
     changes: &SchemaChanges,
     by: &str,
     now: i64,
 ) -> ApiResult<()> {
+    ok.check("store::schemas::update", |a| matches!(a, crate::authz::Action::UpdateSchema(_)), Some(&current.id));
     let name = changes.new_name.as_ref().map(Ident::as_str).unwrap_or(&current.name);
     conn.prepare_cached(
         "UPDATE schemas SET name = ?2, comment = COALESCE(?3, comment), owner = COALESCE(?4, owner),
@@ -179,7 +192,8 @@ pub fn has_tables(conn: &Connection, schema_id: &str) -> ApiResult<bool> {
         .query_row([schema_id], |r| r.get(0))?)
 }
 
-pub fn delete(conn: &Connection, _ok: &Allowed, id: &str) -> ApiResult<()> {
+pub fn delete(conn: &Connection, ok: &Allowed, id: &str) -> ApiResult<()> {
+    ok.check("store::schemas::delete", |a| matches!(a, crate::authz::Action::DeleteSchema), Some(id));
     conn.prepare_cached("DELETE FROM schemas WHERE id = ?1")?.execute([id])?;
     Ok(())
 }

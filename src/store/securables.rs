@@ -6,8 +6,7 @@ use std::collections::HashMap;
 use rusqlite::Connection;
 
 use crate::authz::{Grant, Node};
-use crate::domain::names::{Ident, SchemaName, TableName};
-use crate::domain::securable::SecurableKind;
+use crate::domain::securable::{SecurableKind, SecurableName};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::store::{catalogs, credentials, external_locations, grants, metastores, schemas, shares, tables};
 
@@ -75,7 +74,7 @@ pub fn attach_grants(conn: &Connection, nodes: &mut [&mut Node], principals_json
 /// Whether `owner`, the owner of securable `id`, was deleted with its principal.
 pub fn is_orphaned(conn: &Connection, id: &str, owner: &str) -> ApiResult<bool> {
     Ok(conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM orphaned_owners WHERE securable_id = ?1 AND owner = ?2)")?
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM orphaned_owners WHERE securable_id = ?1 AND deleted_owner = ?2)")?
         .query_row([id, owner], |r| r.get(0))?)
 }
 
@@ -87,8 +86,8 @@ fn orphaned_among(conn: &Connection, ids: &[&str], principals_json: &str) -> Api
     }
     let ids_json = serde_json::to_string(ids).expect("strings serialize");
     let mut stmt = conn.prepare_cached(
-        "SELECT securable_id, owner FROM orphaned_owners
-         WHERE securable_id IN (SELECT value FROM json_each(?1)) AND owner IN (SELECT value FROM json_each(?2))",
+        "SELECT securable_id, deleted_owner FROM orphaned_owners
+         WHERE securable_id IN (SELECT value FROM json_each(?1)) AND deleted_owner IN (SELECT value FROM json_each(?2))",
     )?;
     let rows = stmt.query_map([ids_json.as_str(), principals_json], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -120,54 +119,49 @@ impl Located {
     }
 }
 
-/// Finds a securable of the caller's metastore by kind and full name (the permissions paths'
-/// identifiers, spec §15.5): 400 for a malformed name, 404 when it does not exist.
-pub fn locate(conn: &Connection, metastore_id: &str, kind: SecurableKind, full_name: &str) -> ApiResult<Located> {
-    match kind {
-        SecurableKind::Metastore => {
-            // The metastore is named by its id and must be the workspace's (spec §15.6).
-            if full_name != metastore_id {
-                return Err(metastores::not_found(full_name));
+/// Finds a securable of the caller's metastore by its parsed name (the permissions paths'
+/// identifiers): 404 when it does not exist.
+pub fn locate(conn: &Connection, metastore_id: &str, name: &SecurableName) -> ApiResult<Located> {
+    match name {
+        SecurableName::Metastore(id) => {
+            // The metastore is named by its id and must be the workspace's.
+            if id != metastore_id {
+                return Err(metastores::not_found(id));
             }
             let m = metastores::require(conn, metastore_id)?;
-            Ok(Located { kind, chain: vec![m.node()] })
+            Ok(Located { kind: SecurableKind::Metastore, chain: vec![m.node()] })
         }
-        SecurableKind::Catalog => {
-            let name = Ident::parse("full_name", full_name)?;
-            let c = catalogs::require(conn, metastore_id, &name)?;
-            Ok(Located { kind, chain: vec![c.node()] })
+        SecurableName::Catalog(name) => {
+            let c = catalogs::require(conn, metastore_id, name)?;
+            Ok(Located { kind: SecurableKind::Catalog, chain: vec![c.node()] })
         }
-        SecurableKind::Schema => {
-            let name = SchemaName::parse("full_name", full_name)?;
-            let s = schemas::get(conn, metastore_id, &name)?.ok_or_else(|| schemas::not_found(&name))?;
-            Ok(Located { kind, chain: vec![s.node(), s.catalog_node()] })
+        SecurableName::Schema(name) => {
+            let s = schemas::get(conn, metastore_id, name)?.ok_or_else(|| schemas::not_found(name))?;
+            Ok(Located { kind: SecurableKind::Schema, chain: vec![s.node(), s.catalog_node()] })
         }
-        SecurableKind::Table | SecurableKind::View => {
-            let name = TableName::parse("full_name", full_name)?;
-            let t = tables::get(conn, metastore_id, &name)?.ok_or_else(|| tables::not_found(&name))?;
+        SecurableName::Table(name) => {
+            let t = tables::get(conn, metastore_id, name)?.ok_or_else(|| tables::not_found(name))?;
             Ok(Located { kind: t.kind(), chain: t.nodes().into() })
         }
-        SecurableKind::Function => {
-            TableName::parse("full_name", full_name)?;
-            Err(ApiError::new(ErrorCode::NotFound, format!("Function '{full_name}' does not exist.")))
+        SecurableName::Function(name) => {
+            Err(ApiError::new(ErrorCode::NotFound, format!("Function '{name}' does not exist.")))
         }
-        SecurableKind::Recipient | SecurableKind::Provider => {
-            Err(ApiError::invalid("securable_type", format!("no privileges exist on a {}", kind.noun().to_lowercase())))
+        SecurableName::Share(name) => {
+            // [share, metastore]: the metastore carries the USE_SHARE alternatives.
+            let share = shares::require(conn, metastore_id, name)?;
+            Ok(Located {
+                kind: SecurableKind::Share,
+                chain: vec![share.node(), metastores::require(conn, metastore_id)?.node()],
+            })
         }
-        SecurableKind::Share => {
-            // [share, metastore]: the metastore carries the USE_SHARE alternatives (§7.4).
-            let name = Ident::parse("full_name", full_name)?;
-            let share = shares::require(conn, metastore_id, &name)?;
-            Ok(Located { kind, chain: vec![share.node(), metastores::require(conn, metastore_id)?.node()] })
-        }
-        SecurableKind::StorageCredential => {
-            let name = Ident::parse("full_name", full_name)?;
-            Ok(Located { kind, chain: vec![credentials::require(conn, metastore_id, &name)?.node()] })
-        }
-        SecurableKind::ExternalLocation => {
-            let name = Ident::parse("full_name", full_name)?;
-            Ok(Located { kind, chain: vec![external_locations::require(conn, metastore_id, &name)?.node()] })
-        }
+        SecurableName::StorageCredential(name) => Ok(Located {
+            kind: SecurableKind::StorageCredential,
+            chain: vec![credentials::require(conn, metastore_id, name)?.node()],
+        }),
+        SecurableName::ExternalLocation(name) => Ok(Located {
+            kind: SecurableKind::ExternalLocation,
+            chain: vec![external_locations::require(conn, metastore_id, name)?.node()],
+        }),
     }
 }
 

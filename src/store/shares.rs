@@ -87,7 +87,8 @@ pub struct NewShare {
     pub now: i64,
 }
 
-pub fn insert(conn: &Connection, _ok: &Allowed, metastore_id: &str, new: &NewShare) -> ApiResult<ShareRow> {
+pub fn insert(conn: &Connection, ok: &Allowed, metastore_id: &str, new: &NewShare) -> ApiResult<ShareRow> {
+    ok.check("store::shares::insert", |a| matches!(a, crate::authz::Action::CreateShare), Some(metastore_id));
     conn.prepare_cached(
         "INSERT INTO shares (id, metastore_id, name, comment, owner, storage_root, created_at, created_by, updated_at,
                              updated_by)
@@ -119,12 +120,13 @@ pub struct ShareChanges {
 
 pub fn update(
     conn: &Connection,
-    _ok: &Allowed,
+    ok: &Allowed,
     current: &ShareRow,
     c: &ShareChanges,
     by: &str,
     now: i64,
 ) -> ApiResult<ShareRow> {
+    ok.check("store::shares::update", |a| matches!(a, crate::authz::Action::UpdateShare(_)), Some(&current.id));
     let name = c.new_name.as_ref().map(Ident::as_str).unwrap_or(&current.name);
     conn.prepare_cached(
         "UPDATE shares SET name = ?2, comment = COALESCE(?3, comment), owner = COALESCE(?4, owner),
@@ -139,13 +141,15 @@ pub fn update(
 }
 
 /// Marks the share changed (its objects changed).
-pub fn touch(conn: &Connection, _ok: &Allowed, id: &str, by: &str, now: i64) -> ApiResult<()> {
+pub fn touch(conn: &Connection, ok: &Allowed, id: &str, by: &str, now: i64) -> ApiResult<()> {
+    ok.check("store::shares::touch", |a| matches!(a, crate::authz::Action::UpdateShare(_)), Some(id));
     conn.prepare_cached("UPDATE shares SET updated_at = ?2, updated_by = ?3 WHERE id = ?1")?
         .execute(params![id, now, by])?;
     Ok(())
 }
 
-pub fn delete(conn: &Connection, _ok: &Allowed, id: &str) -> ApiResult<()> {
+pub fn delete(conn: &Connection, ok: &Allowed, id: &str) -> ApiResult<()> {
+    ok.check("store::shares::delete", |a| matches!(a, crate::authz::Action::DeleteShare), Some(id));
     conn.prepare_cached("DELETE FROM shares WHERE id = ?1")?.execute([id])?;
     Ok(())
 }
@@ -209,13 +213,14 @@ fn duplicate_shared_as(shared_as: &str) -> impl FnOnce() -> ApiError + '_ {
 
 pub fn add_object(
     conn: &Connection,
-    _ok: &Allowed,
+    ok: &Allowed,
     share_id: &str,
     table_id: &str,
     f: &ObjectFields,
     by: &str,
     now: i64,
 ) -> ApiResult<()> {
+    ok.check("store::shares::add_object", |a| matches!(a, crate::authz::Action::UpdateShare(_)), Some(share_id));
     conn.prepare_cached(
         "INSERT INTO share_objects (share_id, table_id, shared_as, comment, cdf_enabled, start_version,
                                     history_data_sharing_status, partitions, added_at, added_by)
@@ -239,11 +244,12 @@ pub fn add_object(
 
 pub fn update_object(
     conn: &Connection,
-    _ok: &Allowed,
+    ok: &Allowed,
     share_id: &str,
     table_id: &str,
     f: &ObjectFields,
 ) -> ApiResult<()> {
+    ok.check("store::shares::update_object", |a| matches!(a, crate::authz::Action::UpdateShare(_)), Some(share_id));
     conn.prepare_cached(
         "UPDATE share_objects SET shared_as = ?3, comment = COALESCE(?4, comment),
                 cdf_enabled = COALESCE(?5, cdf_enabled), start_version = COALESCE(?6, start_version),
@@ -265,13 +271,15 @@ pub fn update_object(
     Ok(())
 }
 
-pub fn remove_object(conn: &Connection, _ok: &Allowed, share_id: &str, table_id: &str) -> ApiResult<()> {
+pub fn remove_object(conn: &Connection, ok: &Allowed, share_id: &str, table_id: &str) -> ApiResult<()> {
+    ok.check("store::shares::remove_object", |a| matches!(a, crate::authz::Action::UpdateShare(_)), Some(share_id));
     conn.prepare_cached("DELETE FROM share_objects WHERE share_id = ?1 AND table_id = ?2")?
         .execute([share_id, table_id])?;
     Ok(())
 }
 
-pub fn clear_objects(conn: &Connection, _ok: &Allowed, share_id: &str) -> ApiResult<()> {
+pub fn clear_objects(conn: &Connection, ok: &Allowed, share_id: &str) -> ApiResult<()> {
+    ok.check("store::shares::clear_objects", |a| matches!(a, crate::authz::Action::UpdateShare(_)), Some(share_id));
     conn.prepare_cached("DELETE FROM share_objects WHERE share_id = ?1")?.execute([share_id])?;
     Ok(())
 }

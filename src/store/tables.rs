@@ -234,12 +234,13 @@ pub struct NewTable {
 /// Inserts a table; `id` is chosen by the caller (a managed location embeds it).
 pub fn insert(
     conn: &Connection,
-    _ok: &Allowed,
+    ok: &Allowed,
     id: &str,
     schema_id: &str,
     full_name: &str,
     new: &NewTable,
 ) -> ApiResult<()> {
+    ok.check("store::tables::insert", |a| matches!(a, crate::authz::Action::CreateTable { .. }), Some(schema_id));
     conn.prepare_cached(
         "INSERT INTO tables (id, schema_id, name, table_type, data_source_format, columns, storage_location,
                              storage_credential_name, view_definition, sql_path, comment, owner, properties,
@@ -284,12 +285,13 @@ pub struct TableChanges {
 
 pub fn update(
     conn: &Connection,
-    _ok: &Allowed,
+    ok: &Allowed,
     current: &TableRow,
     changes: &TableChanges,
     by: &str,
     now: i64,
 ) -> ApiResult<()> {
+    ok.check("store::tables::update", |a| matches!(a, crate::authz::Action::UpdateTable { .. }), Some(&current.id));
     let name = changes.new_name.as_ref().map(Ident::as_str).unwrap_or(&current.name);
     conn.prepare_cached(
         "UPDATE tables SET name = ?2, comment = COALESCE(?3, comment), owner = COALESCE(?4, owner),
@@ -322,7 +324,8 @@ pub fn update(
     Ok(())
 }
 
-pub fn delete(conn: &Connection, _ok: &Allowed, id: &str) -> ApiResult<()> {
+pub fn delete(conn: &Connection, ok: &Allowed, id: &str) -> ApiResult<()> {
+    ok.check("store::tables::delete", |a| matches!(a, crate::authz::Action::DeleteTable), Some(id));
     conn.prepare_cached("DELETE FROM tables WHERE id = ?1")?.execute([id])?;
     Ok(())
 }

@@ -29,7 +29,19 @@ pub struct NewToken<'a> {
 }
 
 /// Stores a token; returns its id.
-pub fn insert(conn: &Connection, _ok: &Allowed, new: &NewToken<'_>) -> ApiResult<String> {
+pub fn insert(conn: &Connection, ok: &Allowed, new: &NewToken<'_>) -> ApiResult<String> {
+    ok.check(
+        "store::tokens::insert",
+        |a| {
+            matches!(
+                a,
+                crate::authz::Action::OwnTokens
+                    | crate::authz::Action::ManageWorkspaceTokens
+                    | crate::authz::Action::ConnectPartner
+            )
+        },
+        None,
+    );
     let token_id = crate::domain::new_id().replace('-', "");
     conn.prepare_cached(
         "INSERT INTO tokens (token_id, token_hash, principal_id, workspace_id, comment, creation_time,
@@ -168,6 +180,11 @@ pub fn get_api_token(
 
 /// Deletes a token by id; whether one was deleted. The identity epoch moves with it, so the
 /// token stops authenticating at once.
-pub fn delete(conn: &Connection, _ok: &Allowed, token_id: &str) -> ApiResult<bool> {
+pub fn delete(conn: &Connection, ok: &Allowed, token_id: &str) -> ApiResult<bool> {
+    ok.check(
+        "store::tokens::delete",
+        |a| matches!(a, crate::authz::Action::OwnTokens | crate::authz::Action::ManageWorkspaceTokens),
+        None,
+    );
     Ok(conn.prepare_cached("DELETE FROM tokens WHERE token_id = ?1")?.execute([token_id])? > 0)
 }

@@ -49,12 +49,13 @@ pub fn list(conn: &Connection, workspace_id: i64) -> ApiResult<Vec<WarehouseRow>
 /// Creates a warehouse with a fresh id (16 lowercase hex characters); returns the id.
 pub fn insert(
     conn: &Connection,
-    _ok: &Allowed,
+    ok: &Allowed,
     workspace_id: i64,
     name: &str,
     creator_name: &str,
     now: i64,
 ) -> ApiResult<String> {
+    ok.check("store::warehouses::insert", |a| matches!(a, crate::authz::Action::ConnectPartner), None);
     let id: String = uuid::Uuid::new_v4().simple().to_string()[..16].to_string();
     conn.prepare_cached(
         "INSERT INTO warehouses (id, workspace_id, name, creator_name, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -64,7 +65,12 @@ pub fn insert(
 }
 
 /// Marks a warehouse deleted; its id answers 404 from then on.
-pub fn delete(conn: &Connection, _ok: &Allowed, workspace_id: i64, id: &str, now: i64) -> ApiResult<()> {
+pub fn delete(conn: &Connection, ok: &Allowed, workspace_id: i64, id: &str, now: i64) -> ApiResult<()> {
+    ok.check(
+        "store::warehouses::delete",
+        |a| matches!(a, crate::authz::Action::ConnectPartner | crate::authz::Action::ServerTask),
+        None,
+    );
     conn.prepare_cached("UPDATE warehouses SET deleted_at = ?3 WHERE id = ?1 AND workspace_id = ?2")?
         .execute(params![id, workspace_id, now])?;
     conn.prepare_cached(

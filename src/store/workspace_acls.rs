@@ -58,6 +58,11 @@ pub fn replace(
     object: &WorkspaceObject,
     new: &[AclEntry],
 ) -> ApiResult<()> {
+    ok.check(
+        "store::workspace_acls::replace",
+        |a| matches!(a, crate::authz::Action::ChangeObjectAcl { .. } | crate::authz::Action::ConnectPartner),
+        None,
+    );
     conn.prepare_cached("DELETE FROM workspace_acls WHERE workspace_id = ?1 AND object_type = ?2 AND object_id = ?3")?
         .execute(params![workspace_id, object.kind(), object.id()])?;
     add(conn, ok, workspace_id, object, new)
@@ -66,11 +71,16 @@ pub fn replace(
 /// Adds entries to the object's list; entries already present are kept once.
 pub fn add(
     conn: &Connection,
-    _ok: &Allowed,
+    ok: &Allowed,
     workspace_id: i64,
     object: &WorkspaceObject,
     new: &[AclEntry],
 ) -> ApiResult<()> {
+    ok.check(
+        "store::workspace_acls::add",
+        |a| matches!(a, crate::authz::Action::ChangeObjectAcl { .. } | crate::authz::Action::ConnectPartner),
+        None,
+    );
     let mut stmt = conn.prepare_cached(
         "INSERT OR IGNORE INTO workspace_acls (workspace_id, object_type, object_id, principal, permission_level)
          VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -11,6 +11,7 @@ mod helpers;
 mod layers;
 mod names;
 mod paging;
+mod proofs;
 mod scim;
 mod security;
 mod sharing;

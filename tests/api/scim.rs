@@ -676,3 +676,37 @@ async fn scim_service_principals_act_at_once_and_me_names_them_by_application_id
     app.with_token(&token).get(&format!("{SCIM}/Me")).await.error(401, "UNAUTHENTICATED", "deleted SP");
     assert_eq!(app.admin().get(&format!("{UC}/catalogs/bot_cat")).await.ok("get")["owner"], json!(app_id));
 }
+
+/// A renamed group keeps what it owns on every kind of securable, not only catalogs, schemas
+/// and tables: credentials, locations, shares, recipients and providers follow the rename too.
+#[actix_web::test]
+async fn a_rename_follows_the_owner_of_every_kind_of_securable() {
+    let app = spawn().await;
+    let analysts = group_id(&app, "analysts").await;
+    let admin = app.admin();
+    let objects = [
+        ("storage-credentials", json!({"name": "c", "aws_iam_role": {"role_arn": "arn:aws:iam::1:role/r"}})),
+        ("external-locations", json!({"name": "l", "url": "s3://bucket/l", "credential_name": "c"})),
+        ("shares", json!({"name": "s"})),
+        (
+            "recipients",
+            json!({"name": "r", "authentication_type": "DATABRICKS",
+            "data_recipient_global_metastore_id": "aws:us-west-2:11111111-2222-3333-4444-555555555555"}),
+        ),
+        ("providers", json!({"name": "p", "authentication_type": "DATABRICKS"})),
+    ];
+    for (kind, body) in &objects {
+        let name = body["name"].as_str().unwrap();
+        admin.post(&format!("{UC}/{kind}"), body.clone()).await.ok(&format!("create {kind}"));
+        admin.patch(&format!("{UC}/{kind}/{name}"), json!({"owner": "analysts"})).await.ok(&format!("own {kind}"));
+    }
+    let res = admin
+        .patch(&path("Groups", &analysts), patch_body(json!([{"op": "replace", "value": {"displayName": "team"}}])))
+        .await;
+    written(&res, "rename");
+    for (kind, body) in &objects {
+        let name = body["name"].as_str().unwrap();
+        let got = admin.get(&format!("{UC}/{kind}/{name}")).await.ok(&format!("get {kind}"));
+        assert_eq!(got["owner"], "team", "{kind} {name}: {got}");
+    }
+}

@@ -3,18 +3,25 @@
 //! warehouses, so these tests create one through the store, as the connect flow does.
 
 use serde_json::json;
-use uc_emulator::authz::{AclEntry, Allowed};
+use uc_emulator::authz::{self, AclEntry, Action, Allowed, Caller, PrincipalKind};
 use uc_emulator::domain::workspace_object::WorkspaceObject;
 use uc_emulator::store::{warehouses, workspace_acls, Store};
 
 use crate::helpers::spawn;
+
+/// The proof Partner Connect provisions with: a workspace admin's `ConnectPartner`.
+fn connect_proof() -> Allowed {
+    let admin =
+        Caller::new("admin@example.com".into(), 1, PrincipalKind::User, 1001, vec!["admins".into()], false, None);
+    authz::require(&admin, &Action::ConnectPartner, &[]).expect("a workspace admin may connect partners")
+}
 
 /// Creates a warehouse owned by admin@example.com in workspace 1001; returns its id.
 fn provision(db: &std::path::Path) -> String {
     let store = Store::open(db.to_str().unwrap()).expect("open store");
     store
         .write_now(|tx| {
-            let ok = Allowed::for_fixture_loading();
+            let ok = connect_proof();
             let id = warehouses::insert(tx, &ok, 1001, "ACME_ENDPOINT", "admin@example.com", 0)?;
             let owner = AclEntry { principal: "admin@example.com".into(), level: "IS_OWNER".into() };
             workspace_acls::add(tx, &ok, 1001, &WorkspaceObject::Warehouse(id.clone()), &[owner])?;
@@ -103,7 +110,7 @@ async fn unknown_and_deleted_warehouses_are_404() {
     );
     let id = provision(&app.db);
     let store = Store::open(app.db.to_str().unwrap()).expect("open store");
-    store.write_now(|tx| warehouses::delete(tx, &Allowed::for_fixture_loading(), 1001, &id, 1)).expect("delete");
+    store.write_now(|tx| warehouses::delete(tx, &connect_proof(), 1001, &id, 1)).expect("delete");
     app.admin().get(&format!("/api/2.0/sql/warehouses/{id}")).await.error(404, "RESOURCE_DOES_NOT_EXIST", "deleted");
     let listed = app.admin().get("/api/2.0/sql/warehouses").await.ok("list");
     assert_eq!(listed["warehouses"], json!([]));

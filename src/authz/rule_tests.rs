@@ -1,0 +1,214 @@
+//! Unit tests of the rules that `tests.rs` does not cover: Delta Sharing recipients and
+//! providers, shares' writes, Partner Connect, identities, workspace object ACLs, tokens,
+//! `BROWSE`, the explain endpoint, and the proofs no caller may hold.
+
+use super::*;
+use crate::domain::securable::SecurableKind as K;
+use crate::domain::update::UpdateShape;
+
+const MS_ADMINS: &str = "ms-admins";
+const MS_ID: &str = "11111111-2222-3333-4444-555555555555";
+const ALICE: &str = "alice@example.com";
+
+fn caller(name: &str, groups: &[&str], account_admin: bool, kind: PrincipalKind) -> Caller {
+    let scope = MetastoreScope { id: MS_ID.into(), owner: MS_ADMINS.into(), default_catalog_name: None };
+    Caller::new(name.into(), 7, kind, 1234, groups.iter().map(|g| g.to_string()).collect(), account_admin, Some(scope))
+}
+
+/// Alice, through `analysts`.
+fn alice() -> Caller {
+    caller(ALICE, &["analysts"], false, PrincipalKind::User)
+}
+fn ms_admin() -> Caller {
+    caller("root@example.com", &[MS_ADMINS], false, PrincipalKind::User)
+}
+fn account_admin() -> Caller {
+    caller("acct@example.com", &[], true, PrincipalKind::User)
+}
+fn workspace_admin() -> Caller {
+    caller("ws@example.com", &["admins"], false, PrincipalKind::User)
+}
+fn service_principal() -> Caller {
+    caller("6f1d1c2e-0000-4000-8000-000000000001", &["admins"], false, PrincipalKind::ServicePrincipal)
+}
+
+fn node(kind: K, name: &str, owner: &str) -> Node {
+    Node { kind, id: format!("id-{name}"), name: name.into(), owner: owner.into(), grants: vec![] }
+}
+fn metastore(grants: &[(&str, &str)]) -> Node {
+    let mut m = node(K::Metastore, MS_ID, MS_ADMINS);
+    m.grants = grants.iter().map(|(p, v)| Grant { principal: p.to_string(), privilege: v.to_string() }).collect();
+    m
+}
+fn ok(c: &Caller, a: &Action, chain: &[&Node]) -> bool {
+    decide(c, a, chain).allowed
+}
+fn shape(rename: bool, owner: bool, other: bool) -> UpdateShape {
+    UpdateShape { rename, owner, other }
+}
+
+#[test]
+fn recipients_are_created_by_admins_or_create_recipient_holders() {
+    let bare = metastore(&[]);
+    let granted = metastore(&[("analysts", "CREATE_RECIPIENT")]);
+    assert!(ok(&ms_admin(), &Action::CreateRecipient, &[&bare]));
+    assert!(!ok(&alice(), &Action::CreateRecipient, &[&bare]));
+    assert!(ok(&alice(), &Action::CreateRecipient, &[&granted]), "through her group");
+    assert!(!ok(&account_admin(), &Action::CreateRecipient, &[&bare]), "account admins are not metastore admins");
+}
+
+#[test]
+fn recipients_are_read_by_owners_admins_and_use_recipient_holders() {
+    let bare = metastore(&[]);
+    let theirs = node(K::Recipient, "r", "someone@example.com");
+    let hers = node(K::Recipient, "r", "analysts");
+    assert!(!ok(&alice(), &Action::GetRecipient, &[&theirs, &bare]));
+    assert!(ok(&alice(), &Action::GetRecipient, &[&hers, &bare]), "owned through a group");
+    assert!(ok(&ms_admin(), &Action::GetRecipient, &[&theirs, &bare]));
+    let using = metastore(&[(ALICE, "USE_RECIPIENT")]);
+    assert!(ok(&alice(), &Action::GetRecipient, &[&theirs, &using]));
+    assert!(ok(&alice(), &Action::ListAllRecipients, &[&using]));
+    assert!(!ok(&alice(), &Action::ListAllRecipients, &[&bare]));
+}
+
+#[test]
+fn recipients_are_changed_by_their_owner_renamed_only_with_the_admin_role_too() {
+    let bare = metastore(&[]);
+    let hers = node(K::Recipient, "r", ALICE);
+    let theirs = node(K::Recipient, "r", "someone@example.com");
+    assert!(ok(&alice(), &Action::UpdateRecipient(shape(false, false, true)), &[&hers, &bare]));
+    assert!(
+        !ok(&alice(), &Action::UpdateRecipient(shape(true, false, false)), &[&hers, &bare]),
+        "rename: owner and admin"
+    );
+    assert!(
+        ok(&ms_admin(), &Action::UpdateRecipient(shape(false, true, false)), &[&theirs, &bare]),
+        "admin: owner only"
+    );
+    assert!(!ok(&ms_admin(), &Action::UpdateRecipient(shape(false, false, true)), &[&theirs, &bare]));
+    for a in [Action::DeleteRecipient, Action::RotateRecipientToken, Action::GrantToRecipient] {
+        assert!(ok(&alice(), &a, &[&hers, &bare]), "{a:?}");
+        assert!(!ok(&alice(), &a, &[&theirs, &bare]), "{a:?}");
+        assert!(!ok(&ms_admin(), &a, &[&theirs, &bare]), "{a:?}: ownership only");
+    }
+}
+
+#[test]
+fn providers_follow_the_same_pattern_and_back_sharing_catalogs() {
+    let bare = metastore(&[]);
+    let using = metastore(&[("analysts", "USE_PROVIDER"), ("analysts", "CREATE_PROVIDER")]);
+    let hers = node(K::Provider, "p", ALICE);
+    let theirs = node(K::Provider, "p", "someone@example.com");
+    assert!(!ok(&alice(), &Action::CreateProvider, &[&bare]));
+    assert!(ok(&alice(), &Action::CreateProvider, &[&using]));
+    assert!(ok(&alice(), &Action::GetProvider, &[&hers, &bare]));
+    assert!(!ok(&alice(), &Action::GetProvider, &[&theirs, &bare]));
+    assert!(ok(&alice(), &Action::GetProvider, &[&theirs, &using]));
+    assert!(ok(&alice(), &Action::ListAllProviders, &[&using]));
+    assert!(!ok(&alice(), &Action::ListAllProviders, &[&bare]));
+    assert!(ok(&alice(), &Action::DeleteProvider, &[&hers, &bare]));
+    assert!(!ok(&ms_admin(), &Action::DeleteProvider, &[&theirs, &bare]));
+    assert!(ok(&ms_admin(), &Action::UpdateProvider(shape(false, true, false)), &[&theirs, &bare]));
+    assert!(!ok(&alice(), &Action::UpdateProvider(shape(true, false, false)), &[&hers, &bare]));
+    // A Delta Sharing catalog's creator must own the provider, admins included.
+    assert!(ok(&alice(), &Action::UseProviderForCatalog, &[&hers, &bare]));
+    assert!(!ok(&ms_admin(), &Action::UseProviderForCatalog, &[&theirs, &bare]));
+}
+
+#[test]
+fn shares_are_listed_in_full_by_admins_and_use_share_holders_and_deleted_by_owners() {
+    let bare = metastore(&[]);
+    let using = metastore(&[(ALICE, "USE_SHARE")]);
+    let theirs = node(K::Share, "s", "someone@example.com");
+    assert!(ok(&ms_admin(), &Action::ListAllShares, &[&bare]));
+    assert!(ok(&alice(), &Action::ListAllShares, &[&using]));
+    assert!(!ok(&alice(), &Action::ListAllShares, &[&bare]));
+    assert!(!ok(&ms_admin(), &Action::DeleteShare, &[&theirs, &bare]));
+    assert!(!ok(&ms_admin(), &Action::UpdateShare(shape(true, false, false)), &[&theirs, &bare]));
+    assert!(ok(&ms_admin(), &Action::UpdateShare(shape(false, true, false)), &[&theirs, &bare]));
+}
+
+#[test]
+fn partner_connect_registry_is_the_account_admins_connections_the_workspace_admins() {
+    assert!(ok(&account_admin(), &Action::ManagePartners, &[]));
+    assert!(!ok(&workspace_admin(), &Action::ManagePartners, &[]));
+    assert!(!ok(&ms_admin(), &Action::ManagePartners, &[]));
+    assert!(ok(&workspace_admin(), &Action::ConnectPartner, &[]));
+    assert!(ok(&account_admin(), &Action::ConnectPartner, &[]), "account admins count as workspace admins");
+    assert!(!ok(&alice(), &Action::ConnectPartner, &[]));
+    let hers = node(K::Catalog, "c", "analysts");
+    let theirs = node(K::Catalog, "c", "someone@example.com");
+    assert!(ok(&alice(), &Action::ConnectWithCatalog, &[&hers]));
+    assert!(!ok(&alice(), &Action::ConnectWithCatalog, &[&theirs]));
+    assert!(ok(&ms_admin(), &Action::ConnectWithCatalog, &[&theirs]));
+    assert!(ok(&workspace_admin(), &Action::PartnerSignIn, &[]));
+    assert!(!ok(&service_principal(), &Action::PartnerSignIn, &[]), "service principals do not sign in");
+}
+
+#[test]
+fn identities_are_managed_by_workspace_and_account_admins() {
+    assert!(ok(&workspace_admin(), &Action::ManageIdentities, &[]));
+    assert!(ok(&account_admin(), &Action::ManageIdentities, &[]));
+    assert!(!ok(&ms_admin(), &Action::ManageIdentities, &[]), "a metastore admin is no workspace admin");
+    assert!(!ok(&alice(), &Action::ManageIdentities, &[]));
+}
+
+#[test]
+fn tokens_own_ones_for_everyone_the_workspaces_for_admins() {
+    assert!(ok(&alice(), &Action::OwnTokens, &[]));
+    assert!(ok(&service_principal(), &Action::OwnTokens, &[]));
+    assert!(ok(&workspace_admin(), &Action::ManageWorkspaceTokens, &[]));
+    assert!(ok(&account_admin(), &Action::ManageWorkspaceTokens, &[]));
+    assert!(!ok(&alice(), &Action::ManageWorkspaceTokens, &[]));
+}
+
+#[test]
+fn object_acls_are_read_by_level_holders_and_changed_by_managers() {
+    let entry = |p: &str, l: &str| AclEntry { principal: p.into(), level: l.into() };
+    let uses = vec![entry("analysts", "CAN_USE")];
+    let manages = vec![entry(ALICE, "CAN_MANAGE")];
+    let owns = vec![entry(ALICE, "IS_OWNER")];
+    let nobody = vec![entry("someone@example.com", "CAN_MANAGE")];
+    assert!(ok(&alice(), &Action::ReadObjectAcl { acl: uses.clone() }, &[]), "any level lets her read");
+    assert!(!ok(&alice(), &Action::ReadObjectAcl { acl: nobody.clone() }, &[]));
+    assert!(!ok(&alice(), &Action::ChangeObjectAcl { acl: uses }, &[]), "CAN_USE does not manage");
+    assert!(ok(&alice(), &Action::ChangeObjectAcl { acl: manages }, &[]));
+    assert!(ok(&alice(), &Action::ChangeObjectAcl { acl: owns }, &[]), "IS_OWNER includes CAN_MANAGE");
+    assert!(ok(&workspace_admin(), &Action::ChangeObjectAcl { acl: nobody.clone() }, &[]));
+    assert!(ok(&account_admin(), &Action::ReadObjectAcl { acl: nobody }, &[]));
+}
+
+#[test]
+fn browse_on_the_catalog_shows_selective_metadata() {
+    let mut cat = node(K::Catalog, "main", "someone@example.com");
+    assert!(!ok(&alice(), &Action::BrowseCatalog, &[&cat]));
+    assert!(!ok(&ms_admin(), &Action::BrowseCatalog, &[&cat]), "BROWSE is a grant, not a role");
+    cat.grants.push(Grant { principal: "analysts".into(), privilege: "BROWSE".into() });
+    assert!(ok(&alice(), &Action::BrowseCatalog, &[&cat]));
+    assert!(!ok(&alice(), &Action::GetCatalog, &[&cat]), "BROWSE is not USE_CATALOG");
+    let owned = node(K::Catalog, "main", ALICE);
+    assert!(ok(&alice(), &Action::BrowseCatalog, &[&owned]), "the owner holds every privilege");
+}
+
+#[test]
+fn only_metastore_admins_explain_other_principals() {
+    assert!(ok(&ms_admin(), &Action::ExplainForOthers, &[]));
+    assert!(!ok(&alice(), &Action::ExplainForOthers, &[]));
+    assert!(!ok(&account_admin(), &Action::ExplainForOthers, &[]));
+}
+
+#[test]
+fn no_caller_is_ever_allowed_the_server_s_own_proofs() {
+    for c in [alice(), ms_admin(), account_admin(), workspace_admin(), service_principal()] {
+        assert!(!ok(&c, &Action::LoadFixtures, &[]), "{}", c.name);
+        assert!(!ok(&c, &Action::ServerTask, &[]), "{}", c.name);
+    }
+}
+
+#[test]
+fn server_proofs_cover_only_what_they_are_for() {
+    let wants = |a: &Action| matches!(a, Action::ServerTask);
+    assert!(with_server_proof(|ok| ok.covers(wants, None)));
+    assert!(!with_server_proof(|ok| ok.covers(|a| matches!(a, Action::DeleteCatalog), Some("c"))));
+    assert!(with_fixture_proof(|ok| ok.covers(|a| matches!(a, Action::DeleteCatalog), Some("c"))));
+}
