@@ -355,9 +355,13 @@ pub fn load_table(
     securables::attach_grants(conn, &mut [&mut t, &mut s, &mut c], &caller.principals_json)?;
     // A caller who may not use the parents gets the answer a missing table gives: the same 403
     // naming only the parents (BROWSE holders may learn that tables exist).
-    if !authz::visible(caller, &Action::ListTables, &[&s, &c]) && !authz::visible(caller, &Action::BrowseCatalog, &[&c])
-    {
-        return Err(denied(authz::require(caller, &Action::ListTables, &[&s, &c]).expect_err("not visible")));
+    // (The catalog first, as for a missing schema, then the schema.)
+    if !authz::visible(caller, &Action::BrowseCatalog, &[&c]) {
+        for (action, chain) in [(Action::ListSchemas, vec![&c]), (Action::ListTables, vec![&s, &c])] {
+            if let Err(d) = authz::require(caller, &action, &chain) {
+                return Err(denied(d));
+            }
+        }
     }
     Ok((row, [t, s, c]))
 }

@@ -402,3 +402,31 @@ async fn hostile_query_strings_never_5xx() {
     assert_eq!(dump_db(&app), before, "reads change nothing");
     let _ = json!({});
 }
+
+/// A body that is not valid JSON is a 400 on every write route, even from a caller who would
+/// also be refused: fuzzing the shape never reveals authorization or existence.
+#[actix_web::test]
+async fn malformed_bodies_are_400_before_any_authorization() {
+    let app = spawn_with(FIXTURE).await;
+    let (ms, uid, gid, spid) = ids(&app).await;
+    let before = dump_db(&app);
+    let mut wrong = Vec::new();
+    for (method, template, fields) in ROUTES {
+        if *method == "DELETE" || fields.is_empty() {
+            continue; // DELETE bodies are optional options
+        }
+        let path = template.replace("{ms}", &ms).replace("{uid}", &uid).replace("{gid}", &gid).replace("{spid}", &spid);
+        let path = match path.strip_prefix('!') {
+            Some(p) => p.to_string(),
+            None => format!("{UC}{path}"),
+        };
+        for body in ["{\"name\": ", "[1, 2]", "{\"a\": 1} trailing"] {
+            let r = app.alice().send(method, &path, Some(body)).await;
+            if r.status != 400 {
+                wrong.push(format!("{method} {path} {body:?} -> {} {}", r.status, r.text));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "not a 400:\n{}", wrong.join("\n"));
+    assert_eq!(dump_db(&app), before);
+}

@@ -760,3 +760,36 @@ async fn a_deleted_principal_loses_its_grants_and_a_new_one_under_its_name_inher
     admin.patch(&format!("{UC}/catalogs/etl_cat"), json!({"owner": app_id})).await.ok("hand to the new one");
     new.get(&format!("{UC}/catalogs/etl_cat")).await.ok("owner now");
 }
+
+#[actix_web::test]
+async fn callers_without_catalog_access_learn_nothing_about_schemas() {
+    let app = app().await;
+    app.admin().create_schema("main", "exists").await;
+    let bob = app.with_token("dapi-bob");
+    let same = |a: crate::helpers::Resp, b: crate::helpers::Resp, what: &str| {
+        assert_eq!((a.status, a.json()), (b.status, b.json()), "{what}");
+        assert_eq!(a.status, 403, "{what}");
+    };
+    for (m, body) in [("GET", None), ("PATCH", Some(r#"{"comment": "x"}"#)), ("DELETE", None)] {
+        let a = bob.send(m, &format!("{UC}/schemas/main.exists"), body).await;
+        let b = bob.send(m, &format!("{UC}/schemas/main.missing"), body).await;
+        same(a, b, m);
+        // Tables in an existing and a missing schema answer alike too.
+        let a = bob.send(m, &format!("{UC}/tables/main.exists.t"), body).await;
+        let b = bob.send(m, &format!("{UC}/tables/main.missing.t"), body).await;
+        same(a, b, &format!("{m} table"));
+    }
+    let explain = |t: &str, n: &str| format!("{UC}/explain?action=getSchema&securable_type={t}&full_name={n}");
+    let mut a = bob.get(&explain("schema", "main.exists")).await.ok("explain schema");
+    let mut b = bob.get(&explain("schema", "main.missing")).await.ok("explain missing schema");
+    for v in [&mut a, &mut b] {
+        let full = v["full_name"].as_str().unwrap().to_string();
+        v["explanation"] = json!(v["explanation"].as_str().unwrap().replace(&full, ""));
+        v["full_name"] = json!("");
+    }
+    assert_eq!(a, b);
+    assert_eq!(a["allowed"], false);
+    let t = |n: &str| format!("{UC}/explain?action=getTable&securable_type=table&full_name={n}");
+    let a = bob.get(&t("main.missing.t")).await.ok("explain table in a missing schema");
+    assert_eq!(a["allowed"], false);
+}
