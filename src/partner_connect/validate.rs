@@ -82,7 +82,7 @@ pub fn host_allowed(host: &str, hostnames: &[String]) -> bool {
 pub fn check(op: Operation, kind: ConnectKind, config: &PartnerConfig, status: u16, body: Option<&Json>) -> Verdict {
     let mut v = V(Vec::new());
     if !allowed_statuses(op).contains(&status) {
-        v.bad("status", format!("{status} is not a status the seed allows for {}", op.name()));
+        v.bad("status", format!("{status} is not a status the Partner Connect API allows for {}", op.name()));
         return Verdict::Invalid(v.0);
     }
     let success = status == 200 || status == 201;

@@ -1,7 +1,7 @@
 """uc-emulator against real clients other than databricks-sdk.
 
-- the legacy `databricks-cli==0.18.0` (`databricks unity-catalog ...`), run as a subprocess with
-  DATABRICKS_HOST / DATABRICKS_TOKEN in its environment. It drops the port from the host (it builds
+- the legacy `databricks-cli==0.18.0` (`databricks unity-catalog ...`), its command-line entry
+  point run with DATABRICKS_HOST / DATABRICKS_TOKEN in its environment. It drops the port from the host (it builds
   `scheme://hostname/api/`), so it gets its own server on `127.0.0.N:80`;
 - the open-source Unity Catalog's generated Python client `unitycatalog-client` (async, aiohttp,
   strict pydantic models), base URL `<host>/api/2.1/unity-catalog`;
@@ -96,15 +96,22 @@ def uc80(tmp_path, fixture_file, _reaper):
 
 
 def _cli(server: Port80Server, *args, token: str = "admin") -> subprocess.CompletedProcess:
-    """`databricks unity-catalog <args>` as `token`, configured through the environment only."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABRICKS_")}
+    """`databricks unity-catalog <args>` as `token`, configured through the environment only.
+
+    The CLI's own entry point runs in this process (click's test runner gives it its own argv,
+    environment, stdout and stderr), which saves a Python start-up and the CLI's imports per
+    call; what it sends and parses is the same code as `databricks unity-catalog ...`."""
+    from click.testing import CliRunner
+    from databricks_cli.cli import cli as databricks
+
+    env = {k: None for k in os.environ if k.startswith("DATABRICKS_")}
     home = Path(server.db).parent / "cli-home"  # no ~/.databrickscfg of the developer
     home.mkdir(exist_ok=True)
     env.update(HOME=str(home), DATABRICKS_HOST=server.cli_host, DATABRICKS_TOKEN=TOKENS.get(token, token))
-    return subprocess.run(
-        [sys.executable, "-m", "databricks_cli.cli", "unity-catalog", *args],
-        env=env, capture_output=True, text=True, timeout=60,
-    )
+    result = CliRunner().invoke(databricks, ["unity-catalog", *args], env=env, prog_name="databricks")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
 def cli(server: Port80Server, *args, token: str = "admin"):
