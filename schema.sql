@@ -21,7 +21,7 @@ CREATE TABLE workspaces (
     name         TEXT
 );
 
--- Users, groups and service principals share one id space and one name space (interface.md):
+-- Users, groups and service principals share one id space and one name space:
 -- an owner or grant principal names exactly one of them.
 CREATE TABLE principals (
     id            INTEGER PRIMARY KEY,             -- SCIM id, positive, random
@@ -70,7 +70,7 @@ CREATE TABLE workspace_acls (
 ) WITHOUT ROWID;
 CREATE INDEX workspace_acls_by_principal ON workspace_acls(principal);
 
--- Emulated SQL warehouses (partner-connect.md §8): made only by Partner Connect, read through
+-- Emulated SQL warehouses: made only by Partner Connect, read through
 -- /api/2.0/sql/warehouses, permissions in workspace_acls (object_type 'warehouses').
 CREATE TABLE warehouses (
     id           TEXT PRIMARY KEY,                 -- 16 lowercase hexadecimal characters
@@ -82,22 +82,22 @@ CREATE TABLE warehouses (
 );
 CREATE INDEX warehouses_by_workspace ON warehouses(workspace_id);
 
--- Partner Connect (partner-connect.md) ---------------------------------------------------------
+-- Partner Connect ---------------------------------------------------------
 
 -- Registered partners. The basic-auth password is kept to call the partner and never returned.
 CREATE TABLE pc_partners (
     id             TEXT PRIMARY KEY,
     name           TEXT NOT NULL,
-    name_key       TEXT NOT NULL UNIQUE,           -- <PARTNER-NAME> (§3.3): names conflict on it
+    name_key       TEXT NOT NULL UNIQUE,           -- <PARTNER-NAME>: names conflict on it
     config         TEXT NOT NULL,                  -- the PartnerConfig as registered
     basic_user     TEXT,
     basic_password TEXT,
-    options        TEXT NOT NULL,                  -- effective call options (§2.2)
+    options        TEXT NOT NULL,                  -- effective call options
     created_at     INTEGER NOT NULL,
     created_by     TEXT NOT NULL
 );
 
--- At most one connection per partner and workspace, pending or active (§3.1).
+-- At most one connection per partner and workspace, pending or active.
 CREATE TABLE pc_connections (
     id                   TEXT PRIMARY KEY,
     partner_id           TEXT NOT NULL REFERENCES pc_partners(id),
@@ -199,8 +199,8 @@ CREATE INDEX tables_by_owner ON tables(owner);
 -- Few tables name a credential: the index holds only those (a lookup by name still uses it).
 CREATE INDEX tables_by_credential ON tables(storage_credential_name) WHERE storage_credential_name IS NOT NULL;
 
--- Storage credentials (spec §9): one credential kind per row; `details` is the kind's JSON object,
--- secrets included (they are never returned, spec §22 item 9).
+-- Storage credentials: one credential kind per row; `details` is the kind's JSON object,
+-- secrets included (they are never returned).
 CREATE TABLE storage_credentials (
     id             TEXT PRIMARY KEY,
     metastore_id   TEXT NOT NULL REFERENCES metastores(id) ON DELETE CASCADE,
@@ -219,8 +219,8 @@ CREATE TABLE storage_credentials (
 );
 CREATE INDEX storage_credentials_by_owner ON storage_credentials(owner);
 
--- External locations (spec §10). `credential_id` is not a foreign key: a forced delete of the
--- credential leaves its locations in place (spec §10.3), naming it still.
+-- External locations. `credential_id` is not a foreign key: a forced delete of the
+-- credential leaves its locations in place, naming it still.
 CREATE TABLE external_locations (
     id              TEXT PRIMARY KEY,
     metastore_id    TEXT NOT NULL REFERENCES metastores(id) ON DELETE CASCADE,
@@ -267,7 +267,7 @@ BEGIN DELETE FROM grants WHERE securable_id = old.id; END;
 CREATE TRIGGER external_locations_drop_grants AFTER DELETE ON external_locations
 BEGIN DELETE FROM grants WHERE securable_id = old.id; END;
 
--- Delta Sharing (spec §17–§19) ---------------------------------------------------------------
+-- Delta Sharing ---------------------------------------------------------------
 
 CREATE TABLE shares (
     id           TEXT PRIMARY KEY,
@@ -351,7 +351,7 @@ CREATE INDEX providers_by_owner ON providers(owner);
 
 CREATE TRIGGER shares_drop_grants AFTER DELETE ON shares
 BEGIN DELETE FROM grants WHERE securable_id = old.id; END;
--- A deleted recipient loses its share grants (spec §18.3); a renamed one keeps them.
+-- A deleted recipient loses its share grants; a renamed one keeps them.
 CREATE TRIGGER recipients_drop_grants AFTER DELETE ON recipients
 BEGIN
     DELETE FROM grants WHERE principal = old.name
@@ -363,7 +363,7 @@ BEGIN
         AND securable_id IN (SELECT id FROM shares WHERE metastore_id = old.metastore_id);
 END;
 
--- Objects whose owner was deleted (security rules, principal deletion): the object keeps showing
+-- Objects whose owner was deleted (README "Security": deleting a principal): the object keeps showing
 -- the deleted principal's name as `owner`, and no principal acts as that owner, not even one
 -- created later under the same name. A row holds while the owner is unchanged; handing the
 -- object on (any change of `owner`) or deleting it drops the row.

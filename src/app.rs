@@ -12,7 +12,7 @@ use crate::config::ServeArgs;
 use crate::fixtures::{self, FixtureError, Loaded};
 use crate::store::{self, Store};
 
-/// A start-up failure: one line on stderr, exit status 2 (interface.md).
+/// A start-up failure: one line on stderr, exit status 2.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("{0}")]
@@ -60,7 +60,7 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
     fixtures::check_file_urls(&files, &roots)?;
     fixtures::apply(&store, &files)?;
     // A connect cut short by a crash left a pending connection: roll it back before serving
-    // (partner-connect.md §3.6).
+    //.
     let recovered = store
         .write_now(|tx| {
             crate::authz::with_server_proof(|ok| crate::partner_connect::recover(tx, ok, crate::domain::now_ms()))

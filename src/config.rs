@@ -1,4 +1,4 @@
-//! Command-line flags and `UC_EMULATOR_*` variables (interface.md). Flags win; a flag replaces
+//! Command-line flags and `UC_EMULATOR_*` variables. Flags win; a flag replaces
 //! its variable entirely.
 
 use std::path::PathBuf;

@@ -19,7 +19,7 @@ pub enum ErrorCode {
     SchemaNotEmpty,
     Unauthenticated,
     PermissionDenied,
-    /// The permissions endpoints' 403 (spec §15.6).
+    /// The permissions endpoints' 403.
     Unauthorized,
     NotFound,
     EndpointNotFound,

@@ -1,4 +1,4 @@
-//! Real local storage behind storage URLs (spec §10.3 listFiles): `file://` URLs and cloud
+//! Real local storage behind storage URLs (listFiles): `file://` URLs and cloud
 //! prefixes mapped with `--storage-map`, listed without ever leaving the directory a URL maps to.
 
 use std::collections::VecDeque;

@@ -1,5 +1,5 @@
 //! Fixture files: identities and UC objects applied at start-up, create-if-missing, in one
-//! transaction, through the same validation as the API (interface.md "Fixture file").
+//! transaction, through the same validation as the API (README, "Fixtures").
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -80,7 +80,7 @@ pub struct Fixture {
     recipients: Vec<Json>,
     #[serde(default)]
     providers: Vec<Json>,
-    /// `{"partners": [registration, ...]}` (partner-connect.md §2.4).
+    /// `{"partners": [registration, ...]}`.
     #[serde(default)]
     partner_connect: Option<Json>,
 }
@@ -626,7 +626,7 @@ fn grants_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureErr
         let ms = metastore_for(tx, g.metastore.as_deref()).map_err(err)?;
         let (id, kind) = securable(tx, &ms, &g.securable_type, &g.full_name).map_err(err)?;
         if kind == SecurableKind::Share {
-            // Share grantees are recipients of the same metastore (privileges.md §4.2).
+            // Share grantees are recipients of the same metastore.
             if !recipients::exists(tx, &ms.id, &g.principal).map_err(|e| err(api_problem(e)))? {
                 return Err(err(format!("unknown recipient {:?}", g.principal)));
             }
@@ -732,7 +732,7 @@ fn storage_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureEr
     Ok(())
 }
 
-/// Partner Connect registrations, create-if-missing by `<PARTNER-NAME>` (partner-connect.md §2.4).
+/// Partner Connect registrations, create-if-missing by `<PARTNER-NAME>`.
 fn partners_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError> {
     let entries = f.fixture.partner_connect.as_ref().and_then(|p| p.get("partners")).and_then(Json::as_array);
     for (i, doc) in entries.into_iter().flatten().enumerate() {
@@ -784,7 +784,7 @@ fn sharing_parties(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), Fixt
 }
 
 /// Shares with their `objects`, after the tables they hold. Fixtures are the operator's word:
-/// the owner's SELECT on each table is not checked (interface.md).
+/// the owner's SELECT on each table is not checked.
 fn shares_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError> {
     let now = now_ms();
     for (i, v) in f.fixture.shares.iter().enumerate() {

@@ -1,4 +1,4 @@
-//! Catalogs (spec §11).
+//! Catalogs.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -69,7 +69,7 @@ impl From<CatalogRow> for CatalogInfo {
 }
 
 impl CatalogInfo {
-    /// What a caller who holds only `BROWSE` sees: selective metadata (privileges.md §5).
+    /// What a caller who holds only `BROWSE` sees: selective metadata.
     fn browse_only(mut self) -> Self {
         self.browse_only = Some(true);
         self.properties = None;

@@ -1,4 +1,4 @@
-//! External locations (spec §10).
+//! External locations.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};

@@ -143,8 +143,7 @@ impl FromRequest for Auth {
     }
 }
 
-/// The caller of an endpoint scoped to the workspace's metastore; 404 when none is assigned
-/// (spec §22 item 4).
+/// The caller of an endpoint scoped to the workspace's metastore; 404 when none is assigned.
 pub struct Scoped {
     pub caller: Arc<Caller>,
     pub metastore: MetastoreScope,
@@ -269,7 +268,7 @@ fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
     form_urlencoded::parse(query.as_bytes())
 }
 
-/// A path parameter, percent-decoded as UTF-8 (spec §3.3).
+/// A path parameter, percent-decoded as UTF-8.
 pub fn path_param(req: &HttpRequest, name: &str) -> ApiResult<String> {
     // actix decodes the matched segments lossily; refuse a path that is not UTF-8 at all.
     if percent_encoding::percent_decode_str(req.uri().path()).decode_utf8().is_err() {
@@ -282,12 +281,12 @@ pub fn path_param(req: &HttpRequest, name: &str) -> ApiResult<String> {
         .map_err(|_| ApiError::invalid(name, "is not valid UTF-8 after percent-decoding"))
 }
 
-/// The `{name}` path segment as an object name (lower-cased, validated; spec §3.2).
+/// The `{name}` path segment as an object name (lower-cased, validated).
 pub fn name_param(req: &HttpRequest) -> ApiResult<crate::domain::names::Ident> {
     Ok(crate::domain::names::Ident::parse("name", &path_param(req, "name")?)?)
 }
 
-/// Query booleans must be `true` or `false` (interface.md): serde's bool parser accepts
+/// Query booleans must be `true` or `false`: serde's bool parser accepts
 /// exactly those.
 pub mod qbool {
     use serde::{Deserialize, Deserializer};

@@ -1,4 +1,4 @@
-//! listFiles (spec §10.2, §10.3): the real local directory behind a `file://` or mapped URL.
+//! listFiles: the real local directory behind a `file://` or mapped URL.
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -44,7 +44,7 @@ pub async fn list_files(
     state: web::Data<AppState>,
     Params(p): Params<ListFilesParams>,
 ) -> ApiResult<HttpResponse> {
-    // 1. Input (§10.3): a storage URL that never leaves the directory it maps to.
+    // 1. Input: a storage URL that never leaves the directory it maps to.
     let raw = p.url.filter(|u| !u.is_empty()).ok_or_else(|| ApiError::invalid("url", "is required"))?;
     let lower = raw.to_ascii_lowercase();
     if lower.contains("%2f") || lower.contains("%5c") || raw.contains('\\') {

@@ -9,7 +9,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::store::Store;
 
 /// A page of a list, serialized under the resource's plural key; the last page has no
-/// `next_page_token` key at all (interface.md).
+/// `next_page_token` key at all.
 pub struct Listing<T> {
     pub key: &'static str,
     pub items: Vec<T>,

@@ -1,4 +1,4 @@
-//! Metastores, the metastore summary and workspace assignments (spec §6–§8).
+//! Metastores, the metastore summary and workspace assignments.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ use crate::store::{catalogs, principals, securables};
 
 const SCOPES: &[&str] = &["INTERNAL", "INTERNAL_AND_EXTERNAL"];
 
-/// `MetastoreInfo` (also the summary's answer, which carries every field, spec §7.1).
+/// `MetastoreInfo` (also the summary's answer, which carries every field).
 #[derive(Serialize)]
 pub struct MetastoreInfo {
     metastore_id: String,
@@ -86,7 +86,7 @@ pub struct ListMetastoresParams {
     max_results: Option<i64>,
 }
 
-/// listMetastores: the workspace's metastore, or nothing (spec §6.3).
+/// listMetastores: the workspace's metastore, or nothing.
 pub async fn list_metastores(
     Auth(caller): Auth,
     state: web::Data<AppState>,
@@ -151,7 +151,7 @@ pub struct UpdateMetastore {
     delta_sharing_organization_name: Option<String>,
     privilege_model_version: Option<String>,
     external_access_enabled: Option<bool>,
-    // Accepted and ignored (deprecated in the seed).
+    // Accepted and ignored (deprecated in the API reference).
     #[allow(dead_code)]
     delta_sharing_enabled: Option<bool>,
 }
@@ -176,7 +176,7 @@ pub async fn update_metastore(
             ));
         }
     }
-    // Seed type int32, not negative: expiry arithmetic then always fits int64.
+    // int32 in the API reference, not negative: expiry arithmetic then always fits int64.
     if body.delta_sharing_recipient_token_lifetime_in_seconds.is_some_and(|s| !(0..=i64::from(i32::MAX)).contains(&s)) {
         return Err(ApiError::invalid(
             "delta_sharing_recipient_token_lifetime_in_seconds",
@@ -335,7 +335,7 @@ pub struct AssignmentBody {
     default_catalog_name: Option<String>,
 }
 
-/// createMetastoreAssignment: creates or overwrites (spec §8.3).
+/// createMetastoreAssignment: creates or overwrites.
 pub async fn create_assignment(
     req: HttpRequest,
     Auth(caller): Auth,
@@ -361,7 +361,7 @@ pub async fn create_assignment(
     Ok(ok_empty())
 }
 
-/// updateMetastoreAssignment: only an existing assignment (spec §8.3).
+/// updateMetastoreAssignment: only an existing assignment.
 pub async fn update_assignment(
     req: HttpRequest,
     Auth(caller): Auth,
@@ -405,7 +405,7 @@ pub struct UnassignParams {
     metastore_id: Option<String>,
 }
 
-/// deleteMetastoreAssignment: `metastore_id` (query or body) must match (spec §8.3).
+/// deleteMetastoreAssignment: `metastore_id` (query or body) must match.
 pub async fn delete_assignment(
     req: HttpRequest,
     Auth(caller): Auth,

@@ -196,7 +196,7 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
-/// 200 `{}` for endpoints whose seed output is "none" (spec §4).
+/// 200 `{}` for endpoints whose API reference output is "none".
 pub fn ok_empty() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::Map::new())
 }

@@ -1,6 +1,6 @@
-//! `/api/2.0/partner-connect` (partner-connect.md §2–§5): the registry, connections (connect,
+//! `/api/2.0/partner-connect`: the registry, connections (connect,
 //! sign-in, test, delete, read), account hooks and connectors. The partner is never called while
-//! a transaction or lock is held (§6.5).
+//! a transaction or lock is held.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -123,7 +123,7 @@ fn default_region(cloud: &str) -> &'static str {
     }
 }
 
-/// The request's profile fields, validated (§3.2 step 2); `None` where not given.
+/// The request's profile fields, validated; `None` where not given.
 struct Requested {
     partner_id: String,
     catalog: Option<Ident>,
@@ -218,7 +218,7 @@ async fn new_connection(
     };
     let addr = Address::from_url(&state.public_url);
     // Provision and record the pending connection in one transaction, committed before the
-    // partner is called (§3.3).
+    // partner is called.
     let (info, pat, user) = {
         let caller = caller.clone();
         let partner_row = partner.row.clone();
@@ -262,7 +262,7 @@ async fn new_connection(
     );
     let ok = authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
     // The rest runs as its own task: a client that disconnects does not cancel the flow, which
-    // ends in a committed connection or a complete rollback either way (§3.6).
+    // ends in a committed connection or a complete rollback either way.
     let task = actix_web::rt::spawn(async move {
         let outcome = partner.client().call(Operation::Connect, Some(&request), &[]).await;
         match pc::judge(Operation::Connect, ConnectKind::New, &partner.config, outcome) {
@@ -279,7 +279,7 @@ async fn new_connection(
                 }))
             }
             Ok((status, body)) => {
-                // Declined: Databricks cleans up what it provisioned (§3.6).
+                // Declined: Databricks cleans up what it provisioned.
                 rollback(&state, ok, info).await?;
                 Ok(json!({
                     "flow": "NEW_CONNECTION",
@@ -402,7 +402,7 @@ fn connection_info_body(info: &ConnectionInfo) -> Json {
     })
 }
 
-/// `POST <pc>/connections/:id/test` (§3.9).
+/// `POST <pc>/connections/:id/test`.
 pub async fn test_connection(
     req: HttpRequest,
     Auth(caller): Auth,
@@ -427,7 +427,7 @@ fn require_path(partner: &Partner, op: Operation) -> ApiResult<()> {
     }
 }
 
-/// `DELETE <pc>/connections/:id` (§3.10): removes what was provisioned, then tells the partner.
+/// `DELETE <pc>/connections/:id`: removes what was provisioned, then tells the partner.
 pub async fn delete_connection(
     req: HttpRequest,
     Auth(caller): Auth,
@@ -496,7 +496,7 @@ fn cloud_or_default(c: Option<String>) -> ApiResult<String> {
     }
 }
 
-/// `POST <pc>/partners/:id/delete-account` (§4.1).
+/// `POST <pc>/partners/:id/delete-account`.
 pub async fn delete_account(
     req: HttpRequest,
     Auth(caller): Auth,
@@ -518,7 +518,7 @@ pub async fn delete_account(
     Ok(HttpResponse::Ok().json(json!({"partner_status": status})))
 }
 
-/// `POST <pc>/partners/:id/expire-account` (§4.2).
+/// `POST <pc>/partners/:id/expire-account`.
 pub async fn expire_account(
     req: HttpRequest,
     Auth(caller): Auth,
@@ -558,7 +558,7 @@ pub struct ConnectorsParams {
     page_token: Option<String>,
 }
 
-/// `GET <pc>/partners/:id/connectors` (§5): one emulator page is one partner call.
+/// `GET <pc>/partners/:id/connectors`: one emulator page is one partner call.
 pub async fn connectors(
     req: HttpRequest,
     Auth(caller): Auth,

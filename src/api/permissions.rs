@@ -1,4 +1,4 @@
-//! The Permissions API (spec §15, privileges.md §8–§9): direct grants, their changes, and
+//! The Permissions API: direct grants, their changes, and
 //! effective permissions with where each is inherited from.
 
 use std::collections::BTreeMap;
@@ -22,7 +22,7 @@ use crate::store::{grants, principals, recipients};
 const READ_DENIED: &str = "Only admin users or the owner of the securable can read other users' permissions.";
 const CHANGE_DENIED: &str = "Only admin users or the owner of the securable can grant or revoke permissions.";
 
-/// The `<sec_type>` path segment (privileges.md §3.3).
+/// The `<sec_type>` path segment.
 fn sec_type(req: &HttpRequest) -> ApiResult<SecurableKind> {
     let raw = path_param(req, "sec_type")?;
     match SecurableKind::parse_spelling(&raw) {
@@ -78,7 +78,7 @@ pub struct PrivilegeAssignment {
     privileges: Vec<String>,
 }
 
-/// Direct grants grouped by principal, both sorted (privileges.md §8.1).
+/// Direct grants grouped by principal, both sorted.
 fn assignments(conn: &Connection, securable_id: &str, principal: Option<&str>) -> ApiResult<Vec<PrivilegeAssignment>> {
     let mut by_principal: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (p, privilege) in grants::on(conn, securable_id)? {
@@ -126,7 +126,7 @@ pub struct GetParams {
     page_token: Option<String>,
 }
 
-/// getPermissions `max_results` (spec §15.5): absent → all; 0 → server page; 1..149 → 400.
+/// getPermissions `max_results`: absent → all; 0 → server page; 1..149 → 400.
 fn max_results_limit(max_results: Option<i64>) -> ApiResult<usize> {
     match max_results {
         None => Ok(usize::MAX),
@@ -232,7 +232,7 @@ struct EffectiveAssignment {
     privileges: Vec<EffectivePrivilege>,
 }
 
-/// Grants on the securable and those inherited from its parents (privileges.md §8.3).
+/// Grants on the securable and those inherited from its parents.
 fn effective(conn: &Connection, located: &Located, principal: Option<&str>) -> ApiResult<Vec<EffectiveAssignment>> {
     let mut by_principal: BTreeMap<String, Vec<EffectivePrivilege>> = BTreeMap::new();
     for (i, p, granted) in securables::all_grants(conn, &located.chain)? {
@@ -333,7 +333,7 @@ pub struct UpdatePermissions {
     omit_permissions_list: Option<bool>,
 }
 
-/// A validated change: canonical privilege names (privileges.md §4.1).
+/// A validated change: canonical privilege names.
 struct Change {
     principal: String,
     add: Vec<&'static str>,
@@ -351,7 +351,7 @@ fn normalize_all(field: &str, names: &[String]) -> ApiResult<Vec<&'static str>> 
         .collect()
 }
 
-/// Steps 4–6 of privileges.md §9: validity on the actual type, principals exist (recipients of
+/// The last steps of a permissions change: validity on the actual type, principals exist (recipients of
 /// the metastore for shares), and a share's new grantees are recipients the caller owns.
 fn validate(
     conn: &Connection,
@@ -385,7 +385,7 @@ fn validate(
                 ));
             };
             if !c.add.is_empty() {
-                // Spec §17.3: granting a share to a recipient needs ownership of the recipient.
+                // Granting a share to a recipient needs ownership of the recipient.
                 let node = securables::with_grants(conn, recipient.node(), &caller.principals_json)?;
                 authz::require(caller, &Action::GrantToRecipient, &[&node]).map_err(denied)?;
             }
@@ -475,7 +475,7 @@ pub struct ReplacePermissions {
     privilege_assignments: Option<Vec<ReplaceAssignment>>,
 }
 
-/// The seed's nameless PUT: replaces every direct grant (spec §15.5).
+/// The API reference's nameless PUT: replaces every direct grant.
 pub async fn replace_permissions(
     req: HttpRequest,
     scoped: Scoped,
@@ -501,7 +501,7 @@ pub async fn replace_permissions(
         .write(move |tx| {
             let located = locate(tx, &caller, &metastore.id, kind, &full_name)?;
             let ok = require_change(&caller, &located)?;
-            // PUT: only recipients that gain a privilege need the ownership check (§15.5).
+            // PUT: only recipients that gain a privilege need the ownership check.
             let held = assignments(tx, located.id(), None)?;
             let gaining: Vec<Change> = changes
                 .iter()

@@ -1,4 +1,4 @@
-//! Providers (Delta Sharing, spec §19).
+//! Providers (Delta Sharing).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -50,7 +50,7 @@ pub struct ProviderInfo {
 
 impl From<ProviderRow> for ProviderInfo {
     fn from(p: ProviderRow) -> Self {
-        // The profile is shown parsed and without its bearer token (spec §19.1).
+        // The profile is shown parsed and without its bearer token.
         let recipient_profile = p.recipient_profile_str.as_deref().and_then(|s| parse_profile(s).ok());
         let global = p.data_provider_global_metastore_id.clone();
         let (cloud, region, metastore_id) = match global.as_deref().and_then(split_global_metastore_id) {
@@ -216,7 +216,7 @@ struct ProviderShare {
     name: String,
 }
 
-/// listProviderShares: the shares the fixture says the provider offers (spec §19.2).
+/// listProviderShares: the shares the fixture says the provider offers.
 pub async fn list_provider_shares(
     req: HttpRequest,
     scoped: Scoped,

@@ -1,4 +1,4 @@
-//! Recipients (Delta Sharing, spec §18): CRUD, tokens and their rotation, share permissions.
+//! Recipients (Delta Sharing): CRUD, tokens and their rotation, share permissions.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use rusqlite::Connection;
@@ -267,7 +267,7 @@ pub async fn update_recipient(
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// deleteRecipient: its share grants go with it (spec §18.3).
+/// deleteRecipient: its share grants go with it.
 pub async fn delete_recipient(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let name = name_param(&req)?;
     let Scoped { caller, metastore } = scoped;
@@ -287,7 +287,7 @@ pub struct RotateToken {
     existing_token_expire_in_seconds: Option<i64>,
 }
 
-/// rotateRecipientToken: shortens (never extends) every live token, then adds one (spec §18.1).
+/// rotateRecipientToken: shortens (never extends) every live token, then adds one.
 pub async fn rotate_token(
     req: HttpRequest,
     scoped: Scoped,

@@ -1,4 +1,4 @@
-//! Schemas (spec §12).
+//! Schemas.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -67,7 +67,7 @@ impl From<SchemaRow> for SchemaInfo {
 }
 
 impl SchemaInfo {
-    /// Selective metadata for a caller who holds only `BROWSE` on the catalog (privileges.md §5).
+    /// Selective metadata for a caller who holds only `BROWSE` on the catalog.
     fn browse_only(mut self) -> Self {
         self.browse_only = Some(true);
         self.properties = None;

@@ -1,4 +1,4 @@
-//! SCIM 2.0 under `/api/2.0/preview/scim/v2/` (interface.md): `Me`, and users, groups and
+//! SCIM 2.0 under `/api/2.0/preview/scim/v2/`: `Me`, and users, groups and
 //! service principals with list, get, create, replace, patch and delete. Errors carry SCIM's
 //! error keys beside the emulator's.
 

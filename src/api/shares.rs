@@ -1,4 +1,4 @@
-//! Shares (Delta Sharing, spec §17): CRUD, the tables they hold, and their permissions.
+//! Shares (Delta Sharing): CRUD, the tables they hold, and their permissions.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -131,7 +131,7 @@ pub struct GetShareParams {
     include_shared_data: Option<bool>,
 }
 
-/// getShare: objects unless `include_shared_data=false` (spec §17.1).
+/// getShare: objects unless `include_shared_data=false`.
 pub async fn get_share(
     req: HttpRequest,
     scoped: Scoped,
@@ -197,7 +197,7 @@ pub struct UpdateShare {
     comment: Option<String>,
     storage_root: Option<String>,
     updates: Option<Vec<ObjectUpdate>>,
-    /// The seed's form: the complete new object list.
+    /// The API reference's form: the complete new object list.
     objects: Option<Vec<DataObjectIn>>,
 }
 

@@ -1,4 +1,4 @@
-//! Storage credentials (spec §9) and `validate-storage-credentials` (SDK).
+//! Storage credentials and `validate-storage-credentials` (SDK).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};

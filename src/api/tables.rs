@@ -1,4 +1,4 @@
-//! Tables, views and table summaries (spec §13, §14).
+//! Tables, views and table summaries.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -80,7 +80,7 @@ impl From<TableRow> for TableInfo {
 }
 
 impl TableInfo {
-    /// Selective metadata for a caller who holds only `BROWSE` on the catalog (privileges.md §5):
+    /// Selective metadata for a caller who holds only `BROWSE` on the catalog:
     /// no columns, properties or storage fields.
     fn browse_only(mut self) -> Self {
         self.browse_only = Some(true);
@@ -280,7 +280,7 @@ pub async fn list_summaries_get(
     summaries(scoped, state, q).await
 }
 
-/// listTableSummaries, POST form (seed).
+/// listTableSummaries, POST form (as the API reference gives it).
 pub async fn list_summaries_post(
     scoped: Scoped,
     state: web::Data<AppState>,
@@ -343,6 +343,16 @@ async fn summaries(scoped: Scoped, state: web::Data<AppState>, q: SummariesReque
             }
             let grants =
                 if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
+            // Owners deleted with their principal own nothing for a principal of the same name.
+            let orphaned =
+                if all { Vec::new() } else { securables::orphaned_among(conn, &ids, &caller.principals_json)? };
+            let owner_of = |id: &str, owner: &str| {
+                if orphaned.iter().any(|(i, o)| i == id && o == owner) {
+                    String::new()
+                } else {
+                    owner.to_string()
+                }
+            };
             let mut items = Vec::with_capacity(page.rows.len());
             for r in &page.rows {
                 let full_name = format!("{catalog}.{}.{}", r.schema_name, r.name);
@@ -356,14 +366,14 @@ async fn summaries(scoped: Scoped, state: web::Data<AppState>, q: SummariesReque
                         kind,
                         id: r.id.clone(),
                         name: full_name.clone(),
-                        owner: r.owner.clone(),
+                        owner: owner_of(&r.id, &r.owner),
                         grants: grants.get(&r.id).cloned().unwrap_or_default(),
                     };
                     let schema = Node {
                         kind: crate::domain::securable::SecurableKind::Schema,
                         id: r.schema_id.clone(),
                         name: format!("{catalog}.{}", r.schema_name),
-                        owner: r.schema_owner.clone(),
+                        owner: owner_of(&r.schema_id, &r.schema_owner),
                         grants: grants.get(&r.schema_id).cloned().unwrap_or_default(),
                     };
                     if !authz::visible(&caller, &Action::SummarizeTable, &[&table, &schema, &cnode]) {

@@ -1,5 +1,5 @@
 //! Personal access tokens (`/api/2.0/token/`) and token management for admins
-//! (`/api/2.0/token-management/`), as interface.md "Tokens" and the SDK's `w.tokens` /
+//! (`/api/2.0/token-management/`), as the SDK's `w.tokens` /
 //! `w.token_management` call them.
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! The User Info API (spec §16).
+//! The User Info API.
 
 use actix_web::HttpResponse;
 use serde::Deserialize;
@@ -12,12 +12,12 @@ pub struct ForAccountLevel {
     for_account_level: Option<bool>,
 }
 
-/// getMyInfo (spec §16): whether the caller is a metastore admin of the workspace's metastore.
+/// getMyInfo: whether the caller is a metastore admin of the workspace's metastore.
 pub async fn my_info(Auth(caller): Auth, Params(_): Params<ForAccountLevel>) -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "is_metastore_admin": caller.is_metastore_admin() }))
 }
 
-/// getMyGroups (spec §16): every group of the caller, transitively, sorted, without `account users`.
+/// getMyGroups: every group of the caller, transitively, sorted, without `account users`.
 pub async fn my_groups(Auth(caller): Auth, Params(_): Params<ForAccountLevel>) -> HttpResponse {
     let groups = caller.groups().to_vec();
     HttpResponse::Ok().json(serde_json::json!({ "group_name": groups, "group_names": groups }))

@@ -1,4 +1,4 @@
-//! Emulated SQL warehouses, read-only (partner-connect.md §8.2): workspace admins see every
+//! Emulated SQL warehouses, read-only: workspace admins see every
 //! warehouse of their workspace, anyone else those they hold a permission level on.
 
 use crate::ops::warehouses::{address, jdbc_url};

@@ -1,7 +1,7 @@
-//! Workspace object permissions under `/api/2.0/permissions/` (interface.md "REST surface";
-//! seed `002_*.txt` `ObjectPermissions`, `AccessControlRequest`/`Response`, `Permission`,
-//! `PermissionsDescription`): the token and password ACLs and SQL warehouses
-//! (partner-connect.md §8.3), as the SDK's `w.permissions` calls them.
+//! Workspace object permissions under `/api/2.0/permissions/` (the Databricks Permissions API:
+//! `ObjectPermissions`, `AccessControlRequest`/`Response`, `Permission`,
+//! `PermissionsDescription`): the token and password ACLs and SQL warehouses, as the SDK's
+//! `w.permissions` calls them.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -300,7 +300,7 @@ fn replaced(current: &[AclEntry], requested: &[Requested]) -> Vec<AclEntry> {
 }
 
 /// The list after a PATCH: the current entries plus the request; a new owner leaves the
-/// previous one `CAN_MANAGE` (partner-connect.md §3.3 item 5).
+/// previous one `CAN_MANAGE` (as Partner Connect sets it).
 fn extended(current: &[AclEntry], requested: &[Requested]) -> Vec<AclEntry> {
     let new_owner = requested.iter().find(|r| r.level == OWNER_LEVEL).map(|r| r.name.clone());
     let mut new: Vec<AclEntry> = Vec::new();

@@ -9,7 +9,7 @@ use crate::domain::privilege;
 use crate::domain::securable::SecurableKind;
 use crate::domain::update::UpdateShape;
 
-/// The actions `explain` knows, by the spec's operation names, and the kind of securable each
+/// The actions `explain` knows, by the Unity Catalog API's operation names, and the kind of securable each
 /// is asked about (the securable given to `explain` is the target of the rule: the parent for
 /// creates and lists).
 pub const ACTIONS: &[(&str, SecurableKind)] = &[
@@ -68,7 +68,7 @@ pub fn parse_action(name: &str, kind: SecurableKind) -> Result<Action, String> {
     let expected = ACTIONS.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, k)| *k);
     let fits = |k: SecurableKind| k == kind || (table_like && k == SecurableKind::Table);
     match expected {
-        // The permissions actions apply to every kind; shares have their own rules (§17.3).
+        // The permissions actions apply to every kind; shares have their own rules.
         Some(_) if name.eq_ignore_ascii_case("getPermissions") && kind == SecurableKind::Share => {
             return Ok(Action::ReadSharePermissions)
         }

@@ -17,7 +17,7 @@ use crate::domain::privilege;
 use crate::domain::securable::SecurableKind;
 use crate::domain::update::UpdateShape;
 
-/// The group every user and service principal belongs to (interface.md).
+/// The group every user and service principal belongs to.
 pub const ACCOUNT_USERS: &str = "account users";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -119,7 +119,7 @@ impl Caller {
         }
     }
 
-    /// Whether `principal` is the caller or one of its groups (ownership, grants, §2).
+    /// Whether `principal` is the caller or one of its groups (ownership, grants).
     pub fn is(&self, principal: &str) -> bool {
         self.principals.iter().any(|p| p == principal)
     }
@@ -188,11 +188,11 @@ pub enum Action {
     /// listFiles: the chain holds the covering external location and/or the named credential.
     ListFiles,
     /// updateTable moving an EXTERNAL table's `storage_location`: the createTable credential rule
-    /// for the new location (§13.1, §13.7), besides `UpdateTable`.
+    /// for the new location, besides `UpdateTable`.
     RelocateExternalTable,
     CreateCatalog,
     GetCatalog,
-    /// `include_browse`: selective metadata through `BROWSE` on the catalog (privileges.md §5).
+    /// `include_browse`: selective metadata through `BROWSE` on the catalog.
     BrowseCatalog,
     ListAllCatalogs,
     UpdateCatalog(UpdateShape),
@@ -234,24 +234,24 @@ pub enum Action {
     UpdateRecipient(UpdateShape),
     DeleteRecipient,
     RotateRecipientToken,
-    /// Granting a share to a recipient: the caller must own the recipient (spec §17.3).
+    /// Granting a share to a recipient: the caller must own the recipient.
     GrantToRecipient,
     CreateProvider,
     GetProvider,
     ListAllProviders,
     UpdateProvider(UpdateShape),
     DeleteProvider,
-    /// Creating a Delta Sharing catalog from a provider's share (spec §11.3).
+    /// Creating a Delta Sharing catalog from a provider's share.
     UseProviderForCatalog,
-    /// Register or remove Partner Connect partners (partner-connect.md §2.3).
+    /// Register or remove Partner Connect partners.
     ManagePartners,
-    /// Create, test or delete a Partner Connect connection; account hooks (§3.2, §3.9, §4).
+    /// Create, test or delete a Partner Connect connection; account hooks.
     ConnectPartner,
-    /// Pick a catalog for a new connection (§3.2 step 7).
+    /// Pick a catalog for a new Partner Connect connection.
     ConnectWithCatalog,
-    /// Create, change or delete users, groups and service principals (interface.md SCIM).
+    /// Create, change or delete users, groups and service principals.
     ManageIdentities,
-    /// "Does the caller hold this privilege here?" (explain; privileges.md §6.5).
+    /// "Does the caller hold this privilege here?" (explain).
     HoldsPrivilege(&'static str),
     /// Create, list and delete the caller's own personal access tokens.
     OwnTokens,
@@ -482,12 +482,12 @@ pub enum Req {
     Owner(SecurableKind),
     /// Direct ownership of the chain's first node, whatever its kind (permissions endpoints).
     OwnerOfTarget,
-    /// `holds(caller, privilege, node)` of privileges.md §6.5: grants and ownership, inherited
+    /// `holds(caller, privilege, node)`: grants and ownership, inherited
     /// from the node's ancestors in the chain.
     Holds(&'static str, SecurableKind),
     /// `Holds` on the chain's first node, whatever its kind.
     HoldsOnTarget(&'static str),
-    /// At least one direct grant on the node (privileges.md §6.4).
+    /// At least one direct grant on the node.
     SomePrivilege(SecurableKind),
     /// The caller is, or belongs to, this principal.
     MemberOf(String),
@@ -628,12 +628,12 @@ fn missing_texts(reasons: &[Reason]) -> Vec<String> {
         .collect()
 }
 
-/// privileges.md §6.5 `holds`: walks from the node of `kind` up the chain; ownership conveys
+/// `holds`: walks from the node of `kind` up the chain; ownership conveys
 /// everything but `NOT_IN_ALL` (not on the metastore), grants convey their canonical meaning.
 fn holds(caller: &Caller, wanted: &str, kind: SecurableKind, chain: &[&Node]) -> Option<Reason> {
     let (start, _) = node_of(chain, kind)?;
     for (i, node) in chain[start..].iter().enumerate() {
-        // Only schemas and catalogs pass privileges down (§6.1): a location or credential that
+        // Only schemas and catalogs pass privileges down: a location or credential that
         // follows a table's chain (createTable, EXTERNAL) is no ancestor of it.
         if i > 0 && !matches!(node.kind, SecurableKind::Schema | SecurableKind::Catalog) {
             break;

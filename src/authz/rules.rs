@@ -1,6 +1,6 @@
-//! One rule per action, as the spec writes it. Each arm cites its section of
-//! `unity-catalog-2.1.md`; "holds" includes ownership of the object or an ancestor
-//! (privileges.md §6.2), so "ownership of, or USAGE on, the catalog" is `Holds(USE_CATALOG)`.
+//! One rule per action, as the Unity Catalog API reference states it; "holds" includes ownership
+//! of the object or an ancestor, so "ownership of, or USAGE on, the catalog" is
+//! `Holds(USE_CATALOG)`.
 
 use super::{Action, Caller, Req};
 use crate::domain::securable::SecurableKind::{
@@ -14,17 +14,17 @@ use Req::{
     WorkspaceAdmin,
 };
 
-/// §12.3: every schema endpoint first needs access to the parent catalog.
+/// every schema endpoint first needs access to the parent catalog.
 fn catalog_access() -> Req {
     Any(vec![MetastoreAdmin, Holds("USE_CATALOG", Catalog)])
 }
 
-/// §13.7: use of the parent catalog and schema (ownership counts), with no admin bypass.
+/// use of the parent catalog and schema (ownership counts), with no admin bypass.
 fn use_catalog_and_schema() -> Req {
     All(vec![Holds("USE_CATALOG", Catalog), Holds("USE_SCHEMA", Schema)])
 }
 
-/// §13.7, EXTERNAL tables: a metastore admin, or CREATE_EXTERNAL_TABLE (legacy CREATE_TABLE) on
+/// EXTERNAL tables: a metastore admin, or CREATE_EXTERNAL_TABLE (legacy CREATE_TABLE) on
 /// the external location covering the table's location or on the named storage credential.
 fn external_storage() -> Req {
     Any(vec![
@@ -41,27 +41,26 @@ fn owner_or_admin_changing_owner(kind: crate::domain::securable::SecurableKind, 
 
 pub fn requirement(caller: &Caller, action: &Action) -> Req {
     match action {
-        // §6.3 (emulator decision): metastores are created by account admins.
+        // (emulator decision): metastores are created by account admins.
         Action::CreateMetastore => AccountAdmin,
-        // §6.3: every other metastore endpoint is for its metastore admins.
+        // every other metastore endpoint is for its metastore admins.
         Action::ReadMetastore | Action::UpdateMetastore | Action::DeleteMetastore => MetastoreAdmin,
-        // Security rules (principal deletion): a metastore whose owner was deleted has no admin;
-        // an account admin may give it an owner again, and change nothing else.
+        // A metastore whose owner was deleted has no admin: an account admin may give it an
+        // owner again, and change nothing else (README "Security").
         Action::ReownOrphanedMetastore => AccountAdmin,
-        // §8.3
         Action::CreateAssignment | Action::DeleteAssignment => AccountAdmin,
         Action::UpdateAssignment { changes_metastore: true } => AccountAdmin,
         Action::UpdateAssignment { changes_metastore: false } => Any(vec![WorkspaceAdmin, AccountAdmin]),
 
-        // §9.3 (privileges.md §7.4: CREATE_STORAGE_CREDENTIAL on the metastore is an alternative;
-        // the metastore-admin role alone is not enough). The chain is [metastore].
+        // (CREATE_STORAGE_CREDENTIAL on the metastore is an alternative; the metastore-admin role
+        // alone is not enough). The chain is [metastore].
         Action::CreateStorageCredential => Any(vec![AccountAdmin, Holds("CREATE_STORAGE_CREDENTIAL", Metastore)]),
-        // §9.3: the chain is [credential].
+        // the chain is [credential].
         Action::GetStorageCredential => {
             Any(vec![MetastoreAdmin, AccountAdmin, Owner(StorageCredential), SomePrivilege(StorageCredential)])
         }
         Action::ListAllStorageCredentials => Any(vec![MetastoreAdmin, AccountAdmin]),
-        // §9.3: an `owner` change needs the owner, an account admin or a metastore admin; every
+        // an `owner` change needs the owner, an account admin or a metastore admin; every
         // other change an account admin; a request doing both must satisfy both.
         Action::UpdateStorageCredential(shape) => {
             let owner_rule = Any(vec![Owner(StorageCredential), AccountAdmin, MetastoreAdmin]);
@@ -73,9 +72,9 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
             }
         }
         Action::DeleteStorageCredential => Any(vec![Owner(StorageCredential), AccountAdmin]),
-        // SDK docstring (emulator decision, the seed has no such endpoint): metastore admin, the
+        // SDK docstring (emulator decision, the API reference has no such endpoint): metastore admin, the
         // credential's owner, or CREATE_EXTERNAL_LOCATION on the metastore and the credential;
-        // account admins (who create credentials, §9.3) too. The chain is [credential?, metastore].
+        // account admins (who create credentials) too. The chain is [credential?, metastore].
         Action::ValidateStorageCredential => Any(vec![
             MetastoreAdmin,
             AccountAdmin,
@@ -86,7 +85,7 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
             ]),
         ]),
 
-        // §10.3 and the SDK docstring: CREATE_EXTERNAL_LOCATION on the metastore and on the storage
+        // and the SDK docstring: CREATE_EXTERNAL_LOCATION on the metastore and on the storage
         // credential (ownership counts). The chain is [metastore, credential] for creates and for
         // updates that change `url` or `credential_name` (the credential used after the change);
         // [location] for the other location actions.
@@ -101,16 +100,15 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
             Any(vec![MetastoreAdmin, Owner(ExternalLocation), SomePrivilege(ExternalLocation)])
         }
         Action::ListAllExternalLocations => MetastoreAdmin,
-        // §10.3: the owner; or a metastore admin when only `owner` changes.
+        // the owner; or a metastore admin when only `owner` changes.
         Action::UpdateExternalLocation(shape) => owner_or_admin_changing_owner(ExternalLocation, *shape),
         Action::DeleteExternalLocation => Owner(ExternalLocation),
-        // §10.3 (emulator decision): metastore admin, or READ_FILES on the external location that
+        // (emulator decision): metastore admin, or READ_FILES on the external location that
         // contains `url` or on the storage credential named by `credential_name`.
         Action::ListFiles => {
             Any(vec![MetastoreAdmin, Holds("READ_FILES", ExternalLocation), Holds("READ_FILES", StorageCredential)])
         }
 
-        // §11.3
         Action::CreateCatalog => Any(vec![MetastoreAdmin, Holds("CREATE_CATALOG", Metastore)]),
         Action::GetCatalog => Any(vec![MetastoreAdmin, Holds("USE_CATALOG", Catalog)]),
         Action::BrowseCatalog => Holds("BROWSE", Catalog),
@@ -119,7 +117,6 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
         Action::UpdateCatalog(shape) => owner_or_admin_changing_owner(Catalog, *shape),
         Action::DeleteCatalog => Owner(Catalog),
 
-        // §12.3
         Action::CreateSchema => All(vec![catalog_access(), Any(vec![MetastoreAdmin, Holds("CREATE_SCHEMA", Catalog)])]),
         Action::ListSchemas => catalog_access(),
         Action::ListAllSchemas => Any(vec![MetastoreAdmin, Owner(Catalog)]),
@@ -133,7 +130,7 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
         }
         Action::DeleteSchema => All(vec![catalog_access(), Any(vec![Owner(Schema), Owner(Catalog)])]),
 
-        // §13.7: createTable has no metastore-admin bypass for the catalog/schema part.
+        // createTable has no metastore-admin bypass for the catalog/schema part.
         // EXTERNAL: also a metastore admin, or CREATE_EXTERNAL_TABLE (legacy CREATE_TABLE) on the
         // external location that covers `storage_location` or on the storage credential named by
         // `storage_credential_name`; the chain is [schema, catalog, location or credential].
@@ -144,7 +141,7 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
             }
             All(all)
         }
-        // §13.7 (emulator decision): 403 when the caller cannot use the catalog and schema.
+        // (emulator decision): 403 when the caller cannot use the catalog and schema.
         Action::ListTables => Any(vec![MetastoreAdmin, use_catalog_and_schema()]),
         Action::ListAllTables => MetastoreAdmin,
         Action::GetTable => Any(vec![MetastoreAdmin, All(vec![use_catalog_and_schema(), Holds("SELECT", Table)])]),
@@ -165,8 +162,8 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
             }
             All(all)
         }
-        // §13.1: "A storage_location change on update (EXTERNAL tables only) is checked by the same
-        // rules": the new location needs what createTable's EXTERNAL clause needs (§13.7). The
+        // "A storage_location change on update (EXTERNAL tables only) is checked by the same
+        // rules": the new location needs what createTable's EXTERNAL clause needs. The
         // chain is [table, schema, catalog, location or credential].
         Action::RelocateExternalTable => external_storage(),
         Action::DeleteTable => Any(vec![
@@ -175,13 +172,13 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
             All(vec![use_catalog_and_schema(), Owner(Table)]),
         ]),
 
-        // §14.3: without catalog access the result is empty (not a 403).
+        // without catalog access the result is empty (not a 403).
         Action::ListTableSummaries => Any(vec![MetastoreAdmin, Holds("USE_CATALOG", Catalog)]),
         Action::SummarizeTable => {
             Any(vec![MetastoreAdmin, All(vec![Holds("USE_SCHEMA", Schema), Holds("SELECT", Table)])])
         }
 
-        // §15.6: the owner of the securable or a metastore admin; others read their own only.
+        // the owner of the securable or a metastore admin; others read their own only.
         Action::ReadPermissions { principal_filter } => {
             let own = principal_filter.as_deref() == Some(caller.name.as_str());
             Any(vec![OwnerOfTarget, MetastoreAdmin, Condition(own, "the caller reads only its own permissions")])
@@ -189,13 +186,13 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
         Action::ChangePermissions => Any(vec![OwnerOfTarget, MetastoreAdmin]),
         Action::HoldsPrivilege(p) => Req::HoldsOnTarget(p),
 
-        // interface.md "Tokens": every principal creates, lists and deletes its own tokens (the
+        // Every principal creates, lists and deletes its own tokens (the
         // store only ever addresses the caller's tokens). Token use is not gated on the
-        // `authorization/tokens` ACL (partner-connect.md §3.3 item 2).
+        // `authorization/tokens` ACL.
         Action::OwnTokens => Condition(true, "every principal manages its own tokens"),
-        // interface.md "Tokens": token management is for workspace or account admins.
+        // Token management is for workspace or account admins.
         Action::ManageWorkspaceTokens => Any(vec![WorkspaceAdmin, AccountAdmin]),
-        // interface.md "REST surface": workspace admins and holders of CAN_MANAGE (IS_OWNER on a
+        // Workspace admins and holders of CAN_MANAGE (IS_OWNER on a
         // warehouse includes it) read and set an object's list; any other holder of a level on
         // it may read it.
         Action::ReadObjectAcl { acl } => Any(vec![
@@ -211,7 +208,7 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
                 "the caller holds CAN_MANAGE on the object",
             ),
         ]),
-        // §17.3 (and privileges.md §7.4 for the metastore-privilege alternatives). The chain is
+        // (and the metastore-privilege alternatives). The chain is
         // [share, metastore]; creates pass [metastore].
         Action::CreateShare => Any(vec![MetastoreAdmin, Holds("CREATE_SHARE", Metastore)]),
         Action::GetShare | Action::ReadSharePermissions => {
@@ -226,29 +223,30 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
             Owner(Share),
             All(vec![Holds("USE_SHARE", Metastore), Holds("SET_SHARE_PERMISSION", Metastore)]),
         ]),
-        // §18.3; the chain is [recipient, metastore].
+        // The chain is [recipient, metastore].
         Action::CreateRecipient => Any(vec![MetastoreAdmin, Holds("CREATE_RECIPIENT", Metastore)]),
         Action::GetRecipient => Any(vec![MetastoreAdmin, Owner(Recipient), Holds("USE_RECIPIENT", Metastore)]),
         Action::ListAllRecipients => Any(vec![MetastoreAdmin, Holds("USE_RECIPIENT", Metastore)]),
         Action::UpdateRecipient(shape) if shape.rename => All(vec![Owner(Recipient), MetastoreAdmin]),
         Action::UpdateRecipient(shape) => owner_or_admin_changing_owner(Recipient, *shape),
         Action::DeleteRecipient | Action::RotateRecipientToken | Action::GrantToRecipient => Owner(Recipient),
-        // §19.3; the chain is [provider, metastore].
+        // The chain is [provider, metastore].
         Action::CreateProvider => Any(vec![MetastoreAdmin, Holds("CREATE_PROVIDER", Metastore)]),
         Action::GetProvider => Any(vec![MetastoreAdmin, Owner(Provider), Holds("USE_PROVIDER", Metastore)]),
         Action::ListAllProviders => Any(vec![MetastoreAdmin, Holds("USE_PROVIDER", Metastore)]),
         Action::UpdateProvider(shape) if shape.rename => All(vec![Owner(Provider), MetastoreAdmin]),
         Action::UpdateProvider(shape) => owner_or_admin_changing_owner(Provider, *shape),
         Action::DeleteProvider => Owner(Provider),
-        // §11.3: a Delta Sharing catalog's creator must also own the provider.
+        // a Delta Sharing catalog's creator must also own the provider.
         Action::UseProviderForCatalog => Owner(Provider),
-        // partner-connect.md §2.3: the registry is the account's.
+        // the registry is the account's.
         Action::ManagePartners => AccountAdmin,
-        // §3.2 step 5, §3.9, §3.10, §4, §5: workspace admins (account admins count as ones).
+        // connect, test, delete, account hooks, connectors: workspace admins (account admins count as
+        // ones).
         Action::ConnectPartner => WorkspaceAdmin,
-        // §3.2 step 7: the catalog's owner (directly or through a group) or a metastore admin.
+        // step 7: the catalog's owner (directly or through a group) or a metastore admin.
         Action::ConnectWithCatalog => Any(vec![Owner(Catalog), MetastoreAdmin]),
-        // interface.md: SCIM writes need a workspace admin or an account admin.
+        // SCIM writes need a workspace admin or an account admin.
         Action::ManageIdentities => Any(vec![WorkspaceAdmin, AccountAdmin]),
         // The explain endpoint: callers explain their own decisions; metastore admins anyone's.
         Action::ExplainForOthers => MetastoreAdmin,

@@ -1,5 +1,5 @@
 //! Unit tests of the authorization core, one (or a few) per rule of `rules.rs`, asserting what
-//! `privileges.md` and `unity-catalog-2.1.md` say (each test names the section it checks).
+//! the Unity Catalog documentation and API reference say.
 
 use super::explain::{parse_action, render};
 use super::*;
@@ -152,11 +152,11 @@ fn missing(d: &Decision) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Principals and roles (privileges.md §2, §7; spec §2)
+// Principals and roles
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn caller_principals_are_self_groups_and_account_users_privileges_2() {
+fn caller_principals_are_self_groups_and_account_users() {
     let c = alice();
     assert_eq!(&*c.principals, &[ALICE.to_string(), "analysts".into(), "data-eng".into(), ACCOUNT_USERS.into()]);
     assert_eq!(c.groups(), &["analysts".to_string(), "data-eng".to_string()]);
@@ -177,7 +177,7 @@ fn caller_new_sorts_and_dedups_groups() {
 }
 
 #[test]
-fn principal_names_compare_case_sensitively_privileges_2() {
+fn principal_names_compare_case_sensitively() {
     let c = alice();
     assert!(!c.is("Analysts"));
     let mut t = tree();
@@ -186,10 +186,10 @@ fn principal_names_compare_case_sensitively_privileges_2() {
 }
 
 #[test]
-fn workspace_admin_via_admins_group_spec_2_5() {
+fn workspace_admin_via_admins_group() {
     assert!(workspace_admin().workspace_admin);
     assert!(!workspace_admin().account_admin);
-    assert!(account_admin().workspace_admin, "account admins count as workspace admins (interface.md)");
+    assert!(account_admin().workspace_admin, "account admins count as workspace admins");
     assert!(!alice().workspace_admin);
     assert_eq!(
         Caller::new("sp-1".into(), 3, PrincipalKind::ServicePrincipal, 1, vec![], false, None).describe(),
@@ -198,7 +198,7 @@ fn workspace_admin_via_admins_group_spec_2_5() {
 }
 
 #[test]
-fn metastore_admin_is_owner_or_member_of_owner_group_spec_2_2() {
+fn metastore_admin_is_owner_or_member_of_owner_group() {
     // Through a (transitive) group.
     assert!(ms_admin().is_metastore_admin());
     // As the owning user.
@@ -213,7 +213,7 @@ fn metastore_admin_is_owner_or_member_of_owner_group_spec_2_2() {
 }
 
 #[test]
-fn account_admin_is_not_metastore_admin_spec_2_2() {
+fn account_admin_is_not_metastore_admin() {
     let c = account_admin();
     let t = tree();
     assert!(!c.is_metastore_admin());
@@ -227,7 +227,7 @@ fn account_admin_is_not_metastore_admin_spec_2_2() {
 }
 
 #[test]
-fn workspace_admin_is_not_metastore_admin_privileges_7_3() {
+fn workspace_admin_is_not_metastore_admin() {
     let c = workspace_admin();
     let t = tree();
     assert!(!c.is_metastore_admin());
@@ -282,11 +282,11 @@ fn grants_to_other_principals_do_not_count() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// holds(): inheritance, ownership, ALL_PRIVILEGES, legacy names (privileges.md §4.3, §6)
+// holds(): inheritance, ownership, ALL_PRIVILEGES, legacy names
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn select_on_catalog_is_inherited_by_tables_privileges_6_1() {
+fn select_on_catalog_is_inherited_by_tables() {
     let mut t = tree();
     t.cat.grants.push(g("analysts", "SELECT"));
     assert!(holds_priv(&alice(), "SELECT", &t.t()));
@@ -298,7 +298,7 @@ fn select_on_catalog_is_inherited_by_tables_privileges_6_1() {
 }
 
 #[test]
-fn select_on_schema_is_inherited_by_tables_privileges_6_1() {
+fn select_on_schema_is_inherited_by_tables() {
     let mut t = tree();
     t.sch.grants.push(g("data-eng", "SELECT"));
     assert!(holds_priv(&alice(), "SELECT", &t.t()));
@@ -306,7 +306,7 @@ fn select_on_schema_is_inherited_by_tables_privileges_6_1() {
 }
 
 #[test]
-fn use_schema_and_create_table_on_catalog_are_inherited_by_schemas_privileges_6_1() {
+fn use_schema_and_create_table_on_catalog_are_inherited_by_schemas() {
     let mut t = tree();
     t.cat.grants.push(g(ALICE, "USE_SCHEMA"));
     t.cat.grants.push(g(ALICE, "CREATE_TABLE"));
@@ -322,7 +322,7 @@ fn select_on_catalog_does_not_imply_use_catalog() {
     t.sch.grants.push(g(ALICE, "USE_SCHEMA"));
     assert!(!holds_priv(&alice(), "USE_CATALOG", &t.c()));
     assert!(!ok(&alice(), &Action::GetCatalog, &t.c()));
-    // Inheritance never bypasses the traversal privileges (§6.1).
+    // Inheritance never bypasses the traversal privileges.
     let d = decide(&alice(), &Action::GetTable, &t.t());
     assert!(!d.allowed);
     assert!(missing(&d).contains("USE_CATALOG on Catalog 'main'"), "{}", missing(&d));
@@ -337,7 +337,7 @@ fn use_catalog_does_not_imply_use_schema() {
 }
 
 #[test]
-fn owner_of_catalog_holds_select_on_its_tables_privileges_6_2() {
+fn owner_of_catalog_holds_select_on_its_tables() {
     let mut t = tree();
     t.cat.owner = ALICE.to_string();
     assert!(holds_priv(&alice(), "SELECT", &t.t()));
@@ -358,7 +358,7 @@ fn owner_of_catalog_holds_select_on_its_tables_privileges_6_2() {
 }
 
 #[test]
-fn owner_of_schema_holds_privileges_on_its_tables_but_not_use_catalog_privileges_6_2() {
+fn owner_of_schema_holds_privileges_on_its_tables_but_not_use_catalog() {
     let mut t = tree();
     t.sch.owner = "analysts".to_string();
     assert!(holds_priv(&alice(), "SELECT", &t.t()));
@@ -367,7 +367,7 @@ fn owner_of_schema_holds_privileges_on_its_tables_but_not_use_catalog_privileges
 }
 
 #[test]
-fn owner_of_table_gains_nothing_on_its_parents_privileges_6_2() {
+fn owner_of_table_gains_nothing_on_its_parents() {
     let mut t = tree();
     t.tbl.owner = ALICE.to_string();
     assert!(holds_priv(&alice(), "SELECT", &t.t()));
@@ -376,7 +376,7 @@ fn owner_of_table_gains_nothing_on_its_parents_privileges_6_2() {
 }
 
 #[test]
-fn all_privileges_on_catalog_covers_children_privileges_6_3() {
+fn all_privileges_on_catalog_covers_children() {
     let mut t = tree();
     t.cat.grants.push(g("analysts", "ALL_PRIVILEGES"));
     for p in ["USE_CATALOG", "CREATE_SCHEMA", "BROWSE"] {
@@ -390,7 +390,7 @@ fn all_privileges_on_catalog_covers_children_privileges_6_3() {
     }
     assert!(ok(&alice(), &Action::GetTable, &t.t()));
     assert!(ok(&alice(), &Action::CreateTable { external: false }, &t.s()));
-    // ALL_PRIVILEGES never makes an owner (§6.2).
+    // ALL_PRIVILEGES never makes an owner.
     assert!(!ok(&alice(), &Action::DeleteCatalog, &t.c()));
     assert!(!ok(&alice(), &Action::ChangePermissions, &t.c()));
 }
@@ -414,7 +414,7 @@ fn all_privileges_excludes_manage_and_external_use() {
 }
 
 #[test]
-fn ownership_excludes_manage_and_external_use_privileges_6_2() {
+fn ownership_excludes_manage_and_external_use() {
     let mut t = tree();
     t.cat.owner = ALICE.to_string();
     t.sch.owner = ALICE.to_string();
@@ -428,7 +428,7 @@ fn ownership_excludes_manage_and_external_use_privileges_6_2() {
 }
 
 #[test]
-fn explicit_external_use_schema_on_catalog_is_inherited_privileges_6_1() {
+fn explicit_external_use_schema_on_catalog_is_inherited() {
     let mut t = tree();
     t.cat.grants.push(g("data-eng", "EXTERNAL_USE_SCHEMA"));
     assert!(holds_priv(&alice(), "EXTERNAL_USE_SCHEMA", &t.s()));
@@ -457,7 +457,7 @@ fn legacy_usage_on_catalog_counts_as_use_catalog() {
 }
 
 #[test]
-fn legacy_usage_on_catalog_is_not_use_schema_privileges_4_3() {
+fn legacy_usage_on_catalog_is_not_use_schema() {
     let mut t = tree();
     t.cat.grants.push(g(ALICE, "USAGE"));
     assert!(!holds_priv(&alice(), "USE_SCHEMA", &t.s()));
@@ -503,7 +503,7 @@ fn metastore_grants_are_not_inherited() {
     assert!(!holds_priv(&alice(), "USE_CATALOG", &[&t.cat, &t.ms]));
     assert!(!holds_priv(&alice(), "SELECT", &[&t.tbl, &t.sch, &t.cat, &t.ms]));
     assert!(!ok(&alice(), &Action::GetCatalog, &t.c()));
-    // Owning the metastore conveys nothing on catalogs either (§6.2).
+    // Owning the metastore conveys nothing on catalogs either.
     let owner = user_in(ALICE, &[], false, Some(scope(ALICE)));
     let mut ms = t.ms.clone();
     ms.owner = ALICE.to_string();
@@ -512,7 +512,7 @@ fn metastore_grants_are_not_inherited() {
 }
 
 #[test]
-fn metastore_owner_holds_no_privilege_by_ownership_privileges_6_5() {
+fn metastore_owner_holds_no_privilege_by_ownership() {
     let c = user_in(ALICE, &[], false, Some(scope(ALICE)));
     let mut ms = tree().ms;
     ms.owner = ALICE.to_string();
@@ -531,7 +531,7 @@ fn holds_is_false_when_the_chain_lacks_the_kind() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Metastores and assignments (spec §6.3, §8.3)
+// Metastores and assignments
 // ---------------------------------------------------------------------------------------------
 
 #[test]
@@ -545,7 +545,7 @@ fn create_metastore_account_admin_only() {
 }
 
 #[test]
-fn metastore_crud_is_for_its_metastore_admins_spec_6_3() {
+fn metastore_crud_is_for_its_metastore_admins() {
     let t = tree();
     for a in [Action::ReadMetastore, Action::UpdateMetastore, Action::DeleteMetastore] {
         assert!(ok(&ms_admin(), &a, &t.m()), "{a:?}");
@@ -556,7 +556,7 @@ fn metastore_crud_is_for_its_metastore_admins_spec_6_3() {
 }
 
 #[test]
-fn metastore_admin_of_workspace_metastore_is_not_admin_of_another_spec_6_3() {
+fn metastore_admin_of_workspace_metastore_is_not_admin_of_another() {
     let other = node(K::Metastore, "other-ms", "someone-else");
     assert!(!ok(&ms_admin(), &Action::ReadMetastore, &[&other]));
     assert!(!ok(&ms_admin(), &Action::DeleteMetastore, &[&other]));
@@ -567,7 +567,7 @@ fn metastore_admin_of_workspace_metastore_is_not_admin_of_another_spec_6_3() {
 }
 
 #[test]
-fn assignment_create_and_delete_account_admin_only_spec_8_3() {
+fn assignment_create_and_delete_account_admin_only() {
     for a in [Action::CreateAssignment, Action::DeleteAssignment] {
         assert!(ok(&account_admin(), &a, &[]), "{a:?}");
         assert!(!ok(&workspace_admin(), &a, &[]), "{a:?}");
@@ -577,7 +577,7 @@ fn assignment_create_and_delete_account_admin_only_spec_8_3() {
 }
 
 #[test]
-fn assignment_update_rules_spec_8_3() {
+fn assignment_update_rules() {
     let change = Action::UpdateAssignment { changes_metastore: true };
     let keep = Action::UpdateAssignment { changes_metastore: false };
     // Changing metastore_id: account admin only.
@@ -588,17 +588,17 @@ fn assignment_update_rules_spec_8_3() {
     assert!(ok(&workspace_admin(), &keep, &[]));
     assert!(ok(&account_admin(), &keep, &[]));
     let acct_not_ws = Caller { workspace_admin: false, ..account_admin() };
-    assert!(ok(&acct_not_ws, &keep, &[]), "account admins are accepted as well (§8.3)");
+    assert!(ok(&acct_not_ws, &keep, &[]), "account admins are accepted as well");
     assert!(!ok(&ms_admin(), &keep, &[]));
     assert!(!ok(&alice(), &keep, &[]));
 }
 
 // ---------------------------------------------------------------------------------------------
-// Catalogs (spec §11.3)
+// Catalogs
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn create_catalog_metastore_admin_or_create_catalog_spec_11_3() {
+fn create_catalog_metastore_admin_or_create_catalog() {
     let mut t = tree();
     assert!(ok(&ms_admin(), &Action::CreateCatalog, &t.m()));
     assert!(!ok(&alice(), &Action::CreateCatalog, &t.m()));
@@ -612,7 +612,7 @@ fn create_catalog_metastore_admin_or_create_catalog_spec_11_3() {
 }
 
 #[test]
-fn get_catalog_admin_owner_or_use_catalog_spec_11_3() {
+fn get_catalog_admin_owner_or_use_catalog() {
     let mut t = tree();
     assert!(ok(&ms_admin(), &Action::GetCatalog, &t.c()));
     assert!(!ok(&alice(), &Action::GetCatalog, &t.c()));
@@ -631,7 +631,7 @@ fn get_catalog_admin_owner_or_use_catalog_spec_11_3() {
 }
 
 #[test]
-fn list_all_catalogs_metastore_admin_only_spec_11_3() {
+fn list_all_catalogs_metastore_admin_only() {
     let t = tree();
     assert!(ok(&ms_admin(), &Action::ListAllCatalogs, &t.m()));
     assert!(ok(&ms_admin(), &Action::ListAllCatalogs, &[]));
@@ -642,7 +642,7 @@ fn list_all_catalogs_metastore_admin_only_spec_11_3() {
 }
 
 #[test]
-fn metastore_admin_may_change_only_owner_of_catalog_spec_11_3() {
+fn metastore_admin_may_change_only_owner_of_catalog() {
     let t = tree();
     assert!(ok(&ms_admin(), &Action::UpdateCatalog(owner_only()), &t.c()));
     assert!(!ok(&ms_admin(), &Action::UpdateCatalog(other_fields()), &t.c()));
@@ -654,7 +654,7 @@ fn metastore_admin_may_change_only_owner_of_catalog_spec_11_3() {
 }
 
 #[test]
-fn catalog_owner_may_update_any_field_spec_11_3() {
+fn catalog_owner_may_update_any_field() {
     let mut t = tree();
     t.cat.owner = "analysts".to_string();
     assert!(ok(&alice(), &Action::UpdateCatalog(other_fields()), &t.c()));
@@ -694,11 +694,11 @@ fn delete_catalog_owner_only() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Schemas (spec §12.3)
+// Schemas
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn list_schemas_needs_catalog_access_spec_12_3() {
+fn list_schemas_needs_catalog_access() {
     let mut t = tree();
     assert!(ok(&ms_admin(), &Action::ListSchemas, &t.c()));
     assert!(!ok(&alice(), &Action::ListSchemas, &t.c()));
@@ -715,7 +715,7 @@ fn list_schemas_needs_catalog_access_spec_12_3() {
 }
 
 #[test]
-fn create_schema_rules_spec_12_3() {
+fn create_schema_rules() {
     let mut t = tree();
     // Metastore admin: passes both the precondition and the rule.
     assert!(ok(&ms_admin(), &Action::CreateSchema, &t.c()));
@@ -740,7 +740,7 @@ fn create_schema_rules_spec_12_3() {
 }
 
 #[test]
-fn get_schema_rules_spec_12_3() {
+fn get_schema_rules() {
     let mut t = tree();
     assert!(ok(&ms_admin(), &Action::GetSchema, &t.s()));
     assert!(!ok(&alice(), &Action::GetSchema, &t.s()));
@@ -755,7 +755,7 @@ fn get_schema_rules_spec_12_3() {
     assert!(!ok(&alice(), &Action::GetSchema, &t2.s()));
     t2.cat.grants.push(g(ALICE, "USE_CATALOG"));
     assert!(ok(&alice(), &Action::GetSchema, &t2.s()));
-    // The catalog owner (ownership is inherited, privileges.md §6.2).
+    // The catalog owner (ownership is inherited).
     let mut t3 = tree();
     t3.cat.owner = ALICE.to_string();
     assert!(ok(&alice(), &Action::GetSchema, &t3.s()));
@@ -773,7 +773,7 @@ fn list_all_schemas_for_catalog_owner() {
 }
 
 #[test]
-fn update_schema_owner_or_admin_changing_owner_spec_12_3() {
+fn update_schema_owner_or_admin_changing_owner() {
     let mut t = tree();
     // Metastore admin: only `owner`.
     assert!(ok(&ms_admin(), &Action::UpdateSchema(owner_only()), &t.s()));
@@ -816,7 +816,7 @@ fn schema_rename_needs_create_schema_or_admin() {
 }
 
 #[test]
-fn delete_schema_schema_owner_or_catalog_owner_spec_12_3() {
+fn delete_schema_schema_owner_or_catalog_owner() {
     let mut t = tree();
     // Schema owner with catalog access.
     t.sch.owner = ALICE.to_string();
@@ -836,11 +836,11 @@ fn delete_schema_schema_owner_or_catalog_owner_spec_12_3() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Tables (spec §13.7)
+// Tables
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn create_table_needs_use_catalog_use_schema_and_create_table_spec_13_7() {
+fn create_table_needs_use_catalog_use_schema_and_create_table() {
     let create = Action::CreateTable { external: false };
     let mut t = tree();
     t.sch.grants.push(g(ALICE, "CREATE_TABLE"));
@@ -863,7 +863,7 @@ fn create_table_needs_use_catalog_use_schema_and_create_table_spec_13_7() {
 }
 
 #[test]
-fn create_table_ownership_counts_for_use_and_create_spec_13_7() {
+fn create_table_ownership_counts_for_use_and_create() {
     let create = Action::CreateTable { external: false };
     let mut t = tree();
     t.sch.owner = ALICE.to_string();
@@ -876,7 +876,7 @@ fn create_table_ownership_counts_for_use_and_create_spec_13_7() {
 }
 
 #[test]
-fn create_table_has_no_metastore_admin_bypass_spec_13_7() {
+fn create_table_has_no_metastore_admin_bypass() {
     let create = Action::CreateTable { external: false };
     let t = tree();
     let d = decide(&ms_admin(), &create, &t.s());
@@ -889,7 +889,7 @@ fn create_table_has_no_metastore_admin_bypass_spec_13_7() {
 }
 
 #[test]
-fn create_external_table_needs_metastore_admin_or_location_privilege_spec_13_7() {
+fn create_external_table_needs_metastore_admin_or_location_privilege() {
     let ext = Action::CreateTable { external: true };
     let mut t = tree().with_use(ALICE);
     t.sch.grants.push(g(ALICE, "CREATE_TABLE"));
@@ -903,11 +903,11 @@ fn create_external_table_needs_metastore_admin_or_location_privilege_spec_13_7()
     assert!(!ok(&ms_admin(), &ext, &t.s()));
 }
 
-/// Spec §13.7: an EXTERNAL table may also be created by a non-admin holding
+/// An EXTERNAL table may also be created by a non-admin holding
 /// `CREATE_EXTERNAL_TABLE` (legacy `CREATE_TABLE`) on the external location; the location node
 /// follows the schema's chain.
 #[test]
-fn create_external_table_admits_create_external_table_on_location_spec_13_7() {
+fn create_external_table_admits_create_external_table_on_location() {
     let ext = Action::CreateTable { external: true };
     let mut t = tree().with_use(ALICE);
     t.sch.grants.push(g(ALICE, "CREATE_TABLE"));
@@ -916,7 +916,7 @@ fn create_external_table_admits_create_external_table_on_location_spec_13_7() {
 }
 
 #[test]
-fn list_tables_admin_or_use_catalog_and_schema_spec_13_7() {
+fn list_tables_admin_or_use_catalog_and_schema() {
     let mut t = tree();
     assert!(ok(&ms_admin(), &Action::ListTables, &t.s()));
     assert!(!ok(&alice(), &Action::ListTables, &t.s()));
@@ -930,7 +930,7 @@ fn list_tables_admin_or_use_catalog_and_schema_spec_13_7() {
 }
 
 #[test]
-fn list_all_tables_metastore_admin_only_spec_13_7() {
+fn list_all_tables_metastore_admin_only() {
     let mut t = tree();
     assert!(ok(&ms_admin(), &Action::ListAllTables, &t.s()));
     t.cat.owner = ALICE.to_string();
@@ -939,7 +939,7 @@ fn list_all_tables_metastore_admin_only_spec_13_7() {
 }
 
 #[test]
-fn get_table_rules_spec_13_7() {
+fn get_table_rules() {
     // Metastore admin: no privileges needed.
     let t = tree();
     assert!(ok(&ms_admin(), &Action::GetTable, &t.t()));
@@ -985,7 +985,7 @@ fn table_exists_admits_get_table_or_browse_on_catalog() {
 }
 
 #[test]
-fn update_table_owner_needs_use_catalog_and_schema_spec_13_7() {
+fn update_table_owner_needs_use_catalog_and_schema() {
     let mut t = tree();
     t.tbl.owner = ALICE.to_string();
     let d = decide(&alice(), &update_table(other_fields()), &t.t());
@@ -1002,7 +1002,7 @@ fn update_table_owner_needs_use_catalog_and_schema_spec_13_7() {
 }
 
 #[test]
-fn metastore_admin_may_change_only_owner_of_table_and_still_needs_use_spec_13_7() {
+fn metastore_admin_may_change_only_owner_of_table_and_still_needs_use() {
     let t = tree();
     assert!(!ok(&ms_admin(), &update_table(owner_only()), &t.t()), "no bypass of USE_CATALOG/USE_SCHEMA");
     let t = tree().with_use(MS_ADMINS);
@@ -1088,18 +1088,18 @@ fn delete_table_three_alternatives() {
 }
 
 #[test]
-fn delete_table_has_no_metastore_admin_bypass_spec_13_7() {
+fn delete_table_has_no_metastore_admin_bypass() {
     let t = tree().with_use(MS_ADMINS);
     assert!(!ok(&ms_admin(), &Action::DeleteTable, &t.t()));
     assert!(!ok(&account_admin(), &Action::DeleteTable, &t.t()));
 }
 
 // ---------------------------------------------------------------------------------------------
-// Table summaries (spec §14.3)
+// Table summaries
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn list_table_summaries_needs_admin_or_catalog_use_spec_14_3() {
+fn list_table_summaries_needs_admin_or_catalog_use() {
     let mut t = tree();
     assert!(ok(&ms_admin(), &Action::ListTableSummaries, &t.c()));
     assert!(!ok(&alice(), &Action::ListTableSummaries, &t.c()));
@@ -1111,7 +1111,7 @@ fn list_table_summaries_needs_admin_or_catalog_use_spec_14_3() {
 }
 
 #[test]
-fn summarize_table_needs_use_schema_and_select_spec_14_3() {
+fn summarize_table_needs_use_schema_and_select() {
     let t = tree();
     assert!(ok(&ms_admin(), &Action::SummarizeTable, &t.t()));
     assert!(!ok(&alice(), &Action::SummarizeTable, &t.t()));
@@ -1136,7 +1136,7 @@ fn summarize_table_needs_use_schema_and_select_spec_14_3() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Permissions (spec §15.6, privileges.md §7.5)
+// Permissions
 // ---------------------------------------------------------------------------------------------
 
 fn read_perms(filter: Option<&str>) -> Action {
@@ -1144,7 +1144,7 @@ fn read_perms(filter: Option<&str>) -> Action {
 }
 
 #[test]
-fn permissions_read_owner_or_admin_spec_15_6() {
+fn permissions_read_owner_or_admin() {
     let mut t = tree();
     assert!(ok(&ms_admin(), &read_perms(None), &t.t()));
     assert!(ok(&ms_admin(), &read_perms(Some(BOB)), &t.t()));
@@ -1165,9 +1165,9 @@ fn permissions_read_own_principal_only() {
     assert!(ok(&alice(), &read_perms(Some(ALICE)), &t.t()));
     assert!(!ok(&alice(), &read_perms(None), &t.t()));
     assert!(!ok(&alice(), &read_perms(Some(BOB)), &t.t()));
-    assert!(!ok(&alice(), &read_perms(Some("analysts")), &t.t()), "a group of the caller does not match (§15.6)");
+    assert!(!ok(&alice(), &read_perms(Some("analysts")), &t.t()), "a group of the caller does not match");
     assert!(!ok(&alice(), &read_perms(Some(ACCOUNT_USERS)), &t.t()));
-    // Owner of the parent catalog is not the owner of the table (§7.5).
+    // Owner of the parent catalog is not the owner of the table.
     let mut t2 = tree();
     t2.cat.owner = ALICE.to_string();
     assert!(!ok(&alice(), &read_perms(None), &t2.t()));
@@ -1175,12 +1175,12 @@ fn permissions_read_own_principal_only() {
 }
 
 #[test]
-fn permissions_change_owner_or_admin_only_spec_15_6() {
+fn permissions_change_owner_or_admin_only() {
     let mut t = tree();
     assert!(ok(&ms_admin(), &Action::ChangePermissions, &t.t()));
     assert!(ok(&ms_admin(), &Action::ChangePermissions, &t.c()));
     assert!(!ok(&alice(), &Action::ChangePermissions, &t.t()));
-    // MANAGE, ALL_PRIVILEGES, and ownership of a parent do not count (privileges.md §7.5).
+    // MANAGE, ALL_PRIVILEGES, and ownership of a parent do not count.
     t.tbl.grants.push(g(ALICE, "MANAGE"));
     t.tbl.grants.push(g(ALICE, "ALL_PRIVILEGES"));
     t.cat.owner = ALICE.to_string();
@@ -1194,7 +1194,7 @@ fn permissions_change_owner_or_admin_only_spec_15_6() {
 }
 
 #[test]
-fn permissions_on_metastore_securable_are_for_its_admin_privileges_7_5() {
+fn permissions_on_metastore_securable_are_for_its_admin() {
     let t = tree();
     assert!(ok(&ms_admin(), &Action::ChangePermissions, &t.m()));
     assert!(ok(&ms_admin(), &read_perms(None), &t.m()));
@@ -1213,11 +1213,11 @@ fn permissions_on_storage_credential_and_location_are_for_owner_or_admin() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// HoldsPrivilege and "some privilege" (privileges.md §6.4, §6.5)
+// HoldsPrivilege and "some privilege"
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn holds_privilege_action_evaluates_on_the_target_node_privileges_6_5() {
+fn holds_privilege_action_evaluates_on_the_target_node() {
     let mut t = tree();
     t.sch.grants.push(g(ALICE, "SELECT"));
     // Target schema: SELECT there (for children) is held on the schema itself.
@@ -1228,7 +1228,7 @@ fn holds_privilege_action_evaluates_on_the_target_node_privileges_6_5() {
     assert!(!holds_priv(&alice(), "SELECT", &t.c()));
     let d = decide(&alice(), &Action::HoldsPrivilege("SELECT"), &t.c());
     assert!(missing(&d).contains("SELECT on Catalog 'main'"), "{}", missing(&d));
-    // No admin shortcut in holds (§6.5).
+    // No admin shortcut in holds.
     assert!(!holds_priv(&ms_admin(), "SELECT", &t.t()));
     assert!(!holds_priv(&ms_admin(), "CREATE_CATALOG", &t.m()));
     // Empty chain.
@@ -1236,7 +1236,7 @@ fn holds_privilege_action_evaluates_on_the_target_node_privileges_6_5() {
 }
 
 #[test]
-fn some_privilege_needs_a_direct_grant_privileges_6_4() {
+fn some_privilege_needs_a_direct_grant() {
     let mut cred = node(K::StorageCredential, "cred", "x");
     let (sat, reasons) = eval(&alice(), &Req::SomePrivilege(K::StorageCredential), &[&cred]);
     assert!(!sat);
@@ -1442,7 +1442,7 @@ fn parse_action_wrong_kind_is_err() {
     assert!(parse_action("getCatalog", K::Metastore).is_err());
     assert!(parse_action("renameTable", K::Schema).is_err());
     assert!(parse_action("getMetastore", K::Table).is_err());
-    // Privilege names not valid on the kind (privileges.md §4.2/§4.3).
+    // Privilege names not valid on the kind.
     let e = parse_action("MODIFY", K::View).unwrap_err();
     assert!(e.contains("MODIFY") && e.contains("view"), "{e}");
     assert!(parse_action("SELECT", K::StorageCredential).is_err());
@@ -1498,23 +1498,23 @@ fn render_explains_allowed_and_denied() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// domain::privilege (privileges.md §4, §6.3)
+// domain::privilege
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn normalize_accepts_spaces_and_any_case_privileges_4_1() {
+fn normalize_accepts_spaces_and_any_case() {
     assert_eq!(privilege::normalize("select"), Some("SELECT"));
     assert_eq!(privilege::normalize("Use Schema"), Some("USE_SCHEMA"));
     assert_eq!(privilege::normalize("  all   privileges "), Some("ALL_PRIVILEGES"));
     assert_eq!(privilege::normalize("EXTERNAL_USE_LOCATION"), Some("EXTERNAL_USE_LOCATION"));
-    assert_eq!(privilege::normalize("CREATE_MOUNT"), None, "not in the SDK enum (§4.3)");
+    assert_eq!(privilege::normalize("CREATE_MOUNT"), None, "not in the SDK enum");
     assert_eq!(privilege::normalize("READ_METADATA"), Some("READ_METADATA"));
     assert_eq!(privilege::normalize(""), None);
     assert_eq!(privilege::normalize("USE-CATALOG"), None);
 }
 
 #[test]
-fn valid_on_matches_the_table_privileges_4_2() {
+fn valid_on_matches_the_table() {
     use std::collections::BTreeSet;
     let set = |v: Vec<&'static str>| v.into_iter().collect::<BTreeSet<_>>();
     let want = |v: &[&'static str]| v.iter().copied().collect::<BTreeSet<_>>();
@@ -1640,8 +1640,8 @@ fn valid_on_matches_the_table_privileges_4_2() {
 }
 
 #[test]
-fn is_valid_on_examples_privileges_4_3() {
-    assert!(privilege::is_valid_on("SELECT", K::Schema), "SELECT on a schema is accepted (§4.3)");
+fn is_valid_on_examples() {
+    assert!(privilege::is_valid_on("SELECT", K::Schema), "SELECT on a schema is accepted");
     assert!(!privilege::is_valid_on("SELECT", K::StorageCredential));
     assert!(!privilege::is_valid_on("CREATE_CATALOG", K::Schema));
     assert!(!privilege::is_valid_on("MODIFY", K::View));
@@ -1655,7 +1655,7 @@ fn is_valid_on_examples_privileges_4_3() {
 }
 
 #[test]
-fn canon_maps_legacy_aliases_privileges_4_3() {
+fn canon_maps_legacy_aliases() {
     assert_eq!(privilege::canon("USAGE", K::Catalog), &["USE_CATALOG"]);
     assert_eq!(privilege::canon("USAGE", K::Schema), &["USE_SCHEMA"]);
     assert_eq!(privilege::canon("CREATE", K::Catalog), &["CREATE_SCHEMA"]);
@@ -1667,7 +1667,7 @@ fn canon_maps_legacy_aliases_privileges_4_3() {
 }
 
 #[test]
-fn conveys_counts_all_privileges_and_aliases_privileges_6_3() {
+fn conveys_counts_all_privileges_and_aliases() {
     assert!(privilege::conveys("ALL_PRIVILEGES", K::Catalog, "SELECT"));
     assert!(privilege::conveys("ALL_PRIVILEGES", K::Catalog, "USE_CATALOG"));
     assert!(privilege::conveys("ALL_PRIVILEGES", K::Schema, "CREATE_TABLE"));
@@ -1686,7 +1686,7 @@ fn conveys_counts_all_privileges_and_aliases_privileges_6_3() {
 }
 
 #[test]
-fn covered_by_all_excludes_not_in_all_privileges_6_3() {
+fn covered_by_all_excludes_not_in_all() {
     let cat = privilege::covered_by_all(K::Catalog);
     for p in ["USE_CATALOG", "CREATE_SCHEMA", "SELECT", "USE_SCHEMA", "USAGE", "CREATE", "ALL_PRIVILEGES"] {
         assert!(cat.contains(&p), "{p}");
@@ -1700,11 +1700,11 @@ fn covered_by_all_excludes_not_in_all_privileges_6_3() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Storage credentials, external locations, listFiles (spec §9.3, §10.3, §13.7)
+// Storage credentials, external locations, listFiles
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn create_storage_credential_account_admin_or_privilege_not_metastore_admin_spec_9_3() {
+fn create_storage_credential_account_admin_or_privilege_not_metastore_admin() {
     let t = tree();
     assert!(ok(&account_admin(), &Action::CreateStorageCredential, &t.m()));
     assert!(!ok(&ms_admin(), &Action::CreateStorageCredential, &t.m()));
@@ -1715,7 +1715,7 @@ fn create_storage_credential_account_admin_or_privilege_not_metastore_admin_spec
 }
 
 #[test]
-fn get_storage_credential_admins_owner_or_some_privilege_spec_9_3() {
+fn get_storage_credential_admins_owner_or_some_privilege() {
     let mut cred = node(K::StorageCredential, "cred", "x");
     for c in [ms_admin(), account_admin()] {
         assert!(ok(&c, &Action::GetStorageCredential, &[&cred]));
@@ -1730,7 +1730,7 @@ fn get_storage_credential_admins_owner_or_some_privilege_spec_9_3() {
 }
 
 #[test]
-fn update_storage_credential_owner_change_vs_other_fields_spec_9_3() {
+fn update_storage_credential_owner_change_vs_other_fields() {
     let cred = node(K::StorageCredential, "cred", ALICE);
     let owner_only = Action::UpdateStorageCredential(UpdateShape { owner: true, ..Default::default() });
     let other = Action::UpdateStorageCredential(UpdateShape { other: true, ..Default::default() });
@@ -1750,7 +1750,7 @@ fn update_storage_credential_owner_change_vs_other_fields_spec_9_3() {
 }
 
 #[test]
-fn external_location_rules_spec_10_3() {
+fn external_location_rules() {
     let mut t = tree();
     assert!(ok(&ms_admin(), &Action::CreateExternalLocation, &t.m()));
     assert!(!ok(&alice(), &Action::CreateExternalLocation, &t.m()));
@@ -1776,7 +1776,7 @@ fn external_location_rules_spec_10_3() {
 }
 
 #[test]
-fn list_files_admin_or_read_files_on_location_or_credential_spec_10_3() {
+fn list_files_admin_or_read_files_on_location_or_credential() {
     let mut loc = node(K::ExternalLocation, "loc", "x");
     let mut cred = node(K::StorageCredential, "cred", "x");
     assert!(ok(&ms_admin(), &Action::ListFiles, &[]));
@@ -1790,7 +1790,7 @@ fn list_files_admin_or_read_files_on_location_or_credential_spec_10_3() {
 }
 
 #[test]
-fn a_location_after_a_schema_chain_conveys_nothing_to_the_schema_privileges_6_1() {
+fn a_location_after_a_schema_chain_conveys_nothing_to_the_schema() {
     // Owning the external location must not pass USE_SCHEMA / CREATE_TABLE down to the schema.
     let t = tree();
     let loc = node(K::ExternalLocation, "loc", ALICE);
@@ -1799,7 +1799,7 @@ fn a_location_after_a_schema_chain_conveys_nothing_to_the_schema_privileges_6_1(
     let cred = Node { grants: vec![g(ALICE, "CREATE_TABLE")], ..node(K::StorageCredential, "cred", "x") };
     let mut t = tree().with_use(ALICE);
     t.sch.grants.push(g(ALICE, "CREATE_TABLE"));
-    // Legacy CREATE_TABLE on a credential is CREATE_EXTERNAL_TABLE (privileges.md §4.3).
+    // Legacy CREATE_TABLE on a credential is CREATE_EXTERNAL_TABLE.
     assert!(ok(&alice(), &ext, &[&t.sch, &t.cat, &cred]));
     assert!(ok(&alice(), &Action::RelocateExternalTable, &[&t.tbl, &t.sch, &t.cat, &cred]));
     assert!(!ok(&alice(), &Action::RelocateExternalTable, &t.t()));

@@ -9,7 +9,7 @@ pub mod storage_url;
 pub mod update;
 pub mod workspace_object;
 
-/// Milliseconds since the Unix epoch (spec §3.5).
+/// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
@@ -23,8 +23,8 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// `<cloud>:<region>:<metastore-uuid>`, the global metastore id of Delta Sharing peers
-/// (spec §18.1, §19.1), split into its parts; `None` when malformed.
+/// `<cloud>:<region>:<metastore-uuid>`, the global metastore id of Delta Sharing peers, split
+/// into its parts; `None` when malformed.
 pub fn split_global_metastore_id(id: &str) -> Option<(String, String, String)> {
     let parts: Vec<&str> = id.split(':').collect();
     match parts.as_slice() {

@@ -1,9 +1,9 @@
-//! Object names, parsed once at the edge: validated and lower-cased (spec §3.2, §3.3).
+//! Object names, parsed once at the edge: validated and lower-cased.
 //! Column names are not `Ident`s: they keep their case.
 
 use std::fmt;
 
-/// Hosted UC's limit on one name part (spec §3.2).
+/// Hosted UC's limit on one name part.
 pub const MAX_NAME_CHARS: usize = 255;
 
 /// Why a name was refused; `field` is the request field or path part that carried it.
@@ -82,7 +82,7 @@ impl AsRef<str> for Ident {
     }
 }
 
-/// Splits a full name into exactly `N` parts, each a valid `Ident` (spec §3.3).
+/// Splits a full name into exactly `N` parts, each a valid `Ident`.
 fn parts<const N: usize>(field: &str, raw: &str, kind: &str) -> Result<[Ident; N], NameError> {
     let split: Vec<&str> = raw.split('.').collect();
     if split.len() != N || split.iter().any(|p| p.is_empty()) {
@@ -167,7 +167,7 @@ mod tests {
     }
 
     #[test]
-    fn the_seeds_table_name_round_trips() {
+    fn the_reference_table_name_round_trips() {
         let t = TableName::parse("full_name", "SomeCÄt.SømeSchëma.テーブル").unwrap();
         assert_eq!(t.to_string(), "somecät.sømeschëma.テーブル");
         assert_eq!(TableName::parse("full_name", &t.to_string()).unwrap(), t);

@@ -1,4 +1,4 @@
-//! List paging: `max_results` semantics (spec §4) and sealed keyset page tokens.
+//! List paging: `max_results` semantics and sealed keyset page tokens.
 
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};

@@ -1,9 +1,9 @@
 //! Privilege names: normalisation, validity per securable kind, legacy aliases
-//! (privileges.md §4, §6.3).
+//!.
 
 use super::securable::SecurableKind;
 
-/// The SDK `Privilege` enum (privileges.md §4.4). Any other name is unknown.
+/// The SDK `Privilege` enum. Any other name is unknown.
 const KNOWN: &[&str] = &[
     "ACCESS",
     "ALL_PRIVILEGES",
@@ -97,7 +97,7 @@ const KNOWN: &[&str] = &[
     "WRITE_VOLUME",
 ];
 
-/// Privileges that `ALL_PRIVILEGES` and ownership never convey (privileges.md §6.3).
+/// Privileges that `ALL_PRIVILEGES` and ownership never convey.
 pub const NOT_IN_ALL: &[&str] = &["MANAGE", "EXTERNAL_USE_SCHEMA", "EXTERNAL_USE_LOCATION"];
 
 const METASTORE: &[&str] = &[
@@ -176,13 +176,13 @@ const EXTERNAL_LOCATION: &[&str] = &[
 const SHARE: &[&str] = &["SELECT"];
 
 /// Normalises a privilege as sent (any case, spaces for underscores) and checks it is a known
-/// name (privileges.md §4.1). Returns the canonical static spelling.
+/// name. Returns the canonical static spelling.
 pub fn normalize(raw: &str) -> Option<&'static str> {
     let norm = raw.split_whitespace().collect::<Vec<_>>().join("_").to_ascii_uppercase();
     KNOWN.iter().copied().find(|k| *k == norm)
 }
 
-/// Every privilege that may be granted on `kind` (privileges.md §4.2, §4.3).
+/// Every privilege that may be granted on `kind`.
 pub fn valid_on(kind: SecurableKind) -> Vec<&'static str> {
     match kind {
         SecurableKind::Metastore => METASTORE.to_vec(),
@@ -203,7 +203,7 @@ pub fn is_valid_on(privilege: &str, kind: SecurableKind) -> bool {
 }
 
 /// The 1.0 privileges a stored grant of `granted` on a securable of `kind` stands for
-/// (privileges.md §4.3: legacy aliases map onto their 1.0 equivalents).
+/// (legacy aliases map onto their 1.0 equivalents).
 pub fn canon(granted: &str, kind: SecurableKind) -> &[&str] {
     match (granted, kind) {
         ("USAGE", SecurableKind::Catalog) => &["USE_CATALOG"],
@@ -218,7 +218,7 @@ pub fn canon(granted: &str, kind: SecurableKind) -> &[&str] {
 }
 
 /// Whether a grant of `granted` on a securable of `kind` conveys the 1.0 privilege `wanted`,
-/// counting `ALL_PRIVILEGES` (privileges.md §6.3).
+/// counting `ALL_PRIVILEGES`.
 pub fn conveys(granted: &str, kind: SecurableKind, wanted: &str) -> bool {
     if granted == "ALL_PRIVILEGES" {
         return !NOT_IN_ALL.contains(&wanted);
@@ -226,8 +226,8 @@ pub fn conveys(granted: &str, kind: SecurableKind, wanted: &str) -> bool {
     canon(granted, kind).contains(&wanted)
 }
 
-/// The individually granted privileges that revoking `ALL_PRIVILEGES` also removes
-/// (privileges.md §6.3): everything valid on the kind except the ones it never covered.
+/// The individually granted privileges that revoking `ALL_PRIVILEGES` also removes: everything
+/// valid on the kind except the ones it never covered.
 pub fn covered_by_all(kind: SecurableKind) -> Vec<&'static str> {
     valid_on(kind).into_iter().filter(|p| !NOT_IN_ALL.contains(p)).collect()
 }
@@ -245,7 +245,7 @@ mod tests {
 
     #[test]
     fn validity_follows_the_per_kind_table() {
-        assert!(is_valid_on("SELECT", SecurableKind::Schema), "1.0 allows SELECT on a schema (§4.3)");
+        assert!(is_valid_on("SELECT", SecurableKind::Schema), "1.0 allows SELECT on a schema");
         assert!(!is_valid_on("SELECT", SecurableKind::StorageCredential));
         assert!(!is_valid_on("CREATE_CATALOG", SecurableKind::Schema));
         assert!(!is_valid_on("MODIFY", SecurableKind::View));

@@ -1,9 +1,9 @@
-//! The kinds of securable object and their spellings (privileges.md §3).
+//! The kinds of securable object and their spellings.
 
 use std::fmt;
 
 /// A securable's kind. Tables and views share a namespace; the stored `table_type` tells them
-/// apart (privileges.md §3.3).
+/// apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SecurableKind {
     Metastore,
@@ -15,9 +15,9 @@ pub enum SecurableKind {
     StorageCredential,
     ExternalLocation,
     Share,
-    /// Holds no privileges; a node only for ownership rules (spec §18.3).
+    /// Holds no privileges; a node only for ownership rules.
     Recipient,
-    /// Holds no privileges; a node only for ownership rules (spec §19.3).
+    /// Holds no privileges; a node only for ownership rules.
     Provider,
 }
 
@@ -68,7 +68,7 @@ impl SecurableKind {
     }
 
     /// Parses a permissions path segment: case-insensitive, `-` = `_`, a leading
-    /// `SecurableType.` stripped (spec §15.5). `None` for strings that name no type (400).
+    /// `SecurableType.` stripped. `None` for strings that name no type (400).
     pub fn parse_spelling(raw: &str) -> Option<SecTypeSpelling> {
         let trimmed = raw.strip_prefix("SecurableType.").unwrap_or(raw);
         let norm = trimmed.to_ascii_lowercase().replace('-', "_");

@@ -1,4 +1,4 @@
-//! Storage URLs (spec §3.6, §10.1): accepted schemes, normalisation, and path-segment overlap.
+//! Storage URLs: accepted schemes, normalisation, and path-segment overlap.
 
 /// A validated storage URL in normal form: scheme and host lower-cased, no trailing `/`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! What an update request changes, for the rules that depend on it (spec §11.3, §12.3, §13.7).
+//! What an update request changes, for the rules that depend on it.
 
 use super::names::Ident;
 
@@ -17,7 +17,7 @@ impl UpdateShape {
     }
 }
 
-/// The new name of a rename: the SDK sends `new_name`, the seed a differing `name` (spec §4).
+/// The new name of a rename: the SDK sends `new_name`, the API reference a differing `name`.
 pub fn rename_to(current: &Ident, name: Option<Ident>, new_name: Option<Ident>) -> Option<Ident> {
     new_name.or(name).filter(|n| n != current)
 }

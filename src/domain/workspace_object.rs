@@ -1,6 +1,5 @@
-//! Workspace objects that carry access control lists under `/api/2.0/permissions/` (interface.md
-//! "REST surface"; seed `002_*.txt` `PermissionLevel`; partner-connect.md §8.3), and the
-//! permission levels each accepts.
+//! Workspace objects that carry access control lists under `/api/2.0/permissions/` (the
+//! Databricks Permissions API's `PermissionLevel`), and the permission levels each accepts.
 
 /// One object whose access control list the permissions API serves.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,14 +20,14 @@ pub enum ObjectRef {
     Unsupported,
 }
 
-/// `(level, description)` of tokens (seed `TokenPermissionLevel`).
+/// `(level, description)` of tokens (`TokenPermissionLevel`).
 const TOKEN_LEVELS: &[(&str, &str)] = &[
     ("CAN_USE", "Can create and use personal access tokens"),
     ("CAN_MANAGE", "Can manage the token permissions and all tokens of the workspace"),
 ];
-/// Passwords (seed `PasswordPermissionLevel`).
+/// Passwords (`PasswordPermissionLevel`).
 const PASSWORD_LEVELS: &[(&str, &str)] = &[("CAN_USE", "Can sign in with a password")];
-/// SQL warehouses (seed `WarehousePermissionLevel`; partner-connect.md §8.3).
+/// SQL warehouses (`WarehousePermissionLevel`).
 const WAREHOUSE_LEVELS: &[(&str, &str)] = &[
     ("CAN_USE", "Can use the warehouse"),
     ("CAN_MANAGE", "Can manage the warehouse and its permissions"),

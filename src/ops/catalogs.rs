@@ -62,7 +62,7 @@ impl TryFrom<CreateCatalog> for CatalogSpec {
 }
 
 impl CatalogSpec {
-    /// The row to insert. A Delta Sharing catalog's provider must exist (404, spec §11.1).
+    /// The row to insert. A Delta Sharing catalog's provider must exist (404).
     pub fn into_new(
         self,
         conn: &rusqlite::Connection,

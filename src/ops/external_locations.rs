@@ -17,7 +17,7 @@ pub struct CreateExternalLocation {
     pub comment: Option<String>,
     pub read_only: Option<bool>,
     pub fallback: Option<bool>,
-    /// Accepted and ignored: no cloud is contacted (spec §9.1).
+    /// Accepted and ignored: no cloud is contacted.
     #[allow(dead_code)]
     pub skip_validation: Option<bool>,
 }
@@ -53,7 +53,7 @@ impl TryFrom<CreateExternalLocation> for LocationSpec {
     }
 }
 
-/// The URL rules of spec §10.3: no other location may equal, contain or lie inside `url`, and
+/// The URL rules of external locations: no other location may equal, contain or lie inside `url`, and
 /// `url` may not lie inside (or on) an external table; 400 naming `url` and the conflict.
 pub fn check_url(conn: &Connection, metastore_id: &str, url: &StorageUrl, except: Option<&str>) -> ApiResult<()> {
     if let Some((name, other)) = external_locations::overlapping(conn, metastore_id, url, except)? {

@@ -11,7 +11,7 @@ use crate::store::securables;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shown {
     Full,
-    /// Selective metadata only (`include_browse`, privileges.md §5).
+    /// Selective metadata only (`include_browse`).
     BrowseOnly,
     Hidden,
 }

@@ -54,7 +54,7 @@ impl TryFrom<CreateMetastore> for MetastoreSpec {
 }
 
 impl MetastoreSpec {
-    /// The row to insert: the stored root gets the metastore id appended (spec §6.1).
+    /// The row to insert: the stored root gets the metastore id appended.
     pub fn into_new(self, id: String, owner: String, cloud: Option<String>, now: i64) -> NewMetastore {
         NewMetastore {
             storage_root: self.storage_root.join(&id).to_string(),

@@ -19,8 +19,8 @@ pub const AUTHENTICATION_TYPES: &[&str] = &["TOKEN", "DATABRICKS"];
 
 const MAX_IP_ADDRESSES: usize = 100;
 
-/// `ip_access_list`: the SDK's object, or the seed's one-element array of it; at most 100
-/// addresses, each an IP address or CIDR block (spec §18.1).
+/// `ip_access_list`: the SDK's object, or the API reference's one-element array of it; at most 100
+/// addresses, each an IP address or CIDR block.
 pub fn ip_list(v: Option<Json>) -> ApiResult<Option<String>> {
     let field = "ip_access_list.allowed_ip_addresses";
     let obj = match v {
@@ -141,7 +141,7 @@ impl TryFrom<CreateRecipient> for RecipientSpec {
     }
 }
 
-/// Open sharing (TOKEN recipients) needs the metastore's external scope (spec §18.3).
+/// Open sharing (TOKEN recipients) needs the metastore's external scope.
 pub fn require_external_scope(ms: &MetastoreRow, authentication_type: &str) -> ApiResult<()> {
     if authentication_type == "TOKEN" && ms.delta_sharing_scope != "INTERNAL_AND_EXTERNAL" {
         return Err(ApiError::invalid(

@@ -16,7 +16,7 @@ use crate::store::catalogs::{self, INFORMATION_SCHEMA};
 use crate::store::schemas::{self, NewSchema, SchemaChanges, SchemaRow};
 use crate::store::securables;
 
-/// `information_schema` is read-only for everyone (spec §11.2).
+/// `information_schema` is read-only for everyone.
 pub fn refuse_information_schema(name: &str, field: &str) -> ApiResult<()> {
     if name == INFORMATION_SCHEMA {
         Err(ApiError::invalid(field, "information_schema is a read-only system schema"))

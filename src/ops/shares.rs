@@ -146,7 +146,7 @@ pub fn partitions_json(field: &str, parts: Option<Vec<Partition>>) -> ApiResult<
     Ok(Some(Json::Array(out).to_string()))
 }
 
-/// `shared_as`: `<schema>.<table>`, two non-empty parts, stored lower-cased (spec §17.1).
+/// `shared_as`: `<schema>.<table>`, two non-empty parts, stored lower-cased.
 pub fn shared_as(field: &str, raw: &str) -> ApiResult<String> {
     let parts: Vec<&str> = raw.split('.').collect();
     if parts.len() != 2 || parts.iter().any(|p| p.is_empty()) {
@@ -223,7 +223,7 @@ pub fn apply_changes(
                 ))
             }
             ("ADD", None) => {
-                // Spec §17.3: the share's owner (not the caller) must hold SELECT on the table.
+                // The share's owner (not the caller) must hold SELECT on the table.
                 for (name, owner) in &subjects {
                     let [mut t, mut s, mut cat] = table.nodes();
                     let allowed = match owner {

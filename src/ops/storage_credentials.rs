@@ -8,7 +8,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::store::credentials::NewCredential;
 
 /// A credential kind: its field name, the fields a create needs, optional fields, and which
-/// of them are secrets (stored, never returned: spec §9.1, §22 item 9).
+/// of them are secrets (stored, never returned).
 pub struct Kind {
     pub name: &'static str,
     pub required: &'static [&'static str],
@@ -16,7 +16,7 @@ pub struct Kind {
     pub secrets: &'static [&'static str],
 }
 
-/// The seed's three kinds and the SDK's other three (spec §9.1).
+/// The API reference's three kinds and the SDK's other three.
 pub const KINDS: &[Kind] = &[
     Kind { name: "aws_iam_role", required: &["role_arn"], optional: &[], secrets: &[] },
     Kind {
@@ -116,7 +116,7 @@ pub fn kind_fields(kind: &Kind, value: Value, base: Option<&Map<String, Value>>)
     Ok(out)
 }
 
-/// Output-only fields the server generates for a new credential of `kind` (spec §9.1: the AWS
+/// Output-only fields the server generates for a new credential of `kind` (the AWS
 /// identity that assumes the role, and the external id; ids for the SDK's managed kinds).
 pub fn generate(kind: &Kind, fields: &mut Map<String, Value>, name: &str) {
     let id = crate::domain::new_id();
@@ -144,7 +144,7 @@ pub struct CreateStorageCredential {
     pub name: Option<String>,
     pub comment: Option<String>,
     pub read_only: Option<bool>,
-    /// Accepted and ignored: no cloud is contacted (spec §9.1).
+    /// Accepted and ignored: no cloud is contacted.
     #[allow(dead_code)]
     pub skip_validation: Option<bool>,
     #[serde(flatten)]

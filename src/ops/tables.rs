@@ -23,7 +23,7 @@ const TABLE_TYPES: &[&str] = &["MANAGED", "EXTERNAL", "VIEW"];
 const DATA_SOURCE_FORMATS: &[&str] =
     &["DELTA", "CSV", "JSON", "AVRO", "PARQUET", "ORC", "TEXT", "UNITY_CATALOG", "DELTASHARING"];
 
-/// Spec §13.3 names plus the SDK's additions; SQL aliases are refused.
+/// The Unity Catalog API's names plus the SDK's additions; SQL aliases are refused.
 const COLUMN_TYPES: &[&str] = &[
     "BOOLEAN",
     "BYTE",
@@ -54,7 +54,7 @@ const COLUMN_TYPES: &[&str] = &[
     "USER_DEFINED_TYPE",
 ];
 
-/// `ColumnInfo` as accepted (spec §13.5) and stored.
+/// `ColumnInfo` as accepted and stored.
 #[derive(Deserialize, Serialize)]
 pub struct ColumnInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -218,7 +218,7 @@ impl TryFrom<CreateTable> for TableSpec {
     }
 }
 
-/// The node an EXTERNAL table's storage is authorized on (spec §13.1, §13.7): the storage
+/// The node an EXTERNAL table's storage is authorized on: the storage
 /// credential named by `storage_credential_name` (404 when it does not exist), else the external
 /// location covering `storage_location` (400 when none does, also for metastore admins).
 /// `None` for managed tables and views.
@@ -244,7 +244,7 @@ fn covering_location(tx: &Connection, metastore_id: &str, url: &StorageUrl) -> A
     }
 }
 
-/// The overlap rules of spec §13.1 for a table location: no other table's location equal to,
+/// The overlap rules for a table location: no other table's location equal to,
 /// inside or containing it; for external tables, no external location strictly inside it.
 fn check_table_location(
     tx: &Connection,
@@ -298,7 +298,7 @@ pub fn insert_table(
     let location = match (&spec.storage_location, spec.table_type.as_str()) {
         (Some(l), _) => Some(l.clone()),
         (None, "MANAGED") => {
-            // Under the schema's root, else the catalog's, else the metastore's (spec §13.1).
+            // Under the schema's root, else the catalog's, else the metastore's.
             let root = match (&schema.storage_root, &schema.catalog_storage_root) {
                 (Some(r), _) | (None, Some(r)) => r.clone(),
                 (None, None) => metastores::require(tx, &schema.metastore_id)?.storage_root,

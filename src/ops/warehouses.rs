@@ -14,7 +14,7 @@ pub fn address(public_url: &str) -> (String, String, u16) {
     (scheme.to_string(), host, port)
 }
 
-/// The JDBC URL of a warehouse (partner-connect.md §3.4 `databricks_jdbc_url`).
+/// The JDBC URL of a warehouse (Partner Connect's `databricks_jdbc_url`).
 pub fn jdbc_url(public_url: &str, id: &str) -> String {
     let (scheme, host, port) = address(public_url);
     let ssl = u8::from(scheme == "https");

@@ -1,6 +1,6 @@
-//! `uc-emulator partner-connect certify` (partner-connect.md §9): the Databricks certification
+//! `uc-emulator partner-connect certify`: the Databricks certification
 //! cases run against a partner, with a private in-memory emulator (the sandbox) playing
-//! Databricks. Standard output carries one line per case and a summary (§9.5); logs go to stderr.
+//! Databricks. Standard output carries one line per case and a summary; logs go to stderr.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -96,7 +96,7 @@ pub fn run(args: &CertifyArgs) -> i32 {
     report.finish()
 }
 
-/// What a case needs from the config; `Some(reason)` when it is skipped (§9.4 "Needs").
+/// What a case needs from the config; `Some(reason)` when it is skipped.
 fn needs(case: &str, cfg: &PartnerConfig, credentials: bool) -> Option<String> {
     let e = &cfg.endpoints;
     let path = |p: &Option<String>, key: &str| p.is_none().then(|| format!("the config has no endpoints.{key}"));
@@ -122,7 +122,7 @@ enum Verdict {
     Skip(String),
 }
 
-/// The lines of §9.5, printed as the cases finish.
+/// The report lines, printed as the cases finish.
 #[derive(Default)]
 struct Report {
     passed: usize,
@@ -184,7 +184,7 @@ fn random_id() -> i64 {
     }
 }
 
-/// The fresh identities of one case (§9.2): users `user1@<domain>`, `user2@<domain>`, one or two
+/// The fresh identities of one case: users `user1@<domain>`, `user2@<domain>`, one or two
 /// workspaces, and a token per user per workspace.
 struct CasePlan {
     domain: String,
@@ -202,7 +202,7 @@ impl CasePlan {
         let domain = format!("{}.{tld}", random_hex(8));
         let users: Vec<String> = (1..=2).map(|i| format!("user{i}@{domain}")).collect();
         // P700's second user creates a new connection after the first one is forgotten, which
-        // only a workspace admin may do (§3.2 step 5).
+        // only a workspace admin may do.
         let admins = if case == "P700" { 2 } else { 1 };
         let workspaces: Vec<i64> = (0..if case == "P600" { 2 } else { 1 }).map(|_| random_id()).collect();
         let tokens = workspaces
@@ -346,7 +346,7 @@ async fn sandbox_run(
 
 type Started = (String, Arc<Store>, actix_web::dev::ServerHandle, actix_web::rt::task::JoinHandle<std::io::Result<()>>);
 
-/// The in-memory emulator on 127.0.0.1 with a free port (§9.2), the cases' fixture applied.
+/// The in-memory emulator on 127.0.0.1 with a free port, the cases' fixture applied.
 fn start_sandbox(fixture: &Json) -> Result<Started, String> {
     let args = ServeArgs {
         bind: "127.0.0.1:0".into(),
@@ -367,7 +367,7 @@ fn start_sandbox(fixture: &Json) -> Result<Started, String> {
     Ok((running.url, running.store, handle, task))
 }
 
-/// A failed sandbox request or partner call, as the emulator reported it (§7).
+/// A failed sandbox request or partner call, as the emulator reported it.
 struct Failure {
     http: u16,
     code: String,
@@ -532,7 +532,7 @@ impl Sandbox {
         }
     }
 
-    /// Calls the partner directly, as the sandbox would (§6), judged by §3.5 / §7.2.
+    /// Calls the partner directly, as the sandbox would, judged as the connect flow judges answers.
     async fn direct(&self, op: Operation, body: &Json) -> Reply {
         let partner = client::Partner {
             config: &self.config,
@@ -546,7 +546,7 @@ impl Sandbox {
         }
     }
 
-    /// Registers the partner as the sandbox's account admin (§9.2).
+    /// Registers the partner as the sandbox's account admin.
     async fn register(&mut self, raw: &Json, basic: Option<(String, String)>) -> Result<(), String> {
         let mut doc = json!({
             "config": raw,
@@ -604,7 +604,7 @@ impl Sandbox {
         self.call(Method::POST, &format!("{PC}/connections"), plan.token(ws, user), Some(body)).await
     }
 
-    /// A connect that must be a valid new connection (§9.3).
+    /// A connect that must be a valid new connection.
     #[allow(clippy::too_many_arguments)]
     async fn new_connection(
         &self,
@@ -641,7 +641,7 @@ impl Sandbox {
         })
     }
 
-    /// A sign-in that must be valid (§9.3); `None` when the config requires a manual sign-up and
+    /// A sign-in that must be valid; `None` when the config requires a manual sign-up and
     /// the expected 404 came, so the checks on the answer are not made.
     async fn valid_sign_in(
         &self,
@@ -699,7 +699,7 @@ impl Sandbox {
         }
     }
 
-    /// Expected error (§9.3): the partner answered `status` with one of `reasons`.
+    /// Expected error: the partner answered `status` with one of `reasons`.
     fn expect_error(&self, step: &str, reply: Reply, status: u16, reasons: &[&str]) -> Result<(), String> {
         let want = format!("{status} {}", reasons.join(" or "));
         match reply {
@@ -722,7 +722,7 @@ impl Sandbox {
     }
 
     /// Forget: the sandbox drops the connection and rolls back what it provisioned, without
-    /// telling the partner (§9.2).
+    /// telling the partner.
     fn forget(&self, id: &str) -> Result<(), String> {
         self.store
             .write_now(|tx| -> ApiResult<()> {
@@ -736,7 +736,7 @@ impl Sandbox {
             .map_err(|e| format!("forget: the sandbox could not roll the connection back: {}", e.message))
     }
 
-    /// Delete (§3.10): the partner must be notified with a valid 200.
+    /// Delete: the partner must be notified with a valid 200.
     async fn delete(&self, step: &str, plan: &CasePlan, ws: usize, conn: &NewConn) -> Result<(), String> {
         let path = format!("{PC}/connections/{}", conn.id);
         let r = self.expect_ok(step, self.call(Method::DELETE, &path, plan.token(ws, 0), None).await)?;
@@ -749,7 +749,7 @@ impl Sandbox {
         }
     }
 
-    /// Partner deletes: certify calls the partner's delete-connection itself (§9.2).
+    /// Partner deletes: certify calls the partner's delete-connection itself.
     async fn partner_deletes(&self, step: &str, conn: &NewConn) -> Result<(), String> {
         let body = json!({
             "connection_id": conn.connection_id,
@@ -759,7 +759,7 @@ impl Sandbox {
         self.expect_ok(step, self.direct(Operation::DeleteConnection, &body).await).map(|_| ())
     }
 
-    /// Delete account (§4.1); a domain the sandbox would refuse itself goes to the partner directly.
+    /// Delete account; a domain the sandbox would refuse itself goes to the partner directly.
     async fn delete_account(&self, plan: &CasePlan, ws: usize, cloud: &str) -> Reply {
         if is_test_domain(&plan.domain) {
             let path = format!("{PC}/partners/{}/delete-account", self.partner_id);

@@ -1,4 +1,4 @@
-//! Calling a partner (partner-connect.md §6): URLs, headers and basic auth, per-attempt
+//! Calling a partner: URLs, headers and basic auth, per-attempt
 //! timeouts, retries of `500` with doubling backoff, and no retry of anything else.
 
 use std::time::{Duration, Instant};
@@ -8,7 +8,7 @@ use serde_json::Value as Json;
 
 use super::config::{CallOptions, PartnerConfig};
 
-/// The partner's operations and their HTTP methods (§6.1).
+/// The partner's operations and their HTTP methods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operation {
     Connect,
@@ -71,9 +71,9 @@ impl Operation {
 pub enum Outcome {
     /// An HTTP answer (any status), with its body parsed when it is JSON.
     Answered { status: u16, body: Option<Json>, attempts: u32 },
-    /// No answer: refused, reset, DNS or TLS failure (§6.4).
+    /// No answer: refused, reset, DNS or TLS failure.
     Unreachable { attempts: u32, detail: String },
-    /// The last attempt ran out of time (§6.3).
+    /// The last attempt ran out of time.
     TimedOut { attempts: u32 },
 }
 
@@ -85,7 +85,7 @@ pub struct Partner<'a> {
 }
 
 impl Partner<'_> {
-    /// Calls `op` with `body` (none for GET) and the query `query`; retries `500`s (§6.3).
+    /// Calls `op` with `body` (none for GET) and the query `query`; retries `500`s.
     pub async fn call(&self, op: Operation, body: Option<&Json>, query: &[(&str, &str)]) -> Outcome {
         let path = op.path(self.config).unwrap_or("");
         let url = format!("{}{path}", self.config.base_url.trim_end_matches('/'));
@@ -138,7 +138,7 @@ impl Partner<'_> {
                 Outcome::Unreachable { .. } => "unreachable".into(),
                 Outcome::TimedOut { .. } => "timeout".into(),
             };
-            // Never logged: the Authorization header, the password, the PAT (§6.6).
+            // Never logged: the Authorization header, the password, the PAT.
             tracing::info!(
                 operation = op.name(),
                 method = %op.method(),

@@ -1,5 +1,5 @@
-//! Partner registrations: the seed's `PartnerConfig` validated field by field, credentials and
-//! call options (partner-connect.md §2.1, §2.2). Every violation is collected, so one answer lists
+//! Partner registrations: the API's `PartnerConfig` validated field by field, credentials and
+//! call options. Every violation is collected, so one answer lists
 //! them all.
 
 use serde::{Deserialize, Serialize};
@@ -72,7 +72,7 @@ pub const ENDPOINT_KEYS: &[&str] = &[
     "get_connectors_path",
 ];
 
-/// The levels that apply to the objects the emulator provisions (§2.1).
+/// The levels that apply to the objects the emulator provisions.
 pub fn levels_for(object: &str) -> Option<&'static [&'static str]> {
     match object {
         "SQL_Endpoint" => Some(&["CAN_USE", "CAN_MANAGE", "CAN_VIEW", "IS_OWNER"]),
@@ -82,7 +82,7 @@ pub fn levels_for(object: &str) -> Option<&'static [&'static str]> {
     }
 }
 
-/// `<PARTNER-NAME>`: upper-cased, runs of non-alphanumerics as one `_`, trimmed (§3.3).
+/// `<PARTNER-NAME>`: upper-cased, runs of non-alphanumerics as one `_`, trimmed.
 pub fn partner_key(name: &str) -> String {
     let mut out = String::new();
     let mut gap = false;
@@ -100,7 +100,7 @@ pub fn partner_key(name: &str) -> String {
     out
 }
 
-/// `gpc` is the seed's typo for `gcp` (§2.1).
+/// `gpc` is the API's typo for `gcp`.
 pub fn canonical_cloud(c: &str) -> Option<&'static str> {
     match c {
         "aws" => Some("aws"),
@@ -140,7 +140,7 @@ pub struct Endpoints {
     pub get_connectors_path: Option<String>,
 }
 
-/// Call options with defaults filled in (§2.2).
+/// Call options with defaults filled in.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CallOptions {
     pub timeout_ms: u64,
@@ -285,7 +285,7 @@ fn hostname(h: &str) -> bool {
         && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
 }
 
-/// Validates a `PartnerConfig` (§2.1); `prefix` is `config.` inside a registration, empty for
+/// Validates a `PartnerConfig`; `prefix` is `config.` inside a registration, empty for
 /// certify's bare config.
 pub fn validate_config(raw: &Json, prefix: &str) -> Result<PartnerConfig, Vec<String>> {
     let mut c = Checker { violations: Vec::new() };
@@ -496,7 +496,7 @@ impl IfEmpty for str {
     }
 }
 
-/// Validates a registration document (§2.1, §2.2): every violation, `; `-separated by the caller.
+/// Validates a registration document: every violation, `; `-separated by the caller.
 pub fn validate_registration(doc: &Json) -> Result<Registration, Vec<String>> {
     let Some(obj) = doc.as_object() else {
         return Err(vec!["body: must be a JSON object".into()]);

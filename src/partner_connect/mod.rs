@@ -1,4 +1,4 @@
-//! Partner Connect, the Databricks side (partner-connect.md): what a connection provisions, the
+//! Partner Connect, the Databricks side: what a connection provisions, the
 //! requests partners receive, and how their answers become results. The HTTP handlers are in
 //! `api::partner_connect`; this module knows the flow's rules and calls the store for SQL.
 
@@ -45,7 +45,7 @@ impl Partner {
         }
     }
 
-    /// `PartnerInfo` (§2.3): the password is never returned.
+    /// `PartnerInfo`: the password is never returned.
     pub fn info(&self) -> Json {
         json!({
             "partner_id": self.row.id,
@@ -59,7 +59,7 @@ impl Partner {
     }
 }
 
-/// The workspace the emulator pretends to be for a connection (§3.2).
+/// The workspace the emulator pretends to be for a connection.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Profile {
     pub cloud_provider: String,
@@ -70,7 +70,7 @@ pub struct Profile {
     pub destination_location: Option<String>,
 }
 
-/// `ConnectionInfo` (§3.1), also the stored record of a connection.
+/// `ConnectionInfo`, also the stored record of a connection.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ConnectionInfo {
     pub id: String,
@@ -115,7 +115,7 @@ impl ConnectionInfo {
     }
 }
 
-/// UC privileges a config data permission grants on the catalog (§3.3); `None`: skipped.
+/// UC privileges a config data permission grants on the catalog; `None`: skipped.
 pub fn uc_privileges(permission: &str) -> Option<&'static [&'static str]> {
     Some(match permission {
         "USE_CATALOG" => &["USE_CATALOG"],
@@ -144,7 +144,7 @@ pub struct NewConnection<'a> {
     pub now: i64,
 }
 
-/// Provisions a new connection in the caller's transaction (§3.3) and records it pending.
+/// Provisions a new connection in the caller's transaction and records it pending.
 /// Returns the record and the PAT value (sent to the partner once, never stored in clear).
 pub fn provision(conn: &Connection, ok: &Allowed, new: &NewConnection<'_>) -> ApiResult<(ConnectionInfo, String)> {
     let cfg = &new.partner.config;
@@ -294,7 +294,7 @@ pub fn provision(conn: &Connection, ok: &Allowed, new: &NewConnection<'_>) -> Ap
     Ok((info, pat))
 }
 
-/// `MMDD-HHMMSS-xxxxxxxx` from a time in ms (§8.4).
+/// `MMDD-HHMMSS-xxxxxxxx` from a time in ms.
 fn cluster_identifier(now_ms: i64) -> String {
     let secs = now_ms / 1000;
     let days = secs.div_euclid(86_400);
@@ -312,7 +312,7 @@ fn cluster_identifier(now_ms: i64) -> String {
     format!("{month:02}{day:02}-{:02}{:02}{:02}-{suffix}", rem / 3600, (rem % 3600) / 60, rem % 60)
 }
 
-/// Removes everything a connection provisioned (§3.6 rollback, §3.10 step 1): the service
+/// Removes everything a connection provisioned (rollback, or the first step of a delete): the service
 /// principal's objects go to `heir`, its grants and ACL entries are dropped, the warehouse is
 /// deleted, the PAT and the service principal go, and so does the connection record.
 pub fn unprovision(conn: &Connection, ok: &Allowed, info: &ConnectionInfo, heir: &str, now: i64) -> ApiResult<()> {
@@ -326,7 +326,7 @@ pub fn unprovision(conn: &Connection, ok: &Allowed, info: &ConnectionInfo, heir:
     pc_store::delete_connection(conn, ok, &info.id)
 }
 
-/// Rolls back every pending connection: a connect cut short by a crash (§3.6).
+/// Rolls back every pending connection: a connect cut short by a crash.
 pub fn recover(conn: &Connection, ok: &Allowed, now: i64) -> ApiResult<usize> {
     let pending = pc_store::pending(conn)?;
     for row in &pending {
@@ -337,7 +337,7 @@ pub fn recover(conn: &Connection, ok: &Allowed, now: i64) -> ApiResult<usize> {
     Ok(pending.len())
 }
 
-/// The workspace address pieces (§3.4).
+/// The workspace address pieces.
 pub struct Address {
     pub scheme: String,
     pub host: String,
@@ -360,7 +360,7 @@ pub struct UserInfo {
 }
 
 impl UserInfo {
-    /// From the caller's SCIM record (§3.4 `first_name` / `last_name` rules).
+    /// From the caller's SCIM record (`first_name` / `last_name` as Partner Connect derives them).
     pub fn of(conn: &Connection, principal_id: i64) -> ApiResult<UserInfo> {
         let p = principals::by_id(conn, principal_id)?
             .ok_or_else(|| ApiError::unauthenticated("The principal is gone."))?;
@@ -381,7 +381,7 @@ impl UserInfo {
     }
 }
 
-/// The seed's `ConnectRequest` (§3.4); fields without a value are omitted.
+/// The API's `ConnectRequest`; fields without a value are omitted.
 pub fn connect_request(
     info: &ConnectionInfo,
     user: &UserInfo,
@@ -406,7 +406,7 @@ pub fn connect_request(
     let mut jdbc = None;
     let mut djdbc = None;
     if let Some(o) = overrides {
-        // certify's test_workspace_detail (§9.2).
+        // certify's test_workspace_detail.
         host = o["hostname"].as_str().unwrap_or(&host).to_string();
         port = o["port"].as_u64().map(|p| p as u16).unwrap_or(port);
         scheme = "https".into();
@@ -457,7 +457,7 @@ pub fn connect_request(
     Json::Object(req)
 }
 
-/// A partner's answer turned into the emulator's result (§7.2): the valid success body, or the
+/// A partner's answer turned into the emulator's result: the valid success body, or the
 /// error to answer with.
 pub fn judge(op: Operation, kind: ConnectKind, cfg: &PartnerConfig, outcome: Outcome) -> Result<(u16, Json), ApiError> {
     let (status, body, attempts) = match outcome {
@@ -511,14 +511,14 @@ fn extra(fields: &[(&str, Json)]) -> Map<String, Json> {
     fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
-/// Test domains of the account hooks (§4): `databricks-test.com`, `databricks-demo.com` and
+/// Test domains of the account hooks: `databricks-test.com`, `databricks-demo.com` and
 /// their subdomains.
 pub fn is_test_domain(domain: &str) -> bool {
     let d = domain.trim_end_matches('.').to_ascii_lowercase();
     ["databricks-test.com", "databricks-demo.com"].iter().any(|t| d == *t || d.ends_with(&format!(".{t}")))
 }
 
-/// A stable positive id for an e-mail with no emulator user (§4.2).
+/// A stable positive id for an e-mail with no emulator user.
 pub fn derived_user_id(email: &str) -> i64 {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(email.as_bytes());

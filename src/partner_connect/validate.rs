@@ -1,5 +1,5 @@
-//! Partners' answers checked against the seed before the emulator acts on them
-//! (partner-connect.md §3.5). Shared by the connect flow and `certify`.
+//! Partners' answers checked against the Partner Connect API's schema before the emulator acts on
+//! them. Shared by the connect flow and `certify`.
 
 use serde_json::Value as Json;
 
@@ -78,7 +78,7 @@ pub fn host_allowed(host: &str, hostnames: &[String]) -> bool {
     })
 }
 
-/// Checks one answer of `op` (§3.5).
+/// Checks one answer of `op`.
 pub fn check(op: Operation, kind: ConnectKind, config: &PartnerConfig, status: u16, body: Option<&Json>) -> Verdict {
     let mut v = V(Vec::new());
     if !allowed_statuses(op).contains(&status) {
@@ -86,7 +86,7 @@ pub fn check(op: Operation, kind: ConnectKind, config: &PartnerConfig, status: u
         return Verdict::Invalid(v.0);
     }
     let success = status == 200 || status == 201;
-    // delete-account and expire-account successes carry no body the seed defines.
+    // delete-account and expire-account successes carry no body the API defines.
     if success && matches!(op, Operation::DeleteAccount | Operation::ExpireAccount) {
         return Verdict::Success(body.cloned().unwrap_or(Json::Null));
     }

@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::store::securables::{scan_limit, Page};
 use crate::store::{on_conflict, schemas};
 
-/// The read-only schema every catalog has (spec §11.2).
+/// The read-only schema every catalog has.
 pub const INFORMATION_SCHEMA: &str = "information_schema";
 /// Owner of `information_schema`.
 pub const SYSTEM_USER: &str = "System user";
@@ -109,7 +109,7 @@ pub struct NewCatalog {
     pub now: i64,
 }
 
-/// Inserts a catalog with its `default` and `information_schema` schemas (spec §11.2).
+/// Inserts a catalog with its `default` and `information_schema` schemas.
 pub fn insert(conn: &Connection, ok: &Allowed, metastore_id: &str, new: &NewCatalog) -> ApiResult<CatalogRow> {
     ok.check("store::catalogs::insert", |a| matches!(a, crate::authz::Action::CreateCatalog), Some(metastore_id));
     let id = crate::domain::new_id();
@@ -192,7 +192,7 @@ pub fn update(
     require(conn, &current.metastore_id, &Ident::from_stored(name.to_string()))
 }
 
-/// Whether the catalog holds any schema but `information_schema` (spec §11.2 `force`).
+/// Whether the catalog holds any schema but `information_schema` (deleting it then needs `force`).
 pub fn has_user_schemas(conn: &Connection, catalog_id: &str) -> ApiResult<bool> {
     Ok(conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM schemas WHERE catalog_id = ?1 AND name <> ?2)")?

@@ -1,4 +1,4 @@
-//! Storage credentials of a metastore (spec §9).
+//! Storage credentials of a metastore.
 
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -198,7 +198,7 @@ pub fn update(
     require(conn, &current.metastore_id, &Ident::from_stored(name.to_string()))
 }
 
-/// What depends on a credential (spec §10.3): external locations naming it and tables created
+/// What depends on a credential: external locations naming it and tables created
 /// with it, as (locations, tables).
 pub fn dependents(conn: &Connection, current: &CredentialRow) -> ApiResult<(i64, i64)> {
     let locations: i64 = conn
@@ -213,7 +213,7 @@ pub fn dependents(conn: &Connection, current: &CredentialRow) -> ApiResult<(i64,
     Ok((locations, tables))
 }
 
-/// Deletes the credential only; dependents stay as they are (spec §10.3).
+/// Deletes the credential only; dependents stay as they are.
 pub fn delete(conn: &Connection, ok: &Allowed, id: &str) -> ApiResult<()> {
     ok.check("store::credentials::delete", |a| matches!(a, crate::authz::Action::DeleteStorageCredential), Some(id));
     conn.prepare_cached("DELETE FROM storage_credentials WHERE id = ?1")?.execute([id])?;

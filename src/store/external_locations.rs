@@ -1,4 +1,4 @@
-//! External locations of a metastore (spec §10) and the URL lookups their rules need: every
+//! External locations of a metastore and the URL lookups their rules need: every
 //! lookup is an index probe on the URL's ancestors or on the range of its descendants.
 
 use rusqlite::{params, Connection, OptionalExtension};
@@ -127,7 +127,7 @@ pub fn strictly_inside(conn: &Connection, metastore_id: &str, url: &StorageUrl) 
 }
 
 /// A location of the metastore (other than `except`) whose URL equals, contains or lies inside
-/// `url` (spec §10.3 rule 1), as (name, url).
+/// `url`, as (name, url).
 pub fn overlapping(
     conn: &Connection,
     metastore_id: &str,
@@ -250,7 +250,7 @@ pub fn update(
     require(conn, &current.metastore_id, &Ident::from_stored(name.to_string()))
 }
 
-/// Deletes the location only; the tables under it stay (spec §10.3).
+/// Deletes the location only; the tables under it stay.
 pub fn delete(conn: &Connection, ok: &Allowed, id: &str) -> ApiResult<()> {
     ok.check(
         "store::external_locations::delete",

@@ -190,8 +190,8 @@ pub fn update(
     require(conn, id)
 }
 
-/// Whether the metastore still holds catalogs, storage credentials (the seed's data access
-/// configurations), shares or recipients; assignments do not count (spec §6.1).
+/// Whether the metastore still holds catalogs, storage credentials (the API reference's data access
+/// configurations), shares or recipients; assignments do not count.
 pub fn has_contents(conn: &Connection, id: &str) -> ApiResult<bool> {
     Ok(conn
         .prepare_cached(
@@ -226,7 +226,7 @@ pub fn assignment(conn: &Connection, workspace_id: i64) -> ApiResult<Option<Assi
         .optional()?)
 }
 
-/// Creates or overwrites a workspace's assignment (spec §8.3).
+/// Creates or overwrites a workspace's assignment.
 pub fn assign(conn: &Connection, ok: &Allowed, a: &AssignmentRow) -> ApiResult<()> {
     ok.check(
         "store::metastores::assign",

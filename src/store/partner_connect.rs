@@ -1,4 +1,4 @@
-//! Partner Connect registrations and connections (partner-connect.md §2, §3.1).
+//! Partner Connect registrations and connections.
 
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -117,7 +117,7 @@ fn connection(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConnectionRow> {
 const CONNECTION_COLUMNS: &str = "id, partner_id, workspace_id, state, record";
 
 /// Records a pending connection; a connection (pending or active) for the same partner and
-/// workspace → 409 (§3.2 step 8).
+/// workspace → 409.
 pub fn insert_pending(conn: &Connection, ok: &Allowed, c: &ConnectionRow, now: i64) -> ApiResult<()> {
     ok.check("store::partner_connect::insert_pending", |a| matches!(a, crate::authz::Action::ConnectPartner), None);
     conn.prepare_cached(
@@ -176,7 +176,7 @@ pub fn active_in(conn: &Connection, workspace_id: i64) -> ApiResult<Vec<Connecti
     Ok(rows)
 }
 
-/// Every pending connection (crash recovery, §3.6).
+/// Every pending connection (crash recovery).
 pub fn pending(conn: &Connection) -> ApiResult<Vec<ConnectionRow>> {
     let mut stmt =
         conn.prepare_cached(&format!("SELECT {CONNECTION_COLUMNS} FROM pc_connections WHERE state = 'pending'"))?;

@@ -102,7 +102,7 @@ pub fn list(conn: &Connection, kind: PrincipalKind) -> ApiResult<Vec<PrincipalRo
     Ok(rows)
 }
 
-/// Whether a principal of that name exists (owners and grantees must, spec §22 item 21).
+/// Whether a principal of that name exists (owners and grantees must).
 pub fn exists(conn: &Connection, name: &str) -> ApiResult<bool> {
     Ok(conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM principals WHERE name = ?1)")?
@@ -251,7 +251,7 @@ pub fn subject(
 
 /// Changes a principal's name (userName / group displayName) and display name. A new name
 /// held by another principal → 409. Every UC owner and grant that named it follows the rename
-/// (interface.md: a renamed group keeps its ownerships and grants).
+/// (a renamed group keeps its ownerships and grants).
 pub fn rename(conn: &Connection, ok: &Allowed, p: &PrincipalRow, name: &str, display_name: &str) -> ApiResult<()> {
     ok.check("store::principals::rename", |a| matches!(a, crate::authz::Action::ManageIdentities), None);
     conn.prepare_cached("UPDATE principals SET name = ?2, display_name = ?3 WHERE id = ?1")?
@@ -324,7 +324,7 @@ pub fn delete(conn: &Connection, ok: &Allowed, id: i64) -> ApiResult<()> {
 
 /// Hands every UC object `name` owns to `new_owner`, and drops every grant and workspace ACL
 /// entry naming it: what deleting a Partner Connect service principal leaves behind
-/// (partner-connect.md §3.6, §3.10).
+///.
 pub fn hand_over_and_revoke(conn: &Connection, ok: &Allowed, name: &str, new_owner: &str) -> ApiResult<()> {
     ok.check(
         "store::principals::hand_over_and_revoke",

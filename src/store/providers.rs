@@ -1,4 +1,4 @@
-//! Delta Sharing providers (spec §19).
+//! Delta Sharing providers.
 
 use rusqlite::{params, Connection, OptionalExtension};
 

@@ -1,4 +1,4 @@
-//! Delta Sharing recipients and their tokens (spec §18).
+//! Delta Sharing recipients and their tokens.
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::value::RawValue;
@@ -172,7 +172,7 @@ pub struct TokenRow {
     pub updated_by: String,
 }
 
-/// The recipient's tokens that have not expired at `now` (spec §18.1: expired ones are not listed).
+/// The recipient's tokens that have not expired at `now` (expired ones are not listed).
 pub fn live_tokens(conn: &Connection, recipient_id: &str, now: i64) -> ApiResult<Vec<TokenRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, activation_url, expiration_time, created_at, created_by, updated_at, updated_by
@@ -250,7 +250,7 @@ pub fn add_token(
         on,
     );
     let id = crate::domain::new_id();
-    // Activation is not emulated, so every token keeps a URL of its own (spec §18.1).
+    // Activation is not emulated, so every token keeps a URL of its own.
     let activation_url = format!("https://uc-emulator.invalid/delta_sharing/retrieve_config.html?{id}");
     conn.prepare_cached(
         "INSERT INTO recipient_tokens (id, recipient_id, activation_url, expiration_time, created_at, created_by,
@@ -284,7 +284,7 @@ pub fn shorten_tokens(
     Ok(())
 }
 
-/// Whether `name` is a recipient of the metastore (share grantees must be, privileges.md §9).
+/// Whether `name` is a recipient of the metastore (share grantees must be).
 pub fn exists(conn: &Connection, metastore_id: &str, name: &str) -> ApiResult<bool> {
     Ok(conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM recipients WHERE metastore_id = ?1 AND name = ?2)")?

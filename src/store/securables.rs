@@ -80,7 +80,7 @@ pub fn is_orphaned(conn: &Connection, id: &str, owner: &str) -> ApiResult<bool> 
 
 /// (securable id, owner) of the nodes among `ids` whose owner, one of `principals_json`, was
 /// deleted with its principal.
-fn orphaned_among(conn: &Connection, ids: &[&str], principals_json: &str) -> ApiResult<Vec<(String, String)>> {
+pub fn orphaned_among(conn: &Connection, ids: &[&str], principals_json: &str) -> ApiResult<Vec<(String, String)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }

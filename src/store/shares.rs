@@ -1,4 +1,4 @@
-//! Shares and the tables they hold (Delta Sharing, spec §17).
+//! Shares and the tables they hold (Delta Sharing).
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::value::RawValue;
@@ -206,7 +206,7 @@ pub struct ObjectFields {
     pub partitions: Option<String>,
 }
 
-/// A `shared_as` already used in the share → 400 (spec §17.1: never 409).
+/// A `shared_as` already used in the share → 400 (never 409).
 fn duplicate_shared_as(shared_as: &str) -> impl FnOnce() -> ApiError + '_ {
     move || ApiError::invalid("shared_as", format!("'{shared_as}' is already used by another object of this share"))
 }

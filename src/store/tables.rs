@@ -330,7 +330,7 @@ pub fn delete(conn: &Connection, ok: &Allowed, id: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// A table of the metastore whose location equals, contains or lies inside `url` (spec §13.1),
+/// A table of the metastore whose location equals, contains or lies inside `url`,
 /// other than `except`. Two index lookups (the URL's ancestors, then the range of its
 /// descendants), never a pass over every table: this runs inside the writer's transaction.
 pub fn overlapping(
@@ -360,8 +360,7 @@ pub fn overlapping(
     Ok(found)
 }
 
-/// An EXTERNAL table of the metastore whose location equals or contains `url` (spec §10.3 rule 2:
-/// no external location may lie inside or on an external table).
+/// An EXTERNAL table of the metastore whose location equals or contains `url` (no external location may lie inside or on an external table).
 pub fn external_containing(conn: &Connection, metastore_id: &str, url: &StorageUrl) -> ApiResult<Option<String>> {
     let mut candidates = url.ancestors();
     candidates.push(url.as_str().to_string());
@@ -379,7 +378,7 @@ pub fn external_containing(conn: &Connection, metastore_id: &str, url: &StorageU
 }
 
 /// The EXTERNAL tables of the metastore whose location equals or lies under `url` (the
-/// dependents of an external location, spec §10.3), as (full name, location).
+/// dependents of an external location), as (full name, location).
 pub fn external_within(conn: &Connection, metastore_id: &str, url: &StorageUrl) -> ApiResult<Vec<(String, String)>> {
     let (lo, hi) = url.descendants_range();
     let mut stmt = conn.prepare_cached(

@@ -1,4 +1,4 @@
-//! Emulated SQL warehouses (partner-connect.md §8). They exist only as the SQL endpoint of a
+//! Emulated SQL warehouses. They exist only as the SQL endpoint of a
 //! Partner Connect connection; nothing else creates them.
 
 use rusqlite::{params, Connection, OptionalExtension};

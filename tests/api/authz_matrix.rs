@@ -1,4 +1,4 @@
-//! The refusal matrix (design.md §3.10): every guarded route, called by a plain user without
+//! The refusal matrix: every guarded route, called by a plain user without
 //! grants (alice), answers 403 `PERMISSION_DENIED` and changes nothing. The same rows called by
 //! the admin succeed, so the table cannot pass by accident.
 
@@ -8,7 +8,7 @@ use crate::helpers::{spawn, TestApp, UC};
 
 /// method, path under the UC prefix (`{ms}` = the metastore id), body.
 const REFUSED: &[(&str, &str, &str)] = &[
-    // Metastores (§6.3: metastore admins; creation: account admins).
+    // Metastores (metastore admins; creation: account admins).
     ("POST", "/metastores", r#"{"name": "m2", "storage_root": "s3://bucket/m2"}"#),
     ("GET", "/metastores/{ms}", ""),
     ("GET", "/metastores", ""),
@@ -17,11 +17,11 @@ const REFUSED: &[(&str, &str, &str)] = &[
     ("PATCH", "/metastores/{ms}", r#"{"delta_sharing_organization_name": "acme"}"#),
     ("DELETE", "/metastores/{ms}?force=true", ""),
     ("DELETE", "/metastores/{ms}", ""),
-    // Metastore assignments (§8.3: account admins; default catalog: workspace admins too).
+    // Metastore assignments (account admins; default catalog: workspace admins too).
     ("PUT", "/workspaces/1001/metastore", r#"{"metastore_id": "{ms}", "default_catalog_name": "owned"}"#),
     ("PATCH", "/workspaces/1001/metastore", r#"{"default_catalog_name": "owned"}"#),
     ("DELETE", "/workspaces/1001/metastore?metastore_id={ms}", ""),
-    // Catalogs (§11.3).
+    // Catalogs.
     ("POST", "/catalogs", r#"{"name": "alice_cat"}"#),
     ("GET", "/catalogs/owned", ""),
     ("PATCH", "/catalogs/owned", r#"{"comment": "mine now"}"#),
@@ -32,7 +32,7 @@ const REFUSED: &[(&str, &str, &str)] = &[
     ("DELETE", "/catalogs/owned", ""),
     ("DELETE", "/catalogs/owned?force=true", ""),
     ("DELETE", "/catalogs/empty", ""),
-    // Schemas (§12.3).
+    // Schemas.
     ("POST", "/schemas", r#"{"name": "s2", "catalog_name": "main"}"#),
     ("POST", "/schemas", r#"{"name": "s2", "catalog_name": "owned"}"#),
     ("GET", "/schemas?catalog_name=owned", ""),
@@ -43,7 +43,7 @@ const REFUSED: &[(&str, &str, &str)] = &[
     ("DELETE", "/schemas/owned.s1", ""),
     ("DELETE", "/schemas/owned.s1?force=true", ""),
     ("DELETE", "/schemas/owned.empty_schema", ""),
-    // Tables (§13.7).
+    // Tables.
     (
         "POST",
         "/tables",
@@ -130,7 +130,7 @@ async fn the_admin_passes_the_same_rows() {
         .collect();
     for &&(method, path, body) in &order {
         // Renames and owner changes would break later rows: run them on fresh objects below.
-        // EXTERNAL tables also need an external location covering them (§13), which this
+        // EXTERNAL tables also need an external location covering them, which this
         // fixture does not declare.
         if body.contains("new_name") || body.contains("\"owner\"") || body.contains("EXTERNAL") || method == "DELETE" {
             continue;

@@ -1,4 +1,4 @@
-//! `uc-emulator partner-connect certify` (partner-connect.md §9) run as the built binary against
+//! `uc-emulator partner-connect certify` run as the built binary against
 //! the reference fake partner (`tests/partner/fake_partner.py`, a python3 process): the
 //! well-behaved partner passes, each misbehaviour switch fails the case that catches it, cases
 //! without endpoints are skipped, `--case` filters, and usage errors exit 2 with empty stdout.
@@ -156,7 +156,7 @@ fn cases_without_endpoints_or_credentials_are_skipped() {
 
 #[test]
 fn other_partner_behaviours_pass_too() {
-    // new_user_action, trial_type and manual sign-up change what the cases expect (§9.3, §9.4).
+    // new_user_action, trial_type and manual sign-up change what the cases expect.
     for args in [
         &["--new-user-action", "invite", "--trial-type", "user"][..],
         &["--new-user-action", "not_found"][..],

@@ -1,4 +1,4 @@
-//! Durability (interface.md "Start-up, readiness and shutdown in detail"): a restart on the same
+//! Durability: a restart on the same
 //! database keeps everything created through the API, an acknowledged write is committed before
 //! its response, fixtures are create-if-missing, and concurrent creates land exactly once.
 
@@ -52,7 +52,7 @@ async fn restart_on_the_same_database_keeps_api_created_objects() {
 #[actix_web::test]
 async fn a_fixture_entry_deleted_through_the_api_comes_back_on_restart() {
     let mut app = spawn().await;
-    // A fresh catalog holds `default` (§11.2): deleting it needs force.
+    // A fresh catalog holds `default`: deleting it needs force.
     app.admin().delete(&format!("{UC}/catalogs/main?force=true")).await.ok("delete main");
     app.admin().get(&format!("{UC}/catalogs/main")).await.error(404, "CATALOG_DOES_NOT_EXIST", "main deleted");
     app.restart().await;

@@ -1,4 +1,4 @@
-//! The error contract (interface.md "Requests", "REST surface", "Errors"): every failure is
+//! The error contract: every failure is
 //! `{"error_code", "message"}` JSON with the matching status, bad input is a 400 naming the
 //! field, and no rejected request changes state.
 
@@ -136,7 +136,7 @@ async fn body_over_4_mib_is_413_json() {
 }
 
 /// Each row: method, path (under the UC prefix), raw body, what the 400's message must name.
-/// `LONG256` stands for a name of 256 characters (one over the limit, spec §3.2).
+/// `LONG256` stands for a name of 256 characters (one over the limit).
 const REJECTED: &[(&str, &str, Option<&str>, &str)] = &[
     // Malformed JSON and non-object bodies.
     ("POST", "/catalogs", Some(r#"{"name": "#), "body"),

@@ -1,5 +1,5 @@
-//! A `TestApp`: the real server started in-process on 127.0.0.1:0 over a temporary SQLite file
-//! (design.md §3.10), a reqwest client per token, and `dump_state()` for before/after checks.
+//! A `TestApp`: the real server started in-process on 127.0.0.1:0 over a temporary SQLite file,
+//! a reqwest client per token, and `dump_state()` for before/after checks.
 
 use std::path::PathBuf;
 
@@ -14,7 +14,7 @@ pub const ADMIN: &str = "dapi-admin";
 pub const ALICE: &str = "dapi-alice";
 pub const UC: &str = "/api/2.1/unity-catalog";
 
-/// The built-in default fixture, as a fixture file (interface.md "Fixture file").
+/// The built-in default fixture, as a fixture file.
 pub const DEFAULT_FIXTURE: &str = r#"{
   "workspaces": [{"workspace_id": 1001, "name": "dev"}],
   "users": [
@@ -298,7 +298,7 @@ impl Resp {
         self.json()
     }
 
-    /// Asserts the one error shape (interface.md "Errors"): the status, JSON content type,
+    /// Asserts the one error shape: the status, JSON content type,
     /// `error_code` and a non-empty `message`; returns the message.
     pub fn error(&self, status: u16, code: &str, what: &str) -> String {
         assert_eq!(self.status, status, "{what}: expected {status} {code}, got body {}", self.text);

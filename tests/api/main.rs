@@ -1,4 +1,4 @@
-//! The integration test binary: the real server on port 0, driven over HTTP (design.md §3.10).
+//! The integration test binary: the real server on port 0, driven over HTTP.
 
 mod authz_matrix;
 mod certify;

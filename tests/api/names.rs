@@ -1,11 +1,11 @@
 //! Names: lower-cased on create, rename and lookup, column names keep their case, full names in
-//! paths are percent-decoded UTF-8 (unity-catalog-2.1.md §3.2, §3.3, §22 item 24).
+//! paths are percent-decoded UTF-8.
 
 use serde_json::json;
 
 use crate::helpers::{enc, names, spawn, UC};
 
-const SEED_PATH: &str = "SomeC%C3%84t.S%C3%B8meSch%C3%ABma.%E3%83%86%E3%83%BC%E3%83%96%E3%83%AB";
+const DOC_PATH: &str = "SomeC%C3%84t.S%C3%B8meSch%C3%ABma.%E3%83%86%E3%83%BC%E3%83%96%E3%83%AB";
 
 #[actix_web::test]
 async fn names_are_lower_cased_on_create_and_lookup() {
@@ -74,7 +74,7 @@ async fn names_are_lower_cased_on_create_and_lookup() {
 }
 
 #[actix_web::test]
-async fn the_seeds_unicode_full_name_round_trips() {
+async fn the_reference_unicode_full_name_round_trips() {
     let app = spawn().await;
     let admin = app.admin();
     let c = admin.create_catalog("SomeCÄt").await;
@@ -84,8 +84,8 @@ async fn the_seeds_unicode_full_name_round_trips() {
     let t = admin.create_table("somecät", "SØMESCHËMA", "テーブル").await;
     assert_eq!(t["full_name"], "somecät.sømeschëma.テーブル");
 
-    // The seed's byte-exact path (§3.3), upper-case hex.
-    let got = admin.get(&format!("{UC}/tables/{SEED_PATH}")).await.ok("GET the seed's path");
+    // The API reference's byte-exact path, upper-case hex.
+    let got = admin.get(&format!("{UC}/tables/{DOC_PATH}")).await.ok("GET the API reference's path");
     assert_eq!(got["full_name"], "somecät.sømeschëma.テーブル");
     assert_eq!(got["name"], "テーブル");
     assert_eq!(got["catalog_name"], "somecät");
@@ -95,11 +95,11 @@ async fn the_seeds_unicode_full_name_round_trips() {
     let got = admin.get(&format!("{UC}/tables/{lower_hex}")).await.ok("lower-case hex");
     assert_eq!(got["full_name"], "somecät.sømeschëma.テーブル");
     // The dots may be encoded too.
-    let dots = SEED_PATH.replace('.', "%2E");
+    let dots = DOC_PATH.replace('.', "%2E");
     admin.get(&format!("{UC}/tables/{dots}")).await.ok("encoded dots");
     // Everything encoded, as a client that quotes the whole segment would.
     admin.get(&format!("{UC}/tables/{}", enc("somecät.sømeschëma.テーブル"))).await.ok("fully encoded");
-    let exists = admin.get(&format!("{UC}/tables/{SEED_PATH}/exists")).await.ok("exists");
+    let exists = admin.get(&format!("{UC}/tables/{DOC_PATH}/exists")).await.ok("exists");
     assert_eq!(exists["table_exists"], true);
 
     // Schemas and catalogs by encoded path, and in query parameters.
@@ -113,10 +113,10 @@ async fn the_seeds_unicode_full_name_round_trips() {
     assert_eq!(names(&list, "tables"), vec!["テーブル"]);
 
     // Update and delete through the encoded path.
-    let updated = admin.patch(&format!("{UC}/tables/{SEED_PATH}"), json!({"comment": "テスト"})).await.ok("patch");
+    let updated = admin.patch(&format!("{UC}/tables/{DOC_PATH}"), json!({"comment": "テスト"})).await.ok("patch");
     assert_eq!(updated["comment"], "テスト");
-    admin.delete(&format!("{UC}/tables/{SEED_PATH}")).await.ok("delete");
-    admin.get(&format!("{UC}/tables/{SEED_PATH}")).await.error(404, "TABLE_DOES_NOT_EXIST", "after delete");
+    admin.delete(&format!("{UC}/tables/{DOC_PATH}")).await.ok("delete");
+    admin.get(&format!("{UC}/tables/{DOC_PATH}")).await.error(404, "TABLE_DOES_NOT_EXIST", "after delete");
 }
 
 #[actix_web::test]
@@ -158,7 +158,7 @@ async fn percent_and_plus_in_names_are_decoded_exactly_once() {
 
 #[actix_web::test]
 async fn invalid_utf8_in_a_path_is_400() {
-    // interface.md "Requests": path segments are percent-decoded as UTF-8; a path that is not
+    // Path segments are percent-decoded as UTF-8; a path that is not
     // UTF-8 is a bad path (400), not silently replaced with U+FFFD.
     let app = spawn().await;
     let admin = app.admin();

@@ -1,5 +1,5 @@
-//! List paging (unity-catalog-2.1.md §4 "SDK (pagination)" and "Emulator decision (pagination
-//! tokens)", §22 item 23; interface.md: the last page has no `next_page_token` key).
+//! List paging as the SDK pages (`max_results`, `page_token`, sealed page tokens): the last page
+//! has no `next_page_token` key.
 
 use std::collections::HashMap;
 

@@ -1,5 +1,4 @@
-//! The SCIM 2.0 identity API over plain HTTP (interface.md "Identity, tokens, workspaces" and
-//! "Identity API (SCIM 2.0 and tokens)"; seed `002_*.txt` iam shapes): list paging, filters,
+//! The SCIM 2.0 identity API over plain HTTP (the Databricks SCIM API's shapes): list paging, filters,
 //! sorting and trimming, create / replace / patch / delete, the SCIM error shape, rejected
 //! requests that change nothing, and the live effect of identity changes on Unity Catalog.
 

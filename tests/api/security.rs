@@ -717,6 +717,8 @@ async fn a_deleted_principal_loses_its_grants_and_a_new_one_under_its_name_inher
         )
         .await
         .ok("acl");
+    admin.create_table("main", "default", "etl_t").await;
+    admin.patch(&format!("{UC}/tables/main.default.etl_t"), json!({"owner": app_id})).await.ok("table owner");
     admin.patch(&format!("{UC}/metastores/{ms}"), json!({"owner": app_id})).await.ok("metastore owner");
     let tok = admin.post("/api/2.0/token-management/on-behalf-of/tokens", json!({"application_id": app_id})).await;
     let old_token = tok.ok("obo")["token_value"].as_str().unwrap().to_string();
@@ -755,6 +757,11 @@ async fn a_deleted_principal_loses_its_grants_and_a_new_one_under_its_name_inher
     let listed = new.get(&format!("{UC}/catalogs")).await.ok("list");
     assert!(!listed.to_string().contains("etl_cat"), "{listed}");
     new.get(&format!("{UC}/catalogs/main")).await.error(403, "PERMISSION_DENIED", "no USE_CATALOG");
+    // Lists and table summaries do not show the old principal's table to the new one either.
+    grant(&app, "catalog", "main", app_id, &["USE_CATALOG", "USE_SCHEMA"]).await;
+    let seen = |v: Value| v.to_string().contains("etl_t");
+    assert!(!seen(new.get(&format!("{UC}/tables?catalog_name=main&schema_name=default")).await.ok("list")));
+    assert!(!seen(new.get(&format!("{UC}/table-summaries?catalog_name=main")).await.ok("summaries")));
     // An admin hands the catalog to the new principal: now it is its owner.
     admin.patch(&format!("{UC}/catalogs/etl_cat"), json!({"owner": "admin@example.com"})).await.ok("hand on");
     admin.patch(&format!("{UC}/catalogs/etl_cat"), json!({"owner": app_id})).await.ok("hand to the new one");

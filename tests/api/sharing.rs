@@ -1,6 +1,6 @@
 //! Delta Sharing over HTTP: shares and their data objects, share permissions (both paths),
 //! recipients and tokens, providers, catalogs from a provider share, and sharing fixtures
-//! (unity-catalog-2.1.md §11.1, §15.5, §17, §18, §19, §22 items 18–20; privileges.md §8.2, §9).
+//!.
 
 use serde_json::{json, Value};
 
@@ -251,7 +251,7 @@ async fn share_objects_wire_shape_partitions_and_objects_replace() {
     assert_eq!(secret["partitions"][0]["values"][0], json!({"name": "region", "op": "LIKE", "value": "eu%"}));
     assert_eq!(secret["partitions"][0]["values"][1]["name"], "id");
 
-    // the seed's `objects` replaces the whole list
+    // the API reference's `objects` replaces the whole list
     let res = admin
         .patch(
             &format!("{UC}/shares/s"),

@@ -1,5 +1,5 @@
 //! Storage credentials, external locations, external tables and listFiles over HTTP
-//! (unity-catalog-2.1.md §9, §10, §13.1, §13.7, §22 items 8–11; privileges.md §4.2, §6.4).
+//!.
 
 use serde_json::{json, Value};
 
@@ -83,7 +83,7 @@ fn assert_no_secrets(text: &str) {
 }
 
 #[actix_web::test]
-async fn credentials_keep_secrets_and_follow_the_create_and_read_rules_spec_9() {
+async fn credentials_keep_secrets_and_follow_the_create_and_read_rules() {
     let app = spawn_with(FIXTURE).await;
     let creds = format!("{UC}/storage-credentials");
     // createStorageCredential: account admin; a metastore admin alone or a plain user is refused.
@@ -115,7 +115,7 @@ async fn credentials_keep_secrets_and_follow_the_create_and_read_rules_spec_9() 
     let g = app.admin().post(&creds, gcp).await;
     assert_no_secrets(&g.text);
     assert_eq!(g.ok("gcp")["gcp_service_account_key"]["private_key_id"], "k");
-    // The CREATE_STORAGE_CREDENTIAL alternative (privileges.md §7.4).
+    // The CREATE_STORAGE_CREDENTIAL alternative.
     let ms = app.admin().get(&format!("{UC}/metastore_summary")).await.ok("summary");
     grant(&app, "metastore", ms["metastore_id"].as_str().unwrap(), "alice@example.com", &["CREATE_STORAGE_CREDENTIAL"])
         .await;
@@ -143,7 +143,7 @@ async fn credentials_keep_secrets_and_follow_the_create_and_read_rules_spec_9() 
 }
 
 #[actix_web::test]
-async fn credential_updates_and_deletes_follow_spec_9_3() {
+async fn credential_updates_and_deletes_follow_the_rules() {
     let app = spawn_with(FIXTURE).await;
     let creds = format!("{UC}/storage-credentials");
     app.admin().post(&creds, azure("c")).await.ok("create");
@@ -189,7 +189,7 @@ async fn credential_updates_and_deletes_follow_spec_9_3() {
 }
 
 #[actix_web::test]
-async fn location_urls_may_not_overlap_by_path_segment_spec_10_3() {
+async fn location_urls_may_not_overlap_by_path_segment() {
     let app = spawn_with(FIXTURE).await;
     let locs = format!("{UC}/external-locations");
     app.admin().post(&format!("{UC}/storage-credentials"), aws("c")).await.ok("cred");
@@ -219,7 +219,7 @@ async fn location_urls_may_not_overlap_by_path_segment_spec_10_3() {
 }
 
 #[actix_web::test]
-async fn location_authorization_follows_spec_10_3() {
+async fn location_authorization_follows_the_rules() {
     let app = spawn_with(FIXTURE).await;
     let locs = format!("{UC}/external-locations");
     app.admin().post(&format!("{UC}/storage-credentials"), aws("c")).await.ok("cred");
@@ -281,7 +281,7 @@ async fn location_authorization_follows_spec_10_3() {
 }
 
 #[actix_web::test]
-async fn external_tables_need_a_covering_location_and_create_external_table_spec_13_7() {
+async fn external_tables_need_a_covering_location_and_create_external_table() {
     let app = spawn_with(FIXTURE).await;
     let tables = format!("{UC}/tables");
     let alice = who(&app, "dapi-alice");
@@ -291,7 +291,7 @@ async fn external_tables_need_a_covering_location_and_create_external_table_spec
     grant(&app, "external_location", "fx_loc", "alice@example.com", &["CREATE_EXTERNAL_TABLE"]).await;
     let t = alice.post(&tables, ext_table("e1", "s3://fixture/zone/e1")).await.ok("allowed");
     assert_eq!(t["storage_location"], "s3://fixture/zone/e1");
-    // The legacy spelling on the location counts too (privileges.md §4.3).
+    // The legacy spelling on the location counts too.
     app.admin()
         .patch(
             &format!("{UC}/permissions/external_location/fx_loc"),
@@ -323,7 +323,7 @@ async fn external_tables_need_a_covering_location_and_create_external_table_spec
     alice.post(&tables, unknown).await.error(404, "RESOURCE_DOES_NOT_EXIST", "unknown cred");
     // A table created with the credential is its dependent.
     app.admin().delete(&format!("{UC}/storage-credentials/c")).await.error(400, "INVALID_STATE", "dependent table");
-    // Moving an external table: same rules (§13.1).
+    // Moving an external table: same rules.
     let e2 = format!("{tables}/main.default.e2");
     alice.patch(&e2, json!({"storage_location": "s3://nowhere/e2"})).await.invalid("storage_location", "uncovered");
     alice
@@ -335,7 +335,7 @@ async fn external_tables_need_a_covering_location_and_create_external_table_spec
 }
 
 #[actix_web::test]
-async fn storage_securables_take_grants_through_the_permissions_api_spec_15_5() {
+async fn storage_securables_take_grants_through_the_permissions_api() {
     let app = spawn_with(FIXTURE).await;
     let path = format!("{UC}/permissions/storage-credential/fx_cred");
     app.admin()
@@ -366,7 +366,7 @@ async fn storage_securables_take_grants_through_the_permissions_api_spec_15_5() 
 }
 
 #[actix_web::test]
-async fn list_files_lists_real_directories_and_never_escapes_spec_10_3() {
+async fn list_files_lists_real_directories_and_never_escapes() {
     let data = tempfile::tempdir().unwrap();
     let mapped = data.path().join("bucket");
     std::fs::create_dir_all(mapped.join("zone/sub")).unwrap();

@@ -1,5 +1,5 @@
-//! Personal access tokens, token management and workspace object permissions (interface.md
-//! "Tokens" and "REST surface"; seed `002_*.txt` `ObjectPermissions`).
+//! Personal access tokens, token management and workspace object permissions
+//! (the Databricks Token, Token Management and Permissions APIs).
 
 use serde_json::{json, Value};
 
@@ -396,7 +396,7 @@ async fn acl_validation_names_the_field_and_changes_nothing() {
             json!({"access_control_list": [{"user_name": "alice@example.com", "permission_level": "CAN_USE"}]}),
         )
         .await
-        .ok("seed the list");
+        .ok("fill the list");
     let before = app.admin().get(TOKEN_ACL).await.ok("before");
     let alice_use = json!({"user_name": "bob@example.com", "permission_level": "CAN_USE"});
     let cases: Vec<(&str, Value, &str)> = vec![

@@ -1,5 +1,5 @@
-//! Emulated SQL warehouses (partner-connect.md §8) and their workspace permissions
-//! (interface.md `/api/2.0/permissions/warehouses/:id`). Only Partner Connect creates
+//! Emulated SQL warehouses and their workspace permissions
+//! (`/api/2.0/permissions/warehouses/:id`). Only Partner Connect creates
 //! warehouses, so these tests create one through the store, as the connect flow does.
 
 use serde_json::json;

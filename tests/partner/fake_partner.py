@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""A reference fake partner for uc-emulator's Partner Connect (issue 9).
+"""A reference fake partner for uc-emulator's Partner Connect.
 
-It implements the Partner Connect API 2.0 (the seed `000_4c21ce8ba32503a8.txt`, version 2.1.1) the
+It implements Databricks' Partner Connect API 2.0 (version 2.1.1) the
 way a well-behaved partner product does, so that the emulator (which plays Databricks) has something
 real to call: `connect` (new connection and sign-in), `test-connection`, `delete-connection`,
 `delete-account`, `expire-account` and `connectors`. Named *switches* make it misbehave in the ways
@@ -40,7 +40,7 @@ Behaviour of the well-behaved partner (what the switches deviate from):
 * ``connectors`` pages a fixed list of connectors through ``pagination_token``.
 * Every API request must carry ``User-Agent: databricks`` (else 400 ``bad_request``) and, when
   credentials are configured, the right HTTP basic auth (else 401 ``unauthorized``).
-* Every request body is checked against the seed; a bad one is a 400 ``bad_request`` whose
+* Every request body is checked against the API; a bad one is a 400 ``bad_request`` whose
   ``debugging_message`` names the field (so an emulator bug shows up as a clear partner answer).
 """
 
@@ -63,12 +63,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterable, Optional
 
 # --------------------------------------------------------------------------------------------------
-# Constants taken from the seed
+# Constants taken from the API
 # --------------------------------------------------------------------------------------------------
 
 #: Every misbehaviour switch, with what it does. Anything not listed is a ValueError.
 SWITCHES: dict[str, str] = {
-    "wrong_enum": "enum values outside the seed: connect user_status 'returning', test-connection "
+    "wrong_enum": "enum values outside the API: connect user_status 'returning', test-connection "
     "status 'PASSED', delete-connection resource_status 'deleted', connector type 'sink'",
     "missing_connection_id": "a new connection is accepted (configured_resources true) but the "
     "answer has no connection_id",
@@ -92,7 +92,7 @@ SWITCHES: dict[str, str] = {
     "the received PAT and record the status (see .callbacks); test-connection repeats that call",
 }
 
-#: operation -> (HTTP method from the seed, PartnerConfig.endpoints key, default path)
+#: operation -> (HTTP method from the API, PartnerConfig.endpoints key, default path)
 OPERATIONS: dict[str, tuple[str, str, str]] = {
     "connect": ("POST", "connect_path", "/connect"),
     "test_connection": ("POST", "test_connection_path", "/test-connection"),
@@ -104,11 +104,11 @@ OPERATIONS: dict[str, tuple[str, str, str]] = {
 
 NEW_USER_ACTIONS = ("auto_add", "invite", "not_found", "error")
 TRIAL_TYPES = ("user", "account")
-CLOUDS = ("aws", "azure", "gcp", "gpc")  # `gpc` is the seed's typo, accepted as an alias (spec §2.1)
+CLOUDS = ("aws", "azure", "gcp", "gpc")  # `gpc` is the API's typo, accepted as an alias
 TEST_DOMAINS = ("databricks-test.com", "databricks-demo.com")
 FOREIGN_HOST = "evil.example.net"
 
-#: The connector list served by `connectors` (seed `Connector`: identifier, name, type, description).
+#: The connector list served by `connectors` (`Connector`: identifier, name, type, description).
 CONNECTORS: list[dict[str, str]] = [
     {"identifier": "postgres", "name": "PostgreSQL", "type": "source",
      "description": "PostgreSQL databases"},
@@ -123,7 +123,7 @@ CONNECTORS: list[dict[str, str]] = [
 
 def is_test_domain(domain: str) -> bool:
     """True for databricks-test.com, databricks-demo.com and their subdomains (case-insensitive,
-    a trailing dot ignored), as the seed's `delete-account`/`expire-account` descriptions require."""
+    a trailing dot ignored), as the API's `delete-account`/`expire-account` descriptions require."""
     d = domain.strip().lower().rstrip(".")
     return any(d == t or d.endswith("." + t) for t in TEST_DOMAINS)
 
@@ -185,7 +185,7 @@ class Connection:
 
 
 class PartnerError(Exception):
-    """An answer in the seed's ErrorResponse shape; raised to leave a handler early."""
+    """An answer in the API's ErrorResponse shape; raised to leave a handler early."""
 
     def __init__(self, status: int, reason: str, debugging: str = "", display: str = ""):
         super().__init__(f"{status} {reason}: {debugging or display}")
@@ -206,7 +206,7 @@ def _bad_request(*violations: str) -> PartnerError:
 
 
 # --------------------------------------------------------------------------------------------------
-# Request-body checks (the seed's schemas)
+# Request-body checks (the API's schemas)
 # --------------------------------------------------------------------------------------------------
 
 _KINDS = {
@@ -225,7 +225,7 @@ def _check(obj: dict, key: str, kind: str, where: str, problems: list[str], requ
             problems.append(f"{path}: required")
         return None
     value = obj[key]
-    if value is None:  # spec §3.4: fields without a value are omitted, never null
+    if value is None:  # fields without a value are omitted, never null
         problems.append(f"{path}: must not be null")
         return None
     if not _KINDS[kind](value):
@@ -251,7 +251,7 @@ def _email_domain(email: str, path: str) -> str:
 
 
 def validate_connect_request(body: dict) -> None:
-    """The seed's ConnectRequest (+ UserInfo, Auth) and spec §3.4's presence rules."""
+    """The API's ConnectRequest (+ UserInfo, Auth) and its presence rules."""
     top = _check_fields(body, [
         ("user_info", "object", True), ("hostname", "string", True), ("port", "integer", True),
         ("workspace_id", "integer", True), ("workspace_url", "string", True),
@@ -482,7 +482,7 @@ class FakePartner:
     # ---- configuration for registering the partner -------------------------------------------
 
     def config(self, *, omit_endpoints: Optional[Iterable[str]] = None, **overrides: Any) -> dict:
-        """A PartnerConfig (seed schema, spec §2.1) describing this partner. `omit_endpoints` drops
+        """A PartnerConfig (the API's schema) describing this partner. `omit_endpoints` drops
         operations from `endpoints` (the server still serves them); keyword overrides replace
         top-level keys (after `config_overrides` given to `start`)."""
         omit = self.omit_endpoints if omit_endpoints is None else tuple(omit_endpoints)
@@ -519,7 +519,7 @@ class FakePartner:
         return cfg
 
     def registration(self, **config_kwargs: Any) -> dict:
-        """A registration document (spec §2.1) for `POST /api/2.0/partner-connect/partners` or the
+        """A registration document for `POST /api/2.0/partner-connect/partners` or the
         fixture key `partner_connect.partners`."""
         doc: dict[str, Any] = {"config": self.config(**config_kwargs)}
         if self.basic_user is not None:
@@ -624,7 +624,7 @@ class FakePartner:
     def _connection_answer(self, *, email: str, redirect_value: str, user_status: str,
                            account_status: str, configured: bool,
                            connection_id: Optional[str]) -> tuple[int, dict]:
-        """Build the seed's Connection object, then apply the answer-shaping switches."""
+        """Build the API's Connection object, then apply the answer-shaping switches."""
         if self._on("wrong_user_status"):
             user_status = {"new": "existing", "existing": "new"}.get(user_status, "existing")
         if self._on("wrong_enum"):
@@ -693,7 +693,7 @@ class FakePartner:
                                        debugging="new_user_action is error",
                                        display="Please ask your account admin to add you.")
                 if action == "not_found":
-                    # A 404 is not allowed on a new connection (seed, spec §3.5): decline instead.
+                    # A 404 is not allowed on a new connection (the API): decline instead.
                     account_status, _ = self._status_of(account, email)
                     return self._connection_answer(
                         email=email, redirect_value="contact_admin", user_status="not_applicable",

@@ -1,7 +1,7 @@
 """Tests of the reference fake partner (tests/partner/fake_partner.py).
 
-They prove that the well-behaved partner answers every endpoint of the seed (Partner Connect API
-2.0) the way spec §3.5 accepts, and that every misbehaviour switch changes the answer as its name
+They prove that the well-behaved partner answers every endpoint of the Partner Connect API
+2.0 the way the emulator's answer checks accept, and that every misbehaviour switch changes the answer as its name
 says, i.e. that it breaks exactly the rule the emulator and `certify` must catch.
 
 Run: /tmp/sdkvenv/bin/python -m pytest tests/partner -q   (stdlib + pytest only)
@@ -34,7 +34,7 @@ USER, PASSWORD = "pc-partner", "s3cret"
 WS = 6051921418418893  # a workspace id
 
 # --------------------------------------------------------------------------------------------------
-# A minimal Databricks-side client and the spec §3.5 checks, written independently of the partner
+# A minimal Databricks-side client and the emulator's answer checks, written independently of the partner
 # --------------------------------------------------------------------------------------------------
 
 OPENER = fake_partner._no_proxy_opener()
@@ -52,7 +52,7 @@ class Answer:
 def call(partner, op, body=None, *, auth=(USER, PASSWORD), user_agent="databricks", query=None,
          timeout=10.0, raw_body=None, content_type="application/json; charset=utf-8",
          method=None, path=None):
-    """Call an operation as the emulator does (spec §6.2)."""
+    """Call an operation as the emulator does."""
     cfg = partner.config()
     op_method, key, _ = fake_partner.OPERATIONS[op]
     url = cfg["base_url"].rstrip("/") + (path or cfg["endpoints"][key])
@@ -85,7 +85,7 @@ ENUMS = {
 
 
 def violations(op, ans: Answer, config, *, new_connection=True):
-    """Spec §3.5: the rules the emulator applies to a partner's answer. [] = valid."""
+    """The rules the emulator applies to a partner's answer. [] = valid."""
     out = []
     allowed = {200, 201, 400, 401, 404, 500} if op == "connect" else {200, 400, 401, 404, 500}
     if ans.status not in allowed:
@@ -157,7 +157,7 @@ def violations(op, ans: Answer, config, *, new_connection=True):
 
 
 # --------------------------------------------------------------------------------------------------
-# Request builders (what the emulator sends, spec §3.4, §3.9, §3.10, §4)
+# Request builders (what the emulator sends)
 # --------------------------------------------------------------------------------------------------
 
 _user_ids: dict[str, int] = {}
@@ -239,7 +239,7 @@ def make_partner():
 # Start-up, config, call log
 # --------------------------------------------------------------------------------------------------
 
-SEED_REQUIRED_CONFIG = [  # seed PartnerConfig.required
+REQUIRED_CONFIG = [  # PartnerConfig.required
     "api_version", "name", "description_blurb", "category", "base_url", "endpoints",
     "sign_up_page", "privacy_policy", "terms_of_service", "logo_file", "icon_file",
     "allow_editable_email", "resources_to_provision", "supported_clouds", "hostnames",
@@ -249,7 +249,7 @@ SEED_REQUIRED_CONFIG = [  # seed PartnerConfig.required
 
 def test_config_is_a_valid_partner_config(partner):
     cfg = partner.config()
-    for key in SEED_REQUIRED_CONFIG:
+    for key in REQUIRED_CONFIG:
         assert key in cfg, key
     assert re.fullmatch(r"2\.\d+\.\d+", cfg["api_version"])
     assert cfg["category"] in {"INGEST", "DATA_PREP_AND_TRANSFORM", "SECURITY_AND_GOVERNANCE",
@@ -590,7 +590,7 @@ def test_test_connection(partner):  # P800
     ans = call(partner, "test_connection", conn_info(cid))
     assert ans.status == 200 and violations("test_connection", ans, partner.config()) == []
     assert all(r["status"] == "PASS" and r["message"] for r in ans.json["test_results"])
-    assert call(partner, "test_connection", {"connection_id": cid}).status == 200  # seed minimum
+    assert call(partner, "test_connection", {"connection_id": cid}).status == 200  # the API's minimum
     for body, status, reason in (
             (conn_info(str(uuid.uuid4())), 404, "connection_not_found"),
             (conn_info(cid, ws=WS + 1), 404, "connection_not_found"),

@@ -49,7 +49,7 @@ TOKENS = {
     "carol2": "dapi-carol-ws2",  # workspace admin of 1002
 }
 
-# 409 codes interface.md allows: RESOURCE_ALREADY_EXISTS or the resource-specific *_ALREADY_EXISTS.
+# 409 codes Databricks uses: RESOURCE_ALREADY_EXISTS or the resource-specific *_ALREADY_EXISTS.
 ALREADY_EXISTS = (
     "RESOURCE_ALREADY_EXISTS",
     "METASTORE_ALREADY_EXISTS",
@@ -85,7 +85,7 @@ def _table(catalog, schema, name, **kw):
 
 def _in_main(entry):
     # Objects name their metastore: once a test creates a second metastore through the API, an
-    # entry without `metastore` would be ambiguous on the next start-up (interface.md, UC objects).
+    # entry without `metastore` would be ambiguous on the next start-up.
     return {"metastore": "main", **entry}
 
 

@@ -1,4 +1,4 @@
-"""Catalog CRUD (spec §11, §3.2, §5, §22.6-8, §22.12)."""
+"""Catalog CRUD."""
 
 from databricks.sdk.errors import BadRequest, NotFound, PermissionDenied, ResourceConflict
 from databricks.sdk.service.catalog import CatalogIsolationMode, CatalogType
@@ -48,7 +48,7 @@ def test_update_comment_and_properties_replace(uc):
     c = uc.admin.catalogs.create("props", properties={"a": "1", "b": "2"})
     u = uc.admin.catalogs.update("props", comment="new comment", properties={"c": "3"})
     assert u.comment == "new comment"
-    assert u.properties == {"c": "3"}  # replaced wholesale, not merged (§5)
+    assert u.properties == {"c": "3"}  # replaced wholesale, not merged
     assert u.updated_at >= c.updated_at and u.updated_by == ADMIN
     assert u.created_at == c.created_at
     g = uc.admin.catalogs.get("props")
@@ -94,7 +94,7 @@ def test_rename_catalog(uc):
     assert s.catalog_name == "newname" and s.full_name == "newname.inner"
 
 
-def test_rename_catalog_seed_style_name_field(uc):
+def test_rename_catalog_by_name_field(uc):
     uc.admin.catalogs.create("seedold")
     r = uc.admin.api_client.do("PATCH", f"{UC}/catalogs/seedold", body={"name": "SeedNew"})
     assert r["name"] == "seednew"

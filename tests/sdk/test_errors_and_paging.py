@@ -1,5 +1,4 @@
-"""Error shapes, SDK exception classes, authentication, authorization first layer, and pagination
-(interface.md Identity/Requests/REST surface; spec §4, §22.1, §22.23)."""
+"""Error shapes, SDK exception classes, authentication, authorization first layer, and pagination."""
 
 import base64
 
@@ -170,7 +169,7 @@ def test_account_admin_only_endpoints_refuse_others(uc, ms_id):
 
 
 def test_no_existence_leak_without_parent_access(uc):
-    # bob cannot use `private`: he learns nothing about what is inside it (§22.1).
+    # bob cannot use `private`: he learns nothing about what is inside it.
     for call in (lambda: uc.bob.schemas.get("private.default"), lambda: uc.bob.schemas.get("private.nope"),
                  lambda: uc.bob.tables.get("shared.sales.orders"), lambda: uc.bob.tables.get("shared.sales.nope")):
         with raises(PermissionDenied, "PERMISSION_DENIED", status=403, server=uc):

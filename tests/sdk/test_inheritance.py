@@ -1,5 +1,5 @@
 """Privilege inheritance and the authorization rules it feeds, seen through the real SDK
-(spec §11.3, §12.3, §13.7, §14.3, §15.2, §15.4; privileges.md §2, §5, §6)."""
+."""
 
 from databricks.sdk.errors import NotFound, PermissionDenied
 from databricks.sdk.service.catalog import PermissionsChange, Privilege
@@ -293,12 +293,12 @@ def test_all_privileges_on_a_catalog_is_expanded_at_check_time(uc):
 def test_catalog_owner_holds_everything_inside_and_admin_has_no_create_table_bypass(uc):
     # The metastore admin creates a schema and a table in alice's catalog.
     uc.admin.schemas.create("adm", "alice_cat")
-    # createTable: no metastore-admin bypass of USE_CATALOG (spec §13.7).
+    # createTable: no metastore-admin bypass of USE_CATALOG.
     with denied(uc):
         make_table(uc, "alice_cat", "adm", "t")
     grant(uc, "catalog", "alice_cat", ADMIN, "USE_CATALOG", token="alice")
     assert make_table(uc, "alice_cat", "adm", "t")["owner"] == ADMIN  # owner of the schema: USE_SCHEMA + CREATE_TABLE
-    # alice owns the catalog: she reads, lists and deletes what the admin made inside it (§6.2, §12.3, §13.7).
+    # alice owns the catalog: she reads, lists and deletes what the admin made inside it.
     assert uc.alice.schemas.get("alice_cat.adm").owner == ADMIN
     assert uc.alice.tables.get("alice_cat.adm.t").owner == ADMIN
     assert [t.name for t in uc.alice.tables.list("alice_cat", "adm")] == ["t"]

@@ -1,4 +1,4 @@
-"""Metastore CRUD, summary, current assignment and workspace assignments (spec §6-§8, §22.3-5)."""
+"""Metastore CRUD, summary, current assignment and workspace assignments."""
 
 import re
 
@@ -13,7 +13,7 @@ UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 def test_create_metastore_output_fields(uc):
     m = uc.admin.metastores.create(name="Second", storage_root="s3://bucket/second/")
     assert UUID.match(m.metastore_id)
-    assert m.name == "second"  # lower-cased (§3.2)
+    assert m.name == "second"  # lower-cased
     assert m.storage_root == f"s3://bucket/second/{m.metastore_id}"  # trailing '/' dropped, id appended
     assert m.owner == ADMIN
     assert m.cloud == "aws" and m.region == "us-west-2"
@@ -80,8 +80,8 @@ def test_update_metastore_rename_and_audit(uc, ms_id):
     assert uc.admin.metastores.summary().name == "renamed_ms"
 
 
-def test_update_metastore_rename_seed_style_name_field(uc, ms_id):
-    # The seed renames through the body `name` field (§4 renames).
+def test_update_metastore_rename_by_name_field(uc, ms_id):
+    # The Unity Catalog API renames through the body `name` field.
     r = uc.admin.api_client.do("PATCH", f"{UC}/metastores/{ms_id}", body={"name": "SeedName"})
     assert r["name"] == "seedname"
     assert uc.admin.metastores.get(ms_id).name == "seedname"
@@ -100,7 +100,7 @@ def test_update_metastore_owner_moves_admin_role(uc, ms_id):
     # alice is now a metastore admin (transitive member of the owner group)...
     assert uc.alice.metastores.get(ms_id).owner == "data-eng"
     assert [x.metastore_id for x in uc.alice.metastores.list()] == [ms_id]
-    # ...and the account admin no longer is (account admin != metastore admin, §2.2).
+    # ...and the account admin no longer is (account admin != metastore admin).
     with raises(PermissionDenied, "PERMISSION_DENIED", server=uc):
         uc.admin.metastores.get(ms_id)
     # The new metastore admin can give it back.
@@ -257,7 +257,7 @@ def test_delete_metastore_force_and_unassigns(uc):
 
 
 def test_delete_empty_assigned_metastore_without_force(uc):
-    # Assignments do not make a metastore non-empty (§6.1).
+    # Assignments do not make a metastore non-empty.
     m2 = uc.admin.metastores.create(name="empty_ms", storage_root="s3://b/empty")
     uc.admin.metastores.assign(1002, m2.metastore_id, "main")
     r = uc.admin.api_client.do("DELETE", f"{UC}/metastores/{m2.metastore_id}")
@@ -268,7 +268,7 @@ def test_delete_empty_assigned_metastore_without_force(uc):
 
 
 def test_delete_metastore_force_in_body(uc):
-    # The legacy CLI sends delete options as a JSON body (§4, interface.md Requests).
+    # The legacy CLI sends delete options as a JSON body.
     m2 = uc.admin.metastores.create(name="bodyforce", storage_root="s3://b/bf")
     uc.admin.metastores.assign(1002, m2.metastore_id, "main")
     uc.admin2.catalogs.create("c1")

@@ -453,7 +453,7 @@ def test_oss_client_errors(uc):
 
 def test_oss_client_grants_request(uc):
     """The OSS client writes privileges with spaces (`USE CATALOG`) and securable types in lower
-    case; Unity Catalog accepts that and stores the canonical `USE_CATALOG` (privileges.md §4.1)."""
+    case; Unity Catalog accepts that and stores the canonical `USE_CATALOG`."""
     ucc = _oss()
     m = ucc.models
 

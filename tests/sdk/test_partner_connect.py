@@ -1,4 +1,4 @@
-"""Partner Connect end to end (spec partner-connect.md §1–§8, §10–§11; issue 9 "How it is checked").
+"""Partner Connect end to end.
 
 A real partner process (the reference fake partner of tests/partner) is registered with a fresh
 emulator, a workspace admin connects it to a catalog they own, and the PAT the partner receives is
@@ -97,7 +97,7 @@ def no_nulls(value, path="body"):
         for i, v in enumerate(value):
             no_nulls(v, f"{path}[{i}]")
     else:
-        assert value is not None, f"{path} was sent as null (§3.4: omitted, never null)"
+        assert value is not None, f"{path} was sent as null (omitted, never null)"
 
 
 def grants_of(uc, catalog):
@@ -154,7 +154,7 @@ def wait_for(pred, timeout=5.0, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-# --- §2 registry -----------------------------------------------------------------------------------
+# --- registry -----------------------------------------------------------------------------------
 
 
 def test_register_list_get_and_password_never_returned(uc, partner, tmp_path):
@@ -197,7 +197,7 @@ def test_register_list_get_and_password_never_returned(uc, partner, tmp_path):
     r = uc.raw("DELETE", f"{PC}/partners/{other['partner_id']}")
     assert r.status_code == 200 and r.json() == {}
     err(uc.raw("DELETE", f"{PC}/partners/{other['partner_id']}"), 404, "RESOURCE_DOES_NOT_EXIST")
-    # §6.6: the password is never logged.
+    # the password is never logged.
     assert PASSWORD not in (tmp_path / "server.log").read_text(errors="replace")
 
 
@@ -209,7 +209,7 @@ def test_register_invalid_config_is_400_listing_every_violation_and_stores_nothi
     cfg["data_permissions"] = [{"permission": "SELEKT"}]
     cfg["object_permissions"] = [{"name": "SQL_Endpoint", "level": "CAN_RESTART"}]
     del cfg["endpoints"]["connect_path"]
-    # Validation comes before the account-admin check (§2.3 order): carol gets the 400 too.
+    # Validation comes before the account-admin check: carol gets the 400 too.
     for token in ("carol", "admin"):
         j = err(uc.raw("POST", f"{PC}/partners", token=token, json=doc), 400, "INVALID_PARAMETER_VALUE",
                 "config.hostnames", "config.category", "config.data_permissions[0].permission",
@@ -273,7 +273,7 @@ def test_fixture_partners_are_create_if_missing_across_restarts(start_server, pa
         assert part in msg, msg
 
 
-# --- §3.2–§3.4, §8: connect, and the PAT through the SDK --------------------------------------------
+# --- connect, and the PAT through the SDK --------------------------------------------
 
 
 def test_connect_sends_the_connect_request_and_provisions_real_objects(uc, partner):
@@ -290,7 +290,7 @@ def test_connect_sends_the_connect_request_and_provisions_real_objects(uc, partn
     answer = body["partner_response"]["body"]
     assert answer["configured_resources"] is True
 
-    # What the partner received (§3.4, §6.2).
+    # What the partner received.
     [call] = partner.calls_for("connect")
     assert call["method"] == "POST" and call["path"] == "/connect"
     h = call["headers"]
@@ -326,7 +326,7 @@ def test_connect_sends_the_connect_request_and_provisions_real_objects(uc, partn
     for k in ("connection_id", "database_name", "staging_location", "data_source_connector", "destination_location"):
         assert k not in req, f"{k} must not be sent"
 
-    # The ConnectionInfo (§3.1).
+    # The ConnectionInfo.
     app_id = conn["service_principal_id"]
     uuid.UUID(app_id)
     uuid.UUID(conn["id"])
@@ -349,7 +349,7 @@ def test_connect_sends_the_connect_request_and_provisions_real_objects(uc, partn
         {"name": "SQL_Endpoint", "level": "CAN_USE", "object_type": "warehouses", "object_id": wid}]
     assert conn["skipped_permissions"] == []
 
-    # Listing (§3.11): every principal of the workspace sees it; another workspace does not.
+    # Listing: every principal of the workspace sees it; another workspace does not.
     for token in ("alice", "bob", "carol"):
         listed = uc.raw("GET", f"{PC}/connections", token=token).json()["connections"]
         assert [c["id"] for c in listed] == [conn["id"]]
@@ -402,11 +402,11 @@ def test_connect_sends_the_connect_request_and_provisions_real_objects(uc, partn
     assert wh.odbc_params.path == http_path and wh.odbc_params.port == u.port and wh.odbc_params.hostname == u.hostname
     assert wh.jdbc_url == expected["databricks_jdbc_url"]
     assert wid in {w.id for w in a.warehouses.list()}
-    # §8.3: the connecting admin IS_OWNER, `admins` CAN_MANAGE (direct or inherited), the SP's entry.
+    # the connecting admin IS_OWNER, `admins` CAN_MANAGE (direct or inherited), the SP's entry.
     perms = a.permissions.get("warehouses", wid)
     assert acl(perms, inherited=True) == {CAROL: ["IS_OWNER"], "admins": ["CAN_MANAGE"], app_id: ["CAN_USE"]}
     assert acl(perms)[CAROL] == ["IS_OWNER"] and acl(perms)[app_id] == ["CAN_USE"]
-    # Warehouse visibility (§8.2): the SP (CAN_USE) sees it; bob (no permission) does not.
+    # Warehouse visibility: the SP (CAN_USE) sees it; bob (no permission) does not.
     assert sp.warehouses.get(wid).name == WH_NAME
     assert wid not in {w.id for w in uc.bob.warehouses.list()}
     with raises(PermissionDenied, "PERMISSION_DENIED", status=403, server=uc):
@@ -489,7 +489,7 @@ def test_second_connect_while_one_is_in_flight_is_409(uc, partner):
     for token in ("carol", "admin"):
         err(connect(uc, pid, token=token, catalog_name="pc_cat"), 409, "RESOURCE_ALREADY_EXISTS")
     assert uc.raw("GET", f"{PC}/connections").json()["connections"] == []
-    # Other requests are served meanwhile (§6.5), and the PAT already works (§3.3: committed first).
+    # Other requests are served meanwhile, and the PAT already works (committed first).
     assert "pc_cat" in {c.name for c in uc.admin.catalogs.list()}
     pat = partner.calls_for("connect")[0]["json"]["user_info"]["auth"]["personal_access_token"]
     assert uc.client(pat).current_user.me().display_name == SP_NAME
@@ -503,7 +503,7 @@ def test_second_connect_while_one_is_in_flight_is_409(uc, partner):
     assert [w.name for w in uc.admin.warehouses.list()].count(WH_NAME) == 1
 
 
-# --- §3.9, §3.10 test and delete ------------------------------------------------------------------
+# --- test and delete ------------------------------------------------------------------
 
 
 def test_test_connection(uc, partner):
@@ -558,7 +558,7 @@ def test_delete_connection_revokes_everything_and_notifies_the_partner(uc, partn
     assert r.status_code == 200, r.text
     assert r.json() == {"partner_notification": {"status": "OK", "partner_status": 200,
                                                  "resource_status": "resources_deleted"}}
-    # The partner was told, with the seed's DeleteConnectionRequest.
+    # The partner was told, with the API's DeleteConnectionRequest.
     [call] = partner.calls_for("delete_connection")
     assert call["method"] == "POST" and call["headers"]["user-agent"] == "databricks"
     assert call["headers"]["authorization"].startswith("Basic ")
@@ -617,7 +617,7 @@ def test_failed_delete_notification_still_deletes(uc, partner):
     assert uc.raw("GET", f"{PC}/connections").json()["connections"] == []
 
 
-# --- §3.5–§3.6, §6, §7.2: misbehaving partners leave nothing behind ------------------------------
+# --- misbehaving partners leave nothing behind ------------------------------
 
 INVALID = {
     "wrong_enum": "user_status",
@@ -760,7 +760,7 @@ def test_retries_honour_max_retries_and_backoff(uc, partner):
     assert_rolled_back(uc, partner, before)
 
 
-# --- §4, §5: account hooks and connectors ---------------------------------------------------------
+# --- account hooks and connectors ---------------------------------------------------------
 
 TESS = "tess@pc.databricks-test.com"
 
@@ -866,7 +866,7 @@ def test_connectors_are_paged_through_the_partner_token(uc, partner):
     err(uc.raw("GET", f"{PC}/partners/{other}/connectors"), 400, "INVALID_STATE", "get_connectors_path")
 
 
-# --- §3.6 crash recovery ----------------------------------------------------------------------------
+# --- crash recovery ----------------------------------------------------------------------------
 
 
 def test_server_killed_mid_connect_cleans_up_at_next_start(start_server, partner, tmp_path):
@@ -911,7 +911,7 @@ def test_server_killed_mid_connect_cleans_up_at_next_start(start_server, partner
     assert r.status_code == 200 and r.json()["flow"] == "NEW_CONNECTION", r.text
 
 
-# --- more of §3.1–§3.3, §3.6 ---------------------------------------------------------------------
+# --- more of connect and rollback ---------------------------------------------------------------------
 
 
 def test_permission_translation_object_permissions_and_their_rollback(uc, partner):
@@ -935,7 +935,7 @@ def test_permission_translation_object_permissions_and_their_rollback(uc, partne
     assert r.status_code == 200, r.text
     conn = r.json()["connection"]
     app_id, wid = conn["service_principal_id"], conn["warehouse_id"]
-    # §3.3 item 4: 1.0 names, union granted once, on the catalog only; MODIFY_CLASSPATH skipped.
+    # item 4: 1.0 names, union granted once, on the catalog only; MODIFY_CLASSPATH skipped.
     assert grants_of(uc, "pc_cat")[app_id] == sorted(
         {"USE_CATALOG", "USE_SCHEMA", "CREATE_SCHEMA", "CREATE_TABLE", "BROWSE", "SELECT"})
     by_perm = {d["permission"]: d["privileges"] for d in conn["data_permissions"]}
@@ -945,7 +945,7 @@ def test_permission_translation_object_permissions_and_their_rollback(uc, partne
     skipped = conn["skipped_permissions"]
     assert {s.get("permission") or s.get("name") for s in skipped} == {"MODIFY_CLASSPATH", "Cluster"}
     assert all(s["reason"] for s in skipped)
-    # §3.3 item 5: IS_OWNER makes the SP the owner, the admin keeps CAN_MANAGE; Token → tokens ACL.
+    # item 5: IS_OWNER makes the SP the owner, the admin keeps CAN_MANAGE; Token → tokens ACL.
     perms = acl(uc.admin.permissions.get("warehouses", wid))
     assert perms[app_id] == ["IS_OWNER"] and perms[CAROL] == ["CAN_MANAGE"]
     assert acl(uc.admin.permissions.get("authorization", "tokens"))[app_id] == ["CAN_USE"]

@@ -1,6 +1,6 @@
 """The Permissions API through the real SDK: getPermissions / updatePermissions / PUT, effective
 permissions and their paged forms, securable-type spellings, legacy names, and the User Info API
-(spec §15, §16; privileges.md §3.3, §4, §6.3, §7.5, §8, §9)."""
+."""
 
 from databricks.sdk.errors import BadRequest, NotFound, PermissionDenied
 from databricks.sdk.service.catalog import PermissionsChange, Privilege, SecurableType
@@ -161,7 +161,7 @@ def test_privilege_not_valid_on_the_type_is_rejected(uc):
         with raises(BadRequest, "INVALID_PARAMETER_VALUE", status=400, server=uc):
             put_raw(uc, t, n, {"privilege_assignments": [{"principal": BOB, "privileges": [priv]}]})
     assert {(t, n): direct(uc, t, n) for t, n, _ in cases} == before
-    # Valid under privilege model 1.0 (privileges.md §4.3): SELECT on a schema, MODIFY on a table, SELECT on a view.
+    # Valid under privilege model 1.0: SELECT on a schema, MODIFY on a table, SELECT on a view.
     assert as_list(uc.admin.grants.update("schema", "shared.sales", changes=[ch(BOB, add=["SELECT"])]).privilege_assignments) \
         == [("analysts", ["USE_SCHEMA"]), (BOB, ["SELECT"])]
     assert direct(uc, "table", "shared.sales.orders", principal=BOB) == []

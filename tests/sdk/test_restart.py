@@ -1,5 +1,5 @@
-"""Persistence across restarts and clean shutdown (interface.md Start-up, readiness and shutdown;
-Applying fixtures)."""
+"""Persistence across restarts and clean shutdown, and fixtures applied at
+every start."""
 
 import signal
 import time

@@ -1,4 +1,4 @@
-"""Schema CRUD (spec §12, §11.2 information_schema, §22.6-8)."""
+"""Schema CRUD, and information_schema."""
 
 from databricks.sdk.errors import BadRequest, NotFound, PermissionDenied, ResourceConflict
 
@@ -72,7 +72,7 @@ def test_rename_schema(uc):
         uc.admin.schemas.get("main.before")
     t = uc.admin.tables.get("main.after.t1")
     assert t.full_name == "main.after.t1" and t.schema_name == "after"
-    # Seed style: a differing body `name`.
+    # The API reference's style: a differing body `name`.
     r = uc.admin.api_client.do("PATCH", f"{UC}/schemas/main.after", body={"name": "again"})
     assert r["full_name"] == "main.again"
     assert uc.admin.schemas.get("main.again").name == "again"
@@ -124,7 +124,7 @@ def test_information_schema_is_read_only(uc):
 
 
 def test_information_schema_holds_no_tables(uc):
-    # §11.2: information_schema is read-only and "holds no tables in the emulator".
+    # information_schema is read-only and "holds no tables in the emulator".
     with raises(BadRequest, "INVALID_PARAMETER_VALUE", status=400, server=uc):
         managed_table(uc, "main", "information_schema", "t")
     assert list(uc.admin.tables.list("main", "information_schema")) == []

@@ -1,5 +1,4 @@
-"""The SCIM identity API through the real databricks-sdk (interface.md "Identity, tokens, workspaces"
-and "Identity API (SCIM 2.0 and tokens)"; seed 002_*.txt iam dataclasses): `w.users`, `w.groups`,
+"""The SCIM identity API through the real databricks-sdk: `w.users`, `w.groups`,
 `w.service_principals`, `w.current_user`, and their live effect on Unity Catalog.
 
 SCIM errors carry `detail` / `status`, which the SDK turns into error_code `SCIM_<status>` and an
@@ -64,7 +63,7 @@ def scim_json(uc, method, path, token="admin", **kw):
 
 
 def assert_scim_error(r, status, error_code=None, scim_type=None):
-    """interface.md: SCIM's error shape (RFC 7644 §3.12) and the emulator's keys."""
+    """SCIM's error shape (RFC 7644 §3.12) and the emulator's keys."""
     assert r.status_code == status, r.text
     assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
     body = r.json()

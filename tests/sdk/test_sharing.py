@@ -1,6 +1,5 @@
 """Delta Sharing through the real SDK: shares, their data objects and permissions, recipients and
-their tokens, providers, catalogs from a provider share, and sharing fixtures (spec §11.1, §11.3,
-§15.5, §17, §18, §19, §22 items 18-20; privileges.md §7.4, §8.2, §9)."""
+their tokens, providers, catalogs from a provider share, and sharing fixtures."""
 
 from __future__ import annotations
 
@@ -172,7 +171,7 @@ def test_get_and_list_share_authorization(uc):
     assert sorted(s.name for s in uc.admin.shares.list_shares()) == ["adm", "als"]
     assert [s.name for s in uc.alice.shares.list_shares()] == ["als"]
     assert list(uc.bob.shares.list_shares()) == []
-    # USE_SHARE on the metastore: get any share, list all, read its permissions (privileges.md §7.4)
+    # USE_SHARE on the metastore: get any share, list all, read its permissions
     grant_ms(uc, BOB, "USE_SHARE")
     assert uc.bob.shares.get("adm").owner == ADMIN
     assert sorted(s.name for s in uc.bob.shares.list_shares()) == ["adm", "als"]
@@ -318,7 +317,7 @@ def test_partition_specification_wrapper_accepted_and_output_as_partitions(uc):
 
 def test_share_owner_must_hold_select_even_when_caller_is_admin(uc):
     # a table the admin (share owner) neither owns nor holds SELECT on, not even through owning its
-    # catalog (alice owns alice_cat and alice_cat.s; ownership of a catalog conveys SELECT, privileges.md §6.2)
+    # catalog (alice owns alice_cat and alice_cat.s; ownership of a catalog conveys SELECT)
     uc.alice.api_client.do("POST", f"{UC}/tables", body={
         "catalog_name": "alice_cat", "schema_name": "s", "name": "t", "table_type": "MANAGED",
         "data_source_format": "DELTA", "columns": []})
@@ -558,7 +557,7 @@ def test_recipient_ip_access_list(uc):
     r = uc.admin.recipients.create("r1", AuthenticationType.TOKEN,
                                    ip_access_list=IpAccessList(allowed_ip_addresses=["10.0.0.0/8", "192.168.1.7"]))
     assert r.ip_access_list.allowed_ip_addresses == ["10.0.0.0/8", "192.168.1.7"]
-    # the seed's one-element array is accepted; output is the object
+    # the API reference's one-element array is accepted; output is the object
     uc.admin.api_client.do("POST", f"{UC}/recipients", body={
         "name": "r2", "authentication_type": "TOKEN",
         "ip_access_list": [{"allowed_ip_addresses": ["2001:db8::/32"]}]})

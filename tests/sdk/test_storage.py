@@ -1,5 +1,5 @@
 """Storage credentials, external locations, external tables and listFiles through the real SDK
-(spec §9, §10, §13.1, §13.7, §22 items 8-11; privileges.md §4.2, §6.4)."""
+."""
 
 import os
 from urllib.parse import quote
@@ -45,7 +45,7 @@ def list_files(uc, url, token="admin", **params):
     return uc.raw("GET", f"{UC}/files?{q}", token=token)
 
 
-# --- storage credentials (§9) -----------------------------------------------------------------
+# --- storage credentials -----------------------------------------------------------------
 
 
 def test_credential_secrets_never_returned(uc):
@@ -154,7 +154,7 @@ def test_validate_storage_credential(uc, start_server_with_args, tmp_path):
         uc.bob.storage_credentials.validate(storage_credential_name="c")
 
 
-# --- external locations (§10) ------------------------------------------------------------------
+# --- external locations ------------------------------------------------------------------
 
 
 def test_location_overlap_near_misses(uc):
@@ -205,7 +205,7 @@ def test_location_authorization(uc, ms_id):
         uc.admin.external_locations.get("al")
 
 
-# --- external tables (§13.1, §13.7) ----------------------------------------------------------
+# --- external tables ----------------------------------------------------------
 
 
 def test_external_table_privileges(uc):
@@ -235,7 +235,7 @@ def test_external_table_privileges(uc):
         uc.admin.storage_credentials.delete("c")
 
 
-# --- permissions API on the storage securables (§15.5) --------------------------------------
+# --- permissions API on the storage securables --------------------------------------
 
 
 def test_grants_on_storage_securables(uc):
@@ -252,7 +252,7 @@ def test_grants_on_storage_securables(uc):
     assert uc.alice.storage_credentials.get("c").name == "c"  # some privilege via analysts
 
 
-# --- listFiles (§10.3) --------------------------------------------------------------------------
+# --- listFiles --------------------------------------------------------------------------
 
 
 def _tree(root):

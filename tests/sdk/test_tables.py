@@ -1,4 +1,4 @@
-"""Tables and table summaries (spec §13, §14, §3.2-3.3, §22.13-14)."""
+"""Tables and table summaries."""
 
 import json
 import re
@@ -58,7 +58,7 @@ def test_create_managed_table_full_round_trip(uc, ms_id):
     # Managed location generated under the metastore root (neither catalog nor schema has one).
     assert t.storage_location == f"s3://uc-test/main/{ms_id}/tables/{t.table_id}"
 
-    # nullable defaults to true (§13.5)
+    # nullable defaults to true
     expected = sorted(({"nullable": True, **c.as_dict()} for c in COLUMNS), key=lambda c: c["position"])
     got = uc.admin.tables.get("main.default.orders_2024")
     assert [c.as_dict() for c in got.columns] == expected
@@ -124,7 +124,7 @@ def test_external_table_overlapping_managed_location(uc):
 
 
 def test_external_table_outside_any_external_location_rejected(uc):
-    # §13.1: without storage_credential_name, a location that no external location covers -> 400
+    # without storage_credential_name, a location that no external location covers -> 400
     # naming storage_location; being a metastore admin does not lift it. No external location exists.
     with raises(BadRequest, "INVALID_PARAMETER_VALUE", status=400, mentions="storage_location", server=uc):
         create_table(uc, "main", "default", "uncovered", table_type="EXTERNAL",
@@ -133,7 +133,7 @@ def test_external_table_outside_any_external_location_rejected(uc):
 
 
 def test_external_tables_under_an_external_location(uc):
-    # §13.1: under an external location (§10), by path segment.
+    # under an external location, by path segment.
     from databricks.sdk.service.catalog import AwsIamRoleRequest
 
     uc.admin.storage_credentials.create("cred", aws_iam_role=AwsIamRoleRequest(role_arn="arn:aws:iam::1:role/r"))
@@ -249,7 +249,7 @@ def test_list_summaries_paging_get_and_post(uc):
     _summaries_setup(uc)
     every = [x.full_name for x in uc.admin.tables.list_summaries("sumcat")]
     assert [x.full_name for x in uc.admin.tables.list_summaries("sumcat", max_results=2)] == every
-    # POST with a JSON body (the seed's form), paged by hand.
+    # POST with a JSON body (the API reference's form), paged by hand.
     seen, token, pages = [], None, 0
     while True:
         body = {"catalog_name": "sumcat", "max_results": 3}
@@ -291,7 +291,7 @@ def test_update_owner_and_delete(uc):
         uc.admin.tables.delete("main.default.owned")
 
 
-def test_update_table_seed_fields_and_rename(uc):
+def test_update_table_fields_and_rename(uc):
     create_table(uc, "main", "default", "upd", columns=[COLUMNS[1]], comment="c1", properties={"a": "1"})
     r = uc.admin.api_client.do("PATCH", f"{UC}/tables/main.default.upd",
                                body={"comment": "c2", "properties": {"b": "2"}, "columns": [COLUMNS[3].as_dict()]})
@@ -325,7 +325,7 @@ def test_unicode_names_round_trip(uc):
     # Through the SDK (its HTTP library percent-encodes the path)...
     g = uc.admin.tables.get("SomeCÄt.SømeSchëma.テーブル")
     assert g.full_name == "somecät.sømeschëma.テーブル" and g.name == "テーブル"
-    # ...and with the seed's exact percent-encoded URI, in both hex cases.
+    # ...and with the API reference's exact percent-encoded URI, in both hex cases.
     enc = "SomeC%C3%84t.S%C3%B8meSch%C3%ABma.%E3%83%86%E3%83%BC%E3%83%96%E3%83%AB"
     assert uc.admin.api_client.do("GET", f"{UC}/tables/{enc}")["table_id"] == t["table_id"]
     assert uc.admin.api_client.do("GET", f"{UC}/tables/{enc.lower()}")["table_id"] == t["table_id"]
@@ -378,7 +378,7 @@ def test_table_authorization_plain_user(uc):
 
 
 def test_metastore_admin_no_create_bypass(uc):
-    # §13.7: createTable needs use of catalog and schema plus CREATE_TABLE/ownership, regardless of
+    # createTable needs use of catalog and schema plus CREATE_TABLE/ownership, regardless of
     # metastore-admin status. alice owns alice_cat and alice_cat.s; the admin has no grants there.
     with raises(PermissionDenied, "PERMISSION_DENIED", status=403, server=uc):
         create_table(uc, "alice_cat", "s", "by_admin")

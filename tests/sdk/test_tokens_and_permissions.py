@@ -1,5 +1,5 @@
-"""Tokens, token management and workspace object permissions through the real databricks-sdk
-(interface.md "Tokens" and "REST surface"): `w.tokens`, `w.token_management`, `w.permissions`."""
+"""Tokens, token management and workspace object permissions through the real databricks-sdk:
+`w.tokens`, `w.token_management`, `w.permissions`."""
 
 import time
 

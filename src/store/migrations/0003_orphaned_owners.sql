@@ -1,5 +1,5 @@
 -- Version 2 -> 3: owners deleted with their principal.
--- Objects whose owner was deleted (security rules, principal deletion): the object keeps showing
+-- Objects whose owner was deleted (README "Security": deleting a principal): the object keeps showing
 -- the deleted principal's name as `owner`, and no principal acts as that owner, not even one
 -- created later under the same name. A row holds while the owner is unchanged; handing the
 -- object on (any change of `owner`) or deleting it drops the row.
