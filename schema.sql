@@ -199,6 +199,40 @@ CREATE INDEX tables_by_owner ON tables(owner);
 -- Few tables name a credential: the index holds only those (a lookup by name still uses it).
 CREATE INDEX tables_by_credential ON tables(storage_credential_name) WHERE storage_credential_name IS NOT NULL;
 
+-- Volumes and functions (Unity Catalog volumes, the Files API, functions). Each has its own
+-- namespace inside a schema: a table, a volume and a function may share a name.
+CREATE TABLE volumes (
+    id               TEXT PRIMARY KEY,
+    schema_id        TEXT NOT NULL REFERENCES schemas(id) ON DELETE CASCADE,
+    name             TEXT NOT NULL,
+    volume_type      TEXT NOT NULL CHECK (volume_type IN ('MANAGED', 'EXTERNAL')),
+    storage_location TEXT NOT NULL,                -- normalised storage URL, no trailing '/'
+    comment          TEXT,
+    owner            TEXT NOT NULL,
+    created_at       INTEGER NOT NULL,
+    created_by       TEXT NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    updated_by       TEXT NOT NULL,
+    UNIQUE (schema_id, name)
+);
+CREATE INDEX volumes_by_location ON volumes(storage_location);
+CREATE INDEX volumes_by_owner ON volumes(owner);
+
+-- `info` is the validated CreateFunction (parameters, return type, body, properties) as JSON.
+CREATE TABLE functions (
+    id         TEXT PRIMARY KEY,
+    schema_id  TEXT NOT NULL REFERENCES schemas(id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    info       TEXT NOT NULL,
+    owner      TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT NOT NULL,
+    UNIQUE (schema_id, name)
+);
+CREATE INDEX functions_by_owner ON functions(owner);
+
 -- Storage credentials: one credential kind per row; `details` is the kind's JSON object,
 -- secrets included (they are never returned).
 CREATE TABLE storage_credentials (
@@ -261,6 +295,10 @@ BEGIN DELETE FROM grants WHERE securable_id = old.id; END;
 CREATE TRIGGER schemas_drop_grants AFTER DELETE ON schemas
 BEGIN DELETE FROM grants WHERE securable_id = old.id; END;
 CREATE TRIGGER tables_drop_grants AFTER DELETE ON tables
+BEGIN DELETE FROM grants WHERE securable_id = old.id; END;
+CREATE TRIGGER volumes_drop_grants AFTER DELETE ON volumes
+BEGIN DELETE FROM grants WHERE securable_id = old.id; END;
+CREATE TRIGGER functions_drop_grants AFTER DELETE ON functions
 BEGIN DELETE FROM grants WHERE securable_id = old.id; END;
 CREATE TRIGGER storage_credentials_drop_grants AFTER DELETE ON storage_credentials
 BEGIN DELETE FROM grants WHERE securable_id = old.id; END;
@@ -363,51 +401,59 @@ BEGIN
         AND securable_id IN (SELECT id FROM shares WHERE metastore_id = old.metastore_id);
 END;
 
--- Objects whose owner was deleted (README "Security": deleting a principal): the object keeps showing
--- the deleted principal's name as `owner`, and no principal acts as that owner, not even one
--- created later under the same name. A row holds while the owner is unchanged; handing the
+-- Objects whose owner was deleted (README "Security": deleting a principal): the object keeps
+-- showing the deleted principal's name as `owner`, and no principal acts as that owner, not even
+-- one created later under the same name. A row holds while the owner is unchanged; handing the
 -- object on (any change of `owner`) or deleting it drops the row.
-CREATE TABLE orphaned_owners (
+CREATE TABLE IF NOT EXISTS orphaned_owners (
     securable_id  TEXT NOT NULL,
     deleted_owner TEXT NOT NULL,
     PRIMARY KEY (securable_id, deleted_owner)
 );
-CREATE INDEX orphaned_owners_by_deleted_owner ON orphaned_owners(deleted_owner);
-CREATE TRIGGER metastores_owner_handed_on AFTER UPDATE OF owner ON metastores WHEN old.owner IS NOT new.owner
+CREATE INDEX IF NOT EXISTS orphaned_owners_by_deleted_owner ON orphaned_owners(deleted_owner);
+CREATE TRIGGER IF NOT EXISTS metastores_owner_handed_on AFTER UPDATE OF owner ON metastores WHEN old.owner IS NOT new.owner
 BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
-CREATE TRIGGER metastores_drop_orphan AFTER DELETE ON metastores
+CREATE TRIGGER IF NOT EXISTS metastores_drop_orphan AFTER DELETE ON metastores
 BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
-CREATE TRIGGER catalogs_owner_handed_on AFTER UPDATE OF owner ON catalogs WHEN old.owner IS NOT new.owner
+CREATE TRIGGER IF NOT EXISTS catalogs_owner_handed_on AFTER UPDATE OF owner ON catalogs WHEN old.owner IS NOT new.owner
 BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
-CREATE TRIGGER catalogs_drop_orphan AFTER DELETE ON catalogs
+CREATE TRIGGER IF NOT EXISTS catalogs_drop_orphan AFTER DELETE ON catalogs
 BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
-CREATE TRIGGER schemas_owner_handed_on AFTER UPDATE OF owner ON schemas WHEN old.owner IS NOT new.owner
+CREATE TRIGGER IF NOT EXISTS schemas_owner_handed_on AFTER UPDATE OF owner ON schemas WHEN old.owner IS NOT new.owner
 BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
-CREATE TRIGGER schemas_drop_orphan AFTER DELETE ON schemas
+CREATE TRIGGER IF NOT EXISTS schemas_drop_orphan AFTER DELETE ON schemas
 BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
-CREATE TRIGGER tables_owner_handed_on AFTER UPDATE OF owner ON tables WHEN old.owner IS NOT new.owner
+CREATE TRIGGER IF NOT EXISTS tables_owner_handed_on AFTER UPDATE OF owner ON tables WHEN old.owner IS NOT new.owner
 BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
-CREATE TRIGGER tables_drop_orphan AFTER DELETE ON tables
+CREATE TRIGGER IF NOT EXISTS tables_drop_orphan AFTER DELETE ON tables
 BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
-CREATE TRIGGER storage_credentials_owner_handed_on AFTER UPDATE OF owner ON storage_credentials WHEN old.owner IS NOT new.owner
+CREATE TRIGGER IF NOT EXISTS volumes_owner_handed_on AFTER UPDATE OF owner ON volumes WHEN old.owner IS NOT new.owner
 BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
-CREATE TRIGGER storage_credentials_drop_orphan AFTER DELETE ON storage_credentials
+CREATE TRIGGER IF NOT EXISTS volumes_drop_orphan AFTER DELETE ON volumes
 BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
-CREATE TRIGGER external_locations_owner_handed_on AFTER UPDATE OF owner ON external_locations WHEN old.owner IS NOT new.owner
+CREATE TRIGGER IF NOT EXISTS functions_owner_handed_on AFTER UPDATE OF owner ON functions WHEN old.owner IS NOT new.owner
 BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
-CREATE TRIGGER external_locations_drop_orphan AFTER DELETE ON external_locations
+CREATE TRIGGER IF NOT EXISTS functions_drop_orphan AFTER DELETE ON functions
 BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
-CREATE TRIGGER shares_owner_handed_on AFTER UPDATE OF owner ON shares WHEN old.owner IS NOT new.owner
+CREATE TRIGGER IF NOT EXISTS storage_credentials_owner_handed_on AFTER UPDATE OF owner ON storage_credentials WHEN old.owner IS NOT new.owner
 BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
-CREATE TRIGGER shares_drop_orphan AFTER DELETE ON shares
+CREATE TRIGGER IF NOT EXISTS storage_credentials_drop_orphan AFTER DELETE ON storage_credentials
 BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
-CREATE TRIGGER recipients_owner_handed_on AFTER UPDATE OF owner ON recipients WHEN old.owner IS NOT new.owner
+CREATE TRIGGER IF NOT EXISTS external_locations_owner_handed_on AFTER UPDATE OF owner ON external_locations WHEN old.owner IS NOT new.owner
 BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
-CREATE TRIGGER recipients_drop_orphan AFTER DELETE ON recipients
+CREATE TRIGGER IF NOT EXISTS external_locations_drop_orphan AFTER DELETE ON external_locations
 BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
-CREATE TRIGGER providers_owner_handed_on AFTER UPDATE OF owner ON providers WHEN old.owner IS NOT new.owner
+CREATE TRIGGER IF NOT EXISTS shares_owner_handed_on AFTER UPDATE OF owner ON shares WHEN old.owner IS NOT new.owner
 BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
-CREATE TRIGGER providers_drop_orphan AFTER DELETE ON providers
+CREATE TRIGGER IF NOT EXISTS shares_drop_orphan AFTER DELETE ON shares
+BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
+CREATE TRIGGER IF NOT EXISTS recipients_owner_handed_on AFTER UPDATE OF owner ON recipients WHEN old.owner IS NOT new.owner
+BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
+CREATE TRIGGER IF NOT EXISTS recipients_drop_orphan AFTER DELETE ON recipients
+BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
+CREATE TRIGGER IF NOT EXISTS providers_owner_handed_on AFTER UPDATE OF owner ON providers WHEN old.owner IS NOT new.owner
+BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
+CREATE TRIGGER IF NOT EXISTS providers_drop_orphan AFTER DELETE ON providers
 BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;

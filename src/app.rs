@@ -58,7 +58,8 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
     }
     let roots = crate::files::FileRoots::new(args.file_roots.clone());
     fixtures::check_file_urls(&files, &roots)?;
-    fixtures::apply(&store, &files)?;
+    let local = crate::files::LocalStorage { map: args.storage_map.clone().into(), roots: roots.clone() };
+    fixtures::apply_mapped(&store, &files, &local)?;
     // A connect cut short by a crash left a pending connection: roll it back before serving
     //.
     let recovered = store
@@ -141,6 +142,7 @@ pub fn build(
             )
             .default_service(web::to(api::not_found))
             .wrap(NormalizePath::trim())
+            .wrap(from_fn(api::fs::keep_raw_path))
             .wrap(from_fn(crate::telemetry::log_request))
     })
     .shutdown_timeout(10)

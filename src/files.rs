@@ -56,8 +56,23 @@ impl FileRoots {
     }
 }
 
+/// Where storage URLs live on this machine in this run: the `--storage-map` prefixes and the
+/// `--file-root` directories.
+#[derive(Clone, Debug, Default)]
+pub struct LocalStorage {
+    pub map: Arc<[StorageMapping]>,
+    pub roots: FileRoots,
+}
+
+impl LocalStorage {
+    /// The local directory of a stored URL, if it has one in this run.
+    pub fn local_path(&self, url: &str) -> Option<LocalPath> {
+        local_path(&StorageUrl::from_stored(url.to_string()), &self.map, &self.roots)
+    }
+}
+
 /// Where a storage URL lives on this machine.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LocalPath {
     /// The directory the access may not leave (symbolic links included): the file root that
     /// covers a `file://` URL, or the mapped directory of a cloud URL.
@@ -246,6 +261,45 @@ pub fn list(local: &LocalPath) -> Result<(bool, Vec<Entry>), ListError> {
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok((false, out))
+}
+
+/// Creates `local.path` with its missing parents, never outside `local.root`: the deepest
+/// existing ancestor must already resolve inside the root (symbolic links included).
+pub fn create_dir_within(local: &LocalPath) -> Result<(), String> {
+    if !local.path.starts_with(&local.root) {
+        return Err("the path lies outside the directory its storage URL maps to".into());
+    }
+    std::fs::create_dir_all(&local.root).map_err(|e| e.to_string())?;
+    let root = std::fs::canonicalize(&local.root).map_err(|e| e.to_string())?;
+    let mut existing = local.path.as_path();
+    while std::fs::symlink_metadata(existing).is_err() {
+        existing = existing.parent().ok_or("no existing parent")?;
+    }
+    let real = std::fs::canonicalize(existing).map_err(|e| e.to_string())?;
+    if !real.starts_with(&root) {
+        return Err("a symbolic link on the way leads outside the directory its storage URL maps to".into());
+    }
+    std::fs::create_dir_all(&local.path).map_err(|e| e.to_string())?;
+    let made = std::fs::canonicalize(&local.path).map_err(|e| e.to_string())?;
+    if !made.starts_with(&root) || !made.is_dir() {
+        return Err("the path does not resolve to a directory inside its root".into());
+    }
+    Ok(())
+}
+
+/// Removes the directory `local.path` and everything in it (links are removed, not followed),
+/// if it resolves strictly inside `local.root`. A missing directory is not an error.
+pub fn remove_dir_within(local: &LocalPath) -> std::io::Result<()> {
+    let real = match std::fs::canonicalize(&local.path) {
+        Ok(p) => p,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let root = std::fs::canonicalize(&local.root)?;
+    if real == root || !real.starts_with(&root) {
+        return Err(std::io::Error::other("the directory does not lie strictly inside its root"));
+    }
+    std::fs::remove_dir_all(real)
 }
 
 fn file_name(p: &Path) -> String {

@@ -14,8 +14,10 @@ use crate::domain::now_ms;
 use crate::domain::privilege;
 use crate::domain::securable::{SecTypeSpelling, SecurableKind};
 use crate::error::ApiError;
+use crate::files::LocalStorage;
 use crate::ops::catalogs::{CatalogSpec, CreateCatalog};
 use crate::ops::external_locations::{CreateExternalLocation, LocationSpec};
+use crate::ops::functions::{insert_function, parse_create, FunctionSpec};
 use crate::ops::metastores::{CreateMetastore, MetastoreSpec};
 use crate::ops::providers::{CreateProvider, ProviderSpec};
 use crate::ops::recipients::{insert_recipient, CreateRecipient, RecipientSpec};
@@ -23,11 +25,13 @@ use crate::ops::schemas::{CreateSchema, SchemaSpec};
 use crate::ops::shares::{add_fixture_objects, CreateShare, DataObjectIn, ShareSpec};
 use crate::ops::storage_credentials::{CreateStorageCredential, CredentialSpec};
 use crate::ops::tables::{insert_table, CreateTable, TableSpec};
+use crate::ops::volumes::{insert_volume, CreateVolume, VolumeSpec};
 use crate::store::metastores::{self, AssignmentRow};
 use crate::store::partner_connect as pc_store;
 use crate::store::principals::{self, NewPrincipal};
 use crate::store::{
-    catalogs, credentials, external_locations, grants, providers, recipients, schemas, shares, tables, tokens, Store,
+    catalogs, credentials, external_locations, functions, grants, providers, recipients, schemas, shares, tables,
+    tokens, volumes, Store,
 };
 
 /// The built-in fixture, applied to a new database when no fixture is given.
@@ -66,6 +70,10 @@ pub struct Fixture {
     schemas: Vec<Json>,
     #[serde(default)]
     tables: Vec<Json>,
+    #[serde(default)]
+    volumes: Vec<Json>,
+    #[serde(default)]
+    functions: Vec<Json>,
     #[serde(default)]
     grants: Vec<GrantEntry>,
     // UC objects kept as JSON: each entry is the create endpoint's own body plus `metastore` and
@@ -246,6 +254,7 @@ pub fn check_file_urls(files: &[Loaded], roots: &crate::files::FileRoots) -> Res
             ("tables", &fx.tables, "storage_location"),
             ("external_locations", &fx.external_locations, "url"),
             ("shares", &fx.shares, "storage_root"),
+            ("volumes", &fx.volumes, "storage_location"),
         ] {
             for (i, v) in entries.iter().enumerate() {
                 let label = label_of(v, &["name"]);
@@ -258,11 +267,17 @@ pub fn check_file_urls(files: &[Loaded], roots: &crate::files::FileRoots) -> Res
 
 /// Applies every fixture in one transaction; nothing is applied when any entry is refused.
 pub fn apply(store: &Store, files: &[Loaded]) -> Result<(), FixtureError> {
-    check_duplicates(files)?;
-    store.write_now(|tx| crate::authz::with_fixture_proof(|ok| apply_in(tx, ok, files)))
+    apply_mapped(store, files, &LocalStorage::default())
 }
 
-fn apply_in(tx: &Connection, ok: &Allowed, files: &[Loaded]) -> Result<(), FixtureError> {
+/// [`apply`], with the `--storage-map` and `--file-root` that fixture volumes' local directories
+/// are created under.
+pub fn apply_mapped(store: &Store, files: &[Loaded], map: &LocalStorage) -> Result<(), FixtureError> {
+    check_duplicates(files)?;
+    store.write_now(|tx| crate::authz::with_fixture_proof(|ok| apply_in(tx, ok, files, map)))
+}
+
+fn apply_in(tx: &Connection, ok: &Allowed, files: &[Loaded], map: &LocalStorage) -> Result<(), FixtureError> {
     {
         for f in files {
             identities(tx, ok, f)?;
@@ -287,6 +302,9 @@ fn apply_in(tx: &Connection, ok: &Allowed, files: &[Loaded]) -> Result<(), Fixtu
         }
         for f in files {
             objects(tx, ok, f)?;
+        }
+        for f in files {
+            volumes_and_functions(tx, ok, f, map)?;
         }
         for f in files {
             shares_of(tx, ok, f)?;
@@ -619,6 +637,55 @@ fn objects(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError
     Ok(())
 }
 
+/// Volumes (their local directories created) and functions, after the schemas and external
+/// locations they need; through the create endpoints' validation.
+fn volumes_and_functions(tx: &Connection, ok: &Allowed, f: &Loaded, map: &LocalStorage) -> Result<(), FixtureError> {
+    let now = now_ms();
+    for (i, v) in f.fixture.volumes.iter().enumerate() {
+        let label = label_of(v, &["catalog_name", "schema_name", "name"]);
+        let err = |p: String| entry_err(&f.name, "volumes", i, &label, p);
+        let meta: ObjectMeta = body(v).map_err(err)?;
+        let spec = VolumeSpec::try_from(body::<CreateVolume>(v).map_err(err)?).map_err(|e| err(api_problem(e)))?;
+        let ms = metastore_for(tx, meta.metastore.as_deref()).map_err(err)?;
+        let schema_name = spec.full_name.schema_name();
+        let schema = schemas::get(tx, &ms.id, &schema_name)
+            .map_err(|e| err(api_problem(e)))?
+            .ok_or_else(|| err(format!("unknown schema {:?}", schema_name.to_string())))?;
+        if volumes::get(tx, &ms.id, &spec.full_name).map_err(|e| err(api_problem(e)))?.is_some() {
+            continue;
+        }
+        if let Some(url) = &spec.storage_location {
+            if external_locations::covering(tx, &ms.id, url).map_err(|e| err(api_problem(e)))?.is_none() {
+                return Err(err(format!("no external location covers {url}")));
+            }
+        }
+        let owner = owner_for(tx, meta.owner, &ms).map_err(err)?;
+        insert_volume(tx, ok, &schema, &spec, &owner, now, map).map_err(|e| err(api_problem(e)))?;
+    }
+    for (i, v) in f.fixture.functions.iter().enumerate() {
+        let label = label_of(v, &["catalog_name", "schema_name", "name"]);
+        let err = |p: String| entry_err(&f.name, "functions", i, &label, p);
+        let meta: ObjectMeta = body(v).map_err(err)?;
+        let mut bare = v.clone();
+        if let Some(o) = bare.as_object_mut() {
+            o.remove("metastore");
+            o.remove("owner");
+        }
+        let spec = parse_create(bare).and_then(FunctionSpec::try_from).map_err(|e| err(api_problem(e)))?;
+        let ms = metastore_for(tx, meta.metastore.as_deref()).map_err(err)?;
+        let schema_name = spec.full_name.schema_name();
+        let schema = schemas::get(tx, &ms.id, &schema_name)
+            .map_err(|e| err(api_problem(e)))?
+            .ok_or_else(|| err(format!("unknown schema {:?}", schema_name.to_string())))?;
+        if functions::get(tx, &ms.id, &spec.full_name).map_err(|e| err(api_problem(e)))?.is_some() {
+            continue;
+        }
+        let owner = owner_for(tx, meta.owner, &ms).map_err(err)?;
+        insert_function(tx, ok, &schema, &spec, &owner, now).map_err(|e| err(api_problem(e)))?;
+    }
+    Ok(())
+}
+
 fn grants_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError> {
     for (i, g) in f.fixture.grants.iter().enumerate() {
         let label = format!("{} {} {}", g.securable_type, g.full_name, g.principal);
@@ -674,6 +741,16 @@ fn securable(
             let name = TableName::parse("full_name", full_name).map_err(|e| e.to_string())?;
             let t = tables::get(tx, &ms.id, &name).map_err(api_problem)?.ok_or_else(|| missing("table"))?;
             Ok((t.id.clone(), t.kind()))
+        }
+        SecurableKind::Volume => {
+            let name = TableName::parse("full_name", full_name).map_err(|e| e.to_string())?;
+            let v = volumes::get(tx, &ms.id, &name).map_err(api_problem)?.ok_or_else(|| missing("volume"))?;
+            Ok((v.id, kind))
+        }
+        SecurableKind::Function => {
+            let name = TableName::parse("full_name", full_name).map_err(|e| e.to_string())?;
+            let f = functions::get(tx, &ms.id, &name).map_err(api_problem)?.ok_or_else(|| missing("function"))?;
+            Ok((f.id, kind))
         }
         SecurableKind::Share => {
             let name = Ident::parse("full_name", full_name).map_err(|e| e.to_string())?;

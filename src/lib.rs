@@ -14,3 +14,4 @@ pub mod ops;
 pub mod partner_connect;
 pub mod store;
 pub mod telemetry;
+pub mod volume_files;

@@ -196,6 +196,7 @@ pub async fn delete_catalog(
     let name = name_param(&req)?;
     let force = force_flag(q, &body)?;
     let Scoped { caller, metastore } = scoped;
-    state.store.write(move |tx| ops::catalogs::delete(tx, &caller, &metastore.id, &name, force)).await?;
+    let removed = state.store.write(move |tx| ops::catalogs::delete(tx, &caller, &metastore.id, &name, force)).await?;
+    super::volumes::remove_after_commit(&state, removed).await;
     Ok(ok_empty())
 }

@@ -250,6 +250,7 @@ pub async fn update_external_location(
                 // `force`: go ahead even if external tables under the old URL are left uncovered.
                 let stranded: Vec<String> = tables::external_within(tx, &metastore.id, &current.storage_url())?
                     .into_iter()
+                    .chain(crate::store::volumes::external_within(tx, &metastore.id, &current.storage_url())?)
                     .filter(|(_, loc)| !StorageUrl::from_stored(loc.clone()).is_within(new_url))
                     .map(|(t, _)| t)
                     .collect();
@@ -257,7 +258,7 @@ pub async fn update_external_location(
                     return Err(ApiError::new(
                         ErrorCode::InvalidState,
                         format!(
-                            "Changing the url of external location '{name}' would leave external table(s) {} outside it; use force=true to change it anyway.",
+                            "Changing the url of external location '{name}' would leave external table(s) or volume(s) {} outside it; use force=true to change it anyway.",
                             stranded.join(", ")
                         ),
                     ));
@@ -287,13 +288,14 @@ pub async fn delete_external_location(
             let node = securables::with_grants(tx, current.node(), &caller.principals_json)?;
             let ok = authz::require(&caller, &Action::DeleteExternalLocation, &[&node]).map_err(denied)?;
             if !force {
-                let dependents = tables::external_within(tx, &metastore.id, &current.storage_url())?;
+                let mut dependents = tables::external_within(tx, &metastore.id, &current.storage_url())?;
+                dependents.extend(crate::store::volumes::external_within(tx, &metastore.id, &current.storage_url())?);
                 if !dependents.is_empty() {
                     let names: Vec<&str> = dependents.iter().map(|(t, _)| t.as_str()).collect();
                     return Err(ApiError::new(
                         ErrorCode::InvalidState,
                         format!(
-                            "External location '{name}' has dependent external table(s) {}; use force=true to delete it anyway.",
+                            "External location '{name}' has dependent external table(s) or volume(s) {}; use force=true to delete it anyway.",
                             names.join(", ")
                         ),
                     ));

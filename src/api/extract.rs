@@ -39,6 +39,13 @@ pub struct AppState {
     pub configured_public_url: Option<String>,
 }
 
+impl AppState {
+    /// Where storage URLs live locally in this run (`--storage-map`, `--file-root`).
+    pub fn local_storage(&self) -> crate::files::LocalStorage {
+        crate::files::LocalStorage { map: self.storage_map.clone(), roots: self.file_roots.clone() }
+    }
+}
+
 /// Resolved callers by token hash, valid while the store's identity epoch is unchanged.
 #[derive(Default)]
 pub struct CallerCache {

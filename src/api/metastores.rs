@@ -270,7 +270,7 @@ pub async fn delete_metastore(
 ) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id")?;
     let force = force_flag(q, &body)?;
-    state
+    let removed = state
         .store
         .write(move |tx| {
             let current = metastores::require(tx, &id)?;
@@ -282,9 +282,12 @@ pub async fn delete_metastore(
                     format!("Metastore '{}' is not empty; delete its contents first or pass force=true.", current.name),
                 ));
             }
-            metastores::delete(tx, &ok, &id)
+            let managed = crate::store::volumes::managed_locations(tx, crate::store::volumes::Scope::Metastore, &id)?;
+            metastores::delete(tx, &ok, &id)?;
+            Ok(managed)
         })
         .await?;
+    super::volumes::remove_after_commit(&state, removed).await;
     Ok(ok_empty())
 }
 

@@ -5,6 +5,8 @@ pub mod explain;
 pub mod external_locations;
 pub mod extract;
 pub mod files;
+pub mod fs;
+pub mod functions;
 pub mod host_metadata;
 pub mod listing;
 pub mod metastores;
@@ -19,6 +21,7 @@ pub mod storage_credentials;
 pub mod tables;
 pub mod tokens;
 pub mod user_info;
+pub mod volumes;
 pub mod warehouses;
 pub mod workspace_permissions;
 
@@ -29,6 +32,9 @@ use actix_web::{web, FromRequest, Handler, HttpRequest, HttpResponse, Resource, 
 
 /// Paths inside the `/api` scope.
 const UC: &str = "/2.1/unity-catalog";
+/// The Files API (files and directories on volumes).
+const UC_FS_FILES: &str = "/2.0/fs/files";
+const UC_FS_DIRS: &str = "/2.0/fs/directories";
 /// SCIM paths answer errors in SCIM's shape too.
 pub const SCIM_PREFIX: &str = "/api/2.0/preview/scim/";
 
@@ -55,6 +61,7 @@ impl Res {
             Method::PUT => "PUT",
             Method::PATCH => "PATCH",
             Method::DELETE => "DELETE",
+            Method::HEAD => "HEAD",
             _ => "OTHER",
         });
         self.inner = self.inner.route(web::method(method).to(handler));
@@ -84,6 +91,12 @@ impl Res {
         F::Output: Responder + 'static,
     {
         self.on(Method::PATCH, h)
+    }
+    pub(crate) fn head<F: Handler<A>, A: FromRequest + 'static>(self, h: F) -> Res
+    where
+        F::Output: Responder + 'static,
+    {
+        self.on(Method::HEAD, h)
     }
     pub(crate) fn delete<F: Handler<A>, A: FromRequest + 'static>(self, h: F) -> Res
     where
@@ -182,7 +195,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(partner_connect::routes)
     .configure(storage_credentials::routes)
     .configure(external_locations::routes)
-    .configure(files::routes);
+    .configure(files::routes)
+    .configure(functions::routes)
+    .configure(volumes::routes)
+    .configure(fs::routes);
 }
 
 /// Every path no route serves: 404 `ENDPOINT_NOT_FOUND`.

@@ -203,6 +203,7 @@ pub async fn delete_schema(
     refuse_information_schema(name.schema.as_str(), "full_name")?;
     let force = force_flag(q, &body)?;
     let Scoped { caller, metastore } = scoped;
-    state.store.write(move |tx| ops::schemas::delete(tx, &caller, &metastore.id, &name, force)).await?;
+    let removed = state.store.write(move |tx| ops::schemas::delete(tx, &caller, &metastore.id, &name, force)).await?;
+    super::volumes::remove_after_commit(&state, removed).await;
     Ok(ok_empty())
 }

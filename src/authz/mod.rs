@@ -217,6 +217,32 @@ pub enum Action {
     DeleteTable,
     ListTableSummaries,
     SummarizeTable,
+    /// createVolume; EXTERNAL: the chain also holds the external location covering the volume.
+    CreateVolume {
+        external: bool,
+    },
+    /// listVolumes' precondition (403 otherwise); each row is shown by `ReadVolume`.
+    ListVolumes,
+    ListAllVolumes,
+    ReadVolume,
+    UpdateVolume(UpdateShape),
+    DeleteVolume,
+    /// Use of a volume's catalog and schema for the Files API (no metastore-admin bypass).
+    ReachVolumeFiles,
+    /// Files API reads (download, metadata, listing) on a volume.
+    ReadVolumeFiles,
+    /// Files API writes (upload, delete, directories) on a volume.
+    WriteVolumeFiles,
+    CreateFunction,
+    /// listFunctions' precondition (403 otherwise); each row is shown by `GetFunction`.
+    ListFunctions,
+    ListAllFunctions,
+    GetFunction,
+    /// updateFunction changes only `owner`; `None` when the new owner is not known (explain).
+    UpdateFunction {
+        new_owner: Option<String>,
+    },
+    DeleteFunction,
     ReadPermissions {
         principal_filter: Option<String>,
     },

@@ -4,7 +4,8 @@
 
 use super::{Action, Caller, Req};
 use crate::domain::securable::SecurableKind::{
-    Catalog, ExternalLocation, Metastore, Provider, Recipient, Schema, Share, StorageCredential, Table,
+    Catalog, ExternalLocation, Function, Metastore, Provider, Recipient, Schema, Share, StorageCredential, Table,
+    Volume,
 };
 use crate::domain::update::UpdateShape;
 use crate::domain::workspace_object::MANAGE_LEVELS;
@@ -177,6 +178,66 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
         Action::SummarizeTable => {
             Any(vec![MetastoreAdmin, All(vec![Holds("USE_SCHEMA", Schema), Holds("SELECT", Table)])])
         }
+
+        // Volumes (SDK `VolumesAPI` docstrings, Databricks "Unity Catalog volume privileges"): the
+        // chain is [schema, catalog] for creates and lists, [volume, schema, catalog] otherwise.
+        // createVolume has no metastore-admin bypass for CREATE_VOLUME; EXTERNAL also needs
+        // CREATE_EXTERNAL_VOLUME on the covering external location (no admin bypass either), which
+        // the chain then ends with.
+        Action::CreateVolume { external } => {
+            let mut all = vec![Any(vec![MetastoreAdmin, use_catalog_and_schema()]), Holds("CREATE_VOLUME", Schema)];
+            if *external {
+                all.push(Holds("CREATE_EXTERNAL_VOLUME", ExternalLocation));
+            }
+            All(all)
+        }
+        Action::ListVolumes => Any(vec![MetastoreAdmin, use_catalog_and_schema()]),
+        Action::ListAllVolumes => MetastoreAdmin,
+        Action::ReadVolume => {
+            Any(vec![MetastoreAdmin, All(vec![use_catalog_and_schema(), Holds("READ_VOLUME", Volume)])])
+        }
+        // Only ownership of the volume itself counts here, not of its schema or catalog.
+        Action::UpdateVolume(_) | Action::DeleteVolume => {
+            Any(vec![MetastoreAdmin, All(vec![Owner(Volume), use_catalog_and_schema()])])
+        }
+        // The Files API is data access: no metastore-admin bypass, BROWSE never suffices.
+        Action::ReachVolumeFiles => use_catalog_and_schema(),
+        Action::ReadVolumeFiles => All(vec![use_catalog_and_schema(), Holds("READ_VOLUME", Volume)]),
+        Action::WriteVolumeFiles => {
+            All(vec![use_catalog_and_schema(), Holds("READ_VOLUME", Volume), Holds("WRITE_VOLUME", Volume)])
+        }
+
+        // Functions (SDK `FunctionsAPI` docstrings): the chain is [schema, catalog] for creates
+        // and lists, [function, schema, catalog] otherwise.
+        Action::CreateFunction => All(vec![use_catalog_and_schema(), Holds("CREATE_FUNCTION", Schema)]),
+        Action::ListFunctions => Any(vec![MetastoreAdmin, use_catalog_and_schema()]),
+        Action::ListAllFunctions => MetastoreAdmin,
+        Action::GetFunction => Any(vec![
+            MetastoreAdmin,
+            Owner(Catalog),
+            All(vec![Holds("USE_CATALOG", Catalog), Owner(Function)]),
+            All(vec![use_catalog_and_schema(), Holds("EXECUTE", Function)]),
+        ]),
+        // "Only the owner of the function can be updated"; the caller must be a member of the
+        // new owner (a metastore admin need not be).
+        Action::UpdateFunction { new_owner } => {
+            let who = Any(vec![
+                MetastoreAdmin,
+                Owner(Catalog),
+                All(vec![Owner(Schema), Holds("USE_CATALOG", Catalog)]),
+                All(vec![Owner(Function), use_catalog_and_schema()]),
+            ]);
+            match new_owner {
+                Some(owner) => All(vec![who, Any(vec![MetastoreAdmin, MemberOf(owner.clone())])]),
+                None => who,
+            }
+        }
+        // As deleteTable: no metastore-admin bypass.
+        Action::DeleteFunction => Any(vec![
+            Owner(Catalog),
+            All(vec![Holds("USE_CATALOG", Catalog), Owner(Schema)]),
+            All(vec![use_catalog_and_schema(), Owner(Function)]),
+        ]),
 
         // the owner of the securable or a metastore admin; others read their own only.
         Action::ReadPermissions { principal_filter } => {

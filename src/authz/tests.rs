@@ -1823,3 +1823,110 @@ fn explain_knows_storage_and_sharing_actions_and_share_permission_rules() {
     assert!(matches!(parse_action("createShare", SecurableKind::Metastore), Ok(Action::CreateShare)));
     assert!(parse_action("getShare", SecurableKind::Catalog).is_err(), "getShare is asked about a share");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Volumes and functions
+// ---------------------------------------------------------------------------------------------
+
+fn volume() -> Node {
+    node(K::Volume, "main.sales.raw", "vol-owner@example.com")
+}
+
+fn function() -> Node {
+    node(K::Function, "main.sales.f", "fn-owner@example.com")
+}
+
+#[test]
+fn create_volume_needs_create_volume_and_use_and_external_needs_the_location() {
+    let t = tree().with_use("analysts");
+    let a = alice();
+    assert!(!ok(&a, &Action::CreateVolume { external: false }, &t.s()));
+    let mut t = t;
+    t.sch.grants.push(g("analysts", "CREATE_VOLUME"));
+    assert!(ok(&a, &Action::CreateVolume { external: false }, &t.s()));
+    // Legacy CREATE on a schema is CREATE_FUNCTION, not CREATE_VOLUME.
+    let mut legacy = tree().with_use(BOB);
+    legacy.sch.grants.push(g(BOB, "CREATE"));
+    assert!(!ok(&bob(), &Action::CreateVolume { external: false }, &legacy.s()));
+    assert!(ok(&bob(), &Action::CreateFunction, &legacy.s()));
+    let mut loc = node(K::ExternalLocation, "landing", "loc-owner@example.com");
+    assert!(!ok(&a, &Action::CreateVolume { external: true }, &[&t.sch, &t.cat, &loc]));
+    loc.grants.push(g("data-eng", "CREATE_EXTERNAL_VOLUME"));
+    assert!(ok(&a, &Action::CreateVolume { external: true }, &[&t.sch, &t.cat, &loc]));
+    // A metastore admin skips use, not CREATE_VOLUME, and not the location's privilege.
+    let plain = tree();
+    assert!(!ok(&ms_admin(), &Action::CreateVolume { external: false }, &plain.s()));
+}
+
+#[test]
+fn volume_reads_need_read_volume_with_use_and_files_have_no_admin_bypass() {
+    let t = tree().with_use("analysts");
+    let mut v = volume();
+    let a = alice();
+    assert!(!ok(&a, &Action::ReadVolume, &[&v, &t.sch, &t.cat]));
+    assert!(ok(&ms_admin(), &Action::ReadVolume, &[&v, &t.sch, &t.cat]));
+    assert!(!ok(&ms_admin(), &Action::ReadVolumeFiles, &[&v, &t.sch, &t.cat]));
+    v.grants.push(g("analysts", "READ_VOLUME"));
+    assert!(ok(&a, &Action::ReadVolume, &[&v, &t.sch, &t.cat]));
+    assert!(ok(&a, &Action::ReadVolumeFiles, &[&v, &t.sch, &t.cat]));
+    assert!(!ok(&a, &Action::WriteVolumeFiles, &[&v, &t.sch, &t.cat]));
+    // WRITE_VOLUME inherited from the catalog; ALL_PRIVILEGES covers both.
+    let mut t2 = tree().with_use(BOB);
+    t2.cat.grants.push(g(BOB, "ALL_PRIVILEGES"));
+    let plain_v = volume();
+    assert!(ok(&bob(), &Action::WriteVolumeFiles, &[&plain_v, &t2.sch, &t2.cat]));
+    // Without use of the schema, READ_VOLUME is not enough.
+    let no_use = tree();
+    assert!(!ok(&a, &Action::ReadVolumeFiles, &[&v, &no_use.sch, &no_use.cat]));
+}
+
+#[test]
+fn volume_updates_need_ownership_of_the_volume_itself() {
+    let t = tree().with_use(ALICE);
+    let mut v = volume();
+    assert!(!ok(&alice(), &Action::UpdateVolume(other_fields()), &[&v, &t.sch, &t.cat]));
+    v.owner = "analysts".to_string();
+    assert!(ok(&alice(), &Action::UpdateVolume(rename()), &[&v, &t.sch, &t.cat]));
+    assert!(ok(&alice(), &Action::DeleteVolume, &[&v, &t.sch, &t.cat]));
+    // Owning the schema conveys privileges, not ownership of the volume.
+    let mut t2 = tree();
+    t2.sch.owner = BOB.to_string();
+    t2.cat.grants.push(g(BOB, "USE_CATALOG"));
+    assert!(!ok(&bob(), &Action::DeleteVolume, &[&volume(), &t2.sch, &t2.cat]));
+    assert!(ok(&ms_admin(), &Action::DeleteVolume, &[&volume(), &t2.sch, &t2.cat]));
+}
+
+#[test]
+fn function_rules_follow_the_sdk_docstrings() {
+    let t = tree().with_use("analysts");
+    let mut f = function();
+    let a = alice();
+    assert!(!ok(&a, &Action::GetFunction, &[&f, &t.sch, &t.cat]));
+    f.grants.push(g("analysts", "EXECUTE"));
+    assert!(ok(&a, &Action::GetFunction, &[&f, &t.sch, &t.cat]));
+    // The function's owner changes the owner only to a principal it belongs to.
+    f.owner = ALICE.to_string();
+    let to_group = Action::UpdateFunction { new_owner: Some("analysts".into()) };
+    let to_bob = Action::UpdateFunction { new_owner: Some(BOB.into()) };
+    assert!(ok(&a, &to_group, &[&f, &t.sch, &t.cat]));
+    assert!(!ok(&a, &to_bob, &[&f, &t.sch, &t.cat]));
+    assert!(ok(&ms_admin(), &to_bob, &[&f, &t.sch, &t.cat]));
+    // Deleting has no metastore-admin bypass.
+    assert!(ok(&a, &Action::DeleteFunction, &[&f, &t.sch, &t.cat]));
+    assert!(!ok(&ms_admin(), &Action::DeleteFunction, &[&f, &t.sch, &t.cat]));
+    let mut t2 = tree();
+    t2.cat.owner = BOB.to_string();
+    assert!(ok(&bob(), &Action::DeleteFunction, &[&function(), &t2.sch, &t2.cat]));
+}
+
+#[test]
+fn volume_and_function_privileges_are_valid_only_where_they_belong() {
+    assert!(privilege::is_valid_on("READ_VOLUME", K::Volume));
+    assert!(privilege::is_valid_on("WRITE_VOLUME", K::Schema));
+    assert!(!privilege::is_valid_on("EXECUTE", K::Volume));
+    assert!(!privilege::is_valid_on("READ_VOLUME", K::Function));
+    assert!(privilege::is_valid_on("CREATE_EXTERNAL_VOLUME", K::ExternalLocation));
+    assert!(matches!(parse_action("writeVolumeFiles", K::Volume), Ok(Action::WriteVolumeFiles)));
+    assert!(matches!(parse_action("READ_VOLUME", K::Volume), Ok(Action::HoldsPrivilege("READ_VOLUME"))));
+    assert!(parse_action("getFunction", K::Volume).is_err());
+}

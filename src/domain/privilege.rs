@@ -152,6 +152,7 @@ const SCHEMA_FOR_CHILDREN: &[&str] = &["SELECT", "MODIFY", "REFRESH", "EXECUTE",
 const TABLE: &[&str] = &["ALL_PRIVILEGES", "SELECT", "MODIFY", "APPLY_TAG", "MANAGE"];
 const VIEW: &[&str] = &["ALL_PRIVILEGES", "SELECT", "APPLY_TAG", "MANAGE"];
 const FUNCTION: &[&str] = &["ALL_PRIVILEGES", "EXECUTE", "MANAGE"];
+const VOLUME: &[&str] = &["ALL_PRIVILEGES", "READ_VOLUME", "WRITE_VOLUME", "APPLY_TAG", "MANAGE"];
 const STORAGE_CREDENTIAL: &[&str] = &[
     "ALL_PRIVILEGES",
     "CREATE_EXTERNAL_LOCATION",
@@ -191,6 +192,7 @@ pub fn valid_on(kind: SecurableKind) -> Vec<&'static str> {
         SecurableKind::Table => TABLE.to_vec(),
         SecurableKind::View => VIEW.to_vec(),
         SecurableKind::Function => FUNCTION.to_vec(),
+        SecurableKind::Volume => VOLUME.to_vec(),
         SecurableKind::StorageCredential => STORAGE_CREDENTIAL.to_vec(),
         SecurableKind::ExternalLocation => EXTERNAL_LOCATION.to_vec(),
         SecurableKind::Share => SHARE.to_vec(),
@@ -209,6 +211,7 @@ pub fn canon(granted: &str, kind: SecurableKind) -> &[&str] {
         ("USAGE", SecurableKind::Catalog) => &["USE_CATALOG"],
         ("USAGE", SecurableKind::Schema) => &["USE_SCHEMA"],
         ("CREATE", SecurableKind::Catalog) => &["CREATE_SCHEMA"],
+        // Legacy CREATE on a schema counts as CREATE_FUNCTION, not CREATE_VOLUME.
         ("CREATE", SecurableKind::Schema) => &["CREATE_TABLE", "CREATE_FUNCTION"],
         ("CREATE_TABLE", SecurableKind::StorageCredential | SecurableKind::ExternalLocation) => {
             &["CREATE_EXTERNAL_TABLE"]

@@ -11,6 +11,7 @@ pub enum SecurableKind {
     Schema,
     Table,
     View,
+    Volume,
     Function,
     StorageCredential,
     ExternalLocation,
@@ -41,6 +42,7 @@ impl SecurableKind {
             Self::Schema => "SCHEMA",
             Self::Table => "TABLE",
             Self::View => "VIEW",
+            Self::Volume => "VOLUME",
             Self::Function => "FUNCTION",
             Self::StorageCredential => "STORAGE_CREDENTIAL",
             Self::ExternalLocation => "EXTERNAL_LOCATION",
@@ -58,6 +60,7 @@ impl SecurableKind {
             Self::Schema => "Schema",
             Self::Table => "Table",
             Self::View => "View",
+            Self::Volume => "Volume",
             Self::Function => "Function",
             Self::StorageCredential => "Storage credential",
             Self::ExternalLocation => "External location",
@@ -80,11 +83,13 @@ impl SecurableKind {
             "table" => Modelled(Self::Table),
             "view" => Modelled(Self::View),
             "function" => Modelled(Self::Function),
+            "volume" => Modelled(Self::Volume),
             "storage_credential" => Modelled(Self::StorageCredential),
             "external_location" => Modelled(Self::ExternalLocation),
             "share" => Modelled(Self::Share),
-            "volume" | "connection" | "credential" | "pipeline" | "clean_room" | "staging_table"
-            | "external_metadata" => Unmodelled,
+            "connection" | "credential" | "pipeline" | "clean_room" | "staging_table" | "external_metadata" => {
+                Unmodelled
+            }
             "provider" | "recipient" => Privilegeless,
             _ => return None,
         })
@@ -103,6 +108,7 @@ pub enum SecurableName {
     /// A table or a view: they share a namespace.
     Table(super::names::TableName),
     Function(super::names::TableName),
+    Volume(super::names::TableName),
     Share(super::names::Ident),
     StorageCredential(super::names::Ident),
     ExternalLocation(super::names::Ident),
@@ -118,6 +124,7 @@ impl SecurableName {
             SecurableKind::Schema => SecurableName::Schema(SchemaName::parse(FIELD, full_name)?),
             SecurableKind::Table | SecurableKind::View => SecurableName::Table(TableName::parse(FIELD, full_name)?),
             SecurableKind::Function => SecurableName::Function(TableName::parse(FIELD, full_name)?),
+            SecurableKind::Volume => SecurableName::Volume(TableName::parse(FIELD, full_name)?),
             SecurableKind::Share => SecurableName::Share(Ident::parse(FIELD, full_name)?),
             SecurableKind::StorageCredential => SecurableName::StorageCredential(Ident::parse(FIELD, full_name)?),
             SecurableKind::ExternalLocation => SecurableName::ExternalLocation(Ident::parse(FIELD, full_name)?),
@@ -157,7 +164,8 @@ mod tests {
                 "{s}"
             );
         }
-        assert_eq!(SecurableKind::parse_spelling("volume"), Some(SecTypeSpelling::Unmodelled));
+        assert_eq!(SecurableKind::parse_spelling("VOLUME"), Some(SecTypeSpelling::Modelled(SecurableKind::Volume)));
+        assert_eq!(SecurableKind::parse_spelling("connection"), Some(SecTypeSpelling::Unmodelled));
         assert_eq!(SecurableKind::parse_spelling("recipient"), Some(SecTypeSpelling::Privilegeless));
         assert_eq!(SecurableKind::parse_spelling("tabel"), None);
     }

@@ -13,6 +13,7 @@ use crate::domain::storage_url::StorageUrl;
 use crate::domain::update::{rename_to, UpdateShape};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::store::catalogs::{self, CatalogChanges, CatalogRow, NewCatalog};
+use crate::store::volumes;
 use crate::store::{providers, securables};
 
 #[derive(Deserialize)]
@@ -194,7 +195,14 @@ pub fn update(
 }
 
 /// deleteCatalog: without `force`, only a catalog with no schema but `information_schema`.
-pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &Ident, force: bool) -> ApiResult<()> {
+/// Returns the storage locations of the managed volumes that went with it.
+pub fn delete(
+    tx: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    name: &Ident,
+    force: bool,
+) -> ApiResult<Vec<String>> {
     let current = catalogs::require(tx, metastore_id, name)?;
     let node = securables::with_grants(tx, current.node(), &caller.principals_json)?;
     let ok = authz::require(caller, &Action::DeleteCatalog, &[&node]).map_err(denied)?;
@@ -206,5 +214,7 @@ pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &Ident
             ),
         ));
     }
-    catalogs::delete(tx, &ok, &current.id)
+    let managed = volumes::managed_locations(tx, volumes::Scope::Catalog, &current.id)?;
+    catalogs::delete(tx, &ok, &current.id)?;
+    Ok(managed)
 }

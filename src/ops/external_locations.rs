@@ -65,6 +65,9 @@ pub fn check_url(conn: &Connection, metastore_id: &str, url: &StorageUrl, except
     if let Some(table) = tables::external_containing(conn, metastore_id, url)? {
         return Err(ApiError::invalid("url", format!("{url} lies inside the location of external table '{table}'")));
     }
+    if let Some(volume) = crate::store::volumes::containing(conn, metastore_id, url)? {
+        return Err(ApiError::invalid("url", format!("{url} lies inside the location of volume '{volume}'")));
+    }
     // Managed storage cannot be claimed: no location on, in or above the metastore's root.
     if let Some(root) = crate::store::managed::metastore_root_overlapping(conn, metastore_id, url)? {
         return Err(ApiError::invalid(

@@ -4,6 +4,7 @@
 
 pub mod catalogs;
 pub mod external_locations;
+pub mod functions;
 pub mod lists;
 pub mod metastores;
 pub mod providers;
@@ -12,6 +13,7 @@ pub mod schemas;
 pub mod shares;
 pub mod storage_credentials;
 pub mod tables;
+pub mod volumes;
 pub mod warehouses;
 
 use std::collections::BTreeMap;

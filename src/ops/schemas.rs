@@ -14,7 +14,7 @@ use crate::domain::update::{rename_to, UpdateShape};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::store::catalogs::{self, INFORMATION_SCHEMA};
 use crate::store::schemas::{self, NewSchema, SchemaChanges, SchemaRow};
-use crate::store::securables;
+use crate::store::{securables, volumes};
 
 /// `information_schema` is read-only for everyone.
 pub fn refuse_information_schema(name: &str, field: &str) -> ApiResult<()> {
@@ -211,17 +211,27 @@ pub fn update(
     schemas::get(tx, metastore_id, &now_named)?.ok_or_else(|| schemas::not_found(&now_named))
 }
 
-/// deleteSchema: without `force`, only an empty schema.
-pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &SchemaName, force: bool) -> ApiResult<()> {
+/// deleteSchema: without `force`, only an empty schema (no table, volume or function). Returns
+/// the storage locations of the managed volumes that went with it, whose local directories are
+/// removed once the transaction has committed.
+pub fn delete(
+    tx: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    name: &SchemaName,
+    force: bool,
+) -> ApiResult<Vec<String>> {
     let (current, [schema, catalog]) = load_schema(tx, caller, metastore_id, name)?;
     let ok = authz::require(caller, &Action::DeleteSchema, &[&schema, &catalog]).map_err(denied)?;
-    if !force && schemas::has_tables(tx, &current.id)? {
+    if !force && (schemas::has_tables(tx, &current.id)? || volumes::schema_has_volumes_or_functions(tx, &current.id)?) {
         return Err(ApiError::new(
             ErrorCode::SchemaNotEmpty,
             format!(
-                "Schema '{name}' is not empty; it still has tables. Use force=true to delete it with its contents."
+                "Schema '{name}' is not empty; it still has tables, volumes or functions. Use force=true to delete it with its contents."
             ),
         ));
     }
-    schemas::delete(tx, &ok, &current.id)
+    let managed = volumes::managed_locations(tx, volumes::Scope::Schema, &current.id)?;
+    schemas::delete(tx, &ok, &current.id)?;
+    Ok(managed)
 }

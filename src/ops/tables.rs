@@ -275,6 +275,14 @@ fn check_table_location(
             format!("{url} overlaps the location of table '{other}'; table locations may not overlap"),
         ));
     }
+    if let Some((volume, location)) = crate::store::volumes::overlapping(tx, metastore_id, url, None)? {
+        return Err(ApiError::invalid(
+            "storage_location",
+            format!(
+                "{url} overlaps the location of volume '{volume}' ({location}); tables and volumes may not overlap"
+            ),
+        ));
+    }
     Ok(())
 }
 

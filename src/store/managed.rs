@@ -64,10 +64,16 @@ pub fn check_new_root(conn: &Connection, metastore_id: &str, root: &str) -> ApiR
         Some(t) => Some(t),
         None => super::tables::external_within(conn, metastore_id, &url)?.into_iter().next().map(|(t, _)| t),
     };
-    match hit {
-        Some(table) => Err(crate::error::ApiError::invalid(
+    if let Some(table) = hit {
+        return Err(crate::error::ApiError::invalid(
             "storage_root",
             format!("{url} overlaps the location of external table '{table}'; managed storage may not"),
+        ));
+    }
+    match super::volumes::external_overlapping(conn, metastore_id, &url)? {
+        Some(volume) => Err(crate::error::ApiError::invalid(
+            "storage_root",
+            format!("{url} overlaps the location of external volume '{volume}'; managed storage may not"),
         )),
         None => Ok(()),
     }

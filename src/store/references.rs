@@ -12,6 +12,8 @@ pub const OWNER_TABLES: &[&str] = &[
     "catalogs",
     "schemas",
     "tables",
+    "volumes",
+    "functions",
     "storage_credentials",
     "external_locations",
     "shares",

@@ -7,8 +7,10 @@ use rusqlite::Connection;
 
 use crate::authz::{Grant, Node};
 use crate::domain::securable::{SecurableKind, SecurableName};
-use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::store::{catalogs, credentials, external_locations, grants, metastores, schemas, shares, tables};
+use crate::error::ApiResult;
+use crate::store::{
+    catalogs, credentials, external_locations, functions, grants, metastores, schemas, shares, tables, volumes,
+};
 
 /// A page of rows scanned in name order. `more_after` is the name of the last row scanned when
 /// rows beyond it exist (the next page resumes after it, whatever a filter kept).
@@ -144,7 +146,12 @@ pub fn locate(conn: &Connection, metastore_id: &str, name: &SecurableName) -> Ap
             Ok(Located { kind: t.kind(), chain: t.nodes().into() })
         }
         SecurableName::Function(name) => {
-            Err(ApiError::new(ErrorCode::NotFound, format!("Function '{name}' does not exist.")))
+            let f = functions::get(conn, metastore_id, name)?.ok_or_else(|| functions::not_found(name))?;
+            Ok(Located { kind: SecurableKind::Function, chain: f.nodes().into() })
+        }
+        SecurableName::Volume(name) => {
+            let v = volumes::get(conn, metastore_id, name)?.ok_or_else(|| volumes::not_found(name))?;
+            Ok(Located { kind: SecurableKind::Volume, chain: v.nodes().into() })
         }
         SecurableName::Share(name) => {
             // [share, metastore]: the metastore carries the USE_SHARE alternatives.

@@ -55,6 +55,16 @@ const REFUSED: &[(&str, &str, &str)] = &[
         r#"{"name": "t3", "catalog_name": "owned", "schema_name": "s1", "table_type": "EXTERNAL", "data_source_format": "DELTA", "columns": [], "storage_location": "s3://bucket/t3"}"#,
     ),
     ("GET", "/tables?catalog_name=owned&schema_name=s1", ""),
+    // Volumes and functions (SDK docstrings): creating needs CREATE_VOLUME / CREATE_FUNCTION and
+    // use of the catalog and schema; listing needs use of both.
+    ("POST", "/volumes", r#"{"name": "v1", "catalog_name": "owned", "schema_name": "s1", "volume_type": "MANAGED"}"#),
+    ("GET", "/volumes?catalog_name=owned&schema_name=s1", ""),
+    (
+        "POST",
+        "/functions",
+        r#"{"function_info": {"name": "f1", "catalog_name": "owned", "schema_name": "s1", "input_params": {"parameters": []}, "data_type": "INT", "full_data_type": "int", "routine_body": "SQL", "routine_definition": "1", "parameter_style": "S", "is_deterministic": true, "is_null_call": false, "sql_data_access": "CONTAINS_SQL", "security_type": "DEFINER", "specific_name": "f1"}}"#,
+    ),
+    ("GET", "/functions?catalog_name=owned&schema_name=s1", ""),
     ("GET", "/tables/owned.s1.t1", ""),
     ("PATCH", "/tables/owned.s1.t1", r#"{"comment": "mine now"}"#),
     ("PATCH", "/tables/owned.s1.t1", r#"{"owner": "alice@example.com"}"#),

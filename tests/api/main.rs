@@ -17,4 +17,5 @@ mod security;
 mod sharing;
 mod storage;
 mod tokens;
+mod volumes;
 mod warehouses;

@@ -76,3 +76,24 @@ def test_walkthrough_company_as_described(teaching):
         list(c("henry").tables.list("sales", "reports"))
     # getMyGroups of grace: transitive.
     assert c("grace").api_client.do("GET", f"{UC}/user-info/my-groups")["group_name"] == ["analytics", "marketing-analysts"]
+
+
+def test_volume_and_function_story(teaching):
+    """Analysts EXECUTE `sales.reports.fiscal_quarter` (interns may not); analysts hold READ_VOLUME
+    on `engineering.raw.landing` but no USE_SCHEMA on `engineering.raw`, so they still cannot read
+    it until the schema is opened to them."""
+    admin = teaching.client(TEACHING_TOKENS["acme_admin"])
+    frank = teaching.client(TEACHING_TOKENS["frank"])  # analytics
+    henry = teaching.client(TEACHING_TOKENS["henry"])  # interns
+    fq = "sales.reports.fiscal_quarter"
+    assert frank.functions.get(fq).owner == "data-engineering"
+    with raises(PermissionDenied, "PERMISSION_DENIED", status=403, server=teaching):
+        henry.functions.get(fq)  # no USE_CATALOG on sales, and no EXECUTE
+    out = frank.api_client.do("GET", f"{UC}/explain", query={
+        "action": "readVolume", "securable_type": "volume", "full_name": "engineering.raw.landing"})
+    assert out["allowed"] is False and "USE_SCHEMA on Schema 'engineering.raw'" in out["explanation"]
+    with raises(PermissionDenied, "PERMISSION_DENIED", status=403, server=teaching):
+        frank.volumes.read("engineering.raw.landing")
+    admin.grants.update("schema", "engineering.raw",
+                        changes=[PermissionsChange(principal="analytics", add=[Privilege.USE_SCHEMA])])
+    assert frank.volumes.read("engineering.raw.landing").owner == "data-engineering"

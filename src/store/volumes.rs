@@ -1,0 +1,323 @@
+//! Volumes. A volume row carries its schema's and catalog's identity and owners, so one query
+//! yields the whole authorization chain.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::authz::{Allowed, Node};
+use crate::domain::names::{Ident, TableName};
+use crate::domain::securable::SecurableKind;
+use crate::domain::storage_url::StorageUrl;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::store::on_conflict;
+use crate::store::securables::{scan_limit, Page};
+
+#[derive(Debug, Clone)]
+pub struct VolumeRow {
+    pub id: String,
+    pub name: String,
+    pub volume_type: String,
+    pub storage_location: String,
+    pub comment: Option<String>,
+    pub owner: String,
+    pub created_at: i64,
+    pub created_by: String,
+    pub updated_at: i64,
+    pub updated_by: String,
+    pub schema_id: String,
+    pub schema_name: String,
+    pub schema_owner: String,
+    pub catalog_id: String,
+    pub catalog_name: String,
+    pub catalog_owner: String,
+    pub metastore_id: String,
+}
+
+impl VolumeRow {
+    pub fn full_name(&self) -> String {
+        format!("{}.{}.{}", self.catalog_name, self.schema_name, self.name)
+    }
+
+    pub fn is_managed(&self) -> bool {
+        self.volume_type == "MANAGED"
+    }
+
+    /// The chain [volume, schema, catalog] for the authorization core.
+    pub fn nodes(&self) -> [Node; 3] {
+        [
+            Node {
+                kind: SecurableKind::Volume,
+                id: self.id.clone(),
+                name: self.full_name(),
+                owner: self.owner.clone(),
+                grants: Vec::new(),
+            },
+            Node {
+                kind: SecurableKind::Schema,
+                id: self.schema_id.clone(),
+                name: format!("{}.{}", self.catalog_name, self.schema_name),
+                owner: self.schema_owner.clone(),
+                grants: Vec::new(),
+            },
+            Node {
+                kind: SecurableKind::Catalog,
+                id: self.catalog_id.clone(),
+                name: self.catalog_name.clone(),
+                owner: self.catalog_owner.clone(),
+                grants: Vec::new(),
+            },
+        ]
+    }
+
+    /// The volume's own node only (lists share the parents' nodes).
+    pub fn node(&self) -> Node {
+        let [v, _, _] = self.nodes();
+        v
+    }
+}
+
+const SELECT: &str = "SELECT v.id, v.name, v.volume_type, v.storage_location, v.comment, v.owner,
+                             v.created_at, v.created_by, v.updated_at, v.updated_by,
+                             s.id, s.name, s.owner, c.id, c.name, c.owner, c.metastore_id
+                      FROM volumes v JOIN schemas s ON s.id = v.schema_id JOIN catalogs c ON c.id = s.catalog_id";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VolumeRow> {
+    Ok(VolumeRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        volume_type: r.get(2)?,
+        storage_location: r.get(3)?,
+        comment: r.get(4)?,
+        owner: r.get(5)?,
+        created_at: r.get(6)?,
+        created_by: r.get(7)?,
+        updated_at: r.get(8)?,
+        updated_by: r.get(9)?,
+        schema_id: r.get(10)?,
+        schema_name: r.get(11)?,
+        schema_owner: r.get(12)?,
+        catalog_id: r.get(13)?,
+        catalog_name: r.get(14)?,
+        catalog_owner: r.get(15)?,
+        metastore_id: r.get(16)?,
+    })
+}
+
+pub fn get(conn: &Connection, metastore_id: &str, name: &TableName) -> ApiResult<Option<VolumeRow>> {
+    Ok(conn
+        .prepare_cached(&format!("{SELECT} WHERE c.metastore_id = ?1 AND c.name = ?2 AND s.name = ?3 AND v.name = ?4"))?
+        .query_row(params![metastore_id, name.catalog.as_str(), name.schema.as_str(), name.table.as_str()], row)
+        .optional()?)
+}
+
+pub fn not_found(name: &TableName) -> ApiError {
+    ApiError::new(ErrorCode::VolumeDoesNotExist, format!("Volume '{name}' does not exist."))
+}
+
+/// Volumes of a schema in name order after `after`, at most `limit + 1` scanned.
+pub fn scan(conn: &Connection, schema_id: &str, after: &str, limit: Option<usize>) -> ApiResult<Page<VolumeRow>> {
+    let mut stmt =
+        conn.prepare_cached(&format!("{SELECT} WHERE v.schema_id = ?1 AND v.name > ?2 ORDER BY v.name LIMIT ?3"))?;
+    let rows = stmt.query_map(params![schema_id, after, scan_limit(limit)], row)?.collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_scan(rows, limit, |v| v.name.clone()))
+}
+
+pub struct NewVolume<'a> {
+    pub id: &'a str,
+    pub name: &'a Ident,
+    pub volume_type: &'a str,
+    pub storage_location: &'a str,
+    pub comment: Option<&'a str>,
+    pub owner: &'a str,
+    pub now: i64,
+}
+
+pub fn insert(
+    conn: &Connection,
+    ok: &Allowed,
+    schema_id: &str,
+    full_name: &TableName,
+    new: &NewVolume,
+) -> ApiResult<()> {
+    ok.check("store::volumes::insert", |a| matches!(a, crate::authz::Action::CreateVolume { .. }), Some(schema_id));
+    conn.prepare_cached(
+        "INSERT INTO volumes (id, schema_id, name, volume_type, storage_location, comment, owner,
+                              created_at, created_by, updated_at, updated_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7, ?8, ?7)",
+    )?
+    .execute(params![
+        new.id,
+        schema_id,
+        new.name.as_str(),
+        new.volume_type,
+        new.storage_location,
+        new.comment,
+        new.owner,
+        new.now
+    ])
+    .map_err(on_conflict(|| volume_exists(full_name)))?;
+    Ok(())
+}
+
+fn volume_exists(full_name: &TableName) -> ApiError {
+    ApiError::new(ErrorCode::VolumeAlreadyExists, format!("Volume '{full_name}' already exists."))
+}
+
+#[derive(Default)]
+pub struct VolumeChanges {
+    pub new_name: Option<Ident>,
+    pub comment: Option<String>,
+    pub owner: Option<String>,
+}
+
+pub fn update(
+    conn: &Connection,
+    ok: &Allowed,
+    current: &VolumeRow,
+    changes: &VolumeChanges,
+    by: &str,
+    now: i64,
+) -> ApiResult<()> {
+    ok.check("store::volumes::update", |a| matches!(a, crate::authz::Action::UpdateVolume(_)), Some(&current.id));
+    let name = changes.new_name.as_ref().map(Ident::as_str).unwrap_or(&current.name);
+    conn.prepare_cached(
+        "UPDATE volumes SET name = ?2, comment = COALESCE(?3, comment), owner = COALESCE(?4, owner),
+                updated_at = ?5, updated_by = ?6
+         WHERE id = ?1",
+    )?
+    .execute(params![current.id, name, changes.comment, changes.owner, now, by])
+    .map_err(on_conflict(|| {
+        volume_exists(&TableName {
+            catalog: Ident::from_stored(current.catalog_name.clone()),
+            schema: Ident::from_stored(current.schema_name.clone()),
+            table: Ident::from_stored(name.to_string()),
+        })
+    }))?;
+    Ok(())
+}
+
+pub fn delete(conn: &Connection, ok: &Allowed, id: &str) -> ApiResult<()> {
+    ok.check("store::volumes::delete", |a| matches!(a, crate::authz::Action::DeleteVolume), Some(id));
+    conn.prepare_cached("DELETE FROM volumes WHERE id = ?1")?.execute([id])?;
+    Ok(())
+}
+
+/// Whether a schema holds a volume or a function (SCHEMA_NOT_EMPTY).
+pub fn schema_has_volumes_or_functions(conn: &Connection, schema_id: &str) -> ApiResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM volumes WHERE schema_id = ?1)
+                 OR EXISTS (SELECT 1 FROM functions WHERE schema_id = ?1)",
+        )?
+        .query_row([schema_id], |r| r.get(0))?)
+}
+
+/// The storage locations of the managed volumes a cascade is about to remove: those of a schema,
+/// of a catalog, or of a metastore (`scope` names which column `id` is).
+pub fn managed_locations(conn: &Connection, scope: Scope, id: &str) -> ApiResult<Vec<String>> {
+    let sql = match scope {
+        Scope::Schema => "SELECT storage_location FROM volumes WHERE schema_id = ?1 AND volume_type = 'MANAGED'",
+        Scope::Catalog => {
+            "SELECT v.storage_location FROM schemas s CROSS JOIN volumes v ON v.schema_id = s.id
+             WHERE s.catalog_id = ?1 AND v.volume_type = 'MANAGED'"
+        }
+        Scope::Metastore => {
+            "SELECT v.storage_location FROM catalogs c CROSS JOIN schemas s ON s.catalog_id = c.id
+                    CROSS JOIN volumes v ON v.schema_id = s.id
+             WHERE c.metastore_id = ?1 AND v.volume_type = 'MANAGED'"
+        }
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map([id], |r| r.get(0))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+#[derive(Clone, Copy)]
+pub enum Scope {
+    Schema,
+    Catalog,
+    Metastore,
+}
+
+/// A volume of the metastore whose location equals, contains or lies inside `url`, other than
+/// `except`, as (full name, location). Index lookups only (the URL's ancestors, then the range
+/// of its descendants).
+pub fn overlapping(
+    conn: &Connection,
+    metastore_id: &str,
+    url: &StorageUrl,
+    except: Option<&str>,
+) -> ApiResult<Option<(String, String)>> {
+    let (lo, hi) = url.descendants_range();
+    let mut candidates = url.ancestors();
+    candidates.push(url.as_str().to_string());
+    let candidates_json = serde_json::to_string(&candidates).expect("strings serialize");
+    Ok(conn
+        .prepare_cached(
+            "WITH hits(id) AS MATERIALIZED (
+                 SELECT id FROM volumes WHERE storage_location IN (SELECT value FROM json_each(?5))
+                 UNION ALL
+                 SELECT id FROM volumes WHERE storage_location >= ?2 AND storage_location < ?3)
+             SELECT c.name || '.' || s.name || '.' || v.name, v.storage_location
+             FROM hits h CROSS JOIN volumes v ON v.id = h.id
+                  CROSS JOIN schemas s ON s.id = v.schema_id CROSS JOIN catalogs c ON c.id = s.catalog_id
+             WHERE c.metastore_id = ?1 AND v.id IS NOT ?4
+             LIMIT 1",
+        )?
+        .query_row(params![metastore_id, lo, hi, except, candidates_json], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// A volume of the metastore whose location equals or contains `url` (an external location may
+/// not lie inside or on a volume).
+pub fn containing(conn: &Connection, metastore_id: &str, url: &StorageUrl) -> ApiResult<Option<String>> {
+    let mut candidates = url.ancestors();
+    candidates.push(url.as_str().to_string());
+    let candidates_json = serde_json::to_string(&candidates).expect("strings serialize");
+    Ok(conn
+        .prepare_cached(
+            "SELECT c.name || '.' || s.name || '.' || v.name
+             FROM volumes v CROSS JOIN schemas s ON s.id = v.schema_id CROSS JOIN catalogs c ON c.id = s.catalog_id
+             WHERE v.storage_location IN (SELECT value FROM json_each(?2)) AND c.metastore_id = ?1
+             LIMIT 1",
+        )?
+        .query_row(params![metastore_id, candidates_json], |r| r.get(0))
+        .optional()?)
+}
+
+/// The EXTERNAL volumes of the metastore whose location equals or lies under `url` (dependents of
+/// an external location), as (full name, location).
+pub fn external_within(conn: &Connection, metastore_id: &str, url: &StorageUrl) -> ApiResult<Vec<(String, String)>> {
+    let (lo, hi) = url.descendants_range();
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.name || '.' || s.name || '.' || v.name, v.storage_location
+         FROM volumes v CROSS JOIN schemas s ON s.id = v.schema_id CROSS JOIN catalogs c ON c.id = s.catalog_id
+         WHERE (v.storage_location = ?2 OR (v.storage_location >= ?3 AND v.storage_location < ?4))
+           AND v.volume_type = 'EXTERNAL' AND c.metastore_id = ?1
+         ORDER BY 1",
+    )?;
+    let rows = stmt
+        .query_map(params![metastore_id, url.as_str(), lo, hi], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// An EXTERNAL volume of the metastore whose location equals, contains or lies inside `url` (a
+/// new catalog or schema storage root may not), as its full name.
+pub fn external_overlapping(conn: &Connection, metastore_id: &str, url: &StorageUrl) -> ApiResult<Option<String>> {
+    if let Some((name, _)) = external_within(conn, metastore_id, url)?.into_iter().next() {
+        return Ok(Some(name));
+    }
+    let mut candidates = url.ancestors();
+    candidates.push(url.as_str().to_string());
+    let candidates_json = serde_json::to_string(&candidates).expect("strings serialize");
+    Ok(conn
+        .prepare_cached(
+            "SELECT c.name || '.' || s.name || '.' || v.name
+             FROM volumes v CROSS JOIN schemas s ON s.id = v.schema_id CROSS JOIN catalogs c ON c.id = s.catalog_id
+             WHERE v.storage_location IN (SELECT value FROM json_each(?2)) AND v.volume_type = 'EXTERNAL'
+               AND c.metastore_id = ?1
+             LIMIT 1",
+        )?
+        .query_row(params![metastore_id, candidates_json], |r| r.get(0))
+        .optional()?)
+}
