@@ -5,14 +5,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::extract::{name_param, qbool, qint, AppState, Body, Params, RawBody, Scoped};
-use super::listing::{judge, Listing, PageArgs, Rule, Shown};
+use super::listing::{Listing, PageArgs, Shown};
 use super::metastores::{force_flag, ForceOpts};
 use super::ok_empty;
-use crate::authz::{self, Action};
 use crate::error::ApiResult;
 use crate::ops;
 use crate::ops::catalogs::{CatalogSpec, CatalogUpdate, CreateCatalog, UpdateCatalog};
-use crate::store::catalogs::{self, CatalogRow};
+use crate::store::catalogs::CatalogRow;
 
 #[derive(Serialize)]
 pub struct CatalogInfo {
@@ -142,31 +141,16 @@ pub async fn list_catalogs(
     )?;
     let (after, limit) = (args.after.clone(), args.limit);
     let browse = p.include_browse.unwrap_or(false);
-    let (items, more_after) = state
-        .store
-        .read(move |conn| {
-            let page = catalogs::scan(conn, &metastore.id, &after, limit)?;
-            let all = authz::visible(&caller, &Action::ListAllCatalogs, &[]);
-            let browse = browse.then_some(&Action::BrowseCatalog);
-            let judged = judge(
-                conn,
-                &caller,
-                page.rows,
-                CatalogRow::node,
-                Rule { all, action: &Action::GetCatalog, browse },
-                &[],
-            )?;
-            let items = judged
-                .into_iter()
-                .filter_map(|(row, shown)| match shown {
-                    Shown::Full => Some(CatalogInfo::from(row)),
-                    Shown::BrowseOnly => Some(CatalogInfo::from(row).browse_only()),
-                    Shown::Hidden => None,
-                })
-                .collect::<Vec<_>>();
-            Ok((items, page.more_after))
+    let (items, more_after) =
+        state.store.read(move |conn| ops::catalogs::list(conn, &caller, &metastore.id, &after, limit, browse)).await?;
+    let items: Vec<CatalogInfo> = items
+        .into_iter()
+        .filter_map(|(row, shown)| match shown {
+            Shown::Full => Some(CatalogInfo::from(row)),
+            Shown::BrowseOnly => Some(CatalogInfo::from(row).browse_only()),
+            Shown::Hidden => None,
         })
-        .await?;
+        .collect();
     let next_page_token = args.next_token(&state.store, more_after);
     Ok(HttpResponse::Ok().json(Listing { key: "catalogs", items, next_page_token }))
 }

@@ -102,16 +102,7 @@ pub async fn list_metastores(
             next_page_token: None,
         }));
     };
-    let principals_json = caller.principals_json.clone();
-    let (row, node) = state
-        .store
-        .read(move |conn| {
-            let row = metastores::require(conn, &scope.id)?;
-            let node = securables::with_grants(conn, row.node(), &principals_json)?;
-            Ok((row, node))
-        })
-        .await?;
-    authz::require(&caller, &Action::ReadMetastore, &[&node]).map_err(denied)?;
+    let row = state.store.read(move |conn| ops::metastores::get(conn, &caller, &scope.id)).await?;
     Ok(HttpResponse::Ok().json(Listing {
         key: "metastores",
         items: vec![MetastoreInfo::from(row)],
@@ -126,16 +117,7 @@ pub async fn get_metastore(
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id")?;
-    let principals_json = caller.principals_json.clone();
-    let (row, node) = state
-        .store
-        .read(move |conn| {
-            let row = metastores::require(conn, &id)?;
-            let node = securables::with_grants(conn, row.node(), &principals_json)?;
-            Ok((row, node))
-        })
-        .await?;
-    authz::require(&caller, &Action::ReadMetastore, &[&node]).map_err(denied)?;
+    let row = state.store.read(move |conn| ops::metastores::get(conn, &caller, &id)).await?;
     Ok(HttpResponse::Ok().json(MetastoreInfo::from(row)))
 }
 
@@ -352,10 +334,10 @@ pub async fn create_assignment(
         .default_catalog_name
         .map(|n| Ident::parse("default_catalog_name", &n).map(Ident::into_string))
         .transpose()?;
-    let ok = authz::require(&caller, &Action::CreateAssignment, &[]).map_err(denied)?;
     state
         .store
         .write(move |tx| {
+            let ok = authz::require(&caller, &Action::CreateAssignment, &[]).map_err(denied)?;
             require_workspace(tx, workspace_id)?;
             metastores::require(tx, &metastore_id)?;
             metastores::assign(tx, &ok, &AssignmentRow { workspace_id, metastore_id, default_catalog_name })
@@ -427,10 +409,10 @@ pub async fn delete_assignment(
         .or(from_body.metastore_id)
         .filter(|m| !m.is_empty())
         .ok_or_else(|| ApiError::invalid("metastore_id", "is required"))?;
-    let ok = authz::require(&caller, &Action::DeleteAssignment, &[]).map_err(denied)?;
     state
         .store
         .write(move |tx| {
+            let ok = authz::require(&caller, &Action::DeleteAssignment, &[]).map_err(denied)?;
             require_workspace(tx, workspace_id)?;
             let current = metastores::assignment(tx, workspace_id)?.ok_or_else(|| {
                 ApiError::new(

@@ -58,9 +58,14 @@ pub async fn register_partner(
     let doc: Json = parse_json(&raw)?;
     let row = registration_row(&doc, &caller.name, now_ms())
         .map_err(|v| ApiError::new(ErrorCode::InvalidParameterValue, v.join("; ")))?;
-    let ok = authz::require(&caller, &Action::ManagePartners, &[]).map_err(denied)?;
     let stored = row.clone();
-    state.store.write(move |tx| pc_store::insert_partner(tx, &ok, &stored)).await?;
+    state
+        .store
+        .write(move |tx| {
+            let ok = authz::require(&caller, &Action::ManagePartners, &[]).map_err(denied)?;
+            pc_store::insert_partner(tx, &ok, &stored)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(Partner::load(row)?.info()))
 }
 
@@ -217,9 +222,9 @@ async fn new_connection(
         destination_location: req.destination.clone(),
     };
     let addr = Address::from_url(&state.public_url);
-    // Provision and record the pending connection in one transaction, committed before the
-    // partner is called.
-    let (info, pat, user) = {
+    // Provision and record the pending connection in one transaction, authorized inside it and
+    // committed before the partner is called; its proof also finishes the flow.
+    let (info, pat, user, ok) = {
         let caller = caller.clone();
         let partner_row = partner.row.clone();
         let catalog = req.catalog.clone();
@@ -249,7 +254,7 @@ async fn new_connection(
                 };
                 let (info, pat) = pc::provision(tx, &ok, &new)?;
                 let user = UserInfo::of(tx, caller.id)?;
-                Ok((info, pat, user))
+                Ok((info, pat, user, ok))
             })
             .await?
     };
@@ -260,7 +265,6 @@ async fn new_connection(
         Some(&pat),
         pc::certify::workspace_overrides(cfg, state.certify_sandbox),
     );
-    let ok = authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
     // The rest runs as its own task: a client that disconnects does not cancel the flow, which
     // ends in a committed connection or a complete rollback either way.
     let task = actix_web::rt::spawn(async move {
@@ -435,13 +439,14 @@ pub async fn delete_connection(
 ) -> ApiResult<HttpResponse> {
     let id = uuid_param(&req, "id")?;
     let (info, partner) = load_connection(&state, &caller, id).await?;
-    let ok = authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
     {
         let info = info.clone();
+        let caller = caller.clone();
         let caller_name = caller.name.clone();
         state
             .store
             .write(move |tx| {
+                let ok = authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
                 // The partner's data stays: the service principal's objects go to the creator.
                 let heir = if crate::store::principals::exists(tx, &info.created_by)? {
                     info.created_by.clone()

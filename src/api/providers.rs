@@ -6,15 +6,14 @@ use serde::{Deserialize, Serialize};
 use super::extract::{name_param, AppState, Body, Params, Scoped};
 use super::listing::{Listing, PageArgs};
 use super::shares::PageParams;
-use super::{changed, denied, ok_empty, owner_name, Res};
-use crate::authz::{self, Action};
-use crate::domain::names::Ident;
-use crate::domain::update::{rename_to, UpdateShape};
-use crate::domain::{now_ms, split_global_metastore_id};
+use super::{ok_empty, Res};
+use crate::domain::split_global_metastore_id;
 use crate::error::{ApiError, ApiResult};
-use crate::ops::providers::{load, parse_profile, CreateProvider, ProviderSpec, RecipientProfile};
-use crate::store::providers::{self, ProviderChanges, ProviderRow};
-use crate::store::securables;
+use crate::ops;
+use crate::ops::providers::{
+    parse_profile, CreateProvider, ProviderSpec, ProviderUpdate, RecipientProfile, UpdateProvider,
+};
+use crate::store::providers::ProviderRow;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let uc = |p: &str| format!("/2.1/unity-catalog{p}");
@@ -83,14 +82,7 @@ pub async fn create_provider(
 ) -> ApiResult<HttpResponse> {
     let spec = ProviderSpec::try_from(req)?;
     let Scoped { caller, metastore } = scoped;
-    let row = state
-        .store
-        .write(move |tx| {
-            let ms = securables::metastore_node(tx, &metastore.id, &caller.principals_json)?;
-            let ok = authz::require(&caller, &Action::CreateProvider, &[&ms]).map_err(denied)?;
-            providers::insert(tx, &ok, &metastore.id, &spec.into_new(caller.name.clone(), Vec::new(), now_ms()))
-        })
-        .await?;
+    let row = state.store.write(move |tx| ops::providers::create(tx, &caller, &metastore.id, spec)).await?;
     Ok(HttpResponse::Ok().json(ProviderInfo::from(row)))
 }
 
@@ -98,14 +90,7 @@ pub async fn create_provider(
 pub async fn get_provider(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let name = name_param(&req)?;
     let Scoped { caller, metastore } = scoped;
-    let row = state
-        .store
-        .read(move |conn| {
-            let (p, [pn, mn]) = load(conn, &caller, &metastore.id, &name)?;
-            authz::require(&caller, &Action::GetProvider, &[&pn, &mn]).map_err(denied)?;
-            Ok(p)
-        })
-        .await?;
+    let row = state.store.read(move |conn| ops::providers::get(conn, &caller, &metastore.id, &name)).await?;
     Ok(HttpResponse::Ok().json(ProviderInfo::from(row)))
 }
 
@@ -128,31 +113,13 @@ pub async fn list_providers(
     let (items, more_after) = state
         .store
         .read(move |conn| {
-            let ms = securables::metastore_node(conn, &metastore.id, &caller.principals_json)?;
-            let all = authz::visible(&caller, &Action::ListAllProviders, &[&ms]);
-            let page = providers::scan(conn, &metastore.id, &after, limit)?;
-            let wanted = f.data_provider_global_metastore_id.clone();
-            let items = page
-                .rows
-                .into_iter()
-                .filter(|p| all || authz::visible(&caller, &Action::GetProvider, &[&p.node(), &ms]))
-                .filter(|p| wanted.is_none() || p.data_provider_global_metastore_id == wanted)
-                .map(ProviderInfo::from)
-                .collect::<Vec<_>>();
-            Ok((items, page.more_after))
+            let wanted = f.data_provider_global_metastore_id;
+            ops::providers::list(conn, &caller, &metastore.id, &after, limit, wanted.as_deref())
         })
         .await?;
+    let items: Vec<ProviderInfo> = items.into_iter().map(ProviderInfo::from).collect();
     let next_page_token = args.next_token(&state.store, more_after);
     Ok(HttpResponse::Ok().json(Listing { key: "providers", items, next_page_token }))
-}
-
-#[derive(Deserialize)]
-pub struct UpdateProvider {
-    name: Option<String>,
-    new_name: Option<String>,
-    owner: Option<String>,
-    comment: Option<String>,
-    recipient_profile_str: Option<String>,
 }
 
 /// updateProvider
@@ -163,36 +130,9 @@ pub async fn update_provider(
     Body(body): Body<UpdateProvider>,
 ) -> ApiResult<HttpResponse> {
     let name = name_param(&req)?;
-    let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
-    let body_name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
-    let profile = body.recipient_profile_str.filter(|p| !p.is_empty());
-    if let Some(p) = &profile {
-        parse_profile(p).map_err(|e| ApiError::invalid("recipient_profile_str", e))?;
-    }
+    let update = ProviderUpdate::try_from(body)?;
     let Scoped { caller, metastore } = scoped;
-    let row = state
-        .store
-        .write(move |tx| {
-            let (current, [pn, mn]) = load(tx, &caller, &metastore.id, &name)?;
-            if profile.is_some() && current.authentication_type != "TOKEN" {
-                return Err(ApiError::invalid("recipient_profile_str", "is only for TOKEN providers"));
-            }
-            let owner = body.owner.as_deref().map(|o| owner_name(tx, o)).transpose()?.filter(|o| *o != current.owner);
-            let changes = ProviderChanges {
-                new_name: rename_to(&name, body_name, new_name),
-                comment: body.comment.filter(|c| changed(&current.comment, c)),
-                recipient_profile_str: profile.filter(|p| changed(&current.recipient_profile_str, p)),
-                owner,
-            };
-            let shape = UpdateShape {
-                rename: changes.new_name.is_some(),
-                owner: changes.owner.is_some(),
-                other: changes.comment.is_some() || changes.recipient_profile_str.is_some(),
-            };
-            let ok = authz::require(&caller, &Action::UpdateProvider(shape), &[&pn, &mn]).map_err(denied)?;
-            providers::update(tx, &ok, &current, &changes, &caller.name, now_ms())
-        })
-        .await?;
+    let row = state.store.write(move |tx| ops::providers::update(tx, &caller, &metastore.id, &name, update)).await?;
     Ok(HttpResponse::Ok().json(ProviderInfo::from(row)))
 }
 
@@ -200,14 +140,7 @@ pub async fn update_provider(
 pub async fn delete_provider(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let name = name_param(&req)?;
     let Scoped { caller, metastore } = scoped;
-    state
-        .store
-        .write(move |tx| {
-            let (current, [pn, mn]) = load(tx, &caller, &metastore.id, &name)?;
-            let ok = authz::require(&caller, &Action::DeleteProvider, &[&pn, &mn]).map_err(denied)?;
-            providers::delete(tx, &ok, &current.id)
-        })
-        .await?;
+    state.store.write(move |tx| ops::providers::delete(tx, &caller, &metastore.id, &name)).await?;
     Ok(ok_empty())
 }
 
@@ -228,14 +161,7 @@ pub async fn list_provider_shares(
         return Err(ApiError::invalid("max_results", "must not be negative"));
     }
     let Scoped { caller, metastore } = scoped;
-    let names = state
-        .store
-        .read(move |conn| {
-            let (prov, [pn, mn]) = load(conn, &caller, &metastore.id, &name)?;
-            authz::require(&caller, &Action::GetProvider, &[&pn, &mn]).map_err(denied)?;
-            Ok(serde_json::from_str::<Vec<String>>(&prov.shares).unwrap_or_default())
-        })
-        .await?;
+    let names = state.store.read(move |conn| ops::providers::shares(conn, &caller, &metastore.id, &name)).await?;
     let items: Vec<ProviderShare> = names.into_iter().map(|name| ProviderShare { name }).collect();
     Ok(HttpResponse::Ok().json(Listing { key: "shares", items, next_page_token: None }))
 }

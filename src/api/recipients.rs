@@ -15,10 +15,10 @@ use crate::domain::names::Ident;
 use crate::domain::update::{rename_to, UpdateShape};
 use crate::domain::{now_ms, split_global_metastore_id};
 use crate::error::{ApiError, ApiResult};
-use crate::ops::recipients::{insert_recipient, ip_list, load, properties, CreateRecipient, RecipientSpec};
-use crate::store::metastores::{self};
+use crate::ops;
+use crate::ops::recipients::{ip_list, load, properties, CreateRecipient, RecipientSpec};
 use crate::store::recipients::{self, RecipientChanges, RecipientRow, TokenRow};
-use crate::store::{securables, shares};
+use crate::store::shares;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let uc = |p: &str| format!("/2.1/unity-catalog{p}");
@@ -139,32 +139,16 @@ pub async fn create_recipient(
 ) -> ApiResult<HttpResponse> {
     let spec = RecipientSpec::try_from(req)?;
     let Scoped { caller, metastore } = scoped;
-    let out = state
-        .store
-        .write(move |tx| {
-            let ms = metastores::require(tx, &metastore.id)?;
-            let node = securables::with_grants(tx, ms.node(), &caller.principals_json)?;
-            let ok = authz::require(&caller, &Action::CreateRecipient, &[&node]).map_err(denied)?;
-            let row = insert_recipient(tx, &ok, &ms, spec, caller.name.clone(), now_ms())?;
-            info(tx, row)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(out))
+    let out = state.store.write(move |tx| ops::recipients::create(tx, &caller, &metastore.id, spec)).await?;
+    Ok(HttpResponse::Ok().json(info_with(out.0, out.1)))
 }
 
 /// getRecipient
 pub async fn get_recipient(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let name = name_param(&req)?;
     let Scoped { caller, metastore } = scoped;
-    let out = state
-        .store
-        .read(move |conn| {
-            let (r, _, [rn, mn]) = load(conn, &caller, &metastore.id, &name)?;
-            authz::require(&caller, &Action::GetRecipient, &[&rn, &mn]).map_err(denied)?;
-            info(conn, r)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(out))
+    let out = state.store.read(move |conn| ops::recipients::get(conn, &caller, &metastore.id, &name)).await?;
+    Ok(HttpResponse::Ok().json(info_with(out.0, out.1)))
 }
 
 #[derive(Deserialize)]
@@ -186,30 +170,11 @@ pub async fn list_recipients(
     let (items, more_after) = state
         .store
         .read(move |conn| {
-            let ms = securables::metastore_node(conn, &metastore.id, &caller.principals_json)?;
-            let all = authz::visible(&caller, &Action::ListAllRecipients, &[&ms]);
-            let page = recipients::scan(conn, &metastore.id, &after, limit)?;
-            let wanted = f.data_recipient_global_metastore_id.as_deref();
-            let shown: Vec<RecipientRow> = page
-                .rows
-                .into_iter()
-                .filter(|r| all || authz::visible(&caller, &Action::GetRecipient, &[&r.node(), &ms]))
-                .filter(|r| wanted.is_none_or(|w| r.data_recipient_global_metastore_id.as_deref() == Some(w)))
-                .collect();
-            // The page's tokens in one query, never one per recipient.
-            let token_ids: Vec<&str> =
-                shown.iter().filter(|r| r.authentication_type == "TOKEN").map(|r| r.id.as_str()).collect();
-            let mut tokens = recipients::live_tokens_of(conn, &token_ids, now_ms())?;
-            let items = shown
-                .into_iter()
-                .map(|r| {
-                    let live = (r.authentication_type == "TOKEN").then(|| tokens.remove(&r.id).unwrap_or_default());
-                    info_with(r, live)
-                })
-                .collect::<Vec<_>>();
-            Ok((items, page.more_after))
+            let wanted = f.data_recipient_global_metastore_id;
+            ops::recipients::list(conn, &caller, &metastore.id, &after, limit, wanted.as_deref())
         })
         .await?;
+    let items: Vec<RecipientInfo> = items.into_iter().map(|(r, tokens)| info_with(r, tokens)).collect();
     let next_page_token = args.next_token(&state.store, more_after);
     Ok(HttpResponse::Ok().json(Listing { key: "recipients", items, next_page_token }))
 }
@@ -271,14 +236,7 @@ pub async fn update_recipient(
 pub async fn delete_recipient(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let name = name_param(&req)?;
     let Scoped { caller, metastore } = scoped;
-    state
-        .store
-        .write(move |tx| {
-            let (current, _, [rn, mn]) = load(tx, &caller, &metastore.id, &name)?;
-            let ok = authz::require(&caller, &Action::DeleteRecipient, &[&rn, &mn]).map_err(denied)?;
-            recipients::delete(tx, &ok, &current.id)
-        })
-        .await?;
+    state.store.write(move |tx| ops::recipients::delete(tx, &caller, &metastore.id, &name)).await?;
     Ok(ok_empty())
 }
 

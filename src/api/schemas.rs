@@ -6,17 +6,14 @@ use serde_json::value::RawValue;
 
 use super::catalogs::{BrowseParams, ListParams};
 use super::extract::{path_param, AppState, Body, Params, RawBody, Scoped};
-use super::listing::{judge, Listing, PageArgs, Rule, Shown};
+use super::listing::{Listing, PageArgs, Shown};
 use super::metastores::{force_flag, ForceOpts};
-use super::{denied, ok_empty};
-use crate::authz::{self, Action};
+use super::ok_empty;
 use crate::domain::names::{Ident, SchemaName};
 use crate::error::{ApiError, ApiResult};
 use crate::ops;
 use crate::ops::schemas::{refuse_information_schema, CreateSchema, SchemaSpec, SchemaUpdate, UpdateSchema};
-use crate::store::catalogs::{self};
-use crate::store::schemas::{self, SchemaRow};
-use crate::store::securables;
+use crate::store::schemas::SchemaRow;
 
 #[derive(Serialize)]
 pub struct SchemaInfo {
@@ -141,38 +138,16 @@ pub async fn list_schemas(
     let browse = page.include_browse.unwrap_or(false);
     let (items, more_after) = state
         .store
-        .read(move |conn| {
-            let catalog = catalogs::require(conn, &metastore.id, &catalog_name)?;
-            let mut cnode = catalog.node();
-            securables::attach_grants(conn, &mut [&mut cnode], &caller.principals_json)?;
-            let browsing = browse && authz::visible(&caller, &Action::BrowseCatalog, &[&cnode]);
-            if let Err(d) = authz::require(&caller, &Action::ListSchemas, &[&cnode]) {
-                if !browsing {
-                    return Err(denied(d));
-                }
-            }
-            let all = authz::visible(&caller, &Action::ListAllSchemas, &[&cnode]);
-            let page = schemas::scan(conn, &catalog.id, &after, limit)?;
-            let browse = browsing.then_some(&Action::BrowseCatalog);
-            let judged = judge(
-                conn,
-                &caller,
-                page.rows,
-                SchemaRow::node,
-                Rule { all, action: &Action::GetSchema, browse },
-                &[&cnode],
-            )?;
-            let items = judged
-                .into_iter()
-                .filter_map(|(row, shown)| match shown {
-                    Shown::Full => Some(SchemaInfo::from(row)),
-                    Shown::BrowseOnly => Some(SchemaInfo::from(row).browse_only()),
-                    Shown::Hidden => None,
-                })
-                .collect::<Vec<_>>();
-            Ok((items, page.more_after))
-        })
+        .read(move |conn| ops::schemas::list(conn, &caller, &metastore.id, &catalog_name, &after, limit, browse))
         .await?;
+    let items: Vec<SchemaInfo> = items
+        .into_iter()
+        .filter_map(|(row, shown)| match shown {
+            Shown::Full => Some(SchemaInfo::from(row)),
+            Shown::BrowseOnly => Some(SchemaInfo::from(row).browse_only()),
+            Shown::Hidden => None,
+        })
+        .collect();
     let next_page_token = args.next_token(&state.store, more_after);
     Ok(HttpResponse::Ok().json(Listing { key: "schemas", items, next_page_token }))
 }

@@ -12,10 +12,10 @@ use crate::domain::names::Ident;
 use crate::domain::now_ms;
 use crate::domain::update::{rename_to, UpdateShape};
 use crate::error::{ApiError, ApiResult};
+use crate::ops;
 use crate::ops::shares::{
     apply_changes, load, parse_update, storage_root, CreateShare, DataObjectIn, ObjectUpdate, ShareSpec,
 };
-use crate::store::securables;
 use crate::store::shares::{self, ObjectRow, ShareChanges, ShareRow};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -114,14 +114,7 @@ pub async fn create_share(
         state.file_roots.check_raw("storage_root", root)?;
     }
     let Scoped { caller, metastore } = scoped;
-    let row = state
-        .store
-        .write(move |tx| {
-            let ms = securables::metastore_node(tx, &metastore.id, &caller.principals_json)?;
-            let ok = authz::require(&caller, &Action::CreateShare, &[&ms]).map_err(denied)?;
-            shares::insert(tx, &ok, &metastore.id, &spec.into_new(caller.name.clone(), now_ms()))
-        })
-        .await?;
+    let row = state.store.write(move |tx| ops::shares::create(tx, &caller, &metastore.id, spec)).await?;
     Ok(HttpResponse::Ok().json(ShareInfo::new(row, Some(Vec::new()))))
 }
 
@@ -141,16 +134,9 @@ pub async fn get_share(
     let name = name_param(&req)?;
     let with_objects = p.include_shared_data.unwrap_or(true);
     let Scoped { caller, metastore } = scoped;
-    let info = state
-        .store
-        .read(move |conn| {
-            let (share, [s, m]) = load(conn, &caller, &metastore.id, &name)?;
-            authz::require(&caller, &Action::GetShare, &[&s, &m]).map_err(denied)?;
-            let objects = if with_objects { Some(shares::objects(conn, &share.id)?) } else { None };
-            Ok(ShareInfo::new(share, objects))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(info))
+    let (share, objects) =
+        state.store.read(move |conn| ops::shares::get(conn, &caller, &metastore.id, &name, with_objects)).await?;
+    Ok(HttpResponse::Ok().json(ShareInfo::new(share, objects)))
 }
 
 #[derive(Deserialize)]
@@ -170,21 +156,9 @@ pub async fn list_shares(
     let args =
         PageArgs::new(&state.store, format!("shares:{}", metastore.id), p.max_results, p.page_token.as_deref(), None)?;
     let (after, limit) = (args.after.clone(), args.limit);
-    let (items, more_after) = state
-        .store
-        .read(move |conn| {
-            let ms = securables::metastore_node(conn, &metastore.id, &caller.principals_json)?;
-            let all = authz::visible(&caller, &Action::ListAllShares, &[&ms]);
-            let page = shares::scan(conn, &metastore.id, &after, limit)?;
-            let items = page
-                .rows
-                .into_iter()
-                .filter(|s| all || authz::visible(&caller, &Action::GetShare, &[&s.node(), &ms]))
-                .map(|s| ShareInfo::new(s, None))
-                .collect::<Vec<_>>();
-            Ok((items, page.more_after))
-        })
-        .await?;
+    let (items, more_after) =
+        state.store.read(move |conn| ops::shares::list(conn, &caller, &metastore.id, &after, limit)).await?;
+    let items: Vec<ShareInfo> = items.into_iter().map(|s| ShareInfo::new(s, None)).collect();
     let next_page_token = args.next_token(&state.store, more_after);
     Ok(HttpResponse::Ok().json(Listing { key: "shares", items, next_page_token }))
 }
@@ -275,13 +249,6 @@ pub async fn update_share(
 pub async fn delete_share(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let name = name_param(&req)?;
     let Scoped { caller, metastore } = scoped;
-    state
-        .store
-        .write(move |tx| {
-            let (current, [s, m]) = load(tx, &caller, &metastore.id, &name)?;
-            let ok = authz::require(&caller, &Action::DeleteShare, &[&s, &m]).map_err(denied)?;
-            shares::delete(tx, &ok, &current.id)
-        })
-        .await?;
+    state.store.write(move |tx| ops::shares::delete(tx, &caller, &metastore.id, &name)).await?;
     Ok(ok_empty())
 }

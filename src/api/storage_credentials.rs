@@ -6,19 +6,19 @@ use serde_json::{Map, Value};
 
 use super::catalogs::ListParams;
 use super::extract::{name_param, AppState, Body, Params, RawBody, Scoped};
-use super::listing::{judge, Listing, PageArgs, Rule, Shown};
+use super::listing::{Listing, PageArgs};
 use super::metastores::{force_flag, ForceOpts};
-use super::{changed, denied, ok_empty, owner_name, Res, UC};
+use super::{denied, ok_empty, Res, UC};
 use crate::authz::{self, Action};
 use crate::domain::names::Ident;
-use crate::domain::now_ms;
 use crate::domain::storage_url::StorageUrl;
-use crate::domain::update::{rename_to, UpdateShape};
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult};
+use crate::ops;
 use crate::ops::storage_credentials::{
-    generate, kind, kind_fields, CreateStorageCredential, CredentialSpec, Details, Kind,
+    kind, kind_fields, CreateStorageCredential, CredentialSpec, CredentialUpdate, Details, Kind,
+    UpdateStorageCredential,
 };
-use crate::store::credentials::{self, CredentialChanges, CredentialRow};
+use crate::store::credentials::{self, CredentialRow};
 use crate::store::{external_locations, metastores, securables};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -116,14 +116,7 @@ pub async fn create_storage_credential(
 ) -> ApiResult<HttpResponse> {
     let spec = CredentialSpec::try_from(req)?;
     let Scoped { caller, metastore } = scoped;
-    let row = state
-        .store
-        .write(move |tx| {
-            let ms = securables::metastore_node(tx, &metastore.id, &caller.principals_json)?;
-            let ok = authz::require(&caller, &Action::CreateStorageCredential, &[&ms]).map_err(denied)?;
-            credentials::insert(tx, &ok, &metastore.id, &spec.into_new(caller.name.clone(), now_ms()))
-        })
-        .await?;
+    let row = state.store.write(move |tx| ops::storage_credentials::create(tx, &caller, &metastore.id, spec)).await?;
     Ok(HttpResponse::Ok().json(StorageCredentialInfo::from(row)))
 }
 
@@ -135,15 +128,7 @@ pub async fn get_storage_credential(
 ) -> ApiResult<HttpResponse> {
     let name = name_param(&req)?;
     let Scoped { caller, metastore } = scoped;
-    let row = state
-        .store
-        .read(move |conn| {
-            let row = credentials::require(conn, &metastore.id, &name)?;
-            let node = securables::with_grants(conn, row.node(), &caller.principals_json)?;
-            authz::require(&caller, &Action::GetStorageCredential, &[&node]).map_err(denied)?;
-            Ok(row)
-        })
-        .await?;
+    let row = state.store.read(move |conn| ops::storage_credentials::get(conn, &caller, &metastore.id, &name)).await?;
     Ok(HttpResponse::Ok().json(StorageCredentialInfo::from(row)))
 }
 
@@ -164,46 +149,12 @@ pub async fn list_storage_credentials(
     let (after, limit) = (args.after.clone(), args.limit);
     let (items, more_after) = state
         .store
-        .read(move |conn| {
-            let page = credentials::scan(conn, &metastore.id, &after, limit)?;
-            let all = authz::visible(&caller, &Action::ListAllStorageCredentials, &[]);
-            let judged = judge(
-                conn,
-                &caller,
-                page.rows,
-                |c| c.node(),
-                Rule { all, action: &Action::GetStorageCredential, browse: None },
-                &[],
-            )?;
-            let items = judged
-                .into_iter()
-                .filter(|(_, shown)| *shown == Shown::Full)
-                .map(|(row, _)| StorageCredentialInfo::from(row))
-                .collect::<Vec<_>>();
-            Ok((items, page.more_after))
-        })
+        .read(move |conn| ops::storage_credentials::list(conn, &caller, &metastore.id, &after, limit))
         .await?;
+    let items: Vec<StorageCredentialInfo> = items.into_iter().map(StorageCredentialInfo::from).collect();
     let next_page_token = args.next_token(&state.store, more_after);
     Ok(HttpResponse::Ok().json(Listing { key: "storage_credentials", items, next_page_token }))
 }
-
-#[derive(Deserialize)]
-pub struct UpdateStorageCredential {
-    name: Option<String>,
-    new_name: Option<String>,
-    comment: Option<String>,
-    owner: Option<String>,
-    read_only: Option<bool>,
-    isolation_mode: Option<String>,
-    #[allow(dead_code)]
-    skip_validation: Option<bool>,
-    #[allow(dead_code)]
-    force: Option<bool>,
-    #[serde(flatten)]
-    details: Details,
-}
-
-const ISOLATION_MODES: &[&str] = &["ISOLATION_MODE_OPEN", "ISOLATION_MODE_ISOLATED"];
 
 /// updateStorageCredential
 pub async fn update_storage_credential(
@@ -213,55 +164,11 @@ pub async fn update_storage_credential(
     Body(body): Body<UpdateStorageCredential>,
 ) -> ApiResult<HttpResponse> {
     let name = name_param(&req)?;
-    let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
-    let body_name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
-    if let Some(mode) = &body.isolation_mode {
-        if !ISOLATION_MODES.contains(&mode.as_str()) {
-            return Err(ApiError::invalid(
-                "isolation_mode",
-                format!("unknown value {mode:?}; expected one of {ISOLATION_MODES:?}"),
-            ));
-        }
-    }
-    let details = body.details.one()?;
+    let update = CredentialUpdate::try_from(body)?;
     let Scoped { caller, metastore } = scoped;
     let row = state
         .store
-        .write(move |tx| {
-            let current = credentials::require(tx, &metastore.id, &name)?;
-            let owner = body.owner.as_deref().map(|o| owner_name(tx, o)).transpose()?;
-            let details = match details {
-                None => None,
-                Some((kind, value)) => {
-                    // The same kind: the given fields over the stored ones; another kind: complete.
-                    let stored: Map<String, Value> = serde_json::from_str(&current.details).unwrap_or_default();
-                    let base = (kind.name == current.kind).then_some(&stored);
-                    let mut fields = kind_fields(kind, value, base)?;
-                    generate(kind, &mut fields, &current.name);
-                    let text = Value::Object(fields).to_string();
-                    (kind.name != current.kind || text != current.details).then(|| (kind.name.to_string(), text))
-                }
-            };
-            let changes = CredentialChanges {
-                new_name: rename_to(&name, body_name, new_name),
-                owner: owner.filter(|o| *o != current.owner),
-                comment: body.comment.filter(|c| changed(&current.comment, c)),
-                details,
-                read_only: body.read_only.filter(|r| *r != current.read_only),
-                isolation_mode: body.isolation_mode.filter(|m| *m != current.isolation_mode),
-            };
-            let shape = UpdateShape {
-                rename: changes.new_name.is_some(),
-                owner: changes.owner.is_some(),
-                other: changes.comment.is_some()
-                    || changes.details.is_some()
-                    || changes.read_only.is_some()
-                    || changes.isolation_mode.is_some(),
-            };
-            let node = securables::with_grants(tx, current.node(), &caller.principals_json)?;
-            let ok = authz::require(&caller, &Action::UpdateStorageCredential(shape), &[&node]).map_err(denied)?;
-            credentials::update(tx, &ok, &current, &changes, &caller.name, now_ms())
-        })
+        .write(move |tx| ops::storage_credentials::update(tx, &caller, &metastore.id, &name, update))
         .await?;
     Ok(HttpResponse::Ok().json(StorageCredentialInfo::from(row)))
 }
@@ -277,26 +184,7 @@ pub async fn delete_storage_credential(
     let name = name_param(&req)?;
     let force = force_flag(q, &body)?;
     let Scoped { caller, metastore } = scoped;
-    state
-        .store
-        .write(move |tx| {
-            let current = credentials::require(tx, &metastore.id, &name)?;
-            let node = securables::with_grants(tx, current.node(), &caller.principals_json)?;
-            let ok = authz::require(&caller, &Action::DeleteStorageCredential, &[&node]).map_err(denied)?;
-            if !force {
-                let (locations, tables) = credentials::dependents(tx, &current)?;
-                if locations + tables > 0 {
-                    return Err(ApiError::new(
-                        ErrorCode::InvalidState,
-                        format!(
-                            "Storage credential '{name}' has {locations} dependent external location(s) and {tables} dependent external table(s); use force=true to delete it anyway."
-                        ),
-                    ));
-                }
-            }
-            credentials::delete(tx, &ok, &current.id)
-        })
-        .await?;
+    state.store.write(move |tx| ops::storage_credentials::delete(tx, &caller, &metastore.id, &name, force)).await?;
     Ok(ok_empty())
 }
 

@@ -6,16 +6,13 @@ use serde_json::value::RawValue;
 
 use super::catalogs::{BrowseParams, ListParams};
 use super::extract::{parse_query, path_param, qbool, qint, AppState, Body, Params, Scoped};
-use super::listing::{judge, Listing, PageArgs, Rule, Shown};
-use super::{denied, ok_empty};
-use crate::authz::{self, Action, Node};
+use super::listing::{Listing, PageArgs, Shown};
+use super::ok_empty;
 use crate::domain::names::{Ident, SchemaName, TableName};
 use crate::error::ApiResult;
 use crate::ops;
-use crate::ops::schemas::load_schema;
 use crate::ops::tables::{required, CreateTable, TableSpec, TableUpdate, UpdateTable};
-use crate::store::tables::{self, TableRow, SUMMARY_KEY_SEP};
-use crate::store::{catalogs, securables};
+use crate::store::tables::TableRow;
 
 #[derive(Serialize)]
 pub struct TableInfo {
@@ -177,42 +174,21 @@ pub async fn list_tables(
     let browse = page.include_browse.unwrap_or(false);
     let (items, more_after) = state
         .store
-        .read(move |conn| {
-            let (row, [snode, cnode]) = load_schema(conn, &caller, &metastore.id, &schema)?;
-            let browsing = browse && authz::visible(&caller, &Action::BrowseCatalog, &[&cnode]);
-            if let Err(d) = authz::require(&caller, &Action::ListTables, &[&snode, &cnode]) {
-                if !browsing {
-                    return Err(denied(d));
-                }
-            }
-            let all = authz::visible(&caller, &Action::ListAllTables, &[&snode, &cnode]);
-            let page = tables::scan(conn, &row.id, &after, limit, with_columns)?;
-            let browse = browsing.then_some(&Action::BrowseCatalog);
-            let parents = [&snode, &cnode];
-            let judged = judge(
-                conn,
-                &caller,
-                page.rows,
-                TableRow::node,
-                Rule { all, action: &Action::GetTable, browse },
-                &parents,
-            )?;
-            let items = judged
-                .into_iter()
-                .filter_map(|(mut t, shown)| {
-                    if omit_properties {
-                        t.properties = None;
-                    }
-                    match shown {
-                        Shown::Full => Some(TableInfo::from(t)),
-                        Shown::BrowseOnly => Some(TableInfo::from(t).browse_only()),
-                        Shown::Hidden => None,
-                    }
-                })
-                .collect::<Vec<_>>();
-            Ok((items, page.more_after))
-        })
+        .read(move |conn| ops::tables::list(conn, &caller, &metastore.id, &schema, &after, limit, with_columns, browse))
         .await?;
+    let items: Vec<TableInfo> = items
+        .into_iter()
+        .filter_map(|(mut t, shown)| {
+            if omit_properties {
+                t.properties = None;
+            }
+            match shown {
+                Shown::Full => Some(TableInfo::from(t)),
+                Shown::BrowseOnly => Some(TableInfo::from(t).browse_only()),
+                Shown::Hidden => None,
+            }
+        })
+        .collect();
     let next_page_token = args.next_token(&state.store, more_after);
     Ok(HttpResponse::Ok().json(Listing { key: "tables", items, next_page_token }))
 }
@@ -259,12 +235,6 @@ pub struct SummariesBody {
     table_name_pattern: Option<String>,
     max_results: Option<i64>,
     page_token: Option<String>,
-}
-
-#[derive(Serialize)]
-struct TableSummary {
-    full_name: String,
-    table_type: String,
 }
 
 /// Table summaries served by GET (query) and POST (body) alike.
@@ -322,67 +292,7 @@ async fn summaries(scoped: Scoped, state: web::Data<AppState>, q: SummariesReque
     let (items, more_after) = state
         .store
         .read(move |conn| {
-            let row = catalogs::require(conn, &metastore.id, &catalog)?;
-            let mut cnode = row.node();
-            securables::attach_grants(conn, &mut [&mut cnode], &caller.principals_json)?;
-            if !authz::visible(&caller, &Action::ListTableSummaries, &[&cnode]) {
-                return Ok((Vec::new(), None));
-            }
-            let all = authz::visible(&caller, &Action::ListAllTables, &[&cnode]);
-            let (after_schema, after_table) = after.split_once(SUMMARY_KEY_SEP).unwrap_or((&after, ""));
-            let page =
-                tables::scan_summaries(conn, &row.id, &schema_like, &table_like, (after_schema, after_table), limit)?;
-            let mut ids: Vec<&str> = Vec::new();
-            if !all {
-                for r in &page.rows {
-                    ids.push(&r.id);
-                    ids.push(&r.schema_id);
-                }
-                ids.sort_unstable();
-                ids.dedup();
-            }
-            let grants =
-                if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
-            // Owners deleted with their principal own nothing for a principal of the same name.
-            let orphaned =
-                if all { Vec::new() } else { securables::orphaned_among(conn, &ids, &caller.principals_json)? };
-            let owner_of = |id: &str, owner: &str| {
-                if orphaned.iter().any(|(i, o)| i == id && o == owner) {
-                    String::new()
-                } else {
-                    owner.to_string()
-                }
-            };
-            let mut items = Vec::with_capacity(page.rows.len());
-            for r in &page.rows {
-                let full_name = format!("{catalog}.{}.{}", r.schema_name, r.name);
-                if !all {
-                    let kind = if r.table_type == "VIEW" {
-                        crate::domain::securable::SecurableKind::View
-                    } else {
-                        crate::domain::securable::SecurableKind::Table
-                    };
-                    let table = Node {
-                        kind,
-                        id: r.id.clone(),
-                        name: full_name.clone(),
-                        owner: owner_of(&r.id, &r.owner),
-                        grants: grants.get(&r.id).cloned().unwrap_or_default(),
-                    };
-                    let schema = Node {
-                        kind: crate::domain::securable::SecurableKind::Schema,
-                        id: r.schema_id.clone(),
-                        name: format!("{catalog}.{}", r.schema_name),
-                        owner: owner_of(&r.schema_id, &r.schema_owner),
-                        grants: grants.get(&r.schema_id).cloned().unwrap_or_default(),
-                    };
-                    if !authz::visible(&caller, &Action::SummarizeTable, &[&table, &schema, &cnode]) {
-                        continue;
-                    }
-                }
-                items.push(TableSummary { full_name, table_type: r.table_type.clone() });
-            }
-            Ok((items, page.more_after))
+            ops::tables::summaries(conn, &caller, &metastore.id, catalog, schema_like, table_like, after, limit)
         })
         .await?;
     let next_page_token = args.next_token(&state.store, more_after);

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use rusqlite::Connection;
 use serde::Deserialize;
 
+use super::lists::{judge, Judged, Rule};
 use super::{changed, denied, owner_name, properties_json};
 use crate::authz::{self, Action, Caller};
 use crate::domain::names::Ident;
@@ -217,4 +218,21 @@ pub fn delete(
     let managed = volumes::managed_locations(tx, volumes::Scope::Catalog, &current.id)?;
     catalogs::delete(tx, &ok, &current.id)?;
     Ok(managed)
+}
+
+/// listCatalogs: a page of catalogs after `after`, each judged by getCatalog (every one for a
+/// metastore admin), or browse-only through `BROWSE` when `browse` asks for it.
+pub fn list(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    after: &str,
+    limit: Option<usize>,
+    browse: bool,
+) -> ApiResult<Judged<CatalogRow>> {
+    let page = catalogs::scan(conn, metastore_id, after, limit)?;
+    let all = authz::visible(caller, &Action::ListAllCatalogs, &[]);
+    let browse = browse.then_some(&Action::BrowseCatalog);
+    let rule = Rule { all, action: &Action::GetCatalog, browse };
+    Ok((judge(conn, caller, page.rows, CatalogRow::node, rule, &[])?, page.more_after))
 }

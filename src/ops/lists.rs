@@ -57,3 +57,6 @@ pub fn judge<T>(
     }
     Ok(out)
 }
+
+/// A judged page: its rows with how each is shown, and the key the next page starts after.
+pub type Judged<T> = (Vec<(T, Shown)>, Option<String>);

@@ -79,3 +79,11 @@ pub fn create(tx: &Connection, caller: &Caller, spec: MetastoreSpec) -> ApiResul
     let new = spec.into_new(new_id(), caller.name.clone(), None, now_ms());
     metastores::insert(tx, &ok, &new)
 }
+
+/// getMetastore (and the one-row listMetastores): the metastore's admins only.
+pub fn get(conn: &Connection, caller: &Caller, id: &str) -> ApiResult<MetastoreRow> {
+    let row = metastores::require(conn, id)?;
+    let node = crate::store::securables::with_grants(conn, row.node(), &caller.principals_json)?;
+    authz::require(caller, &Action::ReadMetastore, &[&node]).map_err(denied)?;
+    Ok(row)
+}

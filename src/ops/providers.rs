@@ -1,10 +1,12 @@
 //! Delta Sharing providers: createProvider's validated input and the provider chain loader.
 
+use super::denied;
+use crate::authz::{self, Action, Caller, Node};
+use crate::domain::now_ms;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use crate::authz::{Caller, Node};
 use crate::domain::names::Ident;
 use crate::domain::split_global_metastore_id;
 use crate::error::{ApiError, ApiResult};
@@ -122,4 +124,113 @@ pub fn load(
     let (mut pn, mut mn) = (p.node(), metastores::require(conn, metastore_id)?.node());
     securables::attach_grants(conn, &mut [&mut pn, &mut mn], &caller.principals_json)?;
     Ok((p, [pn, mn]))
+}
+
+/// createProvider
+pub fn create(tx: &Connection, caller: &Caller, metastore_id: &str, spec: ProviderSpec) -> ApiResult<ProviderRow> {
+    let ms = securables::metastore_node(tx, metastore_id, &caller.principals_json)?;
+    let ok = authz::require(caller, &Action::CreateProvider, &[&ms]).map_err(denied)?;
+    providers::insert(tx, &ok, metastore_id, &spec.into_new(caller.name.clone(), Vec::new(), now_ms()))
+}
+
+/// getProvider
+pub fn get(conn: &Connection, caller: &Caller, metastore_id: &str, name: &Ident) -> ApiResult<ProviderRow> {
+    let (p, [pn, mn]) = load(conn, caller, metastore_id, name)?;
+    authz::require(caller, &Action::GetProvider, &[&pn, &mn]).map_err(denied)?;
+    Ok(p)
+}
+
+/// deleteProvider
+pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &Ident) -> ApiResult<()> {
+    let (current, [pn, mn]) = load(tx, caller, metastore_id, name)?;
+    let ok = authz::require(caller, &Action::DeleteProvider, &[&pn, &mn]).map_err(denied)?;
+    providers::delete(tx, &ok, &current.id)
+}
+
+#[derive(Deserialize)]
+pub struct UpdateProvider {
+    name: Option<String>,
+    new_name: Option<String>,
+    owner: Option<String>,
+    comment: Option<String>,
+    recipient_profile_str: Option<String>,
+}
+
+/// A validated updateProvider body.
+pub struct ProviderUpdate {
+    name: Option<Ident>,
+    new_name: Option<Ident>,
+    owner: Option<String>,
+    comment: Option<String>,
+    profile: Option<String>,
+}
+
+impl TryFrom<UpdateProvider> for ProviderUpdate {
+    type Error = ApiError;
+    fn try_from(body: UpdateProvider) -> ApiResult<Self> {
+        let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
+        let name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
+        let profile = body.recipient_profile_str.filter(|p| !p.is_empty());
+        if let Some(p) = &profile {
+            parse_profile(p).map_err(|e| ApiError::invalid("recipient_profile_str", e))?;
+        }
+        Ok(ProviderUpdate { name, new_name, owner: body.owner, comment: body.comment, profile })
+    }
+}
+
+/// updateProvider: the owner; a metastore admin changing only `owner`; renames need both.
+pub fn update(
+    tx: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    name: &Ident,
+    body: ProviderUpdate,
+) -> ApiResult<ProviderRow> {
+    let (current, [pn, mn]) = load(tx, caller, metastore_id, name)?;
+    if body.profile.is_some() && current.authentication_type != "TOKEN" {
+        return Err(ApiError::invalid("recipient_profile_str", "is only for TOKEN providers"));
+    }
+    let owner = body.owner.as_deref().map(|o| super::owner_name(tx, o)).transpose()?.filter(|o| *o != current.owner);
+    let changes = providers::ProviderChanges {
+        new_name: crate::domain::update::rename_to(name, body.name, body.new_name),
+        comment: body.comment.filter(|c| super::changed(&current.comment, c)),
+        recipient_profile_str: body.profile.filter(|p| super::changed(&current.recipient_profile_str, p)),
+        owner,
+    };
+    let shape = crate::domain::update::UpdateShape {
+        rename: changes.new_name.is_some(),
+        owner: changes.owner.is_some(),
+        other: changes.comment.is_some() || changes.recipient_profile_str.is_some(),
+    };
+    let ok = authz::require(caller, &Action::UpdateProvider(shape), &[&pn, &mn]).map_err(denied)?;
+    providers::update(tx, &ok, &current, &changes, &caller.name, crate::domain::now_ms())
+}
+
+/// listProviderShares: the names of the shares a provider offers (as getProvider).
+pub fn shares(conn: &Connection, caller: &Caller, metastore_id: &str, name: &Ident) -> ApiResult<Vec<String>> {
+    let (prov, [pn, mn]) = load(conn, caller, metastore_id, name)?;
+    authz::require(caller, &Action::GetProvider, &[&pn, &mn]).map_err(denied)?;
+    Ok(serde_json::from_str::<Vec<String>>(&prov.shares).unwrap_or_default())
+}
+
+/// listProviders: a page of providers after `after`, each shown when the caller may get it (all
+/// for metastore admins and USE_PROVIDER holders), optionally of one global metastore id.
+pub fn list(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    after: &str,
+    limit: Option<usize>,
+    wanted: Option<&str>,
+) -> ApiResult<(Vec<ProviderRow>, Option<String>)> {
+    let ms = securables::metastore_node(conn, metastore_id, &caller.principals_json)?;
+    let all = authz::visible(caller, &Action::ListAllProviders, &[&ms]);
+    let page = providers::scan(conn, metastore_id, after, limit)?;
+    let rows = page
+        .rows
+        .into_iter()
+        .filter(|p| all || authz::visible(caller, &Action::GetProvider, &[&p.node(), &ms]))
+        .filter(|p| wanted.is_none() || p.data_provider_global_metastore_id.as_deref() == wanted)
+        .collect();
+    Ok((rows, page.more_after))
 }

@@ -1,13 +1,14 @@
 //! Delta Sharing recipients: createRecipient's validated input, the recipient chain loader and
 //! the insert step shared with fixtures.
 
+use super::denied;
+use crate::authz::{self, Action, Caller, Node};
 use std::net::IpAddr;
 
 use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use crate::authz::{self, Caller, Node};
 use crate::domain::names::Ident;
 use crate::domain::split_global_metastore_id;
 use crate::error::{ApiError, ApiResult};
@@ -194,4 +195,73 @@ pub fn load(
     let (mut rn, mut mn) = (r.node(), ms.node());
     securables::attach_grants(conn, &mut [&mut rn, &mut mn], &caller.principals_json)?;
     Ok((r, ms, [rn, mn]))
+}
+
+/// deleteRecipient
+pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &Ident) -> ApiResult<()> {
+    let (current, _, [rn, mn]) = load(tx, caller, metastore_id, name)?;
+    let ok = authz::require(caller, &Action::DeleteRecipient, &[&rn, &mn]).map_err(denied)?;
+    recipients::delete(tx, &ok, &current.id)
+}
+
+/// A recipient with its live tokens (`Some` for TOKEN recipients), as every answer shows it.
+pub type WithTokens = (RecipientRow, Option<Vec<recipients::TokenRow>>);
+
+fn with_tokens(conn: &Connection, r: RecipientRow) -> ApiResult<WithTokens> {
+    let tokens = if r.authentication_type == "TOKEN" {
+        Some(recipients::live_tokens(conn, &r.id, crate::domain::now_ms())?)
+    } else {
+        None
+    };
+    Ok((r, tokens))
+}
+
+/// createRecipient: a metastore admin or CREATE_RECIPIENT on the metastore.
+pub fn create(tx: &Connection, caller: &Caller, metastore_id: &str, spec: RecipientSpec) -> ApiResult<WithTokens> {
+    let ms = metastores::require(tx, metastore_id)?;
+    let node = securables::with_grants(tx, ms.node(), &caller.principals_json)?;
+    let ok = authz::require(caller, &crate::authz::Action::CreateRecipient, &[&node]).map_err(super::denied)?;
+    let row = insert_recipient(tx, &ok, &ms, spec, caller.name.clone(), crate::domain::now_ms())?;
+    with_tokens(tx, row)
+}
+
+/// getRecipient
+pub fn get(conn: &Connection, caller: &Caller, metastore_id: &str, name: &Ident) -> ApiResult<WithTokens> {
+    let (r, _, [rn, mn]) = load(conn, caller, metastore_id, name)?;
+    authz::require(caller, &crate::authz::Action::GetRecipient, &[&rn, &mn]).map_err(super::denied)?;
+    with_tokens(conn, r)
+}
+
+/// listRecipients: a page after `after`, each shown when the caller may get it (all for
+/// metastore admins and USE_RECIPIENT holders), optionally of one global metastore id; the
+/// page's tokens in one query.
+pub fn list(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    after: &str,
+    limit: Option<usize>,
+    wanted: Option<&str>,
+) -> ApiResult<(Vec<WithTokens>, Option<String>)> {
+    use crate::authz::Action;
+    let ms = securables::metastore_node(conn, metastore_id, &caller.principals_json)?;
+    let all = authz::visible(caller, &Action::ListAllRecipients, &[&ms]);
+    let page = recipients::scan(conn, metastore_id, after, limit)?;
+    let shown: Vec<RecipientRow> = page
+        .rows
+        .into_iter()
+        .filter(|r| all || authz::visible(caller, &Action::GetRecipient, &[&r.node(), &ms]))
+        .filter(|r| wanted.is_none_or(|w| r.data_recipient_global_metastore_id.as_deref() == Some(w)))
+        .collect();
+    let token_ids: Vec<&str> =
+        shown.iter().filter(|r| r.authentication_type == "TOKEN").map(|r| r.id.as_str()).collect();
+    let mut tokens = recipients::live_tokens_of(conn, &token_ids, crate::domain::now_ms())?;
+    let rows = shown
+        .into_iter()
+        .map(|r| {
+            let live = (r.authentication_type == "TOKEN").then(|| tokens.remove(&r.id).unwrap_or_default());
+            (r, live)
+        })
+        .collect();
+    Ok((rows, page.more_after))
 }

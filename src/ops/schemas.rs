@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use rusqlite::Connection;
 use serde::Deserialize;
 
+use super::lists::{judge, Judged, Rule};
 use super::{changed, denied, owner_name, properties_json};
 use crate::authz::{self, Action, Caller};
 use crate::domain::names::{Ident, SchemaName};
@@ -234,4 +235,31 @@ pub fn delete(
     let managed = volumes::managed_locations(tx, volumes::Scope::Schema, &current.id)?;
     schemas::delete(tx, &ok, &current.id)?;
     Ok(managed)
+}
+
+/// listSchemas: 403 without catalog access (unless browsing); a page of schemas after `after`,
+/// each judged by getSchema (all for metastore admins and catalog owners), or browse-only.
+pub fn list(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    catalog_name: &Ident,
+    after: &str,
+    limit: Option<usize>,
+    browse: bool,
+) -> ApiResult<Judged<SchemaRow>> {
+    let catalog = catalogs::require(conn, metastore_id, catalog_name)?;
+    let mut cnode = catalog.node();
+    securables::attach_grants(conn, &mut [&mut cnode], &caller.principals_json)?;
+    let browsing = browse && authz::visible(caller, &Action::BrowseCatalog, &[&cnode]);
+    if let Err(d) = authz::require(caller, &Action::ListSchemas, &[&cnode]) {
+        if !browsing {
+            return Err(denied(d));
+        }
+    }
+    let all = authz::visible(caller, &Action::ListAllSchemas, &[&cnode]);
+    let page = schemas::scan(conn, &catalog.id, after, limit)?;
+    let browse = browsing.then_some(&Action::BrowseCatalog);
+    let rule = Rule { all, action: &Action::GetSchema, browse };
+    Ok((judge(conn, caller, page.rows, SchemaRow::node, rule, &[&cnode])?, page.more_after))
 }

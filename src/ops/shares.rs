@@ -1,10 +1,12 @@
 //! Shares: createShare's validated input, shared data objects and the share chain loader.
 
+use super::denied;
+use crate::authz::{self, Action, Caller, Node};
+use crate::domain::now_ms;
 use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use crate::authz::{self, Action, Caller, Node};
 use crate::domain::names::{Ident, TableName};
 use crate::domain::storage_url::StorageUrl;
 use crate::error::{ApiError, ApiResult};
@@ -282,4 +284,49 @@ pub fn add_fixture_objects(
         shares::add_object(tx, ok, &share.id, &table.id, &c.fields, by, now)?;
     }
     Ok(())
+}
+
+/// createShare
+pub fn create(tx: &Connection, caller: &Caller, metastore_id: &str, spec: ShareSpec) -> ApiResult<ShareRow> {
+    let ms = securables::metastore_node(tx, metastore_id, &caller.principals_json)?;
+    let ok = authz::require(caller, &Action::CreateShare, &[&ms]).map_err(denied)?;
+    shares::insert(tx, &ok, metastore_id, &spec.into_new(caller.name.clone(), now_ms()))
+}
+
+/// deleteShare
+pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &Ident) -> ApiResult<()> {
+    let (current, [s, m]) = load(tx, caller, metastore_id, name)?;
+    let ok = authz::require(caller, &Action::DeleteShare, &[&s, &m]).map_err(denied)?;
+    shares::delete(tx, &ok, &current.id)
+}
+
+/// getShare: the share, with its objects when asked for.
+pub fn get(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    name: &Ident,
+    with_objects: bool,
+) -> ApiResult<(ShareRow, Option<Vec<shares::ObjectRow>>)> {
+    let (share, [s, m]) = load(conn, caller, metastore_id, name)?;
+    authz::require(caller, &Action::GetShare, &[&s, &m]).map_err(super::denied)?;
+    let objects = if with_objects { Some(shares::objects(conn, &share.id)?) } else { None };
+    Ok((share, objects))
+}
+
+/// listShares: a page of shares after `after`, each shown when the caller may get it (all for
+/// metastore admins and USE_SHARE holders).
+pub fn list(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    after: &str,
+    limit: Option<usize>,
+) -> ApiResult<(Vec<ShareRow>, Option<String>)> {
+    let ms = securables::metastore_node(conn, metastore_id, &caller.principals_json)?;
+    let all = authz::visible(caller, &Action::ListAllShares, &[&ms]);
+    let page = shares::scan(conn, metastore_id, after, limit)?;
+    let rows =
+        page.rows.into_iter().filter(|s| all || authz::visible(caller, &Action::GetShare, &[&s.node(), &ms])).collect();
+    Ok((rows, page.more_after))
 }

@@ -1,11 +1,19 @@
 //! Storage credentials: the credential kinds, createStorageCredential's validated input.
 
+use super::denied;
+use crate::authz::{self, Action, Caller};
+use crate::domain::now_ms;
+use crate::error::ErrorCode;
+use crate::store::securables;
+use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::{changed, owner_name};
 use crate::domain::names::Ident;
+use crate::domain::update::{rename_to, UpdateShape};
 use crate::error::{ApiError, ApiResult};
-use crate::store::credentials::NewCredential;
+use crate::store::credentials::{self, CredentialChanges, CredentialRow, NewCredential};
 
 /// A credential kind: its field name, the fields a create needs, optional fields, and which
 /// of them are secrets (stored, never returned).
@@ -189,4 +197,154 @@ impl CredentialSpec {
             now,
         }
     }
+}
+
+/// createStorageCredential: account admins or CREATE_STORAGE_CREDENTIAL on the metastore.
+pub fn create(tx: &Connection, caller: &Caller, metastore_id: &str, spec: CredentialSpec) -> ApiResult<CredentialRow> {
+    let ms = securables::metastore_node(tx, metastore_id, &caller.principals_json)?;
+    let ok = authz::require(caller, &Action::CreateStorageCredential, &[&ms]).map_err(denied)?;
+    credentials::insert(tx, &ok, metastore_id, &spec.into_new(caller.name.clone(), now_ms()))
+}
+
+/// getStorageCredential
+pub fn get(conn: &Connection, caller: &Caller, metastore_id: &str, name: &Ident) -> ApiResult<CredentialRow> {
+    let row = credentials::require(conn, metastore_id, name)?;
+    let node = securables::with_grants(conn, row.node(), &caller.principals_json)?;
+    authz::require(caller, &Action::GetStorageCredential, &[&node]).map_err(denied)?;
+    Ok(row)
+}
+
+/// deleteStorageCredential: without `force`, only a credential nothing depends on.
+pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &Ident, force: bool) -> ApiResult<()> {
+    let current = credentials::require(tx, metastore_id, name)?;
+    let node = securables::with_grants(tx, current.node(), &caller.principals_json)?;
+    let ok = authz::require(caller, &Action::DeleteStorageCredential, &[&node]).map_err(denied)?;
+    if !force {
+        let (locations, tables) = credentials::dependents(tx, &current)?;
+        if locations + tables > 0 {
+            return Err(ApiError::new(
+                ErrorCode::InvalidState,
+                format!(
+                    "Storage credential '{name}' has {locations} dependent external location(s) and {tables} dependent external table(s); use force=true to delete it anyway."
+                ),
+            ));
+        }
+    }
+    credentials::delete(tx, &ok, &current.id)
+}
+
+/// The list: a page after `after`; every row for those who may list them all, else the rows the
+/// caller may get (the page's grants in one query).
+pub fn list(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    after: &str,
+    limit: Option<usize>,
+) -> ApiResult<(Vec<CredentialRow>, Option<String>)> {
+    let page = credentials::scan(conn, metastore_id, after, limit)?;
+    let all = authz::visible(caller, &Action::ListAllStorageCredentials, &[]);
+    let rule = super::lists::Rule { all, action: &Action::GetStorageCredential, browse: None };
+    let judged = super::lists::judge(conn, caller, page.rows, |r| r.node(), rule, &[])?;
+    let rows = judged.into_iter().filter(|(_, shown)| *shown == super::lists::Shown::Full).map(|(r, _)| r).collect();
+    Ok((rows, page.more_after))
+}
+
+#[derive(Deserialize)]
+pub struct UpdateStorageCredential {
+    name: Option<String>,
+    new_name: Option<String>,
+    comment: Option<String>,
+    owner: Option<String>,
+    read_only: Option<bool>,
+    isolation_mode: Option<String>,
+    #[allow(dead_code)]
+    skip_validation: Option<bool>,
+    #[allow(dead_code)]
+    force: Option<bool>,
+    #[serde(flatten)]
+    details: Details,
+}
+
+const ISOLATION_MODES: &[&str] = &["ISOLATION_MODE_OPEN", "ISOLATION_MODE_ISOLATED"];
+
+/// A validated updateStorageCredential body.
+pub struct CredentialUpdate {
+    name: Option<Ident>,
+    new_name: Option<Ident>,
+    comment: Option<String>,
+    owner: Option<String>,
+    read_only: Option<bool>,
+    isolation_mode: Option<String>,
+    details: Option<(&'static Kind, Value)>,
+}
+
+impl TryFrom<UpdateStorageCredential> for CredentialUpdate {
+    type Error = ApiError;
+    fn try_from(body: UpdateStorageCredential) -> ApiResult<Self> {
+        let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
+        let name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
+        if let Some(mode) = &body.isolation_mode {
+            if !ISOLATION_MODES.contains(&mode.as_str()) {
+                return Err(ApiError::invalid(
+                    "isolation_mode",
+                    format!("unknown value {mode:?}; expected one of {ISOLATION_MODES:?}"),
+                ));
+            }
+        }
+        let details = body.details.one()?;
+        Ok(CredentialUpdate {
+            name,
+            new_name,
+            comment: body.comment,
+            owner: body.owner,
+            read_only: body.read_only,
+            isolation_mode: body.isolation_mode,
+            details,
+        })
+    }
+}
+
+/// updateStorageCredential: an `owner` change by the owner or an admin, anything else by an
+/// account admin.
+pub fn update(
+    tx: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    name: &Ident,
+    body: CredentialUpdate,
+) -> ApiResult<CredentialRow> {
+    let current = credentials::require(tx, metastore_id, name)?;
+    let owner = body.owner.as_deref().map(|o| owner_name(tx, o)).transpose()?;
+    let details = match body.details {
+        None => None,
+        Some((kind, value)) => {
+            // The same kind: the given fields over the stored ones; another kind: complete.
+            let stored: Map<String, Value> = serde_json::from_str(&current.details).unwrap_or_default();
+            let base = (kind.name == current.kind).then_some(&stored);
+            let mut fields = kind_fields(kind, value, base)?;
+            generate(kind, &mut fields, &current.name);
+            let text = Value::Object(fields).to_string();
+            (kind.name != current.kind || text != current.details).then(|| (kind.name.to_string(), text))
+        }
+    };
+    let changes = CredentialChanges {
+        new_name: rename_to(name, body.name, body.new_name),
+        owner: owner.filter(|o| *o != current.owner),
+        comment: body.comment.filter(|c| changed(&current.comment, c)),
+        details,
+        read_only: body.read_only.filter(|r| *r != current.read_only),
+        isolation_mode: body.isolation_mode.filter(|m| *m != current.isolation_mode),
+    };
+    let shape = UpdateShape {
+        rename: changes.new_name.is_some(),
+        owner: changes.owner.is_some(),
+        other: changes.comment.is_some()
+            || changes.details.is_some()
+            || changes.read_only.is_some()
+            || changes.isolation_mode.is_some(),
+    };
+    let node = securables::with_grants(tx, current.node(), &caller.principals_json)?;
+    let ok = authz::require(caller, &Action::UpdateStorageCredential(shape), &[&node]).map_err(denied)?;
+    credentials::update(tx, &ok, &current, &changes, &caller.name, now_ms())
 }

@@ -6,17 +6,18 @@ use std::collections::{BTreeMap, HashSet};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
+use super::lists::{judge, Judged, Rule};
 use super::schemas::load_schema;
 use super::{changed, denied, owner_name, properties_json};
 use crate::authz::{self, Action, Caller, Node};
-use crate::domain::names::{Ident, TableName};
+use crate::domain::names::{Ident, SchemaName, TableName};
 use crate::domain::storage_url::StorageUrl;
 use crate::domain::update::{rename_to, UpdateShape};
 use crate::domain::{new_id, now_ms};
 use crate::error::{ApiError, ApiResult};
 use crate::store::schemas::SchemaRow;
-use crate::store::tables::{self, NewTable, TableChanges, TableRow};
-use crate::store::{credentials, external_locations, metastores, securables};
+use crate::store::tables::{self, NewTable, TableChanges, TableRow, SUMMARY_KEY_SEP};
+use crate::store::{catalogs, credentials, external_locations, metastores, securables};
 
 const TABLE_TYPES: &[&str] = &["MANAGED", "EXTERNAL", "VIEW"];
 
@@ -562,4 +563,109 @@ pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &Table
     let (current, [t, s, c]) = load_table(tx, caller, metastore_id, name)?;
     let ok = authz::require(caller, &Action::DeleteTable, &[&t, &s, &c]).map_err(denied)?;
     tables::delete(tx, &ok, &current.id)
+}
+
+#[derive(Serialize)]
+pub struct TableSummary {
+    pub full_name: String,
+    pub table_type: String,
+}
+
+/// listTableSummaries: empty without catalog access (not a 403); every table for metastore admins, else those the caller may summarize, with the page's grants in one query.
+#[allow(clippy::too_many_arguments)]
+pub fn summaries(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    catalog: Ident,
+    schema_like: String,
+    table_like: String,
+    after: String,
+    limit: Option<usize>,
+) -> ApiResult<(Vec<TableSummary>, Option<String>)> {
+    let row = catalogs::require(conn, metastore_id, &catalog)?;
+    let mut cnode = row.node();
+    securables::attach_grants(conn, &mut [&mut cnode], &caller.principals_json)?;
+    if !authz::visible(caller, &Action::ListTableSummaries, &[&cnode]) {
+        return Ok((Vec::new(), None));
+    }
+    let all = authz::visible(caller, &Action::ListAllTables, &[&cnode]);
+    let (after_schema, after_table) = after.split_once(SUMMARY_KEY_SEP).unwrap_or((&after, ""));
+    let page = tables::scan_summaries(conn, &row.id, &schema_like, &table_like, (after_schema, after_table), limit)?;
+    let mut ids: Vec<&str> = Vec::new();
+    if !all {
+        for r in &page.rows {
+            ids.push(&r.id);
+            ids.push(&r.schema_id);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+    }
+    let grants = if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
+    // Owners deleted with their principal own nothing for a principal of the same name.
+    let orphaned = if all { Vec::new() } else { securables::orphaned_among(conn, &ids, &caller.principals_json)? };
+    let owner_of = |id: &str, owner: &str| {
+        if orphaned.iter().any(|(i, o)| i == id && o == owner) {
+            String::new()
+        } else {
+            owner.to_string()
+        }
+    };
+    let mut items = Vec::with_capacity(page.rows.len());
+    for r in &page.rows {
+        let full_name = format!("{catalog}.{}.{}", r.schema_name, r.name);
+        if !all {
+            let kind = if r.table_type == "VIEW" {
+                crate::domain::securable::SecurableKind::View
+            } else {
+                crate::domain::securable::SecurableKind::Table
+            };
+            let table = Node {
+                kind,
+                id: r.id.clone(),
+                name: full_name.clone(),
+                owner: owner_of(&r.id, &r.owner),
+                grants: grants.get(&r.id).cloned().unwrap_or_default(),
+            };
+            let schema = Node {
+                kind: crate::domain::securable::SecurableKind::Schema,
+                id: r.schema_id.clone(),
+                name: format!("{catalog}.{}", r.schema_name),
+                owner: owner_of(&r.schema_id, &r.schema_owner),
+                grants: grants.get(&r.schema_id).cloned().unwrap_or_default(),
+            };
+            if !authz::visible(caller, &Action::SummarizeTable, &[&table, &schema, &cnode]) {
+                continue;
+            }
+        }
+        items.push(TableSummary { full_name, table_type: r.table_type.clone() });
+    }
+    Ok((items, page.more_after))
+}
+
+/// listTables: 403 without use of the catalog and schema (unless browsing); a page of tables
+/// after `after`, each judged by getTable (all for metastore admins), or browse-only.
+#[allow(clippy::too_many_arguments)]
+pub fn list(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    schema: &SchemaName,
+    after: &str,
+    limit: Option<usize>,
+    with_columns: bool,
+    browse: bool,
+) -> ApiResult<Judged<TableRow>> {
+    let (row, [snode, cnode]) = load_schema(conn, caller, metastore_id, schema)?;
+    let browsing = browse && authz::visible(caller, &Action::BrowseCatalog, &[&cnode]);
+    if let Err(d) = authz::require(caller, &Action::ListTables, &[&snode, &cnode]) {
+        if !browsing {
+            return Err(denied(d));
+        }
+    }
+    let all = authz::visible(caller, &Action::ListAllTables, &[&snode, &cnode]);
+    let page = tables::scan(conn, &row.id, after, limit, with_columns)?;
+    let browse = browsing.then_some(&Action::BrowseCatalog);
+    let rule = Rule { all, action: &Action::GetTable, browse };
+    Ok((judge(conn, caller, page.rows, TableRow::node, rule, &[&snode, &cnode])?, page.more_after))
 }
