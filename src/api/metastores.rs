@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ops;
 use crate::ops::metastores::{CreateMetastore, MetastoreSpec};
 use crate::store::metastores::{self, AssignmentRow, MetastoreChanges, MetastoreRow};
-use crate::store::{catalogs, principals, securables};
+use crate::store::{catalogs, principals};
 
 const SCOPES: &[&str] = &["INTERNAL", "INTERNAL_AND_EXTERNAL"];
 
@@ -175,10 +175,10 @@ pub async fn update_metastore(
         .store
         .write(move |tx| {
             let current = metastores::require(tx, &id)?;
-            let node = securables::with_grants(tx, current.node(), &caller.principals_json)?;
+            let node = crate::store::securables::with_grants(tx, current.node(), &caller.principals_json)?;
             // A metastore whose owner was deleted has no admin: an account admin may then change
             // its `owner`, and only that (so the metastore can get an admin again).
-            let orphaned = securables::is_orphaned(tx, &current.id, &current.owner)?;
+            let orphaned = crate::store::securables::is_orphaned(tx, &current.id, &current.owner)?;
             let owner_only = body.owner.is_some()
                 && new_name.is_none()
                 && body.storage_root_credential_id.is_none()
@@ -252,23 +252,7 @@ pub async fn delete_metastore(
 ) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id")?;
     let force = force_flag(q, &body)?;
-    let removed = state
-        .store
-        .write(move |tx| {
-            let current = metastores::require(tx, &id)?;
-            let node = securables::with_grants(tx, current.node(), &caller.principals_json)?;
-            let ok = authz::require(&caller, &Action::DeleteMetastore, &[&node]).map_err(denied)?;
-            if !force && metastores::has_contents(tx, &id)? {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidState,
-                    format!("Metastore '{}' is not empty; delete its contents first or pass force=true.", current.name),
-                ));
-            }
-            let managed = crate::store::volumes::managed_locations(tx, crate::store::volumes::Scope::Metastore, &id)?;
-            metastores::delete(tx, &ok, &id)?;
-            Ok(managed)
-        })
-        .await?;
+    let removed = state.store.write(move |tx| ops::metastores::delete(tx, &caller, &id, force)).await?;
     super::volumes::remove_after_commit(&state, removed).await;
     Ok(ok_empty())
 }

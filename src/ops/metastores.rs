@@ -87,3 +87,20 @@ pub fn get(conn: &Connection, caller: &Caller, id: &str) -> ApiResult<MetastoreR
     authz::require(caller, &Action::ReadMetastore, &[&node]).map_err(denied)?;
     Ok(row)
 }
+
+/// deleteMetastore: its admins; without `force`, only an empty metastore. Returns the managed
+/// volume directories to remove once the transaction has committed.
+pub fn delete(tx: &Connection, caller: &Caller, id: &str, force: bool) -> ApiResult<Vec<String>> {
+    let current = metastores::require(tx, id)?;
+    let node = crate::store::securables::with_grants(tx, current.node(), &caller.principals_json)?;
+    let ok = authz::require(caller, &Action::DeleteMetastore, &[&node]).map_err(denied)?;
+    if !force && metastores::has_contents(tx, id)? {
+        return Err(crate::error::ApiError::new(
+            crate::error::ErrorCode::InvalidState,
+            format!("Metastore '{}' is not empty; delete its contents first or pass force=true.", current.name),
+        ));
+    }
+    let managed = crate::store::volumes::managed_locations(tx, crate::store::volumes::Scope::Metastore, id)?;
+    metastores::delete(tx, &ok, id)?;
+    Ok(managed)
+}
