@@ -39,7 +39,7 @@ pub fn init(format: LogFormat) {
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
     let _ = match format {
         LogFormat::Text => builder.with_ansi(colour_allowed()).try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).with_span_list(false).try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init(),
     };
 }
 
@@ -85,7 +85,7 @@ pub async fn log_request(
     let id = request_id(&req);
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().clone();
-    // Whatever a handler logs while serving the request carries its id.
+    // Whatever a handler logs while serving the request carries its id (in JSON: `span`).
     let span = tracing::info_span!("request", request_id = id.to_str().unwrap_or_default());
     let mut res = next.call(req).instrument(span).await?;
     if tracing::enabled!(tracing::Level::INFO) {

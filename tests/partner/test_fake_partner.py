@@ -4,7 +4,7 @@ They prove that the well-behaved partner answers every endpoint of the Partner C
 2.0 the way the emulator's answer checks accept, and that every misbehaviour switch changes the answer as its name
 says, i.e. that it breaks exactly the rule the emulator and `certify` must catch.
 
-Run: /tmp/sdkvenv/bin/python -m pytest tests/partner -q   (stdlib + pytest only)
+Run: .venv/bin/python -m pytest tests/partner -q   (stdlib + pytest only; tests/run makes .venv)
 """
 
 from __future__ import annotations
