@@ -41,14 +41,17 @@ use crate::error::{ApiError, ApiResult};
 
 /// The schema version `schema.sql` sets. A database of an older version is brought up to date
 /// at start-up by [`MIGRATIONS`]; a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 
 /// `MIGRATIONS[i]` takes a database from version `i + 1` to `i + 2`, in one transaction.
 /// Version 2 only added indexes (owner, credential and principal columns).
-/// Version 3 added volumes and functions.
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/0002_indexes.sql"), include_str!("migrations/0003_volumes_functions.sql")];
+/// Version 3 added volumes and functions; version 4 the owners deleted with their principal.
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0002_indexes.sql"),
+    include_str!("migrations/0003_volumes_functions.sql"),
+    include_str!("migrations/0004_orphaned_owners.sql"),
+];
 
 /// Page cache of the writer connection (KiB). The writer touches the indexes' and tables' hot
 /// right edges and the rows it updates; readers read through their own caches.
