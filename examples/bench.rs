@@ -1,31 +1,42 @@
-//! Load benchmark for uc-emulator.
+//! Load benchmark for uc-emulator, measured side by side with a bare ceiling.
 //!
 //! ```text
 //! cargo build --release
-//! cargo run --release --example bench -- [--server target/release/uc-emulator] [--seconds 5] [--concurrency 32]
+//! cargo run --release --example bench -- [--tables 10000] [--seconds 5] [--concurrency 32] [--sustain 30]
 //! ```
 //!
 //! What it does, against a server it starts itself on a fresh temporary database:
 //!
-//! 1. seeds 10 catalogs x 10 schemas x 100 tables (4 columns each) through the REST API with
-//!    `--concurrency` concurrent requests, measuring the createTable rate while seeding;
-//! 2. reads the server's resident memory (VmRSS) after seeding;
-//! 3. stops the server and restarts it on the same 10,000-table database, timing start-up
-//!    until the listening line (several plain restarts, then one restart that applies a
-//!    fixture with 1,000 grants: `analysts` gets USE_CATALOG, USE_SCHEMA and SELECT on every
-//!    catalog, other principals get table-level grants);
-//! 4. on that server, runs a closed-loop load of `--seconds` seconds with `--concurrency`
-//!    keep-alive connections for GET /healthz, getTable (admin), getTable (`dapi-alice`,
-//!    allowed only through the group `analysts`), listTables (a page of 50) and createTable
-//!    (new tables), and prints requests/s, p50 and p99, each rate also as % of /healthz.
+//! 1. creates 10 catalogs x 10 schemas and seeds `--tables` tables (4 columns each) in them:
+//!    through the REST API with `--concurrency` concurrent requests up to 10,000 tables
+//!    (measuring the createTable rate while seeding), directly into the database beyond
+//!    (rows shaped like the API's, written in large transactions: 1M tables in about a minute);
+//! 2. builds the ceiling: a bare actix-web + rusqlite service in this process, over a table
+//!    with the same rows and columns keyed by full name, that answers a primary-key lookup, a
+//!    page of 50 and an insert as typed JSON (serde, the column list embedded as stored), each
+//!    with a per-thread connection on the worker thread (inserts through one connection behind
+//!    a mutex): no authentication, validation, authorization or logging;
+//! 3. measures a bare SQLite baseline in this process: primary-key lookups and one-row insert
+//!    transactions per second on the ceiling's database, one thread, no HTTP at all;
+//! 4. restarts the server on the seeded database (several plain restarts timed, then one that
+//!    applies a fixture with 1,000 grants: `analysts` gets USE_CATALOG, USE_SCHEMA and SELECT
+//!    on every catalog, other principals get table-level grants);
+//! 5. runs closed-loop loads of `--seconds` with `--concurrency` keep-alive connections, each
+//!    emulator load right after the same load on the ceiling: getTable (admin, and `dapi-alice`
+//!    allowed only through the group `analysts`) against the ceiling's lookup, listTables (50)
+//!    against its page, createTable against its insert; then a mix of other writes (update a
+//!    table, grant and revoke, create and delete a schema, rename a storage credential, rename a
+//!    user through SCIM), each with p50 and p99;
+//! 6. runs `--sustain` seconds of createTable, sampling the size of the WAL every 100 ms, and
+//!    reports its largest size, its size 2 s after the load, and the database's growth per
+//!    table created against its size per seeded table;
+//! 7. reports the server's resident memory (VmRSS) at each step.
 //!
-//! Other flags: `--client-threads N` (tokio worker threads of the load generator, default 2),
-//! `--default-fixture PATH` (identities to re-apply with the grants, default
-//! `fixtures/default.json`), `--tables-per-schema N` (default 100, smaller for a quick try),
-//! `--restarts N` (plain restarts timed, default 3), `--keep DIR` (use DIR for the database
-//! and the server logs and keep them, instead of a temporary directory).
-//!
-//! The load generator runs on the same machine as the server and takes part of its CPU.
+//! Ratios are emulator / ceiling from the same run. Other flags: `--client-threads N` (tokio
+//! threads of the load generator, default 2), `--rounds N` (repeat the paired loads and report
+//! the median ratio, default 1), `--default-fixture PATH`, `--restarts N` (default 3),
+//! `--keep DIR` (keep the database and logs in DIR), `--tables-per-schema N` (instead of
+//! `--tables`). The load generator and the ceiling run on the same machine as the server.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -43,6 +54,10 @@ const GRANTS_TOTAL: usize = 1_000;
 const API: &str = "/api/2.1/unity-catalog";
 const ETL_BOT: &str = "6f1d1c2e-0000-4000-8000-000000000001";
 
+/// The same allocator as the server, so that the in-process ceiling runs on the same footing.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Res<T> = Result<T, BoxError>;
 
@@ -58,12 +73,14 @@ struct Args {
     tables_per_schema: usize,
     restarts: usize,
     keep: Option<PathBuf>,
+    sustain: f64,
+    rounds: usize,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: bench [--server PATH] [--seconds N] [--concurrency N] [--client-threads N]\n             \
-         [--default-fixture PATH] [--tables-per-schema N] [--restarts N] [--keep DIR]"
+        "usage: bench [--server PATH] [--tables N | --tables-per-schema N] [--seconds N] [--concurrency N]\n             \
+         [--sustain SECONDS] [--rounds N] [--client-threads N] [--default-fixture PATH] [--restarts N] [--keep DIR]"
     );
     std::process::exit(2)
 }
@@ -79,6 +96,8 @@ fn parse_args() -> Args {
         tables_per_schema: 100,
         restarts: 3,
         keep: None,
+        sustain: 30.0,
+        rounds: 1,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -94,7 +113,7 @@ fn parse_args() -> Args {
             usage()
         });
         fn num<T: std::str::FromStr>(flag: &str, v: &str) -> T {
-            v.parse().unwrap_or_else(|_| {
+            v.replace('_', "").parse().unwrap_or_else(|_| {
                 eprintln!("bench: bad value {v:?} for {flag}");
                 usage()
             })
@@ -106,17 +125,27 @@ fn parse_args() -> Args {
             "--client-threads" => a.client_threads = num(&flag, &value),
             "--default-fixture" => a.default_fixture = PathBuf::from(value),
             "--tables-per-schema" => a.tables_per_schema = num(&flag, &value),
+            "--tables" => a.tables_per_schema = num::<usize>(&flag, &value).div_ceil(CATALOGS * SCHEMAS_PER_CATALOG),
             "--restarts" => a.restarts = num(&flag, &value),
             "--keep" => a.keep = Some(PathBuf::from(value)),
+            "--sustain" => a.sustain = num(&flag, &value),
+            "--rounds" => a.rounds = num(&flag, &value),
             _ => {
                 eprintln!("bench: unknown flag {flag}");
                 usage()
             }
         }
     }
-    if a.concurrency == 0 || a.client_threads == 0 || a.tables_per_schema == 0 || a.seconds.is_nan() || a.seconds <= 0.0
+    if a.concurrency == 0
+        || a.client_threads == 0
+        || a.tables_per_schema == 0
+        || a.rounds == 0
+        || a.seconds.is_nan()
+        || a.seconds <= 0.0
+        || a.sustain.is_nan()
+        || a.sustain < 0.0
     {
-        eprintln!("bench: --concurrency, --client-threads, --tables-per-schema and --seconds must be positive");
+        eprintln!("bench: --concurrency, --client-threads, --tables, --rounds and --seconds must be positive");
         usage();
     }
     a
@@ -446,10 +475,393 @@ fn grants_fixture(tables_per_schema: usize) -> (Value, usize) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Direct seeding (beyond what the API seeds in reasonable time)
+
+/// A table id shaped like a UUID, increasing with (schema, table) so that every index is
+/// appended to.
+fn seeded_id(schema: usize, table: usize) -> String {
+    format!("{schema:08x}-0000-4000-8000-{table:012x}")
+}
+
+/// Table names `t0 .. t{n-1}` in the order the (schema, name) index keeps them.
+fn names_in_index_order(n: usize) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..n).collect();
+    v.sort_by_cached_key(|i| format!("t{i}"));
+    v
+}
+
+/// Inserts `tps` tables into each of the 100 schemas `catN.sM`, shaped like the table
+/// `cat0.load.probe` the API created (same columns, owner, format), in large transactions.
+fn seed_direct(db: &Path, tps: usize) -> Res<()> {
+    let conn = rusqlite::Connection::open(db)?;
+    conn.execute_batch("PRAGMA synchronous = OFF; PRAGMA cache_size = -262144; PRAGMA foreign_keys = OFF;")?;
+    let root: String = conn.query_row(
+        "SELECT m.storage_root FROM metastores m JOIN catalogs c ON c.metastore_id = m.id WHERE c.name = 'cat0'",
+        [],
+        |r| r.get(0),
+    )?;
+    let (columns, owner, created_by, created_at, format): (String, String, String, i64, String) = conn.query_row(
+        "SELECT columns, owner, created_by, created_at, data_source_format FROM tables WHERE name = 'probe'",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )?;
+    let mut schemas = Vec::new();
+    for c in 0..CATALOGS {
+        for s in 0..SCHEMAS_PER_CATALOG {
+            let id: String = conn.query_row(
+                "SELECT s.id FROM schemas s JOIN catalogs c ON c.id = s.catalog_id WHERE c.name = ?1 AND s.name = ?2",
+                [cat(c), format!("s{s}")],
+                |r| r.get(0),
+            )?;
+            schemas.push(id);
+        }
+    }
+    let order = names_in_index_order(tps);
+    let t0 = Instant::now();
+    for (k, schema_id) in schemas.iter().enumerate() {
+        let tx = conn.unchecked_transaction()?;
+        {
+            let mut ins = tx.prepare(
+                "INSERT INTO tables (id, schema_id, name, table_type, data_source_format, columns, storage_location,
+                                     owner, created_at, created_by, updated_at, updated_by)
+                 VALUES (?1, ?2, ?3, 'MANAGED', ?4, ?5, ?6, ?7, ?8, ?9, ?8, ?9)",
+            )?;
+            for &t in &order {
+                let id = seeded_id(k, t);
+                let location = format!("{}/tables/{id}", root.trim_end_matches('/'));
+                ins.execute(rusqlite::params![
+                    id,
+                    schema_id,
+                    format!("t{t}"),
+                    format,
+                    columns,
+                    location,
+                    owner,
+                    created_at,
+                    created_by
+                ])?;
+            }
+        }
+        tx.commit()?;
+        if k % 10 == 9 {
+            eprintln!("  {} of {} tables ({:.0} s)", (k + 1) * tps, schemas.len() * tps, t0.elapsed().as_secs_f64());
+        }
+    }
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The ceiling: a bare actix-web + rusqlite service, and bare SQLite in this process
+
+mod ceiling {
+    use std::cell::RefCell;
+    use std::path::{Path, PathBuf};
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::{web, App, HttpResponse, HttpServer};
+    use rusqlite::{Connection, OptionalExtension};
+    use serde::{Deserialize, Serialize};
+    use serde_json::value::RawValue;
+
+    use super::Res;
+
+    /// The same columns as the emulator's table rows, keyed by full name.
+    pub const SCHEMA: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+        CREATE TABLE IF NOT EXISTS items (
+            full_name TEXT PRIMARY KEY, catalog_name TEXT NOT NULL, schema_name TEXT NOT NULL,
+            name TEXT NOT NULL, table_type TEXT NOT NULL, data_source_format TEXT, columns TEXT NOT NULL,
+            storage_location TEXT, owner TEXT NOT NULL, table_id TEXT NOT NULL, metastore_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL, created_by TEXT NOT NULL, updated_at INTEGER NOT NULL,
+            updated_by TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS items_page ON items(catalog_name, schema_name, name);";
+
+    pub const INSERT: &str = "INSERT INTO items (full_name, catalog_name, schema_name, name, table_type,
+        data_source_format, columns, storage_location, owner, table_id, metastore_id, created_at, created_by,
+        updated_at, updated_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?12, ?13)";
+
+    const COLUMNS: &str = "full_name, catalog_name, schema_name, name, table_type, data_source_format, columns,
+        storage_location, owner, table_id, metastore_id, created_at, created_by, updated_at, updated_by";
+
+    /// A row as JSON: what any service returning it must do (typed struct, stored JSON as is).
+    #[derive(Serialize)]
+    struct Item {
+        name: String,
+        catalog_name: String,
+        schema_name: String,
+        full_name: String,
+        table_type: String,
+        data_source_format: Option<String>,
+        columns: Box<RawValue>,
+        storage_location: Option<String>,
+        owner: String,
+        table_id: String,
+        metastore_id: String,
+        created_at: i64,
+        created_by: String,
+        updated_at: i64,
+        updated_by: String,
+    }
+
+    fn item(r: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
+        let columns: String = r.get(6)?;
+        Ok(Item {
+            full_name: r.get(0)?,
+            catalog_name: r.get(1)?,
+            schema_name: r.get(2)?,
+            name: r.get(3)?,
+            table_type: r.get(4)?,
+            data_source_format: r.get(5)?,
+            columns: RawValue::from_string(columns).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?,
+            storage_location: r.get(7)?,
+            owner: r.get(8)?,
+            table_id: r.get(9)?,
+            metastore_id: r.get(10)?,
+            created_at: r.get(11)?,
+            created_by: r.get(12)?,
+            updated_at: r.get(13)?,
+            updated_by: r.get(14)?,
+        })
+    }
+
+    #[derive(Serialize)]
+    struct Page {
+        tables: Vec<Item>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        next_page_token: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    struct NewItem {
+        name: String,
+        catalog_name: String,
+        schema_name: String,
+        table_type: String,
+        data_source_format: Option<String>,
+        columns: Box<RawValue>,
+    }
+
+    struct State {
+        path: PathBuf,
+        writer: Mutex<Connection>,
+    }
+
+    thread_local! {
+        static READER: RefCell<Option<Connection>> = const { RefCell::new(None) };
+    }
+
+    fn read<T>(path: &Path, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+        READER.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if slot.is_none() {
+                *slot = Some(Connection::open(path)?);
+            }
+            f(slot.as_ref().expect("opened"))
+        })
+    }
+
+    async fn get(st: web::Data<Arc<State>>, name: web::Path<String>) -> HttpResponse {
+        let found = read(&st.path, |c| {
+            c.prepare_cached(&format!("SELECT {COLUMNS} FROM items WHERE full_name = ?1"))?
+                .query_row([name.as_str()], item)
+                .optional()
+        });
+        match found {
+            Ok(Some(i)) => HttpResponse::Ok().json(i),
+            Ok(None) => HttpResponse::NotFound().finish(),
+            Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
+        }
+    }
+
+    async fn list(st: web::Data<Arc<State>>, path: web::Path<(String, String)>) -> HttpResponse {
+        let (catalog, schema) = path.into_inner();
+        let page = read(&st.path, |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM items WHERE catalog_name = ?1 AND schema_name = ?2 AND name > ''
+                 ORDER BY name LIMIT 51"
+            ))?;
+            let rows = stmt.query_map([&catalog, &schema], item)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        });
+        match page {
+            Ok(mut tables) => {
+                let more = tables.len() > 50;
+                tables.truncate(50);
+                let next_page_token = if more { tables.last().map(|t| t.name.clone()) } else { None };
+                HttpResponse::Ok().json(Page { tables, next_page_token })
+            }
+            Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
+        }
+    }
+
+    async fn insert(st: web::Data<Arc<State>>, body: web::Json<NewItem>) -> HttpResponse {
+        let n = body.into_inner();
+        let full_name = format!("{}.{}.{}", n.catalog_name, n.schema_name, n.name);
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        let location = format!("s3://bucket/tables/{id}");
+        let done = st.writer.lock().unwrap().execute(
+            INSERT,
+            rusqlite::params![
+                full_name,
+                n.catalog_name,
+                n.schema_name,
+                n.name,
+                n.table_type,
+                n.data_source_format,
+                n.columns.get(),
+                location,
+                "admin@example.com",
+                id,
+                "m",
+                now,
+                "admin@example.com"
+            ],
+        );
+        match done {
+            Ok(_) => HttpResponse::Ok().json(Item {
+                name: n.name,
+                catalog_name: n.catalog_name,
+                schema_name: n.schema_name,
+                full_name,
+                table_type: n.table_type,
+                data_source_format: n.data_source_format,
+                columns: n.columns,
+                storage_location: Some(location),
+                owner: "admin@example.com".into(),
+                table_id: id,
+                metastore_id: "m".into(),
+                created_at: now,
+                created_by: "admin@example.com".into(),
+                updated_at: now,
+                updated_by: "admin@example.com".into(),
+            }),
+            Err(e) => HttpResponse::Conflict().body(e.to_string()),
+        }
+    }
+
+    /// Starts the ceiling on 127.0.0.1 in its own thread; returns its base URL.
+    pub fn start(path: &Path) -> Res<String> {
+        let writer = Connection::open(path)?;
+        writer.execute_batch(SCHEMA)?;
+        let state = Arc::new(State { path: path.to_path_buf(), writer: Mutex::new(writer) });
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let sys = actix_web::rt::System::new();
+            sys.block_on(async move {
+                let data = web::Data::new(state);
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(data.clone())
+                        .app_data(web::JsonConfig::default().limit(1 << 20))
+                        .route("/t/{name}", web::get().to(get))
+                        .route("/l/{catalog}/{schema}", web::get().to(list))
+                        .route("/t", web::post().to(insert))
+                })
+                .bind(("127.0.0.1", 0));
+                let server = match server {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = tx.send(Err(e.to_string()));
+                        return;
+                    }
+                };
+                let addr = server.addrs()[0];
+                let _ = tx.send(Ok(format!("http://{addr}")));
+                let _ = server.run().await;
+            });
+        });
+        Ok(rx.recv()??)
+    }
+}
+
+/// Fills the ceiling's table with the same rows as the emulator's (from the probe's fields).
+fn seed_ceiling(path: &Path, template: &Value, tps: usize) -> Res<()> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.execute_batch(ceiling::SCHEMA)?;
+    conn.execute_batch("PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;")?;
+    let order = names_in_index_order(tps);
+    let s = |k: &str| template[k].as_str().unwrap_or_default().to_string();
+    let columns = template["columns"].to_string();
+    let (format, owner, by, metastore) = (s("data_source_format"), s("owner"), s("created_by"), s("metastore_id"));
+    let root = s("storage_location");
+    let root = root.rsplit_once("/tables/").map(|(r, _)| r.to_string()).unwrap_or(root);
+    let at = template["created_at"].as_i64().unwrap_or(0);
+    for c in 0..CATALOGS {
+        let tx = conn.unchecked_transaction()?;
+        {
+            let mut ins = tx.prepare(ceiling::INSERT)?;
+            for sc in 0..SCHEMAS_PER_CATALOG {
+                for &t in &order {
+                    let id = seeded_id(c * SCHEMAS_PER_CATALOG + sc, t);
+                    ins.execute(rusqlite::params![
+                        format!("cat{c}.s{sc}.t{t}"),
+                        cat(c),
+                        format!("s{sc}"),
+                        format!("t{t}"),
+                        "MANAGED",
+                        format,
+                        columns,
+                        format!("{root}/tables/{id}"),
+                        owner,
+                        id,
+                        metastore,
+                        at,
+                        by
+                    ])?;
+                }
+            }
+        }
+        tx.commit()?;
+    }
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
+}
+
+/// Bare SQLite in this process: (lookups/s, one-row insert transactions/s), each for `d`.
+fn bare_sqlite(path: &Path, tps: usize, d: Duration) -> Res<(f64, f64)> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
+    let mut rng = Rng::new(7);
+    let (t0, mut n) = (Instant::now(), 0u64);
+    {
+        let mut stmt = conn.prepare_cached("SELECT columns FROM items WHERE full_name = ?1")?;
+        while t0.elapsed() < d {
+            let g = rng.below(CATALOGS * SCHEMAS_PER_CATALOG * tps);
+            let (c, s, t) = (g / (SCHEMAS_PER_CATALOG * tps), (g / tps) % SCHEMAS_PER_CATALOG, g % tps);
+            let body: String = stmt.query_row([format!("cat{c}.s{s}.t{t}")], |r| r.get(0))?;
+            std::hint::black_box(body);
+            n += 1;
+        }
+    }
+    let lookups = n as f64 / t0.elapsed().as_secs_f64();
+    let (t0, mut n) = (Instant::now(), 0u64);
+    {
+        let mut stmt = conn.prepare_cached(
+            "INSERT INTO items (full_name, catalog_name, schema_name, name, table_type, columns, owner, table_id,
+                                metastore_id, created_at, created_by, updated_at, updated_by)
+             VALUES (?1, 'bare', 'bare', ?1, 'MANAGED', '[]', 'o', ?1, 'm', 0, 'o', 0, 'o')",
+        )?;
+        while t0.elapsed() < d {
+            stmt.execute([format!("bare.{n}")])?;
+            n += 1;
+        }
+    }
+    let inserts = n as f64 / t0.elapsed().as_secs_f64();
+    conn.execute("DELETE FROM items WHERE catalog_name = 'bare'", [])?;
+    Ok((lookups, inserts))
+}
+
+// ---------------------------------------------------------------------------------------------
 
 struct Row {
     name: String,
     stats: Stats,
+    /// The ceiling's rate this load is compared with, and the ceiling's own row.
+    ceiling: Option<f64>,
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -457,12 +869,36 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+fn median_f(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
 fn mib(kib: Option<u64>) -> String {
     kib.map(|k| format!("{:.1} MiB", k as f64 / 1024.0)).unwrap_or_else(|| "?".into())
 }
 
+fn mib_b(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / 1048576.0)
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn file_len(p: &str) -> u64 {
+    std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+}
+
+/// Per-worker generation counters, for writes that change what the next one must name.
+type Gens = Arc<Vec<std::sync::atomic::AtomicU64>>;
+
+fn gens(n: usize) -> Gens {
+    Arc::new((0..n).map(|_| std::sync::atomic::AtomicU64::new(0)).collect())
+}
+
+fn next_gen(g: &Gens, w: usize) -> u64 {
+    g[w].fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 async fn bench(args: Args) -> Res<()> {
@@ -481,12 +917,17 @@ async fn bench(args: Args) -> Res<()> {
         }
     };
     let db = dir.join("bench.db");
+    let ceiling_db = dir.join("ceiling.db");
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        let _ = std::fs::remove_file(format!("{}{suffix}", ceiling_db.display()));
     }
+    let db_s = db.display().to_string();
+    let wal_path = format!("{db_s}-wal");
     let log = dir.join("server.log");
     let tps = args.tables_per_schema;
     let n_tables = CATALOGS * SCHEMAS_PER_CATALOG * tps;
+    let direct = n_tables > 10_000;
     let seconds = Duration::from_secs_f64(args.seconds);
     let conc = args.concurrency;
 
@@ -500,7 +941,7 @@ async fn bench(args: Args) -> Res<()> {
 
     println!("uc-emulator benchmark: server {}", args.server.display());
     println!(
-        "  {} CPUs, load generator on {} tokio threads, concurrency {conc}, {:.1} s per load, database {}",
+        "  {} CPUs, load generator on {} tokio threads, concurrency {conc}, {:.1} s per load, {n_tables} tables, database {}",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         args.client_threads,
         args.seconds,
@@ -531,40 +972,70 @@ async fn bench(args: Args) -> Res<()> {
     }
     let s = drain(&client, conc, schema_reqs).await;
     check("createSchema", &s)?;
+    // One table made by the API: the template of directly seeded rows and of the ceiling's.
+    let s =
+        drain(&client, 1, vec![post(&format!("{API}/tables"), table_body("probe", &table_body_rest("cat0", "load")))?])
+            .await;
+    check("createTable (probe)", &s)?;
+    let template: Value = client
+        .get(u(&format!("{API}/tables/cat0.load.probe"))?)
+        .header(AUTHORIZATION, admin.clone())
+        .send()
+        .await?
+        .json()
+        .await?;
 
-    let mut table_reqs = Vec::with_capacity(n_tables);
-    for c in 0..CATALOGS {
-        for s in 0..SCHEMAS_PER_CATALOG {
-            let rest = table_body_rest(&cat(c), &format!("s{s}"));
-            for t in 0..tps {
-                table_reqs.push(post(&format!("{API}/tables"), table_body(&format!("t{t}"), &rest))?);
+    let mut seed_stats = None;
+    if !direct {
+        let mut table_reqs = Vec::with_capacity(n_tables);
+        for c in 0..CATALOGS {
+            for s in 0..SCHEMAS_PER_CATALOG {
+                let rest = table_body_rest(&cat(c), &format!("s{s}"));
+                for t in 0..tps {
+                    table_reqs.push(post(&format!("{API}/tables"), table_body(&format!("t{t}"), &rest))?);
+                }
             }
         }
-    }
-    // Interleave schemas so that concurrent requests do not all hit one schema.
-    let mut interleaved = Vec::with_capacity(n_tables);
-    let mut per_schema: Vec<std::vec::IntoIter<Req>> = {
-        let mut groups = Vec::new();
-        let mut it = table_reqs.into_iter();
-        for _ in 0..CATALOGS * SCHEMAS_PER_CATALOG {
-            groups.push(it.by_ref().take(tps).collect::<Vec<_>>().into_iter());
+        // Interleave schemas so that concurrent requests do not all hit one schema.
+        let mut interleaved = Vec::with_capacity(n_tables);
+        let mut per_schema: Vec<std::vec::IntoIter<Req>> = {
+            let mut groups = Vec::new();
+            let mut it = table_reqs.into_iter();
+            for _ in 0..CATALOGS * SCHEMAS_PER_CATALOG {
+                groups.push(it.by_ref().take(tps).collect::<Vec<_>>().into_iter());
+            }
+            groups
+        };
+        for _ in 0..tps {
+            for g in per_schema.iter_mut() {
+                interleaved.extend(g.next());
+            }
         }
-        groups
-    };
-    for _ in 0..tps {
-        for g in per_schema.iter_mut() {
-            interleaved.extend(g.next());
-        }
+        eprintln!("seeding {n_tables} tables through the API ...");
+        let st = drain(&client, conc, interleaved).await;
+        check("createTable (seeding)", &st)?;
+        seed_stats = Some(st);
+        tokio::time::sleep(Duration::from_millis(1500)).await; // let the WAL checkpointer catch up
     }
-    eprintln!("seeding {n_tables} tables ...");
-    let seed_stats = drain(&client, conc, interleaved).await;
-    check("createTable (seeding)", &seed_stats)?;
-    tokio::time::sleep(Duration::from_millis(1500)).await; // let the WAL checkpointer catch up
     let rss_seeded = s1.status_kib("VmRSS");
     let hwm_seeded = s1.status_kib("VmHWM");
     s1.stop();
-    let db_size = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
-    let wal_size = std::fs::metadata(format!("{}-wal", db.display())).map(|m| m.len()).unwrap_or(0);
+    let seed_direct_time = if direct {
+        eprintln!("seeding {n_tables} tables directly into the database ...");
+        let t0 = Instant::now();
+        seed_direct(&db, tps)?;
+        Some(t0.elapsed())
+    } else {
+        None
+    };
+    let db_size = file_len(&db_s);
+    let wal_size = file_len(&wal_path);
+
+    eprintln!("seeding the ceiling's {n_tables} rows ...");
+    seed_ceiling(&ceiling_db, &template, tps)?;
+    let ceiling_base = ceiling::start(&ceiling_db)?;
+    eprintln!("bare SQLite in process ...");
+    let (bare_lookups, bare_inserts) = bare_sqlite(&ceiling_db, tps, seconds)?;
 
     // ---- 2. Restarts on the seeded database -------------------------------------------------
     let mut restarts = Vec::new();
@@ -589,11 +1060,21 @@ async fn bench(args: Args) -> Res<()> {
     // ---- 3. Loads --------------------------------------------------------------------------
     let base = server.base.clone();
     let url = |path: String| Url::parse(&format!("{base}{path}")).expect("valid URL");
+    let curl = |path: String| Url::parse(&format!("{ceiling_base}{path}")).expect("valid URL");
+    let pick = move |g: usize| (g / (SCHEMAS_PER_CATALOG * tps), (g / tps) % SCHEMAS_PER_CATALOG, g % tps);
     let table_urls: Arc<Vec<Url>> = Arc::new(
         (0..n_tables)
             .map(|g| {
-                let (c, s, t) = (g / (SCHEMAS_PER_CATALOG * tps), (g / tps) % SCHEMAS_PER_CATALOG, g % tps);
+                let (c, s, t) = pick(g);
                 url(format!("{API}/tables/cat{c}.s{s}.t{t}"))
+            })
+            .collect(),
+    );
+    let ceiling_table_urls: Arc<Vec<Url>> = Arc::new(
+        (0..n_tables)
+            .map(|g| {
+                let (c, s, t) = pick(g);
+                curl(format!("/t/cat{c}.s{s}.t{t}"))
             })
             .collect(),
     );
@@ -605,8 +1086,13 @@ async fn bench(args: Args) -> Res<()> {
             })
             .collect(),
     );
-    let healthz = url("/healthz".into());
+    let ceiling_list_urls: Arc<Vec<Url>> = Arc::new(
+        (0..CATALOGS * SCHEMAS_PER_CATALOG)
+            .map(|i| curl(format!("/l/cat{}/s{}", i / SCHEMAS_PER_CATALOG, i % SCHEMAS_PER_CATALOG)))
+            .collect(),
+    );
     let create_url = url(format!("{API}/tables"));
+    let ceiling_create_url = curl("/t".into());
     let load_rests: Arc<Vec<String>> = Arc::new((0..CATALOGS).map(|c| table_body_rest(&cat(c), "load")).collect());
 
     // Sanity: alice can read a table through the group grants, and sees the same thing.
@@ -617,127 +1103,316 @@ async fn bench(args: Args) -> Res<()> {
         check(&format!("getTable as {auth:?}"), &s)?;
     }
 
-    let mut rows: Vec<Row> = Vec::new();
-    let mut run = |name: &str, stats: Stats| -> Res<()> {
-        check(name, &stats)?;
-        rows.push(Row { name: name.to_string(), stats });
-        Ok(())
-    };
-
-    eprintln!("load: healthz ...");
-    let h = healthz.clone();
-    let st = closed_loop(
-        &client,
-        seconds,
-        conc,
-        Arc::new(move |_, _, _| Req {
-            method: Method::GET,
-            url: h.clone(),
-            auth: HeaderValue::from_static("Bearer dapi-admin"),
-            body: None,
-        }),
-    )
-    .await;
-    run("GET /healthz", st)?;
-
-    for (name, auth) in [("getTable (admin)", admin.clone()), ("getTable (alice via group)", alice.clone())] {
-        eprintln!("load: {name} ...");
-        let urls = Arc::clone(&table_urls);
-        let st = closed_loop(
-            &client,
-            seconds,
-            conc,
-            Arc::new(move |rng: &mut Rng, _, _| Req {
-                method: Method::GET,
-                url: urls[rng.below(urls.len())].clone(),
-                auth: auth.clone(),
-                body: None,
-            }),
-        )
-        .await;
-        run(name, st)?;
-    }
-
-    eprintln!("load: listTables ...");
-    let (urls, a) = (Arc::clone(&list_urls), admin.clone());
-    let st = closed_loop(
-        &client,
-        seconds,
-        conc,
+    let get_load = |urls: Arc<Vec<Url>>, auth: HeaderValue| -> MakeReq {
         Arc::new(move |rng: &mut Rng, _, _| Req {
             method: Method::GET,
             url: urls[rng.below(urls.len())].clone(),
-            auth: a.clone(),
+            auth: auth.clone(),
             body: None,
-        }),
-    )
-    .await;
-    run("listTables (50/page)", st)?;
-
-    eprintln!("load: createTable ...");
-    let (rests, a, cu) = (Arc::clone(&load_rests), admin.clone(), create_url.clone());
+        })
+    };
     let epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
-    let st = closed_loop(
-        &client,
-        seconds,
-        conc,
+    let create_load = |u: Url, tag: &'static str| -> MakeReq {
+        let (rests, a) = (Arc::clone(&load_rests), admin.clone());
         Arc::new(move |_: &mut Rng, w: usize, seq: u64| Req {
             method: Method::POST,
-            url: cu.clone(),
+            url: u.clone(),
             auth: a.clone(),
-            body: Some(table_body(&format!("n{epoch}_{w}_{seq}"), &rests[w % rests.len()])),
-        }),
-    )
-    .await;
-    run("createTable (new tables)", st)?;
+            body: Some(table_body(&format!("{tag}{epoch}_{w}_{seq}"), &rests[w % rests.len()])),
+        })
+    };
 
+    let mut rows: Vec<Row> = Vec::new();
+    let mut ratios: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut note_ratio = |name: &str, r: f64| match ratios.iter_mut().find(|(n, _)| n == name) {
+        Some((_, v)) => v.push(r),
+        None => ratios.push((name.to_string(), vec![r])),
+    };
+    for round in 0..args.rounds {
+        let last = round + 1 == args.rounds;
+        let mut keep = |name: &str, stats: Stats, ceiling: Option<f64>| -> Res<f64> {
+            check(name, &stats)?;
+            let rate = stats.rate();
+            if last {
+                rows.push(Row { name: name.to_string(), stats, ceiling });
+            }
+            Ok(rate)
+        };
+        eprintln!("round {}: getTable ...", round + 1);
+        let c_get = keep(
+            "ceiling: lookup",
+            closed_loop(&client, seconds, conc, get_load(Arc::clone(&ceiling_table_urls), admin.clone())).await,
+            None,
+        )?;
+        let a = keep(
+            "getTable (admin)",
+            closed_loop(&client, seconds, conc, get_load(Arc::clone(&table_urls), admin.clone())).await,
+            Some(c_get),
+        )?;
+        note_ratio("getTable (admin)", a / c_get);
+        let b = keep(
+            "getTable (alice via group)",
+            closed_loop(&client, seconds, conc, get_load(Arc::clone(&table_urls), alice.clone())).await,
+            Some(c_get),
+        )?;
+        note_ratio("getTable (alice via group)", b / c_get);
+        eprintln!("round {}: listTables ...", round + 1);
+        let c_list = keep(
+            "ceiling: page of 50",
+            closed_loop(&client, seconds, conc, get_load(Arc::clone(&ceiling_list_urls), admin.clone())).await,
+            None,
+        )?;
+        let l = keep(
+            "listTables (50/page)",
+            closed_loop(&client, seconds, conc, get_load(Arc::clone(&list_urls), admin.clone())).await,
+            Some(c_list),
+        )?;
+        note_ratio("listTables (50/page)", l / c_list);
+        eprintln!("round {}: createTable ...", round + 1);
+        let tag: &'static str = Box::leak(format!("r{round}c").into_boxed_str());
+        let c_ins = keep(
+            "ceiling: insert",
+            closed_loop(&client, seconds, conc, create_load(ceiling_create_url.clone(), tag)).await,
+            None,
+        )?;
+        let tag: &'static str = Box::leak(format!("r{round}n").into_boxed_str());
+        let cr = keep(
+            "createTable (new tables)",
+            closed_loop(&client, seconds, conc, create_load(create_url.clone(), tag)).await,
+            Some(c_ins),
+        )?;
+        note_ratio("createTable (new tables)", cr / c_ins);
+    }
     let rss_loaded = server.status_kib("VmRSS");
-    let hwm_loaded = server.status_kib("VmHWM");
+
+    // ---- 4. Other writes -------------------------------------------------------------------
+    eprintln!("other writes: setting up ...");
+    let scim = format!("{base}/api/2.0/preview/scim/v2/Users");
+    let mut user_ids = Vec::with_capacity(conc);
+    for w in 0..conc {
+        let cred = json!({"name": format!("bc{w}_0"), "aws_iam_role": {"role_arn": "arn:aws:iam::1:role/r"}});
+        let r = client
+            .post(url(format!("{API}/storage-credentials")))
+            .header(AUTHORIZATION, admin.clone())
+            .json(&cred)
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            return Err(format!("createStorageCredential: {}", r.text().await?).into());
+        }
+        let r = client
+            .post(&scim)
+            .header(AUTHORIZATION, admin.clone())
+            .json(&json!({"userName": format!("bu{w}_0@example.com")}))
+            .send()
+            .await?;
+        let v: Value = r.json().await?;
+        user_ids.push(v["id"].as_str().map(str::to_string).ok_or_else(|| format!("SCIM create user: {v}"))?);
+    }
+    let user_ids = Arc::new(user_ids);
+    type Mix = (&'static str, MakeReq);
+    let mixes: Vec<Mix> = {
+        let a = admin.clone();
+        let t_urls = Arc::clone(&table_urls);
+        let update: MakeReq = Arc::new({
+            let a = a.clone();
+            move |rng: &mut Rng, _, seq| Req {
+                method: Method::PATCH,
+                url: t_urls[rng.below(t_urls.len())].clone(),
+                auth: a.clone(),
+                body: Some(json!({"comment": format!("c{seq}")}).to_string()),
+            }
+        });
+        let (g, base_p) = (gens(conc), base.clone());
+        let grant: MakeReq = Arc::new({
+            let a = a.clone();
+            move |_: &mut Rng, w, _| {
+                let n = next_gen(&g, w);
+                let (c, s, t) = pick((w * 7919 + (n as usize / 2) * 104_729) % n_tables);
+                let op = if n.is_multiple_of(2) { "add" } else { "remove" };
+                Req {
+                    method: Method::PATCH,
+                    url: Url::parse(&format!("{base_p}{API}/permissions/table/cat{c}.s{s}.t{t}")).expect("URL"),
+                    auth: a.clone(),
+                    body: Some(json!({"changes": [{"principal": "analysts", op: ["MODIFY"]}]}).to_string()),
+                }
+            }
+        });
+        let (g, base_p) = (gens(conc), base.clone());
+        let schema: MakeReq = Arc::new({
+            let a = a.clone();
+            move |_: &mut Rng, w, _| {
+                let n = next_gen(&g, w);
+                let name = format!("ws{epoch}_{w}_{}", n / 2);
+                if n.is_multiple_of(2) {
+                    Req {
+                        method: Method::POST,
+                        url: Url::parse(&format!("{base_p}{API}/schemas")).expect("URL"),
+                        auth: a.clone(),
+                        body: Some(json!({"name": name, "catalog_name": cat(w % CATALOGS)}).to_string()),
+                    }
+                } else {
+                    Req {
+                        method: Method::DELETE,
+                        url: Url::parse(&format!("{base_p}{API}/schemas/{}.{name}", cat(w % CATALOGS))).expect("URL"),
+                        auth: a.clone(),
+                        body: None,
+                    }
+                }
+            }
+        });
+        let (g, base_p) = (gens(conc), base.clone());
+        let credential: MakeReq = Arc::new({
+            let a = a.clone();
+            move |_: &mut Rng, w, _| {
+                let n = next_gen(&g, w);
+                Req {
+                    method: Method::PATCH,
+                    url: Url::parse(&format!("{base_p}{API}/storage-credentials/bc{w}_{n}")).expect("URL"),
+                    auth: a.clone(),
+                    body: Some(json!({"new_name": format!("bc{w}_{}", n + 1)}).to_string()),
+                }
+            }
+        });
+        let (g, ids) = (gens(conc), Arc::clone(&user_ids));
+        let rename: MakeReq = Arc::new({
+            let a = a.clone();
+            move |_: &mut Rng, w, _| {
+                let n = next_gen(&g, w);
+                Req {
+                    method: Method::PATCH,
+                    url: Url::parse(&format!("{scim}/{}", ids[w])).expect("URL"),
+                    auth: a.clone(),
+                    body: Some(
+                        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                               "Operations": [{"op": "replace", "path": "userName",
+                                               "value": format!("bu{w}_{}@example.com", n + 1)}]})
+                        .to_string(),
+                    ),
+                }
+            }
+        });
+        vec![
+            ("updateTable (comment)", update),
+            ("updatePermissions (grant/revoke)", grant),
+            ("createSchema / deleteSchema", schema),
+            ("rename storage credential", credential),
+            ("rename user (SCIM)", rename),
+        ]
+    };
+    for (name, make) in mixes {
+        eprintln!("other writes: {name} ...");
+        let st = closed_loop(&client, seconds, conc, make).await;
+        check(name, &st)?;
+        rows.push(Row { name: name.to_string(), stats: st, ceiling: None });
+    }
+
+    // ---- 5. Sustained createTable: the WAL -------------------------------------------------
+    let mut sustain_report = None;
+    if args.sustain > 0.0 {
+        eprintln!("sustained createTable for {:.0} s ...", args.sustain);
+        let db_before = file_len(&db_s);
+        let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let (flag, wp) = (Arc::clone(&sampling), wal_path.clone());
+        let sampler = tokio::spawn(async move {
+            let mut max = 0u64;
+            while flag.load(std::sync::atomic::Ordering::Relaxed) {
+                max = max.max(file_len(&wp));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            max
+        });
+        let st =
+            closed_loop(&client, Duration::from_secs_f64(args.sustain), conc, create_load(create_url.clone(), "sus"))
+                .await;
+        sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+        let wal_max = sampler.await?;
+        check("sustained createTable", &st)?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let wal_after = file_len(&wal_path);
+        let db_after = file_len(&db_s);
+        sustain_report = Some((st.ok, st.rate(), wal_max, wal_after, db_before, db_after));
+        rows.push(Row { name: format!("createTable ({:.0} s sustained)", args.sustain), stats: st, ceiling: None });
+    }
+    let rss_end = server.status_kib("VmRSS");
+    let hwm_end = server.status_kib("VmHWM");
     server.stop();
+    let wal_stopped = file_len(&wal_path);
 
     // ---- Report ----------------------------------------------------------------------------
-    let mut seed_stats = seed_stats;
-    let hz = rows[0].stats.rate();
     println!();
-    println!("| operation                     |  requests | errors |    req/s | p50 ms | p99 ms | % of healthz |");
-    println!("|-------------------------------|----------:|-------:|---------:|-------:|-------:|-------------:|");
-    let line = |name: &str, s: &mut Stats| {
+    println!("| operation                        |  requests | errors |    req/s | p50 ms | p99 ms | vs ceiling |");
+    println!("|----------------------------------|----------:|-------:|---------:|-------:|-------:|-----------:|");
+    let line = |name: &str, s: &mut Stats, ceiling: Option<f64>| {
         let (p50, p99) = (s.pct_ms(50.0), s.pct_ms(99.0));
+        let vs = ceiling.map(|c| format!("{:.2}", s.rate() / c)).unwrap_or_default();
         println!(
-            "| {:<29} | {:>9} | {:>6} | {:>8.0} | {:>6.2} | {:>6.2} | {:>11.1}% |",
+            "| {:<32} | {:>9} | {:>6} | {:>8.0} | {:>6.2} | {:>6.2} | {:>10} |",
             name,
             s.ok,
             s.errors,
             s.rate(),
             p50,
             p99,
-            100.0 * s.rate() / hz
+            vs
         );
     };
     for r in rows.iter_mut() {
-        line(&r.name, &mut r.stats);
+        line(&r.name, &mut r.stats, r.ceiling);
     }
-    line(&format!("createTable (seeding {n_tables})"), &mut seed_stats);
-    let admin_get = rows[1].stats.rate();
-    let alice_get = rows[2].stats.rate();
+    if let Some(mut st) = seed_stats {
+        line(&format!("createTable (seeding {n_tables})"), &mut st, None);
+        println!();
+        println!(
+            "seeding: {n_tables} tables through the API in {:.2} s ({:.0} tables/s)",
+            st.elapsed.as_secs_f64(),
+            st.rate()
+        );
+    }
+    if let Some(d) = seed_direct_time {
+        println!();
+        println!("seeding: {n_tables} tables directly into the database in {:.1} s", d.as_secs_f64());
+    }
+    println!();
+    if args.rounds > 1 {
+        println!("ratios to the ceiling, median of {} rounds:", args.rounds);
+        for (name, v) in &ratios {
+            println!(
+                "  {name:<28} {:.2}  ({})",
+                median_f(v.clone()),
+                v.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(", ")
+            );
+        }
+        println!();
+    }
+    println!(
+        "bare SQLite in this process (no HTTP): {bare_lookups:.0} primary-key lookups/s, {bare_inserts:.0} one-row insert transactions/s"
+    );
     println!();
     println!(
-        "non-admin getTable (dapi-alice, group `analysts`, {grant_count} grants in the db): {:.1}% of admin getTable",
-        100.0 * alice_get / admin_get
+        "memory (VmRSS): fresh {}, after seeding {} (peak {}), after restart {}, after the paired loads {}, at the end {} (peak {})",
+        mib(rss_fresh),
+        mib(rss_seeded),
+        mib(hwm_seeded),
+        mib(rss_restarted),
+        mib(rss_loaded),
+        mib(rss_end),
+        mib(hwm_end)
     );
-    println!(
-        "seeding: {n_tables} tables in {:.2} s ({:.0} tables/s)",
-        seed_stats.elapsed.as_secs_f64(),
-        seed_stats.rate()
-    );
-    println!();
-    println!("memory (VmRSS): fresh {}, after seeding {n_tables} tables {} (peak {}), after restart {}, after the loads {} (peak {})",
-        mib(rss_fresh), mib(rss_seeded), mib(hwm_seeded), mib(rss_restarted), mib(rss_loaded), mib(hwm_loaded));
-    println!(
-        "database after seeding: {:.1} MiB (+ WAL {:.1} MiB)",
-        db_size as f64 / 1048576.0,
-        wal_size as f64 / 1048576.0
-    );
+    println!("database after seeding: {} (+ WAL {})", mib_b(db_size), mib_b(wal_size));
+    if let Some((n, rate, wal_max, wal_after, db_before, db_after)) = sustain_report {
+        println!(
+            "sustained createTable: {n} tables at {rate:.0}/s; WAL at most {} during, {} 2 s after, {} after shutdown",
+            mib_b(wal_max),
+            mib_b(wal_after),
+            mib_b(wal_stopped)
+        );
+        println!(
+            "database growth: {:.0} bytes per table created, against {:.0} bytes per seeded table",
+            db_after.saturating_sub(db_before) as f64 / n.max(1) as f64,
+            db_size as f64 / n_tables as f64
+        );
+    }
     println!();
     println!("start-up until the listening line:");
     println!("  new database (built-in fixture)                 {}", ms(fresh_startup));

@@ -41,20 +41,36 @@ pub fn explain(
     };
     // Callers without use of a table's catalog and schema learn nothing about the table: the
     // answer names only the parents, whether or not the table exists (as the API's 403 does).
-    if hide_tables && matches!(kind, SecurableKind::Table | SecurableKind::View) {
-        let name = crate::domain::names::TableName::parse("full_name", &full_name)?;
-        let schema_name = name.schema_name().to_string();
-        let schema = crate::domain::securable::SecurableName::parse(SecurableKind::Schema, &schema_name)?;
-        let mut parents = securables::locate(conn, &metastore.id, &schema)?;
-        securables::attach_grants(conn, &mut parents.nodes_mut(), &subject.principals_json)?;
+    if hide_tables && matches!(kind, SecurableKind::Table | SecurableKind::View | SecurableKind::Schema) {
+        use crate::domain::securable::SecurableName;
+        use authz::Action::{BrowseCatalog, ListSchemas, ListTables, TableExists};
         let parsed = parse_action(action, kind).map_err(|e| ApiError::invalid("action", e))?;
-        let chain = parents.refs();
-        let gated = !matches!(parsed, authz::Action::TableExists)
-            && !authz::visible(subject, &authz::Action::ListTables, &chain)
-            && !authz::visible(subject, &authz::Action::BrowseCatalog, &chain[1..]);
-        if gated {
-            let shown = name.to_string();
-            return Ok(explain_decision_shown_as(subject, action, &authz::Action::ListTables, &chain, kind, &shown));
+        let (catalog, schema, shown) = match kind {
+            SecurableKind::Schema => {
+                let n = crate::domain::names::SchemaName::parse("full_name", &full_name)?;
+                (n.catalog.to_string(), None, n.to_string())
+            }
+            _ => {
+                let n = crate::domain::names::TableName::parse("full_name", &full_name)?;
+                (n.catalog.to_string(), Some(n.schema_name().to_string()), n.to_string())
+            }
+        };
+        let mut cat =
+            securables::locate(conn, &metastore.id, &SecurableName::parse(SecurableKind::Catalog, &catalog)?)?;
+        securables::attach_grants(conn, &mut cat.nodes_mut(), &subject.principals_json)?;
+        let c = cat.refs();
+        let browse = authz::visible(subject, &BrowseCatalog, &c);
+        if !browse && !authz::visible(subject, &ListSchemas, &c) {
+            return Ok(explain_decision_shown_as(subject, action, &ListSchemas, &c, kind, &shown));
+        }
+        if let Some(schema) = schema {
+            let schema = SecurableName::parse(SecurableKind::Schema, &schema)?;
+            let mut parents = securables::locate(conn, &metastore.id, &schema)?;
+            securables::attach_grants(conn, &mut parents.nodes_mut(), &subject.principals_json)?;
+            let chain = parents.refs();
+            if !browse && !matches!(parsed, TableExists) && !authz::visible(subject, &ListTables, &chain) {
+                return Ok(explain_decision_shown_as(subject, action, &ListTables, &chain, kind, &shown));
+            }
         }
     }
     let name = crate::domain::securable::SecurableName::parse(kind, &full_name)?;

@@ -175,7 +175,20 @@ pub async fn update_metastore(
         .store
         .write(move |tx| {
             let current = metastores::require(tx, &id)?;
-            let ok = authz::require(&caller, &Action::UpdateMetastore, &[&current.node()]).map_err(denied)?;
+            let node = crate::store::securables::with_grants(tx, current.node(), &caller.principals_json)?;
+            // A metastore whose owner was deleted has no admin: an account admin may then change
+            // its `owner`, and only that (so the metastore can get an admin again).
+            let orphaned = crate::store::securables::is_orphaned(tx, &current.id, &current.owner)?;
+            let owner_only = body.owner.is_some()
+                && new_name.is_none()
+                && body.storage_root_credential_id.is_none()
+                && body.delta_sharing_scope.is_none()
+                && body.delta_sharing_recipient_token_lifetime_in_seconds.is_none()
+                && body.delta_sharing_organization_name.is_none()
+                && body.privilege_model_version.is_none()
+                && body.external_access_enabled.is_none();
+            let action = if orphaned && owner_only { Action::ReownOrphanedMetastore } else { Action::UpdateMetastore };
+            let ok = authz::require(&caller, &action, &[&node]).map_err(denied)?;
             // SDK: an empty owner hands the metastore to the System User.
             let owner = match body.owner.as_deref() {
                 Some("") => Some(catalogs::SYSTEM_USER.to_string()),

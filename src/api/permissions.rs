@@ -386,7 +386,8 @@ fn validate(
             };
             if !c.add.is_empty() {
                 // Granting a share to a recipient needs ownership of the recipient.
-                authz::require(caller, &Action::GrantToRecipient, &[&recipient.node()]).map_err(denied)?;
+                let node = securables::with_grants(conn, recipient.node(), &caller.principals_json)?;
+                authz::require(caller, &Action::GrantToRecipient, &[&node]).map_err(denied)?;
             }
         }
         return Ok(());

@@ -545,17 +545,11 @@ async fn create(
 }
 
 /// Applies a new name (and display name) per kind: a group's name is its display name.
-fn apply_names(
-    conn: &Connection,
-    ok: &Allowed,
-    p: &PrincipalRow,
-    user_name: Option<String>,
-    display: Option<String>,
-) -> ApiResult<()> {
+fn apply_names(conn: &Connection, ok: &Allowed, p: &PrincipalRow, display: Option<String>) -> ApiResult<()> {
+    // A user's userName never changes (SDK: "any supplied changes to them are ignored"); only
+    // a group's name follows its displayName.
     let (name, display) = match p.kind {
-        PrincipalKind::User => {
-            (user_name.unwrap_or_else(|| p.name.clone()), display.unwrap_or_else(|| p.display_name.clone()))
-        }
+        PrincipalKind::User => (p.name.clone(), display.unwrap_or_else(|| p.display_name.clone())),
         PrincipalKind::Group => {
             let d = display.unwrap_or_else(|| p.display_name.clone());
             (d.clone(), d)
@@ -569,6 +563,17 @@ fn apply_names(
         principals::rename(conn, ok, p, &name, &display).map_err(scim_err)?;
     }
     Ok(())
+}
+
+/// `extra` with the `emails` of `current` (present or absent as they were).
+fn keep_emails(current: &str, extra: &str) -> String {
+    let current: Map<String, Json> = serde_json::from_str(current).unwrap_or_default();
+    let mut extra: Map<String, Json> = serde_json::from_str(extra).unwrap_or_default();
+    extra.remove("emails");
+    if let Some(e) = current.get("emails") {
+        extra.insert("emails".to_string(), e.clone());
+    }
+    Json::Object(extra).to_string()
 }
 
 /// `PUT <kind>/:id` replaces the object.
@@ -606,10 +611,12 @@ async fn replace(
             if kind == PrincipalKind::Group && display.is_none() {
                 return Err(ApiError::invalid("displayName", "is required").scim());
             }
-            apply_names(tx, &ok, &p, user_name, display)?;
+            apply_names(tx, &ok, &p, display)?;
             if kind != PrincipalKind::Group {
                 principals::set_active(tx, &ok, p.id, active.unwrap_or(true))?;
             }
+            // A user's emails are kept as they are, whatever the PUT says.
+            let extra = if kind == PrincipalKind::User { keep_emails(&p.extra, &extra) } else { extra };
             principals::set_extra(tx, &ok, p.id, external_id.as_deref(), &extra)?;
             if kind == PrincipalKind::Group {
                 principals::clear_members(tx, &ok, p.id)?;
@@ -707,12 +714,12 @@ fn set_attribute(
         }
         "displayname" => {
             let name = v.as_str().ok_or_else(|| bad("must be a string"))?.to_string();
-            apply_names(conn, ok, &current, None, Some(name))
+            apply_names(conn, ok, &current, Some(name))
         }
-        "username" if p.kind == PrincipalKind::User => {
-            let name = v.as_str().ok_or_else(|| bad("must be a string"))?.to_string();
-            apply_names(conn, ok, &current, Some(name), None)
-        }
+        // userName and emails of a user, and a service principal's applicationId, never change:
+        // a supplied value is ignored (the rest of the request is applied).
+        "username" | "emails" if p.kind == PrincipalKind::User => Ok(()),
+        "applicationid" if p.kind == PrincipalKind::ServicePrincipal => Ok(()),
         "active" if p.kind != PrincipalKind::Group => {
             let active = match v {
                 // The SDK drops a falsy `value`, so `replace` of path `active` with no value is

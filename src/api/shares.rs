@@ -229,7 +229,13 @@ pub async fn update_share(
                 shares::clear_objects(tx, &ok, &updated.id)?;
             }
             if !changes.is_empty() || replace_all {
-                apply_changes(tx, &ok, &updated, changes, &caller.name, now)?;
+                // The owner before the request and, if it changes, the new one (checked against the
+                // grants as they were before the request: nothing else has changed yet).
+                let mut owners = vec![current.owner.as_str()];
+                if updated.owner != current.owner {
+                    owners.push(updated.owner.as_str());
+                }
+                apply_changes(tx, &ok, &updated, &owners, changes, &caller.name, now)?;
                 shares::touch(tx, &ok, &updated.id, &caller.name, now)?;
             }
             let objects = shares::objects(tx, &updated.id)?;

@@ -164,6 +164,8 @@ pub enum Action {
     CreateMetastore,
     ReadMetastore,
     UpdateMetastore,
+    /// Changing only the `owner` of a metastore whose owner was deleted (nobody administers it).
+    ReownOrphanedMetastore,
     DeleteMetastore,
     CreateAssignment,
     UpdateAssignment {

@@ -46,6 +46,9 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
         Action::CreateMetastore => AccountAdmin,
         // every other metastore endpoint is for its metastore admins.
         Action::ReadMetastore | Action::UpdateMetastore | Action::DeleteMetastore => MetastoreAdmin,
+        // A metastore whose owner was deleted has no admin: an account admin may give it an
+        // owner again, and change nothing else (README "Security").
+        Action::ReownOrphanedMetastore => AccountAdmin,
         Action::CreateAssignment | Action::DeleteAssignment => AccountAdmin,
         Action::UpdateAssignment { changes_metastore: true } => AccountAdmin,
         Action::UpdateAssignment { changes_metastore: false } => Any(vec![WorkspaceAdmin, AccountAdmin]),

@@ -205,7 +205,7 @@ pub fn delete(
     force: bool,
 ) -> ApiResult<Vec<String>> {
     let current = catalogs::require(tx, metastore_id, name)?;
-    let node = current.node();
+    let node = securables::with_grants(tx, current.node(), &caller.principals_json)?;
     let ok = authz::require(caller, &Action::DeleteCatalog, &[&node]).map_err(denied)?;
     if !force && catalogs::has_user_schemas(tx, &current.id)? {
         return Err(ApiError::new(

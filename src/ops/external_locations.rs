@@ -126,7 +126,8 @@ pub fn get(conn: &Connection, caller: &Caller, metastore_id: &str, name: &Ident)
 /// deleteExternalLocation: without `force`, only a location no external table lies in.
 pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &Ident, force: bool) -> ApiResult<()> {
     let current = external_locations::require(tx, metastore_id, name)?;
-    let ok = authz::require(caller, &Action::DeleteExternalLocation, &[&current.node()]).map_err(denied)?;
+    let node = securables::with_grants(tx, current.node(), &caller.principals_json)?;
+    let ok = authz::require(caller, &Action::DeleteExternalLocation, &[&node]).map_err(denied)?;
     if !force {
         let mut dependents = tables::external_within(tx, metastore_id, &current.storage_url())?;
         dependents.extend(crate::store::volumes::external_within(tx, metastore_id, &current.storage_url())?);

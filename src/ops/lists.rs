@@ -39,12 +39,10 @@ pub fn judge<T>(
     if all {
         return Ok(rows.into_iter().map(|r| (r, Shown::Full)).collect());
     }
-    let nodes: Vec<Node> = rows.iter().map(&node).collect();
-    let ids: Vec<&str> = nodes.iter().map(|n| n.id.as_str()).collect();
-    let mut grants = securables::grants_on(conn, &ids, &caller.principals_json)?;
+    let mut nodes: Vec<Node> = rows.iter().map(&node).collect();
+    securables::attach_grants(conn, &mut nodes.iter_mut().collect::<Vec<_>>(), &caller.principals_json)?;
     let mut out = Vec::with_capacity(rows.len());
-    for (row, mut n) in rows.into_iter().zip(nodes) {
-        n.grants = grants.remove(&n.id).unwrap_or_default();
+    for (row, n) in rows.into_iter().zip(nodes) {
         let mut chain = Vec::with_capacity(parents.len() + 1);
         chain.push(&n);
         chain.extend_from_slice(parents);

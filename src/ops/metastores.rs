@@ -83,7 +83,8 @@ pub fn create(tx: &Connection, caller: &Caller, spec: MetastoreSpec) -> ApiResul
 /// getMetastore (and the one-row listMetastores): the metastore's admins only.
 pub fn get(conn: &Connection, caller: &Caller, id: &str) -> ApiResult<MetastoreRow> {
     let row = metastores::require(conn, id)?;
-    authz::require(caller, &Action::ReadMetastore, &[&row.node()]).map_err(denied)?;
+    let node = crate::store::securables::with_grants(conn, row.node(), &caller.principals_json)?;
+    authz::require(caller, &Action::ReadMetastore, &[&node]).map_err(denied)?;
     Ok(row)
 }
 
@@ -91,7 +92,8 @@ pub fn get(conn: &Connection, caller: &Caller, id: &str) -> ApiResult<MetastoreR
 /// volume directories to remove once the transaction has committed.
 pub fn delete(tx: &Connection, caller: &Caller, id: &str, force: bool) -> ApiResult<Vec<String>> {
     let current = metastores::require(tx, id)?;
-    let ok = authz::require(caller, &Action::DeleteMetastore, &[&current.node()]).map_err(denied)?;
+    let node = crate::store::securables::with_grants(tx, current.node(), &caller.principals_json)?;
+    let ok = authz::require(caller, &Action::DeleteMetastore, &[&node]).map_err(denied)?;
     if !force && metastores::has_contents(tx, id)? {
         return Err(crate::error::ApiError::new(
             crate::error::ErrorCode::InvalidState,

@@ -108,6 +108,13 @@ pub fn load_schema(
     };
     let (mut schema, mut catalog) = (row.node(), row.catalog_node());
     securables::attach_grants(conn, &mut [&mut schema, &mut catalog], &caller.principals_json)?;
+    // A caller who may not use the catalog gets the answer a missing schema gives: the same 403
+    // naming only the catalog (BROWSE holders may learn that schemas exist).
+    if !authz::visible(caller, &Action::ListSchemas, &[&catalog])
+        && !authz::visible(caller, &Action::BrowseCatalog, &[&catalog])
+    {
+        return Err(denied(authz::require(caller, &Action::ListSchemas, &[&catalog]).expect_err("not visible")));
+    }
     Ok((row, [schema, catalog]))
 }
 

@@ -199,16 +199,21 @@ pub fn parse_update(i: usize, u: ObjectUpdate) -> ApiResult<ObjectChange> {
     })
 }
 
-/// Applies the object changes of one PATCH; any refusal rolls the whole request back.
+/// Applies the object changes of one PATCH; any refusal rolls the whole request back. `owners`
+/// are the share's owner before the request and, when the same request changes it, the new one:
+/// each must hold SELECT on every added table (the invariant is that the owner does, before and
+/// after; a new owner's privileges never excuse the old one's lack).
 pub fn apply_changes(
     tx: &Connection,
     ok: &authz::Allowed,
     share: &ShareRow,
+    owners: &[&str],
     changes: Vec<ObjectChange>,
     by: &str,
     now: i64,
 ) -> ApiResult<()> {
-    let owner = principals::subject(tx, &share.owner, 0, None).ok();
+    let subjects: Vec<(&str, Option<authz::Caller>)> =
+        owners.iter().map(|o| (*o, principals::subject(tx, o, 0, None).ok())).collect();
     for mut c in changes {
         let table = tables::get(tx, &share.metastore_id, &c.table)?.ok_or_else(|| tables::not_found(&c.table))?;
         let present = shares::objects(tx, &share.id)?.into_iter().find(|o| o.table_id == table.id);
@@ -221,19 +226,21 @@ pub fn apply_changes(
             }
             ("ADD", None) => {
                 // The share's owner (not the caller) must hold SELECT on the table.
-                let [mut t, mut s, mut cat] = table.nodes();
-                let allowed = match &owner {
-                    Some(subject) => {
-                        securables::attach_grants(tx, &mut [&mut t, &mut s, &mut cat], &subject.principals_json)?;
-                        authz::visible(subject, &Action::HoldsPrivilege("SELECT"), &[&t, &s, &cat])
+                for (name, owner) in &subjects {
+                    let [mut t, mut s, mut cat] = table.nodes();
+                    let allowed = match owner {
+                        Some(subject) => {
+                            securables::attach_grants(tx, &mut [&mut t, &mut s, &mut cat], &subject.principals_json)?;
+                            authz::visible(subject, &Action::HoldsPrivilege("SELECT"), &[&t, &s, &cat])
+                        }
+                        None => false,
+                    };
+                    if !allowed {
+                        return Err(ApiError::denied(format!(
+                            "The share owner {name} lacks SELECT on Table '{}', which every table added to the share needs.",
+                            c.table
+                        )));
                     }
-                    None => false,
-                };
-                if !allowed {
-                    return Err(ApiError::denied(format!(
-                        "The share owner {} lacks SELECT on Table '{}', which every table added to the share needs.",
-                        share.owner, c.table
-                    )));
                 }
                 if c.shared_as.is_none() {
                     c.fields.shared_as = format!("{}.{}", c.table.schema, c.table.table);

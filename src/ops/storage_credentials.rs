@@ -217,7 +217,8 @@ pub fn get(conn: &Connection, caller: &Caller, metastore_id: &str, name: &Ident)
 /// deleteStorageCredential: without `force`, only a credential nothing depends on.
 pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &Ident, force: bool) -> ApiResult<()> {
     let current = credentials::require(tx, metastore_id, name)?;
-    let ok = authz::require(caller, &Action::DeleteStorageCredential, &[&current.node()]).map_err(denied)?;
+    let node = securables::with_grants(tx, current.node(), &caller.principals_json)?;
+    let ok = authz::require(caller, &Action::DeleteStorageCredential, &[&node]).map_err(denied)?;
     if !force {
         let (locations, tables) = credentials::dependents(tx, &current)?;
         if locations + tables > 0 {

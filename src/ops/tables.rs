@@ -364,9 +364,13 @@ pub fn load_table(
     securables::attach_grants(conn, &mut [&mut t, &mut s, &mut c], &caller.principals_json)?;
     // A caller who may not use the parents gets the answer a missing table gives: the same 403
     // naming only the parents (BROWSE holders may learn that tables exist).
-    if !authz::visible(caller, &Action::ListTables, &[&s, &c]) && !authz::visible(caller, &Action::BrowseCatalog, &[&c])
-    {
-        return Err(denied(authz::require(caller, &Action::ListTables, &[&s, &c]).expect_err("not visible")));
+    // (The catalog first, as for a missing schema, then the schema.)
+    if !authz::visible(caller, &Action::BrowseCatalog, &[&c]) {
+        for (action, chain) in [(Action::ListSchemas, vec![&c]), (Action::ListTables, vec![&s, &c])] {
+            if let Err(d) = authz::require(caller, &action, &chain) {
+                return Err(denied(d));
+            }
+        }
     }
     Ok((row, [t, s, c]))
 }
@@ -598,6 +602,15 @@ pub fn summaries(
         ids.dedup();
     }
     let grants = if all { Default::default() } else { securables::grants_on(conn, &ids, &caller.principals_json)? };
+    // Owners deleted with their principal own nothing for a principal of the same name.
+    let orphaned = if all { Vec::new() } else { securables::orphaned_among(conn, &ids, &caller.principals_json)? };
+    let owner_of = |id: &str, owner: &str| {
+        if orphaned.iter().any(|(i, o)| i == id && o == owner) {
+            String::new()
+        } else {
+            owner.to_string()
+        }
+    };
     let mut items = Vec::with_capacity(page.rows.len());
     for r in &page.rows {
         let full_name = format!("{catalog}.{}.{}", r.schema_name, r.name);
@@ -611,14 +624,14 @@ pub fn summaries(
                 kind,
                 id: r.id.clone(),
                 name: full_name.clone(),
-                owner: r.owner.clone(),
+                owner: owner_of(&r.id, &r.owner),
                 grants: grants.get(&r.id).cloned().unwrap_or_default(),
             };
             let schema = Node {
                 kind: crate::domain::securable::SecurableKind::Schema,
                 id: r.schema_id.clone(),
                 name: format!("{catalog}.{}", r.schema_name),
-                owner: r.schema_owner.clone(),
+                owner: owner_of(&r.schema_id, &r.schema_owner),
                 grants: grants.get(&r.schema_id).cloned().unwrap_or_default(),
             };
             if !authz::visible(caller, &Action::SummarizeTable, &[&table, &schema, &cnode]) {

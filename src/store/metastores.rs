@@ -155,7 +155,11 @@ pub fn update(
     by: &str,
     now: i64,
 ) -> ApiResult<MetastoreRow> {
-    ok.check("store::metastores::update", |a| matches!(a, crate::authz::Action::UpdateMetastore), Some(id));
+    ok.check(
+        "store::metastores::update",
+        |a| matches!(a, crate::authz::Action::UpdateMetastore | crate::authz::Action::ReownOrphanedMetastore),
+        Some(id),
+    );
     conn.prepare_cached(
         "UPDATE metastores SET name = COALESCE(?2, name), owner = COALESCE(?3, owner),
              storage_root_credential_id = COALESCE(?4, storage_root_credential_id),
@@ -248,8 +252,12 @@ pub fn unassign(conn: &Connection, ok: &Allowed, workspace_id: i64) -> ApiResult
 pub fn scope_of(conn: &Connection, workspace_id: i64) -> ApiResult<Option<crate::authz::MetastoreScope>> {
     Ok(conn
         .prepare_cached(
-            "SELECT m.id, m.owner, a.default_catalog_name FROM metastore_assignments a
-             JOIN metastores m ON m.id = a.metastore_id WHERE a.workspace_id = ?1",
+            "SELECT m.id,
+                    -- An owner deleted with its principal makes nobody a metastore admin.
+                    CASE WHEN EXISTS (SELECT 1 FROM orphaned_owners o WHERE o.securable_id = m.id AND o.deleted_owner = m.owner)
+                         THEN '' ELSE m.owner END,
+                    a.default_catalog_name
+             FROM metastore_assignments a JOIN metastores m ON m.id = a.metastore_id WHERE a.workspace_id = ?1",
         )?
         .query_row([workspace_id], |r| {
             Ok(crate::authz::MetastoreScope { id: r.get(0)?, owner: r.get(1)?, default_catalog_name: r.get(2)? })

@@ -41,14 +41,17 @@ use crate::error::{ApiError, ApiResult};
 
 /// The schema version `schema.sql` sets. A database of an older version is brought up to date
 /// at start-up by [`MIGRATIONS`]; a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 
 /// `MIGRATIONS[i]` takes a database from version `i + 1` to `i + 2`, in one transaction.
 /// Version 2 only added indexes (owner, credential and principal columns).
-/// Version 3 added volumes and functions.
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/0002_indexes.sql"), include_str!("migrations/0003_volumes_functions.sql")];
+/// Version 3 added volumes and functions; version 4 the owners deleted with their principal.
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0002_indexes.sql"),
+    include_str!("migrations/0003_volumes_functions.sql"),
+    include_str!("migrations/0004_orphaned_owners.sql"),
+];
 
 /// Page cache of the writer connection (KiB). The writer touches the indexes' and tables' hot
 /// right edges and the rows it updates; readers read through their own caches.
@@ -60,14 +63,25 @@ const READER_CACHE_KIB: i64 = 2 * 1024;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How often the checkpointer looks at the WAL.
-const CHECKPOINT_TICK: Duration = Duration::from_millis(100);
-/// WAL frames (pages) beyond which the checkpointer restarts the log (4 MiB of 4 KiB pages).
-const RESTART_FRAMES: i64 = 1024;
-/// How long a restarting checkpoint waits for readers to leave the log before giving up until
-/// the next tick (readers hold a snapshot for one request only).
-const RESTART_BUSY_WAIT: Duration = Duration::from_millis(20);
-/// The WAL file is truncated to this size whenever the log restarts.
-const JOURNAL_SIZE_LIMIT: i64 = 16 * 1024 * 1024;
+const CHECKPOINT_TICK: Duration = Duration::from_millis(50);
+/// WAL frames (pages) beyond which the checkpointer makes the log start over (16 MiB of 4 KiB
+/// pages).
+const RESTART_FRAMES: i64 = 4096;
+/// Frames a passive checkpoint may leave uncopied before the writer is paused for the rest.
+const TAIL_FRAMES: i64 = 256;
+/// Passive checkpoints per tick, at most, to get the uncopied tail down to [`TAIL_FRAMES`].
+const MAX_PASSES: usize = 8;
+/// A log this long is cut short whatever the tail (copying cannot keep up with the writers, on
+/// a slow or busy disk): the writer waits for the whole rest to be copied (32 MiB).
+const HARD_FRAMES: i64 = 8192;
+/// How long a truncating checkpoint (when writes have stopped) waits for readers to leave.
+const TRUNCATE_BUSY_WAIT: Duration = Duration::from_millis(10);
+/// A WAL file larger than this makes the writer itself copy the log into the database before
+/// it takes the next write (backpressure, when checkpoints cannot keep up with the writers:
+/// the file never grows much beyond it). Above `journal_size_limit`, so the file's size tells.
+const WAL_CAP_BYTES: u64 = 48 * 1024 * 1024;
+/// The WAL file is truncated to this size whenever the log starts over.
+const JOURNAL_SIZE_LIMIT: i64 = 32 * 1024 * 1024;
 
 /// Tables whose changes can alter who a token's caller is (all rowid tables: the update hook
 /// does not see WITHOUT ROWID tables) (principal, groups, workspace,
@@ -109,6 +123,8 @@ pub struct Store {
     writer: Arc<Mutex<Connection>>,
     /// The database file; `None` for `:memory:`, where the writer connection serves reads too.
     path: Option<String>,
+    /// Its write-ahead log.
+    wal_path: Option<std::path::PathBuf>,
     id: u64,
     alive: Arc<()>,
     jobs: mpsc::Sender<Job>,
@@ -185,6 +201,7 @@ impl Store {
         Ok(Store {
             writer,
             path: (!memory).then(|| path.to_string()),
+            wal_path: (!memory).then(|| std::path::PathBuf::from(format!("{path}-wal"))),
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             alive: Arc::new(()),
             jobs,
@@ -207,14 +224,20 @@ impl Store {
         Ok(PageKey::from_bytes(&fresh).expect("32 bytes"))
     }
 
-    /// WAL checkpoints off the request path, keeping the log bounded. Every tick a PASSIVE
-    /// checkpoint on the checkpointer's own connection copies what it can into the database
-    /// without blocking anyone. When the log has grown past [`RESTART_FRAMES`], or writes have
-    /// stopped, it takes the writer connection between two transactions and runs a RESTART
-    /// (or, when idle, TRUNCATE) checkpoint there: what is left to copy is small, the writer
-    /// lock is already held (no busy wait for writers), and readers, which hold a snapshot for
-    /// one request only, are waited for at most [`RESTART_BUSY_WAIT`]. The next write then
-    /// starts the log from its beginning, and `journal_size_limit` trims the file.
+    /// WAL checkpoints off the request path, keeping the log bounded.
+    ///
+    /// SQLite starts the log over at the first write after a checkpoint that copied every frame
+    /// into the database, unless a reader still reads an older snapshot from it. Under
+    /// sustained writes a passive checkpoint never copies every frame: writers append while it
+    /// copies. So, every tick, passive checkpoints on the checkpointer's own connection copy all
+    /// but a short tail without blocking anyone (once the log is long, pass after pass until a
+    /// pass had only [`TAIL_FRAMES`] to copy, or the log reached [`HARD_FRAMES`]); once the log
+    /// holds [`RESTART_FRAMES`], the
+    /// checkpointer takes the writer connection between two transactions, copies the tail (a
+    /// few pages and two syncs), and lets go: the next write starts the log over, and
+    /// `journal_size_limit` trims the file. Readers are never waited for (one that holds an
+    /// old snapshot only delays the restart to the next tick). When writes stop, a TRUNCATE
+    /// empties the file.
     fn start_checkpointer(
         path: &str,
         writer: Arc<Mutex<Connection>>,
@@ -226,37 +249,60 @@ impl Store {
             .name("wal-checkpoint".into())
             .spawn(move || {
                 let mut last_log = 0i64;
-                let mut last_restart = Instant::now();
                 loop {
                     match stopped.recv_timeout(CHECKPOINT_TICK) {
                         Err(RecvTimeoutError::Timeout) => {}
                         _ => return,
                     }
-                    let log = match checkpoint(&conn, "PASSIVE") {
-                        Ok((_, log, _)) => log,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "background checkpoint failed");
-                            continue;
+                    // Passes until one found only a short tail to copy (writers append while a
+                    // pass copies): what is left for the paused writer is then short too.
+                    let (mut log, mut copied_to) = (0, None::<i64>);
+                    for _ in 0..MAX_PASSES {
+                        match checkpoint(&conn, "PASSIVE") {
+                            Ok((_, l, done)) => {
+                                log = l;
+                                let short = copied_to.is_some_and(|c| l - c <= TAIL_FRAMES);
+                                copied_to = Some(done);
+                                if short || !(RESTART_FRAMES..HARD_FRAMES).contains(&l) {
+                                    break;
+                                }
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "background checkpoint failed");
+                                break;
+                            }
                         }
-                    };
+                    }
                     let idle = log > 0 && log == last_log;
                     last_log = log;
-                    let due = log >= RESTART_FRAMES || (log > 0 && last_restart.elapsed() >= Duration::from_secs(5));
-                    if !(idle || due) {
+                    if !idle && log < RESTART_FRAMES {
                         continue;
                     }
+                    let waited = Instant::now();
                     let w = writer.lock().unwrap_or_else(PoisonError::into_inner);
-                    let _ = w.busy_timeout(RESTART_BUSY_WAIT);
-                    let mode = if idle { "TRUNCATE" } else { "RESTART" };
-                    match checkpoint(&w, mode) {
-                        Ok((0, _, _)) => {
-                            last_restart = Instant::now();
-                            last_log = 0;
-                        }
-                        Ok(_) => {} // a reader was still on the log: next tick
+                    let locked = Instant::now();
+                    let outcome = if idle {
+                        let _ = w.busy_timeout(TRUNCATE_BUSY_WAIT);
+                        let r = checkpoint(&w, "TRUNCATE");
+                        let _ = w.busy_timeout(BUSY_TIMEOUT);
+                        r
+                    } else {
+                        checkpoint(&conn, "PASSIVE")
+                    };
+                    drop(w);
+                    match outcome {
+                        Ok((busy, after, done)) => tracing::debug!(
+                            mode = if idle { "TRUNCATE" } else { "PASSIVE (writer paused)" },
+                            busy,
+                            log,
+                            after,
+                            done,
+                            wait_ms = (locked - waited).as_secs_f64() * 1000.0,
+                            held_ms = locked.elapsed().as_secs_f64() * 1000.0,
+                            "checkpoint"
+                        ),
                         Err(e) => tracing::warn!(error = %e, "background checkpoint failed"),
                     }
-                    let _ = w.busy_timeout(BUSY_TIMEOUT);
                 }
             })
             .expect("spawn checkpoint thread");
@@ -282,6 +328,15 @@ impl Store {
         })();
         if self.identity_dirty.swap(false, Ordering::AcqRel) {
             self.identity_epoch.fetch_add(1, Ordering::AcqRel);
+        }
+        if let Some(wal) = &self.wal_path {
+            if std::fs::metadata(wal).is_ok_and(|m| m.len() > WAL_CAP_BYTES) {
+                // The checkpointer is behind: copy the log here, waiting for it if it is at work;
+                // the next write then starts the log over.
+                if let Err(e) = checkpoint(&conn, "FULL") {
+                    tracing::warn!(error = %e, "checkpoint at the WAL cap failed");
+                }
+            }
         }
         result
     }

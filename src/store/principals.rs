@@ -308,8 +308,10 @@ pub fn clear_members(conn: &Connection, ok: &Allowed, group: i64) -> ApiResult<(
     Ok(())
 }
 
-/// Deletes a principal: it leaves every group, and its tokens stop working (cascades). Owners
-/// and grants naming it are left as they are.
+/// Deletes a principal: it leaves every group, and its tokens stop working (cascades). Its
+/// direct UC grants and workspace ACL entries go (share grants name recipients, not principals).
+/// Objects it owned keep its name as `owner`, orphaned: no principal acts as that owner, not
+/// even one created later under the same name, until the object is handed on.
 pub fn delete(conn: &Connection, ok: &Allowed, id: i64) -> ApiResult<()> {
     ok.check(
         "store::principals::delete",
@@ -323,6 +325,12 @@ pub fn delete(conn: &Connection, ok: &Allowed, id: i64) -> ApiResult<()> {
         },
         None,
     );
+    let name: Option<String> =
+        conn.prepare_cached("SELECT name FROM principals WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
+    if let Some(name) = &name {
+        crate::store::references::orphan(conn, name)?;
+        crate::store::references::revoke_all(conn, name)?;
+    }
     conn.prepare_cached("DELETE FROM principals WHERE id = ?1")?.execute([id])?;
     Ok(())
 }

@@ -24,15 +24,45 @@ pub const OWNER_TABLES: &[&str] = &[
 /// Tables whose `principal` column names a grantee (UC grants, workspace ACL entries).
 pub const GRANTEE_TABLES: &[&str] = &["grants", "workspace_acls"];
 
+/// UC grants whose grantee is a principal: share grants name recipients (which may share a
+/// principal's spelling) and never follow or go with a principal.
+fn principal_grantees_only(table: &str) -> &'static str {
+    if table == "grants" {
+        "AND securable_id NOT IN (SELECT id FROM shares)"
+    } else {
+        ""
+    }
+}
+
 /// Points every owner and grantee naming `old` at `new` (a grantee already holding the same
-/// entry under `new` keeps one).
+/// entry under `new` keeps one) — not objects a deleted principal of that name left orphaned,
+/// and not share grants to a recipient that happens to bear the name.
 pub fn rename(conn: &Connection, old: &str, new: &str) -> ApiResult<()> {
     for table in OWNER_TABLES {
-        conn.prepare_cached(&format!("UPDATE {table} SET owner = ?2 WHERE owner = ?1"))?.execute([old, new])?;
+        conn.prepare_cached(&format!(
+            "UPDATE {table} SET owner = ?2 WHERE owner = ?1
+               AND id NOT IN (SELECT securable_id FROM orphaned_owners WHERE deleted_owner = ?1)"
+        ))?
+        .execute([old, new])?;
     }
     for table in GRANTEE_TABLES {
-        conn.prepare_cached(&format!("UPDATE OR REPLACE {table} SET principal = ?2 WHERE principal = ?1"))?
-            .execute([old, new])?;
+        conn.prepare_cached(&format!(
+            "UPDATE OR REPLACE {table} SET principal = ?2 WHERE principal = ?1 {}",
+            principal_grantees_only(table)
+        ))?
+        .execute([old, new])?;
+    }
+    Ok(())
+}
+
+/// Records every object `name` owns as orphaned (its principal is being deleted): the objects
+/// keep showing the name, and no principal acts as their owner until they are handed on.
+pub fn orphan(conn: &Connection, name: &str) -> ApiResult<()> {
+    for table in OWNER_TABLES {
+        conn.prepare_cached(&format!(
+            "INSERT OR IGNORE INTO orphaned_owners (securable_id, deleted_owner) SELECT id, owner FROM {table} WHERE owner = ?1"
+        ))?
+        .execute([name])?;
     }
     Ok(())
 }
@@ -46,10 +76,12 @@ pub fn hand_over(conn: &Connection, name: &str, heir: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// Drops every grant and workspace ACL entry naming `name`.
+/// Drops every grant and workspace ACL entry naming the principal `name` (not share grants to a
+/// recipient of that name).
 pub fn revoke_all(conn: &Connection, name: &str) -> ApiResult<()> {
     for table in GRANTEE_TABLES {
-        conn.prepare_cached(&format!("DELETE FROM {table} WHERE principal = ?1"))?.execute([name])?;
+        conn.prepare_cached(&format!("DELETE FROM {table} WHERE principal = ?1 {}", principal_grantees_only(table)))?
+            .execute([name])?;
     }
     Ok(())
 }

@@ -57,14 +57,42 @@ pub fn grants_on(conn: &Connection, ids: &[&str], principals_json: &str) -> ApiR
     Ok(out)
 }
 
-/// Fills in each node's grants for the principals of `principals_json`, in one query.
+/// Fills in each node's grants for the principals of `principals_json`, in one query; a node
+/// whose owner was deleted with its principal is owned by nobody (not even a principal created
+/// later under that name), in a second one.
 pub fn attach_grants(conn: &Connection, nodes: &mut [&mut Node], principals_json: &str) -> ApiResult<()> {
     let ids: Vec<&str> = nodes.iter().map(|n| n.id.as_str()).collect();
     let mut by_id = grants_on(conn, &ids, principals_json)?;
+    let orphaned = orphaned_among(conn, &ids, principals_json)?;
     for n in nodes.iter_mut() {
         n.grants = by_id.remove(&n.id).unwrap_or_default();
+        if orphaned.iter().any(|(id, owner)| *id == n.id && *owner == n.owner) {
+            n.owner.clear();
+        }
     }
     Ok(())
+}
+
+/// Whether `owner`, the owner of securable `id`, was deleted with its principal.
+pub fn is_orphaned(conn: &Connection, id: &str, owner: &str) -> ApiResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM orphaned_owners WHERE securable_id = ?1 AND deleted_owner = ?2)")?
+        .query_row([id, owner], |r| r.get(0))?)
+}
+
+/// (securable id, owner) of the nodes among `ids` whose owner, one of `principals_json`, was
+/// deleted with its principal.
+pub fn orphaned_among(conn: &Connection, ids: &[&str], principals_json: &str) -> ApiResult<Vec<(String, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids_json = serde_json::to_string(ids).expect("strings serialize");
+    let mut stmt = conn.prepare_cached(
+        "SELECT securable_id, deleted_owner FROM orphaned_owners
+         WHERE securable_id IN (SELECT value FROM json_each(?1)) AND deleted_owner IN (SELECT value FROM json_each(?2))",
+    )?;
+    let rows = stmt.query_map([ids_json.as_str(), principals_json], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
 /// A securable found by kind and full name: its chain (the object first, then its parents)

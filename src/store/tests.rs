@@ -113,8 +113,14 @@ fn a_version_1_database_is_upgraded_with_its_data() {
     let path = dir.path().join("v1.db");
     {
         let c = Connection::open(&path).unwrap();
-        // Version 1 was schema.sql without the version-2 indexes.
-        let mut v1 = crate::store::SCHEMA_SQL.replace("PRAGMA user_version = 3;", "PRAGMA user_version = 1;");
+        // Version 1 was schema.sql without the version-2 indexes (the later steps are idempotent).
+        let v1 = crate::store::SCHEMA_SQL
+            .replace(&format!("PRAGMA user_version = {};", super::SCHEMA_VERSION), "PRAGMA user_version = 1;");
+        // ... and without the version-4 table, so that its step really runs.
+        let v4 = include_str!("migrations/0004_orphaned_owners.sql");
+        let v4_body = v4.split_once("\n\n").unwrap().1;
+        assert!(v1.contains(v4_body), "the version-4 step is not in schema.sql as written");
+        let mut v1 = v1.replace(v4_body, "");
         for line in include_str!("migrations/0002_indexes.sql").lines().filter(|l| l.starts_with("CREATE")) {
             let plain = line.replace("IF NOT EXISTS ", "");
             assert!(v1.contains(&plain), "{plain} is not in schema.sql");
@@ -130,6 +136,10 @@ fn a_version_1_database_is_upgraded_with_its_data() {
     let kept: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'kept')", [], |r| r.get(0)).unwrap();
     assert!(kept);
     assert!(leads_an_index(&conn, "tables", "owner"));
+    let orphans: bool = conn
+        .query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'orphaned_owners')", [], |r| r.get(0))
+        .unwrap();
+    assert!(orphans, "the version-4 step ran");
 }
 
 #[test]

@@ -73,6 +73,7 @@ const FIXTURE: &str = r#"{
   "catalogs": [{"name": "main"}],
   "tables": [{"catalog_name": "main", "schema_name": "default", "name": "t1", "table_type": "MANAGED",
               "data_source_format": "DELTA", "columns": []}],
+  "volumes": [{"catalog_name": "main", "schema_name": "default", "name": "v1", "volume_type": "MANAGED"}],
   "storage_credentials": [{"name": "cred", "aws_iam_role": {"role_arn": "arn:aws:iam::1:role/r"}}],
   "external_locations": [{"name": "zone", "url": "s3://bucket/zone", "credential_name": "cred"}],
   "shares": [{"name": "s1"}],
@@ -147,6 +148,16 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
     ("POST", "/recipients/r1/rotate-token", &["existing_token_expire_in_seconds"]),
     ("POST", "/providers", &["name", "authentication_type", "recipient_profile_str", "comment"]),
     ("PATCH", "/providers/p1", &["new_name", "owner", "comment", "recipient_profile_str"]),
+    ("POST", "/volumes", &["name", "catalog_name", "schema_name", "volume_type", "storage_location", "comment"]),
+    ("PATCH", "/volumes/main.default.v1", &["new_name", "owner", "comment"]),
+    ("DELETE", "/volumes/main.default.v1", &[]),
+    (
+        "POST",
+        "/functions",
+        &["function_info", "name", "catalog_name", "schema_name", "routine_body", "data_type", "parameter_style"],
+    ),
+    ("PATCH", "/functions/main.default.f1", &["owner"]),
+    ("PUT", "!/api/2.0/fs/directories/Volumes/main/default/v1/d", &[]),
     ("DELETE", "/tables/main.default.t1", &["force"]),
     ("DELETE", "/schemas/main.default", &["force"]),
     ("DELETE", "/catalogs/main", &["force"]),
@@ -401,4 +412,32 @@ async fn hostile_query_strings_never_5xx() {
     }
     assert_eq!(dump_db(&app), before, "reads change nothing");
     let _ = json!({});
+}
+
+/// A body that is not valid JSON is a 400 on every write route, even from a caller who would
+/// also be refused: fuzzing the shape never reveals authorization or existence.
+#[actix_web::test]
+async fn malformed_bodies_are_400_before_any_authorization() {
+    let app = spawn_with(FIXTURE).await;
+    let (ms, uid, gid, spid) = ids(&app).await;
+    let before = dump_db(&app);
+    let mut wrong = Vec::new();
+    for (method, template, fields) in ROUTES {
+        if *method == "DELETE" || fields.is_empty() {
+            continue; // DELETE bodies are optional options
+        }
+        let path = template.replace("{ms}", &ms).replace("{uid}", &uid).replace("{gid}", &gid).replace("{spid}", &spid);
+        let path = match path.strip_prefix('!') {
+            Some(p) => p.to_string(),
+            None => format!("{UC}{path}"),
+        };
+        for body in ["{\"name\": ", "[1, 2]", "{\"a\": 1} trailing"] {
+            let r = app.alice().send(method, &path, Some(body)).await;
+            if r.status != 400 {
+                wrong.push(format!("{method} {path} {body:?} -> {} {}", r.status, r.text));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "not a 400:\n{}", wrong.join("\n"));
+    assert_eq!(dump_db(&app), before);
 }

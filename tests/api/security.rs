@@ -534,3 +534,269 @@ async fn callers_without_parent_access_learn_nothing_about_tables() {
     // With parent access, a missing table is a 404 in both.
     app.admin().get(&explain("missing")).await.error(404, "TABLE_DOES_NOT_EXIST", "admin explain");
 }
+
+// --- composite requests ------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn a_share_owner_change_with_an_add_checks_both_owners_before_the_request() {
+    let app = app().await;
+    let ms = metastore_id(&app).await;
+    app.admin().create_table("main", "default", "t").await;
+    // alice may create shares; she does not hold SELECT on the table, the admin does (owner).
+    grant(&app, "metastore", &ms, "alice@example.com", &["CREATE_SHARE"]).await;
+    app.alice().post(&format!("{UC}/shares"), json!({"name": "hers"})).await.ok("share");
+    let add = json!([{"action": "ADD", "data_object": {"name": "main.default.t", "data_object_type": "TABLE"}}]);
+    let before = crate::fuzz::dump_db(&app);
+    // Handing the share to the admin in the same request does not excuse alice's lack of SELECT.
+    let m = app
+        .alice()
+        .patch(&format!("{UC}/shares/hers"), json!({"owner": "admin@example.com", "updates": add}))
+        .await
+        .error(403, "PERMISSION_DENIED", "owner change with ADD");
+    assert!(m.contains("alice@example.com") && m.contains("main.default.t"), "{m}");
+    assert_eq!(crate::fuzz::dump_db(&app), before, "nothing of the refused PATCH applied");
+    // Nor may the new owner lack it when the old one has it.
+    grant(&app, "table", "main.default.t", "alice@example.com", &["SELECT"]).await;
+    let m = app
+        .alice()
+        .patch(&format!("{UC}/shares/hers"), json!({"owner": "bob@example.com", "updates": add}))
+        .await
+        .error(403, "PERMISSION_DENIED", "new owner lacks SELECT");
+    assert!(m.contains("bob@example.com"), "{m}");
+    app.alice()
+        .patch(&format!("{UC}/shares/hers"), json!({"owner": "admin@example.com", "updates": add}))
+        .await
+        .ok("both hold SELECT");
+    // A metastore admin who is not the owner may change only `owner`: `owner` sent with other
+    // fields gives no right to the others.
+    app.admin().patch(&format!("{UC}/catalogs/main"), json!({"owner": "alice@example.com"})).await.ok("owner only");
+    let before = crate::fuzz::dump_db(&app);
+    app.admin()
+        .patch(&format!("{UC}/catalogs/main"), json!({"owner": "admin@example.com", "comment": "x"}))
+        .await
+        .error(403, "PERMISSION_DENIED", "owner and comment by a non-owner metastore admin");
+    assert_eq!(crate::fuzz::dump_db(&app), before);
+    app.admin().patch(&format!("{UC}/catalogs/main"), json!({"owner": "admin@example.com"})).await.ok("owner only");
+}
+
+// --- principals ----------------------------------------------------------------------------------
+
+const SCIM: &str = "/api/2.0/preview/scim/v2";
+
+async fn scim_id(app: &TestApp, kind: &str, filter: &str) -> String {
+    let r = app.admin().get(&format!("{SCIM}/{kind}?filter={}", enc(filter))).await.ok(kind);
+    r["Resources"][0]["id"].as_str().unwrap_or_else(|| panic!("no {kind} for {filter}: {r}")).to_string()
+}
+
+fn patch_op(ops: Value) -> Value {
+    json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops})
+}
+
+#[actix_web::test]
+async fn user_name_emails_and_application_id_never_change() {
+    let app = app().await;
+    let alice = scim_id(&app, "Users", "userName eq \"alice@example.com\"").await;
+    let op = patch_op(json!([
+        {"op": "replace", "path": "userName", "value": "admin2@example.com"},
+        {"op": "replace", "value": {"userName": "x@example.com", "displayName": "Alice A."}},
+        {"op": "add", "path": "emails", "value": [{"value": "evil@example.com"}]}
+    ]));
+    let r = app.admin().patch(&format!("{SCIM}/Users/{alice}"), op).await.ok("patch");
+    assert_eq!((r["userName"].as_str(), r["displayName"].as_str()), (Some("alice@example.com"), Some("Alice A.")));
+    let put = json!({"userName": "someone@example.com", "displayName": "Alice B.",
+                     "emails": [{"value": "evil@example.com"}]});
+    let r = app.admin().put(&format!("{SCIM}/Users/{alice}"), put).await.ok("put");
+    assert_eq!((r["userName"].as_str(), r["displayName"].as_str()), (Some("alice@example.com"), Some("Alice B.")));
+    assert!(!r.to_string().contains("evil@example.com"), "{r}");
+    // alice's token still works as alice.
+    let me = app.alice().get(&format!("{SCIM}/Me")).await.ok("me");
+    assert_eq!(me["userName"], "alice@example.com");
+    let sp = app
+        .admin()
+        .post(
+            &format!("{SCIM}/ServicePrincipals"),
+            json!({"displayName": "bot", "applicationId": "aaaaaaaa-0000-4000-8000-000000000001"}),
+        )
+        .await;
+    assert!(sp.status == 200 || sp.status == 201, "{}", sp.text);
+    let id = sp.json()["id"].as_str().unwrap().to_string();
+    let r = app
+        .admin()
+        .put(
+            &format!("{SCIM}/ServicePrincipals/{id}"),
+            json!({"applicationId": "aaaaaaaa-0000-4000-8000-000000000002", "displayName": "bot2"}),
+        )
+        .await
+        .ok("put sp");
+    let first = Some("aaaaaaaa-0000-4000-8000-000000000001");
+    assert_eq!((r["applicationId"].as_str(), r["displayName"].as_str()), (first, Some("bot2")));
+    let op =
+        patch_op(json!([{"op": "replace", "path": "applicationId", "value": "aaaaaaaa-0000-4000-8000-000000000003"}]));
+    let r = app.admin().patch(&format!("{SCIM}/ServicePrincipals/{id}"), op).await.ok("patch sp");
+    assert_eq!(r["applicationId"].as_str(), first);
+}
+
+#[actix_web::test]
+async fn renaming_a_group_carries_every_reference_and_nothing_else() {
+    let app = app().await;
+    let ms = metastore_id(&app).await;
+    let admin = app.admin();
+    admin.post(&format!("{SCIM}/Groups"), json!({"displayName": "team"})).await;
+    let team = scim_id(&app, "Groups", "displayName eq \"team\"").await;
+    admin.post(&format!("{UC}/shares"), json!({"name": "s"})).await.ok("share");
+    admin.post(&format!("{UC}/recipients"), json!({"name": "team", "authentication_type": "TOKEN"})).await.ok("r");
+    admin.post(&format!("{UC}/recipients"), json!({"name": "r2", "authentication_type": "TOKEN"})).await.ok("r2");
+    admin
+        .post(&format!("{UC}/providers"), json!({"name": "p", "authentication_type": "TOKEN",
+            "recipient_profile_str": "{\"shareCredentialsVersion\":1,\"endpoint\":\"https://x\",\"bearerToken\":\"b\"}"}))
+        .await
+        .ok("provider");
+    admin
+        .patch(&format!("{UC}/shares/s/permissions"), json!({"changes": [{"principal": "team", "add": ["SELECT"]}]}))
+        .await
+        .ok("share grant to the recipient named team");
+    let owned = [
+        format!("{UC}/catalogs/main"),
+        format!("{UC}/storage-credentials/cred"),
+        format!("{UC}/external-locations/zone"),
+        format!("{UC}/shares/s"),
+        format!("{UC}/recipients/r2"),
+        format!("{UC}/providers/p"),
+    ];
+    for path in &owned {
+        admin.patch(path, json!({"owner": "team"})).await.ok(path);
+    }
+    grant(&app, "metastore", &ms, "team", &["CREATE_CATALOG"]).await;
+    grant(&app, "catalog", "main", "team", &["USE_CATALOG"]).await;
+    admin
+        .patch(
+            "/api/2.0/permissions/authorization/tokens",
+            json!({"access_control_list": [{"group_name": "team", "permission_level": "CAN_USE"}]}),
+        )
+        .await
+        .ok("token acl");
+    // Rename.
+    let op = patch_op(json!([{"op": "replace", "value": {"displayName": "squad"}}]));
+    admin.patch(&format!("{SCIM}/Groups/{team}"), op).await.ok("rename");
+    for path in &owned {
+        assert_eq!(admin.get(path).await.ok(path)["owner"], "squad", "{path}");
+    }
+    let p = admin.get(&format!("{UC}/permissions/catalog/main")).await.ok("perms");
+    assert!(p.to_string().contains("squad") && !p.to_string().contains("\"team\""), "{p}");
+    let p = admin.get(&format!("{UC}/permissions/metastore/{ms}")).await.ok("ms perms");
+    assert!(p.to_string().contains("squad"), "{p}");
+    let acl = admin.get("/api/2.0/permissions/authorization/tokens").await.ok("acl");
+    assert!(acl.to_string().contains("squad") && !acl.to_string().contains("\"team\""), "{acl}");
+    // The recipient named like the old group, and its share grant, are untouched.
+    admin.get(&format!("{UC}/recipients/team")).await.ok("recipient team stays");
+    let sp = admin.get(&format!("{UC}/shares/s/permissions")).await.ok("share perms");
+    assert!(sp.to_string().contains("\"team\""), "{sp}");
+    // A group created later under the old name owns nothing of this.
+    admin.post(&format!("{SCIM}/Groups"), json!({"displayName": "team"})).await;
+    let p = admin.get(&format!("{UC}/permissions/catalog/main")).await.ok("perms");
+    assert!(!p.to_string().contains("\"team\""), "{p}");
+}
+
+#[actix_web::test]
+async fn a_deleted_principal_loses_its_grants_and_a_new_one_under_its_name_inherits_nothing() {
+    let app = app().await;
+    let ms = metastore_id(&app).await;
+    let admin = app.admin();
+    let app_id = "11111111-2222-4333-8444-555555555555";
+    let sp =
+        admin.post(&format!("{SCIM}/ServicePrincipals"), json!({"displayName": "etl", "applicationId": app_id})).await;
+    let sp_id = sp.json()["id"].as_str().unwrap().to_string();
+    // The service principal owns a catalog and the metastore, holds grants and an ACL entry.
+    admin.post(&format!("{UC}/catalogs"), json!({"name": "etl_cat"})).await.ok("catalog");
+    admin.patch(&format!("{UC}/catalogs/etl_cat"), json!({"owner": app_id})).await.ok("owner");
+    grant(&app, "catalog", "main", app_id, &["USE_CATALOG", "CREATE_SCHEMA"]).await;
+    admin
+        .patch(
+            "/api/2.0/permissions/authorization/passwords",
+            json!({"access_control_list": [{"service_principal_name": app_id, "permission_level": "CAN_USE"}]}),
+        )
+        .await
+        .ok("acl");
+    admin.create_table("main", "default", "etl_t").await;
+    admin.patch(&format!("{UC}/tables/main.default.etl_t"), json!({"owner": app_id})).await.ok("table owner");
+    admin.patch(&format!("{UC}/metastores/{ms}"), json!({"owner": app_id})).await.ok("metastore owner");
+    let tok = admin.post("/api/2.0/token-management/on-behalf-of/tokens", json!({"application_id": app_id})).await;
+    let old_token = tok.ok("obo")["token_value"].as_str().unwrap().to_string();
+    app.with_token(&old_token).get(&format!("{UC}/catalogs/etl_cat")).await.ok("owner reads");
+
+    admin.delete(&format!("{SCIM}/ServicePrincipals/{sp_id}")).await.ok("delete");
+    app.with_token(&old_token).get(&format!("{UC}/catalogs")).await.error(401, "UNAUTHENTICATED", "old token");
+    // Grants and ACL entries are gone; owned objects keep the name.
+    let p = admin.get(&format!("{UC}/permissions/catalog/main")).await.ok("perms");
+    assert!(!p.to_string().contains(app_id), "{p}");
+    let acl = admin.get("/api/2.0/permissions/authorization/passwords").await.ok("acl");
+    assert!(!acl.to_string().contains(app_id), "{acl}");
+
+    // A new principal under the same name: a new id, nothing of the old one's.
+    let again =
+        admin.post(&format!("{SCIM}/ServicePrincipals"), json!({"displayName": "etl2", "applicationId": app_id})).await;
+    assert_ne!(again.json()["id"].as_str().unwrap(), sp_id);
+    let tok = admin.post("/api/2.0/token-management/on-behalf-of/tokens", json!({"application_id": app_id})).await;
+    let new_token = tok.ok("obo")["token_value"].as_str().unwrap().to_string();
+    let new = app.with_token(&new_token);
+    new.get(&format!("{UC}/metastores/{ms}")).await.error(403, "PERMISSION_DENIED", "not a metastore admin");
+    // Nobody administers the metastore now; an account admin may give it an owner, nothing more.
+    admin
+        .patch(&format!("{UC}/metastores/{ms}"), json!({"owner": "ms-admins", "delta_sharing_organization_name": "x"}))
+        .await
+        .error(403, "PERMISSION_DENIED", "owner and more");
+    admin.patch(&format!("{UC}/metastores/{ms}"), json!({"owner": "ms-admins"})).await.ok("re-own");
+    assert_eq!(admin.get(&format!("{UC}/catalogs/etl_cat")).await.ok("cat")["owner"], app_id, "the name stays");
+    new.get(&format!("{UC}/catalogs/etl_cat")).await.error(403, "PERMISSION_DENIED", "not the owner");
+    new.patch(&format!("{UC}/catalogs/etl_cat"), json!({"comment": "mine"})).await.error(
+        403,
+        "PERMISSION_DENIED",
+        "edit",
+    );
+    new.delete(&format!("{UC}/catalogs/etl_cat")).await.error(403, "PERMISSION_DENIED", "delete");
+    let listed = new.get(&format!("{UC}/catalogs")).await.ok("list");
+    assert!(!listed.to_string().contains("etl_cat"), "{listed}");
+    new.get(&format!("{UC}/catalogs/main")).await.error(403, "PERMISSION_DENIED", "no USE_CATALOG");
+    // Lists and table summaries do not show the old principal's table to the new one either.
+    grant(&app, "catalog", "main", app_id, &["USE_CATALOG", "USE_SCHEMA"]).await;
+    let seen = |v: Value| v.to_string().contains("etl_t");
+    assert!(!seen(new.get(&format!("{UC}/tables?catalog_name=main&schema_name=default")).await.ok("list")));
+    assert!(!seen(new.get(&format!("{UC}/table-summaries?catalog_name=main")).await.ok("summaries")));
+    // An admin hands the catalog to the new principal: now it is its owner.
+    admin.patch(&format!("{UC}/catalogs/etl_cat"), json!({"owner": "admin@example.com"})).await.ok("hand on");
+    admin.patch(&format!("{UC}/catalogs/etl_cat"), json!({"owner": app_id})).await.ok("hand to the new one");
+    new.get(&format!("{UC}/catalogs/etl_cat")).await.ok("owner now");
+}
+
+#[actix_web::test]
+async fn callers_without_catalog_access_learn_nothing_about_schemas() {
+    let app = app().await;
+    app.admin().create_schema("main", "exists").await;
+    let bob = app.with_token("dapi-bob");
+    let same = |a: crate::helpers::Resp, b: crate::helpers::Resp, what: &str| {
+        assert_eq!((a.status, a.json()), (b.status, b.json()), "{what}");
+        assert_eq!(a.status, 403, "{what}");
+    };
+    for (m, body) in [("GET", None), ("PATCH", Some(r#"{"comment": "x"}"#)), ("DELETE", None)] {
+        let a = bob.send(m, &format!("{UC}/schemas/main.exists"), body).await;
+        let b = bob.send(m, &format!("{UC}/schemas/main.missing"), body).await;
+        same(a, b, m);
+        // Tables in an existing and a missing schema answer alike too.
+        let a = bob.send(m, &format!("{UC}/tables/main.exists.t"), body).await;
+        let b = bob.send(m, &format!("{UC}/tables/main.missing.t"), body).await;
+        same(a, b, &format!("{m} table"));
+    }
+    let explain = |t: &str, n: &str| format!("{UC}/explain?action=getSchema&securable_type={t}&full_name={n}");
+    let mut a = bob.get(&explain("schema", "main.exists")).await.ok("explain schema");
+    let mut b = bob.get(&explain("schema", "main.missing")).await.ok("explain missing schema");
+    for v in [&mut a, &mut b] {
+        let full = v["full_name"].as_str().unwrap().to_string();
+        v["explanation"] = json!(v["explanation"].as_str().unwrap().replace(&full, ""));
+        v["full_name"] = json!("");
+    }
+    assert_eq!(a, b);
+    assert_eq!(a["allowed"], false);
+    let t = |n: &str| format!("{UC}/explain?action=getTable&securable_type=table&full_name={n}");
+    let a = bob.get(&t("main.missing.t")).await.ok("explain table in a missing schema");
+    assert_eq!(a["allowed"], false);
+}

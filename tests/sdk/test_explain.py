@@ -56,9 +56,9 @@ def test_explain_allowed_names_the_groups(teaching):
 def test_explain_denied_names_the_missing_privilege(teaching):
     r = explain(teaching, "henry", action="getTable", securable_type="table", full_name=REVENUE)
     assert r["allowed"] is False
-    # The missing link first (with the securable it is on), then what henry already holds on that
-    # way (of the parents only: without use of them he learns nothing about the table).
-    assert [x["kind"] for x in r["reasons"]] == ["missing", "grant"]
+    # The missing link, with the securable it is on (without use of the catalog he learns nothing
+    # about what lies below it).
+    assert [x["kind"] for x in r["reasons"]] == ["missing"]
     assert r["reasons"][0]["text"] == "lacks USE_CATALOG on Catalog 'sales'"
     assert (r["reasons"][0]["securable"], r["reasons"][0]["privilege"]) == ("sales", "USE_CATALOG")
     assert r["explanation"].startswith(f"DENIED: {HENRY} may not getTable on Table '{REVENUE}' because it lacks "

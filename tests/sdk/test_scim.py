@@ -534,7 +534,7 @@ def test_deactivated_user_token_is_401_at_once_and_reactivation_restores_it(uc):
     assert uc.bob.current_user.me().active is True
 
 
-def test_deleting_a_user_revokes_tokens_and_membership_but_keeps_uc_references(uc):
+def test_deleting_a_user_revokes_tokens_membership_and_grants_but_keeps_ownerships(uc):
     w = uc.admin
     bob = uid(uc, BOB)
     w.groups.patch(gid(uc, "analysts"), schemas=SCHEMAS, operations=[op("add", value={"members": [{"value": bob}]})])
@@ -549,8 +549,12 @@ def test_deleting_a_user_revokes_tokens_and_membership_but_keeps_uc_references(u
             uc.client(token).current_user.me()
     assert member_names(w.groups.get(gid(uc, "analysts"))) == ["Alice"]
     assert BOB not in user_names(w.users.list())
+    assert w.catalogs.get("private").owner == BOB  # owned objects keep the name ...
+    assert BOB not in principals_of(uc, "catalog", "shared")  # ... its grants go
+    # A user created later under the same name is someone else: it owns nothing of bob's.
+    new_bob = w.users.create(user_name=BOB)
+    assert new_bob.id != bob
     assert w.catalogs.get("private").owner == BOB
-    assert principals_of(uc, "catalog", "shared")[BOB] == ["BROWSE"]
 
 
 def test_renaming_a_group_keeps_its_grants_and_ownerships(uc):
