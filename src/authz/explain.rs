@@ -354,7 +354,7 @@ pub fn requirement_tree(caller: &Caller, req: &Req, chain: &[&Node]) -> ReqNode 
 }
 
 /// `privilege` on the chain's node of `kind`: held through a grant on it or on an ancestor that
-/// passes it down, or through ownership of either (privileges.md §6.1, §6.2).
+/// passes it down, or through ownership of either (Unity Catalog privilege inheritance).
 fn privilege_tree(caller: &Caller, privilege: &'static str, kind: SecurableKind, chain: &[&Node]) -> ReqNode {
     let Some((start, target)) = super::node_of(chain, kind) else {
         return ReqNode::leaf("privilege", false, format!("{privilege} on {}", kind.noun()), None);
@@ -495,7 +495,7 @@ impl ExplainedReason {
 }
 
 /// What using a privilege on a securable of `kind` takes besides holding it: the
-/// USE_CATALOG / USE_SCHEMA chain (privileges.md §6.1).
+/// USE_CATALOG / USE_SCHEMA chain.
 fn use_chain(privilege: &str, kind: SecurableKind) -> Vec<Req> {
     use SecurableKind::*;
     match kind {
