@@ -1,8 +1,8 @@
 //! Tables, views and table summaries.
 
+use crate::domain::stored_json::StoredJson;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
 use super::catalogs::{BrowseParams, ListParams};
 use super::extract::{parse_query, path_param, qbool, qint, AppState, Body, Params, Scoped};
@@ -24,7 +24,7 @@ pub struct TableInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     data_source_format: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    columns: Option<Box<RawValue>>,
+    columns: Option<StoredJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     storage_location: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -37,7 +37,7 @@ pub struct TableInfo {
     comment: Option<String>,
     owner: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    properties: Option<Box<RawValue>>,
+    properties: Option<StoredJson>,
     table_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     browse_only: Option<bool>,

@@ -6,6 +6,7 @@ pub mod privilege;
 pub mod scim_filter;
 pub mod securable;
 pub mod storage_url;
+pub mod stored_json;
 pub mod update;
 pub mod workspace_object;
 

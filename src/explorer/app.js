@@ -390,7 +390,7 @@ async function loadChildren(li, { all = false } = {}) {
         for (const item of (d && d[src.key]) || []) {
           const full = item.full_name || item.name;
           if (group.querySelector(`:scope > li[data-securable-type="${src.kind}"][data-full-name="${esc(full)}"]`)) continue;
-          group.insertBefore(makeNode(src.kind, full, item.name, item), group.querySelector(":scope > .tree-more-li"));
+          group.insertBefore(makeNode(src.kind, full, item.name, item), insertionPoint(li, group, src.kind));
         }
         src.next = (d && d.next_page_token) || null;
         src.done = !src.next;
@@ -407,6 +407,18 @@ async function loadChildren(li, { all = false } = {}) {
     }
   })();
   try { await li._loading; } finally { li._loading = null; }
+}
+
+/** Where the next child of `kind` goes: after its own kind's nodes, so that a later page of
+ * tables still comes before the volumes and functions already shown (lists keep their order). */
+function insertionPoint(li, group, kind) {
+  const kinds = li._sources.map((s) => s.kind);
+  const later = kinds.slice(kinds.indexOf(kind) + 1);
+  for (const child of group.children) {
+    if (child.classList.contains("tree-more-li")) return child;
+    if (later.includes(child.dataset.securableType)) return child;
+  }
+  return null;
 }
 
 function visibleNodes() {

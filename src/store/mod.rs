@@ -34,7 +34,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use rusqlite::hooks::Action as HookAction;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::domain::paging::PageKey;
 use crate::error::{ApiError, ApiResult};
@@ -319,10 +319,10 @@ impl Store {
         &self,
         work: impl FnOnce(&Connection) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let result = (|| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = work(&tx)?; // an Err drops tx: rollback
+            let tx = Tx::begin(&conn, "BEGIN IMMEDIATE")?;
+            let out = work(&conn)?; // an Err (or a panic) drops tx: rollback
             tx.commit()?;
             Ok(out)
         })();
@@ -378,8 +378,8 @@ impl Store {
     }
 
     fn snapshot<T>(conn: &mut Connection, work: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        let out = work(&tx);
+        let tx = Tx::begin(conn, "BEGIN")?;
+        let out = work(conn);
         // A read-only transaction: ending it either way releases the snapshot.
         drop(tx);
         out
@@ -432,6 +432,41 @@ impl Store {
 impl Drop for Store {
     fn drop(&mut self) {
         self.stop_checkpointer();
+    }
+}
+
+/// An open transaction on a connection, rolled back when dropped uncommitted (an error or a
+/// panic in the closure). `BEGIN`, `COMMIT` and `ROLLBACK` are prepared once per connection
+/// (rusqlite's `Transaction` parses them on every use: a measurable part of a read).
+struct Tx<'a> {
+    conn: &'a Connection,
+}
+
+impl<'a> Tx<'a> {
+    fn begin(conn: &'a Connection, begin: &str) -> rusqlite::Result<Tx<'a>> {
+        conn.prepare_cached(begin)?.execute([])?;
+        Ok(Tx { conn })
+    }
+
+    fn commit(self) -> rusqlite::Result<()> {
+        // On failure the transaction is still open: dropping `self` rolls it back.
+        self.conn.prepare_cached("COMMIT")?.execute([])?;
+        Ok(())
+    }
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if !self.conn.is_autocommit() {
+            match self.conn.prepare_cached("ROLLBACK") {
+                Ok(mut s) => {
+                    let _ = s.execute([]);
+                }
+                Err(_) => {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
+            }
+        }
     }
 }
 

@@ -2,14 +2,13 @@
 //! query yields the whole authorization chain.
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde_json::value::RawValue;
 
 use crate::authz::{Allowed, Node};
 use crate::domain::names::{Ident, TableName};
 use crate::domain::securable::SecurableKind;
 use crate::domain::storage_url::StorageUrl;
+use crate::domain::stored_json::StoredJson;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::store::catalogs::raw_json;
 use crate::store::on_conflict;
 use crate::store::securables::{scan_limit, Page};
 
@@ -19,14 +18,14 @@ pub struct TableRow {
     pub name: String,
     pub table_type: String,
     pub data_source_format: Option<String>,
-    pub columns: Option<Box<RawValue>>,
+    pub columns: Option<StoredJson>,
     pub storage_location: Option<String>,
     pub storage_credential_name: Option<String>,
     pub view_definition: Option<String>,
     pub sql_path: Option<String>,
     pub comment: Option<String>,
     pub owner: String,
-    pub properties: Option<Box<RawValue>>,
+    pub properties: Option<StoredJson>,
     pub created_at: i64,
     pub created_by: String,
     pub updated_at: i64,
@@ -100,20 +99,24 @@ const SELECT_NO_COLUMNS: &str = "SELECT t.id, t.name, t.table_type, t.data_sourc
                              s.id, s.name, s.owner, c.id, c.name, c.owner, c.metastore_id
                       FROM tables t JOIN schemas s ON s.id = t.schema_id JOIN catalogs c ON c.id = s.catalog_id";
 
+fn stored_json(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<Option<StoredJson>> {
+    Ok(r.get::<_, Option<String>>(idx)?.map(StoredJson::from_stored))
+}
+
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TableRow> {
     Ok(TableRow {
         id: r.get(0)?,
         name: r.get(1)?,
         table_type: r.get(2)?,
         data_source_format: r.get(3)?,
-        columns: raw_json(r, 4)?,
+        columns: stored_json(r, 4)?,
         storage_location: r.get(5)?,
         storage_credential_name: r.get(6)?,
         view_definition: r.get(7)?,
         sql_path: r.get(8)?,
         comment: r.get(9)?,
         owner: r.get(10)?,
-        properties: raw_json(r, 11)?,
+        properties: stored_json(r, 11)?,
         created_at: r.get(12)?,
         created_by: r.get(13)?,
         updated_at: r.get(14)?,
@@ -293,29 +296,30 @@ pub fn update(
 ) -> ApiResult<()> {
     ok.check("store::tables::update", |a| matches!(a, crate::authz::Action::UpdateTable { .. }), Some(&current.id));
     let name = changes.new_name.as_ref().map(Ident::as_str).unwrap_or(&current.name);
-    conn.prepare_cached(
-        "UPDATE tables SET name = ?2, comment = COALESCE(?3, comment), owner = COALESCE(?4, owner),
-                properties = COALESCE(?5, properties), columns = COALESCE(?6, columns),
-                data_source_format = COALESCE(?7, data_source_format),
-                storage_location = COALESCE(?8, storage_location), view_definition = COALESCE(?9, view_definition),
-                sql_path = COALESCE(?10, sql_path), updated_at = ?11, updated_by = ?12
-         WHERE id = ?1",
-    )?
-    .execute(params![
-        current.id,
-        name,
-        changes.comment,
-        changes.owner,
-        changes.properties,
-        changes.columns,
-        changes.data_source_format,
-        changes.storage_location,
-        changes.view_definition,
-        changes.sql_path,
-        now,
-        by
-    ])
-    .map_err(on_conflict(|| {
+    // Only the columns that change are set: SQLite rewrites the entries of every index that
+    // covers a column named in SET, whatever its value (at a million tables each is a random
+    // page of the name, owner or location index to read and write back).
+    let fields: [(&str, Option<&str>); 9] = [
+        ("name", changes.new_name.as_ref().map(Ident::as_str)),
+        ("comment", changes.comment.as_deref()),
+        ("owner", changes.owner.as_deref()),
+        ("properties", changes.properties.as_deref()),
+        ("columns", changes.columns.as_deref()),
+        ("data_source_format", changes.data_source_format.as_deref()),
+        ("storage_location", changes.storage_location.as_deref()),
+        ("view_definition", changes.view_definition.as_deref()),
+        ("sql_path", changes.sql_path.as_deref()),
+    ];
+    let mut sql = String::from("UPDATE tables SET updated_at = ?2, updated_by = ?3");
+    let mut values: Vec<&dyn rusqlite::ToSql> = vec![&current.id, &now, &by];
+    for (column, value) in &fields {
+        if let Some(v) = value {
+            values.push(v);
+            sql.push_str(&format!(", {column} = ?{}", values.len()));
+        }
+    }
+    sql.push_str(" WHERE id = ?1");
+    conn.prepare_cached(&sql)?.execute(values.as_slice()).map_err(on_conflict(|| {
         ApiError::new(
             ErrorCode::TableAlreadyExists,
             format!("Table '{}.{}.{name}' already exists.", current.catalog_name, current.schema_name),

@@ -1,12 +1,17 @@
-"""The permission explorer (`/explorer/`) in a real headless Chromium, on fixtures/teaching.json.
+"""The permission explorer (`/explorer/`) in real headless browsers, on fixtures/teaching.json.
 
-Playwright drives Debian's `chromium` (`/usr/bin/chromium`, or UC_EXPLORER_CHROMIUM); browsers are
-never downloaded. `tests/run` installs the package when it is missing. Every fact the page shows is
-compared with what the API answers to the same token. Screenshots of the main views are written to
-a temporary folder (printed; UC_EXPLORER_SHOTS names another) and, with UC_EXPLORER_README_SHOTS=1,
-to docs/ for the README.
+Every test runs in Chromium and in Firefox. Playwright drives Debian's `chromium`
+(`/usr/bin/chromium`, or UC_EXPLORER_CHROMIUM) and Debian's `firefox-esr` (`/usr/bin/firefox-esr`,
+or UC_EXPLORER_FIREFOX; through WebDriver BiDi, Playwright's `moz-firefox` channel, as Playwright's
+own patched Firefox cannot be downloaded here); browsers are never downloaded. `tests/run`
+installs both packages when they are missing. Every fact the page shows is compared with what the
+API answers to the same token. Screenshots of the main views are written to a temporary folder
+(printed; UC_EXPLORER_SHOTS names another) and, with UC_EXPLORER_README_SHOTS=1, to docs/ for the
+README (from Chromium).
 """
 
+import base64
+import hashlib
 import os
 import shutil
 import tempfile
@@ -17,26 +22,52 @@ import pytest
 from conftest import REPO_ROOT, TEACHING_TOKENS, UC
 
 CHROMIUM = os.environ.get("UC_EXPLORER_CHROMIUM", "/usr/bin/chromium")
+FIREFOX = os.environ.get("UC_EXPLORER_FIREFOX", "/usr/bin/firefox-esr")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# Firefox: no update checks, telemetry or other background requests to any host.
+FIREFOX_PREFS = {"app.update.enabled": False, "browser.shell.checkDefaultBrowser": False,
+                 "datareporting.policy.dataSubmissionEnabled": False, "toolkit.telemetry.enabled": False,
+                 "network.captive-portal-service.enabled": False, "network.connectivity-service.enabled": False,
+                 "browser.safebrowsing.malware.enabled": False, "browser.safebrowsing.phishing.enabled": False,
+                 "extensions.update.enabled": False, "browser.search.update": False}
 REVENUE = "sales.reports.revenue"
 GRACE, HENRY = "grace@acme.example", "henry@acme.example"
 
 if not Path(CHROMIUM).exists():
     pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) or run tests/run",
                 pytrace=False)
+if not Path(FIREFOX).exists():
+    pytest.fail(f"{FIREFOX} not found: install Debian's firefox-esr (apt-get install -y firefox-esr) or run tests/run",
+                pytrace=False)
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (tests/sdk/requirements.txt)")
 
 SHOTS = Path(os.environ.get("UC_EXPLORER_SHOTS") or tempfile.mkdtemp(prefix="uc-explorer-shots-"))
 
 
-@pytest.fixture(scope="module")
-def browser():
+@pytest.fixture(scope="module", params=["chromium", "firefox"])
+def browser(request):
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        if request.param == "chromium":
+            b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        else:
+            # Stock Firefox speaks WebDriver BiDi; Playwright reaches it through the `moz-` channels.
+            b = p.firefox.launch(executable_path=FIREFOX, channel="moz-firefox", headless=True,
+                                 firefox_user_prefs=FIREFOX_PREFS)
+        b.uc_name = request.param
         yield b
         b.close()
     print(f"\nexplorer screenshots: {SHOTS}")
+
+
+# Before a screenshot in Firefox, Playwright appends `<style>body {}</style>` to the page to sync
+# animations; the page's CSP (rightly) refuses inline styles, and Firefox reports the refusal as
+# a page error. Only that report, naming the hash of exactly "body {}", is the harness's own.
+BODY_STYLE_HASH = "sha256-" + base64.b64encode(hashlib.sha256(b"body {}").digest()).decode()
+
+
+def harness_csp_report(text):
+    return "inline style" in text and BODY_STYLE_HASH in text
 
 
 class Page:
@@ -44,12 +75,13 @@ class Page:
 
     def __init__(self, browser, server):
         self.server = server
+        self.browser_name = browser.uc_name
         self.ctx = browser.new_context(viewport={"width": 1280, "height": 800})
         self.p = self.ctx.new_page()
         self.requests, self.console, self.errors = [], [], []
         self.p.on("request", lambda r: self.requests.append(r.url))
         self.p.on("console", lambda m: self.console.append((m.type, m.text)))
-        self.p.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.p.on("pageerror", lambda e: None if harness_csp_report(str(e)) else self.errors.append(str(e)))
         self.p.set_default_timeout(10_000)
 
     def settle(self):
@@ -107,7 +139,8 @@ class Page:
         self.settle()
 
     def shot(self, name):
-        self.p.screenshot(path=str(SHOTS / f"{name}.png"))
+        prefix = "" if self.browser_name == "chromium" else f"{self.browser_name}-"
+        self.p.screenshot(path=str(SHOTS / f"{prefix}{name}.png"))
 
     def only_own_origin(self):
         others = [u for u in self.requests if not u.startswith(self.server.url + "/")]
@@ -381,6 +414,46 @@ def test_view_as_henry_and_principals(page):
     page.no_console_errors()
 
 
+def test_tree_pages_past_fifty_children(page):
+    """A schema with more than one page of tables: 50 shown, then `tree-more` loads the rest."""
+    admin = page.server.client(TEACHING_TOKENS["acme_admin"])
+    for i in range(57):
+        admin.api_client.do("POST", f"{UC}/tables", body={
+            "catalog_name": "sales", "schema_name": "reports", "name": f"bulk_{i:02d}", "table_type": "MANAGED",
+            "data_source_format": "DELTA", "columns": []})
+    every_table, token = [], None
+    while True:
+        d = api(page.server, "acme_admin", f"{UC}/tables", catalog_name="sales", schema_name="reports",
+                max_results="50", **({"page_token": token} if token else {}))
+        every_table += [t["full_name"] for t in d.get("tables", [])]
+        token = d.get("next_page_token")
+        if not token:
+            break
+    assert len(every_table) == 59  # forecast, revenue and the 57 new ones
+
+    page.signed_in("acme_admin")
+    page.expand("sales")
+    page.expand("sales.reports")
+    kids = page.children("sales.reports")
+    tables = lambda: [n for n in page.names(kids) if page.node(n).get_attribute("data-securable-type") == "table"]
+    assert tables() == every_table[:50]
+    more = page.node("sales.reports").locator('[data-testid="tree-more"]')
+    assert more.count() == 1 and more.is_visible()
+    assert page.p.locator('[data-testid="tree-more"]').count() == 1  # only the node with more to load
+    more.click()
+    page.settle()
+    # The next page is appended to the tables, before the function of the first page, and the
+    # control goes away with nothing more to load.
+    assert tables() == every_table
+    assert page.names(kids)[-1] == "sales.reports.fiscal_quarter"
+    assert page.node("sales.reports").locator('[data-testid="tree-more"]').count() == 0
+    # Every list request asked for a page of 50.
+    lists = [u for u in page.requests if f"{UC}/tables?" in u]
+    assert len(lists) == 2 and all("max_results=50" in u for u in lists), lists
+    page.shot("08-tree-more")
+    page.no_console_errors()
+
+
 def test_keyboard_navigation_of_the_tree(page):
     page.signed_in("acme_admin")
     ms = api(page.server, "acme_admin", f"{UC}/metastore_summary")["metastore_id"]
@@ -436,7 +509,7 @@ def test_readme_screenshots(page):
     page.settle()
     page.shot("readme-explorer-principals")
     page.no_console_errors()
-    if os.environ.get("UC_EXPLORER_README_SHOTS") == "1":
+    if os.environ.get("UC_EXPLORER_README_SHOTS") == "1" and page.browser_name == "chromium":
         docs = REPO_ROOT / "docs"
         docs.mkdir(exist_ok=True)
         for name in ("denied", "view-as", "principals"):
