@@ -379,6 +379,9 @@ pub fn rotate_token(
     with_tokens(tx, current)
 }
 
+/// Each share that grants a recipient something, with the privileges it grants.
+pub type SharePrivileges = Vec<(String, Vec<String>)>;
+
 /// getRecipientSharePermissions: the recipient's name and the shares that grant it something,
 /// with the privileges each grants.
 pub fn share_permissions(
@@ -386,7 +389,7 @@ pub fn share_permissions(
     caller: &Caller,
     metastore_id: &str,
     name: &Ident,
-) -> ApiResult<(String, Vec<(String, Vec<String>)>)> {
+) -> ApiResult<(String, SharePrivileges)> {
     let (r, _, [rn, mn]) = load(conn, caller, metastore_id, name)?;
     authz::require(caller, &Action::GetRecipient, &[&rn, &mn]).map_err(denied)?;
     let granted = crate::store::shares::granted_to(conn, metastore_id, &r.name)?;
