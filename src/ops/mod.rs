@@ -16,6 +16,7 @@ pub mod storage_credentials;
 pub mod tables;
 pub mod volumes;
 pub mod warehouses;
+pub mod workspace_acls;
 
 use std::collections::BTreeMap;
 
