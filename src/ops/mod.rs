@@ -17,6 +17,7 @@ pub mod tables;
 pub mod temporary_credentials;
 pub mod volumes;
 pub mod warehouses;
+pub mod workspace_acls;
 
 use std::collections::BTreeMap;
 
