@@ -14,6 +14,7 @@ pub mod schemas;
 pub mod shares;
 pub mod storage_credentials;
 pub mod tables;
+pub mod tokens;
 pub mod volumes;
 pub mod warehouses;
 pub mod workspace_acls;
