@@ -5,6 +5,7 @@
 pub mod catalogs;
 pub mod external_locations;
 pub mod functions;
+pub mod identities;
 pub mod lists;
 pub mod metastores;
 pub mod permissions;
