@@ -97,11 +97,7 @@ fn the_http_layer_makes_no_authorization_decision() {
         .into_iter()
         .filter(|(rel, _)| rel != "api/extract.rs")
         .flat_map(|(rel, text)| {
-            decisions
-                .iter()
-                .filter(|d| text.contains(*d))
-                .map(|d| format!("src/{rel} calls {d}"))
-                .collect::<Vec<_>>()
+            decisions.iter().filter(|d| text.contains(*d)).map(|d| format!("src/{rel} calls {d}")).collect::<Vec<_>>()
         })
         .collect();
     assert!(offenders.is_empty(), "decisions in the HTTP layer: {offenders:?}");
