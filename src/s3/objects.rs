@@ -23,7 +23,7 @@ use crate::files::{self, ListError, LocalPath, LocalStorage};
 use crate::vended::Registry;
 
 /// Bytes per chunk of a streamed read, and chunks queued ahead of the connection.
-const CHUNK: usize = 256 * 1024;
+const CHUNK: usize = 1024 * 1024;
 const QUEUED_CHUNKS: usize = 4;
 /// S3's limit for one PutObject or UploadPart body.
 const MAX_OBJECT: u64 = 5 * 1024 * 1024 * 1024;
@@ -785,6 +785,40 @@ impl S3 for Objects {
             bucket: Some(input.bucket),
             key: Some(input.key),
             e_tag: Some(etag(&e)),
+            ..Default::default()
+        }))
+    }
+
+    async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
+        let input = req.input;
+        self.upload_of(&input.upload_id, &input.bucket, &input.key)?;
+        let after = input.part_number_marker.unwrap_or(0);
+        let max = input.max_parts.map(|m| m.clamp(0, 1000) as usize).unwrap_or(1000);
+        let mut parts: Vec<Part> = {
+            let uploads = self.uploads.lock().unwrap_or_else(|e| e.into_inner());
+            let u = uploads.get(&input.upload_id).ok_or_else(|| s3_error!(NoSuchUpload))?;
+            u.parts
+                .iter()
+                .filter(|(n, _)| **n > after)
+                .map(|(n, (_, md5, size))| Part {
+                    part_number: Some(*n),
+                    e_tag: Some(etag(md5)),
+                    size: Some(*size as i64),
+                    ..Default::default()
+                })
+                .collect()
+        };
+        parts.sort_by_key(|p| p.part_number);
+        let truncated = parts.len() > max;
+        parts.truncate(max);
+        Ok(S3Response::new(ListPartsOutput {
+            bucket: Some(input.bucket),
+            key: Some(input.key),
+            upload_id: Some(input.upload_id),
+            is_truncated: Some(truncated),
+            next_part_number_marker: if truncated { parts.last().and_then(|p| p.part_number) } else { None },
+            max_parts: Some(max as i32),
+            parts: Some(parts),
             ..Default::default()
         }))
     }

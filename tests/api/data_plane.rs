@@ -468,6 +468,34 @@ fn signed(
         )
 }
 
+/// A pre-signed GET URL (query-string SigV4) for `path`, valid `expires` seconds.
+fn presigned(base: &str, path: &str, c: &Cred, expires: u32) -> String {
+    let host = base.trim_start_matches("http://");
+    let now = time::OffsetDateTime::now_utc();
+    let date = format!("{:04}{:02}{:02}", now.year(), now.month() as u8, now.day());
+    let amz = format!("{date}T{:02}{:02}{:02}Z", now.hour(), now.minute(), now.second());
+    let scope = format!("{date}/us-east-1/s3/aws4_request");
+    let canonical_uri: String = path.split('/').map(enc).collect::<Vec<_>>().join("/");
+    let mut q: Vec<(String, String)> = [
+        ("X-Amz-Algorithm", "AWS4-HMAC-SHA256".to_string()),
+        ("X-Amz-Credential", format!("{}/{scope}", c.key)),
+        ("X-Amz-Date", amz.clone()),
+        ("X-Amz-Expires", expires.to_string()),
+        ("X-Amz-Security-Token", c.token.clone()),
+        ("X-Amz-SignedHeaders", "host".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (enc(k), enc(&v)))
+    .collect();
+    q.sort();
+    let canonical_query = q.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+    let canonical = format!("GET\n{canonical_uri}\n{canonical_query}\nhost:{host}\n\nhost\nUNSIGNED-PAYLOAD");
+    let to_sign = format!("AWS4-HMAC-SHA256\n{amz}\n{scope}\n{}", hexs(&Sha256::digest(canonical.as_bytes())));
+    let k = hmac(format!("AWS4{}", c.secret).as_bytes(), &date);
+    let k = hmac(&hmac(&hmac(&k, "us-east-1"), "s3"), "aws4_request");
+    format!("{base}{canonical_uri}?{canonical_query}&X-Amz-Signature={}", hexs(&hmac(&k, &to_sign)))
+}
+
 async fn send(rb: reqwest::RequestBuilder) -> Resp {
     let r = rb.send().await.expect("S3 request");
     let status = r.status().as_u16();
@@ -562,6 +590,13 @@ async fn s3_requests_are_authorized_by_credential_scope_operation_and_expiry() {
     .await;
     assert!(r.text.contains("<Prefix>ext/t1/_delta_log/</Prefix>"), "{}", r.text);
 
+    // Pre-signed URLs: the query form, with the session token in the query.
+    let r = send(c.get(presigned(&base, &obj, &ro, 60))).await;
+    assert_eq!((r.status, r.text.as_str()), (200, "{\"commitInfo\":{}}"), "pre-signed GET");
+    let other_token = Cred { key: ro.key.clone(), secret: ro.secret.clone(), token: rw.token.clone() };
+    let r = send(c.get(presigned(&base, &obj, &other_token, 60))).await;
+    assert_s3_error(&r, 403, "AccessDenied", "pre-signed with another credential's token");
+
     // Forged keys, a wrong secret, a wrong session token, anonymous requests.
     let forged = Cred { key: "ASIAFORGEDKEY0000000".into(), secret: ro.secret.clone(), token: ro.token.clone() };
     assert_s3_error(&send(signed(&c, &base, "GET", &obj, &[], &forged)).await, 403, "AccessDenied", "forged key");
@@ -586,6 +621,16 @@ async fn s3_requests_are_authorized_by_credential_scope_operation_and_expiry() {
         send(signed(&c, &base, "PUT", &mp, &[("partNumber", "2"), ("uploadId", &upload_id)], &rw).body("tail")).await;
     let e2 = r.header("etag").unwrap();
     assert!(!lake.path().join("ext/t1/big.parquet").exists());
+    let r = send(signed(&c, &base, "GET", &mp, &[("uploadId", &upload_id)], &ro)).await;
+    assert_eq!(r.status, 200, "ListParts with a read credential: {}", r.text);
+    assert!(
+        r.text.contains("<PartNumber>1</PartNumber>") && r.text.contains("<PartNumber>2</PartNumber>"),
+        "{}",
+        r.text
+    );
+    let listed =
+        send(signed(&c, &base, "GET", &format!("/{BUCKET}"), &[("list-type", "2"), ("prefix", "ext/t1/")], &ro)).await;
+    assert!(!listed.text.contains("big.parquet"), "parts never appear in listings: {}", listed.text);
     let done = format!(
         "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{e1}</ETag></Part>\
          <Part><PartNumber>2</PartNumber><ETag>{e2}</ETag></Part></CompleteMultipartUpload>"
