@@ -259,7 +259,14 @@ impl Inner {
                         }
                     }
                     Err(e) => {
-                        failure = Some(s3_error!(IncompleteBody, "{e}"));
+                        // A chunk whose signature does not verify (aws-chunked) is an
+                        // authentication failure; anything else an incomplete body.
+                        let text = e.to_string();
+                        failure = Some(if text.contains("Signature") {
+                            s3_error!(AccessDenied, "a chunk signature does not verify: {text}")
+                        } else {
+                            s3_error!(IncompleteBody, "{text}")
+                        });
                         break;
                     }
                 }

@@ -496,6 +496,73 @@ fn presigned(base: &str, path: &str, c: &Cred, expires: u32) -> String {
     format!("{base}{canonical_uri}?{canonical_query}&X-Amz-Signature={}", hexs(&hmac(&k, &to_sign)))
 }
 
+/// A PUT with an aws-chunked body (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`): the seed signature
+/// over the headers, then every chunk signed in a chain; `tamper` corrupts the last data chunk's
+/// signature.
+fn streaming_put(
+    client: &reqwest::Client,
+    base: &str,
+    path: &str,
+    c: &Cred,
+    chunks: &[&[u8]],
+    tamper: bool,
+) -> reqwest::RequestBuilder {
+    let host = base.trim_start_matches("http://");
+    let now = time::OffsetDateTime::now_utc();
+    let date = format!("{:04}{:02}{:02}", now.year(), now.month() as u8, now.day());
+    let amz = format!("{date}T{:02}{:02}{:02}Z", now.hour(), now.minute(), now.second());
+    let scope = format!("{date}/us-east-1/s3/aws4_request");
+    let k = hmac(format!("AWS4{}", c.secret).as_bytes(), &date);
+    let key = hmac(&hmac(&hmac(&k, "us-east-1"), "s3"), "aws4_request");
+    let decoded: usize = chunks.iter().map(|ch| ch.len()).sum();
+    let sig_len = 64;
+    let encoded: usize = chunks
+        .iter()
+        .chain(std::iter::once(&&b""[..]))
+        .map(|ch| format!("{:x}", ch.len()).len() + ";chunk-signature=".len() + sig_len + 2 + ch.len() + 2)
+        .sum();
+    let signed_headers = "content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-security-token";
+    let canonical_uri: String = path.split('/').map(enc).collect::<Vec<_>>().join("/");
+    let canonical = format!(
+        "PUT\n{canonical_uri}\n\ncontent-encoding:aws-chunked\ncontent-length:{encoded}\nhost:{host}\n\
+         x-amz-content-sha256:STREAMING-AWS4-HMAC-SHA256-PAYLOAD\nx-amz-date:{amz}\n\
+         x-amz-decoded-content-length:{decoded}\nx-amz-security-token:{}\n\n{signed_headers}\n\
+         STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+        c.token
+    );
+    let to_sign = format!("AWS4-HMAC-SHA256\n{amz}\n{scope}\n{}", hexs(&Sha256::digest(canonical.as_bytes())));
+    let seed = hexs(&hmac(&key, &to_sign));
+    let empty_hash = hexs(&Sha256::digest(b""));
+    let mut prev = seed.clone();
+    let mut body = Vec::new();
+    let all: Vec<&[u8]> = chunks.iter().copied().chain(std::iter::once(&b""[..])).collect();
+    for (i, ch) in all.iter().enumerate() {
+        let sts =
+            format!("AWS4-HMAC-SHA256-PAYLOAD\n{amz}\n{scope}\n{prev}\n{empty_hash}\n{}", hexs(&Sha256::digest(ch)));
+        let mut sig = hexs(&hmac(&key, &sts));
+        if tamper && i + 2 == all.len() {
+            sig = "0".repeat(64);
+        }
+        body.extend_from_slice(format!("{:x};chunk-signature={sig}\r\n", ch.len()).as_bytes());
+        body.extend_from_slice(ch);
+        body.extend_from_slice(b"\r\n");
+        prev = sig;
+    }
+    assert_eq!(body.len(), encoded);
+    client
+        .put(format!("{base}{canonical_uri}"))
+        .header("content-encoding", "aws-chunked")
+        .header("x-amz-date", amz)
+        .header("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+        .header("x-amz-decoded-content-length", decoded.to_string())
+        .header("x-amz-security-token", &c.token)
+        .header(
+            "Authorization",
+            format!("AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={seed}", c.key),
+        )
+        .body(body)
+}
+
 async fn send(rb: reqwest::RequestBuilder) -> Resp {
     let r = rb.send().await.expect("S3 request");
     let status = r.status().as_u16();
@@ -589,6 +656,17 @@ async fn s3_requests_are_authorized_by_credential_scope_operation_and_expiry() {
     ))
     .await;
     assert!(r.text.contains("<Prefix>ext/t1/_delta_log/</Prefix>"), "{}", r.text);
+
+    // Streaming uploads: aws-chunked bodies with chained chunk signatures; a bad one writes nothing.
+    let streamed = format!("/{BUCKET}/ext/t1/streamed.bin");
+    let a = vec![1u8; 70_000];
+    let r = send(streaming_put(&c, &base, &streamed, &rw, &[&a, b"tail"], false)).await;
+    assert_eq!(r.status, 200, "streaming PUT: {}", r.text);
+    assert_eq!(std::fs::metadata(lake.path().join("ext/t1/streamed.bin")).unwrap().len(), 70_004);
+    let other = format!("/{BUCKET}/ext/t1/tampered.bin");
+    let r = send(streaming_put(&c, &base, &other, &rw, &[&a, b"tail"], true)).await;
+    assert_eq!(r.status, 403, "a tampered chunk signature: {}", r.text);
+    assert!(!lake.path().join("ext/t1/tampered.bin").exists(), "nothing written");
 
     // Pre-signed URLs: the query form, with the session token in the query.
     let r = send(c.get(presigned(&base, &obj, &ro, 60))).await;
