@@ -644,7 +644,9 @@ impl S3 for Objects {
             let max = max_keys(input.max_keys);
             let (objects, prefixes, truncated, next) =
                 this.page(&input.bucket, &prefix, input.delimiter.as_deref(), &after, max, scope.as_deref())?;
+            let (objects, prefixes) = url_encoded(input.encoding_type.as_ref(), objects, prefixes);
             Ok(S3Response::new(ListObjectsV2Output {
+                encoding_type: input.encoding_type.clone(),
                 name: Some(input.bucket.clone()),
                 prefix: Some(prefix),
                 max_keys: Some(max as i32),
@@ -672,7 +674,9 @@ impl S3 for Objects {
             let max = max_keys(input.max_keys);
             let (objects, prefixes, truncated, next) =
                 this.page(&input.bucket, &prefix, input.delimiter.as_deref(), &after, max, scope.as_deref())?;
+            let (objects, prefixes) = url_encoded(input.encoding_type.as_ref(), objects, prefixes);
             Ok(S3Response::new(ListObjectsOutput {
+                encoding_type: input.encoding_type.clone(),
                 name: Some(input.bucket.clone()),
                 prefix: Some(prefix),
                 marker: input.marker.clone(),
@@ -911,6 +915,26 @@ fn preconditions(
         }
     }
     Ok(())
+}
+
+/// With `encoding-type=url`, keys and common prefixes are percent-encoded (`/` kept).
+fn url_encoded(
+    encoding: Option<&EncodingType>,
+    mut objects: Vec<Object>,
+    mut prefixes: Vec<CommonPrefix>,
+) -> (Vec<Object>, Vec<CommonPrefix>) {
+    const KEEP: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    if encoding.is_some_and(|e| e.as_str() == EncodingType::URL) {
+        let enc = |s: &mut Option<String>| {
+            if let Some(v) = s {
+                *v = percent_encoding::utf8_percent_encode(v, KEEP).to_string();
+            }
+        };
+        objects.iter_mut().for_each(|o| enc(&mut o.key));
+        prefixes.iter_mut().for_each(|p| enc(&mut p.prefix));
+    }
+    (objects, prefixes)
 }
 
 fn hex_bytes(hex: &str) -> Vec<u8> {

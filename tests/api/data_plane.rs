@@ -389,6 +389,32 @@ async fn path_credentials_resolve_what_the_path_belongs_to() {
         .await
         .invalid("url", "managed root");
     admin.post(&path, json!({"url": "s3://nowhere/x", "operation": "PATH_READ"})).await.invalid("url", "uncovered");
+
+    // Volume credentials: the volume in place of the table.
+    let v = admin
+        .post(
+            &format!("{UC}/volumes"),
+            json!({"catalog_name": "main", "schema_name": "s", "name": "v", "volume_type": "MANAGED"}),
+        )
+        .await
+        .ok("volume");
+    let vpath = format!("{UC}/temporary-volume-credentials");
+    let msg = admin.post(&vpath, json!({"volume_id": v["volume_id"], "operation": "WRITE_VOLUME"})).await.error(
+        403,
+        "PERMISSION_DENIED",
+        "volume without EXTERNAL_USE_SCHEMA",
+    );
+    assert!(msg.contains("EXTERNAL USE SCHEMA"), "{msg}");
+    grant(&app, "schema", "main.s", "admin@example.com", &["EXTERNAL_USE_SCHEMA"]).await;
+    let body = admin.post(&vpath, json!({"volume_id": v["volume_id"], "operation": "WRITE_VOLUME"})).await.ok("volume");
+    assert_eq!(body["url"], v["storage_location"]);
+    assert!(body["aws_temp_credentials"]["access_key_id"].as_str().unwrap().starts_with("ASIA"));
+    admin.post(&vpath, json!({"volume_id": uuid::Uuid::new_v4().to_string(), "operation": "READ_VOLUME"})).await.error(
+        404,
+        "VOLUME_DOES_NOT_EXIST",
+        "unknown volume",
+    );
+    admin.post(&vpath, json!({"volume_id": v["volume_id"], "operation": "READ"})).await.invalid("operation", "bad op");
 }
 
 // ---- the S3 endpoint -------------------------------------------------------------------
@@ -656,6 +682,19 @@ async fn s3_requests_are_authorized_by_credential_scope_operation_and_expiry() {
     ))
     .await;
     assert!(r.text.contains("<Prefix>ext/t1/_delta_log/</Prefix>"), "{}", r.text);
+    let spaced = format!("/{BUCKET}/ext/t1/a b.txt");
+    assert_eq!(send(signed(&c, &base, "PUT", &spaced, &[], &rw).body("x")).await.status, 200);
+    let r = send(signed(
+        &c,
+        &base,
+        "GET",
+        &format!("/{BUCKET}"),
+        &[("list-type", "2"), ("prefix", "ext/t1/a"), ("encoding-type", "url")],
+        &ro,
+    ))
+    .await;
+    assert!(r.text.contains("<Key>ext/t1/a%20b.txt</Key>"), "{}", r.text);
+    assert_eq!(send(signed(&c, &base, "DELETE", &spaced, &[], &rw)).await.status, 204);
 
     // Streaming uploads: aws-chunked bodies with chained chunk signatures; a bad one writes nothing.
     let streamed = format!("/{BUCKET}/ext/t1/streamed.bin");
