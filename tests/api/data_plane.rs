@@ -601,6 +601,8 @@ fn assert_s3_error(r: &Resp, status: u16, code: &str, what: &str) {
     assert!(r.header("x-amz-request-id").is_some(), "{what}: every answer carries a request id");
     if !r.text.is_empty() {
         assert!(r.text.contains(&format!("<Code>{code}</Code>")), "{what}: {}", r.text);
+        assert!(r.text.contains("<Resource>/") && r.text.contains("<RequestId>"), "{what}: {}", r.text);
+        assert_eq!(r.header("content-type").as_deref(), Some("application/xml"), "{what}");
     }
 }
 
