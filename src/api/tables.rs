@@ -8,7 +8,7 @@ use super::catalogs::{BrowseParams, ListParams};
 use super::extract::{parse_query, path_param, qbool, qint, AppState, Body, Params, Scoped};
 use super::listing::{Listing, PageArgs, Shown};
 use super::ok_empty;
-use crate::domain::names::{Ident, SchemaName, TableName};
+use crate::domain::names::{Ident, TableName};
 use crate::error::ApiResult;
 use crate::ops;
 use crate::ops::tables::{required, CreateTable, TableSpec, TableUpdate, UpdateTable};
@@ -101,7 +101,8 @@ pub async fn create_table(
         state.file_roots.check("storage_location", loc)?;
     }
     let Scoped { caller, metastore } = scoped;
-    let row = state.store.write(move |tx| ops::tables::create(tx, &caller, &metastore.id, spec)).await?;
+    let storage = state.local_storage();
+    let row = state.store.write(move |tx| ops::tables::create(tx, &caller, &metastore.id, spec, &storage)).await?;
     Ok(HttpResponse::Ok().json(TableInfo::from(row)))
 }
 
@@ -156,10 +157,7 @@ pub async fn list_tables(
     Params(p): Params<ListTablesParams>,
     Params(page): Params<ListParams>,
 ) -> ApiResult<HttpResponse> {
-    let schema = SchemaName {
-        catalog: Ident::parse("catalog_name", required("catalog_name", &p.catalog_name)?)?,
-        schema: Ident::parse("schema_name", required("schema_name", &p.schema_name)?)?,
-    };
+    let schema = ops::schemas::list_parent(&p.catalog_name, &p.schema_name)?;
     let Scoped { caller, metastore } = scoped;
     let args = PageArgs::new(
         &state.store,
@@ -210,11 +208,12 @@ pub async fn update_table(
     Ok(HttpResponse::Ok().json(TableInfo::from(row)))
 }
 
-/// deleteTable
+/// deleteTable: a MANAGED table's files go once the delete has committed.
 pub async fn delete_table(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let name = table_name(&req)?;
     let Scoped { caller, metastore } = scoped;
-    state.store.write(move |tx| ops::tables::delete(tx, &caller, &metastore.id, &name)).await?;
+    let removed = state.store.write(move |tx| ops::tables::delete(tx, &caller, &metastore.id, &name)).await?;
+    super::volumes::remove_after_commit(&state, removed.into_iter().collect()).await;
     Ok(ok_empty())
 }
 

@@ -5,16 +5,21 @@
 pub mod catalogs;
 pub mod external_locations;
 pub mod functions;
+pub mod identities;
 pub mod lists;
 pub mod metastores;
+pub mod permissions;
 pub mod providers;
 pub mod recipients;
 pub mod schemas;
 pub mod shares;
 pub mod storage_credentials;
 pub mod tables;
+pub mod temporary_credentials;
+pub mod tokens;
 pub mod volumes;
 pub mod warehouses;
+pub mod workspace_acls;
 
 use std::collections::BTreeMap;
 

@@ -10,7 +10,7 @@ use crate::domain::storage_url::StorageUrl;
 use crate::domain::stored_json::StoredJson;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::store::on_conflict;
-use crate::store::securables::{scan_limit, Page};
+use crate::store::securables::{self, scan_limit, Page};
 
 #[derive(Debug)]
 pub struct TableRow {
@@ -54,29 +54,12 @@ impl TableRow {
 
     /// The chain [table, schema, catalog] for the authorization core.
     pub fn nodes(&self) -> [Node; 3] {
-        [
-            Node {
-                kind: self.kind(),
-                id: self.id.clone(),
-                name: self.full_name(),
-                owner: self.owner.clone(),
-                grants: Vec::new(),
-            },
-            Node {
-                kind: SecurableKind::Schema,
-                id: self.schema_id.clone(),
-                name: format!("{}.{}", self.catalog_name, self.schema_name),
-                owner: self.schema_owner.clone(),
-                grants: Vec::new(),
-            },
-            Node {
-                kind: SecurableKind::Catalog,
-                id: self.catalog_id.clone(),
-                name: self.catalog_name.clone(),
-                owner: self.catalog_owner.clone(),
-                grants: Vec::new(),
-            },
-        ]
+        securables::child_chain(
+            self.kind(),
+            [&self.id, &self.name, &self.owner],
+            [&self.schema_id, &self.schema_name, &self.schema_owner],
+            [&self.catalog_id, &self.catalog_name, &self.catalog_owner],
+        )
     }
 
     /// The table's own node only (lists share the parents' nodes).
@@ -102,6 +85,11 @@ const SELECT_NO_COLUMNS: &str = "SELECT t.id, t.name, t.table_type, t.data_sourc
 fn stored_json(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<Option<StoredJson>> {
     Ok(r.get::<_, Option<String>>(idx)?.map(StoredJson::from_stored))
 }
+
+const QUERY: securables::ChildQuery<TableRow> = securables::ChildQuery { select: SELECT, alias: "t", row };
+
+const QUERY_NO_COLUMNS: securables::ChildQuery<TableRow> =
+    securables::ChildQuery { select: SELECT_NO_COLUMNS, alias: "t", row };
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TableRow> {
     Ok(TableRow {
@@ -132,9 +120,29 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TableRow> {
 }
 
 pub fn get(conn: &Connection, metastore_id: &str, name: &TableName) -> ApiResult<Option<TableRow>> {
+    securables::child_by_name(conn, &QUERY, metastore_id, name)
+}
+
+/// A table of the metastore by `table_id` (temporary table credentials).
+pub fn get_by_id(conn: &Connection, metastore_id: &str, id: &str) -> ApiResult<Option<TableRow>> {
     Ok(conn
-        .prepare_cached(&format!("{SELECT} WHERE c.metastore_id = ?1 AND c.name = ?2 AND s.name = ?3 AND t.name = ?4"))?
-        .query_row(params![metastore_id, name.catalog.as_str(), name.schema.as_str(), name.table.as_str()], row)
+        .prepare_cached(&format!("{SELECT} WHERE t.id = ?1 AND c.metastore_id = ?2"))?
+        .query_row(params![id, metastore_id], row)
+        .optional()?)
+}
+
+/// The table of the metastore whose location equals `url` or contains it (by path segment), if
+/// any: one index lookup over the URL and its ancestors.
+pub fn at_or_containing(conn: &Connection, metastore_id: &str, url: &StorageUrl) -> ApiResult<Option<TableRow>> {
+    let mut candidates = url.ancestors();
+    candidates.push(url.as_str().to_string());
+    let candidates_json = serde_json::to_string(&candidates).expect("strings serialize");
+    Ok(conn
+        .prepare_cached(&format!(
+            "{SELECT} WHERE t.storage_location IN (SELECT value FROM json_each(?2)) AND c.metastore_id = ?1
+             ORDER BY length(t.storage_location) DESC LIMIT 1"
+        ))?
+        .query_row(params![metastore_id, candidates_json], row)
         .optional()?)
 }
 
@@ -150,11 +158,8 @@ pub fn scan(
     limit: Option<usize>,
     with_columns: bool,
 ) -> ApiResult<Page<TableRow>> {
-    let select = if with_columns { SELECT } else { SELECT_NO_COLUMNS };
-    let mut stmt =
-        conn.prepare_cached(&format!("{select} WHERE t.schema_id = ?1 AND t.name > ?2 ORDER BY t.name LIMIT ?3"))?;
-    let rows = stmt.query_map(params![schema_id, after, scan_limit(limit)], row)?.collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::from_scan(rows, limit, |t| t.name.clone()))
+    let query = if with_columns { &QUERY } else { &QUERY_NO_COLUMNS };
+    securables::children_of(conn, query, schema_id, after, limit, |t| t.name.clone())
 }
 
 /// A table summary and what its visibility rule needs.

@@ -3,6 +3,7 @@
 mod authz_matrix;
 mod certify;
 mod concurrency;
+mod data_plane;
 mod durability;
 mod errors;
 mod escalation;
@@ -11,6 +12,7 @@ mod fuzz;
 mod helpers;
 mod layers;
 mod names;
+mod openapi;
 mod paging;
 mod proofs;
 mod scim;
