@@ -177,6 +177,15 @@ impl Op {
         self.params.push(p);
         self
     }
+    /// Marks query parameters whose absence is a 400 as `required`.
+    pub(crate) fn required(mut self, names: &[&str]) -> Op {
+        for p in &mut self.params {
+            if names.iter().any(|n| p["name"] == *n) {
+                p["required"] = Value::Bool(true);
+            }
+        }
+        self
+    }
     pub(crate) fn path_type(mut self, name: &'static str, schema: Value) -> Op {
         self.path_types.push((name, schema));
         self

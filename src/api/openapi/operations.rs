@@ -5,6 +5,26 @@
 use serde_json::{json, Value};
 
 use super::{Op, Schemas};
+use crate::api::catalogs::{BrowseParams, CatalogInfo, ListParams};
+use crate::api::external_locations::ExternalLocationInfo;
+use crate::api::files::{ListFilesParams, ListFilesResponse};
+use crate::api::functions::ListFunctionsParams;
+use crate::api::metastores::ForceOpts;
+use crate::api::metastores::{
+    AssignmentBody, ListMetastoresParams, MetastoreAssignment, MetastoreInfo, UnassignParams,
+};
+use crate::api::schemas::{ListSchemasParams, SchemaInfo};
+use crate::api::storage_credentials::{StorageCredentialInfo, ValidateResponse};
+use crate::api::tables::{ListTablesParams, SummariesBody, SummariesRequest, TableExists, TableInfo};
+use crate::api::volumes::{ListVolumesParams, VolumeInfo};
+use crate::ops::catalogs::{CreateCatalog, UpdateCatalog};
+use crate::ops::external_locations::{CreateExternalLocation, UpdateExternalLocation};
+use crate::ops::functions::{CreateFunction, UpdateFunction};
+use crate::ops::metastores::{CreateMetastore, UpdateMetastore};
+use crate::ops::schemas::{CreateSchema, UpdateSchema};
+use crate::ops::storage_credentials::{CreateStorageCredential, UpdateStorageCredential, ValidateStorageCredential};
+use crate::ops::tables::{CreateTable, TableSummary, UpdateTable};
+use crate::ops::volumes::{CreateVolume, UpdateVolume};
 
 /// Tags, in the order the document lists them, each with its description.
 pub(super) const TAGS: &[(&str, &str)] = &[
@@ -49,7 +69,16 @@ fn any() -> Value {
     json!({})
 }
 
-pub(super) fn all(_s: &mut Schemas) -> Vec<Op> {
+fn int64() -> Value {
+    json!({"type": "integer", "format": "int64"})
+}
+
+/// The `{}` answer.
+fn empty() -> Value {
+    json!({"type": "object", "additionalProperties": false})
+}
+
+pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
     let get = |p: &str, id: &'static str, tag: &'static str| Op::new("GET", p.to_string(), id, tag).ok(any());
     let post = |p: &str, id: &'static str, tag: &'static str| Op::new("POST", p.to_string(), id, tag).ok(any());
     let put = |p: &str, id: &'static str, tag: &'static str| Op::new("PUT", p.to_string(), id, tag).ok(any());
@@ -57,61 +86,165 @@ pub(super) fn all(_s: &mut Schemas) -> Vec<Op> {
     let delete = |p: &str, id: &'static str, tag: &'static str| Op::new("DELETE", p.to_string(), id, tag).ok(any());
     let head = |p: &str, id: &'static str, tag: &'static str| Op::new("HEAD", p.to_string(), id, tag);
 
+    // FunctionInfo: the stored CreateFunction fields and the server's own.
+    let function_info = s.extended::<CreateFunction>(
+        "FunctionInfo",
+        json!({
+            "full_name": {"type": "string"},
+            "function_id": {"type": "string"},
+            "metastore_id": {"type": "string"},
+            "owner": {"type": "string"},
+            "created_at": {"type": "integer", "format": "int64"},
+            "created_by": {"type": "string"},
+            "updated_at": {"type": "integer", "format": "int64"},
+            "updated_by": {"type": "string"},
+            "browse_only": {"type": "boolean"}
+        }),
+        &["name", "catalog_name", "schema_name", "full_name", "function_id", "owner"],
+    );
+    let function_list = {
+        let mut l = json!({"type": "object", "properties": {
+            "functions": {"type": "array", "items": function_info.clone()},
+            "next_page_token": {"type": "string"}
+        }, "additionalProperties": false});
+        l["properties"]["functions"]["items"] = function_info.clone();
+        l
+    };
+    let create_function = {
+        let inner = s.of::<CreateFunction>();
+        s.named(
+            "CreateFunctionRequest",
+            json!({"type": "object", "description": "The SDK's wrapper; a bare CreateFunction is accepted too.",
+                   "properties": {"function_info": inner}}),
+        )
+    };
+
     let mut ops = vec![
         // Metastores
-        get(&uc("/metastores"), "listMetastores", "Metastores"),
-        post(&uc("/metastores"), "createMetastore", "Metastores"),
-        get(&uc("/metastores/{id}"), "getMetastore", "Metastores"),
-        patch(&uc("/metastores/{id}"), "updateMetastore", "Metastores"),
-        delete(&uc("/metastores/{id}"), "deleteMetastore", "Metastores"),
-        get(&uc("/metastore_summary"), "getMetastoreSummary", "Metastores"),
-        get(&uc("/current-metastore-assignment"), "getCurrentMetastoreAssignment", "Metastores"),
-        put(&uc("/workspaces/{workspace_id}/metastore"), "createMetastoreAssignment", "Metastores"),
-        patch(&uc("/workspaces/{workspace_id}/metastore"), "updateMetastoreAssignment", "Metastores"),
-        delete(&uc("/workspaces/{workspace_id}/metastore"), "deleteMetastoreAssignment", "Metastores"),
+        get(&uc("/metastores"), "listMetastores", "Metastores")
+            .query::<ListMetastoresParams>()
+            .ok(s.list::<MetastoreInfo>("metastores")),
+        post(&uc("/metastores"), "createMetastore", "Metastores")
+            .body(s.of::<CreateMetastore>(), true)
+            .ok(s.of::<MetastoreInfo>()),
+        get(&uc("/metastores/{id}"), "getMetastore", "Metastores").ok(s.of::<MetastoreInfo>()),
+        patch(&uc("/metastores/{id}"), "updateMetastore", "Metastores")
+            .body(s.of::<UpdateMetastore>(), false)
+            .ok(s.of::<MetastoreInfo>()),
+        delete(&uc("/metastores/{id}"), "deleteMetastore", "Metastores").query::<ForceOpts>().ok(empty()),
+        get(&uc("/metastore_summary"), "getMetastoreSummary", "Metastores").ok(s.of::<MetastoreInfo>()),
+        get(&uc("/current-metastore-assignment"), "getCurrentMetastoreAssignment", "Metastores")
+            .ok(s.of::<MetastoreAssignment>()),
+        put(&uc("/workspaces/{workspace_id}/metastore"), "createMetastoreAssignment", "Metastores")
+            .path_type("workspace_id", int64())
+            .body(s.of::<AssignmentBody>(), true)
+            .ok(empty()),
+        patch(&uc("/workspaces/{workspace_id}/metastore"), "updateMetastoreAssignment", "Metastores")
+            .path_type("workspace_id", int64())
+            .body(s.of::<AssignmentBody>(), false)
+            .ok(empty()),
+        delete(&uc("/workspaces/{workspace_id}/metastore"), "deleteMetastoreAssignment", "Metastores")
+            .path_type("workspace_id", int64())
+            .query::<UnassignParams>()
+            .ok(empty()),
         // Storage credentials, external locations, files
-        get(&uc("/storage-credentials"), "listStorageCredentials", "Storage credentials"),
-        post(&uc("/storage-credentials"), "createStorageCredential", "Storage credentials"),
-        get(&uc("/storage-credentials/{name}"), "getStorageCredential", "Storage credentials"),
-        patch(&uc("/storage-credentials/{name}"), "updateStorageCredential", "Storage credentials"),
-        delete(&uc("/storage-credentials/{name}"), "deleteStorageCredential", "Storage credentials"),
-        post(&uc("/validate-storage-credentials"), "validateStorageCredential", "Storage credentials"),
-        get(&uc("/external-locations"), "listExternalLocations", "External locations"),
-        post(&uc("/external-locations"), "createExternalLocation", "External locations"),
-        get(&uc("/external-locations/{name}"), "getExternalLocation", "External locations"),
-        patch(&uc("/external-locations/{name}"), "updateExternalLocation", "External locations"),
-        delete(&uc("/external-locations/{name}"), "deleteExternalLocation", "External locations"),
-        get(&uc("/files"), "listFiles", "Files"),
+        get(&uc("/storage-credentials"), "listStorageCredentials", "Storage credentials")
+            .query::<ListParams>()
+            .ok(s.list::<StorageCredentialInfo>("storage_credentials")),
+        post(&uc("/storage-credentials"), "createStorageCredential", "Storage credentials")
+            .body(s.of::<CreateStorageCredential>(), true)
+            .ok(s.of::<StorageCredentialInfo>()),
+        get(&uc("/storage-credentials/{name}"), "getStorageCredential", "Storage credentials")
+            .ok(s.of::<StorageCredentialInfo>()),
+        patch(&uc("/storage-credentials/{name}"), "updateStorageCredential", "Storage credentials")
+            .body(s.of::<UpdateStorageCredential>(), false)
+            .ok(s.of::<StorageCredentialInfo>()),
+        delete(&uc("/storage-credentials/{name}"), "deleteStorageCredential", "Storage credentials")
+            .query::<ForceOpts>()
+            .ok(empty()),
+        post(&uc("/validate-storage-credentials"), "validateStorageCredential", "Storage credentials")
+            .body(s.of::<ValidateStorageCredential>(), true)
+            .ok(s.of::<ValidateResponse>()),
+        get(&uc("/external-locations"), "listExternalLocations", "External locations")
+            .query::<ListParams>()
+            .ok(s.list::<ExternalLocationInfo>("external_locations")),
+        post(&uc("/external-locations"), "createExternalLocation", "External locations")
+            .body(s.of::<CreateExternalLocation>(), true)
+            .ok(s.of::<ExternalLocationInfo>()),
+        get(&uc("/external-locations/{name}"), "getExternalLocation", "External locations")
+            .ok(s.of::<ExternalLocationInfo>()),
+        patch(&uc("/external-locations/{name}"), "updateExternalLocation", "External locations")
+            .body(s.of::<UpdateExternalLocation>(), false)
+            .ok(s.of::<ExternalLocationInfo>()),
+        delete(&uc("/external-locations/{name}"), "deleteExternalLocation", "External locations")
+            .query::<ForceOpts>()
+            .ok(empty()),
+        get(&uc("/files"), "listFiles", "Files").query::<ListFilesParams>().ok(s.of::<ListFilesResponse>()),
         // Catalogs, schemas, tables
-        get(&uc("/catalogs"), "listCatalogs", "Catalogs"),
-        post(&uc("/catalogs"), "createCatalog", "Catalogs"),
-        get(&uc("/catalogs/{name}"), "getCatalog", "Catalogs"),
-        patch(&uc("/catalogs/{name}"), "updateCatalog", "Catalogs"),
-        delete(&uc("/catalogs/{name}"), "deleteCatalog", "Catalogs"),
-        get(&uc("/schemas"), "listSchemas", "Schemas"),
-        post(&uc("/schemas"), "createSchema", "Schemas"),
-        get(&uc("/schemas/{full_name}"), "getSchema", "Schemas"),
-        patch(&uc("/schemas/{full_name}"), "updateSchema", "Schemas"),
-        delete(&uc("/schemas/{full_name}"), "deleteSchema", "Schemas"),
-        get(&uc("/tables"), "listTables", "Tables"),
-        post(&uc("/tables"), "createTable", "Tables"),
-        get(&uc("/tables/{full_name}"), "getTable", "Tables"),
-        patch(&uc("/tables/{full_name}"), "updateTable", "Tables"),
-        delete(&uc("/tables/{full_name}"), "deleteTable", "Tables"),
-        get(&uc("/tables/{full_name}/exists"), "tableExists", "Tables"),
-        get(&uc("/table-summaries"), "listTableSummaries", "Tables"),
-        post(&uc("/table-summaries"), "queryTableSummaries", "Tables"),
+        get(&uc("/catalogs"), "listCatalogs", "Catalogs").query::<ListParams>().ok(s.list::<CatalogInfo>("catalogs")),
+        post(&uc("/catalogs"), "createCatalog", "Catalogs")
+            .body(s.of::<CreateCatalog>(), true)
+            .ok(s.of::<CatalogInfo>()),
+        get(&uc("/catalogs/{name}"), "getCatalog", "Catalogs").query::<BrowseParams>().ok(s.of::<CatalogInfo>()),
+        patch(&uc("/catalogs/{name}"), "updateCatalog", "Catalogs")
+            .body(s.of::<UpdateCatalog>(), false)
+            .ok(s.of::<CatalogInfo>()),
+        delete(&uc("/catalogs/{name}"), "deleteCatalog", "Catalogs").query::<ForceOpts>().ok(empty()),
+        get(&uc("/schemas"), "listSchemas", "Schemas")
+            .query::<ListSchemasParams>()
+            .query::<ListParams>()
+            .required(&["catalog_name"])
+            .ok(s.list::<SchemaInfo>("schemas")),
+        post(&uc("/schemas"), "createSchema", "Schemas").body(s.of::<CreateSchema>(), true).ok(s.of::<SchemaInfo>()),
+        get(&uc("/schemas/{full_name}"), "getSchema", "Schemas").query::<BrowseParams>().ok(s.of::<SchemaInfo>()),
+        patch(&uc("/schemas/{full_name}"), "updateSchema", "Schemas")
+            .body(s.of::<UpdateSchema>(), false)
+            .ok(s.of::<SchemaInfo>()),
+        delete(&uc("/schemas/{full_name}"), "deleteSchema", "Schemas").query::<ForceOpts>().ok(empty()),
+        get(&uc("/tables"), "listTables", "Tables")
+            .query::<ListTablesParams>()
+            .query::<ListParams>()
+            .required(&["catalog_name", "schema_name"])
+            .ok(s.list::<TableInfo>("tables")),
+        post(&uc("/tables"), "createTable", "Tables").body(s.of::<CreateTable>(), true).ok(s.of::<TableInfo>()),
+        get(&uc("/tables/{full_name}"), "getTable", "Tables").query::<BrowseParams>().ok(s.of::<TableInfo>()),
+        patch(&uc("/tables/{full_name}"), "updateTable", "Tables")
+            .body(s.of::<UpdateTable>(), false)
+            .ok(s.of::<TableInfo>()),
+        delete(&uc("/tables/{full_name}"), "deleteTable", "Tables").ok(empty()),
+        get(&uc("/tables/{full_name}/exists"), "tableExists", "Tables").ok(s.of::<TableExists>()),
+        get(&uc("/table-summaries"), "listTableSummaries", "Tables")
+            .query::<SummariesRequest>()
+            .required(&["catalog_name"])
+            .ok(s.list::<TableSummary>("tables")),
+        post(&uc("/table-summaries"), "queryTableSummaries", "Tables")
+            .body(s.of::<SummariesBody>(), true)
+            .ok(s.list::<TableSummary>("tables")),
         // Volumes and functions
-        get(&uc("/volumes"), "listVolumes", "Volumes"),
-        post(&uc("/volumes"), "createVolume", "Volumes"),
-        get(&uc("/volumes/{full_name}"), "readVolume", "Volumes"),
-        patch(&uc("/volumes/{full_name}"), "updateVolume", "Volumes"),
-        delete(&uc("/volumes/{full_name}"), "deleteVolume", "Volumes"),
-        get(&uc("/functions"), "listFunctions", "Functions"),
-        post(&uc("/functions"), "createFunction", "Functions"),
-        get(&uc("/functions/{full_name}"), "getFunction", "Functions"),
-        patch(&uc("/functions/{full_name}"), "updateFunction", "Functions"),
-        delete(&uc("/functions/{full_name}"), "deleteFunction", "Functions"),
+        get(&uc("/volumes"), "listVolumes", "Volumes")
+            .query::<ListVolumesParams>()
+            .query::<ListParams>()
+            .required(&["catalog_name", "schema_name"])
+            .ok(s.list::<VolumeInfo>("volumes")),
+        post(&uc("/volumes"), "createVolume", "Volumes").body(s.of::<CreateVolume>(), true).ok(s.of::<VolumeInfo>()),
+        get(&uc("/volumes/{full_name}"), "readVolume", "Volumes").query::<BrowseParams>().ok(s.of::<VolumeInfo>()),
+        patch(&uc("/volumes/{full_name}"), "updateVolume", "Volumes")
+            .body(s.of::<UpdateVolume>(), false)
+            .ok(s.of::<VolumeInfo>()),
+        delete(&uc("/volumes/{full_name}"), "deleteVolume", "Volumes").ok(empty()),
+        get(&uc("/functions"), "listFunctions", "Functions")
+            .query::<ListFunctionsParams>()
+            .query::<ListParams>()
+            .required(&["catalog_name", "schema_name"])
+            .ok(function_list),
+        post(&uc("/functions"), "createFunction", "Functions").body(create_function, true).ok(function_info.clone()),
+        get(&uc("/functions/{full_name}"), "getFunction", "Functions")
+            .query::<BrowseParams>()
+            .ok(function_info.clone()),
+        patch(&uc("/functions/{full_name}"), "updateFunction", "Functions")
+            .body(s.of::<UpdateFunction>(), false)
+            .ok(function_info),
+        delete(&uc("/functions/{full_name}"), "deleteFunction", "Functions").query::<ForceOpts>().ok(empty()),
         // Files API
         get("/api/2.0/fs/files{file_path}", "download", "Files API"),
         head("/api/2.0/fs/files{file_path}", "getMetadata", "Files API"),

@@ -40,6 +40,23 @@ impl Schemas {
         reference(name)
     }
 
+    /// A schema named `name`: `T`'s schema with more properties (an answer that echoes a stored
+    /// request object and adds the server's fields, like `FunctionInfo`).
+    pub(crate) fn extended<T: ToSchema>(&mut self, name: &str, more: Value, required: &[&str]) -> Value {
+        if !self.map.contains_key(name) {
+            let base = self.of::<T>();
+            let base_name = base["$ref"].as_str().unwrap_or_default().trim_start_matches("#/components/schemas/");
+            let mut schema = self.map[base_name].clone();
+            if let (Some(props), Some(more)) = (schema["properties"].as_object_mut(), more.as_object()) {
+                props.extend(more.clone());
+            }
+            schema["required"] = json!(required);
+            schema.as_object_mut().map(|o| o.remove("description"));
+            self.map.insert(name.to_string(), schema);
+        }
+        reference(name)
+    }
+
     /// A page of a list: `{"<key>": [T], "next_page_token": string}` (the key may be absent when
     /// the list is empty, as the API omits empty lists on some endpoints).
     pub(crate) fn list<T: ToSchema>(&mut self, key: &str) -> Value {
