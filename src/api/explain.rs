@@ -9,7 +9,8 @@ use crate::authz::{self, Action};
 use crate::error::{ApiError, ApiResult};
 use crate::store::principals;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExplainParams {
     principal: Option<String>,
     action: Option<String>,
@@ -43,7 +44,8 @@ pub async fn explain(
     Ok(HttpResponse::Ok().json(out))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ActionsParams {
     securable_type: Option<String>,
 }

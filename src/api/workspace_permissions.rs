@@ -71,8 +71,8 @@ fn require_object(conn: &Connection, caller: &Caller, object: &WorkspaceObject) 
 // --- wire shapes --------------------------------------------------------------------------------
 
 /// `Permission`
-#[derive(Serialize)]
-struct Permission {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Permission {
     permission_level: String,
     inherited: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -80,8 +80,8 @@ struct Permission {
 }
 
 /// `AccessControlResponse`
-#[derive(Serialize, Default)]
-struct AccessControlResponse {
+#[derive(Serialize, Default, utoipa::ToSchema)]
+pub(crate) struct AccessControlResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     user_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,15 +94,15 @@ struct AccessControlResponse {
 }
 
 /// `ObjectPermissions`
-#[derive(Serialize)]
-struct ObjectPermissions {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ObjectPermissions {
     object_id: String,
     object_type: String,
     access_control_list: Vec<AccessControlResponse>,
 }
 
 /// `AccessControlRequest`
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AccessControlRequest {
     user_name: Option<String>,
     group_name: Option<String>,
@@ -110,7 +110,7 @@ pub struct AccessControlRequest {
     permission_level: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PermissionsRequest {
     access_control_list: Option<Vec<AccessControlRequest>>,
 }
@@ -383,8 +383,8 @@ pub async fn update_permissions(
     change(req, caller, state, body, false).await
 }
 
-#[derive(Serialize)]
-struct PermissionsDescription {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct PermissionsDescription {
     permission_level: &'static str,
     description: &'static str,
 }

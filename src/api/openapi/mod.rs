@@ -126,6 +126,8 @@ pub(crate) struct Op {
     ok: Option<Value>,
     ok_media: &'static str,
     extra_statuses: Vec<u16>,
+    /// Further success statuses with the same content (`206` beside `200`).
+    extra_ok: Vec<u16>,
     /// Path parameters typed other than `string` (`{workspace_id}`: int64).
     path_types: Vec<(&'static str, Value)>,
 }
@@ -147,6 +149,7 @@ impl Op {
             ok: None,
             ok_media: "application/json",
             extra_statuses: Vec::new(),
+            extra_ok: Vec::new(),
             path_types: Vec::new(),
         }
     }
@@ -208,6 +211,10 @@ impl Op {
         self.ok_media = media;
         self
     }
+    pub(crate) fn also_ok(mut self, status: u16) -> Op {
+        self.extra_ok.push(status);
+        self
+    }
     pub(crate) fn also(mut self, statuses: &[u16]) -> Op {
         self.extra_statuses.extend_from_slice(statuses);
         self
@@ -259,6 +266,9 @@ impl Op {
             let media_schema = if self.ok_media == "application/json" { schema } else { json!({}) };
             json!({"description": "success", "content": {self.ok_media: {"schema": media_schema}}})
         };
+        for status in &self.extra_ok {
+            responses.insert(status.to_string(), ok.clone());
+        }
         responses.insert(self.ok_status.to_string(), ok);
 
         let mut statuses: Vec<u16> = Vec::new();

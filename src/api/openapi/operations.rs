@@ -4,24 +4,38 @@
 
 use serde_json::{json, Value};
 
-use super::{Op, Schemas};
+use super::{schemas, Op, Schemas};
 use crate::api::catalogs::{BrowseParams, CatalogInfo, ListParams};
+use crate::api::explain::{ActionsParams, ExplainParams};
 use crate::api::external_locations::ExternalLocationInfo;
 use crate::api::files::{ListFilesParams, ListFilesResponse};
+use crate::api::fs::ListParams as DirectoryListParams;
+use crate::api::fs::{DirectoryContents, InitiateUpload, UploadParams};
 use crate::api::functions::ListFunctionsParams;
+use crate::api::host_metadata::HostMetadata;
 use crate::api::metastores::ForceOpts;
 use crate::api::metastores::{
     AssignmentBody, ListMetastoresParams, MetastoreAssignment, MetastoreInfo, UnassignParams,
 };
+use crate::api::providers::{ListProvidersParams, ProviderInfo, ProviderShare};
+use crate::api::recipients::{ListRecipientsParams, RecipientInfo, ShareToPrivilegeAssignment};
 use crate::api::schemas::{ListSchemasParams, SchemaInfo};
+use crate::api::shares::{GetShareParams, PageParams, ShareInfo};
 use crate::api::storage_credentials::{StorageCredentialInfo, ValidateResponse};
 use crate::api::tables::{ListTablesParams, SummariesBody, SummariesRequest, TableExists, TableInfo};
+use crate::api::tokens::{CreateOboToken, CreateToken, DeleteToken, PublicTokenInfo, TokenInfo};
+use crate::api::user_info::ForAccountLevel;
 use crate::api::volumes::{ListVolumesParams, VolumeInfo};
+use crate::api::warehouses::WarehouseInfo;
+use crate::api::workspace_permissions::{ObjectPermissions, PermissionsDescription, PermissionsRequest};
 use crate::ops::catalogs::{CreateCatalog, UpdateCatalog};
 use crate::ops::external_locations::{CreateExternalLocation, UpdateExternalLocation};
 use crate::ops::functions::{CreateFunction, UpdateFunction};
 use crate::ops::metastores::{CreateMetastore, UpdateMetastore};
+use crate::ops::providers::{CreateProvider, UpdateProvider};
+use crate::ops::recipients::{CreateRecipient, RotateToken, UpdateRecipient};
 use crate::ops::schemas::{CreateSchema, UpdateSchema};
+use crate::ops::shares::{CreateShare, UpdateShare};
 use crate::ops::storage_credentials::{CreateStorageCredential, UpdateStorageCredential, ValidateStorageCredential};
 use crate::ops::tables::{CreateTable, TableSummary, UpdateTable};
 use crate::ops::volumes::{CreateVolume, UpdateVolume};
@@ -246,15 +260,22 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
             .ok(function_info),
         delete(&uc("/functions/{full_name}"), "deleteFunction", "Functions").query::<ForceOpts>().ok(empty()),
         // Files API
-        get("/api/2.0/fs/files{file_path}", "download", "Files API"),
+        get("/api/2.0/fs/files{file_path}", "download", "Files API")
+            .ok_media("application/octet-stream")
+            .also_ok(206)
+            .also(&[412, 416]),
         head("/api/2.0/fs/files{file_path}", "getMetadata", "Files API"),
-        put("/api/2.0/fs/files{file_path}", "upload", "Files API"),
-        delete("/api/2.0/fs/files{file_path}", "deleteFile", "Files API"),
-        post("/api/2.0/fs/files{file_path}", "initiateUpload", "Files API"),
-        get("/api/2.0/fs/directories{directory_path}", "listDirectoryContents", "Files API"),
+        put("/api/2.0/fs/files{file_path}", "upload", "Files API").query::<UploadParams>().ok_status(204),
+        delete("/api/2.0/fs/files{file_path}", "deleteFile", "Files API").ok_status(204),
+        post("/api/2.0/fs/files{file_path}", "initiateUpload", "Files API")
+            .query::<UploadParams>()
+            .ok(json!({"oneOf": [s.of::<InitiateUpload>(), empty()]})),
+        get("/api/2.0/fs/directories{directory_path}", "listDirectoryContents", "Files API")
+            .query::<DirectoryListParams>()
+            .ok(s.of::<DirectoryContents>()),
         head("/api/2.0/fs/directories{directory_path}", "getDirectoryMetadata", "Files API"),
-        put("/api/2.0/fs/directories{directory_path}", "createDirectory", "Files API"),
-        delete("/api/2.0/fs/directories{directory_path}", "deleteDirectory", "Files API"),
+        put("/api/2.0/fs/directories{directory_path}", "createDirectory", "Files API").ok_status(204),
+        delete("/api/2.0/fs/directories{directory_path}", "deleteDirectory", "Files API").ok_status(204),
         // Permissions
         get(&uc("/permissions/{securable_type}/{full_name}"), "getPermissions", "Permissions"),
         patch(&uc("/permissions/{securable_type}/{full_name}"), "updatePermissions", "Permissions"),
@@ -267,62 +288,110 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
             "Permissions",
         ),
         // Explain, user info
-        get(&uc("/explain"), "explain", "Explain"),
-        get(&uc("/explain/actions"), "listExplainActions", "Explain"),
-        get(&uc("/user-info/me"), "getMyInfo", "User info"),
-        get(&uc("/user-info/my-groups"), "getMyGroups", "User info"),
+        get(&uc("/explain"), "explain", "Explain")
+            .query::<ExplainParams>()
+            .required(&["action", "securable_type"])
+            .ok(schemas::explanation(s)),
+        get(&uc("/explain/actions"), "listExplainActions", "Explain")
+            .query::<ActionsParams>()
+            .ok(schemas::explain_actions(s)),
+        get(&uc("/user-info/me"), "getMyInfo", "User info").query::<ForAccountLevel>().ok(s.named(
+            "MyInfo",
+            json!({"type": "object", "required": ["is_metastore_admin"], "properties": {"is_metastore_admin": {"type": "boolean"}}}),
+        )),
+        get(&uc("/user-info/my-groups"), "getMyGroups", "User info").query::<ForAccountLevel>().ok(s.named(
+            "MyGroups",
+            json!({"type": "object", "required": ["group_name", "group_names"], "properties": {
+                "group_name": {"type": "array", "items": {"type": "string"}},
+                "group_names": {"type": "array", "items": {"type": "string"}}
+            }}),
+        )),
         // Delta Sharing
-        get(&uc("/shares"), "listShares", "Shares"),
-        post(&uc("/shares"), "createShare", "Shares"),
-        get(&uc("/shares/{name}"), "getShare", "Shares"),
-        patch(&uc("/shares/{name}"), "updateShare", "Shares"),
-        delete(&uc("/shares/{name}"), "deleteShare", "Shares"),
+        get(&uc("/shares"), "listShares", "Shares").query::<PageParams>().ok(s.list::<ShareInfo>("shares")),
+        post(&uc("/shares"), "createShare", "Shares").body(s.of::<CreateShare>(), true).ok(s.of::<ShareInfo>()),
+        get(&uc("/shares/{name}"), "getShare", "Shares").query::<GetShareParams>().ok(s.of::<ShareInfo>()),
+        patch(&uc("/shares/{name}"), "updateShare", "Shares").body(s.of::<UpdateShare>(), false).ok(s.of::<ShareInfo>()),
+        delete(&uc("/shares/{name}"), "deleteShare", "Shares").ok(empty()),
         get(&uc("/shares/{name}/permissions"), "getSharePermissions", "Shares"),
         patch(&uc("/shares/{name}/permissions"), "updateSharePermissions", "Shares"),
-        get(&uc("/recipients"), "listRecipients", "Recipients"),
-        post(&uc("/recipients"), "createRecipient", "Recipients"),
-        get(&uc("/recipients/{name}"), "getRecipient", "Recipients"),
-        patch(&uc("/recipients/{name}"), "updateRecipient", "Recipients"),
-        delete(&uc("/recipients/{name}"), "deleteRecipient", "Recipients"),
-        post(&uc("/recipients/{name}/rotate-token"), "rotateRecipientToken", "Recipients"),
-        get(&uc("/recipients/{name}/share-permissions"), "getRecipientSharePermissions", "Recipients"),
-        get(&uc("/providers"), "listProviders", "Providers"),
-        post(&uc("/providers"), "createProvider", "Providers"),
-        get(&uc("/providers/{name}"), "getProvider", "Providers"),
-        patch(&uc("/providers/{name}"), "updateProvider", "Providers"),
-        delete(&uc("/providers/{name}"), "deleteProvider", "Providers"),
-        get(&uc("/providers/{name}/shares"), "listProviderShares", "Providers"),
+        get(&uc("/recipients"), "listRecipients", "Recipients")
+            .query::<PageParams>()
+            .query::<ListRecipientsParams>()
+            .ok(s.list::<RecipientInfo>("recipients")),
+        post(&uc("/recipients"), "createRecipient", "Recipients").body(s.of::<CreateRecipient>(), true).ok(s.of::<RecipientInfo>()),
+        get(&uc("/recipients/{name}"), "getRecipient", "Recipients").ok(s.of::<RecipientInfo>()),
+        patch(&uc("/recipients/{name}"), "updateRecipient", "Recipients")
+            .body(s.of::<UpdateRecipient>(), false)
+            .ok(s.of::<RecipientInfo>()),
+        delete(&uc("/recipients/{name}"), "deleteRecipient", "Recipients").ok(empty()),
+        post(&uc("/recipients/{name}/rotate-token"), "rotateRecipientToken", "Recipients")
+            .body(s.of::<RotateToken>(), true)
+            .ok(s.of::<RecipientInfo>()),
+        get(&uc("/recipients/{name}/share-permissions"), "getRecipientSharePermissions", "Recipients")
+            .query::<PageParams>()
+            .ok(s.list::<ShareToPrivilegeAssignment>("permissions_out")),
+        get(&uc("/providers"), "listProviders", "Providers")
+            .query::<PageParams>()
+            .query::<ListProvidersParams>()
+            .ok(s.list::<ProviderInfo>("providers")),
+        post(&uc("/providers"), "createProvider", "Providers").body(s.of::<CreateProvider>(), true).ok(s.of::<ProviderInfo>()),
+        get(&uc("/providers/{name}"), "getProvider", "Providers").ok(s.of::<ProviderInfo>()),
+        patch(&uc("/providers/{name}"), "updateProvider", "Providers").body(s.of::<UpdateProvider>(), false).ok(s.of::<ProviderInfo>()),
+        delete(&uc("/providers/{name}"), "deleteProvider", "Providers").ok(empty()),
+        get(&uc("/providers/{name}/shares"), "listProviderShares", "Providers")
+            .query::<PageParams>()
+            .ok(s.list::<ProviderShare>("shares")),
         // Tokens and token management
-        post("/api/2.0/token/create", "createToken", "Tokens"),
-        get("/api/2.0/token/list", "listTokens", "Tokens"),
-        post("/api/2.0/token/delete", "deleteToken", "Tokens"),
-        get("/api/2.0/token-management/tokens", "listWorkspaceTokens", "Token management"),
-        get("/api/2.0/token-management/tokens/{token_id}", "getWorkspaceToken", "Token management"),
-        delete("/api/2.0/token-management/tokens/{token_id}", "deleteWorkspaceToken", "Token management"),
-        post("/api/2.0/token-management/on-behalf-of/tokens", "createOboToken", "Token management"),
+        post("/api/2.0/token/create", "createToken", "Tokens")
+            .body(s.of::<CreateToken>(), false)
+            .ok(schemas::token_created::<PublicTokenInfo>(s, "CreateTokenResponse")),
+        get("/api/2.0/token/list", "listTokens", "Tokens").ok(schemas::token_list::<PublicTokenInfo>(s, "ListPublicTokensResponse")),
+        post("/api/2.0/token/delete", "deleteToken", "Tokens").body(s.of::<DeleteToken>(), true).ok(empty()),
+        get("/api/2.0/token-management/tokens", "listWorkspaceTokens", "Token management")
+            .query::<crate::api::tokens::ListParams>()
+            .ok(schemas::token_list::<TokenInfo>(s, "ListTokensResponse")),
+        get("/api/2.0/token-management/tokens/{token_id}", "getWorkspaceToken", "Token management").ok({
+            let info = s.of::<TokenInfo>();
+            s.named("GetTokenResponse", json!({"type": "object", "required": ["token_info"], "properties": {"token_info": info}}))
+        }),
+        delete("/api/2.0/token-management/tokens/{token_id}", "deleteWorkspaceToken", "Token management").ok(empty()),
+        post("/api/2.0/token-management/on-behalf-of/tokens", "createOboToken", "Token management")
+            .body(s.of::<CreateOboToken>(), true)
+            .ok(schemas::token_created::<TokenInfo>(s, "CreateOboTokenResponse")),
         // Workspace object permissions, SQL warehouses
-        get(
-            "/api/2.0/permissions/{request_object_type}/{request_object_id}",
-            "getObjectPermissions",
-            "Workspace permissions",
-        ),
-        put(
-            "/api/2.0/permissions/{request_object_type}/{request_object_id}",
-            "setObjectPermissions",
-            "Workspace permissions",
-        ),
+        get("/api/2.0/permissions/{request_object_type}/{request_object_id}", "getObjectPermissions", "Workspace permissions")
+            .ok(s.of::<ObjectPermissions>()),
+        put("/api/2.0/permissions/{request_object_type}/{request_object_id}", "setObjectPermissions", "Workspace permissions")
+            .body(s.of::<PermissionsRequest>(), false)
+            .ok(s.of::<ObjectPermissions>()),
         patch(
             "/api/2.0/permissions/{request_object_type}/{request_object_id}",
             "updateObjectPermissions",
             "Workspace permissions",
-        ),
+        )
+        .body(s.of::<PermissionsRequest>(), false)
+        .ok(s.of::<ObjectPermissions>()),
         get(
             "/api/2.0/permissions/{request_object_type}/{request_object_id}/permissionLevels",
             "getObjectPermissionLevels",
             "Workspace permissions",
-        ),
-        get("/api/2.0/sql/warehouses", "listWarehouses", "SQL warehouses"),
-        get("/api/2.0/sql/warehouses/{id}", "getWarehouse", "SQL warehouses"),
+        )
+        .ok({
+            let level = s.of::<PermissionsDescription>();
+            s.named(
+                "GetPermissionLevelsResponse",
+                json!({"type": "object", "required": ["permission_levels"],
+                       "properties": {"permission_levels": {"type": "array", "items": level}}}),
+            )
+        }),
+        get("/api/2.0/sql/warehouses", "listWarehouses", "SQL warehouses").ok({
+            let w = s.of::<WarehouseInfo>();
+            s.named(
+                "ListWarehousesResponse",
+                json!({"type": "object", "required": ["warehouses"], "properties": {"warehouses": {"type": "array", "items": w}}}),
+            )
+        }),
+        get("/api/2.0/sql/warehouses/{id}", "getWarehouse", "SQL warehouses").ok(s.of::<WarehouseInfo>()),
         // Partner Connect
         post("/api/2.0/partner-connect/partners", "registerPartner", "Partner Connect"),
         get("/api/2.0/partner-connect/partners", "listPartners", "Partner Connect"),
@@ -350,9 +419,12 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
         delete("/api/2.0/partner-connect/connections/{id}", "deletePartnerConnection", "Partner Connect")
             .also(&[502, 504]),
         // Host metadata, health, this document
-        get("/.well-known/databricks-config", "getHostMetadata", "Host metadata").public(),
-        get("/healthz", "healthz", "Health").public(),
-        get(super::PATH, "getOpenApiDocument", "OpenAPI").public(),
+        get("/.well-known/databricks-config", "getHostMetadata", "Host metadata").public().ok(s.of::<HostMetadata>()),
+        get("/healthz", "healthz", "Health").public().ok(s.named(
+            "Health",
+            json!({"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}}),
+        )),
+        get(super::PATH, "getOpenApiDocument", "OpenAPI").public().ok(json!({"type": "object", "additionalProperties": true})),
     ];
 
     // SCIM: the same six operations on three resource types.

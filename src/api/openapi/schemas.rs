@@ -177,3 +177,107 @@ fn close(schema: &mut Value, refs: &mut Vec<String>) {
         }
     }
 }
+
+/// `{"token_value", "token_info"}`: a token as created (the value is shown only here).
+pub(crate) fn token_created<T: ToSchema>(s: &mut Schemas, name: &str) -> Value {
+    let info = s.of::<T>();
+    s.named(
+        name,
+        json!({"type": "object", "required": ["token_value", "token_info"], "properties": {
+            "token_value": {"type": "string"},
+            "token_info": info
+        }}),
+    )
+}
+
+/// `{"token_infos": [...]}`.
+pub(crate) fn token_list<T: ToSchema>(s: &mut Schemas, name: &str) -> Value {
+    let info = s.of::<T>();
+    s.named(
+        name,
+        json!({"type": "object", "required": ["token_infos"], "properties": {
+            "token_infos": {"type": "array", "items": info}
+        }}),
+    )
+}
+
+const SECURABLE_TYPES: &[&str] = &[
+    "METASTORE",
+    "CATALOG",
+    "SCHEMA",
+    "TABLE",
+    "VOLUME",
+    "FUNCTION",
+    "STORAGE_CREDENTIAL",
+    "EXTERNAL_LOCATION",
+    "SHARE",
+    "RECIPIENT",
+    "PROVIDER",
+];
+
+/// `GET /explain/actions`: `{"actions": [{"name", "kind", "securable_type"}]}`.
+pub(crate) fn explain_actions(s: &mut Schemas) -> Value {
+    s.named(
+        "ExplainActions",
+        json!({"type": "object", "required": ["actions"], "properties": {"actions": {"type": "array", "items": {
+            "type": "object",
+            "required": ["name", "kind", "securable_type"],
+            "properties": {
+                "name": {"type": "string"},
+                "kind": {"type": "string", "enum": ["operation", "privilege"]},
+                "securable_type": {"type": "string", "enum": SECURABLE_TYPES}
+            }
+        }}}}),
+    )
+}
+
+/// The explain endpoint's answer: the decision, its reasons and the rule as a tree.
+pub(crate) fn explanation(s: &mut Schemas) -> Value {
+    let node = s.named(
+        "ExplainRequirement",
+        json!({
+            "type": "object",
+            "description": "A node of the rule: all_of / any_of over children, or a fact the principal has or lacks.",
+            "required": ["kind", "satisfied", "text"],
+            "properties": {
+                "kind": {"type": "string"},
+                "satisfied": {"type": "boolean"},
+                "text": {"type": "string"},
+                "evidence": {"type": "string"},
+                "securable_type": {"type": "string", "enum": SECURABLE_TYPES},
+                "securable": {"type": "string"},
+                "privilege": {"type": "string"},
+                "children": {"type": "array", "items": {"$ref": "#/components/schemas/ExplainRequirement"}}
+            }
+        }),
+    );
+    let reason = s.named(
+        "ExplainReason",
+        json!({
+            "type": "object",
+            "description": "One fact of the decision (a grant, an ownership, a role, or a missing link), with its sentence.",
+            "required": ["text"],
+            "properties": {"text": {"type": "string"}},
+            "additionalProperties": true
+        }),
+    );
+    s.named(
+        "Explanation",
+        json!({
+            "type": "object",
+            "required": ["principal", "action", "securable_type", "full_name", "allowed", "reasons", "requirement", "explanation"],
+            "properties": {
+                "principal": {"type": "string"},
+                "action": {"type": "string"},
+                "securable_type": {"type": "string", "enum": SECURABLE_TYPES},
+                "full_name": {"type": "string"},
+                "allowed": {"type": "boolean"},
+                "held": {"type": "boolean"},
+                "usable": {"type": "boolean"},
+                "reasons": {"type": "array", "items": reason},
+                "requirement": node,
+                "explanation": {"type": "string"}
+            }
+        }),
+    )
+}
