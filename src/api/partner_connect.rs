@@ -109,7 +109,7 @@ pub async fn delete_partner(
     Ok(ok_empty())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ConnectBody {
     partner_id: Option<String>,
     catalog_name: Option<String>,
@@ -479,13 +479,13 @@ fn failed_notification(e: ApiError) -> Json {
     out
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct DeleteAccountBody {
     domain: Option<String>,
     cloud_provider: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ExpireAccountBody {
     email: Option<String>,
     databricks_user_id: Option<i64>,
@@ -558,7 +558,8 @@ pub async fn expire_account(
     Ok(HttpResponse::Ok().json(json!({"partner_status": status})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConnectorsParams {
     page_token: Option<String>,
 }

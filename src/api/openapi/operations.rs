@@ -17,6 +17,7 @@ use crate::api::metastores::ForceOpts;
 use crate::api::metastores::{
     AssignmentBody, ListMetastoresParams, MetastoreAssignment, MetastoreInfo, UnassignParams,
 };
+use crate::api::partner_connect::{ConnectBody, ConnectorsParams, DeleteAccountBody, ExpireAccountBody};
 use crate::api::providers::{ListProvidersParams, ProviderInfo, ProviderShare};
 use crate::api::recipients::{ListRecipientsParams, RecipientInfo, ShareToPrivilegeAssignment};
 use crate::api::schemas::{ListSchemasParams, SchemaInfo};
@@ -39,6 +40,7 @@ use crate::ops::shares::{CreateShare, UpdateShare};
 use crate::ops::storage_credentials::{CreateStorageCredential, UpdateStorageCredential, ValidateStorageCredential};
 use crate::ops::tables::{CreateTable, TableSummary, UpdateTable};
 use crate::ops::volumes::{CreateVolume, UpdateVolume};
+use crate::partner_connect::ConnectionInfo;
 
 /// Tags, in the order the document lists them, each with its description.
 pub(super) const TAGS: &[(&str, &str)] = &[
@@ -132,6 +134,10 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
                    "properties": {"function_info": inner}}),
         )
     };
+
+    let partner_info = schemas::partner_info(s);
+    let partner_status = schemas::partner_status(s);
+    let connection = s.of::<ConnectionInfo>();
 
     let mut ops = vec![
         // Metastores
@@ -393,30 +399,68 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
         }),
         get("/api/2.0/sql/warehouses/{id}", "getWarehouse", "SQL warehouses").ok(s.of::<WarehouseInfo>()),
         // Partner Connect
-        post("/api/2.0/partner-connect/partners", "registerPartner", "Partner Connect"),
-        get("/api/2.0/partner-connect/partners", "listPartners", "Partner Connect"),
-        get("/api/2.0/partner-connect/partners/{partner_id}", "getPartner", "Partner Connect"),
-        delete("/api/2.0/partner-connect/partners/{partner_id}", "deletePartner", "Partner Connect"),
-        post(
-            "/api/2.0/partner-connect/partners/{partner_id}/delete-account",
-            "deletePartnerAccount",
-            "Partner Connect",
-        )
-        .also(&[502, 504]),
-        post(
-            "/api/2.0/partner-connect/partners/{partner_id}/expire-account",
-            "expirePartnerAccount",
-            "Partner Connect",
-        )
-        .also(&[502, 504]),
-        get("/api/2.0/partner-connect/partners/{partner_id}/connectors", "listPartnerConnectors", "Partner Connect")
+        post("/api/2.0/partner-connect/partners", "registerPartner", "Partner Connect")
+            .body(json!({"type": "object", "properties": {
+                "config": {"type": "object"},
+                "basic_auth": {"type": "object", "properties": {"username": {"type": "string"}, "password": {"type": "string"}}},
+                "options": {"type": "object", "properties": {
+                    "timeout_ms": {"type": "integer"}, "max_retries": {"type": "integer"}, "retry_backoff_ms": {"type": "integer"}
+                }}
+            }}), true)
+            .ok(partner_info.clone()),
+        get("/api/2.0/partner-connect/partners", "listPartners", "Partner Connect").ok(json!({
+            "type": "object", "required": ["partners"],
+            "properties": {"partners": {"type": "array", "items": partner_info.clone()}}
+        })),
+        get("/api/2.0/partner-connect/partners/{partner_id}", "getPartner", "Partner Connect").ok(partner_info),
+        delete("/api/2.0/partner-connect/partners/{partner_id}", "deletePartner", "Partner Connect").ok(empty()),
+        post("/api/2.0/partner-connect/partners/{partner_id}/delete-account", "deletePartnerAccount", "Partner Connect")
+            .body(s.of::<DeleteAccountBody>(), true)
+            .ok(partner_status.clone())
             .also(&[502, 504]),
-        post("/api/2.0/partner-connect/connections", "connectPartner", "Partner Connect").also(&[502, 504]),
-        get("/api/2.0/partner-connect/connections", "listPartnerConnections", "Partner Connect"),
-        get("/api/2.0/partner-connect/connections/{id}", "getPartnerConnection", "Partner Connect"),
+        post("/api/2.0/partner-connect/partners/{partner_id}/expire-account", "expirePartnerAccount", "Partner Connect")
+            .body(s.of::<ExpireAccountBody>(), true)
+            .ok(partner_status)
+            .also(&[502, 504]),
+        get("/api/2.0/partner-connect/partners/{partner_id}/connectors", "listPartnerConnectors", "Partner Connect")
+            .query::<ConnectorsParams>()
+            .ok(json!({"type": "object", "properties": {
+                "connectors": {"description": "the partner's connectors, as it answered them"},
+                "next_page_token": {"type": "string"}
+            }}))
+            .also(&[502, 504]),
+        post("/api/2.0/partner-connect/connections", "connectPartner", "Partner Connect")
+            .body(s.of::<ConnectBody>(), true)
+            .ok(json!({"type": "object", "required": ["flow", "connection", "partner_response"], "properties": {
+                "flow": {"type": "string", "enum": ["NEW_CONNECTION", "SIGN_IN"]},
+                "connection": {"oneOf": [{"type": "null"}, connection.clone()]},
+                "partner_response": {"type": "object", "properties": {
+                    "status_code": {"type": "integer"},
+                    "body": {"description": "the partner's answer"}
+                }}
+            }}))
+            .also(&[502, 504]),
+        get("/api/2.0/partner-connect/connections", "listPartnerConnections", "Partner Connect").ok(json!({
+            "type": "object", "required": ["connections"],
+            "properties": {"connections": {"type": "array", "items": connection.clone()}}
+        })),
+        get("/api/2.0/partner-connect/connections/{id}", "getPartnerConnection", "Partner Connect").ok(connection),
         post("/api/2.0/partner-connect/connections/{id}/test", "testPartnerConnection", "Partner Connect")
+            .ok(json!({"type": "object", "properties": {
+                "test_results": {"description": "the partner's test results"},
+                "partner_status": {"type": "integer"}
+            }}))
             .also(&[502, 504]),
         delete("/api/2.0/partner-connect/connections/{id}", "deletePartnerConnection", "Partner Connect")
+            .ok(json!({"type": "object", "required": ["partner_notification"], "properties": {
+                "partner_notification": {"type": "object", "required": ["status"], "properties": {
+                    "status": {"type": "string", "enum": ["OK", "SKIPPED", "FAILED"]},
+                    "partner_status": {"type": "integer"},
+                    "resource_status": {},
+                    "error_code": {"type": "string"},
+                    "message": {"type": "string"}
+                }, "additionalProperties": true}
+            }}))
             .also(&[502, 504]),
         // Host metadata, health, this document
         get("/.well-known/databricks-config", "getHostMetadata", "Host metadata").public().ok(s.of::<HostMetadata>()),
@@ -429,27 +473,79 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
 
     // SCIM: the same six operations on three resource types.
     let scim = |p: &str| format!("/api/2.0/preview/scim/v2{p}");
-    ops.push(get(&scim("/Me"), "getMe", "SCIM").scim());
-    for (path, list, create, get_id, replace, patch_id, delete_id) in [
-        ("Users", "listUsers", "createUser", "getUser", "replaceUser", "patchUser", "deleteUser"),
-        ("Groups", "listGroups", "createGroup", "getGroup", "replaceGroup", "patchGroup", "deleteGroup"),
+    let user = schemas::scim_resource(s, "User");
+    ops.push(get(&scim("/Me"), "getMe", "SCIM").scim().ok(user));
+    let attributes = |op: Op| {
+        op.param("attributes", json!({"type": "string"}), false, "comma-separated attributes to return").param(
+            "excludedAttributes",
+            json!({"type": "string"}),
+            false,
+            "comma-separated attributes to leave out",
+        )
+    };
+    for (kind, path, list_name, [list, create, get_id, replace, patch_id, delete_id]) in [
         (
+            "User",
+            "Users",
+            "ListUsersResponse",
+            ["listUsers", "createUser", "getUser", "replaceUser", "patchUser", "deleteUser"],
+        ),
+        (
+            "Group",
+            "Groups",
+            "ListGroupsResponse",
+            ["listGroups", "createGroup", "getGroup", "replaceGroup", "patchGroup", "deleteGroup"],
+        ),
+        (
+            "ServicePrincipal",
             "ServicePrincipals",
-            "listServicePrincipals",
-            "createServicePrincipal",
-            "getServicePrincipal",
-            "replaceServicePrincipal",
-            "patchServicePrincipal",
-            "deleteServicePrincipal",
+            "ListServicePrincipalResponse",
+            [
+                "listServicePrincipals",
+                "createServicePrincipal",
+                "getServicePrincipal",
+                "replaceServicePrincipal",
+                "patchServicePrincipal",
+                "deleteServicePrincipal",
+            ],
         ),
     ] {
+        let resource = schemas::scim_resource(s, kind);
+        let listed = schemas::scim_list(s, list_name, resource.clone());
+        let body = schemas::scim_body(s, kind);
+        let patch_body = schemas::scim_patch(s);
+        let sort_by = if kind == "User" { json!(["userName", "displayName"]) } else { json!(["displayName"]) };
         let one = scim(&format!("/{path}/{{id}}"));
-        ops.push(get(&scim(&format!("/{path}")), list, "SCIM").scim());
-        ops.push(post(&scim(&format!("/{path}")), create, "SCIM").scim().ok_status(201));
-        ops.push(get(&one, get_id, "SCIM").scim());
-        ops.push(put(&one, replace, "SCIM").scim());
-        ops.push(patch(&one, patch_id, "SCIM").scim());
-        ops.push(delete(&one, delete_id, "SCIM").scim());
+        ops.push(
+            attributes(get(&scim(&format!("/{path}")), list, "SCIM").scim())
+                .param(
+                    "filter",
+                    json!({"type": "string", "maxLength": 4096}),
+                    false,
+                    "a SCIM filter (eq, ne, co, sw, ew, pr, gt, ge, lt, le, and, or, not)",
+                )
+                .param(
+                    "startIndex",
+                    json!({"type": "integer", "minimum": 0}),
+                    false,
+                    "1-based index of the first result",
+                )
+                .param("count", json!({"type": "integer", "minimum": 0}), false, "page size")
+                .param("sortBy", json!({"type": "string", "enum": sort_by}), false, "")
+                .param("sortOrder", json!({"type": "string", "enum": ["ascending", "descending"]}), false, "")
+                .ok(listed),
+        );
+        ops.push(
+            post(&scim(&format!("/{path}")), create, "SCIM")
+                .scim()
+                .body(body.clone(), true)
+                .ok_status(201)
+                .ok(resource.clone()),
+        );
+        ops.push(attributes(get(&one, get_id, "SCIM").scim()).ok(resource.clone()));
+        ops.push(put(&one, replace, "SCIM").scim().body(body, true).ok(resource.clone()));
+        ops.push(patch(&one, patch_id, "SCIM").scim().body(patch_body, true).ok(resource));
+        ops.push(delete(&one, delete_id, "SCIM").scim().ok(empty()));
     }
     ops
 }

@@ -281,3 +281,152 @@ pub(crate) fn explanation(s: &mut Schemas) -> Value {
         }),
     )
 }
+
+/// The SCIM objects. SCIM resources are extensible (RFC 7643): attributes a client sent beyond
+/// the modelled ones are kept and returned, so these objects stay open; `attributes` /
+/// `excludedAttributes` may leave out anything but `id` and `schemas`.
+pub(crate) fn scim_resource(s: &mut Schemas, kind: &str) -> Value {
+    let reference = json!({
+        "type": "object",
+        "required": ["value", "display", "$ref"],
+        "properties": {"value": {"type": "string"}, "display": {"type": "string"}, "$ref": {"type": "string"}},
+        "additionalProperties": false
+    });
+    let mut props = json!({
+        "schemas": {"type": "array", "items": {"type": "string"}},
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "displayName": {"type": "string"},
+        "externalId": {"type": "string"},
+        "groups": {"type": "array", "items": reference},
+        "entitlements": {"type": "array", "items": {"type": "object"}},
+        "meta": {"type": "object", "properties": {"resourceType": {"type": "string"}}}
+    });
+    match kind {
+        "User" => {
+            props["userName"] = json!({"type": "string"});
+            props["active"] = json!({"type": "boolean"});
+            props["emails"] = json!({"type": "array", "items": {"type": "object", "properties": {
+                "value": {"type": "string"}, "type": {"type": "string"}, "primary": {"type": "boolean"}
+            }}});
+        }
+        "ServicePrincipal" => {
+            props["applicationId"] = json!({"type": "string"});
+            props["active"] = json!({"type": "boolean"});
+            // `GET Me` as a service principal also answers its application id as userName.
+            props["userName"] = json!({"type": "string"});
+        }
+        _ => {
+            props["members"] = json!({"type": "array", "items": reference});
+        }
+    }
+    s.named(
+        kind,
+        json!({
+            "type": "object",
+            "description": "A SCIM resource; attributes the client sent beyond these are kept and returned.",
+            "required": ["id", "schemas"],
+            "properties": props,
+            "additionalProperties": true
+        }),
+    )
+}
+
+/// `ListUsersResponse` and its kin: a SCIM list response of `item`.
+pub(crate) fn scim_list(s: &mut Schemas, name: &str, item: Value) -> Value {
+    s.named(
+        name,
+        json!({
+            "type": "object",
+            "required": ["schemas", "totalResults", "startIndex", "itemsPerPage", "Resources"],
+            "properties": {
+                "schemas": {"type": "array", "items": {"type": "string"}},
+                "totalResults": {"type": "integer", "minimum": 0},
+                "startIndex": {"type": "integer", "minimum": 1},
+                "itemsPerPage": {"type": "integer", "minimum": 0},
+                "Resources": {"type": "array", "items": item}
+            }
+        }),
+    )
+}
+
+/// A SCIM create or replace body: the resource's attributes (open).
+pub(crate) fn scim_body(s: &mut Schemas, kind: &str) -> Value {
+    let mut props = json!({
+        "schemas": {"type": "array", "items": {"type": "string"}},
+        "displayName": {"type": "string"},
+        "externalId": {"type": "string"},
+        "active": {"type": "boolean"},
+        "groups": {"type": "array", "items": {"type": "object", "properties": {"value": {"type": "string"}}}},
+        "entitlements": {"type": "array", "items": {"type": "object"}}
+    });
+    match kind {
+        "User" => {
+            props["userName"] = json!({"type": "string"});
+            props["emails"] = json!({"type": "array", "items": {"type": "object"}});
+        }
+        "ServicePrincipal" => props["applicationId"] = json!({"type": "string"}),
+        _ => {
+            props["members"] =
+                json!({"type": "array", "items": {"type": "object", "properties": {"value": {"type": "string"}}}})
+        }
+    }
+    s.named(&format!("{kind}Request"), json!({"type": "object", "properties": props}))
+}
+
+/// The SCIM PatchOp body.
+pub(crate) fn scim_patch(s: &mut Schemas) -> Value {
+    s.named(
+        "PatchRequest",
+        json!({
+            "type": "object",
+            "properties": {
+                "schemas": {"type": "array", "items": {"type": "string"}},
+                "Operations": {"type": "array", "items": {
+                    "type": "object",
+                    "properties": {
+                        "op": {"type": "string", "enum": ["add", "remove", "replace"]},
+                        "path": {"type": "string"},
+                        "value": {}
+                    }
+                }}
+            }
+        }),
+    )
+}
+
+/// Partner Connect's answers. What a partner sends back (`partner_response.body`, test results,
+/// connectors) and the registration's `config` are the partner's documents, kept open.
+pub(crate) fn partner_info(s: &mut Schemas) -> Value {
+    s.named(
+        "PartnerInfo",
+        json!({
+            "type": "object",
+            "required": ["partner_id", "name", "config", "options", "created_at", "created_by"],
+            "properties": {
+                "partner_id": {"type": "string", "format": "uuid"},
+                "name": {"type": "string"},
+                "config": {"type": "object", "additionalProperties": true},
+                "basic_auth": {"oneOf": [
+                    {"type": "null"},
+                    {"type": "object", "required": ["username"], "properties": {"username": {"type": "string"}}}
+                ]},
+                "options": {"type": "object", "properties": {
+                    "timeout_ms": {"type": "integer", "minimum": 0},
+                    "max_retries": {"type": "integer", "minimum": 0},
+                    "retry_backoff_ms": {"type": "integer", "minimum": 0}
+                }},
+                "created_at": {"type": "integer", "format": "int64"},
+                "created_by": {"type": "string"}
+            }
+        }),
+    )
+}
+
+/// `{"partner_status": <HTTP status of the partner's answer>}` (and, for deleteConnection, the
+/// notification's outcome).
+pub(crate) fn partner_status(s: &mut Schemas) -> Value {
+    s.named(
+        "PartnerStatus",
+        json!({"type": "object", "required": ["partner_status"], "properties": {"partner_status": {"type": "integer"}}}),
+    )
+}
