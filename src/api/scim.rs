@@ -417,8 +417,12 @@ impl ScimBody {
         let mut extra = Map::new();
         for k in EXTRA_ATTRIBUTES {
             if let Some(v) = self.obj.get(*k).filter(|v| !v.is_null()) {
-                if !v.is_array() && !v.is_object() {
-                    return Err(ApiError::invalid(k, "must be an array or an object").scim());
+                // `name` is a complex attribute, the others are multi-valued (RFC 7643).
+                if *k == "name" && !v.is_object() {
+                    return Err(ApiError::invalid(k, "must be an object").scim());
+                }
+                if *k != "name" && !v.is_array() {
+                    return Err(ApiError::invalid(k, "must be an array").scim());
                 }
                 extra.insert((*k).to_string(), v.clone());
             }
@@ -739,8 +743,10 @@ fn set_attribute(
                     old.extend(new);
                     Json::Array(old)
                 }
-                (_, _, v) if v.is_array() || v.is_object() => v,
-                _ => return Err(bad("must be an array or an object")),
+                // `name` is a complex attribute, the others are multi-valued (RFC 7643).
+                (_, _, v) if a == "name" && v.is_object() => v,
+                (_, _, v) if a != "name" && v.is_array() => v,
+                _ => return Err(bad(if a == "name" { "must be an object" } else { "must be an array" })),
             };
             extra.insert(a.to_string(), merged);
             principals::set_extra(conn, ok, p.id, current.external_id.as_deref(), &Json::Object(extra).to_string())
