@@ -421,14 +421,19 @@ impl ScimBody {
                 if *k == "name" && !v.is_object() {
                     return Err(ApiError::invalid(k, "must be an object").scim());
                 }
-                if *k != "name" && !v.is_array() {
-                    return Err(ApiError::invalid(k, "must be an array").scim());
+                if *k != "name" && !is_multi_valued(v) {
+                    return Err(ApiError::invalid(k, "must be an array of objects").scim());
                 }
                 extra.insert((*k).to_string(), v.clone());
             }
         }
         Ok(Json::Object(extra).to_string())
     }
+}
+
+/// A multi-valued SCIM attribute: an array of complex values.
+fn is_multi_valued(v: &Json) -> bool {
+    v.as_array().is_some_and(|a| a.iter().all(Json::is_object))
 }
 
 /// Reads `[{"value": "<id>"}, ...]` (ids as strings or numbers).
@@ -745,8 +750,8 @@ fn set_attribute(
                 }
                 // `name` is a complex attribute, the others are multi-valued (RFC 7643).
                 (_, _, v) if a == "name" && v.is_object() => v,
-                (_, _, v) if a != "name" && v.is_array() => v,
-                _ => return Err(bad(if a == "name" { "must be an object" } else { "must be an array" })),
+                (_, _, v) if a != "name" && is_multi_valued(&v) => v,
+                _ => return Err(bad(if a == "name" { "must be an object" } else { "must be an array of objects" })),
             };
             extra.insert(a.to_string(), merged);
             principals::set_extra(conn, ok, p.id, current.external_id.as_deref(), &Json::Object(extra).to_string())

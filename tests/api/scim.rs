@@ -716,9 +716,12 @@ async fn a_rename_follows_the_owner_of_every_kind_of_securable() {
 async fn verbatim_attributes_have_their_scim_types() {
     let app = spawn().await;
     let id = user_id(&app, "alice@example.com").await;
-    for (attr, bad) in
-        [("entitlements", json!({})), ("emails", json!({"value": "a@b"})), ("roles", json!({})), ("name", json!([]))]
-    {
+    for (attr, bad) in [
+        ("entitlements", json!({})),
+        ("emails", json!({"value": "a@b"})),
+        ("roles", json!([[null]])),
+        ("name", json!([])),
+    ] {
         let body = json!({"userName": "alice@example.com", attr: bad});
         app.admin().put(&path("Users", &id), body.clone()).await.error(
             400,
