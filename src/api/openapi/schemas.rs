@@ -299,12 +299,14 @@ pub(crate) fn scim_resource(s: &mut Schemas, kind: &str) -> Value {
         "externalId": {"type": "string"},
         "groups": {"type": "array", "items": reference},
         "entitlements": {"type": "array", "items": {"type": "object"}},
+        "roles": {"type": "array", "items": {"type": "object"}},
         "meta": {"type": "object", "properties": {"resourceType": {"type": "string"}}}
     });
     match kind {
         "User" => {
             props["userName"] = json!({"type": "string"});
             props["active"] = json!({"type": "boolean"});
+            props["name"] = json!({"type": "object"});
             props["emails"] = json!({"type": "array", "items": {"type": "object", "properties": {
                 "value": {"type": "string"}, "type": {"type": "string"}, "primary": {"type": "boolean"}
             }}});
@@ -357,11 +359,13 @@ pub(crate) fn scim_body(s: &mut Schemas, kind: &str) -> Value {
         "externalId": {"type": "string"},
         "active": {"type": "boolean"},
         "groups": {"type": "array", "items": {"type": "object", "properties": {"value": {"type": "string"}}}},
-        "entitlements": {"type": "array", "items": {"type": "object"}}
+        "entitlements": {"type": "array", "items": {"type": "object"}},
+        "roles": {"type": "array", "items": {"type": "object"}}
     });
     match kind {
         "User" => {
             props["userName"] = json!({"type": "string"});
+            props["name"] = json!({"type": "object"});
             props["emails"] = json!({"type": "array", "items": {"type": "object"}});
         }
         "ServicePrincipal" => props["applicationId"] = json!({"type": "string"}),
