@@ -7,14 +7,17 @@ pub mod external_locations;
 pub mod functions;
 pub mod lists;
 pub mod metastores;
+pub mod permissions;
 pub mod providers;
 pub mod recipients;
 pub mod schemas;
 pub mod shares;
 pub mod storage_credentials;
 pub mod tables;
+pub mod tokens;
 pub mod volumes;
 pub mod warehouses;
+pub mod workspace_acls;
 
 use std::collections::BTreeMap;
 

@@ -18,6 +18,7 @@ use crate::api::metastores::{
     AssignmentBody, ListMetastoresParams, MetastoreAssignment, MetastoreInfo, UnassignParams,
 };
 use crate::api::partner_connect::{ConnectBody, ConnectorsParams, DeleteAccountBody, ExpireAccountBody};
+use crate::api::permissions::{GetParams, PermissionsList, ReplacePermissions, UpdatePermissions};
 use crate::api::providers::{ListProvidersParams, ProviderInfo, ProviderShare};
 use crate::api::recipients::{ListRecipientsParams, RecipientInfo, ShareToPrivilegeAssignment};
 use crate::api::schemas::{ListSchemasParams, SchemaInfo};
@@ -28,11 +29,12 @@ use crate::api::tokens::{CreateOboToken, CreateToken, DeleteToken, PublicTokenIn
 use crate::api::user_info::ForAccountLevel;
 use crate::api::volumes::{ListVolumesParams, VolumeInfo};
 use crate::api::warehouses::WarehouseInfo;
-use crate::api::workspace_permissions::{ObjectPermissions, PermissionsDescription, PermissionsRequest};
+use crate::api::workspace_permissions::{ObjectPermissions, PermissionsDescription};
 use crate::ops::catalogs::{CreateCatalog, UpdateCatalog};
 use crate::ops::external_locations::{CreateExternalLocation, UpdateExternalLocation};
 use crate::ops::functions::{CreateFunction, UpdateFunction};
 use crate::ops::metastores::{CreateMetastore, UpdateMetastore};
+use crate::ops::permissions::EffectiveAssignment;
 use crate::ops::providers::{CreateProvider, UpdateProvider};
 use crate::ops::recipients::{CreateRecipient, RotateToken, UpdateRecipient};
 use crate::ops::schemas::{CreateSchema, UpdateSchema};
@@ -40,6 +42,7 @@ use crate::ops::shares::{CreateShare, UpdateShare};
 use crate::ops::storage_credentials::{CreateStorageCredential, UpdateStorageCredential, ValidateStorageCredential};
 use crate::ops::tables::{CreateTable, TableSummary, UpdateTable};
 use crate::ops::volumes::{CreateVolume, UpdateVolume};
+use crate::ops::workspace_acls::PermissionsRequest;
 use crate::partner_connect::ConnectionInfo;
 
 /// Tags, in the order the document lists them, each with its description.
@@ -80,13 +83,20 @@ fn uc(p: &str) -> String {
     format!("{UC}{p}")
 }
 
-/// An answer whose schema is not yet described: any JSON value.
-fn any() -> Value {
-    json!({})
-}
-
 fn int64() -> Value {
     json!({"type": "integer", "format": "int64"})
+}
+
+/// `{"<key>": [EffectivePrivilegeAssignment], "next_page_token"}`.
+fn effective_list(name: &str, key: &str, s: &mut Schemas) -> Value {
+    let item = s.of::<EffectiveAssignment>();
+    s.named(
+        name,
+        json!({"type": "object", "properties": {
+            key: {"type": "array", "items": item},
+            "next_page_token": {"type": "string"}
+        }}),
+    )
 }
 
 /// The `{}` answer.
@@ -95,11 +105,11 @@ fn empty() -> Value {
 }
 
 pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
-    let get = |p: &str, id: &'static str, tag: &'static str| Op::new("GET", p.to_string(), id, tag).ok(any());
-    let post = |p: &str, id: &'static str, tag: &'static str| Op::new("POST", p.to_string(), id, tag).ok(any());
-    let put = |p: &str, id: &'static str, tag: &'static str| Op::new("PUT", p.to_string(), id, tag).ok(any());
-    let patch = |p: &str, id: &'static str, tag: &'static str| Op::new("PATCH", p.to_string(), id, tag).ok(any());
-    let delete = |p: &str, id: &'static str, tag: &'static str| Op::new("DELETE", p.to_string(), id, tag).ok(any());
+    let get = |p: &str, id: &'static str, tag: &'static str| Op::new("GET", p.to_string(), id, tag);
+    let post = |p: &str, id: &'static str, tag: &'static str| Op::new("POST", p.to_string(), id, tag);
+    let put = |p: &str, id: &'static str, tag: &'static str| Op::new("PUT", p.to_string(), id, tag);
+    let patch = |p: &str, id: &'static str, tag: &'static str| Op::new("PATCH", p.to_string(), id, tag);
+    let delete = |p: &str, id: &'static str, tag: &'static str| Op::new("DELETE", p.to_string(), id, tag);
     let head = |p: &str, id: &'static str, tag: &'static str| Op::new("HEAD", p.to_string(), id, tag);
 
     // FunctionInfo: the stored CreateFunction fields and the server's own.
@@ -283,16 +293,28 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
         put("/api/2.0/fs/directories{directory_path}", "createDirectory", "Files API").ok_status(204),
         delete("/api/2.0/fs/directories{directory_path}", "deleteDirectory", "Files API").ok_status(204),
         // Permissions
-        get(&uc("/permissions/{securable_type}/{full_name}"), "getPermissions", "Permissions"),
-        patch(&uc("/permissions/{securable_type}/{full_name}"), "updatePermissions", "Permissions"),
-        put(&uc("/permissions/{securable_type}/{full_name}"), "replacePermissions", "Permissions"),
-        get(&uc("/effective-permissions/{securable_type}/{full_name}"), "getEffectivePermissions", "Permissions"),
-        get(&uc("/privilege-assignments/{securable_type}/{full_name}"), "listPrivilegeAssignments", "Permissions"),
+        get(&uc("/permissions/{securable_type}/{full_name}"), "getPermissions", "Permissions")
+            .query::<GetParams>()
+            .ok(s.of::<PermissionsList>()),
+        patch(&uc("/permissions/{securable_type}/{full_name}"), "updatePermissions", "Permissions")
+            .body(s.of::<UpdatePermissions>(), true)
+            .ok(json!({"oneOf": [s.of::<PermissionsList>(), empty()]})),
+        put(&uc("/permissions/{securable_type}/{full_name}"), "replacePermissions", "Permissions")
+            .body(s.of::<ReplacePermissions>(), false)
+            .ok(empty()),
+        get(&uc("/effective-permissions/{securable_type}/{full_name}"), "getEffectivePermissions", "Permissions")
+            .query::<GetParams>()
+            .ok(effective_list("EffectivePermissionsList", "privilege_assignments", s)),
+        get(&uc("/privilege-assignments/{securable_type}/{full_name}"), "listPrivilegeAssignments", "Permissions")
+            .query::<GetParams>()
+            .ok(s.of::<PermissionsList>()),
         get(
             &uc("/effective-privilege-assignments/{securable_type}/{full_name}"),
             "listEffectivePrivilegeAssignments",
             "Permissions",
-        ),
+        )
+        .query::<GetParams>()
+        .ok(effective_list("ListEffectivePrivilegeAssignmentsResponse", "effective_privilege_assignments", s)),
         // Explain, user info
         get(&uc("/explain"), "explain", "Explain")
             .query::<ExplainParams>()
@@ -318,8 +340,12 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
         get(&uc("/shares/{name}"), "getShare", "Shares").query::<GetShareParams>().ok(s.of::<ShareInfo>()),
         patch(&uc("/shares/{name}"), "updateShare", "Shares").body(s.of::<UpdateShare>(), false).ok(s.of::<ShareInfo>()),
         delete(&uc("/shares/{name}"), "deleteShare", "Shares").ok(empty()),
-        get(&uc("/shares/{name}/permissions"), "getSharePermissions", "Shares"),
-        patch(&uc("/shares/{name}/permissions"), "updateSharePermissions", "Shares"),
+        get(&uc("/shares/{name}/permissions"), "getSharePermissions", "Shares")
+            .query::<GetParams>()
+            .ok(s.of::<PermissionsList>()),
+        patch(&uc("/shares/{name}/permissions"), "updateSharePermissions", "Shares")
+            .body(s.of::<UpdatePermissions>(), true)
+            .ok(json!({"oneOf": [s.of::<PermissionsList>(), empty()]})),
         get(&uc("/recipients"), "listRecipients", "Recipients")
             .query::<PageParams>()
             .query::<ListRecipientsParams>()

@@ -18,7 +18,6 @@ fn reference(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
-#[allow(dead_code)] // rows use more of it as their types are described
 impl Schemas {
     /// A `$ref` to `T`'s schema (registered with every schema it refers to).
     pub(crate) fn of<T: ToSchema>(&mut self) -> Value {
