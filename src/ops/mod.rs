@@ -5,6 +5,7 @@
 pub mod catalogs;
 pub mod external_locations;
 pub mod functions;
+pub mod identities;
 pub mod lists;
 pub mod metastores;
 pub mod permissions;
@@ -14,6 +15,7 @@ pub mod schemas;
 pub mod shares;
 pub mod storage_credentials;
 pub mod tables;
+pub mod temporary_credentials;
 pub mod tokens;
 pub mod volumes;
 pub mod warehouses;

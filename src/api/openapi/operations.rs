@@ -17,7 +17,7 @@ use crate::api::metastores::ForceOpts;
 use crate::api::metastores::{
     AssignmentBody, ListMetastoresParams, MetastoreAssignment, MetastoreInfo, UnassignParams,
 };
-use crate::api::partner_connect::{ConnectBody, ConnectorsParams, DeleteAccountBody, ExpireAccountBody};
+use crate::api::partner_connect::{ConnectorsParams, DeleteAccountBody, ExpireAccountBody};
 use crate::api::permissions::{GetParams, PermissionsList, ReplacePermissions, UpdatePermissions};
 use crate::api::providers::{ListProvidersParams, ProviderInfo, ProviderShare};
 use crate::api::recipients::{ListRecipientsParams, RecipientInfo, ShareToPrivilegeAssignment};
@@ -25,6 +25,7 @@ use crate::api::schemas::{ListSchemasParams, SchemaInfo};
 use crate::api::shares::{GetShareParams, PageParams, ShareInfo};
 use crate::api::storage_credentials::{StorageCredentialInfo, ValidateResponse};
 use crate::api::tables::{ListTablesParams, SummariesBody, SummariesRequest, TableExists, TableInfo};
+use crate::api::temporary_credentials::{PathQuery, PathRequest, TableRequest, TemporaryCredentials, VolumeRequest};
 use crate::api::tokens::{CreateOboToken, CreateToken, DeleteToken, PublicTokenInfo, TokenInfo};
 use crate::api::user_info::ForAccountLevel;
 use crate::api::volumes::{ListVolumesParams, VolumeInfo};
@@ -43,6 +44,7 @@ use crate::ops::storage_credentials::{CreateStorageCredential, UpdateStorageCred
 use crate::ops::tables::{CreateTable, TableSummary, UpdateTable};
 use crate::ops::volumes::{CreateVolume, UpdateVolume};
 use crate::ops::workspace_acls::PermissionsRequest;
+use crate::partner_connect::requests::ConnectBody;
 use crate::partner_connect::ConnectionInfo;
 
 /// Tags, in the order the document lists them, each with its description.
@@ -57,6 +59,10 @@ pub(super) const TAGS: &[(&str, &str)] = &[
     ("Volumes", "Volumes: governed directories of files."),
     ("Functions", "User-defined functions."),
     ("Files API", "Files and directories inside volumes."),
+    (
+        "Temporary credentials",
+        "Short-lived, down-scoped credentials for engines outside Databricks (the S3 endpoint checks them).",
+    ),
     ("Permissions", "Grants on securables, direct and effective."),
     ("Explain", "The emulator's own: why a principal may or may not do an action."),
     ("User info", "The caller's metastore admin status and groups."),
@@ -495,6 +501,43 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
             json!({"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}}),
         )),
         get(super::PATH, "getOpenApiDocument", "OpenAPI").public().ok(json!({"type": "object", "additionalProperties": true})),
+        // Temporary credentials: the OSS paths and the hosted ones (fields in the body or the query).
+        post(&uc("/temporary-table-credentials"), "generateTemporaryTableCredentials", "Temporary credentials")
+            .query::<TableRequest>()
+            .body(s.of::<TableRequest>(), false)
+            .ok(s.of::<TemporaryCredentials>()),
+        post(&uc("/temporary-path-credentials"), "generateTemporaryPathCredentials", "Temporary credentials")
+            .query::<PathQuery>()
+            .body(s.of::<PathRequest>(), false)
+            .ok(s.of::<TemporaryCredentials>()),
+        post(&uc("/temporary-volume-credentials"), "generateTemporaryVolumeCredentials", "Temporary credentials")
+            .query::<VolumeRequest>()
+            .body(s.of::<VolumeRequest>(), false)
+            .ok(s.of::<TemporaryCredentials>()),
+        post(
+            "/api/2.0/unity-catalog/temporary-table-credentials",
+            "generateTemporaryTableCredentialsHosted",
+            "Temporary credentials",
+        )
+        .query::<TableRequest>()
+        .body(s.of::<TableRequest>(), false)
+        .ok(s.of::<TemporaryCredentials>()),
+        post(
+            "/api/2.0/unity-catalog/temporary-path-credentials",
+            "generateTemporaryPathCredentialsHosted",
+            "Temporary credentials",
+        )
+        .query::<PathQuery>()
+        .body(s.of::<PathRequest>(), false)
+        .ok(s.of::<TemporaryCredentials>()),
+        post(
+            "/api/2.0/unity-catalog/temporary-volume-credentials",
+            "generateTemporaryVolumeCredentialsHosted",
+            "Temporary credentials",
+        )
+        .query::<VolumeRequest>()
+        .body(s.of::<VolumeRequest>(), false)
+        .ok(s.of::<TemporaryCredentials>()),
     ];
 
     // SCIM: the same six operations on three resource types.
