@@ -136,7 +136,13 @@ pub fn build(
     configured_public_url: Option<String>,
     certify_sandbox: bool,
 ) -> std::io::Result<Server> {
+    let account_id = store
+        .read_now(crate::store::account::stored_account_id)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| crate::domain::ACCOUNT_ID.to_string());
     let state = web::Data::new(extract::AppState {
+        account_id,
         store,
         callers: Default::default(),
         storage_map: storage_map.into(),

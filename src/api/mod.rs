@@ -1,5 +1,6 @@
 //! The HTTP layer: parse, call the store and the authorization core, render. No SQL, no rules.
 
+pub mod account;
 pub mod catalogs;
 pub mod explain;
 pub mod explorer;
@@ -200,7 +201,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(files::routes)
     .configure(functions::routes)
     .configure(volumes::routes)
-    .configure(fs::routes);
+    .configure(fs::routes)
+    .configure(account::routes);
 }
 
 /// Every path no route serves: 404 `ENDPOINT_NOT_FOUND`.

@@ -2,6 +2,7 @@
 //! and the steps that resolve, authorize and write inside one store transaction. Called by the
 //! HTTP handlers (`api/`), the fixtures and Partner Connect; knows nothing of HTTP.
 
+pub mod account;
 pub mod catalogs;
 pub mod external_locations;
 pub mod functions;
