@@ -158,6 +158,7 @@ pub fn build(
             .service(api::Res::new("/healthz").get(api::healthz).build())
             .service(api::Res::new("/.well-known/databricks-config").get(api::host_metadata::databricks_config).build())
             .configure(api::explorer::routes)
+            .configure(api::oauth::public_routes)
             .service(
                 web::scope("/api")
                     .wrap(from_fn(extract::authenticate))

@@ -11,9 +11,10 @@ use super::extract::{path_param, qint, AppState, Auth, Body, Params};
 use super::{denied, ok_empty, Res};
 use crate::authz::{self, Action, Caller, PrincipalKind};
 use crate::domain::now_ms;
+use crate::domain::workspace_object::WorkspaceObject;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::store::principals;
 use crate::store::tokens::{self, NewToken, TokenFilter, TokenRow};
+use crate::store::{principals, workspace_acls};
 
 /// The token routes, inside the `/api` scope.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -148,7 +149,15 @@ pub async fn create_token(
     let (value, row) = state
         .store
         .write(move |conn| {
-            let ok = authz::require(&caller, &Action::OwnTokens, &[]).map_err(denied)?;
+            // Creating a token needs CAN_USE (or CAN_MANAGE) on the workspace's token ACL.
+            let acl = workspace_acls::entries(conn, caller.workspace_id, &WorkspaceObject::Tokens)?;
+            let can_use = acl.iter().any(|e| caller.is(&e.principal));
+            let ok = authz::require(&caller, &Action::CreateToken { can_use }, &[]).map_err(|_| {
+                ApiError::denied(format!(
+                    "{} has no CAN_USE permission on authorization/tokens in workspace {}.",
+                    caller.name, caller.workspace_id
+                ))
+            })?;
             mint(conn, &ok, &caller, caller.id, body.comment.as_deref(), body.lifetime_seconds)
         })
         .await?;

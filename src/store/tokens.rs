@@ -36,6 +36,7 @@ pub fn insert(conn: &Connection, ok: &Allowed, new: &NewToken<'_>) -> ApiResult<
             matches!(
                 a,
                 crate::authz::Action::OwnTokens
+                    | crate::authz::Action::CreateToken { .. }
                     | crate::authz::Action::ManageWorkspaceTokens
                     | crate::authz::Action::ConnectPartner
             )

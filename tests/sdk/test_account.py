@@ -391,3 +391,32 @@ def test_permission_migration_answers_with_the_reason(uc):
     with raises(PermissionDenied, "PERMISSION_DENIED", status=403, server=uc):
         uc.bob.permission_migration.migrate_permissions(workspace_id=1001, from_workspace_group_name="old",
                                                         to_account_group_name="analysts")
+
+
+def test_token_creation_needs_can_use_on_the_token_acl(uc):
+    from databricks.sdk.service.iam import AccessControlRequest, PermissionLevel
+
+    # The default entry: `account users` -> CAN_USE, so every user creates tokens.
+    acl = uc.admin.permissions.get("authorization", "tokens")
+    entry = next(e for e in acl.access_control_list if e.group_name == "account users")
+    assert [(p.permission_level.value, p.inherited) for p in entry.all_permissions] == [("CAN_USE", False)]
+    t = uc.bob.tokens.create(comment="mine", lifetime_seconds=600)
+    uc.bob.tokens.delete(t.token_info.token_id)
+    # PATCH keeps the default; PUT without it removes it.
+    uc.admin.permissions.update("authorization", "tokens", access_control_list=[
+        AccessControlRequest(user_name=ALICE, permission_level=PermissionLevel.CAN_USE)])
+    assert uc.bob.tokens.create(comment="still").token_value
+    uc.admin.permissions.set("authorization", "tokens", access_control_list=[
+        AccessControlRequest(user_name=ALICE, permission_level=PermissionLevel.CAN_USE)])
+    before = [x.token_id for x in uc.bob.tokens.list()]
+    with raises(PermissionDenied, "PERMISSION_DENIED", status=403, mentions="CAN_USE", server=uc):
+        uc.bob.tokens.create(comment="denied")
+    assert [x.token_id for x in uc.bob.tokens.list()] == before, "nothing was created"
+    assert uc.alice.tokens.create(comment="granted").token_value
+    assert uc.carol.tokens.create(comment="workspace admin").token_value
+    # Existing tokens keep working (only creation is gated).
+    assert uc.bob.current_user.me().user_name == BOB
+    # Through a group.
+    uc.admin.permissions.update("authorization", "tokens", access_control_list=[
+        AccessControlRequest(group_name="analysts", permission_level=PermissionLevel.CAN_USE)])
+    assert uc.alice.tokens.create(comment="via analysts").token_value
