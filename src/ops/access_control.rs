@@ -227,18 +227,19 @@ pub fn update_rule_set(
         }
         for (j, p) in rule.principals.iter().enumerate() {
             let field = format!("rule_set.grant_rules[{i}].principals[{j}]");
-            let (kind, name) =
-                match p.split_once('/') {
-                    Some(("users", n)) => (PrincipalKind::User, n),
-                    Some(("groups", n)) => (PrincipalKind::Group, n),
-                    Some(("servicePrincipals", n)) => (PrincipalKind::ServicePrincipal, n),
-                    _ => return Err(ApiError::invalid(
+            let (kind, name) = match p.split_once('/') {
+                Some(("users", n)) => (PrincipalKind::User, n),
+                Some(("groups", n)) => (PrincipalKind::Group, n),
+                Some(("servicePrincipals", n)) => (PrincipalKind::ServicePrincipal, n),
+                _ => {
+                    return Err(ApiError::invalid(
                         &field,
                         format!(
                             "{p:?} is not users/<userName>, groups/<displayName> or servicePrincipals/<applicationId>"
                         ),
-                    )),
-                };
+                    ))
+                }
+            };
             let found = principals::by_name(tx, name)?.filter(|x| x.kind == kind);
             let Some(found) = found else {
                 return Err(ApiError::invalid(&field, format!("{p:?} names no principal of the account")));

@@ -10,6 +10,7 @@ pub mod functions;
 pub mod lists;
 pub mod metastores;
 pub mod oauth;
+pub mod permissions;
 pub mod providers;
 pub mod recipients;
 pub mod schemas;
@@ -18,6 +19,7 @@ pub mod storage_credentials;
 pub mod tables;
 pub mod volumes;
 pub mod warehouses;
+pub mod workspace_acls;
 
 use std::collections::BTreeMap;
 

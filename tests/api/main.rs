@@ -12,6 +12,7 @@ mod fuzz;
 mod helpers;
 mod layers;
 mod names;
+mod openapi;
 mod paging;
 mod proofs;
 mod scim;
