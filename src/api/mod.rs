@@ -24,6 +24,7 @@ pub mod scim;
 pub mod shares;
 pub mod storage_credentials;
 pub mod tables;
+pub mod temporary_credentials;
 pub mod tokens;
 pub mod user_info;
 pub mod volumes;
@@ -209,7 +210,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(fs::routes)
     .configure(account::routes)
     .configure(oauth::routes)
-    .configure(access_control::routes);
+    .configure(access_control::routes)
+    .configure(temporary_credentials::routes);
 }
 
 /// Every path no route serves: 404 `ENDPOINT_NOT_FOUND`.

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value as Json};
 
 use super::extract::{parse_json, parse_query, path_param, AppState, Auth, RawBody};
 use super::{ok_empty, Res};
-use crate::authz::{self, Action, Allowed, Caller, PrincipalKind, ACCOUNT_USERS};
+use crate::authz::{Allowed, PrincipalKind, ACCOUNT_USERS};
 use crate::domain::names::fold_case;
 use crate::domain::scim_filter::{self, Filter, Value};
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -50,16 +50,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     }
 }
 
-/// Which SCIM a route is: the kind of principal, and account (`true`) or workspace SCIM.
-#[derive(Clone, Copy)]
-struct Level {
-    kind: PrincipalKind,
-    account: bool,
-}
-
 const ACCOUNT_ADMIN_ROLE: &str = "account_admin";
-const GROUP_MANAGER: &str = "roles/group.manager";
-const SP_MANAGER: &str = "roles/servicePrincipal.manager";
+use crate::ops::access_control::{GROUP_MANAGER, SP_MANAGER};
 
 fn kind_path(kind: PrincipalKind) -> &'static str {
     match kind {
@@ -397,59 +389,6 @@ fn require_at(
     Ok(p)
 }
 
-fn account_admin_only(caller: &Caller) -> ApiResult<Allowed> {
-    authz::require(caller, &Action::ManageAccount, &[])
-        .map_err(|_| ApiError::denied(format!("{} is not an account admin.", caller.describe())).scim())
-}
-
-/// Whether the caller holds `role` on the resource (through the account rule set too).
-fn holds_role(conn: &Connection, caller: &Caller, resource: &str, role: &str) -> ApiResult<bool> {
-    let held = crate::store::rule_sets::roles_held(conn, caller.id, &["account", resource])?;
-    Ok(held.values().flatten().any(|r| r == role))
-}
-
-/// The proof for an account SCIM request on one principal: account admins; for a group also its
-/// managers when `changes_roles` is false. Decided before the principal is looked up.
-fn account_proof(
-    conn: &Connection,
-    caller: &Caller,
-    kind: PrincipalKind,
-    id: Option<i64>,
-    changes_roles: bool,
-) -> ApiResult<Allowed> {
-    if caller.account_admin || kind != PrincipalKind::Group {
-        return account_admin_only(caller);
-    }
-    let manager = match id {
-        Some(id) => holds_role(conn, caller, &format!("groups/{id}"), GROUP_MANAGER)?,
-        None => false,
-    };
-    authz::require(caller, &Action::ManageAccountGroup { manager, changes_roles }, &[]).map_err(|_| {
-        let why = if manager {
-            "group managers may not change a group's roles"
-        } else {
-            "it is not an account admin and does not manage this group"
-        };
-        ApiError::denied(format!("{} may not change this group: {why}.", caller.describe())).scim()
-    })
-}
-
-/// The proof a SCIM write runs under: workspace SCIM needs a workspace or account admin; account
-/// SCIM as [`account_proof`] says.
-fn write_proof(
-    conn: &Connection,
-    caller: &Caller,
-    level: Level,
-    id: Option<i64>,
-    changes_roles: bool,
-) -> ApiResult<Allowed> {
-    if level.account {
-        account_proof(conn, caller, level.kind, id, changes_roles)
-    } else {
-        may_manage(caller)
-    }
-}
-
 /// The last check of every identity write: an account admin remains.
 fn admin_remains(conn: &Connection) -> ApiResult<()> {
     account_store::require_an_account_admin(conn).map_err(scim_err)
@@ -508,12 +447,7 @@ async fn get(
     Ok(HttpResponse::Ok().json(obj))
 }
 
-fn may_manage(caller: &Caller) -> ApiResult<Allowed> {
-    authz::require(caller, &Action::ManageIdentities, &[]).map_err(|_| {
-        ApiError::denied("Only workspace admins and account admins may change users, groups and service principals.")
-            .scim()
-    })
-}
+use crate::ops::identities::{account_admin_only, account_proof, may_manage, write_proof, Level};
 
 /// A SCIM create or replace body. Open-ended: the modelled attributes are read here, the
 /// verbatim ones (`emails`, `name`, `entitlements`, `roles`) kept.

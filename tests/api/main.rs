@@ -4,6 +4,7 @@ mod account;
 mod authz_matrix;
 mod certify;
 mod concurrency;
+mod data_plane;
 mod durability;
 mod errors;
 mod escalation;
