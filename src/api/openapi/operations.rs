@@ -109,11 +109,6 @@ fn effective_list(name: &str, key: &str, s: &mut Schemas) -> Value {
     )
 }
 
-/// An answer not yet described: any JSON value (`every_answer_is_described` lists these).
-fn any() -> Value {
-    json!({})
-}
-
 /// The `{}` answer.
 fn empty() -> Value {
     json!({"type": "object", "additionalProperties": false})
@@ -625,22 +620,28 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
         ops.push(patch(&one, patch_id, "SCIM").scim().body(patch_body, true).ok(resource));
         ops.push(delete(&one, delete_id, "SCIM").scim().ok(empty()));
     }
-    account_operations(&mut ops);
+    account_operations(&mut ops, s);
     ops
 }
 
 /// The account half: account SCIM, workspaces, workspace assignments, permission migration,
 /// access control, service principal secrets and the OAuth endpoints.
-fn account_operations(ops: &mut Vec<Op>) {
-    let get = |p: &str, id: &'static str, tag: &'static str| Op::new("GET", p.to_string(), id, tag).ok(any());
-    let post = |p: &str, id: &'static str, tag: &'static str| Op::new("POST", p.to_string(), id, tag).ok(any());
-    let put = |p: &str, id: &'static str, tag: &'static str| Op::new("PUT", p.to_string(), id, tag).ok(any());
-    let patch = |p: &str, id: &'static str, tag: &'static str| Op::new("PATCH", p.to_string(), id, tag).ok(any());
-    let delete = |p: &str, id: &'static str, tag: &'static str| Op::new("DELETE", p.to_string(), id, tag).ok(any());
+fn account_operations(ops: &mut Vec<Op>, s: &mut Schemas) {
+    use crate::api::access_control::{RolesQuery, RuleSetQuery, RuleSetResponse, UpdateRuleSet};
+    use crate::api::account::{MigrationRequest, PermissionAssignment, UpdateAssignment, WorkspaceInfo};
+    use crate::api::oauth::{CreateSecret, ListQuery as SecretsQuery, SecretInfo};
+
+    let get = |p: &str, id: &'static str, tag: &'static str| Op::new("GET", p.to_string(), id, tag);
+    let post = |p: &str, id: &'static str, tag: &'static str| Op::new("POST", p.to_string(), id, tag);
+    let put = |p: &str, id: &'static str, tag: &'static str| Op::new("PUT", p.to_string(), id, tag);
+    let patch = |p: &str, id: &'static str, tag: &'static str| Op::new("PATCH", p.to_string(), id, tag);
+    let delete = |p: &str, id: &'static str, tag: &'static str| Op::new("DELETE", p.to_string(), id, tag);
     let acc = |p: &str| format!("/api/2.0/accounts/{{account_id}}{p}");
-    let kinds: [(&str, [&'static str; 6]); 3] = [
+    let kinds: [(&str, &str, &str, [&'static str; 6]); 3] = [
         (
+            "User",
             "Users",
+            "ListUsersResponse",
             [
                 "listAccountUsers",
                 "createAccountUser",
@@ -651,7 +652,9 @@ fn account_operations(ops: &mut Vec<Op>) {
             ],
         ),
         (
+            "Group",
             "Groups",
+            "ListGroupsResponse",
             [
                 "listAccountGroups",
                 "createAccountGroup",
@@ -662,7 +665,9 @@ fn account_operations(ops: &mut Vec<Op>) {
             ],
         ),
         (
+            "ServicePrincipal",
             "ServicePrincipals",
+            "ListServicePrincipalResponse",
             [
                 "listAccountServicePrincipals",
                 "createAccountServicePrincipal",
@@ -673,15 +678,30 @@ fn account_operations(ops: &mut Vec<Op>) {
             ],
         ),
     ];
-    for (path, names) in kinds {
+    for (kind, path, list_name, names) in kinds {
+        let resource = schemas::scim_resource(s, kind);
+        let listed = schemas::scim_list(s, list_name, resource.clone());
+        let body = schemas::scim_body(s, kind);
+        let patch_body = schemas::scim_patch(s);
         let all = acc(&format!("/scim/v2/{path}"));
         let one = acc(&format!("/scim/v2/{path}/{{id}}"));
-        ops.push(get(&all, names[0], "Account SCIM").scim());
-        ops.push(post(&all, names[1], "Account SCIM").scim().ok_status(201));
-        ops.push(get(&one, names[2], "Account SCIM").scim());
-        ops.push(put(&one, names[3], "Account SCIM").scim());
-        ops.push(patch(&one, names[4], "Account SCIM").scim());
-        ops.push(delete(&one, names[5], "Account SCIM").scim());
+        ops.push(
+            get(&all, names[0], "Account SCIM")
+                .scim()
+                .param("filter", json!({"type": "string", "maxLength": 4096}), false, "a SCIM filter")
+                .param("startIndex", json!({"type": "integer", "minimum": 0}), false, "")
+                .param("count", json!({"type": "integer", "minimum": 0}), false, "")
+                .param("attributes", json!({"type": "string"}), false, "")
+                .param("excludedAttributes", json!({"type": "string"}), false, "")
+                .ok(listed),
+        );
+        ops.push(
+            post(&all, names[1], "Account SCIM").scim().body(body.clone(), true).ok_status(201).ok(resource.clone()),
+        );
+        ops.push(get(&one, names[2], "Account SCIM").scim().ok(resource.clone()));
+        ops.push(put(&one, names[3], "Account SCIM").scim().body(body, true).ok(resource.clone()));
+        ops.push(patch(&one, names[4], "Account SCIM").scim().body(patch_body, true).ok(resource));
+        ops.push(delete(&one, names[5], "Account SCIM").scim().ok(empty()));
     }
     let assignments = "/workspaces/{workspace_id}/permissionassignments";
     let principal = format!("{assignments}/principals/{{principal_id}}");
@@ -690,30 +710,139 @@ fn account_operations(ops: &mut Vec<Op>) {
     let proxy = |p: &str| format!("/api/2.0/accounts{p}");
     let ac = |p: &str| format!("/api/2.0/preview/accounts/{{account_id}}/access-control{p}");
     let ac_proxy = |p: &str| format!("/api/2.0/preview/accounts/access-control{p}");
+    let workspace = s.of::<WorkspaceInfo>();
+    let assignment = s.of::<PermissionAssignment>();
+    let rule_set = s.of::<RuleSetResponse>();
+    let roles = s.named(
+        "GetAssignableRolesForResourceResponse",
+        json!({"type": "object", "required": ["roles"], "properties": {"roles": {"type": "array", "items": {
+            "type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}
+        }}}}),
+    );
+    let secret_info = s.of::<SecretInfo>();
+    let secrets_list = s.named(
+        "ListServicePrincipalSecretsResponse",
+        json!({"type": "object", "required": ["secrets"], "properties": {
+            "secrets": {"type": "array", "items": secret_info.clone()},
+            "next_page_token": {"type": "string"}
+        }}),
+    );
+    let discovery = s.named(
+        "OAuthAuthorizationServerMetadata",
+        json!({"type": "object", "required": ["issuer", "token_endpoint"], "properties": {
+            "issuer": {"type": "string"},
+            "token_endpoint": {"type": "string"},
+            "grant_types_supported": {"type": "array", "items": {"type": "string"}},
+            "token_endpoint_auth_methods_supported": {"type": "array", "items": {"type": "string"}},
+            "scopes_supported": {"type": "array", "items": {"type": "string"}},
+            "response_types_supported": {"type": "array", "items": {"type": "string"}}
+        }}),
+    );
+    let token_request = s.named(
+        "OAuthTokenRequest",
+        json!({"type": "object", "required": ["grant_type"], "properties": {
+            "grant_type": {"type": "string", "enum": ["client_credentials"]},
+            "scope": {"type": "string"},
+            "client_id": {"type": "string", "description": "when not sent with HTTP Basic authentication"},
+            "client_secret": {"type": "string", "description": "when not sent with HTTP Basic authentication"}
+        }}),
+    );
+    let token = s.named(
+        "OAuthToken",
+        json!({"type": "object", "required": ["access_token", "token_type", "expires_in"], "properties": {
+            "access_token": {"type": "string"},
+            "token_type": {"type": "string", "enum": ["Bearer"]},
+            "expires_in": {"type": "integer"},
+            "scope": {"type": "string"}
+        }}),
+    );
+    let assignment_levels = s.named(
+        "WorkspacePermissions",
+        json!({"type": "object", "required": ["permissions"], "properties": {"permissions": {"type": "array", "items": {
+            "type": "object", "required": ["permission_level", "description"], "properties": {
+                "permission_level": {"type": "string", "enum": ["USER", "ADMIN"]},
+                "description": {"type": "string"}
+            }
+        }}}}),
+    );
+    let ws_id = json!({"type": "integer", "format": "int64"});
     ops.extend([
-        get(&acc("/workspaces"), "listWorkspaces", "Account"),
-        get(&acc("/workspaces/{workspace_id}"), "getWorkspace", "Account"),
-        get(&acc(assignments), "listWorkspaceAssignments", "Account"),
-        get(&acc(&format!("{assignments}/permissions")), "getWorkspaceAssignmentLevels", "Account"),
-        put(&acc(&principal), "updateWorkspaceAssignment", "Account"),
-        delete(&acc(&principal), "deleteWorkspaceAssignment", "Account"),
-        post("/api/2.0/permissionmigration", "migratePermissions", "Account"),
-        get(&ac("/assignable-roles"), "getAssignableRolesForResource", "Account access control"),
-        get(&ac("/rule-sets"), "getRuleSet", "Account access control"),
-        put(&ac("/rule-sets"), "updateRuleSet", "Account access control"),
-        get(&ac_proxy("/assignable-roles"), "getAssignableRolesForResourceProxy", "Account access control"),
-        get(&ac_proxy("/rule-sets"), "getRuleSetProxy", "Account access control"),
-        put(&ac_proxy("/rule-sets"), "updateRuleSetProxy", "Account access control"),
-        post(&acc(secrets), "createServicePrincipalSecret", "OAuth"),
-        get(&acc(secrets), "listServicePrincipalSecrets", "OAuth"),
-        delete(&acc(&secret), "deleteServicePrincipalSecret", "OAuth"),
-        post(&proxy(secrets), "createServicePrincipalSecretProxy", "OAuth"),
-        get(&proxy(secrets), "listServicePrincipalSecretsProxy", "OAuth"),
-        delete(&proxy(&secret), "deleteServicePrincipalSecretProxy", "OAuth"),
-        get("/oidc/.well-known/oauth-authorization-server", "getOidcDiscovery", "OAuth").public(),
+        get(&acc("/workspaces"), "listWorkspaces", "Account").ok(json!({"type": "array", "items": workspace.clone()})),
+        get(&acc("/workspaces/{workspace_id}"), "getWorkspace", "Account")
+            .path_type("workspace_id", ws_id.clone())
+            .ok(workspace),
+        get(&acc(assignments), "listWorkspaceAssignments", "Account").path_type("workspace_id", ws_id.clone()).ok(
+            json!({
+                "type": "object", "required": ["permission_assignments"],
+                "properties": {"permission_assignments": {"type": "array", "items": assignment.clone()}}
+            }),
+        ),
+        get(&acc(&format!("{assignments}/permissions")), "getWorkspaceAssignmentLevels", "Account")
+            .path_type("workspace_id", ws_id.clone())
+            .ok(assignment_levels),
+        put(&acc(&principal), "updateWorkspaceAssignment", "Account")
+            .path_type("workspace_id", ws_id.clone())
+            .path_type("principal_id", ws_id.clone())
+            .body(s.of::<UpdateAssignment>(), false)
+            .ok(assignment),
+        delete(&acc(&principal), "deleteWorkspaceAssignment", "Account")
+            .path_type("workspace_id", ws_id.clone())
+            .path_type("principal_id", ws_id.clone())
+            .ok(empty()),
+        post("/api/2.0/permissionmigration", "migratePermissions", "Account")
+            .body(s.of::<MigrationRequest>(), true)
+            .ok(empty()),
+        get(&ac("/assignable-roles"), "getAssignableRolesForResource", "Account access control")
+            .query::<RolesQuery>()
+            .required(&["resource"])
+            .ok(roles.clone()),
+        get(&ac("/rule-sets"), "getRuleSet", "Account access control")
+            .query::<RuleSetQuery>()
+            .required(&["name"])
+            .ok(rule_set.clone()),
+        put(&ac("/rule-sets"), "updateRuleSet", "Account access control")
+            .body(s.of::<UpdateRuleSet>(), true)
+            .ok(rule_set.clone()),
+        get(&ac_proxy("/assignable-roles"), "getAssignableRolesForResourceProxy", "Account access control")
+            .query::<RolesQuery>()
+            .required(&["resource"])
+            .ok(roles),
+        get(&ac_proxy("/rule-sets"), "getRuleSetProxy", "Account access control")
+            .query::<RuleSetQuery>()
+            .required(&["name"])
+            .ok(rule_set.clone()),
+        put(&ac_proxy("/rule-sets"), "updateRuleSetProxy", "Account access control")
+            .body(s.of::<UpdateRuleSet>(), true)
+            .ok(rule_set),
+        post(&acc(secrets), "createServicePrincipalSecret", "OAuth")
+            .path_type("service_principal_id", ws_id.clone())
+            .body(s.of::<CreateSecret>(), false)
+            .ok(secret_info.clone()),
+        get(&acc(secrets), "listServicePrincipalSecrets", "OAuth")
+            .path_type("service_principal_id", ws_id.clone())
+            .query::<SecretsQuery>()
+            .ok(secrets_list.clone()),
+        delete(&acc(&secret), "deleteServicePrincipalSecret", "OAuth")
+            .path_type("service_principal_id", ws_id.clone())
+            .ok(empty()),
+        post(&proxy(secrets), "createServicePrincipalSecretProxy", "OAuth")
+            .path_type("service_principal_id", ws_id.clone())
+            .body(s.of::<CreateSecret>(), false)
+            .ok(secret_info),
+        get(&proxy(secrets), "listServicePrincipalSecretsProxy", "OAuth")
+            .path_type("service_principal_id", ws_id.clone())
+            .query::<SecretsQuery>()
+            .ok(secrets_list),
+        delete(&proxy(&secret), "deleteServicePrincipalSecretProxy", "OAuth")
+            .path_type("service_principal_id", ws_id)
+            .ok(empty()),
+        get("/oidc/.well-known/oauth-authorization-server", "getOidcDiscovery", "OAuth").public().ok(discovery.clone()),
         get("/oidc/accounts/{account_id}/.well-known/oauth-authorization-server", "getAccountOidcDiscovery", "OAuth")
-            .public(),
-        post("/oidc/v1/token", "requestToken", "OAuth").public(),
-        post("/oidc/accounts/{account_id}/v1/token", "requestAccountToken", "OAuth").public(),
+            .public()
+            .ok(discovery),
+        post("/oidc/v1/token", "requestToken", "OAuth").oauth_token(token_request.clone()).ok(token.clone()),
+        post("/oidc/accounts/{account_id}/v1/token", "requestAccountToken", "OAuth")
+            .oauth_token(token_request)
+            .ok(token),
     ]);
 }
