@@ -456,4 +456,13 @@ BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
 CREATE TRIGGER IF NOT EXISTS providers_drop_orphan AFTER DELETE ON providers
 BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
 
-PRAGMA user_version = 4;
+-- Each TOKEN-recipient token's activation link and, once retrieved, its bearer credential
+-- (stored only as a SHA-256 hash). Deleting the token (or its recipient) deletes it.
+CREATE TABLE IF NOT EXISTS recipient_credentials (
+    token_id         TEXT PRIMARY KEY REFERENCES recipient_tokens(id) ON DELETE CASCADE,
+    activation_token TEXT NOT NULL UNIQUE,
+    bearer_hash      TEXT UNIQUE,
+    retrieved_at     INTEGER
+) WITHOUT ROWID;
+
+PRAGMA user_version = 5;

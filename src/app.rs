@@ -101,17 +101,8 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
     let configured_public_url =
         crate::config::public_url().filter(|_| !args.own_address_only).map(|url| url.trim_end_matches('/').to_string());
     let public_url = configured_public_url.clone().unwrap_or_else(|| listening_url(host, port));
-    let file_roots = crate::files::FileRoots::new(args.file_roots.clone());
-    let server = build(
-        Arc::clone(&store),
-        listener,
-        args.storage_map.clone(),
-        file_roots,
-        public_url,
-        configured_public_url,
-        args.own_address_only,
-    )
-    .map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
+    let server = build(Arc::clone(&store), listener, args, public_url, configured_public_url)
+        .map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
     tracing::info!("permission explorer: http://{host}:{port}/explorer/");
     Ok(Running { server, url: format!("http://{host}:{port}"), store })
 }
@@ -126,24 +117,23 @@ fn listening_url(host: &str, port: u16) -> String {
     format!("http://{host}:{port}")
 }
 
-/// The HTTP server over a store and a bound listener.
+/// The HTTP server over a store and a bound listener, configured by `args`.
 pub fn build(
     store: Arc<Store>,
     listener: TcpListener,
-    storage_map: Vec<crate::config::StorageMapping>,
-    file_roots: crate::files::FileRoots,
+    args: &ServeArgs,
     public_url: String,
     configured_public_url: Option<String>,
-    certify_sandbox: bool,
 ) -> std::io::Result<Server> {
     let state = web::Data::new(extract::AppState {
         store,
         callers: Default::default(),
-        storage_map: storage_map.into(),
-        file_roots,
+        storage_map: args.storage_map.clone().into(),
+        file_roots: crate::files::FileRoots::new(args.file_roots.clone()),
         public_url,
         configured_public_url,
-        certify_sandbox,
+        certify_sandbox: args.own_address_only,
+        presigned_url_lifetime_ms: i64::from(args.presigned_url_lifetime) * 1000,
     });
     let server = HttpServer::new(move || {
         App::new()
@@ -152,6 +142,10 @@ pub fn build(
             .service(api::Res::new("/healthz").get(api::healthz).build())
             .service(api::Res::new("/.well-known/databricks-config").get(api::host_metadata::databricks_config).build())
             .configure(api::explorer::routes)
+            // Delta Sharing's recipient side: public activation paths, the sharing server
+            // (recipient bearer tokens, not workspace tokens) and pre-signed file URLs; mounted
+            // before `/api`, whose middleware authenticates workspace tokens.
+            .configure(api::sharing::routes)
             .service(
                 web::scope("/api")
                     .wrap(from_fn(extract::authenticate))

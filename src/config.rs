@@ -177,6 +177,12 @@ pub struct ServeArgs {
           value_name = "FORMAT")]
     pub log_format: LogFormat,
 
+    /// Lifetime of the pre-signed file URLs the Delta Sharing server hands out, in seconds
+    /// (1-604800).
+    #[arg(long = "presigned-url-lifetime", env = "UC_EMULATOR_PRESIGNED_URL_LIFETIME", default_value_t = 3600,
+          value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(1..=604_800))]
+    pub presigned_url_lifetime: u32,
+
     /// This server is certify's sandbox: advertise the listening address even when
     /// UC_EMULATOR_PUBLIC_URL is set, and send partners their `test_workspace_detail`. Not a flag.
     #[arg(skip)]

@@ -46,11 +46,20 @@ struct RecipientTokenInfo {
     updated_by: String,
 }
 
-impl From<TokenRow> for RecipientTokenInfo {
-    fn from(t: TokenRow) -> Self {
+/// A token's activation link (`""` once its credential was retrieved), made for this answer.
+fn activation_url(t: &TokenRow, public_url: &str) -> String {
+    if t.retrieved || t.activation_token.is_empty() {
+        String::new()
+    } else {
+        format!("{public_url}/delta_sharing/retrieve_config.html?{}", t.activation_token)
+    }
+}
+
+impl RecipientTokenInfo {
+    fn new(t: TokenRow, public_url: &str) -> Self {
         RecipientTokenInfo {
+            activation_url: activation_url(&t, public_url),
             id: t.id,
-            activation_url: t.activation_url,
             expiration_time: t.expiration_time,
             created_at: t.created_at,
             created_by: t.created_by,
@@ -92,14 +101,14 @@ pub struct RecipientInfo {
 }
 
 /// A recipient as answered, with its live tokens (TOKEN recipients only).
-fn info(conn: &Connection, r: RecipientRow) -> ApiResult<RecipientInfo> {
+fn info(conn: &Connection, r: RecipientRow, public_url: &str) -> ApiResult<RecipientInfo> {
     let token = r.authentication_type == "TOKEN";
     let tokens = if token { Some(recipients::live_tokens(conn, &r.id, now_ms())?) } else { None };
-    Ok(info_with(r, tokens))
+    Ok(info_with(r, tokens, public_url))
 }
 
 /// A recipient's answer with its live tokens (`Some` for TOKEN recipients).
-fn info_with(r: RecipientRow, tokens: Option<Vec<TokenRow>>) -> RecipientInfo {
+fn info_with(r: RecipientRow, tokens: Option<Vec<TokenRow>>, public_url: &str) -> RecipientInfo {
     let (cloud, region, metastore_id) =
         match r.data_recipient_global_metastore_id.as_deref().map(split_global_metastore_id) {
             Some(Some((c, rg, m))) => (Some(c), Some(rg), Some(m)),
@@ -121,9 +130,9 @@ fn info_with(r: RecipientRow, tokens: Option<Vec<TokenRow>>) -> RecipientInfo {
         metastore_id,
         ip_access_list,
         properties_kvpairs: r.properties_kvpairs,
-        activation_url: tokens.as_ref().and_then(|t| t.last()).map(|t| t.activation_url.clone()),
-        tokens: tokens.map(|t| t.into_iter().map(RecipientTokenInfo::from).collect()),
-        activated: false,
+        activation_url: tokens.as_ref().and_then(|t| t.last()).map(|t| activation_url(t, public_url)),
+        tokens: tokens.map(|t| t.into_iter().map(|t| RecipientTokenInfo::new(t, public_url)).collect()),
+        activated: r.activated,
         created_at: r.created_at,
         created_by: r.created_by,
         updated_at: r.updated_at,
@@ -140,7 +149,7 @@ pub async fn create_recipient(
     let spec = RecipientSpec::try_from(req)?;
     let Scoped { caller, metastore } = scoped;
     let out = state.store.write(move |tx| ops::recipients::create(tx, &caller, &metastore.id, spec)).await?;
-    Ok(HttpResponse::Ok().json(info_with(out.0, out.1)))
+    Ok(HttpResponse::Ok().json(info_with(out.0, out.1, &state.public_url)))
 }
 
 /// getRecipient
@@ -148,7 +157,7 @@ pub async fn get_recipient(req: HttpRequest, scoped: Scoped, state: web::Data<Ap
     let name = name_param(&req)?;
     let Scoped { caller, metastore } = scoped;
     let out = state.store.read(move |conn| ops::recipients::get(conn, &caller, &metastore.id, &name)).await?;
-    Ok(HttpResponse::Ok().json(info_with(out.0, out.1)))
+    Ok(HttpResponse::Ok().json(info_with(out.0, out.1, &state.public_url)))
 }
 
 #[derive(Deserialize)]
@@ -174,7 +183,8 @@ pub async fn list_recipients(
             ops::recipients::list(conn, &caller, &metastore.id, &after, limit, wanted.as_deref())
         })
         .await?;
-    let items: Vec<RecipientInfo> = items.into_iter().map(|(r, tokens)| info_with(r, tokens)).collect();
+    let items: Vec<RecipientInfo> =
+        items.into_iter().map(|(r, tokens)| info_with(r, tokens, &state.public_url)).collect();
     let next_page_token = args.next_token(&state.store, more_after);
     Ok(HttpResponse::Ok().json(Listing { key: "recipients", items, next_page_token }))
 }
@@ -202,6 +212,7 @@ pub async fn update_recipient(
     let ip = ip_list(body.ip_access_list)?;
     let props = properties(body.properties_kvpairs)?;
     let Scoped { caller, metastore } = scoped;
+    let public_url = state.public_url.clone();
     let out = state
         .store
         .write(move |tx| {
@@ -226,7 +237,7 @@ pub async fn update_recipient(
             };
             let ok = authz::require(&caller, &Action::UpdateRecipient(shape), &[&rn, &mn]).map_err(denied)?;
             let row = recipients::update(tx, &ok, &current, &changes, &caller.name, now_ms())?;
-            info(tx, row)
+            info(tx, row, &public_url)
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -260,6 +271,7 @@ pub async fn rotate_token(
         return Err(ApiError::invalid("existing_token_expire_in_seconds", "must not be negative"));
     }
     let Scoped { caller, metastore } = scoped;
+    let public_url = state.public_url.clone();
     let out = state
         .store
         .write(move |tx| {
@@ -277,7 +289,7 @@ pub async fn rotate_token(
             let lifetime = ms.delta_sharing_recipient_token_lifetime_in_seconds.filter(|s| *s > 0);
             let expiry = lifetime.map(|s| now.saturating_add(s.saturating_mul(1000)));
             recipients::add_token(tx, &ok, &current.id, expiry, &caller.name, now)?;
-            info(tx, current)
+            info(tx, current, &public_url)
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))

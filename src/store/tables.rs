@@ -135,6 +135,11 @@ pub fn get(conn: &Connection, metastore_id: &str, name: &TableName) -> ApiResult
         .optional()?)
 }
 
+/// A table by id (a shared table, whose share object names it by id).
+pub fn by_id(conn: &Connection, id: &str) -> ApiResult<Option<TableRow>> {
+    Ok(conn.prepare_cached(&format!("{SELECT} WHERE t.id = ?1"))?.query_row([id], row).optional()?)
+}
+
 pub fn not_found(name: &TableName) -> ApiError {
     ApiError::new(ErrorCode::TableDoesNotExist, format!("Table '{name}' does not exist."))
 }
