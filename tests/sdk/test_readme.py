@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from conftest import REPO_ROOT, Server, emulator_bin
+from conftest import REPO_ROOT, Server, ServerWithArgs, emulator_bin
 
 README = REPO_ROOT / "README.md"
 README_HOST = "http://127.0.0.1:8080"
@@ -108,15 +108,29 @@ def test_python_block_runs_as_a_script(index, block, tmp_path, _reaper):
     serve = serve_command_before(all_blocks, index)
     fixtures = [str(REPO_ROOT / f) for f in option(serve, "--fixtures")]
     db = tmp_path / "readme.db"
-    server = Server(str(db), fixtures, tmp_path / "server.log")
+    # Each `--file-root DIR` of the README becomes a fresh directory, in the server's flags and
+    # in the snippet's text.
+    roots = {readme_dir: tmp_path / f"root{i}" for i, readme_dir in enumerate(option(serve, "--file-root"))}
+    extra = []
+    for readme_dir, real in roots.items():
+        real.mkdir()
+        extra += ["--file-root", str(real)]
+    if extra:
+        server = ServerWithArgs(str(db), fixtures, tmp_path / "server.log", extra)
+    else:
+        server = Server(str(db), fixtures, tmp_path / "server.log")
     try:
         script = tmp_path / "snippet.py"
-        script.write_text(block.code.replace(README_HOST, server.url))
+        code = block.code.replace(README_HOST, server.url)
+        for readme_dir, real in roots.items():
+            code = code.replace(readme_dir, str(real))
+        script.write_text(code)
         env = {k: v for k, v in os.environ.items() if not k.startswith("DATABRICKS_")}
         run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
                              cwd=tmp_path, env=env)
         assert run.returncode == 0, f"README.md line {block.line}:\n{run.stderr}"
         for shown in expected_outputs(block.code):
+            shown = shown.replace(README_HOST, server.url)  # printed addresses are the server's
             assert matches(shown, run.stdout), f"README.md line {block.line} shows {shown!r}; the script printed:\n{run.stdout}"
 
         # The `uc-emulator explain` commands of the next shell block read the same database.
