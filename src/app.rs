@@ -117,6 +117,24 @@ fn listening_url(host: &str, port: u16) -> String {
     format!("http://{host}:{port}")
 }
 
+/// Every route of the main listener (the OpenAPI document's tests build it to list them).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(api::Res::new("/healthz").get(api::healthz).build())
+        .service(api::Res::new(api::openapi::PATH).get(api::openapi::document).build())
+        .service(api::Res::new("/.well-known/databricks-config").get(api::host_metadata::databricks_config).build());
+    api::openapi::undocumented(|| api::explorer::routes(cfg));
+    // Delta Sharing's recipient side: public activation paths, the sharing server (recipient
+    // bearer tokens, not workspace tokens) and pre-signed file URLs; mounted before `/api`,
+    // whose middleware authenticates workspace tokens.
+    api::sharing::routes(cfg);
+    cfg.service(
+        web::scope("/api")
+            .wrap(from_fn(extract::authenticate))
+            .configure(|cfg| api::openapi::under("/api", || api::configure(cfg)))
+            .default_service(web::to(api::not_found)),
+    );
+}
+
 /// The HTTP server over a store and a bound listener, configured by `args`.
 pub fn build(
     store: Arc<Store>,
@@ -139,19 +157,7 @@ pub fn build(
         App::new()
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
-            .service(api::Res::new("/healthz").get(api::healthz).build())
-            .service(api::Res::new("/.well-known/databricks-config").get(api::host_metadata::databricks_config).build())
-            .configure(api::explorer::routes)
-            // Delta Sharing's recipient side: public activation paths, the sharing server
-            // (recipient bearer tokens, not workspace tokens) and pre-signed file URLs; mounted
-            // before `/api`, whose middleware authenticates workspace tokens.
-            .configure(api::sharing::routes)
-            .service(
-                web::scope("/api")
-                    .wrap(from_fn(extract::authenticate))
-                    .configure(api::configure)
-                    .default_service(web::to(api::not_found)),
-            )
+            .configure(routes)
             .default_service(web::to(api::not_found))
             .wrap(NormalizePath::trim())
             .wrap(from_fn(api::fs::keep_raw_path))

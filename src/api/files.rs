@@ -4,13 +4,12 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::extract::{qint, AppState, Params, Scoped};
-use super::{denied, Res, UC};
-use crate::authz::{self, Action, Node};
+use super::{Res, UC};
 use crate::domain::names::Ident;
 use crate::domain::storage_url::StorageUrl;
 use crate::error::{ApiError, ApiResult};
 use crate::files;
-use crate::store::{credentials, external_locations, securables};
+use crate::ops;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(Res::new(&format!("{UC}/files")).get(list_files).build());
@@ -65,14 +64,7 @@ pub async fn list_files(
     state
         .store
         .read(move |conn| {
-            let credential =
-                credential_name.as_ref().map(|n| credentials::require(conn, &metastore.id, n)).transpose()?;
-            let location = external_locations::covering(conn, &metastore.id, &lookup)?;
-            let mut nodes: Vec<Node> = location.iter().map(|l| l.node()).chain(credential.map(|c| c.node())).collect();
-            securables::attach_grants(conn, &mut nodes.iter_mut().collect::<Vec<_>>(), &caller.principals_json)?;
-            let chain: Vec<&Node> = nodes.iter().collect();
-            authz::require(&caller, &Action::ListFiles, &chain).map_err(denied)?;
-            Ok(())
+            ops::external_locations::authorize_list_files(conn, &caller, &metastore.id, &lookup, credential_name)
         })
         .await?;
 

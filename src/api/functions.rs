@@ -7,17 +7,14 @@ use serde_json::{Map, Value as Json};
 
 use super::catalogs::{BrowseParams, ListParams};
 use super::extract::{path_param, AppState, Body, Params, Scoped};
-use super::listing::{judge, Listing, PageArgs, Rule, Shown};
+use super::listing::{Listing, PageArgs, Shown};
 use super::metastores::ForceOpts;
-use super::{denied, ok_empty, Res, UC};
-use crate::authz::{self, Action};
-use crate::domain::names::{Ident, SchemaName, TableName};
+use super::{ok_empty, Res, UC};
+use crate::domain::names::TableName;
 use crate::error::ApiResult;
 use crate::ops;
 use crate::ops::functions::{FunctionSpec, UpdateFunction};
-use crate::ops::schemas::load_schema;
-use crate::ops::tables::required;
-use crate::store::functions::{self, FunctionRow};
+use crate::store::functions::FunctionRow;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(Res::new(&format!("{UC}/functions")).get(list_functions).post(create_function).build()).service(
@@ -96,10 +93,7 @@ pub async fn list_functions(
     Params(p): Params<ListFunctionsParams>,
     Params(page): Params<ListParams>,
 ) -> ApiResult<HttpResponse> {
-    let schema = SchemaName {
-        catalog: Ident::parse("catalog_name", required("catalog_name", &p.catalog_name)?)?,
-        schema: Ident::parse("schema_name", required("schema_name", &p.schema_name)?)?,
-    };
+    let schema = ops::schemas::list_parent(&p.catalog_name, &p.schema_name)?;
     let Scoped { caller, metastore } = scoped;
     let args = PageArgs::new(
         &state.store,
@@ -112,36 +106,16 @@ pub async fn list_functions(
     let browse = page.include_browse.unwrap_or(false);
     let (items, more_after) = state
         .store
-        .read(move |conn| {
-            let (row, [snode, cnode]) = load_schema(conn, &caller, &metastore.id, &schema)?;
-            let browsing = browse && authz::visible(&caller, &Action::BrowseCatalog, &[&cnode]);
-            if let Err(d) = authz::require(&caller, &Action::ListFunctions, &[&snode, &cnode]) {
-                if !browsing {
-                    return Err(denied(d));
-                }
-            }
-            let all = authz::visible(&caller, &Action::ListAllFunctions, &[&snode, &cnode]);
-            let page = functions::scan(conn, &row.id, &after, limit)?;
-            let browse = browsing.then_some(&Action::BrowseCatalog);
-            let judged = judge(
-                conn,
-                &caller,
-                page.rows,
-                FunctionRow::node,
-                Rule { all, action: &Action::GetFunction, browse },
-                &[&snode, &cnode],
-            )?;
-            let items = judged
-                .into_iter()
-                .filter_map(|(f, shown)| match shown {
-                    Shown::Full => Some(info(f, false)),
-                    Shown::BrowseOnly => Some(info(f, true)),
-                    Shown::Hidden => None,
-                })
-                .collect::<Vec<_>>();
-            Ok((items, page.more_after))
-        })
+        .read(move |conn| ops::functions::list(conn, &caller, &metastore.id, &schema, &after, limit, browse))
         .await?;
+    let items: Vec<_> = items
+        .into_iter()
+        .filter_map(|(f, shown)| match shown {
+            Shown::Full => Some(info(f, false)),
+            Shown::BrowseOnly => Some(info(f, true)),
+            Shown::Hidden => None,
+        })
+        .collect();
     let next_page_token = args.next_token(&state.store, more_after);
     Ok(HttpResponse::Ok().json(Listing { key: "functions", items, next_page_token }))
 }

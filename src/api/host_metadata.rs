@@ -33,7 +33,7 @@ pub async fn databricks_config(req: HttpRequest, state: web::Data<AppState>) -> 
 
 /// The advertised base URL when one is configured, else `http://` and the address the client
 /// used (its `Host` header), else the listening address.
-fn base_url(req: &HttpRequest, configured: Option<&str>) -> String {
+pub(crate) fn base_url(req: &HttpRequest, configured: Option<&str>) -> String {
     if let Some(url) = configured {
         return url.trim_end_matches('/').to_string();
     }

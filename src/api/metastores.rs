@@ -5,17 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::{path_param, qbool, qint, AppState, Auth, Body, Params, RawBody, Scoped};
 use super::listing::Listing;
-use super::{denied, ok_empty, owner_name};
-use crate::authz::{self, Action};
-use crate::domain::names::Ident;
-use crate::domain::now_ms;
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use super::ok_empty;
+use crate::error::{ApiError, ApiResult};
 use crate::ops;
-use crate::ops::metastores::{CreateMetastore, MetastoreSpec};
-use crate::store::metastores::{self, AssignmentRow, MetastoreChanges, MetastoreRow};
-use crate::store::{catalogs, principals};
-
-const SCOPES: &[&str] = &["INTERNAL", "INTERNAL_AND_EXTERNAL"];
+use crate::ops::metastores::{AssignmentSpec, CreateMetastore, MetastoreSpec, MetastoreUpdate, UpdateMetastore};
+use crate::store::metastores::{self, MetastoreRow};
 
 /// `MetastoreInfo` (also the summary's answer, which carries every field).
 #[derive(Serialize)]
@@ -121,23 +115,6 @@ pub async fn get_metastore(
     Ok(HttpResponse::Ok().json(MetastoreInfo::from(row)))
 }
 
-#[derive(Deserialize)]
-pub struct UpdateMetastore {
-    name: Option<String>,
-    new_name: Option<String>,
-    owner: Option<String>,
-    storage_root: Option<String>,
-    storage_root_credential_id: Option<String>,
-    delta_sharing_scope: Option<String>,
-    delta_sharing_recipient_token_lifetime_in_seconds: Option<i64>,
-    delta_sharing_organization_name: Option<String>,
-    privilege_model_version: Option<String>,
-    external_access_enabled: Option<bool>,
-    // Accepted and ignored (deprecated in the API reference).
-    #[allow(dead_code)]
-    delta_sharing_enabled: Option<bool>,
-}
-
 /// updateMetastore
 pub async fn update_metastore(
     req: HttpRequest,
@@ -146,79 +123,8 @@ pub async fn update_metastore(
     Body(body): Body<UpdateMetastore>,
 ) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id")?;
-    if body.storage_root.is_some() {
-        return Err(ApiError::invalid("storage_root", "cannot be changed after creation"));
-    }
-    let new_name = body.new_name.or(body.name).map(|n| Ident::parse("new_name", &n)).transpose()?;
-    if let Some(scope) = &body.delta_sharing_scope {
-        if !SCOPES.contains(&scope.as_str()) {
-            return Err(ApiError::invalid(
-                "delta_sharing_scope",
-                format!("unknown value {scope:?}; expected one of {SCOPES:?}"),
-            ));
-        }
-    }
-    // int32 in the API reference, not negative: expiry arithmetic then always fits int64.
-    if body.delta_sharing_recipient_token_lifetime_in_seconds.is_some_and(|s| !(0..=i64::from(i32::MAX)).contains(&s)) {
-        return Err(ApiError::invalid(
-            "delta_sharing_recipient_token_lifetime_in_seconds",
-            "must be between 0 and 2147483647 (an int32)",
-        ));
-    }
-    if let Some(v) = &body.privilege_model_version {
-        let ok = v.split_once('.').is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok());
-        if !ok {
-            return Err(ApiError::invalid("privilege_model_version", format!("{v:?} is not of the form major.minor")));
-        }
-    }
-    let row = state
-        .store
-        .write(move |tx| {
-            let current = metastores::require(tx, &id)?;
-            let node = crate::store::securables::with_grants(tx, current.node(), &caller.principals_json)?;
-            // A metastore whose owner was deleted has no admin: an account admin may then change
-            // its `owner`, and only that (so the metastore can get an admin again).
-            let orphaned = crate::store::securables::is_orphaned(tx, &current.id, &current.owner)?;
-            let owner_only = body.owner.is_some()
-                && new_name.is_none()
-                && body.storage_root_credential_id.is_none()
-                && body.delta_sharing_scope.is_none()
-                && body.delta_sharing_recipient_token_lifetime_in_seconds.is_none()
-                && body.delta_sharing_organization_name.is_none()
-                && body.privilege_model_version.is_none()
-                && body.external_access_enabled.is_none();
-            let action = if orphaned && owner_only { Action::ReownOrphanedMetastore } else { Action::UpdateMetastore };
-            let ok = authz::require(&caller, &action, &[&node]).map_err(denied)?;
-            // SDK: an empty owner hands the metastore to the System User.
-            let owner = match body.owner.as_deref() {
-                Some("") => Some(catalogs::SYSTEM_USER.to_string()),
-                Some(o) => Some(owner_name(tx, o)?),
-                None => None,
-            };
-            let scope = body.delta_sharing_scope.as_deref().unwrap_or(&current.delta_sharing_scope);
-            let lifetime = body
-                .delta_sharing_recipient_token_lifetime_in_seconds
-                .or(current.delta_sharing_recipient_token_lifetime_in_seconds);
-            if scope == "INTERNAL_AND_EXTERNAL" && lifetime.is_none() {
-                return Err(ApiError::invalid(
-                    "delta_sharing_recipient_token_lifetime_in_seconds",
-                    "is required when delta_sharing_scope is INTERNAL_AND_EXTERNAL",
-                ));
-            }
-            let changes = MetastoreChanges {
-                name: new_name.map(Ident::into_string),
-                owner,
-                storage_root_credential_id: body.storage_root_credential_id,
-                delta_sharing_scope: body.delta_sharing_scope,
-                delta_sharing_recipient_token_lifetime_in_seconds: body
-                    .delta_sharing_recipient_token_lifetime_in_seconds,
-                delta_sharing_organization_name: body.delta_sharing_organization_name,
-                privilege_model_version: body.privilege_model_version,
-                external_access_enabled: body.external_access_enabled,
-            };
-            metastores::update(tx, &ok, &current.id, &changes, &caller.name, now_ms())
-        })
-        .await?;
+    let body = MetastoreUpdate::try_from(body)?;
+    let row = state.store.write(move |tx| ops::metastores::update(tx, &caller, &id, body)).await?;
     Ok(HttpResponse::Ok().json(MetastoreInfo::from(row)))
 }
 
@@ -290,14 +196,6 @@ fn workspace_id(req: &HttpRequest) -> ApiResult<i64> {
         .map_err(|_| ApiError::invalid("workspace_id", format!("{raw:?} is not a workspace id (an integer)")))
 }
 
-fn require_workspace(conn: &rusqlite::Connection, id: i64) -> ApiResult<()> {
-    if principals::workspace_exists(conn, id)? {
-        Ok(())
-    } else {
-        Err(ApiError::new(ErrorCode::WorkspaceDoesNotExist, format!("Workspace {id} does not exist.")))
-    }
-}
-
 #[derive(Deserialize)]
 pub struct AssignmentBody {
     metastore_id: Option<String>,
@@ -312,21 +210,8 @@ pub async fn create_assignment(
     Body(body): Body<AssignmentBody>,
 ) -> ApiResult<HttpResponse> {
     let workspace_id = workspace_id(&req)?;
-    let metastore_id =
-        body.metastore_id.filter(|m| !m.is_empty()).ok_or_else(|| ApiError::invalid("metastore_id", "is required"))?;
-    let default_catalog_name = body
-        .default_catalog_name
-        .map(|n| Ident::parse("default_catalog_name", &n).map(Ident::into_string))
-        .transpose()?;
-    state
-        .store
-        .write(move |tx| {
-            let ok = authz::require(&caller, &Action::CreateAssignment, &[]).map_err(denied)?;
-            require_workspace(tx, workspace_id)?;
-            metastores::require(tx, &metastore_id)?;
-            metastores::assign(tx, &ok, &AssignmentRow { workspace_id, metastore_id, default_catalog_name })
-        })
-        .await?;
+    let spec = AssignmentSpec::parse(body.metastore_id, body.default_catalog_name)?;
+    state.store.write(move |tx| ops::metastores::assign(tx, &caller, workspace_id, spec)).await?;
     Ok(ok_empty())
 }
 
@@ -338,34 +223,8 @@ pub async fn update_assignment(
     Body(body): Body<AssignmentBody>,
 ) -> ApiResult<HttpResponse> {
     let workspace_id = workspace_id(&req)?;
-    let default_catalog_name = body
-        .default_catalog_name
-        .map(|n| Ident::parse("default_catalog_name", &n).map(Ident::into_string))
-        .transpose()?;
-    let metastore_id = body.metastore_id.filter(|m| !m.is_empty());
-    state
-        .store
-        .write(move |tx| {
-            require_workspace(tx, workspace_id)?;
-            let current = metastores::assignment(tx, workspace_id)?.ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::ResourceDoesNotExist,
-                    format!("Workspace {workspace_id} has no metastore assigned."),
-                )
-            })?;
-            let changes_metastore = metastore_id.as_ref().is_some_and(|m| *m != current.metastore_id);
-            let ok = authz::require(&caller, &Action::UpdateAssignment { changes_metastore }, &[]).map_err(denied)?;
-            if let Some(m) = &metastore_id {
-                metastores::require(tx, m)?;
-            }
-            let next = AssignmentRow {
-                workspace_id,
-                metastore_id: metastore_id.unwrap_or(current.metastore_id),
-                default_catalog_name: default_catalog_name.or(current.default_catalog_name),
-            };
-            metastores::assign(tx, &ok, &next)
-        })
-        .await?;
+    let spec = AssignmentSpec::parse(body.metastore_id, body.default_catalog_name)?;
+    state.store.write(move |tx| ops::metastores::update_assignment(tx, &caller, workspace_id, spec)).await?;
     Ok(ok_empty())
 }
 
@@ -393,28 +252,6 @@ pub async fn delete_assignment(
         .or(from_body.metastore_id)
         .filter(|m| !m.is_empty())
         .ok_or_else(|| ApiError::invalid("metastore_id", "is required"))?;
-    state
-        .store
-        .write(move |tx| {
-            let ok = authz::require(&caller, &Action::DeleteAssignment, &[]).map_err(denied)?;
-            require_workspace(tx, workspace_id)?;
-            let current = metastores::assignment(tx, workspace_id)?.ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::ResourceDoesNotExist,
-                    format!("Workspace {workspace_id} has no metastore assigned."),
-                )
-            })?;
-            if current.metastore_id != metastore_id {
-                return Err(ApiError::invalid(
-                    "metastore_id",
-                    format!(
-                        "workspace {workspace_id} is assigned to metastore {}, not {metastore_id}",
-                        current.metastore_id
-                    ),
-                ));
-            }
-            metastores::unassign(tx, &ok, workspace_id)
-        })
-        .await?;
+    state.store.write(move |tx| ops::metastores::unassign(tx, &caller, workspace_id, &metastore_id)).await?;
     Ok(ok_empty())
 }

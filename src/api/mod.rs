@@ -11,6 +11,7 @@ pub mod functions;
 pub mod host_metadata;
 pub mod listing;
 pub mod metastores;
+pub mod openapi;
 pub mod partner_connect;
 pub mod permissions;
 pub mod providers;
@@ -42,13 +43,14 @@ pub const SCIM_PREFIX: &str = "/api/2.0/preview/scim/";
 
 /// A resource that answers 405 with `Allow` (and the error JSON) for methods it does not serve.
 pub(crate) struct Res {
+    path: String,
     methods: Vec<&'static str>,
     inner: Resource,
 }
 
 impl Res {
     pub(crate) fn new(path: &str) -> Res {
-        Res { methods: Vec::new(), inner: web::resource(path) }
+        Res { path: path.to_string(), methods: Vec::new(), inner: web::resource(path) }
     }
 
     fn on<F, Args>(mut self, method: Method, handler: F) -> Res
@@ -108,6 +110,7 @@ impl Res {
     }
 
     pub(crate) fn build(self) -> Resource {
+        openapi::record(&self.path, &self.methods);
         let allow = self.methods.join(", ");
         self.inner.default_service(web::to(move |req: HttpRequest| {
             let allow = allow.clone();

@@ -1,26 +1,17 @@
 //! The Permissions API: direct grants, their changes, and
 //! effective permissions with where each is inherited from.
 
-use std::collections::BTreeMap;
-
 use actix_web::{web, HttpRequest, HttpResponse};
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use super::extract::{path_param, qint, AppState, Body, Params, Scoped};
-use super::{denied, ok_empty};
-use crate::authz::{self, Action, Caller, ACCOUNT_USERS};
+use super::ok_empty;
 use crate::domain::paging::SERVER_PAGE_SIZE;
-use crate::domain::privilege;
 use crate::domain::securable::SecurableName;
 use crate::domain::securable::{SecTypeSpelling, SecurableKind};
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::store::catalogs::INFORMATION_SCHEMA;
-use crate::store::securables::{self, Located};
-use crate::store::{grants, principals, recipients};
-
-const READ_DENIED: &str = "Only admin users or the owner of the securable can read other users' permissions.";
-const CHANGE_DENIED: &str = "Only admin users or the owner of the securable can grant or revoke permissions.";
+use crate::ops;
+use crate::ops::permissions::{normalize_all, Change, PrivilegeAssignment};
 
 /// The `<sec_type>` path segment.
 fn sec_type(req: &HttpRequest) -> ApiResult<SecurableKind> {
@@ -48,45 +39,11 @@ fn target(req: &HttpRequest) -> ApiResult<(SecurableKind, String)> {
     }
 }
 
-/// Resolves the securable and the caller's grants on its chain.
-fn locate(
-    conn: &Connection,
-    caller: &Caller,
-    metastore_id: &str,
-    kind: SecurableKind,
-    full_name: &str,
-) -> ApiResult<Located> {
-    let name = SecurableName::parse(kind, full_name)?;
-    let mut located = securables::locate(conn, metastore_id, &name)?;
-    securables::attach_grants(conn, &mut located.nodes_mut(), &caller.principals_json)?;
-    Ok(located)
-}
-
-fn require_read(caller: &Caller, located: &Located, principal: Option<&str>) -> ApiResult<()> {
-    let action = match located.kind {
-        SecurableKind::Share => Action::ReadSharePermissions,
-        _ => Action::ReadPermissions { principal_filter: principal.map(str::to_string) },
-    };
-    authz::require(caller, &action, &located.refs())
-        .map(|_| ())
-        .map_err(|_| ApiError::new(ErrorCode::Unauthorized, READ_DENIED))
-}
-
-#[derive(Serialize, Clone)]
-pub struct PrivilegeAssignment {
-    principal: String,
-    privileges: Vec<String>,
-}
-
-/// Direct grants grouped by principal, both sorted.
-fn assignments(conn: &Connection, securable_id: &str, principal: Option<&str>) -> ApiResult<Vec<PrivilegeAssignment>> {
-    let mut by_principal: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (p, privilege) in grants::on(conn, securable_id)? {
-        if principal.is_none_or(|want| want == p) {
-            by_principal.entry(p).or_default().push(privilege);
-        }
-    }
-    Ok(by_principal.into_iter().map(|(principal, privileges)| PrivilegeAssignment { principal, privileges }).collect())
+/// The securable a request names, parsed (400 for a malformed name).
+fn parsed_target(req: &HttpRequest) -> ApiResult<(SecurableKind, String, SecurableName)> {
+    let (kind, full_name) = target(req)?;
+    let name = SecurableName::parse(kind, &full_name)?;
+    Ok((kind, full_name, name))
 }
 
 /// One page of per-principal entries, never splitting a principal; `key` gives its principal.
@@ -160,18 +117,14 @@ async fn direct(
     p: GetParams,
     limit: usize,
 ) -> ApiResult<HttpResponse> {
-    let (kind, full_name) = target(&req)?;
+    let (kind, full_name, name) = parsed_target(&req)?;
     let Scoped { caller, metastore } = scoped;
     let list = list_key(&metastore.id, kind, &full_name, p.principal.as_deref(), "permissions");
     let after = open_token(&state, &list, p.page_token.as_deref())?;
     let principal = p.principal.clone();
     let all = state
         .store
-        .read(move |conn| {
-            let located = locate(conn, &caller, &metastore.id, kind, &full_name)?;
-            require_read(&caller, &located, principal.as_deref())?;
-            assignments(conn, located.id(), principal.as_deref())
-        })
+        .read(move |conn| ops::permissions::direct(conn, &caller, &metastore.id, &name, principal.as_deref()))
         .await?;
     let (privilege_assignments, more_after) = page(all, &after, limit, |a| &a.principal);
     let next_page_token = more_after.map(|a| state.store.page_key.seal(&list, &a));
@@ -217,52 +170,6 @@ pub async fn list_privilege_assignments(
     direct(req, scoped, state, p, limit).await
 }
 
-#[derive(Serialize, Clone)]
-struct EffectivePrivilege {
-    privilege: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    inherited_from_type: Option<SecurableKind>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    inherited_from_name: Option<String>,
-}
-
-#[derive(Serialize, Clone)]
-struct EffectiveAssignment {
-    principal: String,
-    privileges: Vec<EffectivePrivilege>,
-}
-
-/// Grants on the securable and those inherited from its parents.
-fn effective(conn: &Connection, located: &Located, principal: Option<&str>) -> ApiResult<Vec<EffectiveAssignment>> {
-    let mut by_principal: BTreeMap<String, Vec<EffectivePrivilege>> = BTreeMap::new();
-    for (i, p, granted) in securables::all_grants(conn, &located.chain)? {
-        if principal.is_some_and(|want| want != p) {
-            continue;
-        }
-        let from = &located.chain[i];
-        let privilege = if i == 0 {
-            EffectivePrivilege { privilege: granted, inherited_from_type: None, inherited_from_name: None }
-        } else if granted == "ALL_PRIVILEGES" || privilege::is_valid_on(&granted, located.kind) {
-            EffectivePrivilege {
-                privilege: granted,
-                inherited_from_type: Some(from.kind),
-                inherited_from_name: Some(from.name.clone()),
-            }
-        } else {
-            continue;
-        };
-        by_principal.entry(p).or_default().push(privilege);
-    }
-    Ok(by_principal
-        .into_iter()
-        .map(|(principal, mut privileges)| {
-            privileges
-                .sort_by(|a, b| a.privilege.cmp(&b.privilege).then(a.inherited_from_name.cmp(&b.inherited_from_name)));
-            EffectiveAssignment { principal, privileges }
-        })
-        .collect())
-}
-
 async fn effective_page(
     req: HttpRequest,
     scoped: Scoped,
@@ -271,18 +178,14 @@ async fn effective_page(
     limit: usize,
     key: &'static str,
 ) -> ApiResult<HttpResponse> {
-    let (kind, full_name) = target(&req)?;
+    let (kind, full_name, name) = parsed_target(&req)?;
     let Scoped { caller, metastore } = scoped;
     let list = list_key(&metastore.id, kind, &full_name, p.principal.as_deref(), key);
     let after = open_token(&state, &list, p.page_token.as_deref())?;
     let principal = p.principal.clone();
     let all = state
         .store
-        .read(move |conn| {
-            let located = locate(conn, &caller, &metastore.id, kind, &full_name)?;
-            require_read(&caller, &located, principal.as_deref())?;
-            effective(conn, &located, principal.as_deref())
-        })
+        .read(move |conn| ops::permissions::effective_of(conn, &caller, &metastore.id, &name, principal.as_deref()))
         .await?;
     let (items, more_after) = page(all, &after, limit, |a| &a.principal);
     let mut body = serde_json::Map::new();
@@ -333,99 +236,6 @@ pub struct UpdatePermissions {
     omit_permissions_list: Option<bool>,
 }
 
-/// A validated change: canonical privilege names.
-struct Change {
-    principal: String,
-    add: Vec<&'static str>,
-    remove: Vec<&'static str>,
-}
-
-fn normalize_all(field: &str, names: &[String]) -> ApiResult<Vec<&'static str>> {
-    names
-        .iter()
-        .enumerate()
-        .map(|(j, n)| {
-            privilege::normalize(n)
-                .ok_or_else(|| ApiError::invalid(&format!("{field}[{j}]"), format!("unknown privilege {n:?}")))
-        })
-        .collect()
-}
-
-/// The last steps of a permissions change: validity on the actual type, principals exist (recipients of
-/// the metastore for shares), and a share's new grantees are recipients the caller owns.
-fn validate(
-    conn: &Connection,
-    caller: &Caller,
-    metastore_id: &str,
-    located: &Located,
-    changes: &[Change],
-) -> ApiResult<()> {
-    if located.kind == SecurableKind::Schema && located.full_name().ends_with(&format!(".{INFORMATION_SCHEMA}")) {
-        return Err(ApiError::invalid(
-            "full_name",
-            "information_schema is a read-only system schema; it takes no grants",
-        ));
-    }
-    for c in changes {
-        for p in c.add.iter().chain(&c.remove) {
-            if !privilege::is_valid_on(p, located.kind) {
-                return Err(ApiError::invalid(
-                    "changes",
-                    format!("privilege {p} is not valid on a {}", located.kind.noun().to_lowercase()),
-                ));
-            }
-        }
-    }
-    if located.kind == SecurableKind::Share {
-        for c in changes {
-            let Some(recipient) = recipients::get(conn, metastore_id, &c.principal)? else {
-                return Err(ApiError::new(
-                    ErrorCode::PrincipalDoesNotExist,
-                    format!("Could not find recipient with name {}", c.principal),
-                ));
-            };
-            if !c.add.is_empty() {
-                // Granting a share to a recipient needs ownership of the recipient.
-                let node = securables::with_grants(conn, recipient.node(), &caller.principals_json)?;
-                authz::require(caller, &Action::GrantToRecipient, &[&node]).map_err(denied)?;
-            }
-        }
-        return Ok(());
-    }
-    for c in changes {
-        if c.principal != ACCOUNT_USERS {
-            principals::require_exists(conn, &c.principal)?;
-        }
-    }
-    Ok(())
-}
-
-/// Step 7: per change, first `remove` (revoking ALL_PRIVILEGES takes what it covered), then `add`.
-fn apply(conn: &Connection, ok: &authz::Allowed, located: &Located, changes: &[Change]) -> ApiResult<()> {
-    for c in changes {
-        for p in &c.remove {
-            grants::remove(conn, ok, located.id(), &c.principal, p)?;
-            if *p == "ALL_PRIVILEGES" {
-                for covered in privilege::covered_by_all(located.kind) {
-                    grants::remove(conn, ok, located.id(), &c.principal, covered)?;
-                }
-            }
-        }
-        for p in &c.add {
-            grants::add(conn, ok, located.id(), &c.principal, p)?;
-        }
-    }
-    Ok(())
-}
-
-fn require_change(caller: &Caller, located: &Located) -> ApiResult<authz::Allowed> {
-    let action = match located.kind {
-        SecurableKind::Share => Action::ChangeSharePermissions,
-        _ => Action::ChangePermissions,
-    };
-    authz::require(caller, &action, &located.refs()).map_err(|_| ApiError::new(ErrorCode::Unauthorized, CHANGE_DENIED))
-}
-
 /// updatePermissions (PATCH)
 pub async fn update_permissions(
     req: HttpRequest,
@@ -433,7 +243,7 @@ pub async fn update_permissions(
     state: web::Data<AppState>,
     Body(body): Body<UpdatePermissions>,
 ) -> ApiResult<HttpResponse> {
-    let (kind, full_name) = target(&req)?;
+    let (_, _, name) = parsed_target(&req)?;
     let raw = body.changes.ok_or_else(|| ApiError::invalid("changes", "is required"))?;
     let mut changes = Vec::with_capacity(raw.len());
     for (i, c) in raw.into_iter().enumerate() {
@@ -448,16 +258,8 @@ pub async fn update_permissions(
     }
     let omit = body.omit_permissions_in_response.or(body.omit_permissions_list).unwrap_or(false);
     let Scoped { caller, metastore } = scoped;
-    let list = state
-        .store
-        .write(move |tx| {
-            let located = locate(tx, &caller, &metastore.id, kind, &full_name)?;
-            let ok = require_change(&caller, &located)?;
-            validate(tx, &caller, &metastore.id, &located, &changes)?;
-            apply(tx, &ok, &located, &changes)?;
-            assignments(tx, located.id(), None)
-        })
-        .await?;
+    let list =
+        state.store.write(move |tx| ops::permissions::update(tx, &caller, &metastore.id, &name, &changes)).await?;
     if omit {
         return Ok(ok_empty());
     }
@@ -482,7 +284,7 @@ pub async fn replace_permissions(
     state: web::Data<AppState>,
     Body(body): Body<ReplacePermissions>,
 ) -> ApiResult<HttpResponse> {
-    let (kind, full_name) = target(&req)?;
+    let (_, _, name) = parsed_target(&req)?;
     let mut changes = Vec::new();
     for (i, a) in body.privilege_assignments.unwrap_or_default().into_iter().enumerate() {
         let principal = a
@@ -496,32 +298,6 @@ pub async fn replace_permissions(
         changes.push(Change { principal, add, remove: Vec::new() });
     }
     let Scoped { caller, metastore } = scoped;
-    state
-        .store
-        .write(move |tx| {
-            let located = locate(tx, &caller, &metastore.id, kind, &full_name)?;
-            let ok = require_change(&caller, &located)?;
-            // PUT: only recipients that gain a privilege need the ownership check.
-            let held = assignments(tx, located.id(), None)?;
-            let gaining: Vec<Change> = changes
-                .iter()
-                .map(|c| {
-                    let before: Vec<&str> = held
-                        .iter()
-                        .filter(|a| a.principal == c.principal)
-                        .flat_map(|a| a.privileges.iter().map(String::as_str))
-                        .collect();
-                    Change {
-                        principal: c.principal.clone(),
-                        add: c.add.iter().copied().filter(|p| !before.contains(p)).collect(),
-                        remove: Vec::new(),
-                    }
-                })
-                .collect();
-            validate(tx, &caller, &metastore.id, &located, &gaining)?;
-            grants::clear(tx, &ok, located.id())?;
-            apply(tx, &ok, &located, &changes)
-        })
-        .await?;
+    state.store.write(move |tx| ops::permissions::replace(tx, &caller, &metastore.id, &name, &changes)).await?;
     Ok(ok_empty())
 }

@@ -1,7 +1,6 @@
 //! Recipients (Delta Sharing): CRUD, tokens and their rotation, share permissions.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value as Json;
@@ -9,16 +8,12 @@ use serde_json::Value as Json;
 use super::extract::{name_param, AppState, Body, Params, Scoped};
 use super::listing::{Listing, PageArgs};
 use super::shares::PageParams;
-use super::{changed, denied, ok_empty, owner_name, Res};
-use crate::authz::{self, Action};
-use crate::domain::names::Ident;
-use crate::domain::update::{rename_to, UpdateShape};
-use crate::domain::{now_ms, split_global_metastore_id};
+use super::{ok_empty, Res};
+use crate::domain::split_global_metastore_id;
 use crate::error::{ApiError, ApiResult};
 use crate::ops;
-use crate::ops::recipients::{ip_list, load, properties, CreateRecipient, RecipientSpec};
-use crate::store::recipients::{self, RecipientChanges, RecipientRow, TokenRow};
-use crate::store::shares;
+use crate::ops::recipients::{CreateRecipient, RecipientSpec, RecipientUpdate, RotateToken, UpdateRecipient};
+use crate::store::recipients::{RecipientRow, TokenRow};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let uc = |p: &str| format!("/2.1/unity-catalog{p}");
@@ -98,13 +93,6 @@ pub struct RecipientInfo {
     created_by: String,
     updated_at: i64,
     updated_by: String,
-}
-
-/// A recipient as answered, with its live tokens (TOKEN recipients only).
-fn info(conn: &Connection, r: RecipientRow, public_url: &str) -> ApiResult<RecipientInfo> {
-    let token = r.authentication_type == "TOKEN";
-    let tokens = if token { Some(recipients::live_tokens(conn, &r.id, now_ms())?) } else { None };
-    Ok(info_with(r, tokens, public_url))
 }
 
 /// A recipient's answer with its live tokens (`Some` for TOKEN recipients).
@@ -189,16 +177,6 @@ pub async fn list_recipients(
     Ok(HttpResponse::Ok().json(Listing { key: "recipients", items, next_page_token }))
 }
 
-#[derive(Deserialize)]
-pub struct UpdateRecipient {
-    name: Option<String>,
-    new_name: Option<String>,
-    owner: Option<String>,
-    comment: Option<String>,
-    ip_access_list: Option<Json>,
-    properties_kvpairs: Option<Json>,
-}
-
 /// updateRecipient
 pub async fn update_recipient(
     req: HttpRequest,
@@ -207,40 +185,10 @@ pub async fn update_recipient(
     Body(body): Body<UpdateRecipient>,
 ) -> ApiResult<HttpResponse> {
     let name = name_param(&req)?;
-    let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
-    let body_name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
-    let ip = ip_list(body.ip_access_list)?;
-    let props = properties(body.properties_kvpairs)?;
+    let update = RecipientUpdate::try_from(body)?;
     let Scoped { caller, metastore } = scoped;
-    let public_url = state.public_url.clone();
-    let out = state
-        .store
-        .write(move |tx| {
-            let (current, _, [rn, mn]) = load(tx, &caller, &metastore.id, &name)?;
-            if ip.is_some() && current.authentication_type != "TOKEN" {
-                return Err(ApiError::invalid("ip_access_list", "is only for TOKEN recipients"));
-            }
-            let owner = body.owner.as_deref().map(|o| owner_name(tx, o)).transpose()?.filter(|o| *o != current.owner);
-            let changes = RecipientChanges {
-                new_name: rename_to(&name, body_name, new_name),
-                comment: body.comment.filter(|c| changed(&current.comment, c)),
-                ip_access_list: ip.filter(|i| current.ip_access_list.as_ref().map(|c| c.get()) != Some(i.as_str())),
-                properties_kvpairs: props,
-                owner,
-            };
-            let shape = UpdateShape {
-                rename: changes.new_name.is_some(),
-                owner: changes.owner.is_some(),
-                other: changes.comment.is_some()
-                    || changes.ip_access_list.is_some()
-                    || changes.properties_kvpairs.is_some(),
-            };
-            let ok = authz::require(&caller, &Action::UpdateRecipient(shape), &[&rn, &mn]).map_err(denied)?;
-            let row = recipients::update(tx, &ok, &current, &changes, &caller.name, now_ms())?;
-            info(tx, row, &public_url)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(out))
+    let out = state.store.write(move |tx| ops::recipients::update(tx, &caller, &metastore.id, &name, update)).await?;
+    Ok(HttpResponse::Ok().json(info_with(out.0, out.1, &state.public_url)))
 }
 
 /// deleteRecipient: its share grants go with it.
@@ -251,11 +199,6 @@ pub async fn delete_recipient(req: HttpRequest, scoped: Scoped, state: web::Data
     Ok(ok_empty())
 }
 
-#[derive(Deserialize)]
-pub struct RotateToken {
-    existing_token_expire_in_seconds: Option<i64>,
-}
-
 /// rotateRecipientToken: shortens (never extends) every live token, then adds one.
 pub async fn rotate_token(
     req: HttpRequest,
@@ -264,35 +207,11 @@ pub async fn rotate_token(
     Body(body): Body<RotateToken>,
 ) -> ApiResult<HttpResponse> {
     let name = name_param(&req)?;
-    let seconds = body
-        .existing_token_expire_in_seconds
-        .ok_or_else(|| ApiError::invalid("existing_token_expire_in_seconds", "is required"))?;
-    if seconds < 0 {
-        return Err(ApiError::invalid("existing_token_expire_in_seconds", "must not be negative"));
-    }
+    let seconds = body.expire_in_seconds()?;
     let Scoped { caller, metastore } = scoped;
-    let public_url = state.public_url.clone();
-    let out = state
-        .store
-        .write(move |tx| {
-            let (current, ms, [rn, mn]) = load(tx, &caller, &metastore.id, &name)?;
-            let ok = authz::require(&caller, &Action::RotateRecipientToken, &[&rn, &mn]).map_err(denied)?;
-            if current.authentication_type != "TOKEN" {
-                return Err(ApiError::invalid("name", "only TOKEN recipients have tokens to rotate"));
-            }
-            let now = now_ms();
-            // A value past int64 can only lie after every expiry: nothing is shortened, nothing
-            // wraps into the past.
-            if let Some(until) = seconds.checked_mul(1000).and_then(|ms| ms.checked_add(now)) {
-                recipients::shorten_tokens(tx, &ok, &current.id, until, &caller.name, now)?;
-            }
-            let lifetime = ms.delta_sharing_recipient_token_lifetime_in_seconds.filter(|s| *s > 0);
-            let expiry = lifetime.map(|s| now.saturating_add(s.saturating_mul(1000)));
-            recipients::add_token(tx, &ok, &current.id, expiry, &caller.name, now)?;
-            info(tx, current, &public_url)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(out))
+    let out =
+        state.store.write(move |tx| ops::recipients::rotate_token(tx, &caller, &metastore.id, &name, seconds)).await?;
+    Ok(HttpResponse::Ok().json(info_with(out.0, out.1, &state.public_url)))
 }
 
 #[derive(Serialize)]
@@ -313,20 +232,14 @@ pub async fn share_permissions(
         return Err(ApiError::invalid("max_results", "must not be negative"));
     }
     let Scoped { caller, metastore } = scoped;
-    let out = state
-        .store
-        .read(move |conn| {
-            let (r, _, [rn, mn]) = load(conn, &caller, &metastore.id, &name)?;
-            authz::require(&caller, &Action::GetRecipient, &[&rn, &mn]).map_err(denied)?;
-            let granted = shares::granted_to(conn, &metastore.id, &r.name)?;
-            Ok(granted
-                .into_iter()
-                .map(|(share_name, privileges)| ShareToPrivilegeAssignment {
-                    share_name,
-                    privilege_assignments: vec![serde_json::json!({ "principal": r.name, "privileges": privileges })],
-                })
-                .collect::<Vec<_>>())
+    let (recipient, granted) =
+        state.store.read(move |conn| ops::recipients::share_permissions(conn, &caller, &metastore.id, &name)).await?;
+    let out: Vec<ShareToPrivilegeAssignment> = granted
+        .into_iter()
+        .map(|(share_name, privileges)| ShareToPrivilegeAssignment {
+            share_name,
+            privilege_assignments: vec![serde_json::json!({ "principal": recipient, "privileges": privileges })],
         })
-        .await?;
+        .collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "permissions_out": out })))
 }

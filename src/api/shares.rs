@@ -6,17 +6,11 @@ use serde_json::value::RawValue;
 
 use super::extract::{name_param, qbool, qint, AppState, Body, Params, Scoped};
 use super::listing::{Listing, PageArgs};
-use super::{changed, denied, ok_empty, owner_name, Res};
-use crate::authz::{self, Action};
-use crate::domain::names::Ident;
-use crate::domain::now_ms;
-use crate::domain::update::{rename_to, UpdateShape};
-use crate::error::{ApiError, ApiResult};
+use super::{ok_empty, Res};
+use crate::error::ApiResult;
 use crate::ops;
-use crate::ops::shares::{
-    apply_changes, load, parse_update, storage_root, CreateShare, DataObjectIn, ObjectUpdate, ShareSpec,
-};
-use crate::store::shares::{self, ObjectRow, ShareChanges, ShareRow};
+use crate::ops::shares::{CreateShare, ShareSpec, ShareUpdate, UpdateShare};
+use crate::store::shares::{ObjectRow, ShareRow};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let uc = |p: &str| format!("/2.1/unity-catalog{p}");
@@ -163,18 +157,6 @@ pub async fn list_shares(
     Ok(HttpResponse::Ok().json(Listing { key: "shares", items, next_page_token }))
 }
 
-#[derive(Deserialize)]
-pub struct UpdateShare {
-    name: Option<String>,
-    new_name: Option<String>,
-    owner: Option<String>,
-    comment: Option<String>,
-    storage_root: Option<String>,
-    updates: Option<Vec<ObjectUpdate>>,
-    /// The API reference's form: the complete new object list.
-    objects: Option<Vec<DataObjectIn>>,
-}
-
 /// updateShare
 pub async fn update_share(
     req: HttpRequest,
@@ -183,66 +165,14 @@ pub async fn update_share(
     Body(body): Body<UpdateShare>,
 ) -> ApiResult<HttpResponse> {
     let name = name_param(&req)?;
-    let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
-    let body_name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
-    let root = storage_root(body.storage_root)?;
-    if let Some(root) = &root {
+    let update = ShareUpdate::try_from(body)?;
+    if let Some(root) = update.storage_root() {
         state.file_roots.check_raw("storage_root", root)?;
     }
-    let updates = body.updates.unwrap_or_default();
-    if updates.len() > 100 {
-        return Err(ApiError::invalid("updates", "at most 100 updates per request"));
-    }
-    let mut changes =
-        updates.into_iter().enumerate().map(|(i, u)| parse_update(i, u)).collect::<ApiResult<Vec<_>>>()?;
-    let replace_all = body.objects.is_some();
-    for (i, o) in body.objects.unwrap_or_default().into_iter().enumerate() {
-        let mut c = parse_update(i, ObjectUpdate { action: Some("ADD".into()), data_object: Some(o) })
-            .map_err(|e| ApiError::invalid("objects", e.message))?;
-        c.action = "ADD".into();
-        changes.push(c);
-    }
     let Scoped { caller, metastore } = scoped;
-    let row = state
-        .store
-        .write(move |tx| {
-            let (current, [s, m]) = load(tx, &caller, &metastore.id, &name)?;
-            let owner = body.owner.as_deref().map(|o| owner_name(tx, o)).transpose()?.filter(|o| *o != current.owner);
-            let share_changes = ShareChanges {
-                new_name: rename_to(&name, body_name, new_name),
-                comment: body.comment.filter(|c| changed(&current.comment, c)),
-                storage_root: root.filter(|r| changed(&current.storage_root, r)),
-                owner,
-            };
-            let shape = UpdateShape {
-                rename: share_changes.new_name.is_some(),
-                owner: share_changes.owner.is_some(),
-                other: share_changes.comment.is_some()
-                    || share_changes.storage_root.is_some()
-                    || !changes.is_empty()
-                    || replace_all,
-            };
-            let ok = authz::require(&caller, &Action::UpdateShare(shape), &[&s, &m]).map_err(denied)?;
-            let now = now_ms();
-            let updated = shares::update(tx, &ok, &current, &share_changes, &caller.name, now)?;
-            if replace_all {
-                shares::clear_objects(tx, &ok, &updated.id)?;
-            }
-            if !changes.is_empty() || replace_all {
-                // The owner before the request and, if it changes, the new one (checked against the
-                // grants as they were before the request: nothing else has changed yet).
-                let mut owners = vec![current.owner.as_str()];
-                if updated.owner != current.owner {
-                    owners.push(updated.owner.as_str());
-                }
-                apply_changes(tx, &ok, &updated, &owners, changes, &caller.name, now)?;
-                shares::touch(tx, &ok, &updated.id, &caller.name, now)?;
-            }
-            let objects = shares::objects(tx, &updated.id)?;
-            Ok(ShareInfo::new(updated, Some(objects)))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(row))
+    let (row, objects) =
+        state.store.write(move |tx| ops::shares::update(tx, &caller, &metastore.id, &name, update)).await?;
+    Ok(HttpResponse::Ok().json(ShareInfo::new(row, Some(objects))))
 }
 
 /// deleteShare

@@ -27,9 +27,11 @@ use crate::ops::sharing as ops;
 pub const PREFIX: &str = "/api/2.0/delta-sharing/metastores";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    use super::openapi::{under, undocumented};
     let t = "/shares/{share}/schemas/{schema}/tables/{table}";
-    cfg.service(
-        web::scope(&format!("{PREFIX}/{{metastore_id}}"))
+    let server = format!("{PREFIX}/{{metastore_id}}");
+    let scope = under(&server, || {
+        web::scope(&server)
             .wrap(from_fn(protocol_errors))
             .service(Res::new("/shares").get(list_shares).build())
             .service(Res::new("/shares/{share}").get(get_share).build())
@@ -41,21 +43,40 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(Res::new(&format!("{t}/metadata")).get(table_metadata).build())
             .service(Res::new(&format!("{t}/query")).post(query_table).build())
             .service(Res::new(&format!("{t}/changes")).get(table_changes).build())
-            .default_service(web::to(super::not_found)),
-    );
+            .default_service(web::to(super::not_found))
+    });
+    cfg.service(scope);
     for v in ["2.0", "2.1"] {
         let public = format!("/api/{v}/unity-catalog/public");
+        // `{activation_url}` is a token or a whole link: one segment (documented), or a link
+        // whose slashes reach the path (the same handlers).
         cfg.service(
-            Res::new(&format!("{public}/data_sharing_activation_info/{{rest:.*}}")).get(activation_info).build(),
+            Res::new(&format!("{public}/data_sharing_activation_info/{{activation_url}}")).get(activation_info).build(),
         )
-        .service(Res::new(&format!("{public}/data_sharing_activation/{{rest:.*}}")).get(retrieve_credential).build());
+        .service(
+            Res::new(&format!("{public}/data_sharing_activation/{{activation_url}}")).get(retrieve_credential).build(),
+        );
+        undocumented(|| {
+            cfg.service(
+                Res::new(&format!("{public}/data_sharing_activation_info/{{a}}/{{rest:.*}}"))
+                    .get(activation_info)
+                    .build(),
+            )
+            .service(
+                Res::new(&format!("{public}/data_sharing_activation/{{a}}/{{rest:.*}}"))
+                    .get(retrieve_credential)
+                    .build(),
+            );
+        });
     }
-    cfg.service(Res::new("/delta_sharing/retrieve_config.html").get(activation_page).build()).service(
-        web::scope("/delta-sharing/presigned")
+    cfg.service(Res::new("/delta_sharing/retrieve_config.html").get(activation_page).build());
+    let presigned = under(crate::delta::presign::SCOPE, || {
+        web::scope(crate::delta::presign::SCOPE)
             .wrap(from_fn(protocol_errors))
             .service(Res::new("/{key}").get(presigned_file).head(presigned_file).build())
-            .default_service(web::to(super::not_found)),
-    );
+            .default_service(web::to(super::not_found))
+    });
+    cfg.service(presigned);
 }
 
 /// Errors of the sharing server in the protocol's shape (`errorCode` besides `error_code`).

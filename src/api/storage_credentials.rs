@@ -1,25 +1,21 @@
 //! Storage credentials and `validate-storage-credentials` (SDK).
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::catalogs::ListParams;
 use super::extract::{name_param, AppState, Body, Params, RawBody, Scoped};
 use super::listing::{Listing, PageArgs};
 use super::metastores::{force_flag, ForceOpts};
-use super::{denied, ok_empty, Res, UC};
-use crate::authz::{self, Action};
-use crate::domain::names::Ident;
-use crate::domain::storage_url::StorageUrl;
+use super::{ok_empty, Res, UC};
 use crate::error::{ApiError, ApiResult};
 use crate::ops;
 use crate::ops::storage_credentials::{
-    kind, kind_fields, CreateStorageCredential, CredentialSpec, CredentialUpdate, Details, Kind,
-    UpdateStorageCredential,
+    kind, CreateStorageCredential, CredentialSpec, CredentialUpdate, Kind, UpdateStorageCredential, ValidateSpec,
+    ValidateStorageCredential,
 };
-use crate::store::credentials::{self, CredentialRow};
-use crate::store::{external_locations, metastores, securables};
+use crate::store::credentials::CredentialRow;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -188,16 +184,6 @@ pub async fn delete_storage_credential(
     Ok(ok_empty())
 }
 
-#[derive(Deserialize)]
-pub struct ValidateStorageCredential {
-    storage_credential_name: Option<String>,
-    external_location_name: Option<String>,
-    url: Option<String>,
-    read_only: Option<bool>,
-    #[serde(flatten)]
-    details: Details,
-}
-
 #[derive(Serialize)]
 struct ValidationResult {
     operation: &'static str,
@@ -222,49 +208,16 @@ pub async fn validate_storage_credential(
     state: web::Data<AppState>,
     Body(req): Body<ValidateStorageCredential>,
 ) -> ApiResult<HttpResponse> {
-    let inline = req.details.one()?;
-    if let Some((kind, value)) = inline.clone() {
-        kind_fields(kind, value, None)?;
-    }
-    let cred_name = req.storage_credential_name.map(|n| Ident::parse("storage_credential_name", &n)).transpose()?;
-    let loc_name = req.external_location_name.map(|n| Ident::parse("external_location_name", &n)).transpose()?;
-    if inline.is_none() && cred_name.is_none() {
-        return Err(ApiError::invalid("storage_credential_name", "is required unless credential details are given"));
-    }
-    let url = req
-        .url
-        .filter(|u| !u.is_empty())
-        .map(|u| StorageUrl::parse(&u).map_err(|e| ApiError::invalid("url", e)))
-        .transpose()?;
-    if let Some(u) = &url {
+    let spec = ValidateSpec::try_from(req)?;
+    if let Some(u) = &spec.url {
         state.file_roots.check("url", u)?;
     }
-    let read_only = req.read_only.unwrap_or(false);
+    let read_only = spec.read_only;
     let Scoped { caller, metastore } = scoped;
     let map = state.storage_map.clone();
     let roots = state.file_roots.clone();
-    let url = state
-        .store
-        .read(move |conn| {
-            let mut ms = metastores::require(conn, &metastore.id)?.node();
-            let mut cred = cred_name.as_ref().map(|n| credentials::require(conn, &metastore.id, n)).transpose()?;
-            let location =
-                loc_name.as_ref().map(|n| external_locations::require(conn, &metastore.id, n)).transpose()?;
-            let mut cnode = cred.take().map(|c| c.node());
-            let mut nodes: Vec<&mut crate::authz::Node> = vec![&mut ms];
-            if let Some(c) = cnode.as_mut() {
-                nodes.push(c);
-            }
-            securables::attach_grants(conn, &mut nodes, &caller.principals_json)?;
-            let mut chain = Vec::new();
-            if let Some(c) = &cnode {
-                chain.push(c);
-            }
-            chain.push(&ms);
-            authz::require(&caller, &Action::ValidateStorageCredential, &chain).map_err(denied)?;
-            Ok(url.or_else(|| location.as_ref().map(|l| l.storage_url())))
-        })
-        .await?;
+    let url =
+        state.store.read(move |conn| ops::storage_credentials::validate(conn, &caller, &metastore.id, spec)).await?;
     let result = |operation, result, message: Option<String>| ValidationResult { operation, result, message };
     let mut results = Vec::new();
     let mut is_dir = None;

@@ -8,7 +8,7 @@ use super::catalogs::{BrowseParams, ListParams};
 use super::extract::{parse_query, path_param, qbool, qint, AppState, Body, Params, Scoped};
 use super::listing::{Listing, PageArgs, Shown};
 use super::ok_empty;
-use crate::domain::names::{Ident, SchemaName, TableName};
+use crate::domain::names::{Ident, TableName};
 use crate::error::ApiResult;
 use crate::ops;
 use crate::ops::tables::{required, CreateTable, TableSpec, TableUpdate, UpdateTable};
@@ -156,10 +156,7 @@ pub async fn list_tables(
     Params(p): Params<ListTablesParams>,
     Params(page): Params<ListParams>,
 ) -> ApiResult<HttpResponse> {
-    let schema = SchemaName {
-        catalog: Ident::parse("catalog_name", required("catalog_name", &p.catalog_name)?)?,
-        schema: Ident::parse("schema_name", required("schema_name", &p.schema_name)?)?,
-    };
+    let schema = ops::schemas::list_parent(&p.catalog_name, &p.schema_name)?;
     let Scoped { caller, metastore } = scoped;
     let args = PageArgs::new(
         &state.store,

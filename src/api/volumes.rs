@@ -6,16 +6,13 @@ use serde::{Deserialize, Serialize};
 
 use super::catalogs::{BrowseParams, ListParams};
 use super::extract::{path_param, AppState, Body, Params, Scoped};
-use super::listing::{judge, Listing, PageArgs, Rule, Shown};
-use super::{denied, ok_empty, Res, UC};
-use crate::authz::{self, Action};
-use crate::domain::names::{Ident, SchemaName, TableName};
+use super::listing::{Listing, PageArgs, Shown};
+use super::{ok_empty, Res, UC};
+use crate::domain::names::TableName;
 use crate::error::ApiResult;
 use crate::ops;
-use crate::ops::schemas::load_schema;
-use crate::ops::tables::required;
 use crate::ops::volumes::{CreateVolume, UpdateVolume, VolumeSpec, VolumeUpdate};
-use crate::store::volumes::{self, VolumeRow};
+use crate::store::volumes::VolumeRow;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(Res::new(&format!("{UC}/volumes")).get(list_volumes).post(create_volume).build()).service(
@@ -130,10 +127,7 @@ pub async fn list_volumes(
     Params(p): Params<ListVolumesParams>,
     Params(page): Params<ListParams>,
 ) -> ApiResult<HttpResponse> {
-    let schema = SchemaName {
-        catalog: Ident::parse("catalog_name", required("catalog_name", &p.catalog_name)?)?,
-        schema: Ident::parse("schema_name", required("schema_name", &p.schema_name)?)?,
-    };
+    let schema = ops::schemas::list_parent(&p.catalog_name, &p.schema_name)?;
     let Scoped { caller, metastore } = scoped;
     let args = PageArgs::new(
         &state.store,
@@ -146,36 +140,16 @@ pub async fn list_volumes(
     let browse = page.include_browse.unwrap_or(false);
     let (items, more_after) = state
         .store
-        .read(move |conn| {
-            let (row, [snode, cnode]) = load_schema(conn, &caller, &metastore.id, &schema)?;
-            let browsing = browse && authz::visible(&caller, &Action::BrowseCatalog, &[&cnode]);
-            if let Err(d) = authz::require(&caller, &Action::ListVolumes, &[&snode, &cnode]) {
-                if !browsing {
-                    return Err(denied(d));
-                }
-            }
-            let all = authz::visible(&caller, &Action::ListAllVolumes, &[&snode, &cnode]);
-            let page = volumes::scan(conn, &row.id, &after, limit)?;
-            let browse = browsing.then_some(&Action::BrowseCatalog);
-            let judged = judge(
-                conn,
-                &caller,
-                page.rows,
-                VolumeRow::node,
-                Rule { all, action: &Action::ReadVolume, browse },
-                &[&snode, &cnode],
-            )?;
-            let items = judged
-                .into_iter()
-                .filter_map(|(v, shown)| match shown {
-                    Shown::Full => Some(VolumeInfo::from(v)),
-                    Shown::BrowseOnly => Some(VolumeInfo::from(v).browse_only()),
-                    Shown::Hidden => None,
-                })
-                .collect::<Vec<_>>();
-            Ok((items, page.more_after))
-        })
+        .read(move |conn| ops::volumes::list(conn, &caller, &metastore.id, &schema, &after, limit, browse))
         .await?;
+    let items: Vec<_> = items
+        .into_iter()
+        .filter_map(|(v, shown)| match shown {
+            Shown::Full => Some(VolumeInfo::from(v)),
+            Shown::BrowseOnly => Some(VolumeInfo::from(v).browse_only()),
+            Shown::Hidden => None,
+        })
+        .collect();
     let next_page_token = args.next_token(&state.store, more_after);
     Ok(HttpResponse::Ok().json(Listing { key: "volumes", items, next_page_token }))
 }

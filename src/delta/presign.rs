@@ -9,6 +9,8 @@ use sha2::Sha256;
 
 /// The path every pre-signed URL starts with.
 pub const PATH_PREFIX: &str = "/delta-sharing/presigned/";
+/// The same, as the HTTP scope that serves them.
+pub const SCOPE: &str = "/delta-sharing/presigned";
 
 fn mac(key: &[u8; 32], url_key: &str, expires: &str) -> Hmac<Sha256> {
     let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");

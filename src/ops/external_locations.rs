@@ -1,7 +1,7 @@
 //! External locations: createExternalLocation's validated input and the URL rules.
 
 use super::denied;
-use crate::authz::{self, Action, Caller};
+use crate::authz::{self, Action, Caller, Node};
 use crate::domain::now_ms;
 use crate::error::ErrorCode;
 use crate::store::securables;
@@ -301,4 +301,22 @@ pub fn update(
         }
     }
     external_locations::update(tx, &ok, &current, &changes, &caller.name, now_ms())
+}
+
+/// listFiles, the part inside the store: the named credential exists, and the caller is a
+/// metastore admin or holds READ_FILES on the location covering `url` or on the credential.
+pub fn authorize_list_files(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    url: &StorageUrl,
+    credential_name: Option<Ident>,
+) -> ApiResult<()> {
+    let credential = credential_name.as_ref().map(|n| credentials::require(conn, metastore_id, n)).transpose()?;
+    let location = external_locations::covering(conn, metastore_id, url)?;
+    let mut nodes: Vec<Node> = location.iter().map(|l| l.node()).chain(credential.map(|c| c.node())).collect();
+    securables::attach_grants(conn, &mut nodes.iter_mut().collect::<Vec<_>>(), &caller.principals_json)?;
+    let chain: Vec<&Node> = nodes.iter().collect();
+    authz::require(caller, &Action::ListFiles, &chain).map_err(denied)?;
+    Ok(())
 }

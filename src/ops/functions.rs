@@ -358,3 +358,24 @@ pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &Table
     let ok = authz::require(caller, &Action::DeleteFunction, &[&f, &s, &c]).map_err(denied)?;
     functions::delete(tx, &ok, &current.id)
 }
+
+/// listFunctions: 403 without use of the catalog and schema (unless browsing); every row for
+/// metastore admins, else those the caller may execute.
+pub fn list(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    schema: &crate::domain::names::SchemaName,
+    after: &str,
+    limit: Option<usize>,
+    browse: bool,
+) -> ApiResult<super::lists::Judged<FunctionRow>> {
+    let list = super::lists::ChildList {
+        list: &Action::ListFunctions,
+        list_all: &Action::ListAllFunctions,
+        read: &Action::GetFunction,
+        browse,
+    };
+    let scan = |schema_id: &str| functions::scan(conn, schema_id, after, limit);
+    super::lists::schema_children(conn, caller, metastore_id, schema, list, scan, FunctionRow::node)
+}

@@ -3,9 +3,12 @@
 
 use rusqlite::Connection;
 
+use super::denied;
+use super::schemas::load_schema;
 use crate::authz::{self, Action, Caller, Node};
+use crate::domain::names::SchemaName;
 use crate::error::ApiResult;
-use crate::store::securables;
+use crate::store::securables::{self, Page};
 
 /// How a list shows one row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,3 +63,39 @@ pub fn judge<T>(
 
 /// A judged page: its rows with how each is shown, and the key the next page starts after.
 pub type Judged<T> = (Vec<(T, Shown)>, Option<String>);
+
+/// A list of one kind of schema child: who may list at all (`list`), who sees every row
+/// (`list_all`), what shows one row in full (`read`), and whether the caller asked for
+/// browse-only rows (`include_browse`).
+pub struct ChildList<'a> {
+    pub list: &'a Action,
+    pub list_all: &'a Action,
+    pub read: &'a Action,
+    pub browse: bool,
+}
+
+/// listTables, listVolumes, listFunctions: the schema and its catalog (404, or 403 without use
+/// of them unless the caller may browse the catalog and asked to), then one page scanned by
+/// `scan` (given the schema id) and judged row by row with the page's grants in one query.
+pub fn schema_children<T>(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    schema: &SchemaName,
+    actions: ChildList<'_>,
+    scan: impl FnOnce(&str) -> ApiResult<Page<T>>,
+    node: impl Fn(&T) -> Node,
+) -> ApiResult<Judged<T>> {
+    let (row, [snode, cnode]) = load_schema(conn, caller, metastore_id, schema)?;
+    let browsing = actions.browse && authz::visible(caller, &Action::BrowseCatalog, &[&cnode]);
+    if let Err(d) = authz::require(caller, actions.list, &[&snode, &cnode]) {
+        if !browsing {
+            return Err(denied(d));
+        }
+    }
+    let all = authz::visible(caller, actions.list_all, &[&snode, &cnode]);
+    let page = scan(&row.id)?;
+    let browse = browsing.then_some(&Action::BrowseCatalog);
+    let rule = Rule { all, action: actions.read, browse };
+    Ok((judge(conn, caller, page.rows, node, rule, &[&snode, &cnode])?, page.more_after))
+}

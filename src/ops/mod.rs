@@ -7,6 +7,7 @@ pub mod external_locations;
 pub mod functions;
 pub mod lists;
 pub mod metastores;
+pub mod permissions;
 pub mod providers;
 pub mod recipients;
 pub mod schemas;

@@ -11,9 +11,10 @@ use serde_json::Value as Json;
 
 use crate::domain::names::Ident;
 use crate::domain::split_global_metastore_id;
+use crate::domain::update::{rename_to, UpdateShape};
 use crate::error::{ApiError, ApiResult};
 use crate::store::metastores::{self, MetastoreRow};
-use crate::store::recipients::{self, NewRecipient, RecipientRow};
+use crate::store::recipients::{self, NewRecipient, RecipientChanges, RecipientRow};
 use crate::store::securables;
 
 pub const AUTHENTICATION_TYPES: &[&str] = &["TOKEN", "DATABRICKS"];
@@ -264,4 +265,133 @@ pub fn list(
         })
         .collect();
     Ok((rows, page.more_after))
+}
+
+#[derive(Deserialize)]
+pub struct UpdateRecipient {
+    name: Option<String>,
+    new_name: Option<String>,
+    owner: Option<String>,
+    comment: Option<String>,
+    ip_access_list: Option<Json>,
+    properties_kvpairs: Option<Json>,
+}
+
+/// A validated updateRecipient body.
+pub struct RecipientUpdate {
+    name: Option<Ident>,
+    new_name: Option<Ident>,
+    owner: Option<String>,
+    comment: Option<String>,
+    ip_access_list: Option<String>,
+    properties_kvpairs: Option<String>,
+}
+
+impl TryFrom<UpdateRecipient> for RecipientUpdate {
+    type Error = ApiError;
+    fn try_from(body: UpdateRecipient) -> ApiResult<Self> {
+        let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
+        let name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
+        Ok(RecipientUpdate {
+            name,
+            new_name,
+            owner: body.owner,
+            comment: body.comment,
+            ip_access_list: ip_list(body.ip_access_list)?,
+            properties_kvpairs: properties(body.properties_kvpairs)?,
+        })
+    }
+}
+
+/// updateRecipient: authorized as a whole against the recipient before the request.
+pub fn update(
+    tx: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    name: &Ident,
+    body: RecipientUpdate,
+) -> ApiResult<WithTokens> {
+    let (current, _, [rn, mn]) = load(tx, caller, metastore_id, name)?;
+    if body.ip_access_list.is_some() && current.authentication_type != "TOKEN" {
+        return Err(ApiError::invalid("ip_access_list", "is only for TOKEN recipients"));
+    }
+    let owner = body.owner.as_deref().map(|o| super::owner_name(tx, o)).transpose()?.filter(|o| *o != current.owner);
+    let changes = RecipientChanges {
+        new_name: rename_to(name, body.name, body.new_name),
+        comment: body.comment.filter(|c| super::changed(&current.comment, c)),
+        ip_access_list: body
+            .ip_access_list
+            .filter(|i| current.ip_access_list.as_ref().map(|c| c.get()) != Some(i.as_str())),
+        properties_kvpairs: body.properties_kvpairs,
+        owner,
+    };
+    let shape = UpdateShape {
+        rename: changes.new_name.is_some(),
+        owner: changes.owner.is_some(),
+        other: changes.comment.is_some() || changes.ip_access_list.is_some() || changes.properties_kvpairs.is_some(),
+    };
+    let ok = authz::require(caller, &Action::UpdateRecipient(shape), &[&rn, &mn]).map_err(denied)?;
+    let row = recipients::update(tx, &ok, &current, &changes, &caller.name, crate::domain::now_ms())?;
+    with_tokens(tx, row)
+}
+
+#[derive(Deserialize)]
+pub struct RotateToken {
+    existing_token_expire_in_seconds: Option<i64>,
+}
+
+impl RotateToken {
+    /// `existing_token_expire_in_seconds`: required, not negative.
+    pub fn expire_in_seconds(&self) -> ApiResult<i64> {
+        let seconds = self
+            .existing_token_expire_in_seconds
+            .ok_or_else(|| ApiError::invalid("existing_token_expire_in_seconds", "is required"))?;
+        if seconds < 0 {
+            return Err(ApiError::invalid("existing_token_expire_in_seconds", "must not be negative"));
+        }
+        Ok(seconds)
+    }
+}
+
+/// rotateRecipientToken: shortens (never extends) every live token to expire `seconds` from
+/// now, then adds one.
+pub fn rotate_token(
+    tx: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    name: &Ident,
+    seconds: i64,
+) -> ApiResult<WithTokens> {
+    let (current, ms, [rn, mn]) = load(tx, caller, metastore_id, name)?;
+    let ok = authz::require(caller, &Action::RotateRecipientToken, &[&rn, &mn]).map_err(denied)?;
+    if current.authentication_type != "TOKEN" {
+        return Err(ApiError::invalid("name", "only TOKEN recipients have tokens to rotate"));
+    }
+    let now = crate::domain::now_ms();
+    // A value past int64 can only lie after every expiry: nothing is shortened, nothing wraps
+    // into the past.
+    if let Some(until) = seconds.checked_mul(1000).and_then(|ms| ms.checked_add(now)) {
+        recipients::shorten_tokens(tx, &ok, &current.id, until, &caller.name, now)?;
+    }
+    let lifetime = ms.delta_sharing_recipient_token_lifetime_in_seconds.filter(|s| *s > 0);
+    let expiry = lifetime.map(|s| now.saturating_add(s.saturating_mul(1000)));
+    recipients::add_token(tx, &ok, &current.id, expiry, &caller.name, now)?;
+    with_tokens(tx, current)
+}
+
+/// Each share that grants a recipient something, with the privileges it grants.
+pub type SharePrivileges = Vec<(String, Vec<String>)>;
+
+/// getRecipientSharePermissions: the recipient's name and the shares that grant it something,
+/// with the privileges each grants.
+pub fn share_permissions(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    name: &Ident,
+) -> ApiResult<(String, SharePrivileges)> {
+    let (r, _, [rn, mn]) = load(conn, caller, metastore_id, name)?;
+    authz::require(caller, &Action::GetRecipient, &[&rn, &mn]).map_err(denied)?;
+    let granted = crate::store::shares::granted_to(conn, metastore_id, &r.name)?;
+    Ok((r.name, granted))
 }

@@ -263,3 +263,12 @@ pub fn list(
     let rule = Rule { all, action: &Action::GetSchema, browse };
     Ok((judge(conn, caller, page.rows, SchemaRow::node, rule, &[&cnode])?, page.more_after))
 }
+
+/// The schema a list of tables, volumes or functions names with `catalog_name` and
+/// `schema_name` (both required).
+pub fn list_parent(catalog_name: &Option<String>, schema_name: &Option<String>) -> ApiResult<SchemaName> {
+    Ok(SchemaName {
+        catalog: Ident::parse("catalog_name", super::tables::required("catalog_name", catalog_name)?)?,
+        schema: Ident::parse("schema_name", super::tables::required("schema_name", schema_name)?)?,
+    })
+}

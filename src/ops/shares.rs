@@ -9,8 +9,9 @@ use serde_json::Value as Json;
 
 use crate::domain::names::{Ident, TableName};
 use crate::domain::storage_url::StorageUrl;
+use crate::domain::update::{rename_to, UpdateShape};
 use crate::error::{ApiError, ApiResult};
-use crate::store::shares::{self, NewShare, ObjectFields, ShareRow};
+use crate::store::shares::{self, NewShare, ObjectFields, ShareChanges, ShareRow};
 use crate::store::{metastores, principals, securables, tables};
 
 /// The share and its chain [share, metastore] with the caller's grants.
@@ -329,4 +330,103 @@ pub fn list(
     let rows =
         page.rows.into_iter().filter(|s| all || authz::visible(caller, &Action::GetShare, &[&s.node(), &ms])).collect();
     Ok((rows, page.more_after))
+}
+
+#[derive(Deserialize)]
+pub struct UpdateShare {
+    name: Option<String>,
+    new_name: Option<String>,
+    owner: Option<String>,
+    comment: Option<String>,
+    storage_root: Option<String>,
+    updates: Option<Vec<ObjectUpdate>>,
+    /// The API reference's form: the complete new object list.
+    objects: Option<Vec<DataObjectIn>>,
+}
+
+/// A validated updateShare body: the share's own fields and its object changes.
+pub struct ShareUpdate {
+    name: Option<Ident>,
+    new_name: Option<Ident>,
+    owner: Option<String>,
+    comment: Option<String>,
+    storage_root: Option<String>,
+    changes: Vec<ObjectChange>,
+    replace_all: bool,
+}
+
+impl TryFrom<UpdateShare> for ShareUpdate {
+    type Error = ApiError;
+    fn try_from(body: UpdateShare) -> ApiResult<Self> {
+        let new_name = body.new_name.map(|n| Ident::parse("new_name", &n)).transpose()?;
+        let name = body.name.map(|n| Ident::parse("name", &n)).transpose()?;
+        let storage_root = storage_root(body.storage_root)?;
+        let updates = body.updates.unwrap_or_default();
+        if updates.len() > 100 {
+            return Err(ApiError::invalid("updates", "at most 100 updates per request"));
+        }
+        let mut changes =
+            updates.into_iter().enumerate().map(|(i, u)| parse_update(i, u)).collect::<ApiResult<Vec<_>>>()?;
+        let replace_all = body.objects.is_some();
+        for (i, o) in body.objects.unwrap_or_default().into_iter().enumerate() {
+            let mut c = parse_update(i, ObjectUpdate { action: Some("ADD".into()), data_object: Some(o) })
+                .map_err(|e| ApiError::invalid("objects", e.message))?;
+            c.action = "ADD".into();
+            changes.push(c);
+        }
+        Ok(ShareUpdate { name, new_name, owner: body.owner, comment: body.comment, storage_root, changes, replace_all })
+    }
+}
+
+impl ShareUpdate {
+    /// The new `storage_root`, if the update sets one (for the file-root check).
+    pub fn storage_root(&self) -> Option<&str> {
+        self.storage_root.as_deref()
+    }
+}
+
+/// updateShare: authorized as a whole against the share as it is before the request; the
+/// object changes follow in the same transaction.
+pub fn update(
+    tx: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    name: &Ident,
+    body: ShareUpdate,
+) -> ApiResult<(ShareRow, Vec<shares::ObjectRow>)> {
+    let (current, [s, m]) = load(tx, caller, metastore_id, name)?;
+    let owner = body.owner.as_deref().map(|o| super::owner_name(tx, o)).transpose()?.filter(|o| *o != current.owner);
+    let share_changes = ShareChanges {
+        new_name: rename_to(name, body.name, body.new_name),
+        comment: body.comment.filter(|c| super::changed(&current.comment, c)),
+        storage_root: body.storage_root.filter(|r| super::changed(&current.storage_root, r)),
+        owner,
+    };
+    let (changes, replace_all) = (body.changes, body.replace_all);
+    let shape = UpdateShape {
+        rename: share_changes.new_name.is_some(),
+        owner: share_changes.owner.is_some(),
+        other: share_changes.comment.is_some()
+            || share_changes.storage_root.is_some()
+            || !changes.is_empty()
+            || replace_all,
+    };
+    let ok = authz::require(caller, &Action::UpdateShare(shape), &[&s, &m]).map_err(denied)?;
+    let now = now_ms();
+    let updated = shares::update(tx, &ok, &current, &share_changes, &caller.name, now)?;
+    if replace_all {
+        shares::clear_objects(tx, &ok, &updated.id)?;
+    }
+    if !changes.is_empty() || replace_all {
+        // The owner before the request and, if it changes, the new one (checked against the
+        // grants as they were before the request: nothing else has changed yet).
+        let mut owners = vec![current.owner.as_str()];
+        if updated.owner != current.owner {
+            owners.push(updated.owner.as_str());
+        }
+        apply_changes(tx, &ok, &updated, &owners, changes, &caller.name, now)?;
+        shares::touch(tx, &ok, &updated.id, &caller.name, now)?;
+    }
+    let objects = shares::objects(tx, &updated.id)?;
+    Ok((updated, objects))
 }

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::{changed, owner_name};
 use crate::domain::names::Ident;
+use crate::domain::storage_url::StorageUrl;
 use crate::domain::update::{rename_to, UpdateShape};
 use crate::error::{ApiError, ApiResult};
 use crate::store::credentials::{self, CredentialChanges, CredentialRow, NewCredential};
@@ -347,4 +348,77 @@ pub fn update(
     let node = securables::with_grants(tx, current.node(), &caller.principals_json)?;
     let ok = authz::require(caller, &Action::UpdateStorageCredential(shape), &[&node]).map_err(denied)?;
     credentials::update(tx, &ok, &current, &changes, &caller.name, now_ms())
+}
+
+#[derive(Deserialize)]
+pub struct ValidateStorageCredential {
+    storage_credential_name: Option<String>,
+    external_location_name: Option<String>,
+    url: Option<String>,
+    read_only: Option<bool>,
+    #[serde(flatten)]
+    details: Details,
+}
+
+/// A validated validate-storage-credentials body: a named credential or well-formed inline
+/// details, an optional external location and URL.
+pub struct ValidateSpec {
+    credential: Option<Ident>,
+    location: Option<Ident>,
+    pub url: Option<StorageUrl>,
+    pub read_only: bool,
+}
+
+impl TryFrom<ValidateStorageCredential> for ValidateSpec {
+    type Error = ApiError;
+    fn try_from(req: ValidateStorageCredential) -> ApiResult<Self> {
+        let inline = req.details.one()?;
+        if let Some((kind, value)) = inline.clone() {
+            kind_fields(kind, value, None)?;
+        }
+        let credential =
+            req.storage_credential_name.map(|n| Ident::parse("storage_credential_name", &n)).transpose()?;
+        let location = req.external_location_name.map(|n| Ident::parse("external_location_name", &n)).transpose()?;
+        if inline.is_none() && credential.is_none() {
+            return Err(ApiError::invalid(
+                "storage_credential_name",
+                "is required unless credential details are given",
+            ));
+        }
+        let url = req
+            .url
+            .filter(|u| !u.is_empty())
+            .map(|u| StorageUrl::parse(&u).map_err(|e| ApiError::invalid("url", e)))
+            .transpose()?;
+        Ok(ValidateSpec { credential, location, url, read_only: req.read_only.unwrap_or(false) })
+    }
+}
+
+/// validate-storage-credentials, the part inside the store: the named credential and location
+/// exist, and the caller may validate (metastore admin, the credential's owner, or
+/// CREATE_EXTERNAL_LOCATION on the metastore and the credential). Returns the URL to probe: the
+/// one given, else the location's.
+pub fn validate(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    spec: ValidateSpec,
+) -> ApiResult<Option<StorageUrl>> {
+    let mut ms = crate::store::metastores::require(conn, metastore_id)?.node();
+    let cred = spec.credential.as_ref().map(|n| credentials::require(conn, metastore_id, n)).transpose()?;
+    let location =
+        spec.location.as_ref().map(|n| crate::store::external_locations::require(conn, metastore_id, n)).transpose()?;
+    let mut cnode = cred.map(|c| c.node());
+    let mut nodes: Vec<&mut crate::authz::Node> = vec![&mut ms];
+    if let Some(c) = cnode.as_mut() {
+        nodes.push(c);
+    }
+    securables::attach_grants(conn, &mut nodes, &caller.principals_json)?;
+    let mut chain = Vec::new();
+    if let Some(c) = &cnode {
+        chain.push(c);
+    }
+    chain.push(&ms);
+    authz::require(caller, &Action::ValidateStorageCredential, &chain).map_err(denied)?;
+    Ok(spec.url.or_else(|| location.as_ref().map(|l| l.storage_url())))
 }

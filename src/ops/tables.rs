@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-use super::lists::{judge, Judged, Rule};
+use super::lists::{schema_children, ChildList, Judged};
 use super::schemas::load_schema;
 use super::{changed, denied, owner_name, properties_json};
 use crate::authz::{self, Action, Caller, Node};
@@ -656,16 +656,8 @@ pub fn list(
     with_columns: bool,
     browse: bool,
 ) -> ApiResult<Judged<TableRow>> {
-    let (row, [snode, cnode]) = load_schema(conn, caller, metastore_id, schema)?;
-    let browsing = browse && authz::visible(caller, &Action::BrowseCatalog, &[&cnode]);
-    if let Err(d) = authz::require(caller, &Action::ListTables, &[&snode, &cnode]) {
-        if !browsing {
-            return Err(denied(d));
-        }
-    }
-    let all = authz::visible(caller, &Action::ListAllTables, &[&snode, &cnode]);
-    let page = tables::scan(conn, &row.id, after, limit, with_columns)?;
-    let browse = browsing.then_some(&Action::BrowseCatalog);
-    let rule = Rule { all, action: &Action::GetTable, browse };
-    Ok((judge(conn, caller, page.rows, TableRow::node, rule, &[&snode, &cnode])?, page.more_after))
+    let list =
+        ChildList { list: &Action::ListTables, list_all: &Action::ListAllTables, read: &Action::GetTable, browse };
+    let scan = |schema_id: &str| tables::scan(conn, schema_id, after, limit, with_columns);
+    schema_children(conn, caller, metastore_id, schema, list, scan, TableRow::node)
 }

@@ -323,3 +323,24 @@ pub fn remove_local_dirs(locations: &[String], storage: &LocalStorage) {
         }
     }
 }
+
+/// listVolumes: 403 without use of the catalog and schema (unless browsing); every row for
+/// metastore admins, else those the caller may read.
+pub fn list(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    schema: &crate::domain::names::SchemaName,
+    after: &str,
+    limit: Option<usize>,
+    browse: bool,
+) -> ApiResult<super::lists::Judged<VolumeRow>> {
+    let list = super::lists::ChildList {
+        list: &Action::ListVolumes,
+        list_all: &Action::ListAllVolumes,
+        read: &Action::ReadVolume,
+        browse,
+    };
+    let scan = |schema_id: &str| volumes::scan(conn, schema_id, after, limit);
+    super::lists::schema_children(conn, caller, metastore_id, schema, list, scan, VolumeRow::node)
+}

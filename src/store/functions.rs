@@ -1,7 +1,7 @@
 //! Functions. A function row carries its schema's and catalog's identity and owners, so one
 //! query yields the whole authorization chain; the validated CreateFunction is kept as JSON.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 use serde_json::value::RawValue;
 
 use crate::authz::{Allowed, Node};
@@ -10,7 +10,7 @@ use crate::domain::securable::SecurableKind;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::store::catalogs::raw_json;
 use crate::store::on_conflict;
-use crate::store::securables::{scan_limit, Page};
+use crate::store::securables::{self, Page};
 
 #[derive(Debug)]
 pub struct FunctionRow {
@@ -39,29 +39,12 @@ impl FunctionRow {
 
     /// The chain [function, schema, catalog] for the authorization core.
     pub fn nodes(&self) -> [Node; 3] {
-        [
-            Node {
-                kind: SecurableKind::Function,
-                id: self.id.clone(),
-                name: self.full_name(),
-                owner: self.owner.clone(),
-                grants: Vec::new(),
-            },
-            Node {
-                kind: SecurableKind::Schema,
-                id: self.schema_id.clone(),
-                name: format!("{}.{}", self.catalog_name, self.schema_name),
-                owner: self.schema_owner.clone(),
-                grants: Vec::new(),
-            },
-            Node {
-                kind: SecurableKind::Catalog,
-                id: self.catalog_id.clone(),
-                name: self.catalog_name.clone(),
-                owner: self.catalog_owner.clone(),
-                grants: Vec::new(),
-            },
-        ]
+        securables::child_chain(
+            SecurableKind::Function,
+            [&self.id, &self.name, &self.owner],
+            [&self.schema_id, &self.schema_name, &self.schema_owner],
+            [&self.catalog_id, &self.catalog_name, &self.catalog_owner],
+        )
     }
 
     /// The function's own node only (lists share the parents' nodes).
@@ -74,6 +57,8 @@ impl FunctionRow {
 const SELECT: &str = "SELECT f.id, f.name, f.info, f.owner, f.created_at, f.created_by, f.updated_at, f.updated_by,
                              s.id, s.name, s.owner, c.id, c.name, c.owner, c.metastore_id
                       FROM functions f JOIN schemas s ON s.id = f.schema_id JOIN catalogs c ON c.id = s.catalog_id";
+
+const QUERY: securables::ChildQuery<FunctionRow> = securables::ChildQuery { select: SELECT, alias: "f", row };
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FunctionRow> {
     Ok(FunctionRow {
@@ -96,10 +81,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FunctionRow> {
 }
 
 pub fn get(conn: &Connection, metastore_id: &str, name: &TableName) -> ApiResult<Option<FunctionRow>> {
-    Ok(conn
-        .prepare_cached(&format!("{SELECT} WHERE c.metastore_id = ?1 AND c.name = ?2 AND s.name = ?3 AND f.name = ?4"))?
-        .query_row(params![metastore_id, name.catalog.as_str(), name.schema.as_str(), name.table.as_str()], row)
-        .optional()?)
+    securables::child_by_name(conn, &QUERY, metastore_id, name)
 }
 
 pub fn not_found(name: &TableName) -> ApiError {
@@ -108,10 +90,7 @@ pub fn not_found(name: &TableName) -> ApiError {
 
 /// Functions of a schema in name order after `after`, at most `limit + 1` scanned.
 pub fn scan(conn: &Connection, schema_id: &str, after: &str, limit: Option<usize>) -> ApiResult<Page<FunctionRow>> {
-    let mut stmt =
-        conn.prepare_cached(&format!("{SELECT} WHERE f.schema_id = ?1 AND f.name > ?2 ORDER BY f.name LIMIT ?3"))?;
-    let rows = stmt.query_map(params![schema_id, after, scan_limit(limit)], row)?.collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::from_scan(rows, limit, |f| f.name.clone()))
+    securables::children_of(conn, &QUERY, schema_id, after, limit, |x| x.name.clone())
 }
 
 pub struct NewFunction<'a> {

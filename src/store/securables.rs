@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 
-use rusqlite::Connection;
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::authz::{Grant, Node};
+use crate::domain::names::TableName;
 use crate::domain::securable::{SecurableKind, SecurableName};
 use crate::error::ApiResult;
 use crate::store::{
@@ -36,6 +37,63 @@ impl<T> Page<T> {
 /// SQL `LIMIT` for a scan of `limit + 1` rows (`-1`: no limit).
 pub fn scan_limit(limit: Option<usize>) -> i64 {
     limit.map(|l| l as i64 + 1).unwrap_or(-1)
+}
+
+/// The chain [child, schema, catalog] of a table, view, volume or function, from the row's own
+/// `[id, name, owner]` and its schema's and catalog's `[id, name, owner]`.
+pub fn child_chain(kind: SecurableKind, own: [&str; 3], schema: [&str; 3], catalog: [&str; 3]) -> [Node; 3] {
+    let node = |kind, [id, _, owner]: [&str; 3], full: String| Node {
+        kind,
+        id: id.to_string(),
+        name: full,
+        owner: owner.to_string(),
+        grants: Vec::new(),
+    };
+    let schema_full = format!("{}.{}", catalog[1], schema[1]);
+    [
+        node(kind, own, format!("{schema_full}.{}", own[1])),
+        node(SecurableKind::Schema, schema, schema_full),
+        node(SecurableKind::Catalog, catalog, catalog[1].to_string()),
+    ]
+}
+
+/// How to read one kind of schema child (tables, volumes, functions): its query, joining the
+/// child (aliased `alias`) to its schema `s` and catalog `c`, and the row reader.
+pub struct ChildQuery<T: 'static> {
+    pub select: &'static str,
+    pub alias: &'static str,
+    pub row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+}
+
+/// One schema child by its three-part name.
+pub fn child_by_name<T>(
+    conn: &Connection,
+    q: &ChildQuery<T>,
+    metastore_id: &str,
+    name: &TableName,
+) -> ApiResult<Option<T>> {
+    let sql =
+        format!("{} WHERE c.metastore_id = ?1 AND c.name = ?2 AND s.name = ?3 AND {}.name = ?4", q.select, q.alias);
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![metastore_id, name.catalog.as_str(), name.schema.as_str(), name.table.as_str()], q.row)
+        .optional()?)
+}
+
+/// A schema's children of one kind in name order after `after`, at most `limit + 1` scanned.
+pub fn children_of<T>(
+    conn: &Connection,
+    q: &ChildQuery<T>,
+    schema_id: &str,
+    after: &str,
+    limit: Option<usize>,
+    name: impl Fn(&T) -> String,
+) -> ApiResult<Page<T>> {
+    let a = q.alias;
+    let sql = format!("{} WHERE {a}.schema_id = ?1 AND {a}.name > ?2 ORDER BY {a}.name LIMIT ?3", q.select);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![schema_id, after, scan_limit(limit)], q.row)?.collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_scan(rows, limit, name))
 }
 
 /// The grants that `principals_json` (a JSON array of principal names) holds on each of `ids`.

@@ -11,7 +11,7 @@ use crate::domain::storage_url::StorageUrl;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::store::catalogs::raw_json;
 use crate::store::on_conflict;
-use crate::store::securables::{scan_limit, Page};
+use crate::store::securables::{self, scan_limit, Page};
 
 #[derive(Debug)]
 pub struct TableRow {
@@ -55,29 +55,12 @@ impl TableRow {
 
     /// The chain [table, schema, catalog] for the authorization core.
     pub fn nodes(&self) -> [Node; 3] {
-        [
-            Node {
-                kind: self.kind(),
-                id: self.id.clone(),
-                name: self.full_name(),
-                owner: self.owner.clone(),
-                grants: Vec::new(),
-            },
-            Node {
-                kind: SecurableKind::Schema,
-                id: self.schema_id.clone(),
-                name: format!("{}.{}", self.catalog_name, self.schema_name),
-                owner: self.schema_owner.clone(),
-                grants: Vec::new(),
-            },
-            Node {
-                kind: SecurableKind::Catalog,
-                id: self.catalog_id.clone(),
-                name: self.catalog_name.clone(),
-                owner: self.catalog_owner.clone(),
-                grants: Vec::new(),
-            },
-        ]
+        securables::child_chain(
+            self.kind(),
+            [&self.id, &self.name, &self.owner],
+            [&self.schema_id, &self.schema_name, &self.schema_owner],
+            [&self.catalog_id, &self.catalog_name, &self.catalog_owner],
+        )
     }
 
     /// The table's own node only (lists share the parents' nodes).
@@ -99,6 +82,11 @@ const SELECT_NO_COLUMNS: &str = "SELECT t.id, t.name, t.table_type, t.data_sourc
                              t.created_at, t.created_by, t.updated_at, t.updated_by,
                              s.id, s.name, s.owner, c.id, c.name, c.owner, c.metastore_id
                       FROM tables t JOIN schemas s ON s.id = t.schema_id JOIN catalogs c ON c.id = s.catalog_id";
+
+const QUERY: securables::ChildQuery<TableRow> = securables::ChildQuery { select: SELECT, alias: "t", row };
+
+const QUERY_NO_COLUMNS: securables::ChildQuery<TableRow> =
+    securables::ChildQuery { select: SELECT_NO_COLUMNS, alias: "t", row };
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TableRow> {
     Ok(TableRow {
@@ -129,10 +117,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TableRow> {
 }
 
 pub fn get(conn: &Connection, metastore_id: &str, name: &TableName) -> ApiResult<Option<TableRow>> {
-    Ok(conn
-        .prepare_cached(&format!("{SELECT} WHERE c.metastore_id = ?1 AND c.name = ?2 AND s.name = ?3 AND t.name = ?4"))?
-        .query_row(params![metastore_id, name.catalog.as_str(), name.schema.as_str(), name.table.as_str()], row)
-        .optional()?)
+    securables::child_by_name(conn, &QUERY, metastore_id, name)
 }
 
 /// A table by id (a shared table, whose share object names it by id).
@@ -152,11 +137,8 @@ pub fn scan(
     limit: Option<usize>,
     with_columns: bool,
 ) -> ApiResult<Page<TableRow>> {
-    let select = if with_columns { SELECT } else { SELECT_NO_COLUMNS };
-    let mut stmt =
-        conn.prepare_cached(&format!("{select} WHERE t.schema_id = ?1 AND t.name > ?2 ORDER BY t.name LIMIT ?3"))?;
-    let rows = stmt.query_map(params![schema_id, after, scan_limit(limit)], row)?.collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::from_scan(rows, limit, |t| t.name.clone()))
+    let query = if with_columns { &QUERY } else { &QUERY_NO_COLUMNS };
+    securables::children_of(conn, query, schema_id, after, limit, |t| t.name.clone())
 }
 
 /// A table summary and what its visibility rule needs.

@@ -9,7 +9,7 @@ use crate::domain::securable::SecurableKind;
 use crate::domain::storage_url::StorageUrl;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::store::on_conflict;
-use crate::store::securables::{scan_limit, Page};
+use crate::store::securables::{self, Page};
 
 #[derive(Debug, Clone)]
 pub struct VolumeRow {
@@ -43,29 +43,12 @@ impl VolumeRow {
 
     /// The chain [volume, schema, catalog] for the authorization core.
     pub fn nodes(&self) -> [Node; 3] {
-        [
-            Node {
-                kind: SecurableKind::Volume,
-                id: self.id.clone(),
-                name: self.full_name(),
-                owner: self.owner.clone(),
-                grants: Vec::new(),
-            },
-            Node {
-                kind: SecurableKind::Schema,
-                id: self.schema_id.clone(),
-                name: format!("{}.{}", self.catalog_name, self.schema_name),
-                owner: self.schema_owner.clone(),
-                grants: Vec::new(),
-            },
-            Node {
-                kind: SecurableKind::Catalog,
-                id: self.catalog_id.clone(),
-                name: self.catalog_name.clone(),
-                owner: self.catalog_owner.clone(),
-                grants: Vec::new(),
-            },
-        ]
+        securables::child_chain(
+            SecurableKind::Volume,
+            [&self.id, &self.name, &self.owner],
+            [&self.schema_id, &self.schema_name, &self.schema_owner],
+            [&self.catalog_id, &self.catalog_name, &self.catalog_owner],
+        )
     }
 
     /// The volume's own node only (lists share the parents' nodes).
@@ -79,6 +62,8 @@ const SELECT: &str = "SELECT v.id, v.name, v.volume_type, v.storage_location, v.
                              v.created_at, v.created_by, v.updated_at, v.updated_by,
                              s.id, s.name, s.owner, c.id, c.name, c.owner, c.metastore_id
                       FROM volumes v JOIN schemas s ON s.id = v.schema_id JOIN catalogs c ON c.id = s.catalog_id";
+
+const QUERY: securables::ChildQuery<VolumeRow> = securables::ChildQuery { select: SELECT, alias: "v", row };
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VolumeRow> {
     Ok(VolumeRow {
@@ -103,10 +88,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VolumeRow> {
 }
 
 pub fn get(conn: &Connection, metastore_id: &str, name: &TableName) -> ApiResult<Option<VolumeRow>> {
-    Ok(conn
-        .prepare_cached(&format!("{SELECT} WHERE c.metastore_id = ?1 AND c.name = ?2 AND s.name = ?3 AND v.name = ?4"))?
-        .query_row(params![metastore_id, name.catalog.as_str(), name.schema.as_str(), name.table.as_str()], row)
-        .optional()?)
+    securables::child_by_name(conn, &QUERY, metastore_id, name)
 }
 
 pub fn not_found(name: &TableName) -> ApiError {
@@ -115,10 +97,7 @@ pub fn not_found(name: &TableName) -> ApiError {
 
 /// Volumes of a schema in name order after `after`, at most `limit + 1` scanned.
 pub fn scan(conn: &Connection, schema_id: &str, after: &str, limit: Option<usize>) -> ApiResult<Page<VolumeRow>> {
-    let mut stmt =
-        conn.prepare_cached(&format!("{SELECT} WHERE v.schema_id = ?1 AND v.name > ?2 ORDER BY v.name LIMIT ?3"))?;
-    let rows = stmt.query_map(params![schema_id, after, scan_limit(limit)], row)?.collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::from_scan(rows, limit, |v| v.name.clone()))
+    securables::children_of(conn, &QUERY, schema_id, after, limit, |x| x.name.clone())
 }
 
 pub struct NewVolume<'a> {

@@ -11,6 +11,7 @@ mod fuzz;
 mod helpers;
 mod layers;
 mod names;
+mod openapi;
 mod paging;
 mod proofs;
 mod scim;

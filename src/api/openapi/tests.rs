@@ -1,0 +1,150 @@
+//! The document against the route table, in both directions, and its own consistency.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::{built, path_params, served_routes};
+
+/// A path template with every parameter written `{}`; a trailing catch-all segment
+/// (`/{tail:.*}`, the Files API) is written as the documented form `{file_path}` is: glued to
+/// the path before it.
+fn shape(pattern: &str) -> String {
+    let mut out = String::new();
+    let mut rest = pattern;
+    while let Some(start) = rest.find('{') {
+        let end = start + rest[start..].find('}').expect("a closed parameter");
+        let param = &rest[start + 1..end];
+        let mut before = &rest[..start];
+        if param.ends_with(":.*") {
+            before = before.strip_suffix('/').unwrap_or(before);
+        }
+        out.push_str(before);
+        out.push_str("{}");
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn served() -> BTreeMap<(String, String), String> {
+    let mut out = BTreeMap::new();
+    for r in served_routes() {
+        for m in &r.methods {
+            out.insert((shape(&r.pattern), m.to_string()), r.pattern.clone());
+        }
+    }
+    out
+}
+
+fn documented() -> BTreeMap<(String, String), String> {
+    let mut out = BTreeMap::new();
+    for (path, item) in built()["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("a path item").keys() {
+            out.insert((shape(path), method.to_ascii_uppercase()), path.clone());
+        }
+    }
+    out
+}
+
+#[test]
+fn the_route_table_is_recorded() {
+    let served = served();
+    assert!(served.len() > 100, "only {} routes recorded", served.len());
+    assert!(served.contains_key(&("/api/2.1/unity-catalog/catalogs/{}".to_string(), "GET".to_string())));
+    assert!(served.contains_key(&("/healthz".to_string(), "GET".to_string())));
+    assert!(served.contains_key(&("/api/openapi.json".to_string(), "GET".to_string())));
+    assert!(served.contains_key(&("/api/2.0/fs/files{}".to_string(), "PUT".to_string())));
+    // The permission explorer's page is not part of the API.
+    assert!(!served.keys().any(|(p, _)| p == "/" || p.contains("explorer") || p.contains("assets")));
+}
+
+#[test]
+fn every_served_route_is_documented() {
+    let documented = documented();
+    let missing: Vec<String> = served()
+        .into_iter()
+        .filter(|(k, _)| !documented.contains_key(k))
+        .map(|((_, method), pattern)| format!("  {method} {pattern}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "served but missing from the OpenAPI document:\n{}\n\
+         Add one row per method to `all()` in src/api/openapi/operations.rs, e.g.\n  \
+         get(&uc(\"/things/{{name}}\"), \"getThing\", \"Things\").query::<ThingParams>().ok(s.of::<ThingInfo>()),\n\
+         with the operationId of the Databricks REST API (or the SDK method's camelCase name), the path as the \
+         SDK writes it (parameter names may differ from the route table's), its query type \
+         (`#[derive(utoipa::IntoParams)]`), body type and answer type (`#[derive(utoipa::ToSchema)]`); \
+         add the tag to TAGS if it is new. Routes that are not part of the API (pages, assets) are \
+         registered inside `api::openapi::undocumented(..)`; routes inside a `web::scope(prefix)` \
+         register inside `api::openapi::under(prefix, ..)` so the recorded path is the full one.",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn every_documented_route_is_served() {
+    let served = served();
+    let extra: Vec<String> = documented()
+        .into_iter()
+        .filter(|(k, _)| !served.contains_key(k))
+        .map(|((_, method), path)| format!("  {method} {path}"))
+        .collect();
+    assert!(
+        extra.is_empty(),
+        "documented in src/api/openapi/operations.rs but not served by the route table:\n{}\n\
+         Remove the row, or fix its method or path.",
+        extra.join("\n")
+    );
+}
+
+#[test]
+fn operation_ids_are_unique_and_path_parameters_declared() {
+    let doc = built();
+    let mut ids = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let declared: Vec<&str> = path_params(path);
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(ids.insert(id.to_string()), "operationId {id} is used twice");
+            let in_path: Vec<&str> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "path")
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            assert_eq!(in_path, declared, "{method} {path}: path parameters");
+            assert!(op["responses"]["default"].is_object(), "{method} {path}: no default response");
+            let tag = op["tags"][0].as_str().unwrap();
+            assert!(
+                doc["tags"].as_array().unwrap().iter().any(|t| t["name"] == tag),
+                "{method} {path}: tag {tag} is not in TAGS"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_reference_resolves() {
+    let doc = built();
+    let mut refs = Vec::new();
+    collect_refs(doc, &mut refs);
+    for r in refs {
+        let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("unexpected $ref {r}"));
+        assert!(doc["components"]["schemas"].get(name).is_some(), "$ref {r} does not resolve");
+    }
+}
+
+fn collect_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get("$ref") {
+                out.push(r.clone());
+            }
+            m.values().for_each(|v| collect_refs(v, out));
+        }
+        Value::Array(a) => a.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}

@@ -1,0 +1,102 @@
+"""The served OpenAPI document: valid OpenAPI 3.1, and the whole surface fuzzed against it.
+
+schemathesis generates requests from `GET /api/openapi.json` for every operation and checks
+two things of every answer: it is not a server error (no 5xx, except the documented 502 / 504 of
+Partner Connect operations that call a partner), and its body conforms to the schema documented
+for its status. It runs once as an account and metastore admin (`dapi-admin`) and once as a
+plain user without grants (`dapi-alice`), each against a fresh server on `--db :memory:`.
+
+The run here is short (a few examples per operation, a fixed seed). The long run:
+
+    UC_FUZZ_EXAMPLES=100 UC_FUZZ_PHASES=examples,coverage,fuzzing \
+        UC_EMULATOR_BIN=$PWD/target/debug/uc-emulator .venv/bin/python -m pytest tests/sdk/test_openapi.py -q
+
+(`UC_FUZZ_SEED` changes the seed; schemathesis' report is written under the test's tmp_path and
+its path printed on failure.)
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+from openapi_spec_validator import validate
+
+from conftest import emulator_bin
+
+# No operation is excluded from fuzzing. An exclusion would go here with its reason.
+EXCLUDED_OPERATION_IDS: dict[str, str] = {}
+
+EXAMPLES = int(os.environ.get("UC_FUZZ_EXAMPLES", "4"))
+PHASES = os.environ.get("UC_FUZZ_PHASES", "examples,fuzzing")
+SEED = os.environ.get("UC_FUZZ_SEED", "20260101")
+
+
+@pytest.fixture
+def memory_server(start_server):
+    # The built-in default fixture (dapi-admin, dapi-alice) on a database that lives in memory.
+    return start_server(db=":memory:", fixtures=[])
+
+
+def test_the_document_is_valid_openapi_31(memory_server):
+    r = requests.get(memory_server.url + "/api/openapi.json", timeout=10)
+    assert r.status_code == 200
+    doc = r.json()
+    assert doc["openapi"].startswith("3.1.")
+    validate(doc)  # the OpenAPI 3.1 meta-schema (openapi-spec-validator)
+    assert doc["servers"] == [{"url": memory_server.url}]
+    ids = [op["operationId"] for item in doc["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids))
+    # Every operation documents its failures with the error schema, and `default`.
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            responses = op["responses"]
+            assert "default" in responses, (method, path)
+            if op.get("security") != []:
+                assert "401" in responses, (method, path)
+    # The version is the binary's.
+    out = subprocess.run([str(emulator_bin()), "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"uc-emulator {doc['info']['version']}"
+
+
+@pytest.mark.parametrize("token", ["dapi-admin", "dapi-alice"])
+def test_fuzz_every_operation(memory_server, token, tmp_path):
+    url = memory_server.url + "/api/openapi.json"
+    cli = Path(sys.executable).with_name("schemathesis")
+    args = [
+        str(cli),
+        "run",
+        url,
+        "--checks",
+        "not_a_server_error,response_schema_conformance",
+        "--header",
+        f"Authorization: Bearer {token}",
+        "--mode",
+        "positive",
+        "--phases",
+        PHASES,
+        "--max-examples",
+        str(EXAMPLES),
+        "--seed",
+        SEED,
+        "--workers",
+        "1",
+        "--no-shrink",
+        "--request-timeout",
+        "30",
+        "--report",
+        "junit",
+        "--report-dir",
+        str(tmp_path / "report"),
+    ]
+    for op_id in EXCLUDED_OPERATION_IDS:
+        args += ["--exclude-operation-id", op_id]
+    env = {**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": ""}
+    run = subprocess.run(args, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600)
+    out = run.stdout + run.stderr
+    assert "Tested: 0" not in out, out[-3000:]
+    assert run.returncode == 0, f"schemathesis found failures as {token}:\n{out[-12000:]}"
