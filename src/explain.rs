@@ -7,7 +7,30 @@ use crate::authz::explain::{explain_decision, explain_decision_shown_as, parse_a
 use crate::authz::{self, Caller};
 use crate::domain::securable::{SecTypeSpelling, SecurableKind};
 use crate::error::{ApiError, ApiResult};
-use crate::store::{metastores, securables};
+use crate::store::{metastores, principals, securables};
+
+/// The explain endpoint's operation: `caller` explains its own decision, or (metastore admins
+/// only, by the rule table) that of `principal`. The asker learns no more than the API would
+/// tell it: unless it may explain others' decisions (a metastore admin), hidden tables are
+/// explained by their parents alone.
+pub fn explain_as(
+    conn: &Connection,
+    caller: &Caller,
+    principal: Option<&str>,
+    action: &str,
+    sec_type: &str,
+    full_name: Option<&str>,
+) -> ApiResult<Explanation> {
+    let sees_all = authz::visible(caller, &authz::Action::ExplainForOthers, &[]);
+    let subject = match principal.filter(|n| !n.is_empty() && *n != caller.name) {
+        Some(_) if !sees_all => {
+            return Err(ApiError::denied("Only metastore admins may explain the decisions of other principals."))
+        }
+        Some(name) => principals::subject(conn, name, caller.workspace_id, caller.metastore.clone())?,
+        None => caller.clone(),
+    };
+    explain(conn, &subject, action, sec_type, full_name, !sees_all)
+}
 
 /// Explains one decision for `subject` in its metastore. `hide_tables` is true when the asker
 /// may not learn more than the API tells it (not a metastore admin): then a table whose catalog

@@ -5,9 +5,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::extract::{AppState, Params, Scoped};
-use crate::authz::{self, Action};
 use crate::error::{ApiError, ApiResult};
-use crate::store::principals;
 
 #[derive(Deserialize)]
 pub struct ExplainParams {
@@ -25,19 +23,11 @@ pub async fn explain(
     let action = p.action.filter(|a| !a.is_empty()).ok_or_else(|| ApiError::invalid("action", "is required"))?;
     let sec_type = p.securable_type.ok_or_else(|| ApiError::invalid("securable_type", "is required"))?;
     let caller = scoped.caller;
-    let principal = p.principal.filter(|n| !n.is_empty() && *n != caller.name);
-    if principal.is_some() && authz::require(&caller, &Action::ExplainForOthers, &[]).is_err() {
-        return Err(ApiError::denied("Only metastore admins may explain the decisions of other principals."));
-    }
     let out = state
         .store
         .read(move |conn| {
-            let subject = match &principal {
-                Some(name) => principals::subject(conn, name, caller.workspace_id, caller.metastore.clone())?,
-                None => (*caller).clone(),
-            };
-            let hide_tables = !caller.is_metastore_admin();
-            crate::explain::explain(conn, &subject, &action, &sec_type, p.full_name.as_deref(), hide_tables)
+            let (principal, full_name) = (p.principal.as_deref(), p.full_name.as_deref());
+            crate::explain::explain_as(conn, &caller, principal, &action, &sec_type, full_name)
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))

@@ -2,18 +2,14 @@
 //! (`/api/2.0/token-management/`), as the SDK's `w.tokens` /
 //! `w.token_management` call them.
 
-use std::sync::Arc;
-
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::extract::{path_param, qint, AppState, Auth, Body, Params};
-use super::{denied, ok_empty, Res};
-use crate::authz::{self, Action, Caller, PrincipalKind};
-use crate::domain::now_ms;
-use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::store::principals;
-use crate::store::tokens::{self, NewToken, TokenFilter, TokenRow};
+use super::{ok_empty, Res};
+use crate::error::{ApiError, ApiResult};
+use crate::ops;
+use crate::store::tokens::TokenRow;
 
 /// The token routes, inside the `/api` scope.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -82,56 +78,6 @@ impl From<&TokenRow> for TokenInfo {
     }
 }
 
-/// A new token value: `dapi` and 32 lowercase hexadecimal characters.
-fn new_token_value() -> ApiResult<String> {
-    let mut b = [0u8; 16];
-    getrandom::getrandom(&mut b).map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(format!("dapi{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>()))
-}
-
-/// `expiry_time` for a `lifetime_seconds`: absent (or 0, proto's default) → `-1`, never.
-fn expiry(creation_time: i64, lifetime_seconds: Option<i64>) -> ApiResult<i64> {
-    match lifetime_seconds {
-        None | Some(0) => Ok(-1),
-        Some(n) if n < 0 => Err(ApiError::invalid("lifetime_seconds", "must not be negative")),
-        Some(n) => n
-            .checked_mul(1000)
-            .and_then(|ms| ms.checked_add(creation_time))
-            .ok_or_else(|| ApiError::invalid("lifetime_seconds", "is too large")),
-    }
-}
-
-fn token_not_found(token_id: &str) -> ApiError {
-    ApiError::new(ErrorCode::ResourceDoesNotExist, format!("Token with id '{token_id}' does not exist."))
-}
-
-/// Mints a token for `principal_id` in the caller's workspace; returns its value and row.
-fn mint(
-    conn: &rusqlite::Connection,
-    ok: &authz::Allowed,
-    caller: &Caller,
-    principal_id: i64,
-    comment: Option<&str>,
-    lifetime_seconds: Option<i64>,
-) -> ApiResult<(String, TokenRow)> {
-    let value = new_token_value()?;
-    let now = now_ms();
-    let new = NewToken {
-        value: &value,
-        principal_id,
-        workspace_id: caller.workspace_id,
-        comment,
-        creation_time: now,
-        expiry_time: expiry(now, lifetime_seconds)?,
-        from_api: true,
-        created_by_id: Some(caller.id),
-    };
-    let token_id = tokens::insert(conn, ok, &new)?;
-    let row = tokens::get_api_token(conn, caller.workspace_id, &token_id, None)?
-        .ok_or_else(|| ApiError::internal("a token just inserted is missing"))?;
-    Ok((value, row))
-}
-
 #[derive(Deserialize)]
 pub struct CreateToken {
     comment: Option<String>,
@@ -144,13 +90,10 @@ pub async fn create_token(
     state: web::Data<AppState>,
     Body(body): Body<CreateToken>,
 ) -> ApiResult<HttpResponse> {
-    expiry(0, body.lifetime_seconds)?;
+    ops::tokens::expiry(0, body.lifetime_seconds)?;
     let (value, row) = state
         .store
-        .write(move |conn| {
-            let ok = authz::require(&caller, &Action::OwnTokens, &[]).map_err(denied)?;
-            mint(conn, &ok, &caller, caller.id, body.comment.as_deref(), body.lifetime_seconds)
-        })
+        .write(move |tx| ops::tokens::create(tx, &caller, body.comment.as_deref(), body.lifetime_seconds))
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "token_value": value,
@@ -160,14 +103,7 @@ pub async fn create_token(
 
 /// `GET /api/2.0/token/list`: the caller's API-created tokens in its workspace.
 pub async fn list_tokens(Auth(caller): Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let rows = state
-        .store
-        .read(move |conn| {
-            authz::require(&caller, &Action::OwnTokens, &[]).map_err(denied)?;
-            let filter = TokenFilter { owner_id: Some(caller.id), ..TokenFilter::default() };
-            tokens::list_api_tokens(conn, caller.workspace_id, &filter)
-        })
-        .await?;
+    let rows = state.store.read(move |conn| ops::tokens::list_own(conn, &caller)).await?;
     let infos: Vec<PublicTokenInfo> = rows.iter().map(PublicTokenInfo::from).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "token_infos": infos })))
 }
@@ -185,21 +121,8 @@ pub async fn delete_token(
 ) -> ApiResult<HttpResponse> {
     let token_id =
         body.token_id.filter(|t| !t.is_empty()).ok_or_else(|| ApiError::invalid("token_id", "is required"))?;
-    state
-        .store
-        .write(move |conn| {
-            let ok = authz::require(&caller, &Action::OwnTokens, &[]).map_err(denied)?;
-            tokens::get_api_token(conn, caller.workspace_id, &token_id, Some(caller.id))?
-                .ok_or_else(|| token_not_found(&token_id))?;
-            tokens::delete(conn, &ok, &token_id)?;
-            Ok(())
-        })
-        .await?;
+    state.store.write(move |tx| ops::tokens::delete_own(tx, &caller, &token_id)).await?;
     Ok(ok_empty())
-}
-
-fn require_manager(caller: &Caller) -> ApiResult<authz::Allowed> {
-    authz::require(caller, &Action::ManageWorkspaceTokens, &[]).map_err(denied)
 }
 
 #[derive(Deserialize)]
@@ -217,15 +140,7 @@ pub async fn list_workspace_tokens(
 ) -> ApiResult<HttpResponse> {
     let rows = state
         .store
-        .read(move |conn| {
-            require_manager(&caller)?;
-            let filter = TokenFilter {
-                owner_id: None,
-                created_by_id: q.created_by_id,
-                created_by_name: q.created_by_username.as_deref().filter(|s| !s.is_empty()),
-            };
-            tokens::list_api_tokens(conn, caller.workspace_id, &filter)
-        })
+        .read(move |conn| ops::tokens::list_workspace(conn, &caller, q.created_by_id, q.created_by_username.as_deref()))
         .await?;
     let infos: Vec<TokenInfo> = rows.iter().map(TokenInfo::from).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "token_infos": infos })))
@@ -238,13 +153,7 @@ pub async fn get_workspace_token(
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     let token_id = path_param(&req, "token_id")?;
-    let row = state
-        .store
-        .read(move |conn| {
-            require_manager(&caller)?;
-            tokens::get_api_token(conn, caller.workspace_id, &token_id, None)?.ok_or_else(|| token_not_found(&token_id))
-        })
-        .await?;
+    let row = state.store.read(move |conn| ops::tokens::get_workspace(conn, &caller, &token_id)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "token_info": TokenInfo::from(&row) })))
 }
 
@@ -255,16 +164,7 @@ pub async fn delete_workspace_token(
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     let token_id = path_param(&req, "token_id")?;
-    state
-        .store
-        .write(move |conn| {
-            let ok = require_manager(&caller)?;
-            tokens::get_api_token(conn, caller.workspace_id, &token_id, None)?
-                .ok_or_else(|| token_not_found(&token_id))?;
-            tokens::delete(conn, &ok, &token_id)?;
-            Ok(())
-        })
-        .await?;
+    state.store.write(move |tx| ops::tokens::delete_workspace(tx, &caller, &token_id)).await?;
     Ok(ok_empty())
 }
 
@@ -286,21 +186,12 @@ pub async fn create_obo_token(
         .application_id
         .filter(|a| !a.is_empty())
         .ok_or_else(|| ApiError::invalid("application_id", "is required"))?;
-    expiry(0, body.lifetime_seconds)?;
-    let caller: Arc<Caller> = caller;
+    ops::tokens::expiry(0, body.lifetime_seconds)?;
     let (value, row) = state
         .store
-        .write(move |conn| {
-            let ok = require_manager(&caller)?;
-            let sp = principals::by_name(conn, &application_id)?
-                .filter(|p| p.kind == PrincipalKind::ServicePrincipal)
-                .ok_or_else(|| {
-                    ApiError::new(
-                        ErrorCode::ResourceDoesNotExist,
-                        format!("Service principal with application id '{application_id}' does not exist."),
-                    )
-                })?;
-            mint(conn, &ok, &caller, sp.id, body.comment.as_deref(), body.lifetime_seconds)
+        .write(move |tx| {
+            let (comment, lifetime) = (body.comment.as_deref(), body.lifetime_seconds);
+            ops::tokens::create_on_behalf_of(tx, &caller, &application_id, comment, lifetime)
         })
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({

@@ -6,11 +6,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::extract::{path_param, AppState, Auth};
-use super::{denied, Res};
-use crate::authz::{self, AclEntry, Action};
-use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::store::warehouses::{self, WarehouseRow};
-use crate::store::workspace_acls;
+use super::Res;
+use crate::error::ApiResult;
+use crate::ops;
+use crate::store::warehouses::WarehouseRow;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(Res::new("/2.0/sql/warehouses").get(list_warehouses).build())
@@ -70,23 +69,8 @@ fn info(w: WarehouseRow, public_url: &str) -> WarehouseInfo {
 /// `GET /api/2.0/sql/warehouses`: the warehouses the caller may see; no paging.
 pub async fn list_warehouses(Auth(caller): Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let public_url = state.public_url.clone();
-    let items = state
-        .store
-        .read(move |conn| {
-            let all = warehouses::list(conn, caller.workspace_id)?;
-            // One query for every warehouse's list, not one per warehouse.
-            let entries = workspace_acls::entries_of_kind(conn, caller.workspace_id, "warehouses")?;
-            Ok(all
-                .into_iter()
-                .filter(|w| {
-                    let acl: Vec<AclEntry> =
-                        entries.iter().filter(|(id, _)| *id == w.id).map(|(_, e)| e.clone()).collect();
-                    authz::visible(&caller, &Action::ReadObjectAcl { acl }, &[])
-                })
-                .map(|w| info(w, &public_url))
-                .collect::<Vec<_>>())
-        })
-        .await?;
+    let rows = state.store.read(move |conn| ops::warehouses::list(conn, &caller)).await?;
+    let items: Vec<_> = rows.into_iter().map(|w| info(w, &public_url)).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "warehouses": items })))
 }
 
@@ -99,17 +83,7 @@ pub async fn get_warehouse(
 ) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id")?;
     let public_url = state.public_url.clone();
-    let out = state
-        .store
-        .read(move |conn| {
-            let w = warehouses::get(conn, caller.workspace_id, &id)?.ok_or_else(|| {
-                ApiError::new(ErrorCode::ResourceDoesNotExist, format!("Warehouse {id} does not exist."))
-            })?;
-            let object = crate::domain::workspace_object::WorkspaceObject::Warehouse(w.id.clone());
-            let acl = workspace_acls::entries(conn, caller.workspace_id, &object)?;
-            authz::require(&caller, &Action::ReadObjectAcl { acl }, &[]).map_err(denied)?;
-            Ok(info(w, &public_url))
-        })
-        .await?;
+    let w = state.store.read(move |conn| ops::warehouses::get(conn, &caller, &id)).await?;
+    let out = info(w, &public_url);
     Ok(HttpResponse::Ok().json(out))
 }

@@ -15,8 +15,10 @@ pub mod shares;
 pub mod sharing;
 pub mod storage_credentials;
 pub mod tables;
+pub mod tokens;
 pub mod volumes;
 pub mod warehouses;
+pub mod workspace_acls;
 
 use std::collections::BTreeMap;
 
