@@ -39,6 +39,10 @@ pub struct AppState {
     pub configured_public_url: Option<String>,
     /// `--presigned-url-lifetime`: how long Delta Sharing file URLs stay valid (ms).
     pub presigned_url_lifetime_ms: i64,
+    /// The credentials this process vended (shared with the S3 endpoint).
+    pub vended: Arc<crate::vended::Registry>,
+    /// The S3 endpoint's advertised URL (`access_point`); `None` when `--s3-bind` is off.
+    pub s3_endpoint_url: Option<String>,
 }
 
 impl AppState {

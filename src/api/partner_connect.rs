@@ -7,18 +7,19 @@ use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
 use super::extract::{parse_json, path_param, AppState, Auth, Body, Params, RawBody};
-use super::{denied, ok_empty, Res};
-use crate::authz::{self, Action, Caller};
-use crate::domain::names::Ident;
+use super::{ok_empty, Res};
+use crate::authz::{self, Caller};
 use crate::domain::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::partner_connect::client::Operation;
 use crate::partner_connect::config::canonical_cloud;
 use crate::partner_connect::registration_row;
+use crate::partner_connect::requests::{
+    self, default_region, parse_connect, partner_not_found, ConnectBody, Requested,
+};
 use crate::partner_connect::validate::ConnectKind;
-use crate::partner_connect::{self as pc, Address, ConnectionInfo, NewConnection, Partner, Profile, UserInfo};
+use crate::partner_connect::{self as pc, Address, ConnectionInfo, Partner, Profile, UserInfo};
 use crate::store::partner_connect::{self as pc_store};
-use crate::store::{catalogs, securables};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let p = |s: &str| format!("/2.0/partner-connect{s}");
@@ -39,10 +40,6 @@ fn uuid_param(req: &HttpRequest, name: &str) -> ApiResult<String> {
         .map_err(|_| ApiError::invalid(name, format!("{raw:?} is not a UUID")))
 }
 
-fn partner_not_found(id: &str) -> ApiError {
-    ApiError::new(ErrorCode::ResourceDoesNotExist, format!("Partner {id} does not exist."))
-}
-
 async fn load_partner(state: &AppState, id: String) -> ApiResult<Partner> {
     let row =
         state.store.read(move |conn| pc_store::partner_get(conn, &id)?.ok_or_else(|| partner_not_found(&id))).await?;
@@ -59,13 +56,7 @@ pub async fn register_partner(
     let row = registration_row(&doc, &caller.name, now_ms())
         .map_err(|v| ApiError::new(ErrorCode::InvalidParameterValue, v.join("; ")))?;
     let stored = row.clone();
-    state
-        .store
-        .write(move |tx| {
-            let ok = authz::require(&caller, &Action::ManagePartners, &[]).map_err(denied)?;
-            pc_store::insert_partner(tx, &ok, &stored)
-        })
-        .await?;
+    state.store.write(move |tx| requests::register(tx, &caller, &stored)).await?;
     Ok(HttpResponse::Ok().json(Partner::load(row)?.info()))
 }
 
@@ -87,92 +78,8 @@ pub async fn delete_partner(
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     let id = uuid_param(&req, "partner_id")?;
-    state
-        .store
-        .write(move |tx| {
-            pc_store::partner_get(tx, &id)?.ok_or_else(|| partner_not_found(&id))?;
-            let ok = authz::require(&caller, &Action::ManagePartners, &[]).map_err(denied)?;
-            let remaining = pc_store::connected_workspaces(tx, &id)?;
-            if !remaining.is_empty() {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidState,
-                    format!(
-                        "The partner still has {} connection(s), in workspace(s) {}; delete them first.",
-                        remaining.len(),
-                        remaining.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
-                    ),
-                ));
-            }
-            pc_store::delete_partner(tx, &ok, &id)
-        })
-        .await?;
+    state.store.write(move |tx| requests::delete_partner(tx, &caller, &id)).await?;
     Ok(ok_empty())
-}
-
-#[derive(Deserialize)]
-pub struct ConnectBody {
-    partner_id: Option<String>,
-    catalog_name: Option<String>,
-    cloud_provider: Option<String>,
-    cloud_provider_region: Option<String>,
-    demo: Option<bool>,
-    is_free_trial: Option<bool>,
-    destination_location: Option<String>,
-}
-
-fn default_region(cloud: &str) -> &'static str {
-    match cloud {
-        "azure" => "westus2",
-        "gcp" => "us-central1",
-        _ => "us-west-2",
-    }
-}
-
-/// The request's profile fields, validated; `None` where not given.
-struct Requested {
-    partner_id: String,
-    catalog: Option<Ident>,
-    cloud: Option<String>,
-    region: Option<String>,
-    demo: Option<bool>,
-    is_free_trial: Option<bool>,
-    destination: Option<String>,
-}
-
-fn parse_connect(b: ConnectBody) -> ApiResult<Requested> {
-    let raw = b.partner_id.ok_or_else(|| ApiError::invalid("partner_id", "required"))?;
-    let partner_id = uuid::Uuid::parse_str(&raw)
-        .map_err(|_| ApiError::invalid("partner_id", format!("{raw:?} is not a UUID")))?
-        .to_string();
-    let cloud = b
-        .cloud_provider
-        .map(|c| {
-            canonical_cloud(&c)
-                .map(str::to_string)
-                .ok_or_else(|| ApiError::invalid("cloud_provider", format!("{c:?} is not one of aws, azure, gcp")))
-        })
-        .transpose()?;
-    if b.cloud_provider_region.as_deref() == Some("") {
-        return Err(ApiError::invalid("cloud_provider_region", "must not be empty"));
-    }
-    if let Some(d) = &b.destination_location {
-        if !d.contains("://") || d.starts_with("://") {
-            return Err(ApiError::invalid("destination_location", format!("{d:?} is not an absolute URL")));
-        }
-    }
-    let catalog = b.catalog_name.map(|c| Ident::parse("catalog_name", &c)).transpose()?;
-    if catalog.as_ref().is_some_and(|c| c.as_str() == "hive_metastore") {
-        return Err(ApiError::invalid("catalog_name", "hive_metastore is not emulated"));
-    }
-    Ok(Requested {
-        partner_id,
-        catalog,
-        cloud,
-        region: b.cloud_provider_region,
-        demo: b.demo,
-        is_free_trial: b.is_free_trial,
-        destination: b.destination_location,
-    })
 }
 
 /// `POST <pc>/connections`: a new connection (workspace admins) or a sign-in (any user).
@@ -201,7 +108,7 @@ async fn new_connection(
     partner: Partner,
     req: Requested,
 ) -> ApiResult<HttpResponse> {
-    authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
+    requests::may_connect(&caller)?;
     let cfg = &partner.config;
     let cloud = req.cloud.clone().unwrap_or_else(|| "aws".into());
     if !cfg.supported_clouds.contains(&cloud) {
@@ -229,34 +136,7 @@ async fn new_connection(
         let partner_row = partner.row.clone();
         let catalog = req.catalog.clone();
         let profile = profile.clone();
-        state
-            .store
-            .write(move |tx| {
-                let partner = Partner::load(partner_row)?;
-                let catalog = match &catalog {
-                    None => None,
-                    Some(name) => {
-                        let scope = caller.metastore.as_ref().ok_or_else(ApiError::no_metastore)?;
-                        let row = catalogs::require(tx, &scope.id, name)?;
-                        let node = securables::with_grants(tx, row.node(), &caller.principals_json)?;
-                        let ok = authz::require(&caller, &Action::ConnectWithCatalog, &[&node]).map_err(denied)?;
-                        Some((row.id, ok))
-                    }
-                };
-                let ok = authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
-                let new = NewConnection {
-                    partner: &partner,
-                    workspace_id: caller.workspace_id,
-                    admin: &caller.name,
-                    profile,
-                    catalog,
-                    now: now_ms(),
-                };
-                let (info, pat) = pc::provision(tx, &ok, &new)?;
-                let user = UserInfo::of(tx, caller.id)?;
-                Ok((info, pat, user, ok))
-            })
-            .await?
+        state.store.write(move |tx| requests::provision(tx, &caller, partner_row, catalog.as_ref(), profile)).await?
     };
     let request = pc::connect_request(
         &info,
@@ -313,9 +193,7 @@ async fn sign_in(
     info: ConnectionInfo,
     req: Requested,
 ) -> ApiResult<HttpResponse> {
-    if authz::require(&caller, &Action::PartnerSignIn, &[]).is_err() {
-        return Err(ApiError::denied("Service principals cannot sign in through a Partner Connect connection."));
-    }
+    requests::may_sign_in(&caller)?;
     let stored = info.profile();
     let differs = |field: &str| {
         ApiError::invalid(
@@ -414,7 +292,7 @@ pub async fn test_connection(
 ) -> ApiResult<HttpResponse> {
     let id = uuid_param(&req, "id")?;
     let (info, partner) = load_connection(&state, &caller, id).await?;
-    authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
+    requests::may_connect(&caller)?;
     require_path(&partner, Operation::TestConnection)?;
     let outcome = partner.client().call(Operation::TestConnection, Some(&connection_info_body(&info)), &[]).await;
     let (status, body) = pc::judge(Operation::TestConnection, ConnectKind::New, &partner.config, outcome)?;
@@ -441,21 +319,7 @@ pub async fn delete_connection(
     let (info, partner) = load_connection(&state, &caller, id).await?;
     {
         let info = info.clone();
-        let caller = caller.clone();
-        let caller_name = caller.name.clone();
-        state
-            .store
-            .write(move |tx| {
-                let ok = authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
-                // The partner's data stays: the service principal's objects go to the creator.
-                let heir = if crate::store::principals::exists(tx, &info.created_by)? {
-                    info.created_by.clone()
-                } else {
-                    caller_name
-                };
-                pc::unprovision(tx, &ok, &info, &heir, now_ms())
-            })
-            .await?;
+        state.store.write(move |tx| requests::delete_connection(tx, &caller, &info)).await?;
     }
     let notification = if partner.config.endpoints.delete_connection_path.is_none() {
         json!({"status": "SKIPPED"})
@@ -511,7 +375,7 @@ pub async fn delete_account(
     let id = uuid_param(&req, "partner_id")?;
     let domain = b.domain.filter(|d| !d.is_empty()).ok_or_else(|| ApiError::invalid("domain", "required"))?;
     let cloud = cloud_or_default(b.cloud_provider)?;
-    authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
+    requests::may_connect(&caller)?;
     let partner = load_partner(&state, id).await?;
     require_path(&partner, Operation::DeleteAccount)?;
     if !pc::is_test_domain(&domain) {
@@ -533,7 +397,7 @@ pub async fn expire_account(
     let id = uuid_param(&req, "partner_id")?;
     let email = b.email.filter(|e| !e.is_empty()).ok_or_else(|| ApiError::invalid("email", "required"))?;
     let cloud = cloud_or_default(b.cloud_provider)?;
-    authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
+    requests::may_connect(&caller)?;
     let partner = load_partner(&state, id).await?;
     require_path(&partner, Operation::ExpireAccount)?;
     let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
@@ -571,7 +435,7 @@ pub async fn connectors(
     Params(p): Params<ConnectorsParams>,
 ) -> ApiResult<HttpResponse> {
     let id = uuid_param(&req, "partner_id")?;
-    authz::require(&caller, &Action::ConnectPartner, &[]).map_err(denied)?;
+    requests::may_connect(&caller)?;
     let partner = load_partner(&state, id).await?;
     require_path(&partner, Operation::Connectors)?;
     let query: Vec<(&str, &str)> =

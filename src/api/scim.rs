@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value as Json};
 
 use super::extract::{parse_json, parse_query, path_param, AppState, Auth, RawBody};
 use super::{ok_empty, Res};
-use crate::authz::{self, Action, Allowed, Caller, PrincipalKind, ACCOUNT_USERS};
+use crate::authz::{Allowed, PrincipalKind, ACCOUNT_USERS};
 use crate::domain::names::fold_case;
 use crate::domain::scim_filter::{self, Filter, Value};
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -368,12 +368,7 @@ async fn get(
     Ok(HttpResponse::Ok().json(obj))
 }
 
-fn may_manage(caller: &Caller) -> ApiResult<Allowed> {
-    authz::require(caller, &Action::ManageIdentities, &[]).map_err(|_| {
-        ApiError::denied("Only workspace admins and account admins may change users, groups and service principals.")
-            .scim()
-    })
-}
+use crate::ops::identities::may_manage;
 
 /// A SCIM create or replace body. Open-ended: the modelled attributes are read here, the
 /// verbatim ones (`emails`, `name`, `entitlements`, `roles`) kept.

@@ -5,6 +5,7 @@
 pub mod catalogs;
 pub mod external_locations;
 pub mod functions;
+pub mod identities;
 pub mod lists;
 pub mod metastores;
 pub mod permissions;
@@ -15,6 +16,7 @@ pub mod shares;
 pub mod sharing;
 pub mod storage_credentials;
 pub mod tables;
+pub mod temporary_credentials;
 pub mod tokens;
 pub mod volumes;
 pub mod warehouses;

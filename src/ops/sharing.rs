@@ -204,7 +204,7 @@ pub fn table(conn: &Connection, r: &Recipient, share_name: &str, schema: &str, t
             format!("Table '{wanted}' does not exist in share '{}'.", share.name),
         )
     })?;
-    let source = tables::by_id(conn, &o.table_id)?.ok_or_else(|| {
+    let source = tables::get_by_id(conn, &r.metastore_id, &o.table_id)?.ok_or_else(|| {
         ApiError::new(
             ErrorCode::TableDoesNotExist,
             format!("Table '{wanted}' does not exist in share '{}'.", share.name),

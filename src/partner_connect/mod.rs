@@ -5,6 +5,7 @@
 pub mod certify;
 pub mod client;
 pub mod config;
+pub mod requests;
 pub mod validate;
 
 use rusqlite::Connection;
@@ -30,9 +31,17 @@ pub struct Partner {
 }
 
 impl Partner {
+    /// A stored partner: its config was validated once, when it was registered, and is stored
+    /// as the typed `PartnerConfig` (rows written by versions that stored only the document as
+    /// sent are validated on load instead).
     pub fn load(row: PartnerRow) -> ApiResult<Partner> {
-        let raw: Json = serde_json::from_str(&row.config).map_err(ApiError::internal)?;
-        let config = config::validate_config(&raw, "config.").map_err(|v| ApiError::internal(v.join("; ")))?;
+        let config = match serde_json::from_str::<PartnerConfig>(&row.config) {
+            Ok(config) => config,
+            Err(_) => {
+                let raw: Json = serde_json::from_str(&row.config).map_err(ApiError::internal)?;
+                config::validate_config(&raw, "config.").map_err(|v| ApiError::internal(v.join("; ")))?
+            }
+        };
         let options = serde_json::from_str(&row.options).map_err(ApiError::internal)?;
         Ok(Partner { row, config, options })
     }
@@ -539,7 +548,7 @@ pub fn registration_row(doc: &Json, created_by: &str, now: i64) -> Result<Partne
         id: uuid::Uuid::new_v4().to_string(),
         name: reg.config.name.clone(),
         name_key: config::partner_key(&reg.config.name),
-        config: reg.config.raw.to_string(),
+        config: serde_json::to_string(&reg.config).expect("serializable"),
         basic_user: reg.basic_auth.as_ref().map(|(u, _)| u.clone()),
         basic_password: reg.basic_auth.map(|(_, p)| p),
         options: serde_json::to_string(&reg.options).expect("serializable"),

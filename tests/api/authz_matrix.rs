@@ -65,6 +65,16 @@ const REFUSED: &[(&str, &str, &str)] = &[
         r#"{"function_info": {"name": "f1", "catalog_name": "owned", "schema_name": "s1", "input_params": {"parameters": []}, "data_type": "INT", "full_data_type": "int", "routine_body": "SQL", "routine_definition": "1", "parameter_style": "S", "is_deterministic": true, "is_null_call": false, "sql_data_access": "CONTAINS_SQL", "security_type": "DEFINER", "specific_name": "f1"}}"#,
     ),
     ("GET", "/functions?catalog_name=owned&schema_name=s1", ""),
+    // An existing volume and function: reading needs READ_VOLUME / EXECUTE (or ownership) and use
+    // of the parents; changing and deleting need ownership.
+    ("GET", "/volumes/owned.s1.v0", ""),
+    ("PATCH", "/volumes/owned.s1.v0", r#"{"comment": "mine now"}"#),
+    ("PATCH", "/volumes/owned.s1.v0", r#"{"owner": "alice@example.com"}"#),
+    ("PATCH", "/volumes/owned.s1.v0", r#"{"new_name": "v9"}"#),
+    ("DELETE", "/volumes/owned.s1.v0", ""),
+    ("GET", "/functions/owned.s1.f0", ""),
+    ("PATCH", "/functions/owned.s1.f0", r#"{"owner": "alice@example.com"}"#),
+    ("DELETE", "/functions/owned.s1.f0", ""),
     ("GET", "/tables/owned.s1.t1", ""),
     ("PATCH", "/tables/owned.s1.t1", r#"{"comment": "mine now"}"#),
     ("PATCH", "/tables/owned.s1.t1", r#"{"owner": "alice@example.com"}"#),
@@ -72,8 +82,16 @@ const REFUSED: &[(&str, &str, &str)] = &[
     ("DELETE", "/tables/owned.s1.t1", ""),
 ];
 
-/// The admin owns catalog `owned` (schemas `s1` with table `t1`, and `empty_schema`) and an
-/// empty catalog `empty`; alice has no grant at all.
+/// A SQL function `owned.s1.<name>` returning 1, as the SDK's `functions.create` sends it.
+fn function_body(name: &str) -> Value {
+    serde_json::json!({"function_info": {"name": name, "catalog_name": "owned", "schema_name": "s1",
+        "input_params": {"parameters": []}, "data_type": "INT", "full_data_type": "int", "routine_body": "SQL",
+        "routine_definition": "1", "parameter_style": "S", "is_deterministic": true, "is_null_call": false,
+        "sql_data_access": "CONTAINS_SQL", "security_type": "DEFINER", "specific_name": name}})
+}
+
+/// The admin owns catalog `owned` (schemas `s1` with table `t1`, volume `v0` and function `f0`,
+/// and `empty_schema`) and an empty catalog `empty`; alice has no grant at all.
 async fn setup() -> (TestApp, String) {
     let app = spawn().await;
     let admin = app.admin();
@@ -82,15 +100,29 @@ async fn setup() -> (TestApp, String) {
     admin.create_schema("owned", "s1").await;
     admin.create_schema("owned", "empty_schema").await;
     admin.create_table("owned", "s1", "t1").await;
+    let volume =
+        serde_json::json!({"name": "v0", "catalog_name": "owned", "schema_name": "s1", "volume_type": "MANAGED"});
+    admin.post(&format!("{UC}/volumes"), volume).await.ok("volume v0");
+    admin.post(&format!("{UC}/functions"), function_body("f0")).await.ok("function f0");
     let ms = admin.get(&format!("{UC}/current-metastore-assignment")).await.ok("assignment");
     let ms = ms["metastore_id"].as_str().expect("metastore_id").to_string();
     (app, ms)
 }
 
+/// The core dump and what `owned.s1` holds besides tables, read by the admin.
+async fn core_state(app: &TestApp) -> Value {
+    let admin = app.admin();
+    let mut out = vec![app.dump_state().await];
+    for path in ["/volumes?catalog_name=owned&schema_name=s1", "/functions?catalog_name=owned&schema_name=s1"] {
+        out.push(admin.get(&format!("{UC}{path}")).await.ok(path));
+    }
+    Value::Array(out)
+}
+
 #[actix_web::test]
 async fn every_guarded_route_refuses_a_caller_without_privileges() {
     let (app, ms) = setup().await;
-    let before = app.dump_state().await;
+    let before = core_state(&app).await;
     let mut failures = Vec::new();
     for &(method, path, body) in REFUSED {
         let path = format!("{UC}{}", path.replace("{ms}", &ms));
@@ -104,7 +136,7 @@ async fn every_guarded_route_refuses_a_caller_without_privileges() {
         {
             failures.push(format!("{method} {path} {body}: got {} {}", res.status, res.text));
         }
-        let after = app.dump_state().await;
+        let after = core_state(&app).await;
         if after != before {
             failures.push(format!("{method} {path} {body}: a refusal changed state"));
             break;
@@ -157,6 +189,9 @@ async fn the_admin_passes_the_same_rows() {
     // The destructive rows, as the admin, on the objects the setup made.
     let admin = app.admin();
     admin.patch(&format!("{UC}/tables/owned.s1.t1"), serde_json::json!({"new_name": "t9"})).await.ok("rename table");
+    admin.patch(&format!("{UC}/volumes/owned.s1.v0"), serde_json::json!({"new_name": "v9"})).await.ok("rename volume");
+    admin.delete(&format!("{UC}/volumes/owned.s1.v9")).await.ok("delete volume");
+    admin.delete(&format!("{UC}/functions/owned.s1.f0")).await.ok("delete function");
     admin.delete(&format!("{UC}/tables/owned.s1.t9")).await.ok("delete table");
     admin.delete(&format!("{UC}/schemas/owned.empty_schema")).await.ok("delete schema");
     admin.delete(&format!("{UC}/catalogs/empty?force=true")).await.ok("delete catalog");
@@ -200,6 +235,10 @@ const REFUSED_ELSEWHERE: &[(&str, &str, &str, u16, &str)] = &[
     ("PUT", "/api/2.1/unity-catalog/permissions/catalog/owned", r#"{"changes": [{"principal": "alice@example.com", "add": ["USE_CATALOG"]}]}"#, 403, "UNAUTHORIZED"),
     ("GET", "/api/2.1/unity-catalog/effective-permissions/catalog/owned", "", 403, "UNAUTHORIZED"),
     ("PATCH", "/api/2.1/unity-catalog/permissions/storage_credential/cred", r#"{"changes": [{"principal": "alice@example.com", "add": ["READ_FILES"]}]}"#, 403, "UNAUTHORIZED"),
+    ("GET", "/api/2.1/unity-catalog/permissions/volume/owned.s1.v0", "", 403, "UNAUTHORIZED"),
+    ("PATCH", "/api/2.1/unity-catalog/permissions/volume/owned.s1.v0", r#"{"changes": [{"principal": "alice@example.com", "add": ["READ_VOLUME"]}]}"#, 403, "UNAUTHORIZED"),
+    ("GET", "/api/2.1/unity-catalog/permissions/function/owned.s1.f0", "", 403, "UNAUTHORIZED"),
+    ("PATCH", "/api/2.1/unity-catalog/permissions/function/owned.s1.f0", r#"{"changes": [{"principal": "alice@example.com", "add": ["EXECUTE"]}]}"#, 403, "UNAUTHORIZED"),
     // Explaining another principal's decisions.
     ("GET", "/api/2.1/unity-catalog/explain?principal=admin@example.com&action=getCatalog&securable_type=catalog&full_name=owned", "", 403, "PERMISSION_DENIED"),
     // Delta Sharing.
@@ -291,6 +330,8 @@ async fn wider_state(app: &TestApp, ms: &str) -> Value {
         format!("{UC}/providers"),
         format!("{UC}/permissions/catalog/owned"),
         format!("{UC}/permissions/storage_credential/cred"),
+        format!("{UC}/permissions/volume/owned.s1.v0"),
+        format!("{UC}/permissions/function/owned.s1.f0"),
         format!("{UC}/permissions/metastore/{ms}"),
         "/api/2.0/preview/scim/v2/Users".to_string(),
         "/api/2.0/preview/scim/v2/Groups".to_string(),
@@ -374,4 +415,81 @@ async fn a_caller_who_may_passes_the_other_rows() {
         }
     }
     assert!(failures.is_empty(), "the admin was refused:\n{}", failures.join("\n"));
+}
+
+/// A valid Partner Connect registration (the partner is never called by these tests).
+fn registration(name: &str) -> Value {
+    serde_json::json!({"config": {
+        "api_version": "2.1.1", "name": name, "description_blurb": "x", "category": "INGEST",
+        "base_url": "http://127.0.0.1:9/acme", "endpoints": {"connect_path": "/connect"},
+        "sign_up_page": "https://acme.example/signup", "privacy_policy": "https://acme.example/p",
+        "terms_of_service": "https://acme.example/t", "logo_file": "acme.png", "icon_file": "acme.svg",
+        "resources_to_provision": [{"resource_type": "PAT"}, {"resource_type": "SqlEndpoint"}],
+        "supported_clouds": ["aws"], "hostnames": ["acme.example"], "new_user_action": "auto_add"
+    }, "basic_auth": {"username": "databricks", "password": "partner-secret-123"}})
+}
+
+/// What Partner Connect requests may change: partners, connections, service principals,
+/// tokens, the token ACL.
+async fn partner_state(app: &TestApp) -> Value {
+    let admin = app.admin();
+    let mut out = Vec::new();
+    for path in [
+        "/api/2.0/partner-connect/partners",
+        "/api/2.0/partner-connect/connections",
+        "/api/2.0/preview/scim/v2/ServicePrincipals",
+        "/api/2.0/token-management/tokens",
+        "/api/2.0/permissions/authorization/tokens",
+    ] {
+        out.push(admin.get(path).await.ok(path));
+    }
+    Value::Array(out)
+}
+
+#[actix_web::test]
+async fn partner_connect_register_and_connect_refuse_callers_who_may_not() {
+    let (app, _) = setup().await;
+    let pc = "/api/2.0/partner-connect";
+    let empty = partner_state(&app).await;
+
+    // Registering: a malformed registration is a 400 whoever sends it; a valid one from a plain
+    // user a 403; nothing is stored either way.
+    let bad = serde_json::json!({"config": {"name": "Acme"}}).to_string();
+    app.alice().send("POST", &format!("{pc}/partners"), Some(&bad)).await.error(
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "register",
+    );
+    let good = registration("Acme Ingest").to_string();
+    app.alice().send("POST", &format!("{pc}/partners"), Some(&good)).await.error(403, "PERMISSION_DENIED", "register");
+    assert_eq!(partner_state(&app).await, empty, "a refused registration changed state");
+
+    // The account admin may (control); the password is never echoed.
+    let res = app.admin().send("POST", &format!("{pc}/partners"), Some(&good)).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert!(!res.text.contains("partner-secret-123"), "the partner password was returned: {}", res.text);
+    let pid = res.json()["partner_id"].as_str().expect("partner_id").to_string();
+    let registered = partner_state(&app).await;
+
+    // Connecting (a new connection) needs a workspace admin: a plain user is refused before
+    // anything is provisioned or the partner is called.
+    let connect = serde_json::json!({"partner_id": pid}).to_string();
+    app.alice().send("POST", &format!("{pc}/connections"), Some(&connect)).await.error(
+        403,
+        "PERMISSION_DENIED",
+        "connect",
+    );
+    // Deleting the partner: account admins only.
+    app.alice().send("DELETE", &format!("{pc}/partners/{pid}"), None).await.error(403, "PERMISSION_DENIED", "delete");
+    // The hooks that only reach the partner: workspace admins.
+    app.alice()
+        .send("POST", &format!("{pc}/partners/{pid}/delete-account"), Some(r#"{"domain": "databricks.test"}"#))
+        .await
+        .error(403, "PERMISSION_DENIED", "delete-account");
+    assert_eq!(partner_state(&app).await, registered, "a refused Partner Connect request changed state");
+
+    // A second registration under the same name is a conflict, and changes nothing either.
+    let again = app.admin().send("POST", &format!("{pc}/partners"), Some(&good)).await;
+    assert_eq!(again.status, 409, "{}", again.text);
+    assert_eq!(partner_state(&app).await, registered);
 }

@@ -86,3 +86,31 @@ fn the_checker_sees_imports() {
     assert_eq!(crate_modules("use crate::{api, store::x};"), ["api", "store"]);
     assert!(crate_modules("let x = 1;").is_empty());
 }
+
+/// The HTTP layer decides nothing: no handler calls the authorization core's decisions
+/// (`require`, `decide`, `visible`); only the extractors may (authentication, the viewed
+/// principal). Operations in `ops/` (and Partner Connect's requests) make every decision.
+#[test]
+fn the_http_layer_makes_no_authorization_decision() {
+    let decisions = ["authz::require(", "authz::decide(", "authz::visible(", "authz::explain_decision"];
+    let offenders: Vec<String> = tree("api")
+        .into_iter()
+        .filter(|(rel, _)| rel != "api/extract.rs")
+        .flat_map(|(rel, text)| {
+            decisions.iter().filter(|d| text.contains(*d)).map(|d| format!("src/{rel} calls {d}")).collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(offenders.is_empty(), "decisions in the HTTP layer: {offenders:?}");
+}
+
+/// The HTTP layer writes nothing to the store by itself: every store write takes a proof, and
+/// no handler names one (`Allowed` values are minted and used inside operations).
+#[test]
+fn the_http_layer_holds_no_proof_to_write_with() {
+    let offenders: Vec<String> = tree("api")
+        .into_iter()
+        .filter(|(_, text)| text.contains("with_fixture_proof") || text.contains("with_server_proof"))
+        .map(|(rel, _)| rel)
+        .collect();
+    assert!(offenders.is_empty(), "modules of src/api/ mint proofs: {offenders:?}");
+}

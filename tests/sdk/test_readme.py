@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -70,6 +71,47 @@ def serve_command_before(all_blocks: list[Block], index: int) -> list[str]:
     raise AssertionError(f"no `uc-emulator serve` command before the block at README.md line {all_blocks[index].line}")
 
 
+def data_plane_args(all_blocks: list[Block], serve: list[str], tmp_path) -> tuple[list[str], dict]:
+    """The serve command's `--storage-map`, `--file-root`, `--s3-bind` and `--credential-lifetime`,
+    each README directory replaced by a fresh one under `tmp_path`, filled by the `cp` commands
+    of the block that holds the serve command; and the README directories with their stand-ins
+    (the snippets' text names them too)."""
+    dirs: dict[str, object] = {}
+
+    def local(d: str):
+        key = d.rstrip("/")
+        if key not in dirs:
+            dirs[key] = tmp_path / f"dir{len(dirs)}"
+            dirs[key].mkdir(parents=True)
+        return dirs[key]
+
+    extra = []
+    for m in option(serve, "--storage-map"):
+        url, d = m.split("=", 1)
+        extra += ["--storage-map", f"{url}={local(d)}"]
+    for d in option(serve, "--file-root"):
+        extra += ["--file-root", str(local(d))]
+    if option(serve, "--s3-bind"):
+        extra += ["--s3-bind", "127.0.0.1:0"]
+    for v in option(serve, "--credential-lifetime"):
+        extra += ["--credential-lifetime", v]
+    block = next(b for b in all_blocks if b.lang in ("sh", "bash") and serve in shell_commands(b.code))
+    for line in shell_commands(block.code):
+        commands, current = [], []
+        for w in line + ["&&"]:
+            if w == "&&":
+                commands.append(current)
+                current = []
+            else:
+                current.append(w)
+        for words in commands:
+            if words[:1] == ["cp"]:
+                src, dst = words[-2], words[-1].rstrip("/")
+                if dst in dirs:
+                    shutil.copytree(REPO_ROOT / src.removesuffix("/."), dirs[dst], dirs_exist_ok=True)
+    return extra, dirs
+
+
 def option(cmd: list[str], name: str) -> list[str]:
     return [cmd[i + 1] for i, c in enumerate(cmd[:-1]) if c == name]
 
@@ -108,13 +150,7 @@ def test_python_block_runs_as_a_script(index, block, tmp_path, _reaper):
     serve = serve_command_before(all_blocks, index)
     fixtures = [str(REPO_ROOT / f) for f in option(serve, "--fixtures")]
     db = tmp_path / "readme.db"
-    # Each `--file-root DIR` of the README becomes a fresh directory, in the server's flags and
-    # in the snippet's text.
-    roots = {readme_dir: tmp_path / f"root{i}" for i, readme_dir in enumerate(option(serve, "--file-root"))}
-    extra = []
-    for readme_dir, real in roots.items():
-        real.mkdir()
-        extra += ["--file-root", str(real)]
+    extra, dirs = data_plane_args(all_blocks, serve, tmp_path)
     if extra:
         server = ServerWithArgs(str(db), fixtures, tmp_path / "server.log", extra)
     else:
@@ -122,7 +158,7 @@ def test_python_block_runs_as_a_script(index, block, tmp_path, _reaper):
     try:
         script = tmp_path / "snippet.py"
         code = block.code.replace(README_HOST, server.url)
-        for readme_dir, real in roots.items():
+        for readme_dir, real in dirs.items():
             code = code.replace(readme_dir, str(real))
         script.write_text(code)
         env = {k: v for k, v in os.environ.items() if not k.startswith("DATABRICKS_")}
