@@ -169,19 +169,30 @@ pub async fn respond(
     service: &s3s::service::S3Service,
     req: hyper::Request<hyper::body::Incoming>,
 ) -> Result<s3s::HttpResponse, s3s::HttpError> {
+    let resource = req.uri().path().to_string();
     let mut resp = service.call(req.map(s3s::Body::from)).await?;
     let id = uuid::Uuid::new_v4().simple().to_string();
     if let Ok(v) = hyper::header::HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-amz-request-id", v);
     }
-    if resp.status() == hyper::StatusCode::FORBIDDEN {
-        if let Some(bytes) = resp.body().bytes() {
-            let text = String::from_utf8_lossy(&bytes);
-            if let Some(code) = AUTH_CODES.iter().find(|c| text.contains(&format!("<Code>{c}</Code>"))) {
-                let fixed = text.replace(&format!("<Code>{code}</Code>"), "<Code>AccessDenied</Code>");
-                resp.headers_mut().remove(hyper::header::CONTENT_LENGTH);
-                *resp.body_mut() = s3s::Body::from(fixed);
+    if resp.status().is_client_error() || resp.status().is_server_error() {
+        if let Some(bytes) = resp.body().bytes().filter(|b| !b.is_empty()) {
+            let mut text = String::from_utf8_lossy(&bytes).into_owned();
+            if resp.status() == hyper::StatusCode::FORBIDDEN {
+                if let Some(code) = AUTH_CODES.iter().find(|c| text.contains(&format!("<Code>{c}</Code>"))) {
+                    text = text.replace(&format!("<Code>{code}</Code>"), "<Code>AccessDenied</Code>");
+                }
             }
+            if !text.contains("<RequestId>") {
+                let resource = resource.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+                text = text.replacen(
+                    "</Error>",
+                    &format!("<Resource>{resource}</Resource><RequestId>{id}</RequestId></Error>"),
+                    1,
+                );
+            }
+            resp.headers_mut().remove(hyper::header::CONTENT_LENGTH);
+            *resp.body_mut() = s3s::Body::from(text);
         }
     }
     Ok(resp)

@@ -23,7 +23,7 @@ use crate::files::{self, ListError, LocalPath, LocalStorage};
 use crate::vended::Registry;
 
 /// Bytes per chunk of a streamed read, and chunks queued ahead of the connection.
-const CHUNK: usize = 256 * 1024;
+const CHUNK: usize = 1024 * 1024;
 const QUEUED_CHUNKS: usize = 4;
 /// S3's limit for one PutObject or UploadPart body.
 const MAX_OBJECT: u64 = 5 * 1024 * 1024 * 1024;
@@ -259,7 +259,14 @@ impl Inner {
                         }
                     }
                     Err(e) => {
-                        failure = Some(s3_error!(IncompleteBody, "{e}"));
+                        // A chunk whose signature does not verify (aws-chunked) is an
+                        // authentication failure; anything else an incomplete body.
+                        let text = e.to_string();
+                        failure = Some(if text.contains("Signature") {
+                            s3_error!(AccessDenied, "a chunk signature does not verify: {text}")
+                        } else {
+                            s3_error!(IncompleteBody, "{text}")
+                        });
                         break;
                     }
                 }
@@ -637,7 +644,9 @@ impl S3 for Objects {
             let max = max_keys(input.max_keys);
             let (objects, prefixes, truncated, next) =
                 this.page(&input.bucket, &prefix, input.delimiter.as_deref(), &after, max, scope.as_deref())?;
+            let (objects, prefixes) = url_encoded(input.encoding_type.as_ref(), objects, prefixes);
             Ok(S3Response::new(ListObjectsV2Output {
+                encoding_type: input.encoding_type.clone(),
                 name: Some(input.bucket.clone()),
                 prefix: Some(prefix),
                 max_keys: Some(max as i32),
@@ -665,7 +674,9 @@ impl S3 for Objects {
             let max = max_keys(input.max_keys);
             let (objects, prefixes, truncated, next) =
                 this.page(&input.bucket, &prefix, input.delimiter.as_deref(), &after, max, scope.as_deref())?;
+            let (objects, prefixes) = url_encoded(input.encoding_type.as_ref(), objects, prefixes);
             Ok(S3Response::new(ListObjectsOutput {
+                encoding_type: input.encoding_type.clone(),
                 name: Some(input.bucket.clone()),
                 prefix: Some(prefix),
                 marker: input.marker.clone(),
@@ -789,6 +800,40 @@ impl S3 for Objects {
         }))
     }
 
+    async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
+        let input = req.input;
+        self.upload_of(&input.upload_id, &input.bucket, &input.key)?;
+        let after = input.part_number_marker.unwrap_or(0);
+        let max = input.max_parts.map(|m| m.clamp(0, 1000) as usize).unwrap_or(1000);
+        let mut parts: Vec<Part> = {
+            let uploads = self.uploads.lock().unwrap_or_else(|e| e.into_inner());
+            let u = uploads.get(&input.upload_id).ok_or_else(|| s3_error!(NoSuchUpload))?;
+            u.parts
+                .iter()
+                .filter(|(n, _)| **n > after)
+                .map(|(n, (_, md5, size))| Part {
+                    part_number: Some(*n),
+                    e_tag: Some(etag(md5)),
+                    size: Some(*size as i64),
+                    ..Default::default()
+                })
+                .collect()
+        };
+        parts.sort_by_key(|p| p.part_number);
+        let truncated = parts.len() > max;
+        parts.truncate(max);
+        Ok(S3Response::new(ListPartsOutput {
+            bucket: Some(input.bucket),
+            key: Some(input.key),
+            upload_id: Some(input.upload_id),
+            is_truncated: Some(truncated),
+            next_part_number_marker: if truncated { parts.last().and_then(|p| p.part_number) } else { None },
+            max_parts: Some(max as i32),
+            parts: Some(parts),
+            ..Default::default()
+        }))
+    }
+
     async fn abort_multipart_upload(
         &self,
         req: S3Request<AbortMultipartUploadInput>,
@@ -870,6 +915,26 @@ fn preconditions(
         }
     }
     Ok(())
+}
+
+/// With `encoding-type=url`, keys and common prefixes are percent-encoded (`/` kept).
+fn url_encoded(
+    encoding: Option<&EncodingType>,
+    mut objects: Vec<Object>,
+    mut prefixes: Vec<CommonPrefix>,
+) -> (Vec<Object>, Vec<CommonPrefix>) {
+    const KEEP: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    if encoding.is_some_and(|e| e.as_str() == EncodingType::URL) {
+        let enc = |s: &mut Option<String>| {
+            if let Some(v) = s {
+                *v = percent_encoding::utf8_percent_encode(v, KEEP).to_string();
+            }
+        };
+        objects.iter_mut().for_each(|o| enc(&mut o.key));
+        prefixes.iter_mut().for_each(|p| enc(&mut p.prefix));
+    }
+    (objects, prefixes)
 }
 
 fn hex_bytes(hex: &str) -> Vec<u8> {

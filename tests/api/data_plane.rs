@@ -389,6 +389,32 @@ async fn path_credentials_resolve_what_the_path_belongs_to() {
         .await
         .invalid("url", "managed root");
     admin.post(&path, json!({"url": "s3://nowhere/x", "operation": "PATH_READ"})).await.invalid("url", "uncovered");
+
+    // Volume credentials: the volume in place of the table.
+    let v = admin
+        .post(
+            &format!("{UC}/volumes"),
+            json!({"catalog_name": "main", "schema_name": "s", "name": "v", "volume_type": "MANAGED"}),
+        )
+        .await
+        .ok("volume");
+    let vpath = format!("{UC}/temporary-volume-credentials");
+    let msg = admin.post(&vpath, json!({"volume_id": v["volume_id"], "operation": "WRITE_VOLUME"})).await.error(
+        403,
+        "PERMISSION_DENIED",
+        "volume without EXTERNAL_USE_SCHEMA",
+    );
+    assert!(msg.contains("EXTERNAL USE SCHEMA"), "{msg}");
+    grant(&app, "schema", "main.s", "admin@example.com", &["EXTERNAL_USE_SCHEMA"]).await;
+    let body = admin.post(&vpath, json!({"volume_id": v["volume_id"], "operation": "WRITE_VOLUME"})).await.ok("volume");
+    assert_eq!(body["url"], v["storage_location"]);
+    assert!(body["aws_temp_credentials"]["access_key_id"].as_str().unwrap().starts_with("ASIA"));
+    admin.post(&vpath, json!({"volume_id": uuid::Uuid::new_v4().to_string(), "operation": "READ_VOLUME"})).await.error(
+        404,
+        "VOLUME_DOES_NOT_EXIST",
+        "unknown volume",
+    );
+    admin.post(&vpath, json!({"volume_id": v["volume_id"], "operation": "READ"})).await.invalid("operation", "bad op");
 }
 
 // ---- the S3 endpoint -------------------------------------------------------------------
@@ -468,6 +494,101 @@ fn signed(
         )
 }
 
+/// A pre-signed GET URL (query-string SigV4) for `path`, valid `expires` seconds.
+fn presigned(base: &str, path: &str, c: &Cred, expires: u32) -> String {
+    let host = base.trim_start_matches("http://");
+    let now = time::OffsetDateTime::now_utc();
+    let date = format!("{:04}{:02}{:02}", now.year(), now.month() as u8, now.day());
+    let amz = format!("{date}T{:02}{:02}{:02}Z", now.hour(), now.minute(), now.second());
+    let scope = format!("{date}/us-east-1/s3/aws4_request");
+    let canonical_uri: String = path.split('/').map(enc).collect::<Vec<_>>().join("/");
+    let mut q: Vec<(String, String)> = [
+        ("X-Amz-Algorithm", "AWS4-HMAC-SHA256".to_string()),
+        ("X-Amz-Credential", format!("{}/{scope}", c.key)),
+        ("X-Amz-Date", amz.clone()),
+        ("X-Amz-Expires", expires.to_string()),
+        ("X-Amz-Security-Token", c.token.clone()),
+        ("X-Amz-SignedHeaders", "host".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (enc(k), enc(&v)))
+    .collect();
+    q.sort();
+    let canonical_query = q.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+    let canonical = format!("GET\n{canonical_uri}\n{canonical_query}\nhost:{host}\n\nhost\nUNSIGNED-PAYLOAD");
+    let to_sign = format!("AWS4-HMAC-SHA256\n{amz}\n{scope}\n{}", hexs(&Sha256::digest(canonical.as_bytes())));
+    let k = hmac(format!("AWS4{}", c.secret).as_bytes(), &date);
+    let k = hmac(&hmac(&hmac(&k, "us-east-1"), "s3"), "aws4_request");
+    format!("{base}{canonical_uri}?{canonical_query}&X-Amz-Signature={}", hexs(&hmac(&k, &to_sign)))
+}
+
+/// A PUT with an aws-chunked body (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`): the seed signature
+/// over the headers, then every chunk signed in a chain; `tamper` corrupts the last data chunk's
+/// signature.
+fn streaming_put(
+    client: &reqwest::Client,
+    base: &str,
+    path: &str,
+    c: &Cred,
+    chunks: &[&[u8]],
+    tamper: bool,
+) -> reqwest::RequestBuilder {
+    let host = base.trim_start_matches("http://");
+    let now = time::OffsetDateTime::now_utc();
+    let date = format!("{:04}{:02}{:02}", now.year(), now.month() as u8, now.day());
+    let amz = format!("{date}T{:02}{:02}{:02}Z", now.hour(), now.minute(), now.second());
+    let scope = format!("{date}/us-east-1/s3/aws4_request");
+    let k = hmac(format!("AWS4{}", c.secret).as_bytes(), &date);
+    let key = hmac(&hmac(&hmac(&k, "us-east-1"), "s3"), "aws4_request");
+    let decoded: usize = chunks.iter().map(|ch| ch.len()).sum();
+    let sig_len = 64;
+    let encoded: usize = chunks
+        .iter()
+        .chain(std::iter::once(&&b""[..]))
+        .map(|ch| format!("{:x}", ch.len()).len() + ";chunk-signature=".len() + sig_len + 2 + ch.len() + 2)
+        .sum();
+    let signed_headers = "content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-security-token";
+    let canonical_uri: String = path.split('/').map(enc).collect::<Vec<_>>().join("/");
+    let canonical = format!(
+        "PUT\n{canonical_uri}\n\ncontent-encoding:aws-chunked\ncontent-length:{encoded}\nhost:{host}\n\
+         x-amz-content-sha256:STREAMING-AWS4-HMAC-SHA256-PAYLOAD\nx-amz-date:{amz}\n\
+         x-amz-decoded-content-length:{decoded}\nx-amz-security-token:{}\n\n{signed_headers}\n\
+         STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+        c.token
+    );
+    let to_sign = format!("AWS4-HMAC-SHA256\n{amz}\n{scope}\n{}", hexs(&Sha256::digest(canonical.as_bytes())));
+    let seed = hexs(&hmac(&key, &to_sign));
+    let empty_hash = hexs(&Sha256::digest(b""));
+    let mut prev = seed.clone();
+    let mut body = Vec::new();
+    let all: Vec<&[u8]> = chunks.iter().copied().chain(std::iter::once(&b""[..])).collect();
+    for (i, ch) in all.iter().enumerate() {
+        let sts =
+            format!("AWS4-HMAC-SHA256-PAYLOAD\n{amz}\n{scope}\n{prev}\n{empty_hash}\n{}", hexs(&Sha256::digest(ch)));
+        let mut sig = hexs(&hmac(&key, &sts));
+        if tamper && i + 2 == all.len() {
+            sig = "0".repeat(64);
+        }
+        body.extend_from_slice(format!("{:x};chunk-signature={sig}\r\n", ch.len()).as_bytes());
+        body.extend_from_slice(ch);
+        body.extend_from_slice(b"\r\n");
+        prev = sig;
+    }
+    assert_eq!(body.len(), encoded);
+    client
+        .put(format!("{base}{canonical_uri}"))
+        .header("content-encoding", "aws-chunked")
+        .header("x-amz-date", amz)
+        .header("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+        .header("x-amz-decoded-content-length", decoded.to_string())
+        .header("x-amz-security-token", &c.token)
+        .header(
+            "Authorization",
+            format!("AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={seed}", c.key),
+        )
+        .body(body)
+}
+
 async fn send(rb: reqwest::RequestBuilder) -> Resp {
     let r = rb.send().await.expect("S3 request");
     let status = r.status().as_u16();
@@ -480,6 +601,8 @@ fn assert_s3_error(r: &Resp, status: u16, code: &str, what: &str) {
     assert!(r.header("x-amz-request-id").is_some(), "{what}: every answer carries a request id");
     if !r.text.is_empty() {
         assert!(r.text.contains(&format!("<Code>{code}</Code>")), "{what}: {}", r.text);
+        assert!(r.text.contains("<Resource>/") && r.text.contains("<RequestId>"), "{what}: {}", r.text);
+        assert_eq!(r.header("content-type").as_deref(), Some("application/xml"), "{what}");
     }
 }
 
@@ -561,6 +684,37 @@ async fn s3_requests_are_authorized_by_credential_scope_operation_and_expiry() {
     ))
     .await;
     assert!(r.text.contains("<Prefix>ext/t1/_delta_log/</Prefix>"), "{}", r.text);
+    let spaced = format!("/{BUCKET}/ext/t1/a b.txt");
+    assert_eq!(send(signed(&c, &base, "PUT", &spaced, &[], &rw).body("x")).await.status, 200);
+    let r = send(signed(
+        &c,
+        &base,
+        "GET",
+        &format!("/{BUCKET}"),
+        &[("list-type", "2"), ("prefix", "ext/t1/a"), ("encoding-type", "url")],
+        &ro,
+    ))
+    .await;
+    assert!(r.text.contains("<Key>ext/t1/a%20b.txt</Key>"), "{}", r.text);
+    assert_eq!(send(signed(&c, &base, "DELETE", &spaced, &[], &rw)).await.status, 204);
+
+    // Streaming uploads: aws-chunked bodies with chained chunk signatures; a bad one writes nothing.
+    let streamed = format!("/{BUCKET}/ext/t1/streamed.bin");
+    let a = vec![1u8; 70_000];
+    let r = send(streaming_put(&c, &base, &streamed, &rw, &[&a, b"tail"], false)).await;
+    assert_eq!(r.status, 200, "streaming PUT: {}", r.text);
+    assert_eq!(std::fs::metadata(lake.path().join("ext/t1/streamed.bin")).unwrap().len(), 70_004);
+    let other = format!("/{BUCKET}/ext/t1/tampered.bin");
+    let r = send(streaming_put(&c, &base, &other, &rw, &[&a, b"tail"], true)).await;
+    assert_eq!(r.status, 403, "a tampered chunk signature: {}", r.text);
+    assert!(!lake.path().join("ext/t1/tampered.bin").exists(), "nothing written");
+
+    // Pre-signed URLs: the query form, with the session token in the query.
+    let r = send(c.get(presigned(&base, &obj, &ro, 60))).await;
+    assert_eq!((r.status, r.text.as_str()), (200, "{\"commitInfo\":{}}"), "pre-signed GET");
+    let other_token = Cred { key: ro.key.clone(), secret: ro.secret.clone(), token: rw.token.clone() };
+    let r = send(c.get(presigned(&base, &obj, &other_token, 60))).await;
+    assert_s3_error(&r, 403, "AccessDenied", "pre-signed with another credential's token");
 
     // Forged keys, a wrong secret, a wrong session token, anonymous requests.
     let forged = Cred { key: "ASIAFORGEDKEY0000000".into(), secret: ro.secret.clone(), token: ro.token.clone() };
@@ -586,6 +740,16 @@ async fn s3_requests_are_authorized_by_credential_scope_operation_and_expiry() {
         send(signed(&c, &base, "PUT", &mp, &[("partNumber", "2"), ("uploadId", &upload_id)], &rw).body("tail")).await;
     let e2 = r.header("etag").unwrap();
     assert!(!lake.path().join("ext/t1/big.parquet").exists());
+    let r = send(signed(&c, &base, "GET", &mp, &[("uploadId", &upload_id)], &ro)).await;
+    assert_eq!(r.status, 200, "ListParts with a read credential: {}", r.text);
+    assert!(
+        r.text.contains("<PartNumber>1</PartNumber>") && r.text.contains("<PartNumber>2</PartNumber>"),
+        "{}",
+        r.text
+    );
+    let listed =
+        send(signed(&c, &base, "GET", &format!("/{BUCKET}"), &[("list-type", "2"), ("prefix", "ext/t1/")], &ro)).await;
+    assert!(!listed.text.contains("big.parquet"), "parts never appear in listings: {}", listed.text);
     let done = format!(
         "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{e1}</ETag></Part>\
          <Part><PartNumber>2</PartNumber><ETag>{e2}</ETag></Part></CompleteMultipartUpload>"

@@ -255,3 +255,38 @@ def test_path_credentials_through_the_sdk(plane):
     with pytest.raises(OSError):
         with fs.open_output_stream("uc-test/ext/rawer/x") as f:
             f.write(b"no")
+
+
+@pytest.mark.parametrize("bad", [["--s3-bind", "nope"], ["--credential-lifetime", "0"],
+                                 ["--credential-lifetime", "43201"], ["--s3-public-url", "http://x/path"]])
+def test_bad_data_plane_flags_stop_start_up(bad, tmp_path):
+    from conftest import emulator_bin
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UC_EMULATOR_")}
+    run = subprocess.run([str(emulator_bin()), "serve", "--db", str(tmp_path / "x.db"), "--bind", "127.0.0.1:0", *bad],
+                         capture_output=True, text=True, timeout=30, env=env)
+    assert run.returncode == 2 and run.stdout == ""
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert not (tmp_path / "x.db").exists(), "nothing applied"
+
+
+def test_s3_public_url_is_what_credentials_advertise(start_server_with_args, tmp_path):
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    s = start_server_with_args(["--s3-bind", "127.0.0.1:0", "--s3-public-url", "http://s3.example:9000/",
+                                "--storage-map", f"s3://uc-test={lake}"])
+    line = s.proc.stdout.readline().decode()
+    assert line.startswith(S3_PREFIX) and not line.strip().endswith(":0"), line
+    w = s.admin
+    w.metastores.update(id=w.metastores.summary().metastore_id, external_access_enabled=True)
+    w.schemas.create(name="s", catalog_name="main")
+    t = w.tables.create(name="m", catalog_name="main", schema_name="s", table_type=TableType.MANAGED,
+                        data_source_format=DataSourceFormat.DELTA, storage_location="", columns=[])
+    r = s.raw("PATCH", "/api/2.1/unity-catalog/permissions/catalog/main",
+              json={"changes": [{"principal": "admin@example.com", "add": ["EXTERNAL_USE_SCHEMA"]}]})
+    assert r.status_code == 200, r.text
+    c = w.temporary_table_credentials.generate_temporary_table_credentials(
+        table_id=t.table_id, operation=TableOperation.READ)
+    assert c.aws_temp_credentials.access_point == "http://s3.example:9000"
+    assert c.url == t.storage_location

@@ -46,6 +46,10 @@ pub(super) const TAGS: &[(&str, &str)] = &[
     ("Workspace permissions", "Access control lists of workspace objects (tokens, SQL warehouses)."),
     ("SQL warehouses", "The emulated SQL warehouses (read-only)."),
     ("Partner Connect", "Partner Connect: registering partners and connecting them to the workspace."),
+    ("Account SCIM", "The account's users, groups and service principals (SCIM 2.0, account admins)."),
+    ("Account", "The account's workspaces and who is assigned to them; permission migration."),
+    ("Account access control", "Assignable roles and rule sets (account API and workspace proxy)."),
+    ("OAuth", "Service principal secrets, and the OAuth discovery and token endpoints (machine-to-machine)."),
     ("Host metadata", "What the host tells clients about itself."),
     ("Health", "Liveness of the server."),
     ("OpenAPI", "This document."),
@@ -359,5 +363,95 @@ pub(super) fn all(_s: &mut Schemas) -> Vec<Op> {
         ops.push(patch(&one, patch_id, "SCIM").scim());
         ops.push(delete(&one, delete_id, "SCIM").scim());
     }
+    account_operations(&mut ops);
     ops
+}
+
+/// The account half: account SCIM, workspaces, workspace assignments, permission migration,
+/// access control, service principal secrets and the OAuth endpoints.
+fn account_operations(ops: &mut Vec<Op>) {
+    let get = |p: &str, id: &'static str, tag: &'static str| Op::new("GET", p.to_string(), id, tag).ok(any());
+    let post = |p: &str, id: &'static str, tag: &'static str| Op::new("POST", p.to_string(), id, tag).ok(any());
+    let put = |p: &str, id: &'static str, tag: &'static str| Op::new("PUT", p.to_string(), id, tag).ok(any());
+    let patch = |p: &str, id: &'static str, tag: &'static str| Op::new("PATCH", p.to_string(), id, tag).ok(any());
+    let delete = |p: &str, id: &'static str, tag: &'static str| Op::new("DELETE", p.to_string(), id, tag).ok(any());
+    let acc = |p: &str| format!("/api/2.0/accounts/{{account_id}}{p}");
+    let kinds: [(&str, [&'static str; 6]); 3] = [
+        (
+            "Users",
+            [
+                "listAccountUsers",
+                "createAccountUser",
+                "getAccountUser",
+                "replaceAccountUser",
+                "patchAccountUser",
+                "deleteAccountUser",
+            ],
+        ),
+        (
+            "Groups",
+            [
+                "listAccountGroups",
+                "createAccountGroup",
+                "getAccountGroup",
+                "replaceAccountGroup",
+                "patchAccountGroup",
+                "deleteAccountGroup",
+            ],
+        ),
+        (
+            "ServicePrincipals",
+            [
+                "listAccountServicePrincipals",
+                "createAccountServicePrincipal",
+                "getAccountServicePrincipal",
+                "replaceAccountServicePrincipal",
+                "patchAccountServicePrincipal",
+                "deleteAccountServicePrincipal",
+            ],
+        ),
+    ];
+    for (path, names) in kinds {
+        let all = acc(&format!("/scim/v2/{path}"));
+        let one = acc(&format!("/scim/v2/{path}/{{id}}"));
+        ops.push(get(&all, names[0], "Account SCIM").scim());
+        ops.push(post(&all, names[1], "Account SCIM").scim().ok_status(201));
+        ops.push(get(&one, names[2], "Account SCIM").scim());
+        ops.push(put(&one, names[3], "Account SCIM").scim());
+        ops.push(patch(&one, names[4], "Account SCIM").scim());
+        ops.push(delete(&one, names[5], "Account SCIM").scim());
+    }
+    let assignments = "/workspaces/{workspace_id}/permissionassignments";
+    let principal = format!("{assignments}/principals/{{principal_id}}");
+    let secrets = "/servicePrincipals/{service_principal_id}/credentials/secrets";
+    let secret = format!("{secrets}/{{secret_id}}");
+    let proxy = |p: &str| format!("/api/2.0/accounts{p}");
+    let ac = |p: &str| format!("/api/2.0/preview/accounts/{{account_id}}/access-control{p}");
+    let ac_proxy = |p: &str| format!("/api/2.0/preview/accounts/access-control{p}");
+    ops.extend([
+        get(&acc("/workspaces"), "listWorkspaces", "Account"),
+        get(&acc("/workspaces/{workspace_id}"), "getWorkspace", "Account"),
+        get(&acc(assignments), "listWorkspaceAssignments", "Account"),
+        get(&acc(&format!("{assignments}/permissions")), "getWorkspaceAssignmentLevels", "Account"),
+        put(&acc(&principal), "updateWorkspaceAssignment", "Account"),
+        delete(&acc(&principal), "deleteWorkspaceAssignment", "Account"),
+        post("/api/2.0/permissionmigration", "migratePermissions", "Account"),
+        get(&ac("/assignable-roles"), "getAssignableRolesForResource", "Account access control"),
+        get(&ac("/rule-sets"), "getRuleSet", "Account access control"),
+        put(&ac("/rule-sets"), "updateRuleSet", "Account access control"),
+        get(&ac_proxy("/assignable-roles"), "getAssignableRolesForResourceProxy", "Account access control"),
+        get(&ac_proxy("/rule-sets"), "getRuleSetProxy", "Account access control"),
+        put(&ac_proxy("/rule-sets"), "updateRuleSetProxy", "Account access control"),
+        post(&acc(secrets), "createServicePrincipalSecret", "OAuth"),
+        get(&acc(secrets), "listServicePrincipalSecrets", "OAuth"),
+        delete(&acc(&secret), "deleteServicePrincipalSecret", "OAuth"),
+        post(&proxy(secrets), "createServicePrincipalSecretProxy", "OAuth"),
+        get(&proxy(secrets), "listServicePrincipalSecretsProxy", "OAuth"),
+        delete(&proxy(&secret), "deleteServicePrincipalSecretProxy", "OAuth"),
+        get("/oidc/.well-known/oauth-authorization-server", "getOidcDiscovery", "OAuth").public(),
+        get("/oidc/accounts/{account_id}/.well-known/oauth-authorization-server", "getAccountOidcDiscovery", "OAuth")
+            .public(),
+        post("/oidc/v1/token", "requestToken", "OAuth").public(),
+        post("/oidc/accounts/{account_id}/v1/token", "requestAccountToken", "OAuth").public(),
+    ]);
 }

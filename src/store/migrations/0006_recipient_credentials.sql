@@ -1,4 +1,4 @@
--- Version 4 -> 5: Delta Sharing activation (recipient credentials).
+-- Version 5 -> 6: Delta Sharing activation (recipient credentials).
 
 -- Each TOKEN-recipient token's activation link and, once retrieved, its bearer credential
 -- (stored only as a SHA-256 hash). Deleting the token (or its recipient) deletes it.
