@@ -29,8 +29,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(Res::new(&uc("/recipients/{name}/share-permissions")).get(share_permissions).build());
 }
 
-#[derive(Serialize)]
-struct RecipientTokenInfo {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct RecipientTokenInfo {
     id: String,
     activation_url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,7 +64,7 @@ impl RecipientTokenInfo {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RecipientInfo {
     id: String,
     name: String,
@@ -83,6 +83,7 @@ pub struct RecipientInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     ip_access_list: Option<Json>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     properties_kvpairs: Option<Box<RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tokens: Option<Vec<RecipientTokenInfo>>,
@@ -148,7 +149,8 @@ pub async fn get_recipient(req: HttpRequest, scoped: Scoped, state: web::Data<Ap
     Ok(HttpResponse::Ok().json(info_with(out.0, out.1, &state.public_url)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListRecipientsParams {
     data_recipient_global_metastore_id: Option<String>,
 }
@@ -214,8 +216,8 @@ pub async fn rotate_token(
     Ok(HttpResponse::Ok().json(info_with(out.0, out.1, &state.public_url)))
 }
 
-#[derive(Serialize)]
-struct ShareToPrivilegeAssignment {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ShareToPrivilegeAssignment {
     share_name: String,
     privilege_assignments: Vec<Json>,
 }
