@@ -107,11 +107,6 @@ fn ds(p: &str) -> String {
     format!("/api/2.0/delta-sharing/metastores/{{metastore_id}}{p}")
 }
 
-/// An answer whose schema is not yet described: any JSON value.
-fn any() -> Value {
-    json!({})
-}
-
 /// A Delta Sharing list answer: `items` of objects with these string fields, `nextPageToken`.
 fn ds_list(fields: &[&str]) -> Value {
     let props: serde_json::Map<String, Value> =
@@ -550,10 +545,12 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
             "Recipient activation",
         )
         .public()
-        .also(&[403]),
+        .also(&[403])
+        .ok(empty()),
         get(&uc("/public/data_sharing_activation/{activation_url}"), "retrieveToken", "Recipient activation")
             .public()
-            .also(&[403]),
+            .also(&[403])
+            .ok(profile.clone()),
         get(
             "/api/2.0/unity-catalog/public/data_sharing_activation_info/{activation_url}",
             "getActivationUrlInfo2_0",
