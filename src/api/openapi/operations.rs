@@ -40,6 +40,7 @@ pub(super) const TAGS: &[(&str, &str)] = &[
     ("Account SCIM", "The account's users, groups and service principals (SCIM 2.0, account admins)."),
     ("Account", "The account's workspaces and who is assigned to them; permission migration."),
     ("Account access control", "Assignable roles and rule sets (account API and workspace proxy)."),
+    ("Account Unity Catalog", "Metastores, metastore assignments and storage credentials through the account API."),
     ("OAuth", "Service principal secrets, and the OAuth discovery and token endpoints (machine-to-machine)."),
     ("Host metadata", "What the host tells clients about itself."),
     ("Health", "Liveness of the server."),
@@ -361,6 +362,53 @@ fn account_operations(ops: &mut Vec<Op>) {
         get("/oidc/.well-known/oauth-authorization-server", "getOidcDiscovery", "OAuth").public(),
         get("/oidc/accounts/{account_id}/.well-known/oauth-authorization-server", "getAccountOidcDiscovery", "OAuth")
             .public(),
+        post(&acc("/metastores"), "createAccountMetastore", "Account Unity Catalog"),
+        get(&acc("/metastores"), "listAccountMetastores", "Account Unity Catalog"),
+        get(&acc("/metastores/{metastore_id}"), "getAccountMetastore", "Account Unity Catalog"),
+        put(&acc("/metastores/{metastore_id}"), "updateAccountMetastore", "Account Unity Catalog"),
+        delete(&acc("/metastores/{metastore_id}"), "deleteAccountMetastore", "Account Unity Catalog"),
+        get(&acc("/metastores/{metastore_id}/workspaces"), "listAccountMetastoreAssignments", "Account Unity Catalog"),
+        post(
+            &acc("/workspaces/{workspace_id}/metastores/{metastore_id}"),
+            "createAccountMetastoreAssignment",
+            "Account Unity Catalog",
+        ),
+        put(
+            &acc("/workspaces/{workspace_id}/metastores/{metastore_id}"),
+            "updateAccountMetastoreAssignment",
+            "Account Unity Catalog",
+        ),
+        delete(
+            &acc("/workspaces/{workspace_id}/metastores/{metastore_id}"),
+            "deleteAccountMetastoreAssignment",
+            "Account Unity Catalog",
+        ),
+        get(&acc("/workspaces/{workspace_id}/metastore"), "getAccountMetastoreAssignment", "Account Unity Catalog"),
+        post(
+            &acc("/metastores/{metastore_id}/storage-credentials"),
+            "createAccountStorageCredential",
+            "Account Unity Catalog",
+        ),
+        get(
+            &acc("/metastores/{metastore_id}/storage-credentials"),
+            "listAccountStorageCredentials",
+            "Account Unity Catalog",
+        ),
+        get(
+            &acc("/metastores/{metastore_id}/storage-credentials/{name}"),
+            "getAccountStorageCredential",
+            "Account Unity Catalog",
+        ),
+        put(
+            &acc("/metastores/{metastore_id}/storage-credentials/{name}"),
+            "updateAccountStorageCredential",
+            "Account Unity Catalog",
+        ),
+        delete(
+            &acc("/metastores/{metastore_id}/storage-credentials/{name}"),
+            "deleteAccountStorageCredential",
+            "Account Unity Catalog",
+        ),
         post("/oidc/v1/token", "requestToken", "OAuth").public(),
         post("/oidc/accounts/{account_id}/v1/token", "requestAccountToken", "OAuth").public(),
     ]);
