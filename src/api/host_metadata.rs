@@ -10,8 +10,8 @@ use super::extract::AppState;
 use crate::error::ApiResult;
 use crate::store::principals;
 
-#[derive(Serialize)]
-struct HostMetadata {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct HostMetadata {
     oidc_endpoint: String,
     account_id: String,
     /// Only while the database has exactly one workspace: one address serves them all, so with

@@ -496,14 +496,23 @@ impl ScimBody {
         let mut extra = Map::new();
         for k in EXTRA_ATTRIBUTES.iter().filter(|k| !skip.contains(k)) {
             if let Some(v) = self.obj.get(*k).filter(|v| !v.is_null()) {
-                if !v.is_array() && !v.is_object() {
-                    return Err(ApiError::invalid(k, "must be an array or an object").scim());
+                // `name` is a complex attribute, the others are multi-valued (RFC 7643).
+                if *k == "name" && !v.is_object() {
+                    return Err(ApiError::invalid(k, "must be an object").scim());
+                }
+                if *k != "name" && !is_multi_valued(v) {
+                    return Err(ApiError::invalid(k, "must be an array of objects").scim());
                 }
                 extra.insert((*k).to_string(), v.clone());
             }
         }
         Ok(Json::Object(extra).to_string())
     }
+}
+
+/// A multi-valued SCIM attribute: an array of complex values.
+fn is_multi_valued(v: &Json) -> bool {
+    v.as_array().is_some_and(|a| a.iter().all(Json::is_object))
 }
 
 /// Reads `[{"value": "<id>"}, ...]` (ids as strings or numbers).
@@ -923,8 +932,10 @@ fn set_attribute(
                     old.extend(new);
                     Json::Array(old)
                 }
-                (_, _, v) if v.is_array() || v.is_object() => v,
-                _ => return Err(bad("must be an array or an object")),
+                // `name` is a complex attribute, the others are multi-valued (RFC 7643).
+                (_, _, v) if a == "name" && v.is_object() => v,
+                (_, _, v) if a != "name" && is_multi_valued(&v) => v,
+                _ => return Err(bad(if a == "name" { "must be an object" } else { "must be an array of objects" })),
             };
             extra.insert(a.to_string(), merged);
             principals::set_extra(conn, ok, p.id, current.external_id.as_deref(), &Json::Object(extra).to_string())

@@ -80,7 +80,7 @@ pub struct Profile {
 }
 
 /// `ConnectionInfo`, also the stored record of a connection.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConnectionInfo {
     pub id: String,
     pub partner_id: String,
