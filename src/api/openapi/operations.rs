@@ -109,6 +109,11 @@ fn effective_list(name: &str, key: &str, s: &mut Schemas) -> Value {
     )
 }
 
+/// An answer not yet described: any JSON value (`every_answer_is_described` lists these).
+fn any() -> Value {
+    json!({})
+}
+
 /// The `{}` answer.
 fn empty() -> Value {
     json!({"type": "object", "additionalProperties": false})
