@@ -30,6 +30,11 @@ async fn account_paths_check_the_account_id_after_authentication() {
         "401 first",
     );
     app.admin().get(&format!("/api/2.0/accounts/{}/workspaces", ACCOUNT.to_uppercase())).await.ok("any case");
+    for bad in ["startIndex=0", "count=-1", "startIndex=x"] {
+        let res = app.admin().get(&acc(&format!("/scim/v2/Users?{bad}"))).await;
+        res.invalid(bad.split('=').next().unwrap(), bad);
+        assert_eq!(res.json()["scimType"], "invalidValue", "{bad}");
+    }
     // Alice is no account admin: 403 on every account API, whatever the path's id is right.
     for path in ["/scim/v2/Users", "/workspaces", "/workspaces/1001/permissionassignments"] {
         app.alice().get(&acc(path)).await.error(403, "PERMISSION_DENIED", path);
