@@ -1,5 +1,8 @@
 //! The HTTP layer: parse, call the store and the authorization core, render. No SQL, no rules.
 
+pub mod access_control;
+pub mod account;
+pub mod account_uc;
 pub mod catalogs;
 pub mod explain;
 pub mod explorer;
@@ -11,6 +14,7 @@ pub mod functions;
 pub mod host_metadata;
 pub mod listing;
 pub mod metastores;
+pub mod oauth;
 pub mod openapi;
 pub mod partner_connect;
 pub mod permissions;
@@ -19,6 +23,7 @@ pub mod recipients;
 pub mod schemas;
 pub mod scim;
 pub mod shares;
+pub mod sharing;
 pub mod storage_credentials;
 pub mod tables;
 pub mod temporary_credentials;
@@ -205,6 +210,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(functions::routes)
     .configure(volumes::routes)
     .configure(fs::routes)
+    .configure(account::routes)
+    .configure(account_uc::routes)
+    .configure(oauth::routes)
+    .configure(access_control::routes)
     .configure(temporary_credentials::routes);
 }
 

@@ -8,6 +8,7 @@
 
 pub mod explain;
 pub mod rules;
+pub mod sharing;
 
 use std::sync::Arc;
 
@@ -78,6 +79,12 @@ pub struct Caller {
     pub account_admin: bool,
     pub workspace_admin: bool,
     pub metastore: Option<MetastoreScope>,
+    /// Whether the caller belongs to `workspace_id` (assigned, or a member of an assigned
+    /// group). Workspace APIs refuse callers who do not; account APIs do not ask.
+    pub belongs: bool,
+    /// The request came through an account API (account metastores, assignments, storage
+    /// credentials): an account admin then administers every metastore of the account.
+    pub account_api: bool,
 }
 
 impl Caller {
@@ -116,7 +123,17 @@ impl Caller {
             account_admin,
             workspace_admin,
             metastore,
+            belongs: true,
+            account_api: false,
         }
+    }
+
+    /// The caller as its workspace assignments make it: whether it belongs to the workspace,
+    /// and whether an effective `ADMIN` assignment there makes it a workspace admin.
+    pub fn with_assignment(mut self, belongs: bool, admin_assignment: bool) -> Caller {
+        self.belongs = belongs;
+        self.workspace_admin = self.workspace_admin || (belongs && admin_assignment);
+        self
     }
 
     /// Whether `principal` is the caller or one of its groups (ownership, grants).
@@ -300,6 +317,33 @@ pub enum Action {
     ConnectWithCatalog,
     /// Create, change or delete users, groups and service principals.
     ManageIdentities,
+    /// Account administration: account SCIM lists and creates, users and service principals
+    /// through account SCIM, workspace assignments, account metastores and storage
+    /// credentials, service principal secrets on account paths, the account's own rule set.
+    ManageAccount,
+    /// Account SCIM get, replace, patch or delete of one group: account admins, or holders of
+    /// `roles/group.manager` on it (`manager`) when the request leaves `roles` alone.
+    ManageAccountGroup {
+        manager: bool,
+        changes_roles: bool,
+    },
+    /// Assignable roles, get or update of a group's or service principal's rule set: account
+    /// admins, or holders of its manager role (`manager`).
+    ManageRuleSet {
+        manager: bool,
+    },
+    /// Service principal secrets through the workspace proxy.
+    ManageSecretsInWorkspace,
+    /// Creating a personal access token: `can_use` is CAN_USE or CAN_MANAGE on the workspace's
+    /// token ACL (directly, through a group, or through `account users`).
+    CreateToken {
+        can_use: bool,
+    },
+    /// Permission migration from workspace-local groups.
+    MigratePermissions,
+    /// Minting an OAuth access token for a service principal that authenticated with one of
+    /// its secrets.
+    MintOAuthToken,
     /// "Does the caller hold this privilege here?" (explain).
     HoldsPrivilege(&'static str),
     /// Create, list and delete the caller's own personal access tokens.
@@ -324,6 +368,9 @@ pub enum Action {
     /// Writes the server makes on its own (recovering interrupted Partner Connect connections);
     /// no caller is ever allowed it.
     ServerTask,
+    /// Retrieving a recipient token's credential through its activation link (no caller; the
+    /// rules of `sharing::retrieval`).
+    RetrieveRecipientCredential,
 }
 
 /// One entry of a workspace object's access control list: a principal name and a level.
@@ -577,6 +624,7 @@ fn via(caller: &Caller, principal: &str) -> String {
 fn eval(caller: &Caller, req: &Req, chain: &[&Node]) -> (bool, Vec<Reason>) {
     let missing = |requirement: String| (false, vec![Reason::Missing { requirement }]);
     match req {
+        Req::MetastoreAdmin if caller.account_api && caller.account_admin => (true, vec![Reason::AccountAdmin]),
         Req::MetastoreAdmin => {
             // The metastore in the chain when there is one (metastore CRUD on `:id`), else the
             // workspace's.

@@ -17,7 +17,7 @@ use crate::store::catalogs::{self, CatalogChanges, CatalogRow, NewCatalog};
 use crate::store::volumes;
 use crate::store::{providers, securables};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateCatalog {
     pub name: Option<String>,
     pub comment: Option<String>,
@@ -92,7 +92,7 @@ impl CatalogSpec {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct UpdateCatalog {
     name: Option<String>,
     new_name: Option<String>,
@@ -112,6 +112,15 @@ pub fn create(tx: &Connection, caller: &Caller, metastore_id: &str, spec: Catalo
     if let Some(provider) = &spec.provider_name {
         let (_, [pn, mn]) = super::providers::load(tx, caller, metastore_id, provider)?;
         authz::require(caller, &Action::UseProviderForCatalog, &[&pn, &mn]).map_err(denied)?;
+    }
+    if spec.storage_root.is_none() && spec.provider_name.is_none() && spec.share_name.is_none() {
+        let ms = crate::store::metastores::require(tx, metastore_id)?;
+        if ms.storage_root.is_empty() {
+            return Err(ApiError::invalid(
+                "storage_root",
+                "The metastore has no storage root; give the catalog a storage_root.",
+            ));
+        }
     }
     let new = spec.into_new(tx, metastore_id, caller.name.clone(), now_ms())?;
     catalogs::insert(tx, &ok, metastore_id, &new)

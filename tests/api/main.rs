@@ -1,5 +1,6 @@
 //! The integration test binary: the real server on port 0, driven over HTTP.
 
+mod account;
 mod authz_matrix;
 mod certify;
 mod concurrency;
@@ -18,6 +19,7 @@ mod proofs;
 mod scim;
 mod security;
 mod sharing;
+mod sharing_server;
 mod storage;
 mod tokens;
 mod volumes;

@@ -86,6 +86,11 @@ fn build() -> Value {
                     "type": "http",
                     "scheme": "bearer",
                     "description": "a personal access token or OAuth access token"
+                },
+                "clientSecretBasic": {
+                    "type": "http",
+                    "scheme": "basic",
+                    "description": "OAuth client credentials: a service principal's application id and secret"
                 }
             },
             "schemas": schemas.into_components(),
@@ -102,6 +107,8 @@ pub(crate) enum Security {
     Bearer,
     /// No token: `security: []`.
     None,
+    /// OAuth token endpoints: client id and secret by HTTP Basic, or as form fields.
+    ClientSecret,
 }
 
 /// The error schema an operation's failures use.
@@ -109,6 +116,7 @@ pub(crate) enum Security {
 pub(crate) enum ErrorShape {
     Plain,
     Scim,
+    OAuth,
 }
 
 /// One operation: one method on one path.
@@ -117,7 +125,6 @@ pub(crate) struct Op {
     path: String,
     id: &'static str,
     tag: &'static str,
-    summary: &'static str,
     security: Security,
     errors: ErrorShape,
     params: Vec<Value>,
@@ -126,11 +133,14 @@ pub(crate) struct Op {
     ok: Option<Value>,
     ok_media: &'static str,
     extra_statuses: Vec<u16>,
+    /// The body may also come as `application/x-www-form-urlencoded`.
+    form_body: bool,
+    /// Further success statuses with the same content (`206` beside `200`).
+    extra_ok: Vec<u16>,
     /// Path parameters typed other than `string` (`{workspace_id}`: int64).
     path_types: Vec<(&'static str, Value)>,
 }
 
-#[allow(dead_code)] // the builder's full vocabulary; rows use more of it as their types are described
 impl Op {
     pub(crate) fn new(method: &'static str, path: impl Into<String>, id: &'static str, tag: &'static str) -> Op {
         Op {
@@ -138,7 +148,6 @@ impl Op {
             path: path.into(),
             id,
             tag,
-            summary: "",
             security: Security::Bearer,
             errors: ErrorShape::Plain,
             params: Vec::new(),
@@ -147,15 +156,22 @@ impl Op {
             ok: None,
             ok_media: "application/json",
             extra_statuses: Vec::new(),
+            extra_ok: Vec::new(),
+            form_body: false,
             path_types: Vec::new(),
         }
     }
-    pub(crate) fn summary(mut self, s: &'static str) -> Op {
-        self.summary = s;
-        self
-    }
     pub(crate) fn public(mut self) -> Op {
         self.security = Security::None;
+        self
+    }
+    /// An OAuth token endpoint: client credentials by HTTP Basic or in the form, a form or JSON
+    /// body, RFC 6749 errors.
+    pub(crate) fn oauth_token(mut self, body: Value) -> Op {
+        self.security = Security::ClientSecret;
+        self.errors = ErrorShape::OAuth;
+        self.form_body = true;
+        self.body = Some((body, true));
         self
     }
     pub(crate) fn scim(mut self) -> Op {
@@ -175,6 +191,15 @@ impl Op {
             p["description"] = json!(description);
         }
         self.params.push(p);
+        self
+    }
+    /// Marks query parameters whose absence is a 400 as `required`.
+    pub(crate) fn required(mut self, names: &[&str]) -> Op {
+        for p in &mut self.params {
+            if names.iter().any(|n| p["name"] == *n) {
+                p["required"] = Value::Bool(true);
+            }
+        }
         self
     }
     pub(crate) fn path_type(mut self, name: &'static str, schema: Value) -> Op {
@@ -197,6 +222,10 @@ impl Op {
     /// A success answer that is not JSON (`application/octet-stream` downloads) or has no body.
     pub(crate) fn ok_media(mut self, media: &'static str) -> Op {
         self.ok_media = media;
+        self
+    }
+    pub(crate) fn also_ok(mut self, status: u16) -> Op {
+        self.extra_ok.push(status);
         self
     }
     pub(crate) fn also(mut self, statuses: &[u16]) -> Op {
@@ -224,21 +253,26 @@ impl Op {
         let mut op = Map::new();
         op.insert("operationId".into(), json!(self.id));
         op.insert("tags".into(), json!([self.tag]));
-        if !self.summary.is_empty() {
-            op.insert("summary".into(), json!(self.summary));
-        }
-        if self.security == Security::None {
-            op.insert("security".into(), json!([]));
+        op.insert("summary".into(), json!(summary_of(self.id)));
+        match self.security {
+            Security::Bearer => {}
+            Security::None => {
+                op.insert("security".into(), json!([]));
+            }
+            Security::ClientSecret => {
+                op.insert("security".into(), json!([{"clientSecretBasic": []}, {}]));
+            }
         }
         if !params.is_empty() {
             op.insert("parameters".into(), Value::Array(params.clone()));
         }
         let writes = matches!(self.method, "POST" | "PUT" | "PATCH");
         if let Some((schema, required)) = &self.body {
-            op.insert(
-                "requestBody".into(),
-                json!({"required": required, "content": {"application/json": {"schema": schema}}}),
-            );
+            let mut content = json!({"application/json": {"schema": schema}});
+            if self.form_body {
+                content["application/x-www-form-urlencoded"] = json!({"schema": schema});
+            }
+            op.insert("requestBody".into(), json!({"required": required, "content": content}));
         }
 
         let head = self.method == "HEAD";
@@ -246,17 +280,21 @@ impl Op {
         let ok = if head || self.ok_status == 204 {
             json!({"description": "success"})
         } else {
-            let schema = self.ok.clone().unwrap_or_else(|| json!({"type": "object", "additionalProperties": false}));
+            // A row without `.ok(..)` documents "any JSON" (and fails `every_answer_is_described`).
+            let schema = self.ok.clone().unwrap_or_else(|| json!({}));
             let media_schema = if self.ok_media == "application/json" { schema } else { json!({}) };
             json!({"description": "success", "content": {self.ok_media: {"schema": media_schema}}})
         };
+        for status in &self.extra_ok {
+            responses.insert(status.to_string(), ok.clone());
+        }
         responses.insert(self.ok_status.to_string(), ok);
 
         let mut statuses: Vec<u16> = Vec::new();
         if !params.is_empty() || self.body.is_some() || writes {
             statuses.push(400);
         }
-        if self.security == Security::Bearer {
+        if self.security != Security::None {
             statuses.extend([401, 403, 404]);
         } else if has_path_params {
             statuses.push(404);
@@ -288,6 +326,22 @@ impl Op {
         op.insert("responses".into(), Value::Object(responses));
         (self.path, self.method.to_ascii_lowercase(), Value::Object(op))
     }
+}
+
+/// `listCatalogs` → "List catalogs": the operation's name as a sentence.
+fn summary_of(id: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in id.chars().enumerate() {
+        if i == 0 {
+            out.extend(c.to_uppercase());
+        } else if c.is_ascii_uppercase() {
+            out.push(' ');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn status_description(status: u16) -> &'static str {
