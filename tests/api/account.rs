@@ -217,3 +217,61 @@ async fn rule_set_updates_check_the_etag_and_change_nothing_when_refused() {
     // Alice manages analysts now: she may update its rule set herself.
     app.alice().put(path, put(ok["etag"].as_str().unwrap(), "users/alice@example.com")).await.ok("manager");
 }
+
+#[actix_web::test]
+async fn an_unknown_account_storage_credential_is_storage_credential_does_not_exist() {
+    let app = spawn().await;
+    let list = app.admin().get(&acc("/metastores")).await.ok("metastores");
+    let ms = list["metastores"][0]["metastore_id"].as_str().expect("a metastore").to_string();
+    let path = acc(&format!("/metastores/{ms}/storage-credentials/no_such_cred"));
+    for (method, body) in [("GET", None), ("PUT", Some(json!({"credential_info": {"comment": "x"}}))), ("DELETE", None)]
+    {
+        let mut rb = app.admin().request(method, &path);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let msg = app.admin().execute(rb).await.error(404, "STORAGE_CREDENTIAL_DOES_NOT_EXIST", method);
+        assert!(msg.contains("no_such_cred"), "{method}: {msg}");
+    }
+    // The workspace API keeps its own answer for the same lookup.
+    app.admin().get(&format!("{UC}/storage-credentials/no_such_cred")).await.error(
+        404,
+        "RESOURCE_DOES_NOT_EXIST",
+        "workspace",
+    );
+}
+
+#[actix_web::test]
+async fn account_scim_filters_refuse_active_compared_with_a_string() {
+    let app = spawn().await;
+    for kind in ["Users", "ServicePrincipals"] {
+        for f in ["active%20eq%20%22true%22", "userName%20sw%20%22a%22%20or%20active%20ne%20%22false%22"] {
+            if kind == "ServicePrincipals" && f.contains("userName") {
+                continue;
+            }
+            let res = app.admin().get(&acc(&format!("/scim/v2/{kind}?filter={f}"))).await;
+            let msg = res.invalid("filter", f);
+            assert!(msg.starts_with("filter:"), "{msg}");
+            assert!(msg.contains("active"), "{msg}");
+            assert_eq!(res.json()["scimType"], "invalidFilter", "{kind} {f}");
+        }
+        // A boolean is fine.
+        app.admin().get(&acc(&format!("/scim/v2/{kind}?filter=active%20eq%20true"))).await.ok("bool");
+    }
+    // Workspace SCIM keeps its grammar (a string never equals a boolean: an empty page).
+    let ws = app.admin().get("/api/2.0/preview/scim/v2/Users?filter=active%20eq%20%22true%22").await.ok("ws");
+    assert_eq!(ws["totalResults"], 0, "{ws}");
+}
+
+#[actix_web::test]
+async fn start_index_below_one_is_refused_by_account_scim_and_read_as_one_by_workspace_scim() {
+    let app = spawn().await;
+    for kind in ["Users", "Groups", "ServicePrincipals"] {
+        let res = app.admin().get(&acc(&format!("/scim/v2/{kind}?startIndex=0"))).await;
+        res.invalid("startIndex", kind);
+        assert_eq!(res.json()["scimType"], "invalidValue", "{kind}");
+        app.admin().get(&acc(&format!("/scim/v2/{kind}?startIndex=-3"))).await.invalid("startIndex", kind);
+        let ws = app.admin().get(&format!("/api/2.0/preview/scim/v2/{kind}?startIndex=0")).await.ok(kind);
+        assert_eq!(ws["startIndex"], 1, "{kind}: {ws}");
+    }
+}
