@@ -1,6 +1,7 @@
 //! The HTTP layer: parse, call the store and the authorization core, render. No SQL, no rules.
 
 pub mod catalogs;
+pub mod codec_errors;
 pub mod explain;
 pub mod explorer;
 pub mod external_locations;
