@@ -29,6 +29,8 @@ pub struct Running {
     pub server: Server,
     pub url: String,
     pub store: Arc<Store>,
+    /// The S3 endpoint (`--s3-bind`), serving already; dropping it stops it.
+    pub s3: Option<crate::s3::S3Server>,
 }
 
 /// Opens the database, binds, applies fixtures, and builds the server (not yet polled).
@@ -63,6 +65,10 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
         TcpListener::bind(&args.bind).map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
     let port = listener.local_addr().map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?.port();
     let host = args.bind.rsplit_once(':').map(|(h, _)| h).unwrap_or("127.0.0.1");
+    let s3_listener = match &args.s3_bind {
+        Some(addr) => Some(TcpListener::bind(addr).map_err(|source| StartError::Bind { addr: addr.clone(), source })?),
+        None => None,
+    };
 
     let using_default = files.is_empty() && store.is_new;
     if using_default {
@@ -103,6 +109,20 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
         crate::config::public_url().filter(|_| !args.own_address_only).map(|url| url.trim_end_matches('/').to_string());
     let public_url = configured_public_url.clone().unwrap_or_else(|| listening_url(host, port));
     let file_roots = crate::files::FileRoots::new(args.file_roots.clone());
+    let vended = Arc::new(crate::vended::Registry::new(args.credential_lifetime));
+    let s3 = match (s3_listener, &args.s3_bind) {
+        (Some(l), Some(addr)) => {
+            let s3_host = addr.rsplit_once(':').map(|(h, _)| h).unwrap_or("127.0.0.1");
+            let bind_err = |source| StartError::Bind { addr: addr.clone(), source };
+            let s3_port = l.local_addr().map_err(bind_err)?.port();
+            let server = crate::s3::start(l, s3_host, Arc::clone(&vended), local.clone())
+                .map_err(|source| StartError::Bind { addr: addr.clone(), source })?;
+            let advertised = args.s3_public_url.clone().unwrap_or_else(|| listening_url(s3_host, s3_port));
+            Some((server, advertised))
+        }
+        _ => None,
+    };
+    let data_plane = DataPlane { vended, s3_endpoint_url: s3.as_ref().map(|(_, u)| u.clone()) };
     let server = build(
         Arc::clone(&store),
         listener,
@@ -111,10 +131,18 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
         public_url,
         configured_public_url,
         args.own_address_only,
+        data_plane,
     )
     .map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
     tracing::info!("permission explorer: http://{host}:{port}/explorer/");
-    Ok(Running { server, url: format!("http://{host}:{port}"), store })
+    Ok(Running { server, url: format!("http://{host}:{port}"), store, s3: s3.map(|(s, _)| s) })
+}
+
+/// What the REST handlers need of the data plane: the credential registry shared with the S3
+/// endpoint, and the endpoint URL advertised in `access_point` (`None`: no S3 endpoint).
+pub struct DataPlane {
+    pub vended: Arc<crate::vended::Registry>,
+    pub s3_endpoint_url: Option<String>,
 }
 
 /// The workspace address given to partners when `UC_EMULATOR_PUBLIC_URL` is not set: the
@@ -142,6 +170,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// The HTTP server over a store and a bound listener.
+#[allow(clippy::too_many_arguments)]
 pub fn build(
     store: Arc<Store>,
     listener: TcpListener,
@@ -150,6 +179,7 @@ pub fn build(
     public_url: String,
     configured_public_url: Option<String>,
     certify_sandbox: bool,
+    data_plane: DataPlane,
 ) -> std::io::Result<Server> {
     let state = web::Data::new(extract::AppState {
         store,
@@ -159,6 +189,8 @@ pub fn build(
         public_url,
         configured_public_url,
         certify_sandbox,
+        vended: data_plane.vended,
+        s3_endpoint_url: data_plane.s3_endpoint_url,
     });
     // actix-web's `HttpServer`, built by hand so that each connection's stream can be wrapped:
     // the HTTP/1 codec's own refusals then carry the error JSON (`api::codec_errors`).

@@ -177,6 +177,24 @@ pub struct ServeArgs {
           value_name = "FORMAT")]
     pub log_format: LogFormat,
 
+    /// Serve the S3-compatible endpoint on a second listener, HOST:PORT (port 0 picks a free
+    /// port; announced on a second stdout line). Engines read and write `s3://` tables under
+    /// --storage-map prefixes through it with the credentials the temporary-credentials
+    /// endpoints vend. Default: off.
+    #[arg(long = "s3-bind", env = "UC_EMULATOR_S3_BIND", value_name = "HOST:PORT", value_parser = parse_host_port)]
+    pub s3_bind: Option<String>,
+
+    /// The S3 endpoint URL written into vended credentials (`access_point`), for containers or
+    /// proxies: http:// or https:// without path, query or fragment. Default: the printed S3
+    /// URL, a wildcard host (0.0.0.0, ::) replaced by 127.0.0.1.
+    #[arg(long = "s3-public-url", env = "UC_EMULATOR_S3_PUBLIC_URL", value_name = "URL", value_parser = parse_public_url)]
+    pub s3_public_url: Option<String>,
+
+    /// Lifetime of every vended temporary credential, in seconds (1-43200).
+    #[arg(long = "credential-lifetime", env = "UC_EMULATOR_CREDENTIAL_LIFETIME", value_name = "SECONDS",
+          default_value_t = 3600, value_parser = clap::value_parser!(u32).range(1..=43200))]
+    pub credential_lifetime: u32,
+
     /// This server is certify's sandbox: advertise the listening address even when
     /// UC_EMULATOR_PUBLIC_URL is set, and send partners their `test_workspace_detail`. Not a flag.
     #[arg(skip)]
@@ -217,6 +235,24 @@ pub fn parse_file_root(raw: &str) -> Result<PathBuf, String> {
         return Err(format!("{raw:?}: the real path is not UTF-8"));
     }
     Ok(real)
+}
+
+/// `HOST:PORT` with a numeric port.
+fn parse_host_port(raw: &str) -> Result<String, String> {
+    match raw.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => Ok(raw.to_string()),
+        _ => Err(format!("{raw:?} is not HOST:PORT")),
+    }
+}
+
+/// An `http://` or `https://` URL without path, query or fragment (a trailing `/` is dropped).
+fn parse_public_url(raw: &str) -> Result<String, String> {
+    let url = raw.strip_suffix('/').unwrap_or(raw);
+    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', ' ']) => Ok(url.to_string()),
+        _ => Err(format!("{raw:?} is not an http:// or https:// URL without path, query or fragment")),
+    }
 }
 
 /// `UC_EMULATOR_PUBLIC_URL`: the address given to Partner Connect partners.

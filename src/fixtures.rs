@@ -150,6 +150,8 @@ struct MetastoreEntry {
     delta_sharing_scope: Option<String>,
     delta_sharing_recipient_token_lifetime_in_seconds: Option<i64>,
     delta_sharing_organization_name: Option<String>,
+    /// Whether engines outside Databricks may be vended credentials (default false).
+    external_access_enabled: Option<bool>,
     #[serde(default)]
     assignments: Vec<AssignmentEntry>,
 }
@@ -316,7 +318,7 @@ fn apply_in(tx: &Connection, ok: &Allowed, files: &[Loaded], map: &LocalStorage)
             sharing_parties(tx, ok, f)?;
         }
         for f in files {
-            objects(tx, ok, f)?;
+            objects(tx, ok, f, map)?;
         }
         for f in files {
             volumes_and_functions(tx, ok, f, map)?;
@@ -540,6 +542,7 @@ fn metastores_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), Fixtur
                 new.delta_sharing_recipient_token_lifetime_in_seconds =
                     m.delta_sharing_recipient_token_lifetime_in_seconds;
                 new.delta_sharing_organization_name = m.delta_sharing_organization_name.clone();
+                new.external_access_enabled = m.external_access_enabled.unwrap_or(false);
                 metastores::insert(tx, ok, &new).map_err(|e| err(api_problem(e)))?
             }
         };
@@ -601,7 +604,7 @@ fn body<T: serde::de::DeserializeOwned>(v: &Json) -> Result<T, String> {
     })
 }
 
-fn objects(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError> {
+fn objects(tx: &Connection, ok: &Allowed, f: &Loaded, map: &LocalStorage) -> Result<(), FixtureError> {
     let now = now_ms();
     for (i, v) in f.fixture.catalogs.iter().enumerate() {
         let label = label_of(v, &["name"]);
@@ -647,7 +650,7 @@ fn objects(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError
             continue;
         }
         let owner = owner_for(tx, meta.owner, &ms).map_err(err)?;
-        insert_table(tx, ok, &schema, spec, owner, now).map_err(|e| err(api_problem(e)))?;
+        insert_table(tx, ok, &schema, spec, owner, now, map).map_err(|e| err(api_problem(e)))?;
     }
     Ok(())
 }

@@ -12,6 +12,8 @@ pub mod fixtures;
 pub mod healthcheck;
 pub mod ops;
 pub mod partner_connect;
+pub mod s3;
 pub mod store;
 pub mod telemetry;
+pub mod vended;
 pub mod volume_files;

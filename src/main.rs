@@ -82,6 +82,9 @@ fn serve(args: uc_emulator::config::ServeArgs) -> ExitCode {
         {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "uc-emulator listening on {}", running.url);
+            if let Some(s3) = &running.s3 {
+                let _ = writeln!(out, "uc-emulator s3 endpoint on {}", s3.url);
+            }
             let _ = out.flush();
         }
         let result = tokio::select! {
@@ -97,6 +100,7 @@ fn serve(args: uc_emulator::config::ServeArgs) -> ExitCode {
             }
             Some(r) => r,
         };
+        drop(running.s3);
         running.store.close();
         match result {
             Ok(Ok(())) => ExitCode::SUCCESS,

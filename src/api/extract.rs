@@ -37,6 +37,10 @@ pub struct AppState {
     /// `UC_EMULATOR_PUBLIC_URL` as configured (no trailing `/`); `None` when unset, and then
     /// host metadata answers with the address the client used.
     pub configured_public_url: Option<String>,
+    /// The credentials this process vended (shared with the S3 endpoint).
+    pub vended: Arc<crate::vended::Registry>,
+    /// The S3 endpoint's advertised URL (`access_point`); `None` when `--s3-bind` is off.
+    pub s3_endpoint_url: Option<String>,
 }
 
 impl AppState {

@@ -22,6 +22,7 @@ pub mod scim;
 pub mod shares;
 pub mod storage_credentials;
 pub mod tables;
+pub mod temporary_credentials;
 pub mod tokens;
 pub mod user_info;
 pub mod volumes;
@@ -204,7 +205,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(files::routes)
     .configure(functions::routes)
     .configure(volumes::routes)
-    .configure(fs::routes);
+    .configure(fs::routes)
+    .configure(temporary_credentials::routes);
 }
 
 /// Every path no route serves: 404 `ENDPOINT_NOT_FOUND`.

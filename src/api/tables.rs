@@ -101,7 +101,8 @@ pub async fn create_table(
         state.file_roots.check("storage_location", loc)?;
     }
     let Scoped { caller, metastore } = scoped;
-    let row = state.store.write(move |tx| ops::tables::create(tx, &caller, &metastore.id, spec)).await?;
+    let storage = state.local_storage();
+    let row = state.store.write(move |tx| ops::tables::create(tx, &caller, &metastore.id, spec, &storage)).await?;
     Ok(HttpResponse::Ok().json(TableInfo::from(row)))
 }
 
@@ -207,11 +208,12 @@ pub async fn update_table(
     Ok(HttpResponse::Ok().json(TableInfo::from(row)))
 }
 
-/// deleteTable
+/// deleteTable: a MANAGED table's files go once the delete has committed.
 pub async fn delete_table(req: HttpRequest, scoped: Scoped, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let name = table_name(&req)?;
     let Scoped { caller, metastore } = scoped;
-    state.store.write(move |tx| ops::tables::delete(tx, &caller, &metastore.id, &name)).await?;
+    let removed = state.store.write(move |tx| ops::tables::delete(tx, &caller, &metastore.id, &name)).await?;
+    super::volumes::remove_after_commit(&state, removed.into_iter().collect()).await;
     Ok(ok_empty())
 }
 

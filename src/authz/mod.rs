@@ -233,6 +233,29 @@ pub enum Action {
     ReadVolumeFiles,
     /// Files API writes (upload, delete, directories) on a volume.
     WriteVolumeFiles,
+    /// Temporary table credentials (`READ`, or `READ_WRITE` when `write`); the chain is
+    /// [table, schema, catalog].
+    TableCredentials {
+        write: bool,
+    },
+    /// Temporary path credentials for a path at or inside an EXTERNAL table: the table rule,
+    /// plus `EXTERNAL_USE_LOCATION` on the covering external location when one covers the
+    /// table (`located`; the chain then ends with it).
+    TablePathCredentials {
+        write: bool,
+        located: bool,
+    },
+    /// Temporary volume credentials, or path credentials inside a volume (`WRITE_VOLUME` when
+    /// `write`); the chain is [volume, schema, catalog].
+    VolumeCredentials {
+        write: bool,
+    },
+    /// Temporary path credentials under an external location: `PATH_READ`, `PATH_READ_WRITE`
+    /// (`write`) or `PATH_CREATE_TABLE` (`create_table`); the chain is [location].
+    PathCredentials {
+        write: bool,
+        create_table: bool,
+    },
     CreateFunction,
     /// listFunctions' precondition (403 otherwise); each row is shown by `GetFunction`.
     ListFunctions,

@@ -212,3 +212,78 @@ fn server_proofs_cover_only_what_they_are_for() {
     assert!(!with_server_proof(|ok| ok.covers(|a| matches!(a, Action::DeleteCatalog), Some("c"))));
     assert!(with_fixture_proof(|ok| ok.covers(|a| matches!(a, Action::DeleteCatalog), Some("c"))));
 }
+
+fn granted(kind: K, name: &str, owner: &str, grants: &[(&str, &str)]) -> Node {
+    let mut n = node(kind, name, owner);
+    n.grants = grants.iter().map(|(p, v)| Grant { principal: p.to_string(), privilege: v.to_string() }).collect();
+    n
+}
+
+#[test]
+fn table_credentials_need_explicit_external_use_schema_and_the_data_privileges() {
+    let read = Action::TableCredentials { write: false };
+    let write = Action::TableCredentials { write: true };
+    // The metastore admin owns everything, yet holds no EXTERNAL_USE_SCHEMA: no bypass.
+    let c = node(K::Catalog, "c", MS_ADMINS);
+    let s = node(K::Schema, "c.s", MS_ADMINS);
+    let t = node(K::Table, "c.s.t", MS_ADMINS);
+    assert!(!ok(&ms_admin(), &read, &[&t, &s, &c]), "ownership never confers EXTERNAL_USE_SCHEMA");
+    let c_all = granted(K::Catalog, "c", MS_ADMINS, &[(MS_ADMINS, "ALL_PRIVILEGES")]);
+    assert!(!ok(&ms_admin(), &read, &[&t, &s, &c_all]), "nor does ALL_PRIVILEGES");
+    let c_ext = granted(K::Catalog, "c", MS_ADMINS, &[(MS_ADMINS, "EXTERNAL_USE_SCHEMA")]);
+    assert!(ok(&ms_admin(), &write, &[&t, &s, &c_ext]), "explicit grant on the catalog, data privileges by ownership");
+
+    // Alice through her group: each privilege in turn.
+    let c = granted(K::Catalog, "c", "o", &[("analysts", "USE_CATALOG"), ("analysts", "EXTERNAL_USE_SCHEMA")]);
+    let s = granted(K::Schema, "c.s", "o", &[("analysts", "USE_SCHEMA")]);
+    let bare = node(K::Table, "c.s.t", "o");
+    let d = decide(&alice(), &read, &[&bare, &s, &c]);
+    assert!(!d.allowed);
+    assert!(matches!(&d.reasons[0], Reason::Missing { requirement } if requirement.starts_with("SELECT on Table")));
+    let sel = granted(K::Table, "c.s.t", "o", &[(ALICE, "SELECT")]);
+    assert!(ok(&alice(), &read, &[&sel, &s, &c]));
+    assert!(!ok(&alice(), &write, &[&sel, &s, &c]), "READ_WRITE needs MODIFY");
+    let both = granted(K::Table, "c.s.t", "o", &[(ALICE, "SELECT"), (ALICE, "MODIFY")]);
+    assert!(ok(&alice(), &write, &[&both, &s, &c]));
+    let no_use = granted(K::Schema, "c.s", "o", &[]);
+    assert!(!ok(&alice(), &read, &[&both, &no_use, &c]), "USE_SCHEMA is needed too");
+}
+
+#[test]
+fn path_credentials_need_explicit_external_use_location() {
+    let read = Action::PathCredentials { write: false, create_table: false };
+    let write = Action::PathCredentials { write: true, create_table: false };
+    let create = Action::PathCredentials { write: true, create_table: true };
+    let owned = node(K::ExternalLocation, "loc", ALICE);
+    assert!(!ok(&alice(), &read, &[&owned]), "the owner lacks EXTERNAL_USE_LOCATION");
+    let owned_ext = granted(K::ExternalLocation, "loc", ALICE, &[(ALICE, "EXTERNAL_USE_LOCATION")]);
+    assert!(ok(&alice(), &write, &[&owned_ext]), "READ_FILES / WRITE_FILES by ownership");
+    assert!(ok(&alice(), &create, &[&owned_ext]), "CREATE_EXTERNAL_TABLE by ownership");
+    let reader =
+        granted(K::ExternalLocation, "loc", "o", &[("analysts", "EXTERNAL_USE_LOCATION"), (ALICE, "READ_FILES")]);
+    assert!(ok(&alice(), &read, &[&reader]));
+    assert!(!ok(&alice(), &write, &[&reader]), "PATH_READ_WRITE needs WRITE_FILES");
+    assert!(!ok(&alice(), &create, &[&reader]), "PATH_CREATE_TABLE needs CREATE_EXTERNAL_TABLE");
+    assert!(!ok(&ms_admin(), &read, &[&reader]), "no metastore-admin bypass");
+
+    // A path inside an external table: the table rule plus EXTERNAL_USE_LOCATION on the
+    // location covering it.
+    let c = granted(K::Catalog, "c", "o", &[(ALICE, "USE_CATALOG"), (ALICE, "EXTERNAL_USE_SCHEMA")]);
+    let s = granted(K::Schema, "c.s", "o", &[(ALICE, "USE_SCHEMA"), (ALICE, "SELECT")]);
+    let t = node(K::Table, "c.s.t", "o");
+    let loc = node(K::ExternalLocation, "loc", "o");
+    let located = Action::TablePathCredentials { write: false, located: true };
+    assert!(!ok(&alice(), &located, &[&t, &s, &c, &loc]));
+    let loc_ext = granted(K::ExternalLocation, "loc", "o", &[(ALICE, "EXTERNAL_USE_LOCATION")]);
+    assert!(ok(&alice(), &located, &[&t, &s, &c, &loc_ext]), "SELECT inherited from the schema");
+    assert!(ok(&alice(), &Action::TablePathCredentials { write: false, located: false }, &[&t, &s, &c]));
+}
+
+#[test]
+fn volume_credentials_need_read_and_write_volume() {
+    let c = granted(K::Catalog, "c", "o", &[(ALICE, "USE_CATALOG"), (ALICE, "EXTERNAL_USE_SCHEMA")]);
+    let s = granted(K::Schema, "c.s", "o", &[(ALICE, "USE_SCHEMA")]);
+    let v = granted(K::Volume, "c.s.v", "o", &[(ALICE, "READ_VOLUME")]);
+    assert!(ok(&alice(), &Action::VolumeCredentials { write: false }, &[&v, &s, &c]));
+    assert!(!ok(&alice(), &Action::VolumeCredentials { write: true }, &[&v, &s, &c]));
+}

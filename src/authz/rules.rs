@@ -25,6 +25,22 @@ fn use_catalog_and_schema() -> Req {
     All(vec![Holds("USE_CATALOG", Catalog), Holds("USE_SCHEMA", Schema)])
 }
 
+/// Temporary table credentials: use of the catalog and schema, explicit EXTERNAL_USE_SCHEMA
+/// (on the schema or its catalog), SELECT, and MODIFY for `READ_WRITE`, in that order (the
+/// first missing one is named).
+fn table_credentials(write: bool) -> Req {
+    let mut all = vec![
+        Holds("USE_CATALOG", Catalog),
+        Holds("USE_SCHEMA", Schema),
+        Holds("EXTERNAL_USE_SCHEMA", Schema),
+        Holds("SELECT", Table),
+    ];
+    if write {
+        all.push(Holds("MODIFY", Table));
+    }
+    All(all)
+}
+
 /// EXTERNAL tables: a metastore admin, or CREATE_EXTERNAL_TABLE (legacy CREATE_TABLE) on
 /// the external location covering the table's location or on the named storage credential.
 fn external_storage() -> Req {
@@ -205,6 +221,40 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
         Action::ReadVolumeFiles => All(vec![use_catalog_and_schema(), Holds("READ_VOLUME", Volume)]),
         Action::WriteVolumeFiles => {
             All(vec![use_catalog_and_schema(), Holds("READ_VOLUME", Volume), Holds("WRITE_VOLUME", Volume)])
+        }
+
+        // Credential vending for engines outside Databricks (SDK `TemporaryTableCredentialsAPI`,
+        // `TemporaryPathCredentialsAPI`; Databricks "Enable external data access to Unity
+        // Catalog"): no metastore-admin bypass anywhere. `EXTERNAL_USE_SCHEMA` and
+        // `EXTERNAL_USE_LOCATION` count only when granted explicitly (ownership and
+        // ALL_PRIVILEGES never confer them); the data privileges count as usual.
+        Action::TableCredentials { write } => table_credentials(*write),
+        Action::TablePathCredentials { write, located } => {
+            let mut all = vec![table_credentials(*write)];
+            if *located {
+                all.push(Holds("EXTERNAL_USE_LOCATION", ExternalLocation));
+            }
+            All(all)
+        }
+        Action::VolumeCredentials { write } => {
+            let mut all =
+                vec![use_catalog_and_schema(), Holds("EXTERNAL_USE_SCHEMA", Schema), Holds("READ_VOLUME", Volume)];
+            if *write {
+                all.push(Holds("WRITE_VOLUME", Volume));
+            }
+            All(all)
+        }
+        Action::PathCredentials { write, create_table } => {
+            let mut all = vec![Holds("EXTERNAL_USE_LOCATION", ExternalLocation)];
+            if *create_table {
+                all.push(Holds("CREATE_EXTERNAL_TABLE", ExternalLocation));
+            } else {
+                all.push(Holds("READ_FILES", ExternalLocation));
+                if *write {
+                    all.push(Holds("WRITE_FILES", ExternalLocation));
+                }
+            }
+            All(all)
         }
 
         // Functions (SDK `FunctionsAPI` docstrings): the chain is [schema, catalog] for creates

@@ -15,6 +15,7 @@ pub mod schemas;
 pub mod shares;
 pub mod storage_credentials;
 pub mod tables;
+pub mod temporary_credentials;
 pub mod tokens;
 pub mod volumes;
 pub mod warehouses;

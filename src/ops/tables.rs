@@ -15,6 +15,7 @@ use crate::domain::storage_url::StorageUrl;
 use crate::domain::update::{rename_to, UpdateShape};
 use crate::domain::{new_id, now_ms};
 use crate::error::{ApiError, ApiResult};
+use crate::files::LocalStorage;
 use crate::store::schemas::SchemaRow;
 use crate::store::tables::{self, NewTable, TableChanges, TableRow, SUMMARY_KEY_SEP};
 use crate::store::{catalogs, credentials, external_locations, metastores, securables};
@@ -287,7 +288,9 @@ fn check_table_location(
     Ok(())
 }
 
-/// Inserts a validated table under `schema` (already authorized); shared with fixtures.
+/// Inserts a validated table under `schema` (already authorized); shared with fixtures. A
+/// MANAGED table's local directory (when its location has one) is created as the last step, so
+/// a directory that cannot be made rolls the table back (400 `INVALID_STATE`).
 pub fn insert_table(
     tx: &Connection,
     ok: &authz::Allowed,
@@ -295,6 +298,7 @@ pub fn insert_table(
     spec: TableSpec,
     owner: String,
     now: i64,
+    storage: &LocalStorage,
 ) -> ApiResult<TableRow> {
     if schema.name == crate::store::catalogs::INFORMATION_SCHEMA {
         return Err(ApiError::invalid(
@@ -302,7 +306,7 @@ pub fn insert_table(
             "information_schema is a read-only system schema; it holds no tables",
         ));
     }
-    let storage = external_storage(tx, &schema.metastore_id, &spec)?;
+    let external = external_storage(tx, &schema.metastore_id, &spec)?;
     let id = new_id();
     let location = match (&spec.storage_location, spec.table_type.as_str()) {
         (Some(l), _) => Some(l.clone()),
@@ -317,7 +321,7 @@ pub fn insert_table(
         _ => None,
     };
     if let Some(l) = &location {
-        check_table_location(tx, &schema.metastore_id, l, None, storage.is_some())?;
+        check_table_location(tx, &schema.metastore_id, l, None, external.is_some())?;
     }
     let new = NewTable {
         name: spec.full_name.table.clone(),
@@ -334,7 +338,11 @@ pub fn insert_table(
         owner,
         now,
     };
+    let managed_dir = (new.table_type == "MANAGED").then(|| new.storage_location.clone()).flatten();
     tables::insert(tx, ok, &id, &schema.id, &spec.full_name.to_string(), &new)?;
+    if let Some(location) = managed_dir {
+        super::volumes::make_local_dir(&location, storage)?;
+    }
     tables::get(tx, &schema.metastore_id, &spec.full_name)?.ok_or_else(|| tables::not_found(&spec.full_name))
 }
 
@@ -392,7 +400,13 @@ pub struct UpdateTable {
 /// createTable: use of the catalog and schema and CREATE_TABLE first (403), then the storage an
 /// EXTERNAL table uses (404 / 400), then the whole rule with that location or credential in the
 /// chain.
-pub fn create(tx: &Connection, caller: &Caller, metastore_id: &str, spec: TableSpec) -> ApiResult<TableRow> {
+pub fn create(
+    tx: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    spec: TableSpec,
+    storage: &LocalStorage,
+) -> ApiResult<TableRow> {
     let (schema, [snode, cnode]) = load_schema(tx, caller, metastore_id, &spec.full_name.schema_name())?;
     let ok = authz::require(caller, &Action::CreateTable { external: false }, &[&snode, &cnode]).map_err(denied)?;
     let ok = match external_storage(tx, metastore_id, &spec)? {
@@ -403,7 +417,7 @@ pub fn create(tx: &Connection, caller: &Caller, metastore_id: &str, spec: TableS
                 .map_err(denied)?
         }
     };
-    insert_table(tx, &ok, &schema, spec, caller.name.clone(), now_ms())
+    insert_table(tx, &ok, &schema, spec, caller.name.clone(), now_ms(), storage)
 }
 
 /// getTable: the row, and whether the caller sees it only through `BROWSE` (when asked for).
@@ -559,10 +573,13 @@ pub fn update(
 }
 
 /// deleteTable
-pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &TableName) -> ApiResult<()> {
+/// deleteTable: returns the storage location whose local directory goes too (MANAGED tables
+/// only; external data is never touched), to be removed once the transaction has committed.
+pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &TableName) -> ApiResult<Option<String>> {
     let (current, [t, s, c]) = load_table(tx, caller, metastore_id, name)?;
     let ok = authz::require(caller, &Action::DeleteTable, &[&t, &s, &c]).map_err(denied)?;
-    tables::delete(tx, &ok, &current.id)
+    tables::delete(tx, &ok, &current.id)?;
+    Ok(if current.table_type == "MANAGED" { current.storage_location } else { None })
 }
 
 #[derive(Serialize)]

@@ -117,9 +117,9 @@ fn check_external_location(tx: &Connection, metastore_id: &str, url: &StorageUrl
     Ok(())
 }
 
-/// Creates a volume's local directory with its missing parents; a failure is 400 `INVALID_STATE`
+/// Creates a volume's (or a managed table's) local directory with its missing parents; a failure is 400 `INVALID_STATE`
 /// naming `storage_location` (and the caller's transaction rolls back).
-fn make_local_dir(location: &str, storage: &LocalStorage) -> ApiResult<()> {
+pub(crate) fn make_local_dir(location: &str, storage: &LocalStorage) -> ApiResult<()> {
     let Some(local) = local_dir(location, storage) else { return Ok(()) };
     files::create_dir_within(&local).map_err(|why| {
         ApiError::new(
@@ -313,13 +313,13 @@ pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &Table
     Ok(current.is_managed().then_some(current.storage_location))
 }
 
-/// Removes the local directories of deleted managed volumes (after their delete committed);
+/// Removes the local directories of deleted managed volumes and tables (after their delete committed);
 /// links inside are removed, not followed; failures are logged, never returned.
 pub fn remove_local_dirs(locations: &[String], storage: &LocalStorage) {
     for location in locations {
         let Some(local) = local_dir(location, storage) else { continue };
         if let Err(e) = files::remove_dir_within(&local) {
-            tracing::warn!(location = %location, error = %e, "could not remove a deleted volume's files");
+            tracing::warn!(location = %location, error = %e, "could not remove the files of a deleted managed volume or table");
         }
     }
 }

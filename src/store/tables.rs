@@ -120,6 +120,29 @@ pub fn get(conn: &Connection, metastore_id: &str, name: &TableName) -> ApiResult
     securables::child_by_name(conn, &QUERY, metastore_id, name)
 }
 
+/// A table of the metastore by `table_id` (temporary table credentials).
+pub fn get_by_id(conn: &Connection, metastore_id: &str, id: &str) -> ApiResult<Option<TableRow>> {
+    Ok(conn
+        .prepare_cached(&format!("{SELECT} WHERE t.id = ?1 AND c.metastore_id = ?2"))?
+        .query_row(params![id, metastore_id], row)
+        .optional()?)
+}
+
+/// The table of the metastore whose location equals `url` or contains it (by path segment), if
+/// any: one index lookup over the URL and its ancestors.
+pub fn at_or_containing(conn: &Connection, metastore_id: &str, url: &StorageUrl) -> ApiResult<Option<TableRow>> {
+    let mut candidates = url.ancestors();
+    candidates.push(url.as_str().to_string());
+    let candidates_json = serde_json::to_string(&candidates).expect("strings serialize");
+    Ok(conn
+        .prepare_cached(&format!(
+            "{SELECT} WHERE t.storage_location IN (SELECT value FROM json_each(?2)) AND c.metastore_id = ?1
+             ORDER BY length(t.storage_location) DESC LIMIT 1"
+        ))?
+        .query_row(params![metastore_id, candidates_json], row)
+        .optional()?)
+}
+
 pub fn not_found(name: &TableName) -> ApiError {
     ApiError::new(ErrorCode::TableDoesNotExist, format!("Table '{name}' does not exist."))
 }

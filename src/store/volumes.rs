@@ -91,6 +91,28 @@ pub fn get(conn: &Connection, metastore_id: &str, name: &TableName) -> ApiResult
     securables::child_by_name(conn, &QUERY, metastore_id, name)
 }
 
+/// A volume of the metastore by `volume_id` (temporary volume credentials).
+pub fn get_by_id(conn: &Connection, metastore_id: &str, id: &str) -> ApiResult<Option<VolumeRow>> {
+    Ok(conn
+        .prepare_cached(&format!("{SELECT} WHERE v.id = ?1 AND c.metastore_id = ?2"))?
+        .query_row(params![id, metastore_id], row)
+        .optional()?)
+}
+
+/// The volume of the metastore whose location equals `url` or contains it, if any.
+pub fn at_or_containing(conn: &Connection, metastore_id: &str, url: &StorageUrl) -> ApiResult<Option<VolumeRow>> {
+    let mut candidates = url.ancestors();
+    candidates.push(url.as_str().to_string());
+    let candidates_json = serde_json::to_string(&candidates).expect("strings serialize");
+    Ok(conn
+        .prepare_cached(&format!(
+            "{SELECT} WHERE v.storage_location IN (SELECT value FROM json_each(?2)) AND c.metastore_id = ?1
+             ORDER BY length(v.storage_location) DESC LIMIT 1"
+        ))?
+        .query_row(params![metastore_id, candidates_json], row)
+        .optional()?)
+}
+
 pub fn not_found(name: &TableName) -> ApiError {
     ApiError::new(ErrorCode::VolumeDoesNotExist, format!("Volume '{name}' does not exist."))
 }
@@ -190,19 +212,32 @@ pub fn schema_has_volumes_or_functions(conn: &Connection, schema_id: &str) -> Ap
         .query_row([schema_id], |r| r.get(0))?)
 }
 
-/// The storage locations of the managed volumes a cascade is about to remove: those of a schema,
-/// of a catalog, or of a metastore (`scope` names which column `id` is).
+/// The storage locations of the managed volumes and managed tables a cascade is about to
+/// remove: those of a schema, of a catalog, or of a metastore (`scope` names which column `id`
+/// is).
 pub fn managed_locations(conn: &Connection, scope: Scope, id: &str) -> ApiResult<Vec<String>> {
     let sql = match scope {
-        Scope::Schema => "SELECT storage_location FROM volumes WHERE schema_id = ?1 AND volume_type = 'MANAGED'",
+        Scope::Schema => {
+            "SELECT storage_location FROM volumes WHERE schema_id = ?1 AND volume_type = 'MANAGED'
+             UNION ALL
+             SELECT storage_location FROM tables
+             WHERE schema_id = ?1 AND table_type = 'MANAGED' AND storage_location IS NOT NULL"
+        }
         Scope::Catalog => {
             "SELECT v.storage_location FROM schemas s CROSS JOIN volumes v ON v.schema_id = s.id
-             WHERE s.catalog_id = ?1 AND v.volume_type = 'MANAGED'"
+             WHERE s.catalog_id = ?1 AND v.volume_type = 'MANAGED'
+             UNION ALL
+             SELECT t.storage_location FROM schemas s CROSS JOIN tables t ON t.schema_id = s.id
+             WHERE s.catalog_id = ?1 AND t.table_type = 'MANAGED' AND t.storage_location IS NOT NULL"
         }
         Scope::Metastore => {
             "SELECT v.storage_location FROM catalogs c CROSS JOIN schemas s ON s.catalog_id = c.id
                     CROSS JOIN volumes v ON v.schema_id = s.id
-             WHERE c.metastore_id = ?1 AND v.volume_type = 'MANAGED'"
+             WHERE c.metastore_id = ?1 AND v.volume_type = 'MANAGED'
+             UNION ALL
+             SELECT t.storage_location FROM catalogs c CROSS JOIN schemas s ON s.catalog_id = c.id
+                    CROSS JOIN tables t ON t.schema_id = s.id
+             WHERE c.metastore_id = ?1 AND t.table_type = 'MANAGED' AND t.storage_location IS NOT NULL"
         }
     };
     let mut stmt = conn.prepare_cached(sql)?;

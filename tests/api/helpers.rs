@@ -124,6 +124,43 @@ pub async fn spawn_rooted(
     app
 }
 
+/// A started server with `--storage-map`, `--file-root` and, when `s3`, the S3 endpoint on a
+/// free port (the returned handle keeps it serving), vended credentials living `lifetime` s.
+#[allow(dead_code)]
+pub async fn spawn_data_plane(
+    fixture: &str,
+    storage_map: &[(&str, &std::path::Path)],
+    file_roots: &[&std::path::Path],
+    s3: bool,
+    lifetime: u32,
+) -> (TestApp, Option<uc_emulator::s3::S3Server>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("uc.db");
+    let fixture_path = dir.path().join("fixture.json");
+    std::fs::write(&fixture_path, fixture).expect("write fixture");
+    let mut serve = args(&db, &fixture_path);
+    serve.storage_map = storage_map
+        .iter()
+        .map(|(url, d)| uc_emulator::config::StorageMapping {
+            url: uc_emulator::domain::storage_url::StorageUrl::parse(url).expect("storage URL"),
+            dir: d.to_path_buf(),
+        })
+        .collect();
+    serve.file_roots = file_roots
+        .iter()
+        .map(|d| uc_emulator::config::parse_file_root(d.to_str().expect("utf-8")).expect("file root"))
+        .collect();
+    serve.s3_bind = s3.then(|| "127.0.0.1:0".to_string());
+    serve.credential_lifetime = lifetime;
+    let running = app::start(&serve).unwrap_or_else(|e| panic!("server did not start: {e}"));
+    let handle = running.server.handle();
+    let task = actix_web::rt::spawn(running.server);
+    let client = reqwest::Client::builder().build().expect("client");
+    let app = TestApp { url: running.url, client, db, fixture: fixture_path, handle, task: Some(task), _dir: dir };
+    app.wait_ready().await;
+    (app, running.s3)
+}
+
 /// The `serve` arguments of a test server (port 0, the given database and fixture).
 pub fn args(db: &std::path::Path, fixture: &std::path::Path) -> ServeArgs {
     ServeArgs {
@@ -135,6 +172,9 @@ pub fn args(db: &std::path::Path, fixture: &std::path::Path) -> ServeArgs {
         log_format: Default::default(),
         own_address_only: false,
         reset: false,
+        s3_bind: None,
+        s3_public_url: None,
+        credential_lifetime: 3600,
     }
 }
 

@@ -3,6 +3,7 @@
 mod authz_matrix;
 mod certify;
 mod concurrency;
+mod data_plane;
 mod durability;
 mod errors;
 mod escalation;

@@ -13,13 +13,14 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 
 import pytest
 
-from conftest import REPO_ROOT, Server, emulator_bin
+from conftest import REPO_ROOT, Server, ServerWithArgs, emulator_bin
 
 README = REPO_ROOT / "README.md"
 README_HOST = "http://127.0.0.1:8080"
@@ -70,6 +71,46 @@ def serve_command_before(all_blocks: list[Block], index: int) -> list[str]:
     raise AssertionError(f"no `uc-emulator serve` command before the block at README.md line {all_blocks[index].line}")
 
 
+def data_plane_args(all_blocks: list[Block], serve: list[str], tmp_path) -> list[str]:
+    """The serve command's `--storage-map`, `--file-root`, `--s3-bind` and `--credential-lifetime`,
+    each README directory replaced by a fresh one under `tmp_path`, filled by the `cp` commands
+    of the block that holds the serve command."""
+    dirs: dict[str, object] = {}
+
+    def local(d: str):
+        key = d.rstrip("/")
+        if key not in dirs:
+            dirs[key] = tmp_path / f"dir{len(dirs)}"
+            dirs[key].mkdir(parents=True)
+        return dirs[key]
+
+    extra = []
+    for m in option(serve, "--storage-map"):
+        url, d = m.split("=", 1)
+        extra += ["--storage-map", f"{url}={local(d)}"]
+    for d in option(serve, "--file-root"):
+        extra += ["--file-root", str(local(d))]
+    if option(serve, "--s3-bind"):
+        extra += ["--s3-bind", "127.0.0.1:0"]
+    for v in option(serve, "--credential-lifetime"):
+        extra += ["--credential-lifetime", v]
+    block = next(b for b in all_blocks if b.lang in ("sh", "bash") and serve in shell_commands(b.code))
+    for line in shell_commands(block.code):
+        commands, current = [], []
+        for w in line + ["&&"]:
+            if w == "&&":
+                commands.append(current)
+                current = []
+            else:
+                current.append(w)
+        for words in commands:
+            if words[:1] == ["cp"]:
+                src, dst = words[-2], words[-1].rstrip("/")
+                if dst in dirs:
+                    shutil.copytree(REPO_ROOT / src.removesuffix("/."), dirs[dst], dirs_exist_ok=True)
+    return extra
+
+
 def option(cmd: list[str], name: str) -> list[str]:
     return [cmd[i + 1] for i, c in enumerate(cmd[:-1]) if c == name]
 
@@ -108,7 +149,11 @@ def test_python_block_runs_as_a_script(index, block, tmp_path, _reaper):
     serve = serve_command_before(all_blocks, index)
     fixtures = [str(REPO_ROOT / f) for f in option(serve, "--fixtures")]
     db = tmp_path / "readme.db"
-    server = Server(str(db), fixtures, tmp_path / "server.log")
+    extra = data_plane_args(all_blocks, serve, tmp_path)
+    if extra:
+        server = ServerWithArgs(str(db), fixtures, tmp_path / "server.log", extra)
+    else:
+        server = Server(str(db), fixtures, tmp_path / "server.log")
     try:
         script = tmp_path / "snippet.py"
         script.write_text(block.code.replace(README_HOST, server.url))

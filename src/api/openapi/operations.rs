@@ -18,6 +18,10 @@ pub(super) const TAGS: &[(&str, &str)] = &[
     ("Volumes", "Volumes: governed directories of files."),
     ("Functions", "User-defined functions."),
     ("Files API", "Files and directories inside volumes."),
+    (
+        "Temporary credentials",
+        "Short-lived, down-scoped credentials for engines outside Databricks (the S3 endpoint checks them).",
+    ),
     ("Permissions", "Grants on securables, direct and effective."),
     ("Explain", "The emulator's own: why a principal may or may not do an action."),
     ("User info", "The caller's metastore admin status and groups."),
@@ -220,6 +224,25 @@ pub(super) fn all(_s: &mut Schemas) -> Vec<Op> {
         get("/.well-known/databricks-config", "getHostMetadata", "Host metadata").public(),
         get("/healthz", "healthz", "Health").public(),
         get(super::PATH, "getOpenApiDocument", "OpenAPI").public(),
+        // Temporary credentials: the OSS paths and the hosted ones (fields in the body or the query).
+        post(&uc("/temporary-table-credentials"), "generateTemporaryTableCredentials", "Temporary credentials"),
+        post(&uc("/temporary-path-credentials"), "generateTemporaryPathCredentials", "Temporary credentials"),
+        post(&uc("/temporary-volume-credentials"), "generateTemporaryVolumeCredentials", "Temporary credentials"),
+        post(
+            "/api/2.0/unity-catalog/temporary-table-credentials",
+            "generateTemporaryTableCredentialsHosted",
+            "Temporary credentials",
+        ),
+        post(
+            "/api/2.0/unity-catalog/temporary-path-credentials",
+            "generateTemporaryPathCredentialsHosted",
+            "Temporary credentials",
+        ),
+        post(
+            "/api/2.0/unity-catalog/temporary-volume-credentials",
+            "generateTemporaryVolumeCredentialsHosted",
+            "Temporary credentials",
+        ),
     ];
 
     // SCIM: the same six operations on three resource types.

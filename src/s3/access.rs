@@ -1,0 +1,199 @@
+//! Who may do what on the S3 endpoint: only credentials this process vended, signed with their
+//! secret and carrying their session token, before their expiry, inside their URL (by path
+//! segment), and writes only for read-write credentials. Every refusal is 403 `AccessDenied`
+//! and has no effect.
+
+use std::sync::Arc;
+
+use s3s::access::{S3Access, S3AccessContext};
+use s3s::auth::{S3Auth, SecretKey};
+use s3s::dto::{CopyObjectInput, CopySource, DeleteObjectsInput, ListObjectsInput, ListObjectsV2Input};
+use s3s::path::S3Path;
+use s3s::{s3_error, S3Request, S3Result};
+
+use crate::domain::now_ms;
+use crate::vended::{Registry, Vended};
+
+/// Secrets by access key: only credentials this process vended (expired ones too, so that the
+/// refusal can say "expired" after the signature is checked).
+pub struct Auth(pub Arc<Registry>);
+
+#[async_trait::async_trait]
+impl S3Auth for Auth {
+    async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
+        match self.0.get(access_key) {
+            Some(v) => Ok(SecretKey::from(v.secret_access_key.as_str())),
+            None => Err(s3_error!(AccessDenied, "the access key was not vended by this server")),
+        }
+    }
+}
+
+/// Operations every live credential may perform (inside its scope).
+const READS: &[&str] =
+    &["GetObject", "HeadObject", "ListObjects", "ListObjectsV2", "ListParts", "HeadBucket", "GetBucketLocation"];
+/// Operations only read-write credentials may perform.
+const WRITES: &[&str] = &[
+    "PutObject",
+    "CopyObject",
+    "DeleteObject",
+    "DeleteObjects",
+    "CreateMultipartUpload",
+    "UploadPart",
+    "UploadPartCopy",
+    "CompleteMultipartUpload",
+    "AbortMultipartUpload",
+];
+
+pub struct Access(pub Arc<Registry>);
+
+impl Access {
+    /// The live credential of a verified request, with its session token checked.
+    fn credential(&self, access_key: Option<&str>, token: Option<&str>) -> S3Result<Arc<Vended>> {
+        let Some(key) = access_key else {
+            return Err(s3_error!(AccessDenied, "anonymous requests are refused; sign with a vended credential"));
+        };
+        let v =
+            self.0.get(key).ok_or_else(|| s3_error!(AccessDenied, "the access key was not vended by this server"))?;
+        if token != Some(v.session_token.as_str()) {
+            return Err(s3_error!(AccessDenied, "the session token does not belong to this credential"));
+        }
+        if !v.is_live(now_ms()) {
+            return Err(s3_error!(AccessDenied, "credential expired"));
+        }
+        Ok(v)
+    }
+
+    fn of_request<T>(&self, req: &S3Request<T>) -> S3Result<Arc<Vended>> {
+        let key = req.credentials.as_ref().map(|c| c.access_key.as_str());
+        self.credential(key, session_token(&req.headers, &req.uri))
+    }
+}
+
+/// The session token: `x-amz-security-token`, or `X-Amz-Security-Token` in a pre-signed URL.
+fn session_token<'a>(headers: &'a hyper::HeaderMap, uri: &'a hyper::Uri) -> Option<&'a str> {
+    if let Some(v) = headers.get("x-amz-security-token") {
+        return v.to_str().ok();
+    }
+    uri.query()?.split('&').find_map(|kv| kv.strip_prefix("X-Amz-Security-Token=")).filter(|t| !t.contains('%'))
+}
+
+fn out_of_scope(v: &Vended, what: &str) -> s3s::S3Error {
+    s3_error!(AccessDenied, "{what} lies outside the credential's scope {}", v.url)
+}
+
+#[async_trait::async_trait]
+impl S3Access for Access {
+    async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
+        if cx.headers().get("authorization").and_then(|a| a.to_str().ok()).is_some_and(|a| a.starts_with("AWS ")) {
+            return Err(s3_error!(AccessDenied, "Signature Version 2 is not accepted; sign with SigV4"));
+        }
+        let key = cx.credentials().map(|c| c.access_key.clone());
+        let v = self.credential(key.as_deref(), session_token(cx.headers(), cx.uri()))?;
+        let op = cx.s3_op().name();
+        let write = WRITES.contains(&op);
+        match cx.s3_path() {
+            S3Path::Root => return Err(s3_error!(AccessDenied, "a credential reaches only its own bucket")),
+            S3Path::Bucket { bucket } => {
+                if **bucket != *v.bucket() {
+                    return Err(out_of_scope(&v, &format!("bucket '{bucket}'")));
+                }
+            }
+            S3Path::Object { bucket, key } => {
+                if !v.covers(bucket, key.trim_end_matches('/')) {
+                    return Err(out_of_scope(&v, &format!("'{bucket}/{key}'")));
+                }
+            }
+        }
+        if write && !v.write {
+            return Err(s3_error!(AccessDenied, "{op} needs a read-write credential; this one is read-only"));
+        }
+        if !write && !READS.contains(&op) {
+            // Checks passed; the operation itself is not served (501 from the service).
+            return Ok(());
+        }
+        Ok(())
+    }
+
+    async fn list_objects_v2(&self, req: &mut S3Request<ListObjectsV2Input>) -> S3Result<()> {
+        let v = self.of_request(req)?;
+        let prefix = req.input.prefix.as_deref().unwrap_or("");
+        if !v.covers_listing(&req.input.bucket, prefix) {
+            return Err(out_of_scope(&v, &format!("the listing prefix '{prefix}'")));
+        }
+        Ok(())
+    }
+
+    async fn list_objects(&self, req: &mut S3Request<ListObjectsInput>) -> S3Result<()> {
+        let v = self.of_request(req)?;
+        let prefix = req.input.prefix.as_deref().unwrap_or("");
+        if !v.covers_listing(&req.input.bucket, prefix) {
+            return Err(out_of_scope(&v, &format!("the listing prefix '{prefix}'")));
+        }
+        Ok(())
+    }
+
+    async fn delete_objects(&self, req: &mut S3Request<DeleteObjectsInput>) -> S3Result<()> {
+        let v = self.of_request(req)?;
+        for o in &req.input.delete.objects {
+            if !v.covers(&req.input.bucket, &o.key) {
+                return Err(out_of_scope(&v, &format!("'{}/{}'", req.input.bucket, o.key)));
+            }
+        }
+        Ok(())
+    }
+
+    async fn copy_object(&self, req: &mut S3Request<CopyObjectInput>) -> S3Result<()> {
+        let v = self.of_request(req)?;
+        match &req.input.copy_source {
+            CopySource::Bucket { bucket, key, .. } if v.covers(bucket, key) => Ok(()),
+            _ => Err(out_of_scope(&v, "the copy source")),
+        }
+    }
+}
+
+/// Error codes `s3s` answers for authentication failures; the endpoint answers them all as
+/// `AccessDenied` (the message keeps the detail).
+const AUTH_CODES: &[&str] = &[
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "RequestTimeTooSkewed",
+    "AuthorizationHeaderMalformed",
+    "ExpiredToken",
+    "InvalidToken",
+    "MissingSecurityHeader",
+];
+
+/// Serves one request: `s3s`, then the request id header on every answer, and authentication
+/// failures under the one code `AccessDenied`.
+pub async fn respond(
+    service: &s3s::service::S3Service,
+    req: hyper::Request<hyper::body::Incoming>,
+) -> Result<s3s::HttpResponse, s3s::HttpError> {
+    let resource = req.uri().path().to_string();
+    let mut resp = service.call(req.map(s3s::Body::from)).await?;
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-amz-request-id", v);
+    }
+    if resp.status().is_client_error() || resp.status().is_server_error() {
+        if let Some(bytes) = resp.body().bytes().filter(|b| !b.is_empty()) {
+            let mut text = String::from_utf8_lossy(&bytes).into_owned();
+            if resp.status() == hyper::StatusCode::FORBIDDEN {
+                if let Some(code) = AUTH_CODES.iter().find(|c| text.contains(&format!("<Code>{c}</Code>"))) {
+                    text = text.replace(&format!("<Code>{code}</Code>"), "<Code>AccessDenied</Code>");
+                }
+            }
+            if !text.contains("<RequestId>") {
+                let resource = resource.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+                text = text.replacen(
+                    "</Error>",
+                    &format!("<Resource>{resource}</Resource><RequestId>{id}</RequestId></Error>"),
+                    1,
+                );
+            }
+            resp.headers_mut().remove(hyper::header::CONTENT_LENGTH);
+            *resp.body_mut() = s3s::Body::from(text);
+        }
+    }
+    Ok(resp)
+}
