@@ -456,4 +456,51 @@ BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
 CREATE TRIGGER IF NOT EXISTS providers_drop_orphan AFTER DELETE ON providers
 BEGIN DELETE FROM orphaned_owners WHERE securable_id = old.id; END;
 
-PRAGMA user_version = 4;
+-- Account identity ----------------------------------------------------------------------
+
+
+-- A principal (user, service principal or group) assigned to a workspace with USER or ADMIN.
+-- A rowid table: assignments change who a cached caller is (the update hook).
+CREATE TABLE workspace_assignments (
+    workspace_id INTEGER NOT NULL REFERENCES workspaces(workspace_id) ON DELETE CASCADE,
+    principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+    permission   TEXT NOT NULL CHECK (permission IN ('USER', 'ADMIN')),
+    PRIMARY KEY (workspace_id, principal_id)
+);
+CREATE INDEX workspace_assignments_by_principal ON workspace_assignments(principal_id);
+
+-- OAuth secrets of service principals: only a SHA-256 hash of the value is kept.
+CREATE TABLE sp_secrets (
+    id           TEXT PRIMARY KEY,                 -- 32 lower-case hex digits
+    principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+    secret_hash  TEXT NOT NULL UNIQUE,
+    create_time  INTEGER NOT NULL,                 -- epoch seconds
+    expire_time  INTEGER NOT NULL,
+    scopes       TEXT                              -- JSON array, or NULL
+);
+CREATE INDEX sp_secrets_by_principal ON sp_secrets(principal_id);
+
+-- OAuth access tokens minted by the token endpoints: hashed, short-lived.
+CREATE TABLE oauth_tokens (
+    token_hash   TEXT PRIMARY KEY,
+    principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+    scope        TEXT NOT NULL,
+    expires_at   INTEGER NOT NULL                  -- epoch milliseconds
+);
+CREATE INDEX oauth_tokens_by_principal ON oauth_tokens(principal_id);
+
+-- Account access-control rule sets: `resource` is 'account', 'groups/<id>' or
+-- 'servicePrincipals/<id>' (numeric ids). A rule set that was never written has no row.
+CREATE TABLE rule_sets (
+    resource TEXT PRIMARY KEY,
+    version  INTEGER NOT NULL
+);
+CREATE TABLE rule_set_grants (
+    resource     TEXT NOT NULL,
+    role         TEXT NOT NULL,
+    principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+    PRIMARY KEY (resource, role, principal_id)
+);
+CREATE INDEX rule_set_grants_by_principal ON rule_set_grants(principal_id);
+
+PRAGMA user_version = 5;

@@ -159,7 +159,8 @@ fn listening_url(host: &str, port: u16) -> String {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(api::Res::new("/healthz").get(api::healthz).build())
         .service(api::Res::new(api::openapi::PATH).get(api::openapi::document).build())
-        .service(api::Res::new("/.well-known/databricks-config").get(api::host_metadata::databricks_config).build());
+        .service(api::Res::new("/.well-known/databricks-config").get(api::host_metadata::databricks_config).build())
+        .configure(api::oauth::public_routes);
     api::openapi::undocumented(|| api::explorer::routes(cfg));
     cfg.service(
         web::scope("/api")
@@ -181,7 +182,13 @@ pub fn build(
     certify_sandbox: bool,
     data_plane: DataPlane,
 ) -> std::io::Result<Server> {
+    let account_id = store
+        .read_now(crate::store::account::stored_account_id)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| crate::domain::ACCOUNT_ID.to_string());
     let state = web::Data::new(extract::AppState {
+        account_id,
         store,
         callers: Default::default(),
         storage_map: storage_map.into(),

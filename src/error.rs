@@ -34,6 +34,8 @@ pub enum ErrorCode {
     WorkspaceDoesNotExist,
     MethodNotAllowed,
     ResourceAlreadyExists,
+    /// A rule-set update whose etag is not the current version.
+    ResourceConflict,
     MetastoreAlreadyExists,
     CatalogAlreadyExists,
     SchemaAlreadyExists,
@@ -79,6 +81,7 @@ impl ErrorCode {
             Self::FunctionDoesNotExist => (404, "FUNCTION_DOES_NOT_EXIST"),
             Self::PrincipalDoesNotExist => (404, "PRINCIPAL_DOES_NOT_EXIST"),
             Self::WorkspaceDoesNotExist => (404, "WORKSPACE_DOES_NOT_EXIST"),
+            Self::ResourceConflict => (409, "RESOURCE_CONFLICT"),
             Self::MethodNotAllowed => (405, "METHOD_NOT_ALLOWED"),
             Self::ResourceAlreadyExists => (409, "RESOURCE_ALREADY_EXISTS"),
             Self::MetastoreAlreadyExists => (409, "METASTORE_ALREADY_EXISTS"),

@@ -52,6 +52,9 @@ impl From<rusqlite::Error> for FixtureError {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Fixture {
+    /// The account's id (a UUID); fixed when the database is created.
+    #[serde(default)]
+    account_id: Option<String>,
     #[serde(default)]
     workspaces: Vec<WorkspaceEntry>,
     #[serde(default)]
@@ -111,6 +114,8 @@ struct UserEntry {
     display_name: Option<String>,
     #[serde(default)]
     account_admin: bool,
+    /// The workspaces it is assigned to (default: every workspace of the start-up's fixtures).
+    workspaces: Option<Vec<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -120,6 +125,8 @@ struct ServicePrincipalEntry {
     display_name: Option<String>,
     #[serde(default)]
     account_admin: bool,
+    /// The workspaces it is assigned to (default: every workspace of the start-up's fixtures).
+    workspaces: Option<Vec<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -128,6 +135,8 @@ struct GroupEntry {
     display_name: String,
     #[serde(default)]
     members: Vec<String>,
+    /// The workspaces it is assigned to (default: every workspace of the start-up's fixtures).
+    workspaces: Option<Vec<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -291,7 +300,55 @@ pub fn apply(store: &Store, files: &[Loaded]) -> Result<(), FixtureError> {
 /// are created under.
 pub fn apply_mapped(store: &Store, files: &[Loaded], map: &LocalStorage) -> Result<(), FixtureError> {
     check_duplicates(files)?;
-    store.write_now(|tx| crate::authz::with_fixture_proof(|ok| apply_in(tx, ok, files, map)))
+    let is_new = store.is_new;
+    store.write_now(|tx| {
+        crate::authz::with_fixture_proof(|ok| {
+            account_of(tx, ok, files, is_new)?;
+            apply_in(tx, ok, files, map)
+        })
+    })
+}
+
+/// The account id: the fixtures may name it when the database is created; afterwards they may
+/// only repeat it.
+fn account_of(tx: &Connection, ok: &Allowed, files: &[Loaded], is_new: bool) -> Result<(), FixtureError> {
+    let mut named: Option<(&str, &str)> = None;
+    for f in files {
+        let Some(id) = f.fixture.account_id.as_deref() else { continue };
+        let canonical = uuid::Uuid::parse_str(id).ok().map(|u| u.hyphenated().to_string());
+        if canonical.as_deref().map(str::to_ascii_lowercase) != Some(id.to_ascii_lowercase()) || id.len() != 36 {
+            return Err(FixtureError(format!("{}: account_id ({id:?}): must be a UUID (8-4-4-4-12)", f.name)));
+        }
+        match named {
+            Some((other, file)) if !other.eq_ignore_ascii_case(id) => {
+                return Err(FixtureError(format!(
+                    "{}: account_id ({id:?}): {file} names another account id ({other:?})",
+                    f.name
+                )))
+            }
+            _ => named = Some((id, &f.name)),
+        }
+    }
+    let stored = crate::store::account::stored_account_id(tx).map_err(|e| FixtureError(api_problem(e)))?;
+    let current = match stored {
+        Some(s) => s,
+        None => {
+            let id = match named {
+                Some((id, _)) if is_new => id.to_ascii_lowercase(),
+                _ => crate::domain::ACCOUNT_ID.to_string(),
+            };
+            crate::store::account::set_account_id(tx, ok, &id).map_err(|e| FixtureError(api_problem(e)))?;
+            id
+        }
+    };
+    if let Some((id, file)) = named {
+        if !id.eq_ignore_ascii_case(&current) {
+            return Err(FixtureError(format!(
+                "{file}: account_id ({id:?}): the database belongs to account {current:?}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn apply_in(tx: &Connection, ok: &Allowed, files: &[Loaded], map: &LocalStorage) -> Result<(), FixtureError> {
@@ -302,6 +359,7 @@ fn apply_in(tx: &Connection, ok: &Allowed, files: &[Loaded], map: &LocalStorage)
         for f in files {
             members(tx, ok, f)?;
         }
+        assignments_of(tx, ok, files)?;
         for f in files {
             tokens_of(tx, ok, f)?;
         }
@@ -473,6 +531,55 @@ fn members(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError
                 .ok_or_else(|| err(format!("unknown principal {m:?}")))?;
             principals::add_member(tx, ok, group.id, member.id)
                 .map_err(|_| err(format!("member {m:?} would make the group contain itself")))?;
+        }
+    }
+    Ok(())
+}
+
+/// Every declared principal is assigned to every workspace the start-up's fixtures declare
+/// (`ADMIN` for `admins` and account admins), or to the ones its `workspaces` names;
+/// create-if-missing, so an assignment changed through the API stays as it is.
+fn assignments_of(tx: &Connection, ok: &Allowed, files: &[Loaded]) -> Result<(), FixtureError> {
+    use crate::store::account::{assign_if_missing, WorkspacePermission};
+    let declared: Vec<i64> = files.iter().flat_map(|f| f.fixture.workspaces.iter().map(|w| w.workspace_id)).collect();
+    for f in files {
+        let fx = &f.fixture;
+        let entries = fx
+            .users
+            .iter()
+            .map(|u| ("users", &u.user_name, u.account_admin, &u.workspaces))
+            .chain(
+                fx.service_principals
+                    .iter()
+                    .map(|s| ("service_principals", &s.application_id, s.account_admin, &s.workspaces)),
+            )
+            .chain(fx.groups.iter().map(|g| ("groups", &g.display_name, g.display_name == "admins", &g.workspaces)));
+        let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for (key, name, admin, workspaces) in entries {
+            let i = {
+                let n = index.entry(key).or_insert(0);
+                *n += 1;
+                *n - 1
+            };
+            let err = |p: String| entry_err(&f.name, key, i, name, p);
+            let targets: Vec<i64> = match workspaces {
+                None => declared.clone(),
+                Some(list) => {
+                    for w in list {
+                        if !declared.contains(w) {
+                            return Err(err(format!("workspaces: workspace {w} is not declared by the fixtures")));
+                        }
+                    }
+                    list.clone()
+                }
+            };
+            let p = principals::by_name(tx, name)
+                .map_err(|e| err(api_problem(e)))?
+                .ok_or_else(|| err("the principal is missing".into()))?;
+            let permission = if admin { WorkspacePermission::Admin } else { WorkspacePermission::User };
+            for w in targets {
+                assign_if_missing(tx, ok, w, p.id, permission).map_err(|e| err(api_problem(e)))?;
+            }
         }
     }
     Ok(())

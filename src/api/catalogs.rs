@@ -13,7 +13,7 @@ use crate::ops;
 use crate::ops::catalogs::{CatalogSpec, CatalogUpdate, CreateCatalog, UpdateCatalog};
 use crate::store::catalogs::CatalogRow;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CatalogInfo {
     name: String,
     full_name: String,
@@ -21,6 +21,7 @@ pub struct CatalogInfo {
     comment: Option<String>,
     owner: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<std::collections::HashMap<String, String>>)]
     properties: Option<Box<RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     storage_root: Option<String>,
@@ -79,7 +80,8 @@ impl CatalogInfo {
 }
 
 /// `include_browse` on get endpoints.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BrowseParams {
     #[serde(default, deserialize_with = "qbool::option")]
     pub include_browse: Option<bool>,
@@ -116,7 +118,8 @@ pub async fn get_catalog(
     Ok(HttpResponse::Ok().json(if browse_only { info.browse_only() } else { info }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     #[serde(default, deserialize_with = "qint::option")]
     pub max_results: Option<i64>,

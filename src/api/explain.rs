@@ -7,7 +7,8 @@ use serde::Deserialize;
 use super::extract::{AppState, Params, Scoped};
 use crate::error::{ApiError, ApiResult};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExplainParams {
     principal: Option<String>,
     action: Option<String>,
@@ -33,7 +34,8 @@ pub async fn explain(
     Ok(HttpResponse::Ok().json(out))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ActionsParams {
     securable_type: Option<String>,
 }

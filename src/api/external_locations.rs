@@ -29,7 +29,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ExternalLocationInfo {
     name: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -37,6 +37,8 @@ pub struct AppState {
     /// `UC_EMULATOR_PUBLIC_URL` as configured (no trailing `/`); `None` when unset, and then
     /// host metadata answers with the address the client used.
     pub configured_public_url: Option<String>,
+    /// The id of the database's one account.
+    pub account_id: String,
     /// The credentials this process vended (shared with the S3 endpoint).
     pub vended: Arc<crate::vended::Registry>,
     /// The S3 endpoint's advertised URL (`access_point`); `None` when `--s3-bind` is off.
@@ -60,27 +62,38 @@ struct Cached {
     epoch: u64,
     caller: Arc<Caller>,
     expires_at: Option<i64>,
+    refused: Option<String>,
 }
 
 impl CallerCache {
-    /// The caller a bearer token stands for, or 401.
-    pub async fn resolve(&self, store: &Arc<Store>, token: &str) -> ApiResult<Arc<Caller>> {
+    /// The caller a bearer token stands for when acting in the workspace `requested` names
+    /// (its own, for a personal access token), or 401. The second value says why that
+    /// workspace cannot be acted in with this credential, if it cannot.
+    pub async fn resolve(
+        &self,
+        store: &Arc<Store>,
+        token: &str,
+        requested: Option<i64>,
+    ) -> ApiResult<(Arc<Caller>, Option<String>)> {
         let hash = tokens::hash(token);
+        let key = match requested {
+            Some(w) => format!("{hash}@{w}"),
+            None => hash.clone(),
+        };
         let epoch = store.identity_epoch();
         let now = now_ms();
         {
             let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-            if let Some(c) = entries.get(&hash) {
+            if let Some(c) = entries.get(&key) {
                 if c.epoch == epoch {
                     return match c.expires_at {
                         Some(t) if t <= now => Err(expired()),
-                        _ => Ok(Arc::clone(&c.caller)),
+                        _ => Ok((Arc::clone(&c.caller), c.refused.clone())),
                     };
                 }
             }
         }
-        let lookup = hash.clone();
-        let resolved = store.read(move |conn| tokens::resolve(conn, &lookup)).await?;
+        let resolved = store.read(move |conn| tokens::resolve(conn, &hash, requested)).await?;
         let Some(resolved) = resolved else {
             return Err(ApiError::unauthenticated("Invalid access token."));
         };
@@ -89,10 +102,14 @@ impl CallerCache {
         if entries.len() > 10_000 {
             entries.clear();
         }
-        entries.insert(hash, Cached { epoch, caller: Arc::clone(&caller), expires_at: resolved.expires_at });
+        let refused = resolved.workspace_refused;
+        entries.insert(
+            key,
+            Cached { epoch, caller: Arc::clone(&caller), expires_at: resolved.expires_at, refused: refused.clone() },
+        );
         match resolved.expires_at {
             Some(t) if t <= now => Err(expired()),
-            _ => Ok(caller),
+            _ => Ok((caller, refused)),
         }
     }
 }
@@ -125,10 +142,48 @@ pub async fn authenticate(
         return Ok(req.error_response(err).map_into_right_body());
     };
     let state = req.app_data::<web::Data<AppState>>().expect("AppState is registered").clone();
-    let caller = match state.callers.resolve(&state.store, &token).await {
-        Ok(caller) => caller,
+    let scope = api_scope(req.path());
+    // Account APIs ignore the workspace header; workspace APIs act in the workspace it names.
+    let requested = match scope {
+        ApiScope::Account(_) => Ok(None),
+        ApiScope::Workspace => requested_workspace(&req),
+    };
+    let requested = match requested {
+        Ok(r) => r,
+        Err(e) => {
+            // 401 comes first.
+            if let Err(e) = state.callers.resolve(&state.store, &token, None).await {
+                return Ok(req.error_response(e).map_into_right_body());
+            }
+            return Ok(req.error_response(e).map_into_right_body());
+        }
+    };
+    let (caller, refused) = match state.callers.resolve(&state.store, &token, requested).await {
+        Ok(c) => c,
         Err(e) => return Ok(req.error_response(e).map_into_right_body()),
     };
+    let refusal = match scope {
+        ApiScope::Account(given) if !given.eq_ignore_ascii_case(&state.account_id) => Some(ApiError::new(
+            crate::error::ErrorCode::ResourceDoesNotExist,
+            format!("Account '{given}' does not exist."),
+        )),
+        ApiScope::Account(_) => None,
+        ApiScope::Workspace => match refused {
+            Some(why) => Some(ApiError::denied(why)),
+            None if caller.workspace_id == 0 => {
+                Some(ApiError::denied(format!("{} is not assigned to any workspace.", caller.name)))
+            }
+            None if !caller.belongs => {
+                Some(ApiError::denied(format!("{} is not assigned to workspace {}.", caller.name, caller.workspace_id)))
+            }
+            None => None,
+        },
+    };
+    if let Some(e) = refusal {
+        let e =
+            if req.path().starts_with(super::SCIM_PREFIX) || req.path().contains("/scim/v2/") { e.scim() } else { e };
+        return Ok(req.error_response(e).map_into_right_body());
+    }
     let caller = match view_as(&req, &state, caller).await {
         Ok(c) => c,
         Err(e) => return Ok(req.error_response(e).map_into_right_body()),
@@ -140,6 +195,41 @@ pub async fn authenticate(
     // (the SDK's `get_workspace_id()` reads it).
     res.headers_mut().insert(ORG_ID, workspace);
     Ok(res.map_into_left_body())
+}
+
+/// Which kind of API a path under `/api` is.
+enum ApiScope<'a> {
+    /// `/api/2.0/accounts/<A>/...` or `/api/2.0/preview/accounts/<A>/...`, with the `<A>` given.
+    Account(&'a str),
+    /// Everything else, including the workspace proxies of account APIs.
+    Workspace,
+}
+
+/// Account APIs live under `/api/2.0/accounts/<A>/` and `/api/2.0/preview/accounts/<A>/`; the
+/// workspace proxies `/api/2.0/preview/accounts/access-control/...` and
+/// `/api/2.0/accounts/servicePrincipals/...` are workspace APIs.
+fn api_scope(path: &str) -> ApiScope<'_> {
+    let rest = path.strip_prefix("/api/2.0/accounts/").or_else(|| path.strip_prefix("/api/2.0/preview/accounts/"));
+    match rest.and_then(|r| r.split('/').next()) {
+        Some(id) if !id.is_empty() && id != "access-control" && id != "servicePrincipals" => ApiScope::Account(id),
+        _ => ApiScope::Workspace,
+    }
+}
+
+/// The header naming the workspace a request acts in (the SDK sends it when its `workspace_id`
+/// is configured).
+pub const WORKSPACE_ID_HEADER: &str = "x-databricks-workspace-id";
+
+fn requested_workspace(req: &ServiceRequest) -> ApiResult<Option<i64>> {
+    let Some(raw) = req.headers().get(WORKSPACE_ID_HEADER) else { return Ok(None) };
+    let bad = || {
+        ApiError::invalid("X-Databricks-Workspace-Id", "the X-Databricks-Workspace-Id header must be a decimal int64")
+    };
+    let text = raw.to_str().map_err(|_| bad())?.trim();
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+        return Err(bad());
+    }
+    text.parse::<i64>().map(Some).map_err(|_| bad())
 }
 
 /// `X-UC-Emulator-View-As`: a metastore admin reads the workspace as another user or service

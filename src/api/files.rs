@@ -15,7 +15,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(Res::new(&format!("{UC}/files")).get(list_files).build());
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListFilesParams {
     url: Option<String>,
     credential_name: Option<String>,
@@ -23,8 +24,8 @@ pub struct ListFilesParams {
     max_results: Option<i64>,
 }
 
-#[derive(Serialize)]
-struct FileInfo {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct FileInfo {
     path: String,
     name: String,
     size: i64,
@@ -32,8 +33,8 @@ struct FileInfo {
     is_dir: bool,
 }
 
-#[derive(Serialize)]
-struct ListFilesResponse {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ListFilesResponse {
     files: Vec<FileInfo>,
 }
 

@@ -314,7 +314,8 @@ pub async fn file_metadata(req: HttpRequest, scoped: Scoped, state: web::Data<Ap
     Ok(res.body(FileBody { size: meta.size, rx: None }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadParams {
     #[serde(default, deserialize_with = "qbool::option")]
     overwrite: Option<bool>,
@@ -386,13 +387,13 @@ fn too_large() -> ApiError {
     ApiError::new(ErrorCode::PayloadTooLarge, format!("An upload may be at most {MAX_UPLOAD_BYTES} bytes (5 GiB)."))
 }
 
-#[derive(Serialize)]
-struct MultipartSession {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct MultipartSession {
     session_token: String,
 }
 
-#[derive(Serialize)]
-struct InitiateUpload {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct InitiateUpload {
     multipart_upload: MultipartSession,
 }
 
@@ -465,15 +466,16 @@ pub async fn delete_directory(req: HttpRequest, scoped: Scoped, state: web::Data
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     #[serde(default, deserialize_with = "qint::option")]
     page_size: Option<i64>,
     page_token: Option<String>,
 }
 
-#[derive(Serialize)]
-struct DirectoryEntry {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct DirectoryEntry {
     path: String,
     name: String,
     is_directory: bool,
@@ -482,8 +484,8 @@ struct DirectoryEntry {
     last_modified: i64,
 }
 
-#[derive(Serialize)]
-struct DirectoryContents {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct DirectoryContents {
     contents: Vec<DirectoryEntry>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_page_token: Option<String>,

@@ -79,7 +79,8 @@ pub async fn get_function(
     Ok(HttpResponse::Ok().json(info(row, browse_only)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListFunctionsParams {
     catalog_name: Option<String>,
     schema_name: Option<String>,

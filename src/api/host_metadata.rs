@@ -10,10 +10,10 @@ use super::extract::AppState;
 use crate::error::ApiResult;
 use crate::store::principals;
 
-#[derive(Serialize)]
-struct HostMetadata {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct HostMetadata {
     oidc_endpoint: String,
-    account_id: &'static str,
+    account_id: String,
     /// Only while the database has exactly one workspace: one address serves them all, so with
     /// more there is no single answer.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -26,7 +26,7 @@ pub async fn databricks_config(req: HttpRequest, state: web::Data<AppState>) -> 
     let base = base_url(&req, state.configured_public_url.as_deref(), &state.public_url);
     Ok(HttpResponse::Ok().json(HostMetadata {
         oidc_endpoint: format!("{base}/oidc"),
-        account_id: crate::domain::ACCOUNT_ID,
+        account_id: state.account_id.clone(),
         workspace_id: workspace_id.map(|w| w.to_string()),
     }))
 }

@@ -12,7 +12,7 @@ use crate::ops::metastores::{AssignmentSpec, CreateMetastore, MetastoreSpec, Met
 use crate::store::metastores::{self, MetastoreRow};
 
 /// `MetastoreInfo` (also the summary's answer, which carries every field).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct MetastoreInfo {
     metastore_id: String,
     name: String,
@@ -74,7 +74,8 @@ pub async fn create_metastore(
     Ok(HttpResponse::Ok().json(MetastoreInfo::from(row)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListMetastoresParams {
     #[serde(default, deserialize_with = "qint::option")]
     max_results: Option<i64>,
@@ -128,7 +129,8 @@ pub async fn update_metastore(
     Ok(HttpResponse::Ok().json(MetastoreInfo::from(row)))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ForceOpts {
     #[serde(default, deserialize_with = "qbool::option")]
     pub force: Option<bool>,
@@ -170,8 +172,8 @@ pub async fn metastore_summary(scoped: Scoped, state: web::Data<AppState>) -> Ap
     Ok(HttpResponse::Ok().json(MetastoreInfo::from(row)))
 }
 
-#[derive(Serialize)]
-struct MetastoreAssignment {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct MetastoreAssignment {
     workspace_id: i64,
     metastore_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -196,7 +198,7 @@ fn workspace_id(req: &HttpRequest) -> ApiResult<i64> {
         .map_err(|_| ApiError::invalid("workspace_id", format!("{raw:?} is not a workspace id (an integer)")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AssignmentBody {
     metastore_id: Option<String>,
     default_catalog_name: Option<String>,
@@ -228,7 +230,8 @@ pub async fn update_assignment(
     Ok(ok_empty())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UnassignParams {
     metastore_id: Option<String>,
 }

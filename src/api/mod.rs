@@ -1,5 +1,7 @@
 //! The HTTP layer: parse, call the store and the authorization core, render. No SQL, no rules.
 
+pub mod access_control;
+pub mod account;
 pub mod catalogs;
 pub mod codec_errors;
 pub mod explain;
@@ -12,6 +14,7 @@ pub mod functions;
 pub mod host_metadata;
 pub mod listing;
 pub mod metastores;
+pub mod oauth;
 pub mod openapi;
 pub mod partner_connect;
 pub mod permissions;
@@ -206,6 +209,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(functions::routes)
     .configure(volumes::routes)
     .configure(fs::routes)
+    .configure(account::routes)
+    .configure(oauth::routes)
+    .configure(access_control::routes)
     .configure(temporary_credentials::routes);
 }
 

@@ -343,13 +343,13 @@ fn failed_notification(e: ApiError) -> Json {
     out
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct DeleteAccountBody {
     domain: Option<String>,
     cloud_provider: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ExpireAccountBody {
     email: Option<String>,
     databricks_user_id: Option<i64>,
@@ -422,7 +422,8 @@ pub async fn expire_account(
     Ok(HttpResponse::Ok().json(json!({"partner_status": status})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConnectorsParams {
     page_token: Option<String>,
 }

@@ -73,7 +73,8 @@ fn open_token(state: &AppState, list: &str, token: Option<&str>) -> ApiResult<St
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GetParams {
     principal: Option<String>,
     #[serde(default, deserialize_with = "qint::option")]
@@ -103,8 +104,8 @@ fn page_size_limit(page_size: Option<i64>) -> ApiResult<usize> {
     }
 }
 
-#[derive(Serialize)]
-struct PermissionsList {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct PermissionsList {
     privilege_assignments: Vec<PrivilegeAssignment>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_page_token: Option<String>,
@@ -218,7 +219,7 @@ pub async fn list_effective(
     effective_page(req, scoped, state, p, limit, "effective_privilege_assignments").await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PermissionsChange {
     principal: Option<String>,
     // SDK: identifies deleted principals; accepted and ignored.
@@ -228,7 +229,7 @@ pub struct PermissionsChange {
     remove: Option<Vec<String>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct UpdatePermissions {
     changes: Option<Vec<PermissionsChange>>,
     omit_permissions_in_response: Option<bool>,
@@ -266,13 +267,13 @@ pub async fn update_permissions(
     Ok(HttpResponse::Ok().json(PermissionsList { privilege_assignments: list, next_page_token: None }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ReplaceAssignment {
     principal: Option<String>,
     privileges: Option<Vec<String>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ReplacePermissions {
     privilege_assignments: Option<Vec<ReplaceAssignment>>,
 }

@@ -24,7 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(Res::new(&uc("/providers/{name}/shares")).get(list_provider_shares).build());
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ProviderInfo {
     name: String,
     authentication_type: String,
@@ -94,7 +94,8 @@ pub async fn get_provider(req: HttpRequest, scoped: Scoped, state: web::Data<App
     Ok(HttpResponse::Ok().json(ProviderInfo::from(row)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListProvidersParams {
     data_provider_global_metastore_id: Option<String>,
 }
@@ -144,8 +145,8 @@ pub async fn delete_provider(req: HttpRequest, scoped: Scoped, state: web::Data<
     Ok(ok_empty())
 }
 
-#[derive(Serialize)]
-struct ProviderShare {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ProviderShare {
     name: String,
 }
 

@@ -29,8 +29,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(Res::new(&uc("/recipients/{name}/share-permissions")).get(share_permissions).build());
 }
 
-#[derive(Serialize)]
-struct RecipientTokenInfo {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct RecipientTokenInfo {
     id: String,
     activation_url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -55,7 +55,7 @@ impl From<TokenRow> for RecipientTokenInfo {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RecipientInfo {
     id: String,
     name: String,
@@ -74,6 +74,7 @@ pub struct RecipientInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     ip_access_list: Option<Json>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     properties_kvpairs: Option<Box<RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tokens: Option<Vec<RecipientTokenInfo>>,
@@ -139,7 +140,8 @@ pub async fn get_recipient(req: HttpRequest, scoped: Scoped, state: web::Data<Ap
     Ok(HttpResponse::Ok().json(info_with(out.0, out.1)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListRecipientsParams {
     data_recipient_global_metastore_id: Option<String>,
 }
@@ -204,8 +206,8 @@ pub async fn rotate_token(
     Ok(HttpResponse::Ok().json(info_with(out.0, out.1)))
 }
 
-#[derive(Serialize)]
-struct ShareToPrivilegeAssignment {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ShareToPrivilegeAssignment {
     share_name: String,
     privilege_assignments: Vec<Json>,
 }

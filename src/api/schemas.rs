@@ -15,7 +15,7 @@ use crate::ops;
 use crate::ops::schemas::{refuse_information_schema, CreateSchema, SchemaSpec, SchemaUpdate, UpdateSchema};
 use crate::store::schemas::SchemaRow;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SchemaInfo {
     name: String,
     catalog_name: String,
@@ -24,6 +24,7 @@ pub struct SchemaInfo {
     comment: Option<String>,
     owner: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<std::collections::HashMap<String, String>>)]
     properties: Option<Box<RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     storage_root: Option<String>,
@@ -109,7 +110,8 @@ pub async fn get_schema(
     Ok(HttpResponse::Ok().json(if browse_only { info.browse_only() } else { info }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListSchemasParams {
     catalog_name: Option<String>,
 }

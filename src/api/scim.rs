@@ -13,6 +13,7 @@ use crate::authz::{Allowed, PrincipalKind, ACCOUNT_USERS};
 use crate::domain::names::fold_case;
 use crate::domain::scim_filter::{self, Filter, Value};
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::store::account as account_store;
 use crate::store::principals::{self, NewPrincipal, PrincipalRow, Ref};
 
 const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -24,27 +25,33 @@ const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 /// Attributes the emulator keeps verbatim in `extra` (everything else is modelled).
 const EXTRA_ATTRIBUTES: &[&str] = &["emails", "name", "entitlements", "roles"];
 
-/// The SCIM routes, inside the `/api` scope.
+/// The SCIM routes, inside the `/api` scope: the workspace's, and the account's under
+/// `/api/2.0/accounts/<A>/scim/v2/` (the same principals; no account-level `Me`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    let scim = |p: &str| format!("/2.0/preview/scim/v2{p}");
-    cfg.service(Res::new(&scim("/Me")).get(me).build());
-    for (path, kind) in [
-        ("Users", PrincipalKind::User),
-        ("Groups", PrincipalKind::Group),
-        ("ServicePrincipals", PrincipalKind::ServicePrincipal),
-    ] {
-        let k = web::Data::new(kind);
-        cfg.service(Res::new(&scim(&format!("/{path}"))).get(list).post(create).build().app_data(k.clone())).service(
-            Res::new(&scim(&format!("/{path}/{{id}}")))
-                .get(get)
-                .put(replace)
-                .patch(patch)
-                .delete(delete)
-                .build()
-                .app_data(k),
-        );
+    cfg.service(Res::new("/2.0/preview/scim/v2/Me").get(me).build());
+    for (base, account) in [("/2.0/preview/scim/v2", false), ("/2.0/accounts/{account_id}/scim/v2", true)] {
+        for (path, kind) in [
+            ("Users", PrincipalKind::User),
+            ("Groups", PrincipalKind::Group),
+            ("ServicePrincipals", PrincipalKind::ServicePrincipal),
+        ] {
+            let k = web::Data::new(Level { kind, account });
+            cfg.service(Res::new(&format!("{base}/{path}")).get(list).post(create).build().app_data(k.clone()))
+                .service(
+                    Res::new(&format!("{base}/{path}/{{id}}"))
+                        .get(get)
+                        .put(replace)
+                        .patch(patch)
+                        .delete(delete)
+                        .build()
+                        .app_data(k),
+                );
+        }
     }
 }
+
+const ACCOUNT_ADMIN_ROLE: &str = "account_admin";
+use crate::ops::access_control::{GROUP_MANAGER, SP_MANAGER};
 
 fn kind_path(kind: PrincipalKind) -> &'static str {
     match kind {
@@ -85,6 +92,22 @@ fn resource(conn: &Connection, p: &PrincipalRow) -> ApiResult<Json> {
     let groups = principals::direct_groups(conn, p.id)?;
     let members = if p.kind == PrincipalKind::Group { principals::members(conn, p.id)? } else { Vec::new() };
     Ok(resource_with(p, groups, members))
+}
+
+/// The SCIM object of one principal at a level: account SCIM shows `roles` from the account
+/// admin role and no entitlements (they are workspace-level).
+fn resource_at(conn: &Connection, p: &PrincipalRow, account: bool) -> ApiResult<Json> {
+    let obj = resource(conn, p)?;
+    Ok(if account { account_view(p, obj) } else { obj })
+}
+
+fn account_view(p: &PrincipalRow, mut obj: Json) -> Json {
+    if let Json::Object(map) = &mut obj {
+        map.remove("entitlements");
+        let roles = if p.account_admin { json!([{ "value": ACCOUNT_ADMIN_ROLE }]) } else { json!([]) };
+        map.insert("roles".to_string(), roles);
+    }
+    obj
 }
 
 /// The SCIM object of a principal with its direct groups and (for a group) members. SCIM objects
@@ -244,11 +267,11 @@ fn attr_values(p: &PrincipalRow, attr: &str) -> Vec<Value> {
 
 async fn list(
     req: HttpRequest,
-    _auth: Auth,
+    Auth(caller): Auth,
     state: web::Data<AppState>,
-    kind: web::Data<PrincipalKind>,
+    level: web::Data<Level>,
 ) -> ApiResult<HttpResponse> {
-    let kind = **kind;
+    let Level { kind, account } = **level;
     let q: ListQuery = parse_query(req.query_string()).map_err(scim_err)?;
     let start = non_negative("startIndex", q.start_index.as_deref()).map_err(scim_err)?.unwrap_or(1).max(1);
     let count = non_negative("count", q.count.as_deref()).map_err(scim_err)?;
@@ -261,6 +284,7 @@ async fn list(
     let sort_by = match q.sort_by.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) if s.eq_ignore_ascii_case("userName") && kind == PrincipalKind::User => Some(true),
+        Some(s) if s.eq_ignore_ascii_case("applicationId") && kind == PrincipalKind::ServicePrincipal => Some(true),
         Some(s) if s.eq_ignore_ascii_case("displayName") => Some(false),
         Some(s) => {
             return Err(ApiError::invalid("sortBy", format!("cannot sort by {s:?}; use userName or displayName")).scim())
@@ -275,10 +299,18 @@ async fn list(
         }
     };
     let (attributes, excluded) = (comma_list(q.attributes), comma_list(q.excluded_attributes));
+    if account {
+        account_admin_only(&caller)?;
+    }
+    let workspace_id = caller.workspace_id;
     let body = state
         .store
         .read(move |conn| {
-            let all = principals::list(conn, kind)?;
+            let mut all = principals::list(conn, kind)?;
+            if !account {
+                let belonging = account_store::belonging_ids(conn, workspace_id)?;
+                all.retain(|p| belonging.contains(&p.id));
+            }
             let mut matching: Vec<&PrincipalRow> = all
                 .iter()
                 .filter(|p| match &filter {
@@ -307,7 +339,9 @@ async fn list(
                 .into_iter()
                 .map(|p| {
                     let (g, m) = (groups.remove(&p.id).unwrap_or_default(), members.remove(&p.id).unwrap_or_default());
-                    trim(resource_with(p, g, m), &attributes, &excluded)
+                    let obj = resource_with(p, g, m);
+                    let obj = if account { account_view(p, obj) } else { obj };
+                    trim(obj, &attributes, &excluded)
                 })
                 .collect();
             Ok(json!({
@@ -340,6 +374,48 @@ fn require(conn: &Connection, kind: PrincipalKind, raw: &str, id: Option<i64>) -
     }
 }
 
+/// [`require`] at a level: workspace SCIM sees only the principals of the caller's workspace.
+fn require_at(
+    conn: &Connection,
+    level: Level,
+    workspace_id: i64,
+    raw: &str,
+    id: Option<i64>,
+) -> ApiResult<PrincipalRow> {
+    let p = require(conn, level.kind, raw, id)?;
+    if !level.account && account_store::effective_permission(conn, workspace_id, p.id)?.is_none() {
+        return Err(not_found(level.kind, raw));
+    }
+    Ok(p)
+}
+
+/// The last check of every identity write: an account admin remains.
+fn admin_remains(conn: &Connection) -> ApiResult<()> {
+    account_store::require_an_account_admin(conn).map_err(scim_err)
+}
+
+/// `roles` of an account SCIM body: whether it grants `account_admin` (`None`: absent).
+fn parse_roles(field: &str, v: Option<&Json>) -> ApiResult<Option<bool>> {
+    match v {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::Array(items)) => {
+            let mut admin = false;
+            for (i, item) in items.iter().enumerate() {
+                match item.get("value").and_then(Json::as_str) {
+                    Some(ACCOUNT_ADMIN_ROLE) => admin = true,
+                    _ => {
+                        return Err(
+                            ApiError::invalid(&format!("{field}[{i}].value"), "the only role is account_admin").scim()
+                        )
+                    }
+                }
+            }
+            Ok(Some(admin))
+        }
+        Some(_) => Err(ApiError::invalid(field, "must be an array of {\"value\": role}").scim()),
+    }
+}
+
 #[derive(Deserialize)]
 struct GetQuery {
     attributes: Option<String>,
@@ -349,26 +425,29 @@ struct GetQuery {
 
 async fn get(
     req: HttpRequest,
-    _auth: Auth,
+    Auth(caller): Auth,
     state: web::Data<AppState>,
-    kind: web::Data<PrincipalKind>,
+    level: web::Data<Level>,
 ) -> ApiResult<HttpResponse> {
-    let kind = **kind;
+    let level = **level;
     let (raw, id) = scim_id(&req)?;
     let q: GetQuery = parse_query(req.query_string()).map_err(scim_err)?;
     let (attributes, excluded) = (comma_list(q.attributes), comma_list(q.excluded_attributes));
     let obj = state
         .store
         .read(move |conn| {
-            let p = require(conn, kind, &raw, id)?;
-            Ok(trim(resource(conn, &p)?, &attributes, &excluded))
+            if level.account {
+                account_proof(conn, &caller, level.kind, id, false)?;
+            }
+            let p = require_at(conn, level, caller.workspace_id, &raw, id)?;
+            Ok(trim(resource_at(conn, &p, level.account)?, &attributes, &excluded))
         })
         .await
         .map_err(scim_err)?;
     Ok(HttpResponse::Ok().json(obj))
 }
 
-use crate::ops::identities::may_manage;
+use crate::ops::identities::{account_admin_only, account_proof, may_manage, write_proof, Level};
 
 /// A SCIM create or replace body. Open-ended: the modelled attributes are read here, the
 /// verbatim ones (`emails`, `name`, `entitlements`, `roles`) kept.
@@ -409,17 +488,31 @@ impl ScimBody {
     }
 
     fn extra(&self) -> ApiResult<String> {
+        self.extra_without(&[])
+    }
+
+    /// The verbatim attributes but `skip` (account SCIM models `roles` and drops entitlements).
+    fn extra_without(&self, skip: &[&str]) -> ApiResult<String> {
         let mut extra = Map::new();
-        for k in EXTRA_ATTRIBUTES {
+        for k in EXTRA_ATTRIBUTES.iter().filter(|k| !skip.contains(k)) {
             if let Some(v) = self.obj.get(*k).filter(|v| !v.is_null()) {
-                if !v.is_array() && !v.is_object() {
-                    return Err(ApiError::invalid(k, "must be an array or an object").scim());
+                // `name` is a complex attribute, the others are multi-valued (RFC 7643).
+                if *k == "name" && !v.is_object() {
+                    return Err(ApiError::invalid(k, "must be an object").scim());
+                }
+                if *k != "name" && !is_multi_valued(v) {
+                    return Err(ApiError::invalid(k, "must be an array of objects").scim());
                 }
                 extra.insert((*k).to_string(), v.clone());
             }
         }
         Ok(Json::Object(extra).to_string())
     }
+}
+
+/// A multi-valued SCIM attribute: an array of complex values.
+fn is_multi_valued(v: &Json) -> bool {
+    v.as_array().is_some_and(|a| a.iter().all(Json::is_object))
 }
 
 /// Reads `[{"value": "<id>"}, ...]` (ids as strings or numbers).
@@ -478,12 +571,11 @@ fn check_name(kind: PrincipalKind, field: &str, name: &str) -> ApiResult<()> {
 async fn create(
     Auth(caller): Auth,
     state: web::Data<AppState>,
-    kind: web::Data<PrincipalKind>,
+    level: web::Data<Level>,
     RawBody(raw): RawBody,
 ) -> ApiResult<HttpResponse> {
-    let kind = **kind;
+    let Level { kind, account } = **level;
     let body = ScimBody::parse(&raw)?;
-    let ok = may_manage(&caller)?;
     let display = body.string("displayName")?;
     let (name, display) = match kind {
         PrincipalKind::User => {
@@ -508,15 +600,37 @@ async fn create(
     let members = body.ids("members")?;
     let groups = body.ids("groups")?;
     let external_id = body.string("externalId")?;
-    let extra = body.extra()?;
+    let roles = if account { parse_roles("roles", body.obj.get("roles"))? } else { None };
+    let extra = if account { body.extra_without(&["roles", "entitlements"])? } else { body.extra()? };
+    let ok = if account { account_admin_only(&caller)? } else { may_manage(&caller)? };
+    let workspace_id = caller.workspace_id;
+    let creator = caller.id;
     let obj = state
         .store
         .write(move |tx| {
+            if !account {
+                // A name held by an account principal of the same kind that does not belong to
+                // this workspace: the principal is added to the workspace (identity federation).
+                if let Some(existing) = principals::by_name(tx, &name)? {
+                    if existing.kind == kind
+                        && account_store::effective_permission(tx, workspace_id, existing.id)?.is_none()
+                    {
+                        account_store::assign(
+                            tx,
+                            &ok,
+                            workspace_id,
+                            existing.id,
+                            account_store::WorkspacePermission::User,
+                        )?;
+                        return resource(tx, &existing);
+                    }
+                }
+            }
             let new = NewPrincipal {
                 kind,
                 name: &name,
                 display_name: &display,
-                account_admin: false,
+                account_admin: roles == Some(true),
                 external_id: external_id.as_deref(),
                 extra: &extra,
             };
@@ -532,7 +646,25 @@ async fn create(
                 let group = require_member(tx, *g)?;
                 add_members(tx, &ok, &group, &[id])?;
             }
-            resource(tx, &p)
+            if !account {
+                account_store::assign(tx, &ok, workspace_id, id, account_store::WorkspacePermission::User)?;
+            }
+            // The creator of a group or service principal becomes its manager.
+            match kind {
+                PrincipalKind::Group => {
+                    crate::store::rule_sets::grant_creator(tx, &ok, &format!("groups/{id}"), GROUP_MANAGER, creator)?
+                }
+                PrincipalKind::ServicePrincipal => crate::store::rule_sets::grant_creator(
+                    tx,
+                    &ok,
+                    &format!("servicePrincipals/{id}"),
+                    SP_MANAGER,
+                    creator,
+                )?,
+                PrincipalKind::User => {}
+            }
+            admin_remains(tx)?;
+            resource_at(tx, &p, account)
         })
         .await
         .map_err(scim_err)?;
@@ -576,19 +708,24 @@ async fn replace(
     req: HttpRequest,
     Auth(caller): Auth,
     state: web::Data<AppState>,
-    kind: web::Data<PrincipalKind>,
+    level: web::Data<Level>,
     RawBody(raw): RawBody,
 ) -> ApiResult<HttpResponse> {
-    let kind = **kind;
+    let level = **level;
+    let Level { kind, account } = level;
     let (raw_id, id) = scim_id(&req)?;
     let body = ScimBody::parse(&raw)?;
-    let ok = may_manage(&caller)?;
+    if !account {
+        may_manage(&caller)?;
+    }
     let user_name = body.string("userName")?;
     let display = body.string("displayName")?;
     let active = body.boolean("active")?;
     let members = body.ids("members")?;
     let external_id = body.string("externalId")?;
-    let extra = body.extra()?;
+    // Account SCIM replaces `roles` too (absent = none).
+    let roles = if account { parse_roles("roles", body.obj.get("roles"))?.unwrap_or(false) } else { false };
+    let extra = if account { body.extra_without(&["roles", "entitlements"])? } else { body.extra()? };
     if kind == PrincipalKind::ServicePrincipal {
         if let Some(app) = body.string("applicationId")? {
             if id.is_some() && app.is_empty() {
@@ -599,7 +736,12 @@ async fn replace(
     let obj = state
         .store
         .write(move |tx| {
-            let p = require(tx, kind, &raw_id, id)?;
+            let ok = write_proof(tx, &caller, level, id, false)?;
+            let p = require_at(tx, level, caller.workspace_id, &raw_id, id)?;
+            if account && roles != p.account_admin {
+                let ok = write_proof(tx, &caller, level, id, true)?;
+                account_store::set_account_admin(tx, &ok, p.id, roles)?;
+            }
             if kind == PrincipalKind::User && user_name.is_none() {
                 return Err(ApiError::invalid("userName", "is required").scim());
             }
@@ -617,8 +759,9 @@ async fn replace(
                 principals::clear_members(tx, &ok, p.id)?;
                 add_members(tx, &ok, &p, members.as_deref().unwrap_or_default())?;
             }
+            admin_remains(tx)?;
             let p = require(tx, kind, &raw_id, id)?;
-            resource(tx, &p)
+            resource_at(tx, &p, account)
         })
         .await
         .map_err(scim_err)?;
@@ -686,6 +829,61 @@ fn apply_operation(conn: &Connection, ok: &Allowed, p: &PrincipalRow, i: usize, 
     }
 }
 
+/// Whether a PatchOp operation is about `roles` (account SCIM models them).
+fn is_roles_operation(op: &PatchOperation) -> bool {
+    match op.path.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(path) => path.to_ascii_lowercase().starts_with("roles"),
+        None => op
+            .value
+            .as_ref()
+            .and_then(Json::as_object)
+            .is_some_and(|o| o.keys().any(|k| k.eq_ignore_ascii_case("roles"))),
+    }
+}
+
+/// An account SCIM PatchOp on `roles`: add, remove or replace the `account_admin` role.
+fn apply_roles_operation(
+    conn: &Connection,
+    ok: &Allowed,
+    p: &PrincipalRow,
+    i: usize,
+    op: &PatchOperation,
+) -> ApiResult<()> {
+    let verb = op.op.as_deref().map(str::to_ascii_lowercase).unwrap_or_default();
+    let path = op.path.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let value_field = format!("Operations[{i}].value");
+    let value = match (path, &op.value) {
+        (None, Some(Json::Object(o))) => {
+            o.iter().find(|(k, _)| k.eq_ignore_ascii_case("roles")).map(|(_, v)| v.clone())
+        }
+        (_, v) => v.clone(),
+    };
+    let current = principals::by_id(conn, p.id)?.map(|r| r.account_admin).unwrap_or(false);
+    let new = match (verb.as_str(), path) {
+        ("add", _) => parse_roles(&value_field, value.as_ref())?.unwrap_or(false) || current,
+        ("replace", _) => parse_roles(&value_field, value.as_ref())?.unwrap_or(false),
+        ("remove", Some(path)) => {
+            let inner = path.get(5..).unwrap_or("").trim();
+            let names_admin = inner.is_empty()
+                || inner.strip_prefix('[').and_then(|r| r.strip_suffix(']')).is_some_and(|f| {
+                    matches!(scim_filter::parse(f, &["value"]),
+                        Ok(Filter::Compare { op: scim_filter::Op::Eq, value: Value::Str(v), .. }) if v == ACCOUNT_ADMIN_ROLE)
+                });
+            if !names_admin {
+                return Err(ApiError::invalid(&value_field, "the only role is account_admin").scim());
+            }
+            false
+        }
+        _ => {
+            return Err(ApiError::invalid(&format!("Operations[{i}]"), "unsupported operation on roles").scim());
+        }
+    };
+    if new != current {
+        account_store::set_account_admin(conn, ok, p.id, new)?;
+    }
+    Ok(())
+}
+
 /// One attribute of an `add` or `replace`.
 fn set_attribute(
     conn: &Connection,
@@ -734,8 +932,10 @@ fn set_attribute(
                     old.extend(new);
                     Json::Array(old)
                 }
-                (_, _, v) if v.is_array() || v.is_object() => v,
-                _ => return Err(bad("must be an array or an object")),
+                // `name` is a complex attribute, the others are multi-valued (RFC 7643).
+                (_, _, v) if a == "name" && v.is_object() => v,
+                (_, _, v) if a != "name" && is_multi_valued(&v) => v,
+                _ => return Err(bad(if a == "name" { "must be an object" } else { "must be an array of objects" })),
             };
             extra.insert(a.to_string(), merged);
             principals::set_extra(conn, ok, p.id, current.external_id.as_deref(), &Json::Object(extra).to_string())
@@ -753,10 +953,11 @@ async fn patch(
     req: HttpRequest,
     Auth(caller): Auth,
     state: web::Data<AppState>,
-    kind: web::Data<PrincipalKind>,
+    level: web::Data<Level>,
     RawBody(raw): RawBody,
 ) -> ApiResult<HttpResponse> {
-    let kind = **kind;
+    let level = **level;
+    let Level { kind, account } = level;
     let (raw_id, id) = scim_id(&req)?;
     let body: PatchBody = parse_json(&raw).map_err(scim_err)?;
     if let Some(schemas) = &body.schemas {
@@ -771,16 +972,25 @@ async fn patch(
             scim_filter::check_limits(path).map_err(|e| ApiError::invalid("path", e).scim())?;
         }
     }
-    let ok = may_manage(&caller)?;
+    if !account {
+        may_manage(&caller)?;
+    }
     let obj = state
         .store
         .write(move |tx| {
-            let p = require(tx, kind, &raw_id, id)?;
+            let ok = write_proof(tx, &caller, level, id, false)?;
+            let p = require_at(tx, level, caller.workspace_id, &raw_id, id)?;
             for (i, op) in operations.iter().enumerate() {
-                apply_operation(tx, &ok, &p, i, op)?;
+                if account && is_roles_operation(op) {
+                    let ok = write_proof(tx, &caller, level, id, true)?;
+                    apply_roles_operation(tx, &ok, &p, i, op)?;
+                } else {
+                    apply_operation(tx, &ok, &p, i, op)?;
+                }
             }
+            admin_remains(tx)?;
             let p = require(tx, kind, &raw_id, id)?;
-            resource(tx, &p)
+            resource_at(tx, &p, account)
         })
         .await
         .map_err(scim_err)?;
@@ -792,16 +1002,20 @@ async fn delete(
     req: HttpRequest,
     Auth(caller): Auth,
     state: web::Data<AppState>,
-    kind: web::Data<PrincipalKind>,
+    level: web::Data<Level>,
 ) -> ApiResult<HttpResponse> {
-    let kind = **kind;
+    let level = **level;
     let (raw_id, id) = scim_id(&req)?;
-    let ok = may_manage(&caller)?;
+    if !level.account {
+        may_manage(&caller)?;
+    }
     state
         .store
         .write(move |tx| {
-            let p = require(tx, kind, &raw_id, id)?;
-            principals::delete(tx, &ok, p.id)
+            let ok = write_proof(tx, &caller, level, id, false)?;
+            let p = require_at(tx, level, caller.workspace_id, &raw_id, id)?;
+            principals::delete(tx, &ok, p.id)?;
+            admin_remains(tx)
         })
         .await
         .map_err(scim_err)?;

@@ -24,7 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SharedDataObject {
     name: String,
     data_object_type: &'static str,
@@ -38,6 +38,7 @@ pub struct SharedDataObject {
     #[serde(skip_serializing_if = "Option::is_none")]
     history_data_sharing_status: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::ops::shares::Partition>>)]
     partitions: Option<Box<RawValue>>,
     status: &'static str,
     added_at: i64,
@@ -62,7 +63,7 @@ impl From<ObjectRow> for SharedDataObject {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ShareInfo {
     name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -112,7 +113,8 @@ pub async fn create_share(
     Ok(HttpResponse::Ok().json(ShareInfo::new(row, Some(Vec::new()))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GetShareParams {
     #[serde(default, deserialize_with = "qbool::option")]
     include_shared_data: Option<bool>,
@@ -133,7 +135,8 @@ pub async fn get_share(
     Ok(HttpResponse::Ok().json(ShareInfo::new(share, objects)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageParams {
     #[serde(default, deserialize_with = "qint::option")]
     pub max_results: Option<i64>,

@@ -43,7 +43,7 @@ fn public_details(kind: &Kind, details: &str) -> Value {
     Value::Object(map)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct StorageCredentialInfo {
     id: String,
     name: String,
@@ -184,16 +184,16 @@ pub async fn delete_storage_credential(
     Ok(ok_empty())
 }
 
-#[derive(Serialize)]
-struct ValidationResult {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ValidationResult {
     operation: &'static str,
     result: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
 }
 
-#[derive(Serialize)]
-struct ValidateResponse {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ValidateResponse {
     #[serde(rename = "isDir", skip_serializing_if = "Option::is_none")]
     is_dir: Option<bool>,
     results: Vec<ValidationResult>,

@@ -14,7 +14,7 @@ use crate::ops;
 use crate::ops::tables::{required, CreateTable, TableSpec, TableUpdate, UpdateTable};
 use crate::store::tables::TableRow;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TableInfo {
     name: String,
     catalog_name: String,
@@ -24,6 +24,7 @@ pub struct TableInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     data_source_format: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::ops::tables::ColumnInfo>>)]
     columns: Option<Box<RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     storage_location: Option<String>,
@@ -37,6 +38,7 @@ pub struct TableInfo {
     comment: Option<String>,
     owner: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<std::collections::HashMap<String, String>>)]
     properties: Option<Box<RawValue>>,
     table_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,8 +128,8 @@ pub async fn get_table(
     Ok(HttpResponse::Ok().json(if browse_only { info.browse_only() } else { info }))
 }
 
-#[derive(Serialize)]
-struct TableExists {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct TableExists {
     table_exists: bool,
 }
 
@@ -139,7 +141,8 @@ pub async fn table_exists(req: HttpRequest, scoped: Scoped, state: web::Data<App
     Ok(HttpResponse::Ok().json(TableExists { table_exists: exists }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListTablesParams {
     catalog_name: Option<String>,
     schema_name: Option<String>,
@@ -217,7 +220,8 @@ pub async fn delete_table(req: HttpRequest, scoped: Scoped, state: web::Data<App
     Ok(ok_empty())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SummariesRequest {
     catalog_name: Option<String>,
     schema_name_pattern: Option<String>,
@@ -227,7 +231,7 @@ pub struct SummariesRequest {
     page_token: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct SummariesBody {
     catalog_name: Option<String>,
     schema_name_pattern: Option<String>,

@@ -21,26 +21,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TableRequest {
     table_id: Option<String>,
     operation: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VolumeRequest {
     volume_id: Option<String>,
     operation: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct PathRequest {
     url: Option<String>,
     operation: Option<String>,
     dry_run: Option<bool>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PathQuery {
     url: Option<String>,
     operation: Option<String>,
@@ -48,7 +51,7 @@ pub struct PathQuery {
 }
 
 /// `TemporaryCredentials` (SDK `GenerateTemporaryTableCredentialResponse`).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TemporaryCredentials {
     #[serde(skip_serializing_if = "Option::is_none")]
     aws_temp_credentials: Option<AwsCredentials>,
@@ -56,8 +59,8 @@ pub struct TemporaryCredentials {
     url: String,
 }
 
-#[derive(Serialize)]
-struct AwsCredentials {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct AwsCredentials {
     access_key_id: String,
     secret_access_key: String,
     session_token: String,

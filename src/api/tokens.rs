@@ -27,8 +27,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// `PublicTokenInfo`: what the owner of a token sees.
-#[derive(Serialize)]
-struct PublicTokenInfo {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct PublicTokenInfo {
     token_id: String,
     creation_time: i64,
     expiry_time: i64,
@@ -48,8 +48,8 @@ impl From<&TokenRow> for PublicTokenInfo {
 }
 
 /// `TokenInfo`: what token management shows (principal ids are numeric SCIM ids).
-#[derive(Serialize)]
-struct TokenInfo {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct TokenInfo {
     token_id: String,
     creation_time: i64,
     expiry_time: i64,
@@ -78,7 +78,7 @@ impl From<&TokenRow> for TokenInfo {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateToken {
     comment: Option<String>,
     lifetime_seconds: Option<i64>,
@@ -108,7 +108,7 @@ pub async fn list_tokens(Auth(caller): Auth, state: web::Data<AppState>) -> ApiR
     Ok(HttpResponse::Ok().json(serde_json::json!({ "token_infos": infos })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct DeleteToken {
     token_id: Option<String>,
 }
@@ -125,7 +125,8 @@ pub async fn delete_token(
     Ok(ok_empty())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     #[serde(default, deserialize_with = "qint::option")]
     created_by_id: Option<i64>,
@@ -168,7 +169,7 @@ pub async fn delete_workspace_token(
     Ok(ok_empty())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateOboToken {
     application_id: Option<String>,
     comment: Option<String>,

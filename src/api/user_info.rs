@@ -5,7 +5,8 @@ use serde::Deserialize;
 
 use super::extract::{qbool, Auth, Params};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ForAccountLevel {
     #[serde(default, deserialize_with = "qbool::option")]
     #[allow(dead_code)]

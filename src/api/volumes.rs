@@ -24,7 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct VolumeInfo {
     name: String,
     catalog_name: String,
@@ -113,7 +113,8 @@ pub async fn read_volume(
     Ok(HttpResponse::Ok().json(if browse_only { info.browse_only() } else { info }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListVolumesParams {
     catalog_name: Option<String>,
     schema_name: Option<String>,

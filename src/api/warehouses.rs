@@ -16,8 +16,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(Res::new("/2.0/sql/warehouses/{id}").get(get_warehouse).build());
 }
 
-#[derive(Serialize)]
-struct OdbcParams {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct OdbcParams {
     hostname: String,
     port: u16,
     path: String,
@@ -25,7 +25,7 @@ struct OdbcParams {
 }
 
 /// `EndpointInfo` / `GetWarehouseResponse` in the SDK's shape.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct WarehouseInfo {
     id: String,
     name: String,

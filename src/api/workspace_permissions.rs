@@ -47,8 +47,8 @@ fn object(req: &HttpRequest) -> ApiResult<WorkspaceObject> {
 // --- wire shapes --------------------------------------------------------------------------------
 
 /// `Permission`
-#[derive(Serialize)]
-struct Permission {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Permission {
     permission_level: String,
     inherited: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -56,8 +56,8 @@ struct Permission {
 }
 
 /// `AccessControlResponse`
-#[derive(Serialize, Default)]
-struct AccessControlResponse {
+#[derive(Serialize, Default, utoipa::ToSchema)]
+pub(crate) struct AccessControlResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     user_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -70,8 +70,8 @@ struct AccessControlResponse {
 }
 
 /// `ObjectPermissions`
-#[derive(Serialize)]
-struct ObjectPermissions {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ObjectPermissions {
     object_id: String,
     object_type: String,
     access_control_list: Vec<AccessControlResponse>,
@@ -179,8 +179,8 @@ pub async fn update_permissions(
     change(req, caller, state, body, false).await
 }
 
-#[derive(Serialize)]
-struct PermissionsDescription {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct PermissionsDescription {
     permission_level: &'static str,
     description: &'static str,
 }

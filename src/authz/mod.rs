@@ -78,6 +78,9 @@ pub struct Caller {
     pub account_admin: bool,
     pub workspace_admin: bool,
     pub metastore: Option<MetastoreScope>,
+    /// Whether the caller belongs to `workspace_id` (assigned, or a member of an assigned
+    /// group). Workspace APIs refuse callers who do not; account APIs do not ask.
+    pub belongs: bool,
 }
 
 impl Caller {
@@ -116,7 +119,16 @@ impl Caller {
             account_admin,
             workspace_admin,
             metastore,
+            belongs: true,
         }
+    }
+
+    /// The caller as its workspace assignments make it: whether it belongs to the workspace,
+    /// and whether an effective `ADMIN` assignment there makes it a workspace admin.
+    pub fn with_assignment(mut self, belongs: bool, admin_assignment: bool) -> Caller {
+        self.belongs = belongs;
+        self.workspace_admin = self.workspace_admin || (belongs && admin_assignment);
+        self
     }
 
     /// Whether `principal` is the caller or one of its groups (ownership, grants).
@@ -300,6 +312,33 @@ pub enum Action {
     ConnectWithCatalog,
     /// Create, change or delete users, groups and service principals.
     ManageIdentities,
+    /// Account administration: account SCIM lists and creates, users and service principals
+    /// through account SCIM, workspace assignments, account metastores and storage
+    /// credentials, service principal secrets on account paths, the account's own rule set.
+    ManageAccount,
+    /// Account SCIM get, replace, patch or delete of one group: account admins, or holders of
+    /// `roles/group.manager` on it (`manager`) when the request leaves `roles` alone.
+    ManageAccountGroup {
+        manager: bool,
+        changes_roles: bool,
+    },
+    /// Assignable roles, get or update of a group's or service principal's rule set: account
+    /// admins, or holders of its manager role (`manager`).
+    ManageRuleSet {
+        manager: bool,
+    },
+    /// Service principal secrets through the workspace proxy.
+    ManageSecretsInWorkspace,
+    /// Creating a personal access token: `can_use` is CAN_USE or CAN_MANAGE on the workspace's
+    /// token ACL (directly, through a group, or through `account users`).
+    CreateToken {
+        can_use: bool,
+    },
+    /// Permission migration from workspace-local groups.
+    MigratePermissions,
+    /// Minting an OAuth access token for a service principal that authenticated with one of
+    /// its secrets.
+    MintOAuthToken,
     /// "Does the caller hold this privilege here?" (explain).
     HoldsPrivilege(&'static str),
     /// Create, list and delete the caller's own personal access tokens.

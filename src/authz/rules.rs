@@ -359,6 +359,33 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
         Action::ConnectWithCatalog => Any(vec![Owner(Catalog), MetastoreAdmin]),
         // SCIM writes need a workspace admin or an account admin.
         Action::ManageIdentities => Any(vec![WorkspaceAdmin, AccountAdmin]),
+        // Account APIs are for account admins; a workspace admin is not one.
+        Action::ManageAccount => AccountAdmin,
+        // A group's managers edit it through account SCIM, but never its roles.
+        Action::ManageAccountGroup { manager, changes_roles } => Any(vec![
+            AccountAdmin,
+            All(vec![
+                Condition(*manager, "the caller holds roles/group.manager on the group"),
+                Condition(!changes_roles, "the request leaves `roles` unchanged"),
+            ]),
+        ]),
+        Action::ManageRuleSet { manager } => {
+            Any(vec![AccountAdmin, Condition(*manager, "the caller holds the manager role on the resource")])
+        }
+        // Secrets through the workspace proxy: account admins and workspace admins.
+        Action::ManageSecretsInWorkspace => Any(vec![AccountAdmin, WorkspaceAdmin]),
+        // Token creation needs CAN_USE on `authorization/tokens` (workspace admins hold
+        // CAN_MANAGE).
+        Action::CreateToken { can_use } => Any(vec![
+            WorkspaceAdmin,
+            AccountAdmin,
+            Condition(*can_use, "the caller holds CAN_USE on authorization/tokens"),
+        ]),
+        Action::MigratePermissions => Any(vec![WorkspaceAdmin, AccountAdmin]),
+        // The token endpoint builds the caller only after the client secret matched.
+        Action::MintOAuthToken => {
+            Condition(caller.is_service_principal(), "the client is a service principal that proved a secret")
+        }
         // The explain endpoint: callers explain their own decisions; metastore admins anyone's.
         Action::ExplainForOthers => MetastoreAdmin,
         // Partner Connect sign-in opens the partner's site as a person: service principals may not.

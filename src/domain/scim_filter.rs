@@ -13,6 +13,8 @@ pub enum Filter {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
     Eq,
+    /// Not equal: no value of the attribute equals the operand.
+    Ne,
     Co,
     Sw,
 }
@@ -123,6 +125,7 @@ impl Parser {
                 let op = match self.toks.get(self.pos) {
                     Some(Tok::Word(o)) => match o.to_ascii_lowercase().as_str() {
                         "eq" => Op::Eq,
+                        "ne" => Op::Ne,
                         "co" => Op::Co,
                         "sw" => Op::Sw,
                         other => return Err(format!("unsupported operator '{other}'")),
@@ -149,6 +152,7 @@ impl Parser {
 fn op_name(op: Op) -> &'static str {
     match op {
         Op::Eq => "eq",
+        Op::Ne => "ne",
         Op::Co => "co",
         Op::Sw => "sw",
     }
@@ -230,6 +234,9 @@ impl Filter {
         match self {
             Filter::And(a, b) => a.matches(get, exact) && b.matches(get, exact),
             Filter::Or(a, b) => a.matches(get, exact) || b.matches(get, exact),
+            Filter::Compare { attr, op: Op::Ne, value } => {
+                !Filter::Compare { attr: attr.clone(), op: Op::Eq, value: value.clone() }.matches(get, exact)
+            }
             Filter::Compare { attr, op, value } => get(attr).iter().any(|v| match (v, value) {
                 (Value::Bool(x), Value::Bool(y)) => *op == Op::Eq && x == y,
                 // A bare `true` / `false` compared with a string attribute is that word.
@@ -242,7 +249,7 @@ impl Filter {
                     let (x, y) =
                         if case_sensitive { (x.clone(), y.clone()) } else { (x.to_lowercase(), y.to_lowercase()) };
                     match op {
-                        Op::Eq => x == y,
+                        Op::Eq | Op::Ne => x == y,
                         Op::Co => x.contains(&y),
                         Op::Sw => x.starts_with(&y),
                     }

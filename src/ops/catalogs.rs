@@ -17,7 +17,7 @@ use crate::store::catalogs::{self, CatalogChanges, CatalogRow, NewCatalog};
 use crate::store::volumes;
 use crate::store::{providers, securables};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateCatalog {
     pub name: Option<String>,
     pub comment: Option<String>,
@@ -92,7 +92,7 @@ impl CatalogSpec {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct UpdateCatalog {
     name: Option<String>,
     new_name: Option<String>,

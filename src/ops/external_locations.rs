@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::store::external_locations::{self, LocationChanges, LocationRow, NewLocation};
 use crate::store::{credentials, tables};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateExternalLocation {
     pub name: Option<String>,
     pub url: Option<String>,
@@ -162,7 +162,7 @@ pub fn list(
     Ok((rows, page.more_after))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct UpdateExternalLocation {
     name: Option<String>,
     new_name: Option<String>,

@@ -47,7 +47,7 @@ const TYPE_NAMES: &[&str] = &[
 ];
 
 /// `FunctionParameterInfo`, as accepted and stored.
-#[derive(Deserialize, Serialize, Clone)]
+#[derive(Deserialize, Serialize, Clone, utoipa::ToSchema)]
 pub struct ParameterInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<String>,
@@ -76,14 +76,14 @@ pub struct ParameterInfo {
 }
 
 /// `FunctionParameterInfos`: `{"parameters": [...]}`.
-#[derive(Deserialize, Serialize, Clone, Default)]
+#[derive(Deserialize, Serialize, Clone, Default, utoipa::ToSchema)]
 pub struct ParameterList {
     #[serde(default)]
     parameters: Vec<ParameterInfo>,
 }
 
 /// The SDK's `CreateFunction`, every field optional on the wire (validation names what is missing).
-#[derive(Deserialize, Serialize, Default)]
+#[derive(Deserialize, Serialize, Default, utoipa::ToSchema)]
 pub struct CreateFunction {
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<String>,
@@ -328,7 +328,7 @@ pub fn get(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct UpdateFunction {
     pub owner: Option<String>,
 }

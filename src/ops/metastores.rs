@@ -16,7 +16,7 @@ pub const DEFAULT_CLOUD: &str = "aws";
 
 pub const DEFAULT_REGION: &str = "us-west-2";
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateMetastore {
     name: Option<String>,
     storage_root: Option<String>,
@@ -108,7 +108,7 @@ pub fn delete(tx: &Connection, caller: &Caller, id: &str, force: bool) -> ApiRes
 
 const SCOPES: &[&str] = &["INTERNAL", "INTERNAL_AND_EXTERNAL"];
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct UpdateMetastore {
     name: Option<String>,
     new_name: Option<String>,

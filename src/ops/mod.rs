@@ -2,12 +2,15 @@
 //! and the steps that resolve, authorize and write inside one store transaction. Called by the
 //! HTTP handlers (`api/`), the fixtures and Partner Connect; knows nothing of HTTP.
 
+pub mod access_control;
+pub mod account;
 pub mod catalogs;
 pub mod external_locations;
 pub mod functions;
 pub mod identities;
 pub mod lists;
 pub mod metastores;
+pub mod oauth;
 pub mod permissions;
 pub mod providers;
 pub mod recipients;

@@ -36,7 +36,7 @@ fn require_read(caller: &Caller, located: &Located, principal: Option<&str>) -> 
         .map_err(|_| ApiError::new(ErrorCode::Unauthorized, READ_DENIED))
 }
 
-#[derive(Serialize, Clone)]
+#[derive(Serialize, Clone, utoipa::ToSchema)]
 pub struct PrivilegeAssignment {
     pub principal: String,
     pub privileges: Vec<String>,
@@ -53,16 +53,18 @@ fn assignments(conn: &Connection, securable_id: &str, principal: Option<&str>) -
     Ok(by_principal.into_iter().map(|(principal, privileges)| PrivilegeAssignment { principal, privileges }).collect())
 }
 
-#[derive(Serialize, Clone)]
+#[derive(Serialize, Clone, utoipa::ToSchema)]
 pub struct EffectivePrivilege {
     privilege: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     inherited_from_type: Option<SecurableKind>,
     #[serde(skip_serializing_if = "Option::is_none")]
     inherited_from_name: Option<String>,
 }
 
-#[derive(Serialize, Clone)]
+#[derive(Serialize, Clone, utoipa::ToSchema)]
+#[schema(as = EffectivePrivilegeAssignment)]
 pub struct EffectiveAssignment {
     pub principal: String,
     privileges: Vec<EffectivePrivilege>,

@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::store::providers::{self, NewProvider, ProviderRow};
 use crate::store::{metastores, securables};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RecipientProfile {
     share_credentials_version: i64,
     endpoint: String,
@@ -31,7 +31,7 @@ pub fn parse_profile(raw: &str) -> Result<RecipientProfile, String> {
     Ok(RecipientProfile { share_credentials_version: version, endpoint: endpoint.to_string() })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateProvider {
     pub name: Option<String>,
     pub authentication_type: Option<String>,
@@ -147,7 +147,7 @@ pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &Ident
     providers::delete(tx, &ok, &current.id)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct UpdateProvider {
     name: Option<String>,
     new_name: Option<String>,

@@ -75,7 +75,7 @@ pub fn properties(v: Option<Json>) -> ApiResult<Option<String>> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateRecipient {
     pub name: Option<String>,
     pub authentication_type: Option<String>,
@@ -267,7 +267,7 @@ pub fn list(
     Ok((rows, page.more_after))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct UpdateRecipient {
     name: Option<String>,
     new_name: Option<String>,
@@ -335,7 +335,7 @@ pub fn update(
     with_tokens(tx, row)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RotateToken {
     existing_token_expire_in_seconds: Option<i64>,
 }

@@ -26,7 +26,7 @@ pub fn refuse_information_schema(name: &str, field: &str) -> ApiResult<()> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateSchema {
     pub name: Option<String>,
     pub catalog_name: Option<String>,
@@ -118,7 +118,7 @@ pub fn load_schema(
     Ok((row, [schema, catalog]))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct UpdateSchema {
     name: Option<String>,
     new_name: Option<String>,

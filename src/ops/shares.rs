@@ -28,7 +28,7 @@ pub fn storage_root(raw: Option<String>) -> ApiResult<Option<String>> {
         .transpose()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateShare {
     pub name: Option<String>,
     pub comment: Option<String>,
@@ -63,7 +63,7 @@ impl ShareSpec {
     }
 }
 
-#[derive(Deserialize, Clone)]
+#[derive(Deserialize, Clone, utoipa::ToSchema)]
 pub struct PartitionValue {
     name: Option<String>,
     value: Option<String>,
@@ -71,17 +71,17 @@ pub struct PartitionValue {
     recipient_property_key: Option<String>,
 }
 
-#[derive(Deserialize, Clone)]
+#[derive(Deserialize, Clone, utoipa::ToSchema)]
 pub struct Partition {
     values: Option<Vec<PartitionValue>>,
 }
 
-#[derive(Deserialize, Clone)]
+#[derive(Deserialize, Clone, utoipa::ToSchema)]
 pub struct PartitionSpecification {
     partitions: Option<Vec<Partition>>,
 }
 
-#[derive(Deserialize, Clone)]
+#[derive(Deserialize, Clone, utoipa::ToSchema)]
 pub struct DataObjectIn {
     name: Option<String>,
     data_object_type: Option<String>,
@@ -94,7 +94,7 @@ pub struct DataObjectIn {
     partition_specification: Option<PartitionSpecification>,
 }
 
-#[derive(Deserialize, Clone)]
+#[derive(Deserialize, Clone, utoipa::ToSchema)]
 pub struct ObjectUpdate {
     pub action: Option<String>,
     pub data_object: Option<DataObjectIn>,
@@ -332,7 +332,7 @@ pub fn list(
     Ok((rows, page.more_after))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct UpdateShare {
     name: Option<String>,
     new_name: Option<String>,

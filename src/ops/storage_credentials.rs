@@ -60,7 +60,7 @@ pub fn kind(name: &str) -> &'static Kind {
 }
 
 /// The credential-detail objects of a body, by kind.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct Details {
     aws_iam_role: Option<Value>,
     azure_service_principal: Option<Value>,
@@ -148,7 +148,7 @@ pub fn generate(kind: &Kind, fields: &mut Map<String, Value>, name: &str) {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateStorageCredential {
     pub name: Option<String>,
     pub comment: Option<String>,
@@ -251,7 +251,7 @@ pub fn list(
     Ok((rows, page.more_after))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct UpdateStorageCredential {
     name: Option<String>,
     new_name: Option<String>,
@@ -350,7 +350,7 @@ pub fn update(
     credentials::update(tx, &ok, &current, &changes, &caller.name, now_ms())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ValidateStorageCredential {
     storage_credential_name: Option<String>,
     external_location_name: Option<String>,

@@ -57,7 +57,7 @@ const COLUMN_TYPES: &[&str] = &[
 ];
 
 /// `ColumnInfo` as accepted and stored.
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, utoipa::ToSchema)]
 pub struct ColumnInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<String>,
@@ -125,7 +125,7 @@ fn one_of(field: &str, value: &str, allowed: &[&str]) -> ApiResult<String> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateTable {
     pub name: Option<String>,
     pub catalog_name: Option<String>,
@@ -383,7 +383,7 @@ pub fn load_table(
     Ok((row, [t, s, c]))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct UpdateTable {
     name: Option<String>,
     new_name: Option<String>,
@@ -582,7 +582,7 @@ pub fn delete(tx: &Connection, caller: &Caller, metastore_id: &str, name: &Table
     Ok(if current.table_type == "MANAGED" { current.storage_location } else { None })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TableSummary {
     pub full_name: String,
     pub table_type: String,

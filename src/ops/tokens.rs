@@ -71,7 +71,19 @@ pub fn create(
     comment: Option<&str>,
     lifetime_seconds: Option<i64>,
 ) -> ApiResult<(String, TokenRow)> {
-    let ok = authz::require(caller, &Action::OwnTokens, &[]).map_err(denied)?;
+    // Creating a token needs CAN_USE (or CAN_MANAGE) on the workspace's token ACL.
+    let acl = crate::store::workspace_acls::entries(
+        tx,
+        caller.workspace_id,
+        &crate::domain::workspace_object::WorkspaceObject::Tokens,
+    )?;
+    let can_use = acl.iter().any(|e| caller.is(&e.principal));
+    let ok = authz::require(caller, &Action::CreateToken { can_use }, &[]).map_err(|_| {
+        ApiError::denied(format!(
+            "{} has no CAN_USE permission on authorization/tokens in workspace {}.",
+            caller.name, caller.workspace_id
+        ))
+    })?;
     mint(tx, &ok, caller, caller.id, comment, lifetime_seconds)
 }
 

@@ -19,7 +19,7 @@ use crate::store::schemas::SchemaRow;
 use crate::store::volumes::{self, NewVolume, VolumeChanges, VolumeRow};
 use crate::store::{external_locations, metastores, securables, tables};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateVolume {
     pub name: Option<String>,
     pub catalog_name: Option<String>,
@@ -251,7 +251,7 @@ pub fn get(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct UpdateVolume {
     name: Option<String>,
     new_name: Option<String>,

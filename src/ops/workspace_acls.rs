@@ -35,7 +35,7 @@ pub fn require_object(conn: &Connection, caller: &Caller, object: &WorkspaceObje
 }
 
 /// `AccessControlRequest`
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AccessControlRequest {
     user_name: Option<String>,
     group_name: Option<String>,
@@ -43,7 +43,7 @@ pub struct AccessControlRequest {
     permission_level: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PermissionsRequest {
     access_control_list: Option<Vec<AccessControlRequest>>,
 }

@@ -80,7 +80,7 @@ pub struct Profile {
 }
 
 /// `ConnectionInfo`, also the stored record of a connection.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConnectionInfo {
     pub id: String,
     pub partner_id: String,
@@ -169,6 +169,8 @@ pub fn provision(conn: &Connection, ok: &Allowed, new: &NewConnection<'_>) -> Ap
         extra: "{}",
     };
     let sp_id = principals::insert(conn, ok, &sp)?;
+    // It belongs to the connection's workspace, where its token acts.
+    crate::store::account::assign(conn, ok, new.workspace_id, sp_id, crate::store::account::WorkspacePermission::User)?;
     let pat = format!("dapi{}", uuid::Uuid::new_v4().simple());
     let token = tokens::NewToken {
         value: &pat,

@@ -57,7 +57,7 @@ pub fn may_sign_in(caller: &Caller) -> ApiResult<()> {
         .map_err(|_| ApiError::denied("Service principals cannot sign in through a Partner Connect connection."))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ConnectBody {
     partner_id: Option<String>,
     catalog_name: Option<String>,

@@ -4,6 +4,7 @@
 //! statements cached per connection, and WAL checkpoints on a background thread that keep the
 //! log bounded under sustained writes.
 
+pub mod account;
 pub mod catalogs;
 pub mod credentials;
 pub mod external_locations;
@@ -11,11 +12,13 @@ pub mod functions;
 pub mod grants;
 pub mod managed;
 pub mod metastores;
+pub mod oauth;
 pub mod partner_connect;
 pub mod principals;
 pub mod providers;
 pub mod recipients;
 pub mod references;
+pub mod rule_sets;
 pub mod schemas;
 pub mod securables;
 pub mod shares;
@@ -41,16 +44,18 @@ use crate::error::{ApiError, ApiResult};
 
 /// The schema version `schema.sql` sets. A database of an older version is brought up to date
 /// at start-up by [`MIGRATIONS`]; a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 
 /// `MIGRATIONS[i]` takes a database from version `i + 1` to `i + 2`, in one transaction.
 /// Version 2 only added indexes (owner, credential and principal columns).
-/// Version 3 added volumes and functions; version 4 the owners deleted with their principal.
+/// Version 3 added volumes and functions; version 4 the owners deleted with their principal;
+/// version 5 workspace assignments, OAuth secrets and tokens, rule sets.
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_indexes.sql"),
     include_str!("migrations/0003_volumes_functions.sql"),
     include_str!("migrations/0004_orphaned_owners.sql"),
+    include_str!("migrations/0005_account_identity.sql"),
 ];
 
 /// Page cache of the writer connection (KiB). The writer touches the indexes' and tables' hot
@@ -87,8 +92,16 @@ const JOURNAL_SIZE_LIMIT: i64 = 32 * 1024 * 1024;
 /// does not see WITHOUT ROWID tables) (principal, groups, workspace,
 /// metastore assignment, metastore ownership): a change bumps the identity epoch, which
 /// invalidates every cached caller.
-const IDENTITY_TABLES: &[&str] =
-    &["principals", "group_members", "tokens", "workspaces", "metastores", "metastore_assignments"];
+const IDENTITY_TABLES: &[&str] = &[
+    "principals",
+    "group_members",
+    "tokens",
+    "workspaces",
+    "metastores",
+    "metastore_assignments",
+    "workspace_assignments",
+    "oauth_tokens",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {

@@ -36,6 +36,13 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PrincipalRow> {
     })
 }
 
+/// The proofs that cover changing users, groups and service principals: workspace SCIM, account
+/// SCIM (account admins, or a group's managers).
+fn identity_write(a: &crate::authz::Action) -> bool {
+    use crate::authz::Action;
+    matches!(a, Action::ManageIdentities | Action::ManageAccount | Action::ManageAccountGroup { .. })
+}
+
 /// A new random SCIM id: a positive 63-bit integer, unique across the three kinds.
 fn fresh_id(conn: &Connection) -> ApiResult<i64> {
     loop {
@@ -66,7 +73,7 @@ pub struct NewPrincipal<'a> {
 pub fn insert(conn: &Connection, ok: &Allowed, new: &NewPrincipal<'_>) -> ApiResult<i64> {
     ok.check(
         "store::principals::insert",
-        |a| matches!(a, crate::authz::Action::ManageIdentities | crate::authz::Action::ConnectPartner),
+        |a| identity_write(a) || matches!(a, crate::authz::Action::ConnectPartner),
         None,
     );
     let id = fresh_id(conn)?;
@@ -120,7 +127,7 @@ pub fn require_exists(conn: &Connection, name: &str) -> ApiResult<()> {
 
 /// Adds `member` to `group`; a no-op when already a member. Refuses cycles.
 pub fn add_member(conn: &Connection, ok: &Allowed, group: i64, member: i64) -> ApiResult<()> {
-    ok.check("store::principals::add_member", |a| matches!(a, crate::authz::Action::ManageIdentities), None);
+    ok.check("store::principals::add_member", identity_write, None);
     if group == member || transitive_group_ids(conn, group)?.contains(&member) {
         return Err(ApiError::invalid("members", "adding this member would make a group contain itself"));
     }
@@ -231,6 +238,12 @@ pub fn insert_workspace(conn: &Connection, ok: &Allowed, workspace_id: i64, name
     ok.check("store::principals::insert_workspace", |_| false, None);
     conn.prepare_cached("INSERT INTO workspaces (workspace_id, name) VALUES (?1, ?2)")?
         .execute(params![workspace_id, name])?;
+    // The token-usage ACL starts with `account users` -> CAN_USE.
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO workspace_acls (workspace_id, object_type, object_id, principal, permission_level)
+         VALUES (?1, 'tokens', 'tokens', 'account users', 'CAN_USE')",
+    )?
+    .execute([workspace_id])?;
     Ok(())
 }
 
@@ -245,8 +258,9 @@ pub fn subject(
     let p = by_name(conn, name)?.ok_or_else(|| {
         ApiError::new(ErrorCode::PrincipalDoesNotExist, format!("Could not find principal with name {name}"))
     })?;
-    let groups = transitive_group_names(conn, p.id)?;
-    Ok(crate::authz::Caller::new(p.name, p.id, p.kind, workspace_id, groups, p.account_admin, metastore))
+    let mut caller = crate::store::account::caller_in(conn, p, workspace_id)?;
+    caller.metastore = metastore;
+    Ok(caller)
 }
 
 /// The caller an active user or service principal `name` is in a workspace, as if it had sent
@@ -257,16 +271,14 @@ pub fn acting_as(conn: &Connection, name: &str, workspace_id: i64) -> ApiResult<
     if !p.active || p.kind == crate::authz::PrincipalKind::Group {
         return Ok(None);
     }
-    let groups = transitive_group_names(conn, p.id)?;
-    let metastore = crate::store::metastores::scope_of(conn, workspace_id)?;
-    Ok(Some(crate::authz::Caller::new(p.name, p.id, p.kind, workspace_id, groups, p.account_admin, metastore)))
+    Ok(Some(crate::store::account::caller_in(conn, p, workspace_id)?))
 }
 
 /// Changes a principal's name (userName / group displayName) and display name. A new name
 /// held by another principal → 409. Every UC owner and grant that named it follows the rename
 /// (a renamed group keeps its ownerships and grants).
 pub fn rename(conn: &Connection, ok: &Allowed, p: &PrincipalRow, name: &str, display_name: &str) -> ApiResult<()> {
-    ok.check("store::principals::rename", |a| matches!(a, crate::authz::Action::ManageIdentities), None);
+    ok.check("store::principals::rename", identity_write, None);
     conn.prepare_cached("UPDATE principals SET name = ?2, display_name = ?3 WHERE id = ?1")?
         .execute(params![p.id, name, display_name])
         .map_err(crate::store::on_conflict(|| {
@@ -279,14 +291,14 @@ pub fn rename(conn: &Connection, ok: &Allowed, p: &PrincipalRow, name: &str, dis
 }
 
 pub fn set_active(conn: &Connection, ok: &Allowed, id: i64, active: bool) -> ApiResult<()> {
-    ok.check("store::principals::set_active", |a| matches!(a, crate::authz::Action::ManageIdentities), None);
+    ok.check("store::principals::set_active", identity_write, None);
     conn.prepare_cached("UPDATE principals SET active = ?2 WHERE id = ?1")?.execute(params![id, active])?;
     Ok(())
 }
 
 /// Stores the SCIM attributes the emulator keeps without interpreting (emails, name, ...).
 pub fn set_extra(conn: &Connection, ok: &Allowed, id: i64, external_id: Option<&str>, extra: &str) -> ApiResult<()> {
-    ok.check("store::principals::set_extra", |a| matches!(a, crate::authz::Action::ManageIdentities), None);
+    ok.check("store::principals::set_extra", identity_write, None);
     conn.prepare_cached("UPDATE principals SET external_id = ?2, extra = ?3 WHERE id = ?1")?.execute(params![
         id,
         external_id,
@@ -296,14 +308,14 @@ pub fn set_extra(conn: &Connection, ok: &Allowed, id: i64, external_id: Option<&
 }
 
 pub fn remove_member(conn: &Connection, ok: &Allowed, group: i64, member: i64) -> ApiResult<()> {
-    ok.check("store::principals::remove_member", |a| matches!(a, crate::authz::Action::ManageIdentities), None);
+    ok.check("store::principals::remove_member", identity_write, None);
     conn.prepare_cached("DELETE FROM group_members WHERE group_id = ?1 AND member_id = ?2")?
         .execute([group, member])?;
     Ok(())
 }
 
 pub fn clear_members(conn: &Connection, ok: &Allowed, group: i64) -> ApiResult<()> {
-    ok.check("store::principals::clear_members", |a| matches!(a, crate::authz::Action::ManageIdentities), None);
+    ok.check("store::principals::clear_members", identity_write, None);
     conn.prepare_cached("DELETE FROM group_members WHERE group_id = ?1")?.execute([group])?;
     Ok(())
 }
@@ -319,6 +331,8 @@ pub fn delete(conn: &Connection, ok: &Allowed, id: i64) -> ApiResult<()> {
             matches!(
                 a,
                 crate::authz::Action::ManageIdentities
+                    | crate::authz::Action::ManageAccount
+                    | crate::authz::Action::ManageAccountGroup { .. }
                     | crate::authz::Action::ConnectPartner
                     | crate::authz::Action::ServerTask
             )
@@ -331,6 +345,9 @@ pub fn delete(conn: &Connection, ok: &Allowed, id: i64) -> ApiResult<()> {
         crate::store::references::orphan(conn, name)?;
         crate::store::references::revoke_all(conn, name)?;
     }
+    // Its own rule set goes with it (grants naming it cascade).
+    crate::store::rule_sets::drop_resource(conn, &format!("groups/{id}"))?;
+    crate::store::rule_sets::drop_resource(conn, &format!("servicePrincipals/{id}"))?;
     conn.prepare_cached("DELETE FROM principals WHERE id = ?1")?.execute([id])?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-use crate::authz::{Allowed, Caller, PrincipalKind};
+use crate::authz::{Allowed, Caller};
 use crate::error::ApiResult;
 use crate::store::principals;
 
@@ -36,6 +36,7 @@ pub fn insert(conn: &Connection, ok: &Allowed, new: &NewToken<'_>) -> ApiResult<
             matches!(
                 a,
                 crate::authz::Action::OwnTokens
+                    | crate::authz::Action::CreateToken { .. }
                     | crate::authz::Action::ManageWorkspaceTokens
                     | crate::authz::Action::ConnectPartner
             )
@@ -72,39 +73,45 @@ pub fn exists(conn: &Connection, value: &str) -> ApiResult<bool> {
 pub struct Resolved {
     pub caller: Caller,
     pub expires_at: Option<i64>,
+    /// Why the workspace the request names (`X-Databricks-Workspace-Id`) cannot be acted in
+    /// with this credential, if it cannot.
+    pub workspace_refused: Option<String>,
 }
 
-/// Resolves a token hash to its caller: principal, transitive groups, workspace, the
-/// workspace's metastore. `None` when the token is unknown or its principal is inactive.
-pub fn resolve(conn: &Connection, token_hash: &str) -> ApiResult<Option<Resolved>> {
+/// Resolves a credential hash (a personal access token, or an OAuth access token of a service
+/// principal) to its caller: principal, transitive groups, acting workspace and whether the
+/// principal belongs there, the workspace's metastore. `requested` is the workspace the
+/// request names, if any. `None` when the credential is unknown or its principal inactive.
+pub fn resolve(conn: &Connection, token_hash: &str, requested: Option<i64>) -> ApiResult<Option<Resolved>> {
     let found = conn
-        .prepare_cached(
-            "SELECT p.id, p.kind, p.name, p.active, p.account_admin, t.workspace_id, t.expiry_time
-             FROM tokens t JOIN principals p ON p.id = t.principal_id WHERE t.token_hash = ?1",
-        )?
-        .query_row([token_hash], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, bool>(3)?,
-                r.get::<_, bool>(4)?,
-                r.get::<_, i64>(5)?,
-                r.get::<_, i64>(6)?,
-            ))
-        })
+        .prepare_cached("SELECT t.principal_id, t.workspace_id, t.expiry_time FROM tokens t WHERE t.token_hash = ?1")?
+        .query_row([token_hash], |r| Ok((r.get::<_, i64>(0)?, Some(r.get::<_, i64>(1)?), r.get::<_, i64>(2)?)))
         .optional()?;
-    let Some((id, kind, name, active, account_admin, workspace_id, expiry)) = found else {
+    let found = match found {
+        Some(f) => Some(f),
+        None => crate::store::oauth::token_principal(conn, token_hash)?.map(|(p, exp)| (p, None, exp)),
+    };
+    let Some((principal_id, pat_workspace, expiry)) = found else {
         return Ok(None);
     };
-    if !active {
+    let Some(p) = principals::by_id(conn, principal_id)? else { return Ok(None) };
+    if !p.active {
         return Ok(None);
     }
-    let kind = PrincipalKind::parse(&kind).unwrap_or(PrincipalKind::User);
-    let groups = principals::transitive_group_names(conn, id)?;
-    let metastore = crate::store::metastores::scope_of(conn, workspace_id)?;
-    let caller = Caller::new(name, id, kind, workspace_id, groups, account_admin, metastore);
-    Ok(Some(Resolved { caller, expires_at: (expiry >= 0).then_some(expiry) }))
+    let (workspace_id, workspace_refused) = match (pat_workspace, requested) {
+        (Some(w), Some(r)) if r != w => (w, Some(format!("This token belongs to workspace {w}."))),
+        (Some(w), _) => (w, None),
+        (None, Some(r)) => {
+            if principals::workspace_exists(conn, r)? {
+                (r, None)
+            } else {
+                (r, Some(format!("Workspace {r} does not exist.")))
+            }
+        }
+        (None, None) => (crate::store::account::lowest_workspace_of(conn, p.id)?.unwrap_or(0), None),
+    };
+    let caller = crate::store::account::caller_in(conn, p, workspace_id)?;
+    Ok(Some(Resolved { caller, expires_at: (expiry >= 0).then_some(expiry), workspace_refused }))
 }
 
 /// An API-created token as the token APIs show it (never its value).

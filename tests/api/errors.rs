@@ -74,7 +74,7 @@ async fn unknown_paths_are_endpoint_not_found() {
     }
     // Outside /api no token is needed for the 404 (clients probe these when they start). `/`
     // redirects to the permission explorer (tests/api/explorer.rs).
-    for path in ["/.well-known/openid-configuration", "/favicon.ico", "/oidc/.well-known/oauth-authorization-server"] {
+    for path in ["/.well-known/openid-configuration", "/favicon.ico", "/oidc/v1/authorize"] {
         for method in ["GET", "POST"] {
             app.anonymous().send(method, path, None).await.error(
                 404,

@@ -1,5 +1,6 @@
 //! The integration test binary: the real server on port 0, driven over HTTP.
 
+mod account;
 mod authz_matrix;
 mod certify;
 mod concurrency;

@@ -709,3 +709,42 @@ async fn a_rename_follows_the_owner_of_every_kind_of_securable() {
         assert_eq!(got["owner"], "team", "{kind} {name}: {got}");
     }
 }
+
+/// Multi-valued attributes kept verbatim (`emails`, `entitlements`, `roles`) must be arrays and
+/// `name` an object: anything else is a 400, so what is read back is what SCIM describes.
+#[actix_web::test]
+async fn verbatim_attributes_have_their_scim_types() {
+    let app = spawn().await;
+    let id = user_id(&app, "alice@example.com").await;
+    for (attr, bad) in [
+        ("entitlements", json!({})),
+        ("emails", json!({"value": "a@b"})),
+        ("roles", json!([[null]])),
+        ("name", json!([])),
+    ] {
+        let body = json!({"userName": "alice@example.com", attr: bad});
+        app.admin().put(&path("Users", &id), body.clone()).await.error(
+            400,
+            "INVALID_PARAMETER_VALUE",
+            &body.to_string(),
+        );
+        app.admin().post(&format!("{SCIM}/Users"), json!({"userName": "new@example.com", attr: bad})).await.error(
+            400,
+            "INVALID_PARAMETER_VALUE",
+            attr,
+        );
+    }
+    for (attr, bad) in [("entitlements", json!({})), ("name", json!("Al"))] {
+        let ops = json!([{"op": "replace", "path": attr, "value": bad}]);
+        app.admin().patch(&path("Users", &id), patch_body(ops)).await.error(400, "INVALID_PARAMETER_VALUE", attr);
+        let ops = json!([{"op": "replace", "value": {attr: bad}}]);
+        app.admin().patch(&path("Users", &id), patch_body(ops)).await.error(400, "INVALID_PARAMETER_VALUE", attr);
+    }
+    let user = get(&app, "Users", &id).await;
+    assert_eq!(user["entitlements"], json!([]), "{user}");
+    let ok = json!({"userName": "alice@example.com", "entitlements": [{"value": "workspace-access"}], "name": {"givenName": "Al"}});
+    written(&app.admin().put(&path("Users", &id), ok).await, "a valid replace");
+    let user = get(&app, "Users", &id).await;
+    assert_eq!(user["entitlements"], json!([{"value": "workspace-access"}]));
+    assert_eq!(user["name"]["givenName"], "Al");
+}

@@ -296,8 +296,10 @@ async fn token_acl_get_set_update_and_who_may() {
     assert_eq!(admins["all_permissions"][0]["inherited"], true);
     app.with_token("dapi-carol").get(TOKEN_ACL).await.ok("workspace admin reads");
 
-    // Holders of nothing: 403.
-    app.alice().get(TOKEN_ACL).await.error(403, "PERMISSION_DENIED", "alice reads");
+    // Every workspace starts with `account users` -> CAN_USE, so alice holds a level and reads
+    // the list; she may not change it.
+    let read = app.alice().get(TOKEN_ACL).await.ok("alice reads through account users");
+    assert_eq!(direct_levels(&read, "group_name", "account users"), vec!["CAN_USE"]);
     app.alice()
         .put(
             TOKEN_ACL,

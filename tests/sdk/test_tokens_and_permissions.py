@@ -170,8 +170,10 @@ def test_permissions_validation_and_non_admin_403(uc):
     w = uc.admin
     before = _acl(w.permissions.get("authorization", "tokens"))
 
-    with raises(PermissionDenied, "PERMISSION_DENIED", status=403, server=uc):
-        uc.bob.permissions.get("authorization", "tokens")
+    # Bob holds CAN_USE through `account users` (the default entry), so he may read the list,
+    # but not change it.
+    assert _acl(uc.bob.permissions.get("authorization", "tokens")) == before
+    assert before["account users"] == ["CAN_USE"]
     with raises(PermissionDenied, "PERMISSION_DENIED", status=403, server=uc):
         uc.bob.permissions.set(
             "authorization", "tokens",

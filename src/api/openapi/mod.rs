@@ -117,7 +117,6 @@ pub(crate) struct Op {
     path: String,
     id: &'static str,
     tag: &'static str,
-    summary: &'static str,
     security: Security,
     errors: ErrorShape,
     params: Vec<Value>,
@@ -126,11 +125,12 @@ pub(crate) struct Op {
     ok: Option<Value>,
     ok_media: &'static str,
     extra_statuses: Vec<u16>,
+    /// Further success statuses with the same content (`206` beside `200`).
+    extra_ok: Vec<u16>,
     /// Path parameters typed other than `string` (`{workspace_id}`: int64).
     path_types: Vec<(&'static str, Value)>,
 }
 
-#[allow(dead_code)] // the builder's full vocabulary; rows use more of it as their types are described
 impl Op {
     pub(crate) fn new(method: &'static str, path: impl Into<String>, id: &'static str, tag: &'static str) -> Op {
         Op {
@@ -138,7 +138,6 @@ impl Op {
             path: path.into(),
             id,
             tag,
-            summary: "",
             security: Security::Bearer,
             errors: ErrorShape::Plain,
             params: Vec::new(),
@@ -147,12 +146,9 @@ impl Op {
             ok: None,
             ok_media: "application/json",
             extra_statuses: Vec::new(),
+            extra_ok: Vec::new(),
             path_types: Vec::new(),
         }
-    }
-    pub(crate) fn summary(mut self, s: &'static str) -> Op {
-        self.summary = s;
-        self
     }
     pub(crate) fn public(mut self) -> Op {
         self.security = Security::None;
@@ -177,6 +173,15 @@ impl Op {
         self.params.push(p);
         self
     }
+    /// Marks query parameters whose absence is a 400 as `required`.
+    pub(crate) fn required(mut self, names: &[&str]) -> Op {
+        for p in &mut self.params {
+            if names.iter().any(|n| p["name"] == *n) {
+                p["required"] = Value::Bool(true);
+            }
+        }
+        self
+    }
     pub(crate) fn path_type(mut self, name: &'static str, schema: Value) -> Op {
         self.path_types.push((name, schema));
         self
@@ -197,6 +202,10 @@ impl Op {
     /// A success answer that is not JSON (`application/octet-stream` downloads) or has no body.
     pub(crate) fn ok_media(mut self, media: &'static str) -> Op {
         self.ok_media = media;
+        self
+    }
+    pub(crate) fn also_ok(mut self, status: u16) -> Op {
+        self.extra_ok.push(status);
         self
     }
     pub(crate) fn also(mut self, statuses: &[u16]) -> Op {
@@ -224,9 +233,7 @@ impl Op {
         let mut op = Map::new();
         op.insert("operationId".into(), json!(self.id));
         op.insert("tags".into(), json!([self.tag]));
-        if !self.summary.is_empty() {
-            op.insert("summary".into(), json!(self.summary));
-        }
+        op.insert("summary".into(), json!(summary_of(self.id)));
         if self.security == Security::None {
             op.insert("security".into(), json!([]));
         }
@@ -246,10 +253,14 @@ impl Op {
         let ok = if head || self.ok_status == 204 {
             json!({"description": "success"})
         } else {
-            let schema = self.ok.clone().unwrap_or_else(|| json!({"type": "object", "additionalProperties": false}));
+            // A row without `.ok(..)` documents "any JSON" (and fails `every_answer_is_described`).
+            let schema = self.ok.clone().unwrap_or_else(|| json!({}));
             let media_schema = if self.ok_media == "application/json" { schema } else { json!({}) };
             json!({"description": "success", "content": {self.ok_media: {"schema": media_schema}}})
         };
+        for status in &self.extra_ok {
+            responses.insert(status.to_string(), ok.clone());
+        }
         responses.insert(self.ok_status.to_string(), ok);
 
         let mut statuses: Vec<u16> = Vec::new();
@@ -288,6 +299,22 @@ impl Op {
         op.insert("responses".into(), Value::Object(responses));
         (self.path, self.method.to_ascii_lowercase(), Value::Object(op))
     }
+}
+
+/// `listCatalogs` → "List catalogs": the operation's name as a sentence.
+fn summary_of(id: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in id.chars().enumerate() {
+        if i == 0 {
+            out.extend(c.to_uppercase());
+        } else if c.is_ascii_uppercase() {
+            out.push(' ');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn status_description(status: u16) -> &'static str {

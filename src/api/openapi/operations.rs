@@ -4,7 +4,48 @@
 
 use serde_json::{json, Value};
 
-use super::{Op, Schemas};
+use super::{schemas, Op, Schemas};
+use crate::api::catalogs::{BrowseParams, CatalogInfo, ListParams};
+use crate::api::explain::{ActionsParams, ExplainParams};
+use crate::api::external_locations::ExternalLocationInfo;
+use crate::api::files::{ListFilesParams, ListFilesResponse};
+use crate::api::fs::ListParams as DirectoryListParams;
+use crate::api::fs::{DirectoryContents, InitiateUpload, UploadParams};
+use crate::api::functions::ListFunctionsParams;
+use crate::api::host_metadata::HostMetadata;
+use crate::api::metastores::ForceOpts;
+use crate::api::metastores::{
+    AssignmentBody, ListMetastoresParams, MetastoreAssignment, MetastoreInfo, UnassignParams,
+};
+use crate::api::partner_connect::{ConnectorsParams, DeleteAccountBody, ExpireAccountBody};
+use crate::api::permissions::{GetParams, PermissionsList, ReplacePermissions, UpdatePermissions};
+use crate::api::providers::{ListProvidersParams, ProviderInfo, ProviderShare};
+use crate::api::recipients::{ListRecipientsParams, RecipientInfo, ShareToPrivilegeAssignment};
+use crate::api::schemas::{ListSchemasParams, SchemaInfo};
+use crate::api::shares::{GetShareParams, PageParams, ShareInfo};
+use crate::api::storage_credentials::{StorageCredentialInfo, ValidateResponse};
+use crate::api::tables::{ListTablesParams, SummariesBody, SummariesRequest, TableExists, TableInfo};
+use crate::api::temporary_credentials::{PathQuery, PathRequest, TableRequest, TemporaryCredentials, VolumeRequest};
+use crate::api::tokens::{CreateOboToken, CreateToken, DeleteToken, PublicTokenInfo, TokenInfo};
+use crate::api::user_info::ForAccountLevel;
+use crate::api::volumes::{ListVolumesParams, VolumeInfo};
+use crate::api::warehouses::WarehouseInfo;
+use crate::api::workspace_permissions::{ObjectPermissions, PermissionsDescription};
+use crate::ops::catalogs::{CreateCatalog, UpdateCatalog};
+use crate::ops::external_locations::{CreateExternalLocation, UpdateExternalLocation};
+use crate::ops::functions::{CreateFunction, UpdateFunction};
+use crate::ops::metastores::{CreateMetastore, UpdateMetastore};
+use crate::ops::permissions::EffectiveAssignment;
+use crate::ops::providers::{CreateProvider, UpdateProvider};
+use crate::ops::recipients::{CreateRecipient, RotateToken, UpdateRecipient};
+use crate::ops::schemas::{CreateSchema, UpdateSchema};
+use crate::ops::shares::{CreateShare, UpdateShare};
+use crate::ops::storage_credentials::{CreateStorageCredential, UpdateStorageCredential, ValidateStorageCredential};
+use crate::ops::tables::{CreateTable, TableSummary, UpdateTable};
+use crate::ops::volumes::{CreateVolume, UpdateVolume};
+use crate::ops::workspace_acls::PermissionsRequest;
+use crate::partner_connect::requests::ConnectBody;
+use crate::partner_connect::ConnectionInfo;
 
 /// Tags, in the order the document lists them, each with its description.
 pub(super) const TAGS: &[(&str, &str)] = &[
@@ -37,6 +78,10 @@ pub(super) const TAGS: &[(&str, &str)] = &[
     ("Workspace permissions", "Access control lists of workspace objects (tokens, SQL warehouses)."),
     ("SQL warehouses", "The emulated SQL warehouses (read-only)."),
     ("Partner Connect", "Partner Connect: registering partners and connecting them to the workspace."),
+    ("Account SCIM", "The account's users, groups and service principals (SCIM 2.0, account admins)."),
+    ("Account", "The account's workspaces and who is assigned to them; permission migration."),
+    ("Account access control", "Assignable roles and rule sets (account API and workspace proxy)."),
+    ("OAuth", "Service principal secrets, and the OAuth discovery and token endpoints (machine-to-machine)."),
     ("Host metadata", "What the host tells clients about itself."),
     ("Health", "Liveness of the server."),
     ("OpenAPI", "This document."),
@@ -48,226 +93,627 @@ fn uc(p: &str) -> String {
     format!("{UC}{p}")
 }
 
-/// An answer whose schema is not yet described: any JSON value.
+fn int64() -> Value {
+    json!({"type": "integer", "format": "int64"})
+}
+
+/// `{"<key>": [EffectivePrivilegeAssignment], "next_page_token"}`.
+fn effective_list(name: &str, key: &str, s: &mut Schemas) -> Value {
+    let item = s.of::<EffectiveAssignment>();
+    s.named(
+        name,
+        json!({"type": "object", "properties": {
+            key: {"type": "array", "items": item},
+            "next_page_token": {"type": "string"}
+        }}),
+    )
+}
+
+/// An answer not yet described: any JSON value (`every_answer_is_described` lists these).
 fn any() -> Value {
     json!({})
 }
 
-pub(super) fn all(_s: &mut Schemas) -> Vec<Op> {
+/// The `{}` answer.
+fn empty() -> Value {
+    json!({"type": "object", "additionalProperties": false})
+}
+
+pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
+    let get = |p: &str, id: &'static str, tag: &'static str| Op::new("GET", p.to_string(), id, tag);
+    let post = |p: &str, id: &'static str, tag: &'static str| Op::new("POST", p.to_string(), id, tag);
+    let put = |p: &str, id: &'static str, tag: &'static str| Op::new("PUT", p.to_string(), id, tag);
+    let patch = |p: &str, id: &'static str, tag: &'static str| Op::new("PATCH", p.to_string(), id, tag);
+    let delete = |p: &str, id: &'static str, tag: &'static str| Op::new("DELETE", p.to_string(), id, tag);
+    let head = |p: &str, id: &'static str, tag: &'static str| Op::new("HEAD", p.to_string(), id, tag);
+
+    // FunctionInfo: the stored CreateFunction fields and the server's own.
+    let function_info = s.extended::<CreateFunction>(
+        "FunctionInfo",
+        json!({
+            "full_name": {"type": "string"},
+            "function_id": {"type": "string"},
+            "metastore_id": {"type": "string"},
+            "owner": {"type": "string"},
+            "created_at": {"type": "integer", "format": "int64"},
+            "created_by": {"type": "string"},
+            "updated_at": {"type": "integer", "format": "int64"},
+            "updated_by": {"type": "string"},
+            "browse_only": {"type": "boolean"}
+        }),
+        &["name", "catalog_name", "schema_name", "full_name", "function_id", "owner"],
+    );
+    let function_list = {
+        let mut l = json!({"type": "object", "properties": {
+            "functions": {"type": "array", "items": function_info.clone()},
+            "next_page_token": {"type": "string"}
+        }, "additionalProperties": false});
+        l["properties"]["functions"]["items"] = function_info.clone();
+        l
+    };
+    let create_function = {
+        let inner = s.of::<CreateFunction>();
+        s.named(
+            "CreateFunctionRequest",
+            json!({"type": "object", "description": "The SDK's wrapper; a bare CreateFunction is accepted too.",
+                   "properties": {"function_info": inner}}),
+        )
+    };
+
+    let partner_info = schemas::partner_info(s);
+    let partner_status = schemas::partner_status(s);
+    let connection = s.of::<ConnectionInfo>();
+
+    let mut ops = vec![
+        // Metastores
+        get(&uc("/metastores"), "listMetastores", "Metastores")
+            .query::<ListMetastoresParams>()
+            .ok(s.list::<MetastoreInfo>("metastores")),
+        post(&uc("/metastores"), "createMetastore", "Metastores")
+            .body(s.of::<CreateMetastore>(), true)
+            .ok(s.of::<MetastoreInfo>()),
+        get(&uc("/metastores/{id}"), "getMetastore", "Metastores").ok(s.of::<MetastoreInfo>()),
+        patch(&uc("/metastores/{id}"), "updateMetastore", "Metastores")
+            .body(s.of::<UpdateMetastore>(), false)
+            .ok(s.of::<MetastoreInfo>()),
+        delete(&uc("/metastores/{id}"), "deleteMetastore", "Metastores").query::<ForceOpts>().ok(empty()),
+        get(&uc("/metastore_summary"), "getMetastoreSummary", "Metastores").ok(s.of::<MetastoreInfo>()),
+        get(&uc("/current-metastore-assignment"), "getCurrentMetastoreAssignment", "Metastores")
+            .ok(s.of::<MetastoreAssignment>()),
+        put(&uc("/workspaces/{workspace_id}/metastore"), "createMetastoreAssignment", "Metastores")
+            .path_type("workspace_id", int64())
+            .body(s.of::<AssignmentBody>(), true)
+            .ok(empty()),
+        patch(&uc("/workspaces/{workspace_id}/metastore"), "updateMetastoreAssignment", "Metastores")
+            .path_type("workspace_id", int64())
+            .body(s.of::<AssignmentBody>(), false)
+            .ok(empty()),
+        delete(&uc("/workspaces/{workspace_id}/metastore"), "deleteMetastoreAssignment", "Metastores")
+            .path_type("workspace_id", int64())
+            .query::<UnassignParams>()
+            .ok(empty()),
+        // Storage credentials, external locations, files
+        get(&uc("/storage-credentials"), "listStorageCredentials", "Storage credentials")
+            .query::<ListParams>()
+            .ok(s.list::<StorageCredentialInfo>("storage_credentials")),
+        post(&uc("/storage-credentials"), "createStorageCredential", "Storage credentials")
+            .body(s.of::<CreateStorageCredential>(), true)
+            .ok(s.of::<StorageCredentialInfo>()),
+        get(&uc("/storage-credentials/{name}"), "getStorageCredential", "Storage credentials")
+            .ok(s.of::<StorageCredentialInfo>()),
+        patch(&uc("/storage-credentials/{name}"), "updateStorageCredential", "Storage credentials")
+            .body(s.of::<UpdateStorageCredential>(), false)
+            .ok(s.of::<StorageCredentialInfo>()),
+        delete(&uc("/storage-credentials/{name}"), "deleteStorageCredential", "Storage credentials")
+            .query::<ForceOpts>()
+            .ok(empty()),
+        post(&uc("/validate-storage-credentials"), "validateStorageCredential", "Storage credentials")
+            .body(s.of::<ValidateStorageCredential>(), true)
+            .ok(s.of::<ValidateResponse>()),
+        get(&uc("/external-locations"), "listExternalLocations", "External locations")
+            .query::<ListParams>()
+            .ok(s.list::<ExternalLocationInfo>("external_locations")),
+        post(&uc("/external-locations"), "createExternalLocation", "External locations")
+            .body(s.of::<CreateExternalLocation>(), true)
+            .ok(s.of::<ExternalLocationInfo>()),
+        get(&uc("/external-locations/{name}"), "getExternalLocation", "External locations")
+            .ok(s.of::<ExternalLocationInfo>()),
+        patch(&uc("/external-locations/{name}"), "updateExternalLocation", "External locations")
+            .body(s.of::<UpdateExternalLocation>(), false)
+            .ok(s.of::<ExternalLocationInfo>()),
+        delete(&uc("/external-locations/{name}"), "deleteExternalLocation", "External locations")
+            .query::<ForceOpts>()
+            .ok(empty()),
+        get(&uc("/files"), "listFiles", "Files").query::<ListFilesParams>().ok(s.of::<ListFilesResponse>()),
+        // Catalogs, schemas, tables
+        get(&uc("/catalogs"), "listCatalogs", "Catalogs").query::<ListParams>().ok(s.list::<CatalogInfo>("catalogs")),
+        post(&uc("/catalogs"), "createCatalog", "Catalogs")
+            .body(s.of::<CreateCatalog>(), true)
+            .ok(s.of::<CatalogInfo>()),
+        get(&uc("/catalogs/{name}"), "getCatalog", "Catalogs").query::<BrowseParams>().ok(s.of::<CatalogInfo>()),
+        patch(&uc("/catalogs/{name}"), "updateCatalog", "Catalogs")
+            .body(s.of::<UpdateCatalog>(), false)
+            .ok(s.of::<CatalogInfo>()),
+        delete(&uc("/catalogs/{name}"), "deleteCatalog", "Catalogs").query::<ForceOpts>().ok(empty()),
+        get(&uc("/schemas"), "listSchemas", "Schemas")
+            .query::<ListSchemasParams>()
+            .query::<ListParams>()
+            .required(&["catalog_name"])
+            .ok(s.list::<SchemaInfo>("schemas")),
+        post(&uc("/schemas"), "createSchema", "Schemas").body(s.of::<CreateSchema>(), true).ok(s.of::<SchemaInfo>()),
+        get(&uc("/schemas/{full_name}"), "getSchema", "Schemas").query::<BrowseParams>().ok(s.of::<SchemaInfo>()),
+        patch(&uc("/schemas/{full_name}"), "updateSchema", "Schemas")
+            .body(s.of::<UpdateSchema>(), false)
+            .ok(s.of::<SchemaInfo>()),
+        delete(&uc("/schemas/{full_name}"), "deleteSchema", "Schemas").query::<ForceOpts>().ok(empty()),
+        get(&uc("/tables"), "listTables", "Tables")
+            .query::<ListTablesParams>()
+            .query::<ListParams>()
+            .required(&["catalog_name", "schema_name"])
+            .ok(s.list::<TableInfo>("tables")),
+        post(&uc("/tables"), "createTable", "Tables").body(s.of::<CreateTable>(), true).ok(s.of::<TableInfo>()),
+        get(&uc("/tables/{full_name}"), "getTable", "Tables").query::<BrowseParams>().ok(s.of::<TableInfo>()),
+        patch(&uc("/tables/{full_name}"), "updateTable", "Tables")
+            .body(s.of::<UpdateTable>(), false)
+            .ok(s.of::<TableInfo>()),
+        delete(&uc("/tables/{full_name}"), "deleteTable", "Tables").ok(empty()),
+        get(&uc("/tables/{full_name}/exists"), "tableExists", "Tables").ok(s.of::<TableExists>()),
+        get(&uc("/table-summaries"), "listTableSummaries", "Tables")
+            .query::<SummariesRequest>()
+            .required(&["catalog_name"])
+            .ok(s.list::<TableSummary>("tables")),
+        post(&uc("/table-summaries"), "queryTableSummaries", "Tables")
+            .body(s.of::<SummariesBody>(), true)
+            .ok(s.list::<TableSummary>("tables")),
+        // Volumes and functions
+        get(&uc("/volumes"), "listVolumes", "Volumes")
+            .query::<ListVolumesParams>()
+            .query::<ListParams>()
+            .required(&["catalog_name", "schema_name"])
+            .ok(s.list::<VolumeInfo>("volumes")),
+        post(&uc("/volumes"), "createVolume", "Volumes").body(s.of::<CreateVolume>(), true).ok(s.of::<VolumeInfo>()),
+        get(&uc("/volumes/{full_name}"), "readVolume", "Volumes").query::<BrowseParams>().ok(s.of::<VolumeInfo>()),
+        patch(&uc("/volumes/{full_name}"), "updateVolume", "Volumes")
+            .body(s.of::<UpdateVolume>(), false)
+            .ok(s.of::<VolumeInfo>()),
+        delete(&uc("/volumes/{full_name}"), "deleteVolume", "Volumes").ok(empty()),
+        get(&uc("/functions"), "listFunctions", "Functions")
+            .query::<ListFunctionsParams>()
+            .query::<ListParams>()
+            .required(&["catalog_name", "schema_name"])
+            .ok(function_list),
+        post(&uc("/functions"), "createFunction", "Functions").body(create_function, true).ok(function_info.clone()),
+        get(&uc("/functions/{full_name}"), "getFunction", "Functions")
+            .query::<BrowseParams>()
+            .ok(function_info.clone()),
+        patch(&uc("/functions/{full_name}"), "updateFunction", "Functions")
+            .body(s.of::<UpdateFunction>(), false)
+            .ok(function_info),
+        delete(&uc("/functions/{full_name}"), "deleteFunction", "Functions").query::<ForceOpts>().ok(empty()),
+        // Files API
+        get("/api/2.0/fs/files{file_path}", "download", "Files API")
+            .ok_media("application/octet-stream")
+            .also_ok(206)
+            .also(&[412, 416]),
+        head("/api/2.0/fs/files{file_path}", "getMetadata", "Files API"),
+        put("/api/2.0/fs/files{file_path}", "upload", "Files API").query::<UploadParams>().ok_status(204),
+        delete("/api/2.0/fs/files{file_path}", "deleteFile", "Files API").ok_status(204),
+        post("/api/2.0/fs/files{file_path}", "initiateUpload", "Files API")
+            .query::<UploadParams>()
+            .ok(json!({"oneOf": [s.of::<InitiateUpload>(), empty()]})),
+        get("/api/2.0/fs/directories{directory_path}", "listDirectoryContents", "Files API")
+            .query::<DirectoryListParams>()
+            .ok(s.of::<DirectoryContents>()),
+        head("/api/2.0/fs/directories{directory_path}", "getDirectoryMetadata", "Files API"),
+        put("/api/2.0/fs/directories{directory_path}", "createDirectory", "Files API").ok_status(204),
+        delete("/api/2.0/fs/directories{directory_path}", "deleteDirectory", "Files API").ok_status(204),
+        // Permissions
+        get(&uc("/permissions/{securable_type}/{full_name}"), "getPermissions", "Permissions")
+            .query::<GetParams>()
+            .ok(s.of::<PermissionsList>()),
+        patch(&uc("/permissions/{securable_type}/{full_name}"), "updatePermissions", "Permissions")
+            .body(s.of::<UpdatePermissions>(), true)
+            .ok(json!({"oneOf": [s.of::<PermissionsList>(), empty()]})),
+        put(&uc("/permissions/{securable_type}/{full_name}"), "replacePermissions", "Permissions")
+            .body(s.of::<ReplacePermissions>(), false)
+            .ok(empty()),
+        get(&uc("/effective-permissions/{securable_type}/{full_name}"), "getEffectivePermissions", "Permissions")
+            .query::<GetParams>()
+            .ok(effective_list("EffectivePermissionsList", "privilege_assignments", s)),
+        get(&uc("/privilege-assignments/{securable_type}/{full_name}"), "listPrivilegeAssignments", "Permissions")
+            .query::<GetParams>()
+            .ok(s.of::<PermissionsList>()),
+        get(
+            &uc("/effective-privilege-assignments/{securable_type}/{full_name}"),
+            "listEffectivePrivilegeAssignments",
+            "Permissions",
+        )
+        .query::<GetParams>()
+        .ok(effective_list("ListEffectivePrivilegeAssignmentsResponse", "effective_privilege_assignments", s)),
+        // Explain, user info
+        get(&uc("/explain"), "explain", "Explain")
+            .query::<ExplainParams>()
+            .required(&["action", "securable_type"])
+            .ok(schemas::explanation(s)),
+        get(&uc("/explain/actions"), "listExplainActions", "Explain")
+            .query::<ActionsParams>()
+            .ok(schemas::explain_actions(s)),
+        get(&uc("/user-info/me"), "getMyInfo", "User info").query::<ForAccountLevel>().ok(s.named(
+            "MyInfo",
+            json!({"type": "object", "required": ["is_metastore_admin"], "properties": {"is_metastore_admin": {"type": "boolean"}}}),
+        )),
+        get(&uc("/user-info/my-groups"), "getMyGroups", "User info").query::<ForAccountLevel>().ok(s.named(
+            "MyGroups",
+            json!({"type": "object", "required": ["group_name", "group_names"], "properties": {
+                "group_name": {"type": "array", "items": {"type": "string"}},
+                "group_names": {"type": "array", "items": {"type": "string"}}
+            }}),
+        )),
+        // Delta Sharing
+        get(&uc("/shares"), "listShares", "Shares").query::<PageParams>().ok(s.list::<ShareInfo>("shares")),
+        post(&uc("/shares"), "createShare", "Shares").body(s.of::<CreateShare>(), true).ok(s.of::<ShareInfo>()),
+        get(&uc("/shares/{name}"), "getShare", "Shares").query::<GetShareParams>().ok(s.of::<ShareInfo>()),
+        patch(&uc("/shares/{name}"), "updateShare", "Shares").body(s.of::<UpdateShare>(), false).ok(s.of::<ShareInfo>()),
+        delete(&uc("/shares/{name}"), "deleteShare", "Shares").ok(empty()),
+        get(&uc("/shares/{name}/permissions"), "getSharePermissions", "Shares")
+            .query::<GetParams>()
+            .ok(s.of::<PermissionsList>()),
+        patch(&uc("/shares/{name}/permissions"), "updateSharePermissions", "Shares")
+            .body(s.of::<UpdatePermissions>(), true)
+            .ok(json!({"oneOf": [s.of::<PermissionsList>(), empty()]})),
+        get(&uc("/recipients"), "listRecipients", "Recipients")
+            .query::<PageParams>()
+            .query::<ListRecipientsParams>()
+            .ok(s.list::<RecipientInfo>("recipients")),
+        post(&uc("/recipients"), "createRecipient", "Recipients").body(s.of::<CreateRecipient>(), true).ok(s.of::<RecipientInfo>()),
+        get(&uc("/recipients/{name}"), "getRecipient", "Recipients").ok(s.of::<RecipientInfo>()),
+        patch(&uc("/recipients/{name}"), "updateRecipient", "Recipients")
+            .body(s.of::<UpdateRecipient>(), false)
+            .ok(s.of::<RecipientInfo>()),
+        delete(&uc("/recipients/{name}"), "deleteRecipient", "Recipients").ok(empty()),
+        post(&uc("/recipients/{name}/rotate-token"), "rotateRecipientToken", "Recipients")
+            .body(s.of::<RotateToken>(), true)
+            .ok(s.of::<RecipientInfo>()),
+        get(&uc("/recipients/{name}/share-permissions"), "getRecipientSharePermissions", "Recipients")
+            .query::<PageParams>()
+            .ok(s.list::<ShareToPrivilegeAssignment>("permissions_out")),
+        get(&uc("/providers"), "listProviders", "Providers")
+            .query::<PageParams>()
+            .query::<ListProvidersParams>()
+            .ok(s.list::<ProviderInfo>("providers")),
+        post(&uc("/providers"), "createProvider", "Providers").body(s.of::<CreateProvider>(), true).ok(s.of::<ProviderInfo>()),
+        get(&uc("/providers/{name}"), "getProvider", "Providers").ok(s.of::<ProviderInfo>()),
+        patch(&uc("/providers/{name}"), "updateProvider", "Providers").body(s.of::<UpdateProvider>(), false).ok(s.of::<ProviderInfo>()),
+        delete(&uc("/providers/{name}"), "deleteProvider", "Providers").ok(empty()),
+        get(&uc("/providers/{name}/shares"), "listProviderShares", "Providers")
+            .query::<PageParams>()
+            .ok(s.list::<ProviderShare>("shares")),
+        // Tokens and token management
+        post("/api/2.0/token/create", "createToken", "Tokens")
+            .body(s.of::<CreateToken>(), false)
+            .ok(schemas::token_created::<PublicTokenInfo>(s, "CreateTokenResponse")),
+        get("/api/2.0/token/list", "listTokens", "Tokens").ok(schemas::token_list::<PublicTokenInfo>(s, "ListPublicTokensResponse")),
+        post("/api/2.0/token/delete", "deleteToken", "Tokens").body(s.of::<DeleteToken>(), true).ok(empty()),
+        get("/api/2.0/token-management/tokens", "listWorkspaceTokens", "Token management")
+            .query::<crate::api::tokens::ListParams>()
+            .ok(schemas::token_list::<TokenInfo>(s, "ListTokensResponse")),
+        get("/api/2.0/token-management/tokens/{token_id}", "getWorkspaceToken", "Token management").ok({
+            let info = s.of::<TokenInfo>();
+            s.named("GetTokenResponse", json!({"type": "object", "required": ["token_info"], "properties": {"token_info": info}}))
+        }),
+        delete("/api/2.0/token-management/tokens/{token_id}", "deleteWorkspaceToken", "Token management").ok(empty()),
+        post("/api/2.0/token-management/on-behalf-of/tokens", "createOboToken", "Token management")
+            .body(s.of::<CreateOboToken>(), true)
+            .ok(schemas::token_created::<TokenInfo>(s, "CreateOboTokenResponse")),
+        // Workspace object permissions, SQL warehouses
+        get("/api/2.0/permissions/{request_object_type}/{request_object_id}", "getObjectPermissions", "Workspace permissions")
+            .ok(s.of::<ObjectPermissions>()),
+        put("/api/2.0/permissions/{request_object_type}/{request_object_id}", "setObjectPermissions", "Workspace permissions")
+            .body(s.of::<PermissionsRequest>(), false)
+            .ok(s.of::<ObjectPermissions>()),
+        patch(
+            "/api/2.0/permissions/{request_object_type}/{request_object_id}",
+            "updateObjectPermissions",
+            "Workspace permissions",
+        )
+        .body(s.of::<PermissionsRequest>(), false)
+        .ok(s.of::<ObjectPermissions>()),
+        get(
+            "/api/2.0/permissions/{request_object_type}/{request_object_id}/permissionLevels",
+            "getObjectPermissionLevels",
+            "Workspace permissions",
+        )
+        .ok({
+            let level = s.of::<PermissionsDescription>();
+            s.named(
+                "GetPermissionLevelsResponse",
+                json!({"type": "object", "required": ["permission_levels"],
+                       "properties": {"permission_levels": {"type": "array", "items": level}}}),
+            )
+        }),
+        get("/api/2.0/sql/warehouses", "listWarehouses", "SQL warehouses").ok({
+            let w = s.of::<WarehouseInfo>();
+            s.named(
+                "ListWarehousesResponse",
+                json!({"type": "object", "required": ["warehouses"], "properties": {"warehouses": {"type": "array", "items": w}}}),
+            )
+        }),
+        get("/api/2.0/sql/warehouses/{id}", "getWarehouse", "SQL warehouses").ok(s.of::<WarehouseInfo>()),
+        // Partner Connect
+        post("/api/2.0/partner-connect/partners", "registerPartner", "Partner Connect")
+            .body(json!({"type": "object", "properties": {
+                "config": {"type": "object"},
+                "basic_auth": {"type": "object", "properties": {"username": {"type": "string"}, "password": {"type": "string"}}},
+                "options": {"type": "object", "properties": {
+                    "timeout_ms": {"type": "integer"}, "max_retries": {"type": "integer"}, "retry_backoff_ms": {"type": "integer"}
+                }}
+            }}), true)
+            .ok(partner_info.clone()),
+        get("/api/2.0/partner-connect/partners", "listPartners", "Partner Connect").ok(json!({
+            "type": "object", "required": ["partners"],
+            "properties": {"partners": {"type": "array", "items": partner_info.clone()}}
+        })),
+        get("/api/2.0/partner-connect/partners/{partner_id}", "getPartner", "Partner Connect").ok(partner_info),
+        delete("/api/2.0/partner-connect/partners/{partner_id}", "deletePartner", "Partner Connect").ok(empty()),
+        post("/api/2.0/partner-connect/partners/{partner_id}/delete-account", "deletePartnerAccount", "Partner Connect")
+            .body(s.of::<DeleteAccountBody>(), true)
+            .ok(partner_status.clone())
+            .also(&[502, 504]),
+        post("/api/2.0/partner-connect/partners/{partner_id}/expire-account", "expirePartnerAccount", "Partner Connect")
+            .body(s.of::<ExpireAccountBody>(), true)
+            .ok(partner_status)
+            .also(&[502, 504]),
+        get("/api/2.0/partner-connect/partners/{partner_id}/connectors", "listPartnerConnectors", "Partner Connect")
+            .query::<ConnectorsParams>()
+            .ok(json!({"type": "object", "properties": {
+                "connectors": {"description": "the partner's connectors, as it answered them"},
+                "next_page_token": {"type": "string"}
+            }}))
+            .also(&[502, 504]),
+        post("/api/2.0/partner-connect/connections", "connectPartner", "Partner Connect")
+            .body(s.of::<ConnectBody>(), true)
+            .ok(json!({"type": "object", "required": ["flow", "connection", "partner_response"], "properties": {
+                "flow": {"type": "string", "enum": ["NEW_CONNECTION", "SIGN_IN"]},
+                "connection": {"oneOf": [{"type": "null"}, connection.clone()]},
+                "partner_response": {"type": "object", "properties": {
+                    "status_code": {"type": "integer"},
+                    "body": {"description": "the partner's answer"}
+                }}
+            }}))
+            .also(&[502, 504]),
+        get("/api/2.0/partner-connect/connections", "listPartnerConnections", "Partner Connect").ok(json!({
+            "type": "object", "required": ["connections"],
+            "properties": {"connections": {"type": "array", "items": connection.clone()}}
+        })),
+        get("/api/2.0/partner-connect/connections/{id}", "getPartnerConnection", "Partner Connect").ok(connection),
+        post("/api/2.0/partner-connect/connections/{id}/test", "testPartnerConnection", "Partner Connect")
+            .ok(json!({"type": "object", "properties": {
+                "test_results": {"description": "the partner's test results"},
+                "partner_status": {"type": "integer"}
+            }}))
+            .also(&[502, 504]),
+        delete("/api/2.0/partner-connect/connections/{id}", "deletePartnerConnection", "Partner Connect")
+            .ok(json!({"type": "object", "required": ["partner_notification"], "properties": {
+                "partner_notification": {"type": "object", "required": ["status"], "properties": {
+                    "status": {"type": "string", "enum": ["OK", "SKIPPED", "FAILED"]},
+                    "partner_status": {"type": "integer"},
+                    "resource_status": {},
+                    "error_code": {"type": "string"},
+                    "message": {"type": "string"}
+                }, "additionalProperties": true}
+            }}))
+            .also(&[502, 504]),
+        // Host metadata, health, this document
+        get("/.well-known/databricks-config", "getHostMetadata", "Host metadata").public().ok(s.of::<HostMetadata>()),
+        get("/healthz", "healthz", "Health").public().ok(s.named(
+            "Health",
+            json!({"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}}),
+        )),
+        get(super::PATH, "getOpenApiDocument", "OpenAPI").public().ok(json!({"type": "object", "additionalProperties": true})),
+        // Temporary credentials: the OSS paths and the hosted ones (fields in the body or the query).
+        post(&uc("/temporary-table-credentials"), "generateTemporaryTableCredentials", "Temporary credentials")
+            .query::<TableRequest>()
+            .body(s.of::<TableRequest>(), false)
+            .ok(s.of::<TemporaryCredentials>()),
+        post(&uc("/temporary-path-credentials"), "generateTemporaryPathCredentials", "Temporary credentials")
+            .query::<PathQuery>()
+            .body(s.of::<PathRequest>(), false)
+            .ok(s.of::<TemporaryCredentials>()),
+        post(&uc("/temporary-volume-credentials"), "generateTemporaryVolumeCredentials", "Temporary credentials")
+            .query::<VolumeRequest>()
+            .body(s.of::<VolumeRequest>(), false)
+            .ok(s.of::<TemporaryCredentials>()),
+        post(
+            "/api/2.0/unity-catalog/temporary-table-credentials",
+            "generateTemporaryTableCredentialsHosted",
+            "Temporary credentials",
+        )
+        .query::<TableRequest>()
+        .body(s.of::<TableRequest>(), false)
+        .ok(s.of::<TemporaryCredentials>()),
+        post(
+            "/api/2.0/unity-catalog/temporary-path-credentials",
+            "generateTemporaryPathCredentialsHosted",
+            "Temporary credentials",
+        )
+        .query::<PathQuery>()
+        .body(s.of::<PathRequest>(), false)
+        .ok(s.of::<TemporaryCredentials>()),
+        post(
+            "/api/2.0/unity-catalog/temporary-volume-credentials",
+            "generateTemporaryVolumeCredentialsHosted",
+            "Temporary credentials",
+        )
+        .query::<VolumeRequest>()
+        .body(s.of::<VolumeRequest>(), false)
+        .ok(s.of::<TemporaryCredentials>()),
+    ];
+
+    // SCIM: the same six operations on three resource types.
+    let scim = |p: &str| format!("/api/2.0/preview/scim/v2{p}");
+    let user = schemas::scim_resource(s, "User");
+    ops.push(get(&scim("/Me"), "getMe", "SCIM").scim().ok(user));
+    let attributes = |op: Op| {
+        op.param("attributes", json!({"type": "string"}), false, "comma-separated attributes to return").param(
+            "excludedAttributes",
+            json!({"type": "string"}),
+            false,
+            "comma-separated attributes to leave out",
+        )
+    };
+    for (kind, path, list_name, [list, create, get_id, replace, patch_id, delete_id]) in [
+        (
+            "User",
+            "Users",
+            "ListUsersResponse",
+            ["listUsers", "createUser", "getUser", "replaceUser", "patchUser", "deleteUser"],
+        ),
+        (
+            "Group",
+            "Groups",
+            "ListGroupsResponse",
+            ["listGroups", "createGroup", "getGroup", "replaceGroup", "patchGroup", "deleteGroup"],
+        ),
+        (
+            "ServicePrincipal",
+            "ServicePrincipals",
+            "ListServicePrincipalResponse",
+            [
+                "listServicePrincipals",
+                "createServicePrincipal",
+                "getServicePrincipal",
+                "replaceServicePrincipal",
+                "patchServicePrincipal",
+                "deleteServicePrincipal",
+            ],
+        ),
+    ] {
+        let resource = schemas::scim_resource(s, kind);
+        let listed = schemas::scim_list(s, list_name, resource.clone());
+        let body = schemas::scim_body(s, kind);
+        let patch_body = schemas::scim_patch(s);
+        let sort_by = if kind == "User" { json!(["userName", "displayName"]) } else { json!(["displayName"]) };
+        let one = scim(&format!("/{path}/{{id}}"));
+        ops.push(
+            attributes(get(&scim(&format!("/{path}")), list, "SCIM").scim())
+                .param(
+                    "filter",
+                    json!({"type": "string", "maxLength": 4096}),
+                    false,
+                    "a SCIM filter (eq, ne, co, sw, ew, pr, gt, ge, lt, le, and, or, not)",
+                )
+                .param(
+                    "startIndex",
+                    json!({"type": "integer", "minimum": 0}),
+                    false,
+                    "1-based index of the first result",
+                )
+                .param("count", json!({"type": "integer", "minimum": 0}), false, "page size")
+                .param("sortBy", json!({"type": "string", "enum": sort_by}), false, "")
+                .param("sortOrder", json!({"type": "string", "enum": ["ascending", "descending"]}), false, "")
+                .ok(listed),
+        );
+        ops.push(
+            post(&scim(&format!("/{path}")), create, "SCIM")
+                .scim()
+                .body(body.clone(), true)
+                .ok_status(201)
+                .ok(resource.clone()),
+        );
+        ops.push(attributes(get(&one, get_id, "SCIM").scim()).ok(resource.clone()));
+        ops.push(put(&one, replace, "SCIM").scim().body(body, true).ok(resource.clone()));
+        ops.push(patch(&one, patch_id, "SCIM").scim().body(patch_body, true).ok(resource));
+        ops.push(delete(&one, delete_id, "SCIM").scim().ok(empty()));
+    }
+    account_operations(&mut ops);
+    ops
+}
+
+/// The account half: account SCIM, workspaces, workspace assignments, permission migration,
+/// access control, service principal secrets and the OAuth endpoints.
+fn account_operations(ops: &mut Vec<Op>) {
     let get = |p: &str, id: &'static str, tag: &'static str| Op::new("GET", p.to_string(), id, tag).ok(any());
     let post = |p: &str, id: &'static str, tag: &'static str| Op::new("POST", p.to_string(), id, tag).ok(any());
     let put = |p: &str, id: &'static str, tag: &'static str| Op::new("PUT", p.to_string(), id, tag).ok(any());
     let patch = |p: &str, id: &'static str, tag: &'static str| Op::new("PATCH", p.to_string(), id, tag).ok(any());
     let delete = |p: &str, id: &'static str, tag: &'static str| Op::new("DELETE", p.to_string(), id, tag).ok(any());
-    let head = |p: &str, id: &'static str, tag: &'static str| Op::new("HEAD", p.to_string(), id, tag);
-
-    let mut ops = vec![
-        // Metastores
-        get(&uc("/metastores"), "listMetastores", "Metastores"),
-        post(&uc("/metastores"), "createMetastore", "Metastores"),
-        get(&uc("/metastores/{id}"), "getMetastore", "Metastores"),
-        patch(&uc("/metastores/{id}"), "updateMetastore", "Metastores"),
-        delete(&uc("/metastores/{id}"), "deleteMetastore", "Metastores"),
-        get(&uc("/metastore_summary"), "getMetastoreSummary", "Metastores"),
-        get(&uc("/current-metastore-assignment"), "getCurrentMetastoreAssignment", "Metastores"),
-        put(&uc("/workspaces/{workspace_id}/metastore"), "createMetastoreAssignment", "Metastores"),
-        patch(&uc("/workspaces/{workspace_id}/metastore"), "updateMetastoreAssignment", "Metastores"),
-        delete(&uc("/workspaces/{workspace_id}/metastore"), "deleteMetastoreAssignment", "Metastores"),
-        // Storage credentials, external locations, files
-        get(&uc("/storage-credentials"), "listStorageCredentials", "Storage credentials"),
-        post(&uc("/storage-credentials"), "createStorageCredential", "Storage credentials"),
-        get(&uc("/storage-credentials/{name}"), "getStorageCredential", "Storage credentials"),
-        patch(&uc("/storage-credentials/{name}"), "updateStorageCredential", "Storage credentials"),
-        delete(&uc("/storage-credentials/{name}"), "deleteStorageCredential", "Storage credentials"),
-        post(&uc("/validate-storage-credentials"), "validateStorageCredential", "Storage credentials"),
-        get(&uc("/external-locations"), "listExternalLocations", "External locations"),
-        post(&uc("/external-locations"), "createExternalLocation", "External locations"),
-        get(&uc("/external-locations/{name}"), "getExternalLocation", "External locations"),
-        patch(&uc("/external-locations/{name}"), "updateExternalLocation", "External locations"),
-        delete(&uc("/external-locations/{name}"), "deleteExternalLocation", "External locations"),
-        get(&uc("/files"), "listFiles", "Files"),
-        // Catalogs, schemas, tables
-        get(&uc("/catalogs"), "listCatalogs", "Catalogs"),
-        post(&uc("/catalogs"), "createCatalog", "Catalogs"),
-        get(&uc("/catalogs/{name}"), "getCatalog", "Catalogs"),
-        patch(&uc("/catalogs/{name}"), "updateCatalog", "Catalogs"),
-        delete(&uc("/catalogs/{name}"), "deleteCatalog", "Catalogs"),
-        get(&uc("/schemas"), "listSchemas", "Schemas"),
-        post(&uc("/schemas"), "createSchema", "Schemas"),
-        get(&uc("/schemas/{full_name}"), "getSchema", "Schemas"),
-        patch(&uc("/schemas/{full_name}"), "updateSchema", "Schemas"),
-        delete(&uc("/schemas/{full_name}"), "deleteSchema", "Schemas"),
-        get(&uc("/tables"), "listTables", "Tables"),
-        post(&uc("/tables"), "createTable", "Tables"),
-        get(&uc("/tables/{full_name}"), "getTable", "Tables"),
-        patch(&uc("/tables/{full_name}"), "updateTable", "Tables"),
-        delete(&uc("/tables/{full_name}"), "deleteTable", "Tables"),
-        get(&uc("/tables/{full_name}/exists"), "tableExists", "Tables"),
-        get(&uc("/table-summaries"), "listTableSummaries", "Tables"),
-        post(&uc("/table-summaries"), "queryTableSummaries", "Tables"),
-        // Volumes and functions
-        get(&uc("/volumes"), "listVolumes", "Volumes"),
-        post(&uc("/volumes"), "createVolume", "Volumes"),
-        get(&uc("/volumes/{full_name}"), "readVolume", "Volumes"),
-        patch(&uc("/volumes/{full_name}"), "updateVolume", "Volumes"),
-        delete(&uc("/volumes/{full_name}"), "deleteVolume", "Volumes"),
-        get(&uc("/functions"), "listFunctions", "Functions"),
-        post(&uc("/functions"), "createFunction", "Functions"),
-        get(&uc("/functions/{full_name}"), "getFunction", "Functions"),
-        patch(&uc("/functions/{full_name}"), "updateFunction", "Functions"),
-        delete(&uc("/functions/{full_name}"), "deleteFunction", "Functions"),
-        // Files API
-        get("/api/2.0/fs/files{file_path}", "download", "Files API"),
-        head("/api/2.0/fs/files{file_path}", "getMetadata", "Files API"),
-        put("/api/2.0/fs/files{file_path}", "upload", "Files API"),
-        delete("/api/2.0/fs/files{file_path}", "deleteFile", "Files API"),
-        post("/api/2.0/fs/files{file_path}", "initiateUpload", "Files API"),
-        get("/api/2.0/fs/directories{directory_path}", "listDirectoryContents", "Files API"),
-        head("/api/2.0/fs/directories{directory_path}", "getDirectoryMetadata", "Files API"),
-        put("/api/2.0/fs/directories{directory_path}", "createDirectory", "Files API"),
-        delete("/api/2.0/fs/directories{directory_path}", "deleteDirectory", "Files API"),
-        // Permissions
-        get(&uc("/permissions/{securable_type}/{full_name}"), "getPermissions", "Permissions"),
-        patch(&uc("/permissions/{securable_type}/{full_name}"), "updatePermissions", "Permissions"),
-        put(&uc("/permissions/{securable_type}/{full_name}"), "replacePermissions", "Permissions"),
-        get(&uc("/effective-permissions/{securable_type}/{full_name}"), "getEffectivePermissions", "Permissions"),
-        get(&uc("/privilege-assignments/{securable_type}/{full_name}"), "listPrivilegeAssignments", "Permissions"),
-        get(
-            &uc("/effective-privilege-assignments/{securable_type}/{full_name}"),
-            "listEffectivePrivilegeAssignments",
-            "Permissions",
+    let acc = |p: &str| format!("/api/2.0/accounts/{{account_id}}{p}");
+    let kinds: [(&str, [&'static str; 6]); 3] = [
+        (
+            "Users",
+            [
+                "listAccountUsers",
+                "createAccountUser",
+                "getAccountUser",
+                "replaceAccountUser",
+                "patchAccountUser",
+                "deleteAccountUser",
+            ],
         ),
-        // Explain, user info
-        get(&uc("/explain"), "explain", "Explain"),
-        get(&uc("/explain/actions"), "listExplainActions", "Explain"),
-        get(&uc("/user-info/me"), "getMyInfo", "User info"),
-        get(&uc("/user-info/my-groups"), "getMyGroups", "User info"),
-        // Delta Sharing
-        get(&uc("/shares"), "listShares", "Shares"),
-        post(&uc("/shares"), "createShare", "Shares"),
-        get(&uc("/shares/{name}"), "getShare", "Shares"),
-        patch(&uc("/shares/{name}"), "updateShare", "Shares"),
-        delete(&uc("/shares/{name}"), "deleteShare", "Shares"),
-        get(&uc("/shares/{name}/permissions"), "getSharePermissions", "Shares"),
-        patch(&uc("/shares/{name}/permissions"), "updateSharePermissions", "Shares"),
-        get(&uc("/recipients"), "listRecipients", "Recipients"),
-        post(&uc("/recipients"), "createRecipient", "Recipients"),
-        get(&uc("/recipients/{name}"), "getRecipient", "Recipients"),
-        patch(&uc("/recipients/{name}"), "updateRecipient", "Recipients"),
-        delete(&uc("/recipients/{name}"), "deleteRecipient", "Recipients"),
-        post(&uc("/recipients/{name}/rotate-token"), "rotateRecipientToken", "Recipients"),
-        get(&uc("/recipients/{name}/share-permissions"), "getRecipientSharePermissions", "Recipients"),
-        get(&uc("/providers"), "listProviders", "Providers"),
-        post(&uc("/providers"), "createProvider", "Providers"),
-        get(&uc("/providers/{name}"), "getProvider", "Providers"),
-        patch(&uc("/providers/{name}"), "updateProvider", "Providers"),
-        delete(&uc("/providers/{name}"), "deleteProvider", "Providers"),
-        get(&uc("/providers/{name}/shares"), "listProviderShares", "Providers"),
-        // Tokens and token management
-        post("/api/2.0/token/create", "createToken", "Tokens"),
-        get("/api/2.0/token/list", "listTokens", "Tokens"),
-        post("/api/2.0/token/delete", "deleteToken", "Tokens"),
-        get("/api/2.0/token-management/tokens", "listWorkspaceTokens", "Token management"),
-        get("/api/2.0/token-management/tokens/{token_id}", "getWorkspaceToken", "Token management"),
-        delete("/api/2.0/token-management/tokens/{token_id}", "deleteWorkspaceToken", "Token management"),
-        post("/api/2.0/token-management/on-behalf-of/tokens", "createOboToken", "Token management"),
-        // Workspace object permissions, SQL warehouses
-        get(
-            "/api/2.0/permissions/{request_object_type}/{request_object_id}",
-            "getObjectPermissions",
-            "Workspace permissions",
+        (
+            "Groups",
+            [
+                "listAccountGroups",
+                "createAccountGroup",
+                "getAccountGroup",
+                "replaceAccountGroup",
+                "patchAccountGroup",
+                "deleteAccountGroup",
+            ],
         ),
-        put(
-            "/api/2.0/permissions/{request_object_type}/{request_object_id}",
-            "setObjectPermissions",
-            "Workspace permissions",
-        ),
-        patch(
-            "/api/2.0/permissions/{request_object_type}/{request_object_id}",
-            "updateObjectPermissions",
-            "Workspace permissions",
-        ),
-        get(
-            "/api/2.0/permissions/{request_object_type}/{request_object_id}/permissionLevels",
-            "getObjectPermissionLevels",
-            "Workspace permissions",
-        ),
-        get("/api/2.0/sql/warehouses", "listWarehouses", "SQL warehouses"),
-        get("/api/2.0/sql/warehouses/{id}", "getWarehouse", "SQL warehouses"),
-        // Partner Connect
-        post("/api/2.0/partner-connect/partners", "registerPartner", "Partner Connect"),
-        get("/api/2.0/partner-connect/partners", "listPartners", "Partner Connect"),
-        get("/api/2.0/partner-connect/partners/{partner_id}", "getPartner", "Partner Connect"),
-        delete("/api/2.0/partner-connect/partners/{partner_id}", "deletePartner", "Partner Connect"),
-        post(
-            "/api/2.0/partner-connect/partners/{partner_id}/delete-account",
-            "deletePartnerAccount",
-            "Partner Connect",
-        )
-        .also(&[502, 504]),
-        post(
-            "/api/2.0/partner-connect/partners/{partner_id}/expire-account",
-            "expirePartnerAccount",
-            "Partner Connect",
-        )
-        .also(&[502, 504]),
-        get("/api/2.0/partner-connect/partners/{partner_id}/connectors", "listPartnerConnectors", "Partner Connect")
-            .also(&[502, 504]),
-        post("/api/2.0/partner-connect/connections", "connectPartner", "Partner Connect").also(&[502, 504]),
-        get("/api/2.0/partner-connect/connections", "listPartnerConnections", "Partner Connect"),
-        get("/api/2.0/partner-connect/connections/{id}", "getPartnerConnection", "Partner Connect"),
-        post("/api/2.0/partner-connect/connections/{id}/test", "testPartnerConnection", "Partner Connect")
-            .also(&[502, 504]),
-        delete("/api/2.0/partner-connect/connections/{id}", "deletePartnerConnection", "Partner Connect")
-            .also(&[502, 504]),
-        // Host metadata, health, this document
-        get("/.well-known/databricks-config", "getHostMetadata", "Host metadata").public(),
-        get("/healthz", "healthz", "Health").public(),
-        get(super::PATH, "getOpenApiDocument", "OpenAPI").public(),
-        // Temporary credentials: the OSS paths and the hosted ones (fields in the body or the query).
-        post(&uc("/temporary-table-credentials"), "generateTemporaryTableCredentials", "Temporary credentials"),
-        post(&uc("/temporary-path-credentials"), "generateTemporaryPathCredentials", "Temporary credentials"),
-        post(&uc("/temporary-volume-credentials"), "generateTemporaryVolumeCredentials", "Temporary credentials"),
-        post(
-            "/api/2.0/unity-catalog/temporary-table-credentials",
-            "generateTemporaryTableCredentialsHosted",
-            "Temporary credentials",
-        ),
-        post(
-            "/api/2.0/unity-catalog/temporary-path-credentials",
-            "generateTemporaryPathCredentialsHosted",
-            "Temporary credentials",
-        ),
-        post(
-            "/api/2.0/unity-catalog/temporary-volume-credentials",
-            "generateTemporaryVolumeCredentialsHosted",
-            "Temporary credentials",
-        ),
-    ];
-
-    // SCIM: the same six operations on three resource types.
-    let scim = |p: &str| format!("/api/2.0/preview/scim/v2{p}");
-    ops.push(get(&scim("/Me"), "getMe", "SCIM").scim());
-    for (path, list, create, get_id, replace, patch_id, delete_id) in [
-        ("Users", "listUsers", "createUser", "getUser", "replaceUser", "patchUser", "deleteUser"),
-        ("Groups", "listGroups", "createGroup", "getGroup", "replaceGroup", "patchGroup", "deleteGroup"),
         (
             "ServicePrincipals",
-            "listServicePrincipals",
-            "createServicePrincipal",
-            "getServicePrincipal",
-            "replaceServicePrincipal",
-            "patchServicePrincipal",
-            "deleteServicePrincipal",
+            [
+                "listAccountServicePrincipals",
+                "createAccountServicePrincipal",
+                "getAccountServicePrincipal",
+                "replaceAccountServicePrincipal",
+                "patchAccountServicePrincipal",
+                "deleteAccountServicePrincipal",
+            ],
         ),
-    ] {
-        let one = scim(&format!("/{path}/{{id}}"));
-        ops.push(get(&scim(&format!("/{path}")), list, "SCIM").scim());
-        ops.push(post(&scim(&format!("/{path}")), create, "SCIM").scim().ok_status(201));
-        ops.push(get(&one, get_id, "SCIM").scim());
-        ops.push(put(&one, replace, "SCIM").scim());
-        ops.push(patch(&one, patch_id, "SCIM").scim());
-        ops.push(delete(&one, delete_id, "SCIM").scim());
+    ];
+    for (path, names) in kinds {
+        let all = acc(&format!("/scim/v2/{path}"));
+        let one = acc(&format!("/scim/v2/{path}/{{id}}"));
+        ops.push(get(&all, names[0], "Account SCIM").scim());
+        ops.push(post(&all, names[1], "Account SCIM").scim().ok_status(201));
+        ops.push(get(&one, names[2], "Account SCIM").scim());
+        ops.push(put(&one, names[3], "Account SCIM").scim());
+        ops.push(patch(&one, names[4], "Account SCIM").scim());
+        ops.push(delete(&one, names[5], "Account SCIM").scim());
     }
-    ops
+    let assignments = "/workspaces/{workspace_id}/permissionassignments";
+    let principal = format!("{assignments}/principals/{{principal_id}}");
+    let secrets = "/servicePrincipals/{service_principal_id}/credentials/secrets";
+    let secret = format!("{secrets}/{{secret_id}}");
+    let proxy = |p: &str| format!("/api/2.0/accounts{p}");
+    let ac = |p: &str| format!("/api/2.0/preview/accounts/{{account_id}}/access-control{p}");
+    let ac_proxy = |p: &str| format!("/api/2.0/preview/accounts/access-control{p}");
+    ops.extend([
+        get(&acc("/workspaces"), "listWorkspaces", "Account"),
+        get(&acc("/workspaces/{workspace_id}"), "getWorkspace", "Account"),
+        get(&acc(assignments), "listWorkspaceAssignments", "Account"),
+        get(&acc(&format!("{assignments}/permissions")), "getWorkspaceAssignmentLevels", "Account"),
+        put(&acc(&principal), "updateWorkspaceAssignment", "Account"),
+        delete(&acc(&principal), "deleteWorkspaceAssignment", "Account"),
+        post("/api/2.0/permissionmigration", "migratePermissions", "Account"),
+        get(&ac("/assignable-roles"), "getAssignableRolesForResource", "Account access control"),
+        get(&ac("/rule-sets"), "getRuleSet", "Account access control"),
+        put(&ac("/rule-sets"), "updateRuleSet", "Account access control"),
+        get(&ac_proxy("/assignable-roles"), "getAssignableRolesForResourceProxy", "Account access control"),
+        get(&ac_proxy("/rule-sets"), "getRuleSetProxy", "Account access control"),
+        put(&ac_proxy("/rule-sets"), "updateRuleSetProxy", "Account access control"),
+        post(&acc(secrets), "createServicePrincipalSecret", "OAuth"),
+        get(&acc(secrets), "listServicePrincipalSecrets", "OAuth"),
+        delete(&acc(&secret), "deleteServicePrincipalSecret", "OAuth"),
+        post(&proxy(secrets), "createServicePrincipalSecretProxy", "OAuth"),
+        get(&proxy(secrets), "listServicePrincipalSecretsProxy", "OAuth"),
+        delete(&proxy(&secret), "deleteServicePrincipalSecretProxy", "OAuth"),
+        get("/oidc/.well-known/oauth-authorization-server", "getOidcDiscovery", "OAuth").public(),
+        get("/oidc/accounts/{account_id}/.well-known/oauth-authorization-server", "getAccountOidcDiscovery", "OAuth")
+            .public(),
+        post("/oidc/v1/token", "requestToken", "OAuth").public(),
+        post("/oidc/accounts/{account_id}/v1/token", "requestAccountToken", "OAuth").public(),
+    ]);
 }

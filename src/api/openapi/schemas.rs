@@ -18,7 +18,6 @@ fn reference(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
-#[allow(dead_code)] // rows use more of it as their types are described
 impl Schemas {
     /// A `$ref` to `T`'s schema (registered with every schema it refers to).
     pub(crate) fn of<T: ToSchema>(&mut self) -> Value {
@@ -37,6 +36,23 @@ impl Schemas {
     /// A `$ref` to a schema written here rather than derived (answers rendered without a struct).
     pub(crate) fn named(&mut self, name: &str, schema: Value) -> Value {
         self.map.entry(name.to_string()).or_insert(schema);
+        reference(name)
+    }
+
+    /// A schema named `name`: `T`'s schema with more properties (an answer that echoes a stored
+    /// request object and adds the server's fields, like `FunctionInfo`).
+    pub(crate) fn extended<T: ToSchema>(&mut self, name: &str, more: Value, required: &[&str]) -> Value {
+        if !self.map.contains_key(name) {
+            let base = self.of::<T>();
+            let base_name = base["$ref"].as_str().unwrap_or_default().trim_start_matches("#/components/schemas/");
+            let mut schema = self.map[base_name].clone();
+            if let (Some(props), Some(more)) = (schema["properties"].as_object_mut(), more.as_object()) {
+                props.extend(more.clone());
+            }
+            schema["required"] = json!(required);
+            schema.as_object_mut().map(|o| o.remove("description"));
+            self.map.insert(name.to_string(), schema);
+        }
         reference(name)
     }
 
@@ -159,4 +175,261 @@ fn close(schema: &mut Value, refs: &mut Vec<String>) {
             }
         }
     }
+}
+
+/// `{"token_value", "token_info"}`: a token as created (the value is shown only here).
+pub(crate) fn token_created<T: ToSchema>(s: &mut Schemas, name: &str) -> Value {
+    let info = s.of::<T>();
+    s.named(
+        name,
+        json!({"type": "object", "required": ["token_value", "token_info"], "properties": {
+            "token_value": {"type": "string"},
+            "token_info": info
+        }}),
+    )
+}
+
+/// `{"token_infos": [...]}`.
+pub(crate) fn token_list<T: ToSchema>(s: &mut Schemas, name: &str) -> Value {
+    let info = s.of::<T>();
+    s.named(
+        name,
+        json!({"type": "object", "required": ["token_infos"], "properties": {
+            "token_infos": {"type": "array", "items": info}
+        }}),
+    )
+}
+
+const SECURABLE_TYPES: &[&str] = &[
+    "METASTORE",
+    "CATALOG",
+    "SCHEMA",
+    "TABLE",
+    "VOLUME",
+    "FUNCTION",
+    "STORAGE_CREDENTIAL",
+    "EXTERNAL_LOCATION",
+    "SHARE",
+    "RECIPIENT",
+    "PROVIDER",
+];
+
+/// `GET /explain/actions`: `{"actions": [{"name", "kind", "securable_type"}]}`.
+pub(crate) fn explain_actions(s: &mut Schemas) -> Value {
+    s.named(
+        "ExplainActions",
+        json!({"type": "object", "required": ["actions"], "properties": {"actions": {"type": "array", "items": {
+            "type": "object",
+            "required": ["name", "kind", "securable_type"],
+            "properties": {
+                "name": {"type": "string"},
+                "kind": {"type": "string", "enum": ["operation", "privilege"]},
+                "securable_type": {"type": "string", "enum": SECURABLE_TYPES}
+            }
+        }}}}),
+    )
+}
+
+/// The explain endpoint's answer: the decision, its reasons and the rule as a tree.
+pub(crate) fn explanation(s: &mut Schemas) -> Value {
+    let node = s.named(
+        "ExplainRequirement",
+        json!({
+            "type": "object",
+            "description": "A node of the rule: all_of / any_of over children, or a fact the principal has or lacks.",
+            "required": ["kind", "satisfied", "text"],
+            "properties": {
+                "kind": {"type": "string"},
+                "satisfied": {"type": "boolean"},
+                "text": {"type": "string"},
+                "evidence": {"type": "string"},
+                "securable_type": {"type": "string", "enum": SECURABLE_TYPES},
+                "securable": {"type": "string"},
+                "privilege": {"type": "string"},
+                "children": {"type": "array", "items": {"$ref": "#/components/schemas/ExplainRequirement"}}
+            }
+        }),
+    );
+    let reason = s.named(
+        "ExplainReason",
+        json!({
+            "type": "object",
+            "description": "One fact of the decision (a grant, an ownership, a role, or a missing link), with its sentence.",
+            "required": ["text"],
+            "properties": {"text": {"type": "string"}},
+            "additionalProperties": true
+        }),
+    );
+    s.named(
+        "Explanation",
+        json!({
+            "type": "object",
+            "required": ["principal", "action", "securable_type", "full_name", "allowed", "reasons", "requirement", "explanation"],
+            "properties": {
+                "principal": {"type": "string"},
+                "action": {"type": "string"},
+                "securable_type": {"type": "string", "enum": SECURABLE_TYPES},
+                "full_name": {"type": "string"},
+                "allowed": {"type": "boolean"},
+                "held": {"type": "boolean"},
+                "usable": {"type": "boolean"},
+                "reasons": {"type": "array", "items": reason},
+                "requirement": node,
+                "explanation": {"type": "string"}
+            }
+        }),
+    )
+}
+
+/// The SCIM objects. SCIM resources are extensible (RFC 7643): attributes a client sent beyond
+/// the modelled ones are kept and returned, so these objects stay open; `attributes` /
+/// `excludedAttributes` may leave out anything but `id` and `schemas`.
+pub(crate) fn scim_resource(s: &mut Schemas, kind: &str) -> Value {
+    let reference = json!({
+        "type": "object",
+        "required": ["value", "display", "$ref"],
+        "properties": {"value": {"type": "string"}, "display": {"type": "string"}, "$ref": {"type": "string"}},
+        "additionalProperties": false
+    });
+    let mut props = json!({
+        "schemas": {"type": "array", "items": {"type": "string"}},
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "displayName": {"type": "string"},
+        "externalId": {"type": "string"},
+        "groups": {"type": "array", "items": reference},
+        "entitlements": {"type": "array", "items": {"type": "object"}},
+        "roles": {"type": "array", "items": {"type": "object"}},
+        "meta": {"type": "object", "properties": {"resourceType": {"type": "string"}}}
+    });
+    match kind {
+        "User" => {
+            props["userName"] = json!({"type": "string"});
+            props["active"] = json!({"type": "boolean"});
+            props["name"] = json!({"type": "object"});
+            props["emails"] = json!({"type": "array", "items": {"type": "object", "properties": {
+                "value": {"type": "string"}, "type": {"type": "string"}, "primary": {"type": "boolean"}
+            }}});
+        }
+        "ServicePrincipal" => {
+            props["applicationId"] = json!({"type": "string"});
+            props["active"] = json!({"type": "boolean"});
+            // `GET Me` as a service principal also answers its application id as userName.
+            props["userName"] = json!({"type": "string"});
+        }
+        _ => {
+            props["members"] = json!({"type": "array", "items": reference});
+        }
+    }
+    s.named(
+        kind,
+        json!({
+            "type": "object",
+            "description": "A SCIM resource; attributes the client sent beyond these are kept and returned.",
+            "required": ["id", "schemas"],
+            "properties": props,
+            "additionalProperties": true
+        }),
+    )
+}
+
+/// `ListUsersResponse` and its kin: a SCIM list response of `item`.
+pub(crate) fn scim_list(s: &mut Schemas, name: &str, item: Value) -> Value {
+    s.named(
+        name,
+        json!({
+            "type": "object",
+            "required": ["schemas", "totalResults", "startIndex", "itemsPerPage", "Resources"],
+            "properties": {
+                "schemas": {"type": "array", "items": {"type": "string"}},
+                "totalResults": {"type": "integer", "minimum": 0},
+                "startIndex": {"type": "integer", "minimum": 1},
+                "itemsPerPage": {"type": "integer", "minimum": 0},
+                "Resources": {"type": "array", "items": item}
+            }
+        }),
+    )
+}
+
+/// A SCIM create or replace body: the resource's attributes (open).
+pub(crate) fn scim_body(s: &mut Schemas, kind: &str) -> Value {
+    let mut props = json!({
+        "schemas": {"type": "array", "items": {"type": "string"}},
+        "displayName": {"type": "string"},
+        "externalId": {"type": "string"},
+        "active": {"type": "boolean"},
+        "groups": {"type": "array", "items": {"type": "object", "properties": {"value": {"type": "string"}}}},
+        "entitlements": {"type": "array", "items": {"type": "object"}},
+        "roles": {"type": "array", "items": {"type": "object"}}
+    });
+    match kind {
+        "User" => {
+            props["userName"] = json!({"type": "string"});
+            props["name"] = json!({"type": "object"});
+            props["emails"] = json!({"type": "array", "items": {"type": "object"}});
+        }
+        "ServicePrincipal" => props["applicationId"] = json!({"type": "string"}),
+        _ => {
+            props["members"] =
+                json!({"type": "array", "items": {"type": "object", "properties": {"value": {"type": "string"}}}})
+        }
+    }
+    s.named(&format!("{kind}Request"), json!({"type": "object", "properties": props}))
+}
+
+/// The SCIM PatchOp body.
+pub(crate) fn scim_patch(s: &mut Schemas) -> Value {
+    s.named(
+        "PatchRequest",
+        json!({
+            "type": "object",
+            "properties": {
+                "schemas": {"type": "array", "items": {"type": "string"}},
+                "Operations": {"type": "array", "items": {
+                    "type": "object",
+                    "properties": {
+                        "op": {"type": "string", "enum": ["add", "remove", "replace"]},
+                        "path": {"type": "string"},
+                        "value": {}
+                    }
+                }}
+            }
+        }),
+    )
+}
+
+/// Partner Connect's answers. What a partner sends back (`partner_response.body`, test results,
+/// connectors) and the registration's `config` are the partner's documents, kept open.
+pub(crate) fn partner_info(s: &mut Schemas) -> Value {
+    s.named(
+        "PartnerInfo",
+        json!({
+            "type": "object",
+            "required": ["partner_id", "name", "config", "options", "created_at", "created_by"],
+            "properties": {
+                "partner_id": {"type": "string", "format": "uuid"},
+                "name": {"type": "string"},
+                "config": {"type": "object", "additionalProperties": true},
+                "basic_auth": {"oneOf": [
+                    {"type": "null"},
+                    {"type": "object", "required": ["username"], "properties": {"username": {"type": "string"}}}
+                ]},
+                "options": {"type": "object", "properties": {
+                    "timeout_ms": {"type": "integer", "minimum": 0},
+                    "max_retries": {"type": "integer", "minimum": 0},
+                    "retry_backoff_ms": {"type": "integer", "minimum": 0}
+                }},
+                "created_at": {"type": "integer", "format": "int64"},
+                "created_by": {"type": "string"}
+            }
+        }),
+    )
+}
+
+/// `{"partner_status": <HTTP status of the partner's answer>}` (and, for deleteConnection, the
+/// notification's outcome).
+pub(crate) fn partner_status(s: &mut Schemas) -> Value {
+    s.named(
+        "PartnerStatus",
+        json!({"type": "object", "required": ["partner_status"], "properties": {"partner_status": {"type": "integer"}}}),
+    )
 }

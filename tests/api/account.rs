@@ -1,0 +1,142 @@
+//! The account half of identity over plain HTTP: account paths and the account id, the acting
+//! workspace (`X-Databricks-Workspace-Id`), workspace assignments and belonging, account admins
+//! and the last-admin rule, and their error shapes.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn, TestApp, UC};
+
+const ACCOUNT: &str = "00000000-0000-4000-8000-000000000000";
+
+fn acc(path: &str) -> String {
+    format!("/api/2.0/accounts/{ACCOUNT}{path}")
+}
+
+async fn user_id(app: &TestApp, name: &str) -> i64 {
+    let body = app.admin().get(&acc(&format!("/scim/v2/Users?filter=userName%20eq%20%22{name}%22"))).await.ok("find");
+    body["Resources"][0]["id"].as_str().expect("id").parse().expect("numeric id")
+}
+
+#[actix_web::test]
+async fn account_paths_check_the_account_id_after_authentication() {
+    let app = spawn().await;
+    let other = "11111111-1111-4111-8111-111111111111";
+    let res = app.admin().get(&format!("/api/2.0/accounts/{other}/scim/v2/Users")).await;
+    let msg = res.error(404, "RESOURCE_DOES_NOT_EXIST", "another account");
+    assert!(msg.contains(other), "{msg}");
+    app.anonymous().get(&format!("/api/2.0/accounts/{other}/scim/v2/Users")).await.error(
+        401,
+        "UNAUTHENTICATED",
+        "401 first",
+    );
+    app.admin().get(&format!("/api/2.0/accounts/{}/workspaces", ACCOUNT.to_uppercase())).await.ok("any case");
+    // Alice is no account admin: 403 on every account API, whatever the path's id is right.
+    for path in ["/scim/v2/Users", "/workspaces", "/workspaces/1001/permissionassignments"] {
+        app.alice().get(&acc(path)).await.error(403, "PERMISSION_DENIED", path);
+    }
+}
+
+#[actix_web::test]
+async fn the_workspace_header_selects_the_acting_workspace() {
+    let app = spawn().await;
+    let me = format!("{UC}/user-info/me");
+    let same = app.admin().request("GET", &me).header("X-Databricks-Workspace-Id", "1001");
+    assert_eq!(app.admin().execute(same).await.status, 200);
+    let other = app.admin().request("GET", &me).header("X-Databricks-Workspace-Id", "1002");
+    let msg = app.admin().execute(other).await.error(403, "PERMISSION_DENIED", "PAT of another workspace");
+    assert!(msg.contains("1001"), "{msg}");
+    let bad = app.admin().request("GET", &me).header("X-Databricks-Workspace-Id", "abc");
+    app.admin().execute(bad).await.invalid("X-Databricks-Workspace-Id", "not a number");
+    // Account APIs ignore it.
+    let rb = app.admin().request("GET", &acc("/workspaces")).header("X-Databricks-Workspace-Id", "abc");
+    assert_eq!(app.admin().execute(rb).await.status, 200);
+}
+
+#[actix_web::test]
+async fn unassigned_principals_are_refused_and_hidden_until_assigned_again() {
+    let app = spawn().await;
+    let alice = user_id(&app, "alice@example.com").await;
+    let analysts = {
+        let b = app.admin().get(&acc("/scim/v2/Groups?filter=displayName%20eq%20analysts")).await.ok("group");
+        b["Resources"][0]["id"].as_str().unwrap().parse::<i64>().unwrap()
+    };
+    let principal = |id: i64| acc(&format!("/workspaces/1001/permissionassignments/principals/{id}"));
+    app.admin().delete(&principal(alice)).await.ok("unassign alice");
+    // Still in `analysts`, which is assigned: she belongs through the group.
+    app.alice().get(&format!("{UC}/catalogs")).await.ok("through analysts");
+    app.admin().delete(&principal(analysts)).await.ok("unassign analysts");
+    let msg = app.alice().get(&format!("{UC}/catalogs")).await.error(403, "PERMISSION_DENIED", "unassigned");
+    assert!(msg.contains("not assigned to workspace 1001"), "{msg}");
+    let res = app.alice().get("/api/2.0/preview/scim/v2/Me").await;
+    assert_eq!(res.status, 403);
+    assert_eq!(res.json()["schemas"], json!(["urn:ietf:params:scim:api:messages:2.0:Error"]));
+    let users = app.admin().get("/api/2.0/preview/scim/v2/Users").await.ok("ws users");
+    assert!(!users["Resources"].as_array().unwrap().iter().any(|u| u["userName"] == "alice@example.com"));
+    app.admin().get(&format!("/api/2.0/preview/scim/v2/Users/{alice}")).await.error(
+        404,
+        "RESOURCE_DOES_NOT_EXIST",
+        "hidden",
+    );
+    let body = app.admin().put(&principal(alice), json!({"permissions": ["USER"]})).await.ok("assign");
+    assert_eq!(body["permissions"], json!(["USER"]));
+    assert_eq!(body["principal"]["user_name"], "alice@example.com");
+    app.alice().get(&format!("{UC}/catalogs")).await.ok("assigned again");
+    // Emptying update deletes; DELETE of nothing is 404.
+    let body = app.admin().put(&principal(alice), json!({"permissions": ["UNKNOWN"]})).await.ok("empty");
+    assert_eq!(body["permissions"], json!([]));
+    app.admin().delete(&principal(alice)).await.error(404, "RESOURCE_DOES_NOT_EXIST", "nothing to delete");
+    app.admin().put(&principal(alice), json!({"permissions": [1]})).await.invalid("permissions", "numbers");
+    app.admin().put(&principal(424242), json!({"permissions": ["USER"]})).await.error(
+        404,
+        "RESOURCE_DOES_NOT_EXIST",
+        "unknown principal",
+    );
+    app.admin()
+        .put(&acc("/workspaces/77/permissionassignments/principals/1"), json!({"permissions": ["USER"]}))
+        .await
+        .error(404, "RESOURCE_DOES_NOT_EXIST", "unknown workspace");
+    app.admin().get(&acc("/workspaces/x/permissionassignments")).await.invalid("workspace_id", "non-numeric");
+}
+
+#[actix_web::test]
+async fn the_last_account_admin_stays_and_a_refused_change_changes_nothing() {
+    let app = spawn().await;
+    let admin = user_id(&app, "admin@example.com").await;
+    let before = app.dump_state().await;
+    let patch = |op: Value| json!({"Operations": [op]});
+    for (what, res) in [
+        (
+            "remove role",
+            app.admin()
+                .patch(
+                    &acc(&format!("/scim/v2/Users/{admin}")),
+                    patch(json!({"op": "remove", "path": "roles[value eq \"account_admin\"]"})),
+                )
+                .await,
+        ),
+        (
+            "deactivate",
+            app.admin()
+                .patch(
+                    &acc(&format!("/scim/v2/Users/{admin}")),
+                    patch(json!({"op": "replace", "path": "active", "value": false})),
+                )
+                .await,
+        ),
+        ("delete", app.admin().delete(&acc(&format!("/scim/v2/Users/{admin}"))).await),
+        ("workspace delete", app.admin().delete(&format!("/api/2.0/preview/scim/v2/Users/{admin}")).await),
+    ] {
+        let msg = res.invalid("", what);
+        assert!(msg.contains("At least one account admin must remain."), "{what}: {msg}");
+    }
+    assert_eq!(app.dump_state().await, before, "refused requests change nothing");
+    // Roles other than account_admin are refused.
+    let res = app
+        .admin()
+        .patch(
+            &acc(&format!("/scim/v2/Users/{admin}")),
+            patch(json!({"op": "add", "path": "roles", "value": [{"value": "god"}]})),
+        )
+        .await;
+    res.invalid("Operations[0].value", "unknown role");
+}
