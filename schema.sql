@@ -503,4 +503,13 @@ CREATE TABLE rule_set_grants (
 );
 CREATE INDEX rule_set_grants_by_principal ON rule_set_grants(principal_id);
 
-PRAGMA user_version = 5;
+-- Each TOKEN-recipient token's activation link and, once retrieved, its bearer credential
+-- (stored only as a SHA-256 hash). Deleting the token (or its recipient) deletes it.
+CREATE TABLE IF NOT EXISTS recipient_credentials (
+    token_id         TEXT PRIMARY KEY REFERENCES recipient_tokens(id) ON DELETE CASCADE,
+    activation_token TEXT NOT NULL UNIQUE,
+    bearer_hash      TEXT UNIQUE,
+    retrieved_at     INTEGER
+) WITHOUT ROWID;
+
+PRAGMA user_version = 6;

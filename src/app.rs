@@ -108,7 +108,6 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
     let configured_public_url =
         crate::config::public_url().filter(|_| !args.own_address_only).map(|url| url.trim_end_matches('/').to_string());
     let public_url = configured_public_url.clone().unwrap_or_else(|| listening_url(host, port));
-    let file_roots = crate::files::FileRoots::new(args.file_roots.clone());
     let vended = Arc::new(crate::vended::Registry::new(args.credential_lifetime));
     let s3 = match (s3_listener, &args.s3_bind) {
         (Some(l), Some(addr)) => {
@@ -123,17 +122,8 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
         _ => None,
     };
     let data_plane = DataPlane { vended, s3_endpoint_url: s3.as_ref().map(|(_, u)| u.clone()) };
-    let server = build(
-        Arc::clone(&store),
-        listener,
-        args.storage_map.clone(),
-        file_roots,
-        public_url,
-        configured_public_url,
-        args.own_address_only,
-        data_plane,
-    )
-    .map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
+    let server = build(Arc::clone(&store), listener, args, public_url, configured_public_url, data_plane)
+        .map_err(|source| StartError::Bind { addr: args.bind.clone(), source })?;
     tracing::info!("permission explorer: http://{host}:{port}/explorer/");
     Ok(Running { server, url: format!("http://{host}:{port}"), store, s3: s3.map(|(s, _)| s) })
 }
@@ -162,6 +152,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(api::Res::new("/.well-known/databricks-config").get(api::host_metadata::databricks_config).build())
         .configure(api::oauth::public_routes);
     api::openapi::undocumented(|| api::explorer::routes(cfg));
+    // Delta Sharing's recipient side: public activation paths, the sharing server (recipient
+    // bearer tokens, not workspace tokens) and pre-signed file URLs; mounted before `/api`,
+    // whose middleware authenticates workspace tokens.
+    api::sharing::routes(cfg);
     cfg.service(
         web::scope("/api")
             .wrap(from_fn(extract::authenticate))
@@ -170,16 +164,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// The HTTP server over a store and a bound listener.
-#[allow(clippy::too_many_arguments)]
+/// The HTTP server over a store and a bound listener, configured by `args`.
 pub fn build(
     store: Arc<Store>,
     listener: TcpListener,
-    storage_map: Vec<crate::config::StorageMapping>,
-    file_roots: crate::files::FileRoots,
+    args: &ServeArgs,
     public_url: String,
     configured_public_url: Option<String>,
-    certify_sandbox: bool,
     data_plane: DataPlane,
 ) -> std::io::Result<Server> {
     let account_id = store
@@ -191,11 +182,12 @@ pub fn build(
         account_id,
         store,
         callers: Default::default(),
-        storage_map: storage_map.into(),
-        file_roots,
+        storage_map: args.storage_map.clone().into(),
+        file_roots: crate::files::FileRoots::new(args.file_roots.clone()),
         public_url,
         configured_public_url,
-        certify_sandbox,
+        certify_sandbox: args.own_address_only,
+        presigned_url_lifetime_ms: i64::from(args.presigned_url_lifetime) * 1000,
         vended: data_plane.vended,
         s3_endpoint_url: data_plane.s3_endpoint_url,
     });

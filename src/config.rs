@@ -177,6 +177,11 @@ pub struct ServeArgs {
           value_name = "FORMAT")]
     pub log_format: LogFormat,
 
+    /// Lifetime of the pre-signed file URLs the Delta Sharing server hands out, in seconds
+    /// (1-604800).
+    #[arg(long = "presigned-url-lifetime", env = "UC_EMULATOR_PRESIGNED_URL_LIFETIME", default_value_t = 3600,
+          value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(1..=604_800))]
+    pub presigned_url_lifetime: u32,
     /// Serve the S3-compatible endpoint on a second listener, HOST:PORT (port 0 picks a free
     /// port; announced on a second stdout line). Engines read and write `s3://` tables under
     /// --storage-map prefixes through it with the credentials the temporary-credentials

@@ -15,6 +15,7 @@ pub enum ErrorCode {
     InvalidParameterValue,
     BadRequest,
     InvalidState,
+    MalformedRequest,
     CatalogNotEmpty,
     SchemaNotEmpty,
     Unauthenticated,
@@ -65,6 +66,7 @@ impl ErrorCode {
             Self::InvalidParameterValue => (400, "INVALID_PARAMETER_VALUE"),
             Self::BadRequest => (400, "BAD_REQUEST"),
             Self::InvalidState => (400, "INVALID_STATE"),
+            Self::MalformedRequest => (400, "MALFORMED_REQUEST"),
             Self::CatalogNotEmpty => (400, "CATALOG_NOT_EMPTY"),
             Self::SchemaNotEmpty => (400, "SCHEMA_NOT_EMPTY"),
             Self::Unauthenticated => (401, "UNAUTHENTICATED"),
@@ -119,6 +121,8 @@ pub struct ApiError {
     allow: Option<String>,
     /// SCIM paths render RFC 7644's error keys beside ours.
     scim: bool,
+    /// Delta Sharing's error shape: `errorCode` besides `error_code`.
+    delta_sharing: bool,
     /// Extra keys some errors carry (Partner Connect's `partner_status`, `violations`, ...).
     extra: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -127,7 +131,15 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { code, message: message.into(), cause: None, allow: None, scim: false, extra: None }
+        ApiError {
+            code,
+            message: message.into(),
+            cause: None,
+            allow: None,
+            scim: false,
+            delta_sharing: false,
+            extra: None,
+        }
     }
 
     /// 400 INVALID_PARAMETER_VALUE about one field.
@@ -177,6 +189,19 @@ impl ApiError {
         self
     }
 
+    /// The same error in the Delta Sharing protocol's shape (`errorCode` too; no cause kept).
+    pub fn for_delta_sharing(&self) -> Self {
+        ApiError {
+            code: self.code,
+            message: self.message.clone(),
+            cause: None,
+            allow: self.allow.clone(),
+            scim: false,
+            delta_sharing: true,
+            extra: self.extra.clone(),
+        }
+    }
+
     pub fn scim(mut self) -> Self {
         self.scim = true;
         self
@@ -224,6 +249,8 @@ struct ErrorBody<'a> {
     detail: Option<&'a str>,
     #[serde(rename = "scimType", skip_serializing_if = "Option::is_none")]
     scim_type: Option<&'static str>,
+    #[serde(rename = "errorCode", skip_serializing_if = "Option::is_none")]
+    error_code_protocol: Option<&'a str>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     extra: Option<&'a serde_json::Map<String, serde_json::Value>>,
 }
@@ -252,6 +279,7 @@ impl ResponseError for ApiError {
             status: self.scim.then(|| status.to_string()),
             detail: self.scim.then_some(self.message.as_str()),
             scim_type: if self.scim { self.scim_type() } else { None },
+            error_code_protocol: self.delta_sharing.then_some(code),
             extra: self.extra.as_ref(),
         };
         let mut res = HttpResponse::build(self.status_code());

@@ -4,6 +4,7 @@ pub mod api;
 pub mod app;
 pub mod authz;
 pub mod config;
+pub mod delta;
 pub mod domain;
 pub mod error;
 pub mod explain;

@@ -37,6 +37,8 @@ pub struct AppState {
     /// `UC_EMULATOR_PUBLIC_URL` as configured (no trailing `/`); `None` when unset, and then
     /// host metadata answers with the address the client used.
     pub configured_public_url: Option<String>,
+    /// `--presigned-url-lifetime`: how long Delta Sharing file URLs stay valid (ms).
+    pub presigned_url_lifetime_ms: i64,
     /// The id of the database's one account.
     pub account_id: String,
     /// The credentials this process vended (shared with the S3 endpoint).

@@ -202,9 +202,9 @@ async fn blocking<T: Send + 'static>(
 
 /// A response body read from disk by a blocking task, a few chunks ahead at most; its size is
 /// known, so it goes out with `Content-Length`.
-struct FileBody {
-    size: u64,
-    rx: Option<mpsc::Receiver<io::Result<Vec<u8>>>>,
+pub(crate) struct FileBody {
+    pub(crate) size: u64,
+    pub(crate) rx: Option<mpsc::Receiver<io::Result<Vec<u8>>>>,
 }
 
 impl MessageBody for FileBody {
@@ -228,7 +228,7 @@ fn file_headers(res: &mut actix_web::HttpResponseBuilder, modified: SystemTime) 
 
 /// One `Range: bytes=...` over a file of `size` bytes: `Ok(None)` when absent, malformed or
 /// multi-range (the whole file is sent); `Err(())` when it starts at or past the end (416).
-fn byte_range(req: &HttpRequest, size: u64) -> Result<Option<(u64, u64)>, ()> {
+pub(crate) fn byte_range(req: &HttpRequest, size: u64) -> Result<Option<(u64, u64)>, ()> {
     let Some(raw) = req.headers().get(header::RANGE).and_then(|v| v.to_str().ok()) else { return Ok(None) };
     let Some(spec) = raw.trim().strip_prefix("bytes=") else { return Ok(None) };
     if spec.contains(',') {

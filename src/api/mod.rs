@@ -23,6 +23,7 @@ pub mod recipients;
 pub mod schemas;
 pub mod scim;
 pub mod shares;
+pub mod sharing;
 pub mod storage_credentials;
 pub mod tables;
 pub mod temporary_credentials;

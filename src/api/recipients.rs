@@ -41,11 +41,20 @@ pub(crate) struct RecipientTokenInfo {
     updated_by: String,
 }
 
-impl From<TokenRow> for RecipientTokenInfo {
-    fn from(t: TokenRow) -> Self {
+/// A token's activation link (`""` once its credential was retrieved), made for this answer.
+fn activation_url(t: &TokenRow, public_url: &str) -> String {
+    if t.retrieved || t.activation_token.is_empty() {
+        String::new()
+    } else {
+        format!("{public_url}/delta_sharing/retrieve_config.html?{}", t.activation_token)
+    }
+}
+
+impl RecipientTokenInfo {
+    fn new(t: TokenRow, public_url: &str) -> Self {
         RecipientTokenInfo {
+            activation_url: activation_url(&t, public_url),
             id: t.id,
-            activation_url: t.activation_url,
             expiration_time: t.expiration_time,
             created_at: t.created_at,
             created_by: t.created_by,
@@ -88,7 +97,7 @@ pub struct RecipientInfo {
 }
 
 /// A recipient's answer with its live tokens (`Some` for TOKEN recipients).
-fn info_with(r: RecipientRow, tokens: Option<Vec<TokenRow>>) -> RecipientInfo {
+fn info_with(r: RecipientRow, tokens: Option<Vec<TokenRow>>, public_url: &str) -> RecipientInfo {
     let (cloud, region, metastore_id) =
         match r.data_recipient_global_metastore_id.as_deref().map(split_global_metastore_id) {
             Some(Some((c, rg, m))) => (Some(c), Some(rg), Some(m)),
@@ -110,9 +119,9 @@ fn info_with(r: RecipientRow, tokens: Option<Vec<TokenRow>>) -> RecipientInfo {
         metastore_id,
         ip_access_list,
         properties_kvpairs: r.properties_kvpairs,
-        activation_url: tokens.as_ref().and_then(|t| t.last()).map(|t| t.activation_url.clone()),
-        tokens: tokens.map(|t| t.into_iter().map(RecipientTokenInfo::from).collect()),
-        activated: false,
+        activation_url: tokens.as_ref().and_then(|t| t.last()).map(|t| activation_url(t, public_url)),
+        tokens: tokens.map(|t| t.into_iter().map(|t| RecipientTokenInfo::new(t, public_url)).collect()),
+        activated: r.activated,
         created_at: r.created_at,
         created_by: r.created_by,
         updated_at: r.updated_at,
@@ -129,7 +138,7 @@ pub async fn create_recipient(
     let spec = RecipientSpec::try_from(req)?;
     let Scoped { caller, metastore } = scoped;
     let out = state.store.write(move |tx| ops::recipients::create(tx, &caller, &metastore.id, spec)).await?;
-    Ok(HttpResponse::Ok().json(info_with(out.0, out.1)))
+    Ok(HttpResponse::Ok().json(info_with(out.0, out.1, &state.public_url)))
 }
 
 /// getRecipient
@@ -137,7 +146,7 @@ pub async fn get_recipient(req: HttpRequest, scoped: Scoped, state: web::Data<Ap
     let name = name_param(&req)?;
     let Scoped { caller, metastore } = scoped;
     let out = state.store.read(move |conn| ops::recipients::get(conn, &caller, &metastore.id, &name)).await?;
-    Ok(HttpResponse::Ok().json(info_with(out.0, out.1)))
+    Ok(HttpResponse::Ok().json(info_with(out.0, out.1, &state.public_url)))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -164,7 +173,8 @@ pub async fn list_recipients(
             ops::recipients::list(conn, &caller, &metastore.id, &after, limit, wanted.as_deref())
         })
         .await?;
-    let items: Vec<RecipientInfo> = items.into_iter().map(|(r, tokens)| info_with(r, tokens)).collect();
+    let items: Vec<RecipientInfo> =
+        items.into_iter().map(|(r, tokens)| info_with(r, tokens, &state.public_url)).collect();
     let next_page_token = args.next_token(&state.store, more_after);
     Ok(HttpResponse::Ok().json(Listing { key: "recipients", items, next_page_token }))
 }
@@ -180,7 +190,7 @@ pub async fn update_recipient(
     let update = RecipientUpdate::try_from(body)?;
     let Scoped { caller, metastore } = scoped;
     let out = state.store.write(move |tx| ops::recipients::update(tx, &caller, &metastore.id, &name, update)).await?;
-    Ok(HttpResponse::Ok().json(info_with(out.0, out.1)))
+    Ok(HttpResponse::Ok().json(info_with(out.0, out.1, &state.public_url)))
 }
 
 /// deleteRecipient: its share grants go with it.
@@ -203,7 +213,7 @@ pub async fn rotate_token(
     let Scoped { caller, metastore } = scoped;
     let out =
         state.store.write(move |tx| ops::recipients::rotate_token(tx, &caller, &metastore.id, &name, seconds)).await?;
-    Ok(HttpResponse::Ok().json(info_with(out.0, out.1)))
+    Ok(HttpResponse::Ok().json(info_with(out.0, out.1, &state.public_url)))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -8,6 +8,7 @@
 
 pub mod explain;
 pub mod rules;
+pub mod sharing;
 
 use std::sync::Arc;
 
@@ -363,6 +364,9 @@ pub enum Action {
     /// Writes the server makes on its own (recovering interrupted Partner Connect connections);
     /// no caller is ever allowed it.
     ServerTask,
+    /// Retrieving a recipient token's credential through its activation link (no caller; the
+    /// rules of `sharing::retrieval`).
+    RetrieveRecipientCredential,
 }
 
 /// One entry of a workspace object's access control list: a principal name and a level.

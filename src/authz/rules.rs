@@ -393,5 +393,8 @@ pub fn requirement(caller: &Caller, action: &Action) -> Req {
         // Proofs minted only by `with_fixture_proof` / `with_server_proof`, never for a caller.
         Action::LoadFixtures => Condition(false, "fixtures are loaded by the server alone"),
         Action::ServerTask => Condition(false, "server tasks run without a caller"),
+        Action::RetrieveRecipientCredential => {
+            Condition(false, "a credential is retrieved through its activation link alone")
+        }
     }
 }

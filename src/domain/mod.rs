@@ -5,6 +5,7 @@ pub mod paging;
 pub mod privilege;
 pub mod scim_filter;
 pub mod securable;
+pub mod sharing;
 pub mod storage_url;
 pub mod update;
 pub mod workspace_object;

@@ -16,6 +16,7 @@ pub mod providers;
 pub mod recipients;
 pub mod schemas;
 pub mod shares;
+pub mod sharing;
 pub mod storage_credentials;
 pub mod tables;
 pub mod temporary_credentials;

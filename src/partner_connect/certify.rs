@@ -357,6 +357,7 @@ fn start_sandbox(fixture: &Json) -> Result<Started, String> {
         log_format: Default::default(),
         own_address_only: true,
         reset: false,
+        presigned_url_lifetime: 3600,
         s3_bind: None,
         s3_public_url: None,
         credential_lifetime: 3600,

@@ -22,6 +22,7 @@ pub mod rule_sets;
 pub mod schemas;
 pub mod securables;
 pub mod shares;
+pub mod sharing;
 pub mod tables;
 pub mod tokens;
 pub mod volumes;
@@ -44,18 +45,20 @@ use crate::error::{ApiError, ApiResult};
 
 /// The schema version `schema.sql` sets. A database of an older version is brought up to date
 /// at start-up by [`MIGRATIONS`]; a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 
 /// `MIGRATIONS[i]` takes a database from version `i + 1` to `i + 2`, in one transaction.
 /// Version 2 only added indexes (owner, credential and principal columns).
 /// Version 3 added volumes and functions; version 4 the owners deleted with their principal;
-/// version 5 workspace assignments, OAuth secrets and tokens, rule sets.
+/// version 5 workspace assignments, OAuth secrets and tokens, rule sets;
+/// version 6 recipient credentials (Delta Sharing activation).
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_indexes.sql"),
     include_str!("migrations/0003_volumes_functions.sql"),
     include_str!("migrations/0004_orphaned_owners.sql"),
     include_str!("migrations/0005_account_identity.sql"),
+    include_str!("migrations/0006_recipient_credentials.sql"),
 ];
 
 /// Page cache of the writer connection (KiB). The writer touches the indexes' and tables' hot
@@ -142,6 +145,9 @@ pub struct Store {
     alive: Arc<()>,
     jobs: mpsc::Sender<Job>,
     pub page_key: PageKey,
+    /// The key of pre-signed Delta Sharing file URLs: random, made with the database, never
+    /// exposed, so URLs survive a restart within their lifetime.
+    pub signing_key: [u8; 32],
     identity_epoch: AtomicU64,
     identity_dirty: Arc<AtomicBool>,
     checkpointer: Mutex<Option<(mpsc::Sender<()>, JoinHandle<()>)>>,
@@ -185,6 +191,7 @@ impl Store {
             return Err(OpenError::Version { path: path.to_string(), found: version, expected: SCHEMA_VERSION });
         }
         let page_key = Self::page_key(&writer).map_err(&err)?;
+        let signing_key = Self::secret(&writer, "presigned_url_key").map_err(&err)?;
 
         let identity_dirty = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&identity_dirty);
@@ -219,11 +226,24 @@ impl Store {
             alive: Arc::new(()),
             jobs,
             page_key,
+            signing_key,
             identity_epoch: AtomicU64::new(0),
             identity_dirty,
             checkpointer: Mutex::new(checkpointer),
             is_new,
         })
+    }
+
+    /// A 32-byte random secret kept in `meta` under `name`, made on first use.
+    fn secret(conn: &Connection, name: &str) -> rusqlite::Result<[u8; 32]> {
+        let stored: Option<Vec<u8>> =
+            conn.query_row("SELECT value FROM meta WHERE key = ?1", [name], |r| r.get(0)).optional()?;
+        if let Some(key) = stored.and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok()) {
+            return Ok(key);
+        }
+        let fresh = PageKey::generate();
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", rusqlite::params![name, &fresh[..]])?;
+        Ok(fresh)
     }
 
     fn page_key(conn: &Connection) -> rusqlite::Result<PageKey> {

@@ -26,6 +26,8 @@ pub struct RecipientRow {
     pub created_by: String,
     pub updated_at: i64,
     pub updated_by: String,
+    /// The credential of one of its tokens has been retrieved (never goes back).
+    pub activated: bool,
 }
 
 impl RecipientRow {
@@ -41,7 +43,9 @@ impl RecipientRow {
 }
 
 const COLUMNS: &str = "id, metastore_id, name, authentication_type, comment, owner, data_recipient_global_metastore_id,
-                       ip_access_list, properties_kvpairs, created_at, created_by, updated_at, updated_by";
+                       ip_access_list, properties_kvpairs, created_at, created_by, updated_at, updated_by,
+                       EXISTS (SELECT 1 FROM recipient_tokens rt JOIN recipient_credentials rc ON rc.token_id = rt.id
+                               WHERE rt.recipient_id = recipients.id AND rc.retrieved_at IS NOT NULL)";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecipientRow> {
     Ok(RecipientRow {
@@ -58,6 +62,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecipientRow> {
         created_by: r.get(10)?,
         updated_at: r.get(11)?,
         updated_by: r.get(12)?,
+        activated: r.get(13)?,
     })
 }
 
@@ -164,7 +169,10 @@ pub fn delete(conn: &Connection, ok: &Allowed, id: &str) -> ApiResult<()> {
 #[derive(Debug)]
 pub struct TokenRow {
     pub id: String,
-    pub activation_url: String,
+    /// The token's activation token (its link is made from it when answered).
+    pub activation_token: String,
+    /// Its credential has been retrieved: the link is used up.
+    pub retrieved: bool,
     pub expiration_time: Option<i64>,
     pub created_at: i64,
     pub created_by: String,
@@ -175,20 +183,23 @@ pub struct TokenRow {
 /// The recipient's tokens that have not expired at `now` (expired ones are not listed).
 pub fn live_tokens(conn: &Connection, recipient_id: &str, now: i64) -> ApiResult<Vec<TokenRow>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, activation_url, expiration_time, created_at, created_by, updated_at, updated_by
-         FROM recipient_tokens WHERE recipient_id = ?1 AND (expiration_time IS NULL OR expiration_time > ?2)
-         ORDER BY created_at, id",
+        "SELECT t.id, COALESCE(c.activation_token, ''), c.retrieved_at IS NOT NULL, t.expiration_time, t.created_at,
+                t.created_by, t.updated_at, t.updated_by
+         FROM recipient_tokens t LEFT JOIN recipient_credentials c ON c.token_id = t.id
+         WHERE t.recipient_id = ?1 AND (t.expiration_time IS NULL OR t.expiration_time > ?2)
+         ORDER BY t.created_at, t.id",
     )?;
     let rows = stmt
         .query_map(params![recipient_id, now], |r| {
             Ok(TokenRow {
                 id: r.get(0)?,
-                activation_url: r.get(1)?,
-                expiration_time: r.get(2)?,
-                created_at: r.get(3)?,
-                created_by: r.get(4)?,
-                updated_at: r.get(5)?,
-                updated_by: r.get(6)?,
+                activation_token: r.get(1)?,
+                retrieved: r.get(2)?,
+                expiration_time: r.get(3)?,
+                created_at: r.get(4)?,
+                created_by: r.get(5)?,
+                updated_at: r.get(6)?,
+                updated_by: r.get(7)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -207,22 +218,24 @@ pub fn live_tokens_of(
     }
     let ids = serde_json::to_string(recipient_ids).expect("strings serialize");
     let mut stmt = conn.prepare_cached(
-        "SELECT recipient_id, id, activation_url, expiration_time, created_at, created_by, updated_at, updated_by
-         FROM recipient_tokens
-         WHERE recipient_id IN (SELECT value FROM json_each(?1)) AND (expiration_time IS NULL OR expiration_time > ?2)
-         ORDER BY recipient_id, created_at, id",
+        "SELECT t.recipient_id, t.id, COALESCE(c.activation_token, ''), c.retrieved_at IS NOT NULL, t.expiration_time,
+                t.created_at, t.created_by, t.updated_at, t.updated_by
+         FROM recipient_tokens t LEFT JOIN recipient_credentials c ON c.token_id = t.id
+         WHERE t.recipient_id IN (SELECT value FROM json_each(?1)) AND (t.expiration_time IS NULL OR t.expiration_time > ?2)
+         ORDER BY t.recipient_id, t.created_at, t.id",
     )?;
     let rows = stmt.query_map(params![ids, now], |r| {
         Ok((
             r.get::<_, String>(0)?,
             TokenRow {
                 id: r.get(1)?,
-                activation_url: r.get(2)?,
-                expiration_time: r.get(3)?,
-                created_at: r.get(4)?,
-                created_by: r.get(5)?,
-                updated_at: r.get(6)?,
-                updated_by: r.get(7)?,
+                activation_token: r.get(2)?,
+                retrieved: r.get(3)?,
+                expiration_time: r.get(4)?,
+                created_at: r.get(5)?,
+                created_by: r.get(6)?,
+                updated_at: r.get(7)?,
+                updated_by: r.get(8)?,
             },
         ))
     })?;
@@ -250,14 +263,17 @@ pub fn add_token(
         on,
     );
     let id = crate::domain::new_id();
-    // Activation is not emulated, so every token keeps a URL of its own.
-    let activation_url = format!("https://uc-emulator.invalid/delta_sharing/retrieve_config.html?{id}");
+    // The link is computed per answer from the activation token (`recipient_credentials`); the
+    // legacy column keeps the token too.
+    let activation_token = crate::domain::sharing::new_activation_token();
     conn.prepare_cached(
         "INSERT INTO recipient_tokens (id, recipient_id, activation_url, expiration_time, created_at, created_by,
                                        updated_at, updated_by)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?6)",
     )?
-    .execute(params![id, recipient_id, activation_url, expiration_time, now, by])?;
+    .execute(params![id, recipient_id, activation_token, expiration_time, now, by])?;
+    conn.prepare_cached("INSERT INTO recipient_credentials (token_id, activation_token) VALUES (?1, ?2)")?
+        .execute(params![id, activation_token])?;
     Ok(())
 }
 

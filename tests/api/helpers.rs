@@ -172,6 +172,7 @@ pub fn args(db: &std::path::Path, fixture: &std::path::Path) -> ServeArgs {
         log_format: Default::default(),
         own_address_only: false,
         reset: false,
+        presigned_url_lifetime: 3600,
         s3_bind: None,
         s3_public_url: None,
         credential_lifetime: 3600,

@@ -71,10 +71,11 @@ def serve_command_before(all_blocks: list[Block], index: int) -> list[str]:
     raise AssertionError(f"no `uc-emulator serve` command before the block at README.md line {all_blocks[index].line}")
 
 
-def data_plane_args(all_blocks: list[Block], serve: list[str], tmp_path) -> list[str]:
+def data_plane_args(all_blocks: list[Block], serve: list[str], tmp_path) -> tuple[list[str], dict]:
     """The serve command's `--storage-map`, `--file-root`, `--s3-bind` and `--credential-lifetime`,
     each README directory replaced by a fresh one under `tmp_path`, filled by the `cp` commands
-    of the block that holds the serve command."""
+    of the block that holds the serve command; and the README directories with their stand-ins
+    (the snippets' text names them too)."""
     dirs: dict[str, object] = {}
 
     def local(d: str):
@@ -108,7 +109,7 @@ def data_plane_args(all_blocks: list[Block], serve: list[str], tmp_path) -> list
                 src, dst = words[-2], words[-1].rstrip("/")
                 if dst in dirs:
                     shutil.copytree(REPO_ROOT / src.removesuffix("/."), dirs[dst], dirs_exist_ok=True)
-    return extra
+    return extra, dirs
 
 
 def option(cmd: list[str], name: str) -> list[str]:
@@ -149,19 +150,23 @@ def test_python_block_runs_as_a_script(index, block, tmp_path, _reaper):
     serve = serve_command_before(all_blocks, index)
     fixtures = [str(REPO_ROOT / f) for f in option(serve, "--fixtures")]
     db = tmp_path / "readme.db"
-    extra = data_plane_args(all_blocks, serve, tmp_path)
+    extra, dirs = data_plane_args(all_blocks, serve, tmp_path)
     if extra:
         server = ServerWithArgs(str(db), fixtures, tmp_path / "server.log", extra)
     else:
         server = Server(str(db), fixtures, tmp_path / "server.log")
     try:
         script = tmp_path / "snippet.py"
-        script.write_text(block.code.replace(README_HOST, server.url))
+        code = block.code.replace(README_HOST, server.url)
+        for readme_dir, real in dirs.items():
+            code = code.replace(readme_dir, str(real))
+        script.write_text(code)
         env = {k: v for k, v in os.environ.items() if not k.startswith("DATABRICKS_")}
         run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
                              cwd=tmp_path, env=env)
         assert run.returncode == 0, f"README.md line {block.line}:\n{run.stderr}"
         for shown in expected_outputs(block.code):
+            shown = shown.replace(README_HOST, server.url)  # printed addresses are the server's
             assert matches(shown, run.stdout), f"README.md line {block.line} shows {shown!r}; the script printed:\n{run.stdout}"
 
         # The `uc-emulator explain` commands of the next shell block read the same database.

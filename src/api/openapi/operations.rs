@@ -69,6 +69,15 @@ pub(super) const TAGS: &[(&str, &str)] = &[
     ("Shares", "Delta Sharing shares (provider side)."),
     ("Recipients", "Delta Sharing recipients and their tokens."),
     ("Providers", "Delta Sharing providers (recipient side)."),
+    (
+        "Recipient activation",
+        "Public Delta Sharing activation: the activation page, its info, and the one-time credential download.",
+    ),
+    (
+        "Delta Sharing",
+        "The Delta Sharing open protocol for recipients (recipient bearer tokens; errors also carry `errorCode`), \
+         and the pre-signed file URLs it hands out.",
+    ),
     ("SCIM", "Users, groups and service principals (SCIM 2.0)."),
     ("Tokens", "The caller's own personal access tokens."),
     (
@@ -91,6 +100,21 @@ const UC: &str = "/api/2.1/unity-catalog";
 
 fn uc(p: &str) -> String {
     format!("{UC}{p}")
+}
+
+/// The Delta Sharing server's paths.
+fn ds(p: &str) -> String {
+    format!("/api/2.0/delta-sharing/metastores/{{metastore_id}}{p}")
+}
+
+/// A Delta Sharing list answer: `items` of objects with these string fields, `nextPageToken`.
+fn ds_list(fields: &[&str]) -> Value {
+    let props: serde_json::Map<String, Value> =
+        fields.iter().map(|f| (f.to_string(), json!({"type": "string"}))).collect();
+    json!({"type": "object", "properties": {
+        "items": {"type": "array", "items": {"type": "object", "properties": props}},
+        "nextPageToken": {"type": "string"}
+    }})
 }
 
 fn int64() -> Value {
@@ -163,6 +187,14 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
     let partner_info = schemas::partner_info(s);
     let partner_status = schemas::partner_status(s);
     let connection = s.of::<ConnectionInfo>();
+
+    // The Delta Sharing credential profile file.
+    let profile = json!({"type": "object", "properties": {
+        "shareCredentialsVersion": {"type": "integer"},
+        "bearerToken": {"type": "string"},
+        "endpoint": {"type": "string"},
+        "expirationTime": {"type": "string"}
+    }});
 
     let mut ops = vec![
         // Metastores
@@ -503,6 +535,91 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
                 }, "additionalProperties": true}
             }}))
             .also(&[502, 504]),
+        // Delta Sharing, the recipient's side
+        get("/delta_sharing/retrieve_config.html", "getActivationPage", "Recipient activation")
+            .public()
+            .ok_media("text/html"),
+        get(
+            &uc("/public/data_sharing_activation_info/{activation_url}"),
+            "getActivationUrlInfo",
+            "Recipient activation",
+        )
+        .public()
+        .also(&[403])
+        .ok(empty()),
+        get(&uc("/public/data_sharing_activation/{activation_url}"), "retrieveToken", "Recipient activation")
+            .public()
+            .also(&[403])
+            .ok(profile.clone()),
+        get(
+            "/api/2.0/unity-catalog/public/data_sharing_activation_info/{activation_url}",
+            "getActivationUrlInfo2_0",
+            "Recipient activation",
+        )
+        .public()
+        .also(&[403])
+        .ok(empty()),
+        get(
+            "/api/2.0/unity-catalog/public/data_sharing_activation/{activation_url}",
+            "retrieveToken2_0",
+            "Recipient activation",
+        )
+        .public()
+        .also(&[403])
+        .ok(profile),
+        get(&ds("/shares"), "deltaSharingListShares", "Delta Sharing")
+            .ok(ds_list(&["name", "id"]))
+            .param("maxResults", json!({"type": "integer"}), false, "page size (500 by default, 1000 at most)")
+            .param("pageToken", json!({"type": "string"}), false, ""),
+        get(&ds("/shares/{share}"), "deltaSharingGetShare", "Delta Sharing").ok(json!({"type": "object",
+            "properties": {"share": {"type": "object", "properties": {"name": {"type": "string"}, "id": {"type": "string"}}}}})),
+        get(&ds("/shares/{share}/schemas"), "deltaSharingListSchemas", "Delta Sharing")
+            .ok(ds_list(&["name", "share"]))
+            .param("maxResults", json!({"type": "integer"}), false, "")
+            .param("pageToken", json!({"type": "string"}), false, ""),
+        get(&ds("/shares/{share}/schemas/{schema}/tables"), "deltaSharingListTables", "Delta Sharing")
+            .ok(ds_list(&["name", "schema", "share", "shareId", "id"]))
+            .param("maxResults", json!({"type": "integer"}), false, "")
+            .param("pageToken", json!({"type": "string"}), false, ""),
+        get(&ds("/shares/{share}/all-tables"), "deltaSharingListAllTables", "Delta Sharing")
+            .ok(ds_list(&["name", "schema", "share", "shareId", "id"]))
+            .param("maxResults", json!({"type": "integer"}), false, "")
+            .param("pageToken", json!({"type": "string"}), false, ""),
+        head(&ds("/shares/{share}/schemas/{schema}/tables/{table}"), "deltaSharingHeadTableVersion", "Delta Sharing"),
+        get(
+            &ds("/shares/{share}/schemas/{schema}/tables/{table}/version"),
+            "deltaSharingGetTableVersion",
+            "Delta Sharing",
+        )
+        .ok_media("text/plain")
+        .param("startingTimestamp", json!({"type": "string"}), false, "ISO 8601 instant"),
+        get(
+            &ds("/shares/{share}/schemas/{schema}/tables/{table}/metadata"),
+            "deltaSharingGetTableMetadata",
+            "Delta Sharing",
+        )
+        .ok_media("application/x-ndjson")
+        .param("version", json!({"type": "integer"}), false, "")
+        .param("timestamp", json!({"type": "string"}), false, ""),
+        post(&ds("/shares/{share}/schemas/{schema}/tables/{table}/query"), "deltaSharingQueryTable", "Delta Sharing")
+            .ok_media("application/x-ndjson")
+            .body(json!({"type": "object"}), false),
+        get(
+            &ds("/shares/{share}/schemas/{schema}/tables/{table}/changes"),
+            "deltaSharingGetTableChanges",
+            "Delta Sharing",
+        )
+        .ok_media("application/x-ndjson")
+        .param("startingVersion", json!({"type": "integer"}), false, "")
+        .param("startingTimestamp", json!({"type": "string"}), false, "")
+        .param("endingVersion", json!({"type": "integer"}), false, "")
+        .param("endingTimestamp", json!({"type": "string"}), false, "")
+        .param("includeHistoricalMetadata", json!({"type": "boolean"}), false, ""),
+        get("/delta-sharing/presigned/{key}", "getPresignedFile", "Delta Sharing")
+            .public()
+            .ok_media("application/octet-stream")
+            .also(&[403, 416]),
+        head("/delta-sharing/presigned/{key}", "headPresignedFile", "Delta Sharing").public().also(&[403, 416]),
         // Host metadata, health, this document
         get("/.well-known/databricks-config", "getHostMetadata", "Host metadata").public().ok(s.of::<HostMetadata>()),
         get("/healthz", "healthz", "Health").public().ok(s.named(
