@@ -91,6 +91,9 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
         tracing::warn!(recovered, "rolled back Partner Connect connections a crash left pending");
     }
     tracing::info!(db = %args.db, new = store.is_new, "database open");
+    if let Ok(Some(account_id)) = store.read_now(crate::store::account::stored_account_id) {
+        tracing::info!(account_id = %account_id, "account");
+    }
     for f in &files {
         tracing::info!(fixture = %f.name, "fixture applied");
         let tokens = f.announced_tokens();

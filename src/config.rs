@@ -148,6 +148,8 @@ pub struct ServeArgs {
 
     /// Fixture file applied at start-up (repeatable; UC_EMULATOR_FIXTURES is comma-separated).
     /// Without any, a new database gets the built-in default fixture (token `dapi-admin`).
+    /// A fixture's `account_id` (a UUID) names the account of a new database; default
+    /// 00000000-0000-4000-8000-000000000000.
     #[arg(long = "fixtures", env = "UC_EMULATOR_FIXTURES", value_delimiter = ',', value_name = "FILE")]
     pub fixtures: Vec<PathBuf>,
 

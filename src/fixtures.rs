@@ -125,6 +125,10 @@ struct ServicePrincipalEntry {
     display_name: Option<String>,
     #[serde(default)]
     account_admin: bool,
+    /// OAuth secrets (values) the service principal signs in with (`oauth-m2m`); valid 730 days
+    /// from when they are first applied.
+    #[serde(default)]
+    oauth_secrets: Vec<String>,
     /// The workspaces it is assigned to (default: every workspace of the start-up's fixtures).
     workspaces: Option<Vec<i64>>,
 }
@@ -361,6 +365,9 @@ fn apply_in(tx: &Connection, ok: &Allowed, files: &[Loaded], map: &LocalStorage)
         }
         assignments_of(tx, ok, files)?;
         for f in files {
+            secrets_of(tx, ok, f)?;
+        }
+        for f in files {
             tokens_of(tx, ok, f)?;
         }
         for f in files {
@@ -580,6 +587,36 @@ fn assignments_of(tx: &Connection, ok: &Allowed, files: &[Loaded]) -> Result<(),
             for w in targets {
                 assign_if_missing(tx, ok, w, p.id, permission).map_err(|e| err(api_problem(e)))?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// Service principals' OAuth secrets, create-if-missing by value (stored hashed).
+fn secrets_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError> {
+    for (i, s) in f.fixture.service_principals.iter().enumerate() {
+        let err = |p: String| entry_err(&f.name, "service_principals", i, &s.application_id, p);
+        for value in &s.oauth_secrets {
+            if value.len() < 8 {
+                return Err(err("oauth_secrets: a secret must have at least 8 characters".into()));
+            }
+            let hash = tokens::hash(value);
+            if crate::store::oauth::secret_by_hash(tx, &hash).map_err(|e| err(api_problem(e)))?.is_some() {
+                continue;
+            }
+            let p = principals::by_name(tx, &s.application_id)
+                .map_err(|e| err(api_problem(e)))?
+                .ok_or_else(|| err("the service principal is missing".into()))?;
+            let now = now_ms() / 1000;
+            let row = crate::store::oauth::SecretRow {
+                id: crate::ops::oauth::random_hex(16),
+                principal_id: p.id,
+                secret_hash: hash,
+                create_time: now,
+                expire_time: now + crate::ops::oauth::MAX_SECRET_LIFETIME_SECS,
+                scopes: None,
+            };
+            crate::store::oauth::insert_secret(tx, ok, &row).map_err(|e| err(api_problem(e)))?;
         }
     }
     Ok(())

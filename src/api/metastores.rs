@@ -16,6 +16,7 @@ use crate::store::metastores::{self, MetastoreRow};
 pub struct MetastoreInfo {
     metastore_id: String,
     name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     storage_root: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     storage_root_credential_id: Option<String>,

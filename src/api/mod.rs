@@ -2,6 +2,7 @@
 
 pub mod access_control;
 pub mod account;
+pub mod account_uc;
 pub mod catalogs;
 pub mod codec_errors;
 pub mod explain;
@@ -211,6 +212,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(volumes::routes)
     .configure(fs::routes)
     .configure(account::routes)
+    .configure(account_uc::routes)
     .configure(oauth::routes)
     .configure(access_control::routes)
     .configure(temporary_credentials::routes);

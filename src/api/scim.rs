@@ -273,7 +273,12 @@ async fn list(
 ) -> ApiResult<HttpResponse> {
     let Level { kind, account } = **level;
     let q: ListQuery = parse_query(req.query_string()).map_err(scim_err)?;
-    let start = non_negative("startIndex", q.start_index.as_deref()).map_err(scim_err)?.unwrap_or(1).max(1);
+    let start = non_negative("startIndex", q.start_index.as_deref()).map_err(scim_err)?.unwrap_or(1);
+    // Account SCIM is strict about the 1-based index; workspace SCIM reads 0 as 1, as it did.
+    if account && start < 1 {
+        return Err(ApiError::invalid("startIndex", "must be at least 1").scim());
+    }
+    let start = start.max(1);
     let count = non_negative("count", q.count.as_deref()).map_err(scim_err)?;
     let (attrs, exact) = filter_attrs(kind);
     let filter: Option<Filter> = q

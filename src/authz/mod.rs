@@ -82,6 +82,9 @@ pub struct Caller {
     /// Whether the caller belongs to `workspace_id` (assigned, or a member of an assigned
     /// group). Workspace APIs refuse callers who do not; account APIs do not ask.
     pub belongs: bool,
+    /// The request came through an account API (account metastores, assignments, storage
+    /// credentials): an account admin then administers every metastore of the account.
+    pub account_api: bool,
 }
 
 impl Caller {
@@ -121,6 +124,7 @@ impl Caller {
             workspace_admin,
             metastore,
             belongs: true,
+            account_api: false,
         }
     }
 
@@ -620,6 +624,7 @@ fn via(caller: &Caller, principal: &str) -> String {
 fn eval(caller: &Caller, req: &Req, chain: &[&Node]) -> (bool, Vec<Reason>) {
     let missing = |requirement: String| (false, vec![Reason::Missing { requirement }]);
     match req {
+        Req::MetastoreAdmin if caller.account_api && caller.account_admin => (true, vec![Reason::AccountAdmin]),
         Req::MetastoreAdmin => {
             // The metastore in the chain when there is one (metastore CRUD on `:id`), else the
             // workspace's.

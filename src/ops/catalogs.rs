@@ -113,6 +113,15 @@ pub fn create(tx: &Connection, caller: &Caller, metastore_id: &str, spec: Catalo
         let (_, [pn, mn]) = super::providers::load(tx, caller, metastore_id, provider)?;
         authz::require(caller, &Action::UseProviderForCatalog, &[&pn, &mn]).map_err(denied)?;
     }
+    if spec.storage_root.is_none() && spec.provider_name.is_none() && spec.share_name.is_none() {
+        let ms = crate::store::metastores::require(tx, metastore_id)?;
+        if ms.storage_root.is_empty() {
+            return Err(ApiError::invalid(
+                "storage_root",
+                "The metastore has no storage root; give the catalog a storage_root.",
+            ));
+        }
+    }
     let new = spec.into_new(tx, metastore_id, caller.name.clone(), now_ms())?;
     catalogs::insert(tx, &ok, metastore_id, &new)
 }

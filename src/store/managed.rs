@@ -19,7 +19,7 @@ pub fn root_overlapping(conn: &Connection, metastore_id: &str, url: &StorageUrl)
         .prepare_cached("SELECT storage_root FROM metastores WHERE id = ?1")?
         .query_row(params![metastore_id], |r| r.get(0))
         .ok();
-    if let Some(root) = ms_root.filter(|r| overlaps(r)) {
+    if let Some(root) = ms_root.filter(|r| !r.is_empty() && overlaps(r)) {
         return Ok(Some(format!("the metastore's storage root {root}")));
     }
     let mut stmt = conn.prepare_cached(
@@ -50,7 +50,7 @@ pub fn metastore_root_overlapping(
         .prepare_cached("SELECT storage_root FROM metastores WHERE id = ?1")?
         .query_row(params![metastore_id], |r| r.get(0))
         .ok();
-    Ok(root.filter(|r| {
+    Ok(root.filter(|r| !r.is_empty()).filter(|r| {
         let root = StorageUrl::from_stored(r.trim_end_matches('/').to_string());
         url.is_within(&root) || root.is_within(url)
     }))

@@ -30,6 +30,11 @@ async fn account_paths_check_the_account_id_after_authentication() {
         "401 first",
     );
     app.admin().get(&format!("/api/2.0/accounts/{}/workspaces", ACCOUNT.to_uppercase())).await.ok("any case");
+    for bad in ["startIndex=0", "count=-1", "startIndex=x"] {
+        let res = app.admin().get(&acc(&format!("/scim/v2/Users?{bad}"))).await;
+        res.invalid(bad.split('=').next().unwrap(), bad);
+        assert_eq!(res.json()["scimType"], "invalidValue", "{bad}");
+    }
     // Alice is no account admin: 403 on every account API, whatever the path's id is right.
     for path in ["/scim/v2/Users", "/workspaces", "/workspaces/1001/permissionassignments"] {
         app.alice().get(&acc(path)).await.error(403, "PERMISSION_DENIED", path);
@@ -139,4 +144,76 @@ async fn the_last_account_admin_stays_and_a_refused_change_changes_nothing() {
         )
         .await;
     res.invalid("Operations[0].value", "unknown role");
+}
+
+#[actix_web::test]
+async fn oauth_token_endpoint_errors_carry_both_shapes_and_tokens_authenticate() {
+    let app = spawn().await;
+    let sp = {
+        let b = app.admin().get(&acc("/scim/v2/ServicePrincipals")).await.ok("sps");
+        b["Resources"][0]["id"].as_str().unwrap().to_string()
+    };
+    let created = app.admin().post(&acc(&format!("/servicePrincipals/{sp}/credentials/secrets")), json!({})).await;
+    let secret = created.ok("secret")["secret"].as_str().unwrap().to_string();
+    let app_id = "6f1d1c2e-0000-4000-8000-000000000001";
+    let token = |body: &str, basic: Option<(&str, &str)>| {
+        let mut rb = app
+            .anonymous()
+            .request("POST", "/oidc/v1/token")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body.to_string());
+        if let Some((u, p)) = basic {
+            rb = rb.basic_auth(u, Some(p));
+        }
+        rb
+    };
+    let res = app.anonymous().execute(token("grant_type=client_credentials", Some((app_id, "wrong")))).await;
+    res.error(401, "UNAUTHENTICATED", "wrong secret");
+    assert_eq!(res.json()["error"], "invalid_client");
+    let res = app.anonymous().execute(token("grant_type=password", Some((app_id, &secret)))).await;
+    res.error(400, "INVALID_PARAMETER_VALUE", "grant type");
+    assert_eq!(res.json()["error"], "unsupported_grant_type");
+    let res = app.anonymous().execute(token("scope=all-apis", Some((app_id, &secret)))).await;
+    assert_eq!(res.json()["error"], "invalid_request");
+    let res =
+        app.anonymous().execute(token("grant_type=client_credentials&scope=all-apis", Some((app_id, &secret)))).await;
+    let body = res.ok("token");
+    assert_eq!(res.header("cache-control").as_deref(), Some("no-store"));
+    let access = body["access_token"].as_str().unwrap();
+    let me = app.with_token(access).get("/api/2.0/preview/scim/v2/Me").await.ok("me");
+    assert_eq!(me["userName"], app_id);
+    // Not listed by the token APIs.
+    let listed = app.admin().get("/api/2.0/token-management/tokens").await.ok("tokens");
+    assert!(!listed.to_string().contains(app_id), "{listed}");
+}
+
+#[actix_web::test]
+async fn rule_set_updates_check_the_etag_and_change_nothing_when_refused() {
+    let app = spawn().await;
+    let group = app.admin().get(&acc("/scim/v2/Groups?filter=displayName%20eq%20analysts")).await.ok("group");
+    let id = group["Resources"][0]["id"].as_str().unwrap().to_string();
+    let name = format!("accounts/{ACCOUNT}/groups/{id}/ruleSets/default");
+    let path = "/api/2.0/preview/accounts/access-control/rule-sets";
+    let current = app.admin().get(&format!("{path}?name={}&etag=", crate::helpers::enc(&name))).await.ok("get");
+    let etag = current["etag"].as_str().unwrap().to_string();
+    let put = |etag: &str, principal: &str| {
+        json!({"name": name, "rule_set": {"name": name, "etag": etag,
+               "grant_rules": [{"role": "roles/group.manager", "principals": [principal]}]}})
+    };
+    let ok = app.admin().put(path, put(&etag, "users/alice@example.com")).await.ok("update");
+    assert_ne!(ok["etag"], json!(etag));
+    let before = app.dump_state().await;
+    let msg = app.admin().put(path, put(&etag, "users/admin@example.com")).await.error(
+        409,
+        "RESOURCE_CONFLICT",
+        "stale etag",
+    );
+    assert!(msg.contains(&etag), "{msg}");
+    app.admin()
+        .put(path, put(ok["etag"].as_str().unwrap(), "users/ghost@example.com"))
+        .await
+        .invalid("rule_set.grant_rules[0].principals[0]", "unknown principal");
+    assert_eq!(app.dump_state().await, before);
+    // Alice manages analysts now: she may update its rule set herself.
+    app.alice().put(path, put(ok["etag"].as_str().unwrap(), "users/alice@example.com")).await.ok("manager");
 }

@@ -4,6 +4,8 @@ rule. Workspace clients (`uc.admin`, `uc.bob`, ...) see the effects."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from databricks.sdk import AccountClient
 from databricks.sdk.config import Config
@@ -420,3 +422,69 @@ def test_token_creation_needs_can_use_on_the_token_acl(uc):
     uc.admin.permissions.update("authorization", "tokens", access_control_list=[
         AccessControlRequest(group_name="analysts", permission_level=PermissionLevel.CAN_USE)])
     assert uc.alice.tokens.create(comment="via analysts").token_value
+
+
+OTHER_ACCOUNT = "22222222-2222-4222-8222-222222222222"
+FIXTURE = {
+    "account_id": OTHER_ACCOUNT,
+    "workspaces": [{"workspace_id": 7, "name": "seven"}, {"workspace_id": 8}],
+    "users": [
+        {"user_name": "root@example.com", "account_admin": True},
+        {"user_name": "seven@example.com", "workspaces": [7]},
+        {"user_name": "nowhere@example.com", "workspaces": []},
+    ],
+    "service_principals": [{"application_id": "7e000000-0000-4000-8000-000000000007", "display_name": "bot",
+                            "oauth_secrets": ["dose-fixture-secret-7"]}],
+    "tokens": [
+        {"token": "dapi-root", "principal": "root@example.com", "workspace_id": 7},
+        {"token": "dapi-seven", "principal": "seven@example.com", "workspace_id": 7},
+        {"token": "dapi-seven-8", "principal": "seven@example.com", "workspace_id": 8},
+        {"token": "dapi-nowhere", "principal": "nowhere@example.com", "workspace_id": 7},
+    ],
+}
+
+
+def test_fixture_account_id_assignments_and_secrets(start_server, tmp_path):
+    import json
+    import subprocess
+
+    import requests
+
+    from conftest import emulator_bin
+
+    fx = tmp_path / "acct.json"
+    fx.write_text(json.dumps(FIXTURE))
+    db = str(tmp_path / "acct.db")
+    s = start_server(db=db, fixtures=[str(fx)])
+    assert requests.get(s.url + "/.well-known/databricks-config", timeout=15).json()["account_id"] == OTHER_ACCOUNT
+    a = account(s, "dapi-root", account_id=OTHER_ACCOUNT)
+    assert {w.workspace_id: w.workspace_name for w in a.workspaces.list()} == {7: "seven", 8: "8"}
+    perms = {x.principal.user_name: x.permissions for x in a.workspace_assignment.list(7) if x.principal.user_name}
+    assert perms == {"root@example.com": [WorkspacePermission.ADMIN], "seven@example.com": [WorkspacePermission.USER]}
+    assert "seven@example.com" not in [x.principal.user_name for x in a.workspace_assignment.list(8)]
+    assert s.raw("GET", "/api/2.0/preview/scim/v2/Me", token="dapi-seven").status_code == 200
+    assert s.raw("GET", "/api/2.0/preview/scim/v2/Me", token="dapi-seven-8").status_code == 403
+    assert s.raw("GET", "/api/2.0/preview/scim/v2/Me", token="dapi-nowhere").status_code == 403
+    assert "nowhere@example.com" in [u.user_name for u in a.users.list()], "an account-only principal"
+    r = requests.post(s.url + "/oidc/v1/token", data={"grant_type": "client_credentials"},
+                      auth=("7e000000-0000-4000-8000-000000000007", "dose-fixture-secret-7"), timeout=15)
+    assert r.status_code == 200
+    # Create-if-missing: an assignment deleted through the API comes back at the next start.
+    seven = int(next(iter(a.users.list(filter='userName eq "seven@example.com"'))).id)
+    a.workspace_assignment.delete(7, seven)
+    assert s.stop() == 0
+    s = start_server(db=db, fixtures=[str(fx)])
+    a = account(s, "dapi-root", account_id=OTHER_ACCOUNT)
+    assert seven in [x.principal.principal_id for x in a.workspace_assignment.list(7)]
+    assert s.stop() == 0
+    # Another account id for the same database: refused, naming the stored id.
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"account_id": ACCOUNT}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UC_EMULATOR_")}
+    run = subprocess.run([str(emulator_bin()), "serve", "--db", db, "--fixtures", str(bad), "--bind", "127.0.0.1:0"],
+                         capture_output=True, text=True, timeout=30, env=env)
+    assert run.returncode == 2 and OTHER_ACCOUNT in run.stderr and "account_id" in run.stderr, run.stderr
+    bad.write_text(json.dumps({"account_id": "not-a-uuid"}))
+    run = subprocess.run([str(emulator_bin()), "serve", "--db", str(tmp_path / "new.db"), "--fixtures", str(bad),
+                          "--bind", "127.0.0.1:0"], capture_output=True, text=True, timeout=30, env=env)
+    assert run.returncode == 2 and "account_id" in run.stderr, run.stderr

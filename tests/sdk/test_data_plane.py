@@ -290,3 +290,22 @@ def test_s3_public_url_is_what_credentials_advertise(start_server_with_args, tmp
         table_id=t.table_id, operation=TableOperation.READ)
     assert c.aws_temp_credentials.access_point == "http://s3.example:9000"
     assert c.url == t.storage_location
+
+
+def test_polars_managed_table_under_a_file_root(plane):
+    from pathlib import Path
+
+    w = plane.server.admin
+    w.catalogs.create(name="local", storage_root=f"file://{plane.files}/managed")
+    w.schemas.create(name="s", catalog_name="local")
+    plane.grant("catalog", "local", "admin@example.com", "EXTERNAL_USE_SCHEMA")
+    cat = plane.catalog()
+    info = cat.create_table("local", "s", "m", schema=_frame().schema, table_type="MANAGED", data_source_format="DELTA")
+    assert info.storage_location.startswith(f"file://{plane.files}/managed/"), info.storage_location
+    local = Path(info.storage_location.removeprefix("file://"))
+    assert local.is_dir()
+    cat.write_table(_frame(), "local", "s", "m", delta_mode="append")
+    assert cat.scan_table("local", "s", "m").collect().sort("id").equals(_frame())
+    assert (local / "_delta_log/00000000000000000000.json").is_file()
+    w.catalogs.delete("local", force=True)
+    assert not local.exists(), "a forced catalog delete removes the managed table's files"

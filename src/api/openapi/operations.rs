@@ -90,6 +90,7 @@ pub(super) const TAGS: &[(&str, &str)] = &[
     ("Account SCIM", "The account's users, groups and service principals (SCIM 2.0, account admins)."),
     ("Account", "The account's workspaces and who is assigned to them; permission migration."),
     ("Account access control", "Assignable roles and rule sets (account API and workspace proxy)."),
+    ("Account Unity Catalog", "Metastores, metastore assignments and storage credentials through the account API."),
     ("OAuth", "Service principal secrets, and the OAuth discovery and token endpoints (machine-to-machine)."),
     ("Host metadata", "What the host tells clients about itself."),
     ("Health", "Liveness of the server."),
@@ -131,11 +132,6 @@ fn effective_list(name: &str, key: &str, s: &mut Schemas) -> Value {
             "next_page_token": {"type": "string"}
         }}),
     )
-}
-
-/// An answer not yet described: any JSON value (`every_answer_is_described` lists these).
-fn any() -> Value {
-    json!({})
 }
 
 /// The `{}` answer.
@@ -742,22 +738,27 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
         ops.push(patch(&one, patch_id, "SCIM").scim().body(patch_body, true).ok(resource));
         ops.push(delete(&one, delete_id, "SCIM").scim().ok(empty()));
     }
-    account_operations(&mut ops);
+    account_operations(s, &mut ops);
     ops
 }
 
 /// The account half: account SCIM, workspaces, workspace assignments, permission migration,
-/// access control, service principal secrets and the OAuth endpoints.
-fn account_operations(ops: &mut Vec<Op>) {
-    let get = |p: &str, id: &'static str, tag: &'static str| Op::new("GET", p.to_string(), id, tag).ok(any());
-    let post = |p: &str, id: &'static str, tag: &'static str| Op::new("POST", p.to_string(), id, tag).ok(any());
-    let put = |p: &str, id: &'static str, tag: &'static str| Op::new("PUT", p.to_string(), id, tag).ok(any());
-    let patch = |p: &str, id: &'static str, tag: &'static str| Op::new("PATCH", p.to_string(), id, tag).ok(any());
-    let delete = |p: &str, id: &'static str, tag: &'static str| Op::new("DELETE", p.to_string(), id, tag).ok(any());
+/// access control, service principal secrets, the OAuth endpoints and account Unity Catalog.
+fn account_operations(s: &mut Schemas, ops: &mut Vec<Op>) {
+    let get = |p: &str, id: &'static str, tag: &'static str| Op::new("GET", p.to_string(), id, tag);
+    let post = |p: &str, id: &'static str, tag: &'static str| Op::new("POST", p.to_string(), id, tag);
+    let put = |p: &str, id: &'static str, tag: &'static str| Op::new("PUT", p.to_string(), id, tag);
+    let patch = |p: &str, id: &'static str, tag: &'static str| Op::new("PATCH", p.to_string(), id, tag);
+    let delete = |p: &str, id: &'static str, tag: &'static str| Op::new("DELETE", p.to_string(), id, tag);
+    let object = |props: Value| json!({"type": "object", "properties": props});
+    let array = |items: Value| json!({"type": "array", "items": items});
+    let string = || json!({"type": "string"});
     let acc = |p: &str| format!("/api/2.0/accounts/{{account_id}}{p}");
-    let kinds: [(&str, [&'static str; 6]); 3] = [
+    let kinds: [(&str, &str, &str, [&'static str; 6]); 3] = [
         (
+            "User",
             "Users",
+            "ListUsersResponse",
             [
                 "listAccountUsers",
                 "createAccountUser",
@@ -768,7 +769,9 @@ fn account_operations(ops: &mut Vec<Op>) {
             ],
         ),
         (
+            "Group",
             "Groups",
+            "ListGroupsResponse",
             [
                 "listAccountGroups",
                 "createAccountGroup",
@@ -779,7 +782,9 @@ fn account_operations(ops: &mut Vec<Op>) {
             ],
         ),
         (
+            "ServicePrincipal",
             "ServicePrincipals",
+            "ListServicePrincipalResponse",
             [
                 "listAccountServicePrincipals",
                 "createAccountServicePrincipal",
@@ -790,47 +795,118 @@ fn account_operations(ops: &mut Vec<Op>) {
             ],
         ),
     ];
-    for (path, names) in kinds {
+    for (kind, path, list_name, names) in kinds {
+        let resource = schemas::scim_resource(s, kind);
+        let listed = schemas::scim_list(s, list_name, resource.clone());
+        let body = schemas::scim_body(s, kind);
+        let patch_body = schemas::scim_patch(s);
         let all = acc(&format!("/scim/v2/{path}"));
         let one = acc(&format!("/scim/v2/{path}/{{id}}"));
-        ops.push(get(&all, names[0], "Account SCIM").scim());
-        ops.push(post(&all, names[1], "Account SCIM").scim().ok_status(201));
-        ops.push(get(&one, names[2], "Account SCIM").scim());
-        ops.push(put(&one, names[3], "Account SCIM").scim());
-        ops.push(patch(&one, names[4], "Account SCIM").scim());
-        ops.push(delete(&one, names[5], "Account SCIM").scim());
+        ops.push(get(&all, names[0], "Account SCIM").scim().ok(listed));
+        ops.push(
+            post(&all, names[1], "Account SCIM").scim().body(body.clone(), true).ok_status(201).ok(resource.clone()),
+        );
+        ops.push(get(&one, names[2], "Account SCIM").scim().ok(resource.clone()));
+        ops.push(put(&one, names[3], "Account SCIM").scim().body(body, true).ok(resource.clone()));
+        ops.push(patch(&one, names[4], "Account SCIM").scim().body(patch_body, true).ok(resource));
+        ops.push(delete(&one, names[5], "Account SCIM").scim().ok(empty()));
     }
+    let workspace = object(json!({
+        "workspace_id": int64(), "workspace_name": string(), "account_id": string(), "workspace_status": string()
+    }));
+    let assignment = object(json!({
+        "principal": object(json!({
+            "principal_id": int64(), "display_name": string(), "user_name": string(), "group_name": string(),
+            "service_principal_name": string()
+        })),
+        "permissions": array(string()),
+    }));
+    let levels = object(json!({"permissions": array(object(json!({
+        "permission_level": string(), "description": string()
+    })))}));
+    let rule_set = object(json!({
+        "name": string(), "etag": string(),
+        "grant_rules": array(object(json!({"role": string(), "principals": array(string())}))),
+    }));
+    let roles = object(json!({"roles": array(object(json!({"name": string()})))}));
+    let secret_props = json!({
+        "id": string(), "secret_hash": string(), "status": string(), "create_time": string(),
+        "update_time": string(), "expire_time": string(), "scopes": array(string()),
+    });
+    let mut created_props = secret_props.clone();
+    created_props["secret"] = string();
+    let secret_created = object(created_props);
+    let secrets = object(json!({"secrets": array(object(secret_props)), "next_page_token": string()}));
+    let discovery = object(json!({
+        "issuer": string(), "token_endpoint": string(), "grant_types_supported": array(string()),
+        "token_endpoint_auth_methods_supported": array(string()), "scopes_supported": array(string()),
+        "response_types_supported": array(string()),
+    }));
+    let token = object(json!({
+        "access_token": string(), "token_type": string(), "expires_in": int64(), "scope": string()
+    }));
+    let metastore = s.of::<MetastoreInfo>();
+    let credential = s.of::<StorageCredentialInfo>();
+    let metastore_info = object(json!({ "metastore_info": metastore.clone() }));
+    let credential_info = object(json!({ "credential_info": credential.clone() }));
+    let ms_assignment = object(json!({"metastore_assignment": object(json!({
+        "workspace_id": int64(), "metastore_id": string(), "default_catalog_name": string()
+    }))}));
     let assignments = "/workspaces/{workspace_id}/permissionassignments";
     let principal = format!("{assignments}/principals/{{principal_id}}");
-    let secrets = "/servicePrincipals/{service_principal_id}/credentials/secrets";
-    let secret = format!("{secrets}/{{secret_id}}");
+    let secrets_path = "/servicePrincipals/{service_principal_id}/credentials/secrets";
+    let secret_path = format!("{secrets_path}/{{secret_id}}");
     let proxy = |p: &str| format!("/api/2.0/accounts{p}");
     let ac = |p: &str| format!("/api/2.0/preview/accounts/{{account_id}}/access-control{p}");
     let ac_proxy = |p: &str| format!("/api/2.0/preview/accounts/access-control{p}");
+    let uc_tag = "Account Unity Catalog";
+    let ms_one = "/metastores/{metastore_id}";
+    let ws_ms = "/workspaces/{workspace_id}/metastores/{metastore_id}";
+    let creds = "/metastores/{metastore_id}/storage-credentials";
+    let cred = "/metastores/{metastore_id}/storage-credentials/{name}";
     ops.extend([
-        get(&acc("/workspaces"), "listWorkspaces", "Account"),
-        get(&acc("/workspaces/{workspace_id}"), "getWorkspace", "Account"),
-        get(&acc(assignments), "listWorkspaceAssignments", "Account"),
-        get(&acc(&format!("{assignments}/permissions")), "getWorkspaceAssignmentLevels", "Account"),
-        put(&acc(&principal), "updateWorkspaceAssignment", "Account"),
-        delete(&acc(&principal), "deleteWorkspaceAssignment", "Account"),
-        post("/api/2.0/permissionmigration", "migratePermissions", "Account"),
-        get(&ac("/assignable-roles"), "getAssignableRolesForResource", "Account access control"),
-        get(&ac("/rule-sets"), "getRuleSet", "Account access control"),
-        put(&ac("/rule-sets"), "updateRuleSet", "Account access control"),
-        get(&ac_proxy("/assignable-roles"), "getAssignableRolesForResourceProxy", "Account access control"),
-        get(&ac_proxy("/rule-sets"), "getRuleSetProxy", "Account access control"),
-        put(&ac_proxy("/rule-sets"), "updateRuleSetProxy", "Account access control"),
-        post(&acc(secrets), "createServicePrincipalSecret", "OAuth"),
-        get(&acc(secrets), "listServicePrincipalSecrets", "OAuth"),
-        delete(&acc(&secret), "deleteServicePrincipalSecret", "OAuth"),
-        post(&proxy(secrets), "createServicePrincipalSecretProxy", "OAuth"),
-        get(&proxy(secrets), "listServicePrincipalSecretsProxy", "OAuth"),
-        delete(&proxy(&secret), "deleteServicePrincipalSecretProxy", "OAuth"),
-        get("/oidc/.well-known/oauth-authorization-server", "getOidcDiscovery", "OAuth").public(),
+        get(&acc("/workspaces"), "listWorkspaces", "Account").ok(array(workspace.clone())),
+        get(&acc("/workspaces/{workspace_id}"), "getWorkspace", "Account").ok(workspace),
+        get(&acc(assignments), "listWorkspaceAssignments", "Account")
+            .ok(object(json!({ "permission_assignments": array(assignment.clone()) }))),
+        get(&acc(&format!("{assignments}/permissions")), "getWorkspaceAssignmentLevels", "Account").ok(levels),
+        put(&acc(&principal), "updateWorkspaceAssignment", "Account").ok(assignment),
+        delete(&acc(&principal), "deleteWorkspaceAssignment", "Account").ok(empty()),
+        post("/api/2.0/permissionmigration", "migratePermissions", "Account").ok(empty()),
+        get(&ac("/assignable-roles"), "getAssignableRolesForResource", "Account access control").ok(roles.clone()),
+        get(&ac("/rule-sets"), "getRuleSet", "Account access control").ok(rule_set.clone()),
+        put(&ac("/rule-sets"), "updateRuleSet", "Account access control").ok(rule_set.clone()),
+        get(&ac_proxy("/assignable-roles"), "getAssignableRolesForResourceProxy", "Account access control").ok(roles),
+        get(&ac_proxy("/rule-sets"), "getRuleSetProxy", "Account access control").ok(rule_set.clone()),
+        put(&ac_proxy("/rule-sets"), "updateRuleSetProxy", "Account access control").ok(rule_set),
+        post(&acc(secrets_path), "createServicePrincipalSecret", "OAuth").ok(secret_created.clone()),
+        get(&acc(secrets_path), "listServicePrincipalSecrets", "OAuth").ok(secrets.clone()),
+        delete(&acc(&secret_path), "deleteServicePrincipalSecret", "OAuth").ok(empty()),
+        post(&proxy(secrets_path), "createServicePrincipalSecretProxy", "OAuth").ok(secret_created),
+        get(&proxy(secrets_path), "listServicePrincipalSecretsProxy", "OAuth").ok(secrets),
+        delete(&proxy(&secret_path), "deleteServicePrincipalSecretProxy", "OAuth").ok(empty()),
+        get("/oidc/.well-known/oauth-authorization-server", "getOidcDiscovery", "OAuth").public().ok(discovery.clone()),
         get("/oidc/accounts/{account_id}/.well-known/oauth-authorization-server", "getAccountOidcDiscovery", "OAuth")
-            .public(),
-        post("/oidc/v1/token", "requestToken", "OAuth").public(),
-        post("/oidc/accounts/{account_id}/v1/token", "requestAccountToken", "OAuth").public(),
+            .public()
+            .ok(discovery),
+        post("/oidc/v1/token", "requestToken", "OAuth").public().ok(token.clone()),
+        post("/oidc/accounts/{account_id}/v1/token", "requestAccountToken", "OAuth").public().ok(token),
+        post(&acc("/metastores"), "createAccountMetastore", uc_tag).ok(metastore_info.clone()),
+        get(&acc("/metastores"), "listAccountMetastores", uc_tag).ok(object(json!({ "metastores": array(metastore) }))),
+        get(&acc(ms_one), "getAccountMetastore", uc_tag).ok(metastore_info.clone()),
+        put(&acc(ms_one), "updateAccountMetastore", uc_tag).ok(metastore_info),
+        delete(&acc(ms_one), "deleteAccountMetastore", uc_tag).ok(empty()),
+        get(&acc("/metastores/{metastore_id}/workspaces"), "listAccountMetastoreAssignments", uc_tag)
+            .ok(object(json!({ "workspace_ids": array(int64()) }))),
+        post(&acc(ws_ms), "createAccountMetastoreAssignment", uc_tag).ok(empty()),
+        put(&acc(ws_ms), "updateAccountMetastoreAssignment", uc_tag).ok(empty()),
+        delete(&acc(ws_ms), "deleteAccountMetastoreAssignment", uc_tag).ok(empty()),
+        get(&acc("/workspaces/{workspace_id}/metastore"), "getAccountMetastoreAssignment", uc_tag).ok(ms_assignment),
+        post(&acc(creds), "createAccountStorageCredential", uc_tag).ok(credential_info.clone()),
+        get(&acc(creds), "listAccountStorageCredentials", uc_tag)
+            .ok(object(json!({ "storage_credentials": array(credential) }))),
+        get(&acc(cred), "getAccountStorageCredential", uc_tag).ok(credential_info.clone()),
+        put(&acc(cred), "updateAccountStorageCredential", uc_tag).ok(credential_info),
+        delete(&acc(cred), "deleteAccountStorageCredential", uc_tag).ok(empty()),
     ]);
 }
