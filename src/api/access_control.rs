@@ -24,8 +24,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Clone, Copy)]
 struct Proxy(bool);
 
-#[derive(Deserialize)]
-struct RolesQuery {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct RolesQuery {
     resource: Option<String>,
 }
 
@@ -39,16 +40,16 @@ async fn assignable_roles(req: HttpRequest, Auth(caller): Auth, state: web::Data
 }
 
 /// `GrantRule`
-#[derive(Serialize, Deserialize)]
-struct GrantRule {
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+pub(crate) struct GrantRule {
     role: Option<String>,
     #[serde(default)]
     principals: Option<Vec<String>>,
 }
 
 /// `RuleSetResponse`
-#[derive(Serialize)]
-struct RuleSetResponse {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct RuleSetResponse {
     name: String,
     etag: String,
     grant_rules: Vec<GrantRule>,
@@ -66,8 +67,9 @@ fn render(rs: RuleSet) -> RuleSetResponse {
     }
 }
 
-#[derive(Deserialize)]
-struct RuleSetQuery {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct RuleSetQuery {
     name: Option<String>,
     /// Sent by the SDK (often empty); ignored.
     #[allow(dead_code)]
@@ -90,16 +92,16 @@ async fn get_rule_set(
 }
 
 /// `RuleSetUpdateRequest`
-#[derive(Deserialize)]
-struct RuleSetIn {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct RuleSetIn {
     name: Option<String>,
     etag: Option<String>,
     grant_rules: Option<Vec<GrantRule>>,
 }
 
 /// `UpdateRuleSetRequest`
-#[derive(Deserialize)]
-struct UpdateRuleSet {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct UpdateRuleSet {
     name: Option<String>,
     rule_set: Option<RuleSetIn>,
 }

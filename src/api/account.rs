@@ -40,8 +40,8 @@ pub fn int_param(req: &HttpRequest, name: &str) -> ApiResult<i64> {
 }
 
 /// `Workspace` of `a.workspaces` (the fields the emulator knows).
-#[derive(Serialize)]
-struct WorkspaceInfo {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct WorkspaceInfo {
     workspace_id: i64,
     workspace_name: String,
     account_id: String,
@@ -71,8 +71,8 @@ async fn get_workspace(req: HttpRequest, Auth(caller): Auth, state: web::Data<Ap
 }
 
 /// `PrincipalOutput`
-#[derive(Serialize)]
-struct PrincipalOutput {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct PrincipalOutput {
     principal_id: i64,
     display_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -84,8 +84,8 @@ struct PrincipalOutput {
 }
 
 /// `PermissionAssignment`
-#[derive(Serialize)]
-struct PermissionAssignment {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct PermissionAssignment {
     principal: PrincipalOutput,
     permissions: Vec<&'static str>,
 }
@@ -132,8 +132,9 @@ async fn permission_levels(
 
 /// `UpdateWorkspaceAssignments`: `permissions` is kept as JSON to name the field when it is not
 /// an array of strings.
-#[derive(Deserialize)]
-struct UpdateAssignment {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct UpdateAssignment {
+    #[schema(value_type = Option<Vec<String>>)]
     permissions: Option<Json>,
 }
 
@@ -185,8 +186,8 @@ async fn delete_assignment(
 }
 
 /// `PermissionMigrationRequest`
-#[derive(Deserialize)]
-struct MigrationRequest {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct MigrationRequest {
     workspace_id: Option<i64>,
     from_workspace_group_name: Option<String>,
     to_account_group_name: Option<String>,

@@ -53,15 +53,15 @@ fn sp_id(req: &HttpRequest) -> ApiResult<i64> {
     })
 }
 
-#[derive(Deserialize)]
-struct CreateSecret {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct CreateSecret {
     lifetime: Option<String>,
     scopes: Option<Vec<String>>,
 }
 
 /// `SecretInfo` (and, on create, the value).
-#[derive(Serialize)]
-struct SecretInfo {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct SecretInfo {
     id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
@@ -109,8 +109,9 @@ async fn create_secret(
     Ok(HttpResponse::Ok().json(secret_info(row, Some(value), now)))
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListQuery {
     page_size: Option<String>,
     page_token: Option<String>,
 }

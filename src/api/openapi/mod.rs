@@ -86,6 +86,11 @@ fn build() -> Value {
                     "type": "http",
                     "scheme": "bearer",
                     "description": "a personal access token or OAuth access token"
+                },
+                "clientSecretBasic": {
+                    "type": "http",
+                    "scheme": "basic",
+                    "description": "OAuth client credentials: a service principal's application id and secret"
                 }
             },
             "schemas": schemas.into_components(),
@@ -102,6 +107,8 @@ pub(crate) enum Security {
     Bearer,
     /// No token: `security: []`.
     None,
+    /// OAuth token endpoints: client id and secret by HTTP Basic, or as form fields.
+    ClientSecret,
 }
 
 /// The error schema an operation's failures use.
@@ -109,6 +116,7 @@ pub(crate) enum Security {
 pub(crate) enum ErrorShape {
     Plain,
     Scim,
+    OAuth,
 }
 
 /// One operation: one method on one path.
@@ -125,6 +133,8 @@ pub(crate) struct Op {
     ok: Option<Value>,
     ok_media: &'static str,
     extra_statuses: Vec<u16>,
+    /// The body may also come as `application/x-www-form-urlencoded`.
+    form_body: bool,
     /// Further success statuses with the same content (`206` beside `200`).
     extra_ok: Vec<u16>,
     /// Path parameters typed other than `string` (`{workspace_id}`: int64).
@@ -147,11 +157,21 @@ impl Op {
             ok_media: "application/json",
             extra_statuses: Vec::new(),
             extra_ok: Vec::new(),
+            form_body: false,
             path_types: Vec::new(),
         }
     }
     pub(crate) fn public(mut self) -> Op {
         self.security = Security::None;
+        self
+    }
+    /// An OAuth token endpoint: client credentials by HTTP Basic or in the form, a form or JSON
+    /// body, RFC 6749 errors.
+    pub(crate) fn oauth_token(mut self, body: Value) -> Op {
+        self.security = Security::ClientSecret;
+        self.errors = ErrorShape::OAuth;
+        self.form_body = true;
+        self.body = Some((body, true));
         self
     }
     pub(crate) fn scim(mut self) -> Op {
@@ -234,18 +254,25 @@ impl Op {
         op.insert("operationId".into(), json!(self.id));
         op.insert("tags".into(), json!([self.tag]));
         op.insert("summary".into(), json!(summary_of(self.id)));
-        if self.security == Security::None {
-            op.insert("security".into(), json!([]));
+        match self.security {
+            Security::Bearer => {}
+            Security::None => {
+                op.insert("security".into(), json!([]));
+            }
+            Security::ClientSecret => {
+                op.insert("security".into(), json!([{"clientSecretBasic": []}, {}]));
+            }
         }
         if !params.is_empty() {
             op.insert("parameters".into(), Value::Array(params.clone()));
         }
         let writes = matches!(self.method, "POST" | "PUT" | "PATCH");
         if let Some((schema, required)) = &self.body {
-            op.insert(
-                "requestBody".into(),
-                json!({"required": required, "content": {"application/json": {"schema": schema}}}),
-            );
+            let mut content = json!({"application/json": {"schema": schema}});
+            if self.form_body {
+                content["application/x-www-form-urlencoded"] = json!({"schema": schema});
+            }
+            op.insert("requestBody".into(), json!({"required": required, "content": content}));
         }
 
         let head = self.method == "HEAD";
@@ -267,7 +294,7 @@ impl Op {
         if !params.is_empty() || self.body.is_some() || writes {
             statuses.push(400);
         }
-        if self.security == Security::Bearer {
+        if self.security != Security::None {
             statuses.extend([401, 403, 404]);
         } else if has_path_params {
             statuses.push(404);

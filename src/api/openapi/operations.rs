@@ -864,6 +864,15 @@ fn account_operations(s: &mut Schemas, ops: &mut Vec<Op>) {
     let ws_ms = "/workspaces/{workspace_id}/metastores/{metastore_id}";
     let creds = "/metastores/{metastore_id}/storage-credentials";
     let cred = "/metastores/{metastore_id}/storage-credentials/{name}";
+    let token_request = s.named(
+        "OAuthTokenRequest",
+        json!({"type": "object", "required": ["grant_type"], "properties": {
+            "grant_type": {"type": "string", "enum": ["client_credentials"]},
+            "scope": {"type": "string"},
+            "client_id": {"type": "string", "description": "when not sent with HTTP Basic authentication"},
+            "client_secret": {"type": "string", "description": "when not sent with HTTP Basic authentication"}
+        }}),
+    );
     ops.extend([
         get(&acc("/workspaces"), "listWorkspaces", "Account").ok(array(workspace.clone())),
         get(&acc("/workspaces/{workspace_id}"), "getWorkspace", "Account").ok(workspace),
@@ -889,8 +898,10 @@ fn account_operations(s: &mut Schemas, ops: &mut Vec<Op>) {
         get("/oidc/accounts/{account_id}/.well-known/oauth-authorization-server", "getAccountOidcDiscovery", "OAuth")
             .public()
             .ok(discovery),
-        post("/oidc/v1/token", "requestToken", "OAuth").public().ok(token.clone()),
-        post("/oidc/accounts/{account_id}/v1/token", "requestAccountToken", "OAuth").public().ok(token),
+        post("/oidc/v1/token", "requestToken", "OAuth").oauth_token(token_request.clone()).ok(token.clone()),
+        post("/oidc/accounts/{account_id}/v1/token", "requestAccountToken", "OAuth")
+            .oauth_token(token_request)
+            .ok(token),
         post(&acc("/metastores"), "createAccountMetastore", uc_tag).ok(metastore_info.clone()),
         get(&acc("/metastores"), "listAccountMetastores", uc_tag).ok(object(json!({ "metastores": array(metastore) }))),
         get(&acc(ms_one), "getAccountMetastore", uc_tag).ok(metastore_info.clone()),

@@ -87,6 +87,19 @@ impl Schemas {
         );
         match shape {
             ErrorShape::Plain => error,
+            ErrorShape::OAuth => self.named(
+                "OAuthError",
+                json!({
+                    "description": "An OAuth failure (RFC 6749): the error body with `error` and `error_description` beside it.",
+                    "allOf": [
+                        error,
+                        {
+                            "type": "object",
+                            "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}}
+                        }
+                    ]
+                }),
+            ),
             ErrorShape::Scim => self.named(
                 "ScimError",
                 json!({
