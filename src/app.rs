@@ -3,9 +3,10 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
+use actix_service::ServiceFactoryExt;
 use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, NormalizePath};
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 
 use crate::api::{self, extract};
 use crate::config::ServeArgs;
@@ -193,19 +194,41 @@ pub fn build(
         vended: data_plane.vended,
         s3_endpoint_url: data_plane.s3_endpoint_url,
     });
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
-            .configure(routes)
-            .default_service(web::to(api::not_found))
-            .wrap(NormalizePath::trim())
-            .wrap(from_fn(api::fs::keep_raw_path))
-            .wrap(from_fn(crate::telemetry::log_request))
-    })
-    .shutdown_timeout(10)
-    .disable_signals()
-    .listen(listener)?
-    .run();
+    // actix-web's `HttpServer`, built by hand so that each connection's stream can be wrapped:
+    // the HTTP/1 codec's own refusals then carry the error JSON (`api::codec_errors`).
+    let addr = listener.local_addr()?;
+    let server = actix_server::Server::build()
+        .shutdown_timeout(10)
+        .disable_signals()
+        .listen(format!("uc-emulator-{addr}"), listener, move || {
+            let state = state.clone();
+            let app = move || {
+                App::new()
+                    .app_data(state.clone())
+                    .app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
+                    .configure(routes)
+                    .default_service(web::to(api::not_found))
+                    .wrap(NormalizePath::trim())
+                    .wrap(from_fn(api::fs::keep_raw_path))
+                    .wrap(from_fn(crate::telemetry::log_request))
+            };
+            let http = actix_http::HttpService::build()
+                .keep_alive(actix_http::KeepAlive::Timeout(std::time::Duration::from_secs(5)))
+                .client_request_timeout(std::time::Duration::from_secs(5))
+                .client_disconnect_timeout(std::time::Duration::from_secs(1))
+                .local_addr(addr)
+                .h1(actix_service::map_config(
+                    actix_service::IntoServiceFactory::into_factory(app())
+                        .map_err(|e: actix_web::Error| e.error_response()),
+                    |_| actix_web::dev::AppConfig::default(),
+                ));
+            actix_service::fn_service(|io: actix_web::rt::net::TcpStream| {
+                let io = api::codec_errors::JsonRefusals::new(io);
+                let peer = io.peer_addr();
+                std::future::ready(Ok::<_, actix_http::error::DispatchError>((io, peer)))
+            })
+            .and_then(http)
+        })?
+        .run();
     Ok(server)
 }

@@ -33,6 +33,8 @@ pub enum ErrorCode {
     FunctionDoesNotExist,
     PrincipalDoesNotExist,
     WorkspaceDoesNotExist,
+    /// The account storage-credential API's 404 (the workspace API answers `ResourceDoesNotExist`).
+    StorageCredentialDoesNotExist,
     MethodNotAllowed,
     ResourceAlreadyExists,
     /// A rule-set update whose etag is not the current version.
@@ -83,6 +85,7 @@ impl ErrorCode {
             Self::FunctionDoesNotExist => (404, "FUNCTION_DOES_NOT_EXIST"),
             Self::PrincipalDoesNotExist => (404, "PRINCIPAL_DOES_NOT_EXIST"),
             Self::WorkspaceDoesNotExist => (404, "WORKSPACE_DOES_NOT_EXIST"),
+            Self::StorageCredentialDoesNotExist => (404, "STORAGE_CREDENTIAL_DOES_NOT_EXIST"),
             Self::ResourceConflict => (409, "RESOURCE_CONFLICT"),
             Self::MethodNotAllowed => (405, "METHOD_NOT_ALLOWED"),
             Self::ResourceAlreadyExists => (409, "RESOURCE_ALREADY_EXISTS"),

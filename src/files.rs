@@ -235,7 +235,13 @@ fn entry(name: String, meta: &std::fs::Metadata) -> Entry {
 /// Whether the real path of `local` is a directory (validate-storage-credentials' probe).
 pub fn probe(local: &LocalPath) -> Result<bool, ListError> {
     let real = resolve(local)?;
-    Ok(std::fs::metadata(real).map_err(io_error)?.is_dir())
+    let is_dir = std::fs::metadata(&real).map_err(io_error)?.is_dir();
+    if is_dir {
+        // A directory that cannot be listed is not readable, whatever its metadata says (some
+        // refuse only when their entries are read).
+        std::fs::read_dir(&real).and_then(|mut d| d.next().transpose()).map_err(io_error)?;
+    }
+    Ok(is_dir)
 }
 
 /// Lists `local`: a directory's direct children ordered by name, or a regular file itself
@@ -251,7 +257,8 @@ pub fn list(local: &LocalPath) -> Result<(bool, Vec<Entry>), ListError> {
     }
     let mut out = Vec::new();
     for item in std::fs::read_dir(&real).map_err(io_error)? {
-        let Ok(item) = item else { continue };
+        // A directory whose entries cannot be read fails as a whole (EACCES: 403).
+        let item = item.map_err(io_error)?;
         let name = item.file_name().to_string_lossy().into_owned();
         match std::fs::symlink_metadata(item.path()) {
             Ok(m) => out.push(entry(name, &m)),

@@ -10,7 +10,7 @@ use super::extract::{name_param, path_param, AppState, Auth, Body, Params, RawBo
 use super::metastores::{force_flag, ForceOpts, MetastoreInfo};
 use super::storage_credentials::StorageCredentialInfo;
 use super::{ok_empty, Res};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ops::account_uc as ops;
 use crate::ops::metastores::{MetastoreUpdate, UpdateMetastore};
 use crate::ops::storage_credentials::{
@@ -50,6 +50,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .delete(delete_credential)
                 .build(),
         );
+}
+
+/// The account API names an unknown credential `STORAGE_CREDENTIAL_DOES_NOT_EXIST` (the workspace
+/// API's `RESOURCE_DOES_NOT_EXIST` stays as it is).
+fn unknown_credential(e: ApiError) -> ApiError {
+    if e.code == ErrorCode::ResourceDoesNotExist {
+        ApiError::new(ErrorCode::StorageCredentialDoesNotExist, e.message)
+    } else {
+        e
+    }
 }
 
 fn metastore_id(req: &HttpRequest) -> ApiResult<String> {
@@ -266,7 +276,7 @@ async fn get_credential(req: HttpRequest, Auth(caller): Auth, state: web::Data<A
         .store
         .read(move |conn| {
             let c = ops::credential_caller(conn, &caller, &ms)?;
-            crate::ops::storage_credentials::get(conn, &c, &ms, &name)
+            crate::ops::storage_credentials::get(conn, &c, &ms, &name).map_err(unknown_credential)
         })
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "credential_info": StorageCredentialInfo::from(row) })))
@@ -294,7 +304,7 @@ async fn update_credential(
         .store
         .write(move |tx| {
             let c = ops::credential_caller(tx, &caller, &ms)?;
-            crate::ops::storage_credentials::update(tx, &c, &ms, &name, update)
+            crate::ops::storage_credentials::update(tx, &c, &ms, &name, update).map_err(unknown_credential)
         })
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "credential_info": StorageCredentialInfo::from(row) })))
@@ -314,7 +324,7 @@ async fn delete_credential(
         .store
         .write(move |tx| {
             let c = ops::credential_caller(tx, &caller, &ms)?;
-            crate::ops::storage_credentials::delete(tx, &c, &ms, &name, force)
+            crate::ops::storage_credentials::delete(tx, &c, &ms, &name, force).map_err(unknown_credential)
         })
         .await?;
     Ok(ok_empty())

@@ -23,7 +23,7 @@ pub(crate) struct HostMetadata {
 /// `GET /.well-known/databricks-config`
 pub async fn databricks_config(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let workspace_id = state.store.read(principals::sole_workspace).await?;
-    let base = base_url(&req, state.configured_public_url.as_deref());
+    let base = base_url(&req, state.configured_public_url.as_deref(), &state.public_url);
     Ok(HttpResponse::Ok().json(HostMetadata {
         oidc_endpoint: format!("{base}/oidc"),
         account_id: state.account_id.clone(),
@@ -33,7 +33,7 @@ pub async fn databricks_config(req: HttpRequest, state: web::Data<AppState>) -> 
 
 /// The advertised base URL when one is configured, else `http://` and the address the client
 /// used (its `Host` header), else the listening address.
-pub(crate) fn base_url(req: &HttpRequest, configured: Option<&str>) -> String {
+pub(crate) fn base_url(req: &HttpRequest, configured: Option<&str>, listening: &str) -> String {
     if let Some(url) = configured {
         return url.trim_end_matches('/').to_string();
     }
@@ -42,9 +42,8 @@ pub(crate) fn base_url(req: &HttpRequest, configured: Option<&str>) -> String {
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .filter(|h| is_authority(h))
-        .map(str::to_string)
-        .unwrap_or_else(|| req.app_config().local_addr().to_string());
-    format!("http://{host}")
+        .map(|h| format!("http://{h}"));
+    host.unwrap_or_else(|| listening.trim_end_matches('/').to_string())
 }
 
 /// A `Host` value that is a plain `host[:port]` (so it can go into a URL unchanged).

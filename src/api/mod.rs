@@ -4,6 +4,7 @@ pub mod access_control;
 pub mod account;
 pub mod account_uc;
 pub mod catalogs;
+pub mod codec_errors;
 pub mod explain;
 pub mod explorer;
 pub mod external_locations;

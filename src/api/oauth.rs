@@ -172,7 +172,7 @@ async fn delete_secret(
 /// The OIDC base of a request: `<base>/oidc` or `<base>/oidc/accounts/<A>`; 404 for another
 /// account id.
 fn oidc_base(req: &HttpRequest, state: &AppState) -> ApiResult<String> {
-    let base = super::host_metadata::base_url(req, state.configured_public_url.as_deref());
+    let base = super::host_metadata::base_url(req, state.configured_public_url.as_deref(), &state.public_url);
     match req.match_info().get("account_id") {
         None => Ok(format!("{base}/oidc")),
         Some(a) if a.eq_ignore_ascii_case(&state.account_id) => {

@@ -227,6 +227,21 @@ fn check_attrs(f: &Filter, allowed: &[&str]) -> Result<(), String> {
     }
 }
 
+/// Refuses a comparison of a boolean attribute (`active`) with a quoted string: `active eq "true"`
+/// is an error, `active eq true` is the way to say it.
+pub fn check_booleans(f: &Filter, booleans: &[&str]) -> Result<(), String> {
+    match f {
+        Filter::Compare { attr, value: Value::Str(v), .. } if booleans.iter().any(|b| b.eq_ignore_ascii_case(attr)) => {
+            Err(format!("attribute '{attr}' is a boolean; compare it with true or false, not the string {v:?}"))
+        }
+        Filter::Compare { .. } => Ok(()),
+        Filter::And(a, b) | Filter::Or(a, b) => {
+            check_booleans(a, booleans)?;
+            check_booleans(b, booleans)
+        }
+    }
+}
+
 impl Filter {
     /// Evaluates the filter; `get(attr)` gives the attribute's values, `exact(attr)` says
     /// whether `eq` on it is case-sensitive.
@@ -315,6 +330,16 @@ mod tests {
         assert!(f.matches(&|_| vec![Value::Str("True".into())], &|_| false));
         assert!(!f.matches(&|_| vec![Value::Str("other".into())], &|_| false));
         assert!(parse("displayName eq two words", ATTRS).is_err());
+    }
+
+    #[test]
+    fn booleans_compared_with_strings_are_found() {
+        let ok = parse("userName sw \"a\" and active eq true", ATTRS).unwrap();
+        assert!(check_booleans(&ok, &["active"]).is_ok());
+        let bad = parse("userName sw \"a\" or (active ne \"false\")", ATTRS).unwrap();
+        assert!(check_booleans(&bad, &["active"]).unwrap_err().contains("active"));
+        let bad = parse("Active eq \"true\"", ATTRS).unwrap();
+        assert!(check_booleans(&bad, &["active"]).is_err(), "attribute names ignore case");
     }
 
     #[test]

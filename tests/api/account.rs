@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn, TestApp, UC};
+use crate::helpers::{spawn, spawn_with, TestApp, UC};
 
 const ACCOUNT: &str = "00000000-0000-4000-8000-000000000000";
 
@@ -216,4 +216,170 @@ async fn rule_set_updates_check_the_etag_and_change_nothing_when_refused() {
     assert_eq!(app.dump_state().await, before);
     // Alice manages analysts now: she may update its rule set herself.
     app.alice().put(path, put(ok["etag"].as_str().unwrap(), "users/alice@example.com")).await.ok("manager");
+}
+
+#[actix_web::test]
+async fn an_unknown_account_storage_credential_is_storage_credential_does_not_exist() {
+    let app = spawn().await;
+    let list = app.admin().get(&acc("/metastores")).await.ok("metastores");
+    let ms = list["metastores"][0]["metastore_id"].as_str().expect("a metastore").to_string();
+    let path = acc(&format!("/metastores/{ms}/storage-credentials/no_such_cred"));
+    for (method, body) in [("GET", None), ("PUT", Some(json!({"credential_info": {"comment": "x"}}))), ("DELETE", None)]
+    {
+        let mut rb = app.admin().request(method, &path);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let msg = app.admin().execute(rb).await.error(404, "STORAGE_CREDENTIAL_DOES_NOT_EXIST", method);
+        assert!(msg.contains("no_such_cred"), "{method}: {msg}");
+    }
+    // The workspace API keeps its own answer for the same lookup.
+    app.admin().get(&format!("{UC}/storage-credentials/no_such_cred")).await.error(
+        404,
+        "RESOURCE_DOES_NOT_EXIST",
+        "workspace",
+    );
+}
+
+#[actix_web::test]
+async fn account_scim_filters_refuse_active_compared_with_a_string() {
+    let app = spawn().await;
+    for kind in ["Users", "ServicePrincipals"] {
+        for f in ["active%20eq%20%22true%22", "userName%20sw%20%22a%22%20or%20active%20ne%20%22false%22"] {
+            if kind == "ServicePrincipals" && f.contains("userName") {
+                continue;
+            }
+            let res = app.admin().get(&acc(&format!("/scim/v2/{kind}?filter={f}"))).await;
+            let msg = res.invalid("filter", f);
+            assert!(msg.starts_with("filter:"), "{msg}");
+            assert!(msg.contains("active"), "{msg}");
+            assert_eq!(res.json()["scimType"], "invalidFilter", "{kind} {f}");
+        }
+        // A boolean is fine.
+        app.admin().get(&acc(&format!("/scim/v2/{kind}?filter=active%20eq%20true"))).await.ok("bool");
+    }
+    // Workspace SCIM keeps its grammar (a string never equals a boolean: an empty page).
+    let ws = app.admin().get("/api/2.0/preview/scim/v2/Users?filter=active%20eq%20%22true%22").await.ok("ws");
+    assert_eq!(ws["totalResults"], 0, "{ws}");
+}
+
+#[actix_web::test]
+async fn start_index_below_one_is_refused_by_account_scim_and_read_as_one_by_workspace_scim() {
+    let app = spawn().await;
+    for kind in ["Users", "Groups", "ServicePrincipals"] {
+        let res = app.admin().get(&acc(&format!("/scim/v2/{kind}?startIndex=0"))).await;
+        res.invalid("startIndex", kind);
+        assert_eq!(res.json()["scimType"], "invalidValue", "{kind}");
+        app.admin().get(&acc(&format!("/scim/v2/{kind}?startIndex=-3"))).await.invalid("startIndex", kind);
+        let ws = app.admin().get(&format!("/api/2.0/preview/scim/v2/{kind}?startIndex=0")).await.ok(kind);
+        assert_eq!(ws["startIndex"], 1, "{kind}: {ws}");
+    }
+}
+
+/// The default fixture plus a workspace admin (member of `admins`) who is no account admin, and a
+/// metastore admin of `main` who is neither.
+const ROLES_FIXTURE: &str = r#"{
+  "workspaces": [{"workspace_id": 1001, "name": "dev"}],
+  "users": [
+    {"user_name": "admin@example.com", "display_name": "Ada Admin", "account_admin": true},
+    {"user_name": "alice@example.com", "display_name": "Alice"},
+    {"user_name": "wsadmin@example.com", "display_name": "Wes"},
+    {"user_name": "msowner@example.com", "display_name": "Mo"}
+  ],
+  "groups": [
+    {"display_name": "analysts", "members": ["alice@example.com"]},
+    {"display_name": "admins", "members": ["admin@example.com", "wsadmin@example.com"]}
+  ],
+  "service_principals": [
+    {"application_id": "6f1d1c2e-0000-4000-8000-000000000001", "display_name": "etl-bot"}
+  ],
+  "tokens": [
+    {"token": "dapi-admin", "principal": "admin@example.com", "workspace_id": 1001},
+    {"token": "dapi-alice", "principal": "alice@example.com", "workspace_id": 1001},
+    {"token": "dapi-wsadmin", "principal": "wsadmin@example.com", "workspace_id": 1001},
+    {"token": "dapi-msowner", "principal": "msowner@example.com", "workspace_id": 1001}
+  ],
+  "metastores": [
+    {
+      "name": "main",
+      "storage_root": "s3://uc-emulator/main",
+      "owner": "msowner@example.com",
+      "assignments": [{"workspace_id": 1001, "default_catalog_name": "main"}]
+    }
+  ],
+  "catalogs": [{"name": "main", "comment": "The default catalog."}]
+}"#;
+
+#[actix_web::test]
+async fn account_routes_admit_account_admins_only() {
+    let app = spawn_with(ROLES_FIXTURE).await;
+    let admin = app.admin();
+    let ms = admin.get(&acc("/metastores")).await.ok("metastores")["metastores"][0]["metastore_id"]
+        .as_str()
+        .expect("metastore id")
+        .to_string();
+    let alice = user_id(&app, "alice@example.com").await;
+    let sp = admin.get(&acc("/scim/v2/ServicePrincipals")).await.ok("sps")["Resources"][0]["id"]
+        .as_str()
+        .expect("sp id")
+        .to_string();
+    let analysts = admin.get(&acc("/scim/v2/Groups?filter=displayName%20eq%20%22analysts%22")).await.ok("group")
+        ["Resources"][0]["id"]
+        .as_str()
+        .expect("group id")
+        .to_string();
+    let cred = json!({"credential_info": {"name": "authz_cred",
+        "aws_iam_role": {"role_arn": "arn:aws:iam::123456789012:role/uc"}}})
+    .to_string();
+    let new_ms = json!({"metastore_info": {"name": "authz_ms", "storage_root": "s3://uc-emulator/authz",
+        "region": "us-east-1"}})
+    .to_string();
+    // (method, path, body, status the account admin gets)
+    let rows: Vec<(&str, String, Option<String>, u16)> = vec![
+        ("GET", acc("/scim/v2/Users"), None, 200),
+        ("GET", acc("/scim/v2/Groups"), None, 200),
+        ("GET", acc("/scim/v2/ServicePrincipals"), None, 200),
+        ("GET", acc(&format!("/scim/v2/Users/{alice}")), None, 200),
+        ("GET", acc(&format!("/scim/v2/Groups/{analysts}")), None, 200),
+        ("GET", acc(&format!("/scim/v2/ServicePrincipals/{sp}")), None, 200),
+        ("POST", acc("/scim/v2/Users"), Some(json!({"userName": "new@example.com"}).to_string()), 201),
+        ("GET", acc("/workspaces"), None, 200),
+        ("GET", acc("/workspaces/1001"), None, 200),
+        ("GET", acc("/workspaces/1001/permissionassignments"), None, 200),
+        ("GET", acc("/workspaces/1001/permissionassignments/permissions"), None, 200),
+        (
+            "PUT",
+            acc(&format!("/workspaces/1001/permissionassignments/principals/{alice}")),
+            Some(json!({"permissions": ["USER"]}).to_string()),
+            200,
+        ),
+        ("GET", acc(&format!("/servicePrincipals/{sp}/credentials/secrets")), None, 200),
+        ("GET", acc("/metastores"), None, 200),
+        ("GET", acc(&format!("/metastores/{ms}")), None, 200),
+        ("GET", acc(&format!("/metastores/{ms}/workspaces")), None, 200),
+        ("GET", acc("/workspaces/1001/metastore"), None, 200),
+        ("GET", acc(&format!("/metastores/{ms}/storage-credentials")), None, 200),
+        ("POST", acc(&format!("/metastores/{ms}/storage-credentials")), Some(cred), 200),
+        ("POST", acc("/metastores"), Some(new_ms), 200),
+    ];
+    let before = admin.get(&acc("/metastores")).await.ok("before");
+    let users_before = admin.get(&acc("/scim/v2/Users")).await.ok("users before")["totalResults"].clone();
+    // Refused first (so the admin's writes below cannot hide a refused write).
+    for token in ["dapi-alice", "dapi-wsadmin", "dapi-msowner"] {
+        for (method, path, body, _) in &rows {
+            let res = app.with_token(token).send(method, path, body.as_deref()).await;
+            let msg = res.error(403, "PERMISSION_DENIED", &format!("{token} {method} {path}"));
+            assert!(msg.contains("account admin"), "{token} {method} {path}: {msg}");
+        }
+    }
+    assert_eq!(admin.get(&acc("/metastores")).await.ok("after"), before, "refused writes change nothing");
+    let users_after = admin.get(&acc("/scim/v2/Users")).await.ok("users after")["totalResults"].clone();
+    assert_eq!(users_after, users_before);
+    // The workspace admin is still a workspace admin (control for the fixture).
+    app.with_token("dapi-wsadmin").get("/api/2.0/token-management/tokens").await.ok("workspace admin");
+    app.alice().get("/api/2.0/token-management/tokens").await.error(403, "PERMISSION_DENIED", "alice");
+    for (method, path, body, status) in &rows {
+        let res = admin.send(method, path, body.as_deref()).await;
+        assert_eq!(res.status, *status, "admin {method} {path}: {}", res.text);
+    }
 }

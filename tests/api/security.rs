@@ -800,3 +800,337 @@ async fn callers_without_catalog_access_learn_nothing_about_schemas() {
     let a = bob.get(&t("main.missing.t")).await.ok("explain table in a missing schema");
     assert_eq!(a["allowed"], false);
 }
+
+// --- refusals of the HTTP codec ------------------------------------------------------------------
+
+/// Sends raw bytes to the server and reads the whole answer (the codec closes the connection
+/// after its refusals): status and the body as JSON (`Null` when it is not JSON).
+async fn raw_exchange(app: &TestApp, request: Vec<u8>) -> (u16, Value, String) {
+    let addr = app.url.strip_prefix("http://").expect("http URL").to_string();
+    // Blocking I/O off the runtime that serves the app.
+    let text = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).expect("connect");
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10))).expect("timeout");
+        let _ = s.write_all(&request); // the server may answer and close before reading it all
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    })
+    .await
+    .expect("exchange");
+    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null), text)
+}
+
+#[actix_web::test]
+async fn refusals_of_the_http_codec_carry_the_error_json() {
+    let app = app().await;
+    let get = |extra: &str| {
+        format!("GET {UC}/catalogs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer dapi-admin\r\n{extra}\r\n")
+    };
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        (
+            "a 200 KiB header",
+            get(&format!("X-Big: {}\r\n", "a".repeat(200 * 1024))).into_bytes(),
+            431,
+            "REQUEST_LIMIT_EXCEEDED",
+        ),
+        (
+            "200 headers",
+            get(&(0..200).map(|i| format!("X-H{i}: v\r\n")).collect::<String>()).into_bytes(),
+            431,
+            "REQUEST_LIMIT_EXCEEDED",
+        ),
+        ("a malformed request line", b"GARBAGE\r\n\r\n".to_vec(), 400, "BAD_REQUEST"),
+        (
+            "an unknown HTTP version",
+            format!("GET {UC}/catalogs HTTP/9.9\r\nHost: x\r\n\r\n").into_bytes(),
+            400,
+            "BAD_REQUEST",
+        ),
+        ("a control character in a header", get("X-Bin: \u{1}\u{2}\r\n").into_bytes(), 400, "BAD_REQUEST"),
+        (
+            "a Content-Length that is not a number",
+            format!("POST {UC}/catalogs HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n").into_bytes(),
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            "an 80 KiB query string",
+            format!("GET {UC}/catalogs?{} HTTP/1.1\r\nHost: x\r\n\r\n", "a=b&".repeat(20_000)).into_bytes(),
+            400,
+            "BAD_REQUEST",
+        ),
+    ];
+    for (what, request, status, code) in cases {
+        let (got, body, text) = raw_exchange(&app, request).await;
+        assert_eq!(got, status, "{what}: {text}");
+        assert_eq!(body["error_code"], code, "{what}: {text}");
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: {text}");
+        assert!(text.to_ascii_lowercase().contains("content-type: application/json"), "{what}: {text}");
+    }
+    // A request the codec accepts is answered by the application as before.
+    let (got, body, text) = raw_exchange(&app, get("Connection: close\r\n").into_bytes()).await;
+    assert_eq!(got, 200, "{text}");
+    assert!(body["catalogs"].is_array(), "{text}");
+    alive(&app).await;
+}
+
+// --- an unreadable directory ---------------------------------------------------------------------
+
+/// A directory this process may not read, under a directory usable as a file root: a mode-000
+/// directory for an ordinary user; for root (permission bits do not bind it), `/proc/1/map_files`,
+/// which needs a capability container roots lack. `None` when this process may read both (a
+/// fully privileged root): then EACCES cannot be produced here.
+fn unreadable_directory(scratch: &std::path::Path) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    use std::os::unix::fs::PermissionsExt;
+    let locked = scratch.join("locked");
+    std::fs::create_dir_all(&locked).unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    // Some directories refuse only when their entries are read, not when they are opened.
+    let denied = |p: &std::path::Path| {
+        let listed = std::fs::read_dir(p).and_then(|mut d| d.next().transpose().map(|_| ()));
+        listed.err().is_some_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
+    };
+    if denied(&locked) {
+        return Some((scratch.to_path_buf(), locked));
+    }
+    let proc1 = std::path::Path::new("/proc/1");
+    if denied(&proc1.join("map_files")) {
+        return Some((proc1.to_path_buf(), proc1.join("map_files")));
+    }
+    None
+}
+
+#[actix_web::test]
+async fn an_unreadable_directory_is_403_naming_the_url() {
+    let scratch = tempfile::tempdir().unwrap();
+    let Some((root, unreadable)) = unreadable_directory(scratch.path()) else {
+        eprintln!("skipped: this process may read every directory (EACCES cannot be produced here)");
+        return;
+    };
+    let app = spawn_rooted(FIXTURE, &[], &[&root]).await;
+    let url = format!("file://{}", unreadable.display());
+    let msg = app.admin().get(&format!("{UC}/files?url={}", enc(&url))).await.error(403, "PERMISSION_DENIED", "list");
+    assert!(msg.contains(&url), "the message names the URL: {msg}");
+    let v = json!({"storage_credential_name": "cred", "url": url});
+    app.admin().post(&format!("{UC}/validate-storage-credentials"), v).await.error(
+        403,
+        "PERMISSION_DENIED",
+        "validate",
+    );
+    alive(&app).await;
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(scratch.path().join("locked"), std::fs::Permissions::from_mode(0o700));
+}
+
+// --- free text is stored verbatim ----------------------------------------------------------------
+
+#[actix_web::test]
+async fn free_text_with_nul_and_control_characters_round_trips() {
+    let app = app().await;
+    let admin = app.admin();
+    let text = "nul:\u{0} bell:\u{7} esc:\u{1b} del:\u{7f} crlf:\r\n tab:\t emoji:\u{1f980} bidi:\u{202e}end";
+    let created = admin
+        .post(&format!("{UC}/catalogs"), json!({"name": "verbatim", "comment": text, "properties": {"k": text}}))
+        .await
+        .ok("create");
+    assert_eq!(created["comment"], text);
+    let got = admin.get(&format!("{UC}/catalogs/verbatim")).await.ok("get");
+    assert_eq!(got["comment"], text, "comment");
+    assert_eq!(got["properties"]["k"], text, "property value");
+    admin.post(&format!("{UC}/schemas"), json!({"name": "s", "catalog_name": "verbatim"})).await.ok("schema");
+    admin.patch(&format!("{UC}/schemas/verbatim.s"), json!({"comment": text})).await.ok("update");
+    assert_eq!(admin.get(&format!("{UC}/schemas/verbatim.s")).await.ok("get")["comment"], text);
+    let table = json!({"name": "v", "catalog_name": "verbatim", "schema_name": "s", "table_type": "VIEW",
+                       "view_definition": text, "columns": []});
+    admin.post(&format!("{UC}/tables"), table).await.ok("view");
+    assert_eq!(admin.get(&format!("{UC}/tables/verbatim.s.v")).await.ok("get")["view_definition"], text);
+    // A user's SCIM displayName.
+    let user =
+        admin.post("/api/2.0/preview/scim/v2/Users", json!({"userName": "nul@example.com", "displayName": text})).await;
+    assert_eq!(user.status, 201, "{}", user.text);
+    let id = user.json()["id"].as_str().unwrap().to_string();
+    let got = admin.get(&format!("/api/2.0/preview/scim/v2/Users/{id}")).await.ok("user");
+    assert_eq!(got["displayName"], text);
+    alive(&app).await;
+}
+
+// --- the server as a process: configuration and logs ----------------------------------------------
+
+const BIN: &str = env!("CARGO_BIN_EXE_uc-emulator");
+
+/// The binary serving on a free port with json logs to a file, killed on drop.
+struct Served {
+    child: std::process::Child,
+    addr: String,
+    log: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(args: &[&str], env: &[(&str, &str)]) -> Result<Served, (i32, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let log = dir.path().join("stderr.log");
+    let mut cmd = std::process::Command::new(BIN);
+    cmd.args(["serve", "--bind", &addr, "--db", dir.path().join("uc.db").to_str().unwrap(), "--log-format", "json"])
+        .args(args)
+        .env_remove("UC_EMULATOR_FILE_ROOTS")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap());
+    let mut child = cmd.spawn().expect("spawn the server");
+    for _ in 0..300 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Err((status.code().unwrap_or(-1), std::fs::read_to_string(&log).unwrap_or_default()));
+        }
+        if http(&addr, "GET", "/healthz", None, None).0 == 200 {
+            return Ok(Served { child, addr, log, _dir: dir });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("the server never became healthy");
+}
+
+/// One HTTP/1.0 exchange: status and JSON body (`Null` if none).
+fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else { return (0, Value::Null) };
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    if s.write_all(head.as_bytes()).and_then(|_| s.write_all(body.as_bytes())).is_err() {
+        return (0, Value::Null);
+    }
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let json = text.split_once("\r\n\r\n").and_then(|(_, b)| serde_json::from_str(b).ok()).unwrap_or(Value::Null);
+    (status, json)
+}
+
+fn files_url(dir: &std::path::Path) -> String {
+    format!("{UC}/files?url={}", enc(&format!("file://{}", dir.display())))
+}
+
+#[test]
+fn file_roots_come_from_uc_emulator_file_roots_and_the_flag_replaces_them() {
+    let dirs = tempfile::tempdir().unwrap();
+    let (a, b, c) = (dirs.path().join("a"), dirs.path().join("b"), dirs.path().join("c"));
+    for d in [&a, &b, &c] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let both = format!("{},{}", a.display(), b.display());
+    let served = serve(&[], &[("UC_EMULATOR_FILE_ROOTS", &both)]).expect("serve with the variable");
+    for d in [&a, &b] {
+        let (status, body) = http(&served.addr, "GET", &files_url(d), Some("dapi-admin"), None);
+        assert_eq!(status, 200, "{} is a file root: {body}", d.display());
+    }
+    let (status, body) = http(&served.addr, "GET", &files_url(&c), Some("dapi-admin"), None);
+    assert_eq!(status, 400, "{body}");
+    assert!(body["message"].as_str().unwrap_or("").contains("--file-root"), "{body}");
+    drop(served);
+
+    // The flag replaces the variable entirely.
+    let served = serve(&["--file-root", c.to_str().unwrap()], &[("UC_EMULATOR_FILE_ROOTS", &both)]).expect("serve");
+    assert_eq!(http(&served.addr, "GET", &files_url(&c), Some("dapi-admin"), None).0, 200);
+    assert_eq!(http(&served.addr, "GET", &files_url(&a), Some("dapi-admin"), None).0, 400);
+    drop(served);
+
+    // A variable naming a directory that does not exist stops start-up: exit 2, one line.
+    let missing = dirs.path().join("missing");
+    let bad = format!("{},{}", a.display(), missing.display());
+    let (code, stderr) = serve(&[], &[("UC_EMULATOR_FILE_ROOTS", &bad)]).err().expect("start-up must fail");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(&missing.display().to_string()), "{stderr}");
+}
+
+#[test]
+fn secrets_never_reach_the_log() {
+    let served = serve(&[], &[]).expect("serve");
+    let (addr, admin) = (served.addr.as_str(), Some("dapi-admin"));
+    let mut secrets: Vec<String> = Vec::new();
+
+    // A personal access token: its value is in the create answer only; it is then used.
+    let (s, pat) = http(addr, "POST", "/api/2.0/token/create", admin, Some(&json!({"comment": "t"})));
+    assert_eq!(s, 200, "{pat}");
+    let pat = pat["token_value"].as_str().unwrap().to_string();
+    assert_eq!(http(addr, "GET", &format!("{UC}/catalogs"), Some(&pat), None).0, 200);
+    secrets.push(pat);
+    // A token presented that is not one (401).
+    let wrong = "dapi0123456789abcdef0123456789abcdef";
+    assert_eq!(http(addr, "GET", &format!("{UC}/catalogs"), Some(wrong), None).0, 401);
+    secrets.push(wrong.to_string());
+    // A storage credential's client secret, on create and on update.
+    let secret = "client-secret-Zq81";
+    let cred = json!({"name": "az", "azure_service_principal":
+        {"directory_id": "d", "application_id": "a", "client_secret": secret}});
+    let (s, body) = http(addr, "POST", &format!("{UC}/storage-credentials"), admin, Some(&cred));
+    assert_eq!(s, 200, "{body}");
+    let update = json!({"azure_service_principal": {"directory_id": "d", "application_id": "a", "client_secret": "rotated-secret-Yk27"}});
+    let (s, body) = http(addr, "PATCH", &format!("{UC}/storage-credentials/az"), admin, Some(&update));
+    assert_eq!(s, 200, "{body}");
+    secrets.extend([secret.to_string(), "rotated-secret-Yk27".to_string()]);
+    // A TOKEN recipient and a rotation (its bearer tokens are never answered by this API).
+    let summary = http(addr, "GET", &format!("{UC}/metastore_summary"), admin, None).1;
+    let ms = summary["metastore_id"].as_str().unwrap().to_string();
+    let sharing = json!({"delta_sharing_scope": "INTERNAL_AND_EXTERNAL", "delta_sharing_recipient_token_lifetime_in_seconds": 3600});
+    assert_eq!(http(addr, "PATCH", &format!("{UC}/metastores/{ms}"), admin, Some(&sharing)).0, 200);
+    let (s, r) = http(
+        addr,
+        "POST",
+        &format!("{UC}/recipients"),
+        admin,
+        Some(&json!({"name": "r", "authentication_type": "TOKEN"})),
+    );
+    assert_eq!(s, 200, "{r}");
+    let rotate = json!({"existing_token_expire_in_seconds": 0});
+    assert_eq!(http(addr, "POST", &format!("{UC}/recipients/r/rotate-token"), admin, Some(&rotate)).0, 200);
+    // A provider's bearer token inside its recipient profile.
+    let profile = json!({"shareCredentialsVersion": 1, "endpoint": "https://sharing.example/delta-sharing/",
+                         "bearerToken": "provider-bearer-Qw55"})
+    .to_string();
+    let provider = json!({"name": "p", "authentication_type": "TOKEN", "recipient_profile_str": profile});
+    let (s, body) = http(addr, "POST", &format!("{UC}/providers"), admin, Some(&provider));
+    assert_eq!(s, 200, "{body}");
+    secrets.push("provider-bearer-Qw55".to_string());
+    // A Partner Connect partner's password.
+    let registration = json!({"config": {
+        "api_version": "2.1.1", "name": "Acme", "description_blurb": "x", "category": "INGEST",
+        "base_url": "http://127.0.0.1:9/acme", "endpoints": {"connect_path": "/connect"},
+        "sign_up_page": "https://acme.example/s", "privacy_policy": "https://acme.example/p",
+        "terms_of_service": "https://acme.example/t", "logo_file": "a.png", "icon_file": "a.svg",
+        "resources_to_provision": [{"resource_type": "PAT"}], "supported_clouds": ["aws"],
+        "hostnames": ["acme.example"], "new_user_action": "auto_add"},
+        "basic_auth": {"username": "databricks", "password": "partner-password-Mx90"}});
+    let (s, body) = http(addr, "POST", "/api/2.0/partner-connect/partners", admin, Some(&registration));
+    assert_eq!(s, 200, "{body}");
+    secrets.push("partner-password-Mx90".to_string());
+
+    // Read the log after a last request.
+    assert_eq!(http(addr, "GET", "/healthz", None, None).0, 200);
+    let log = std::fs::read_to_string(&served.log).unwrap();
+    assert!(
+        log.contains("/api/2.0/token/create") && log.contains("storage-credentials"),
+        "the requests are logged: {log}"
+    );
+    for line in log.lines() {
+        serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("not a json log line ({e}): {line}"));
+    }
+    for secret in &secrets {
+        assert!(!log.contains(secret.as_str()), "the log contains the secret {secret:?}");
+    }
+}

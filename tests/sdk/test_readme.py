@@ -164,7 +164,15 @@ def test_python_block_runs_as_a_script(index, block, tmp_path, _reaper):
         env = {k: v for k, v in os.environ.items() if not k.startswith("DATABRICKS_")}
         run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
                              cwd=tmp_path, env=env)
-        assert run.returncode == 0, f"README.md line {block.line}:\n{run.stderr}"
+        # The deltalake Python client sometimes aborts at interpreter shutdown after all its work
+        # is done ("terminate called without an active exception", SIGABRT; delta-io/delta-rs
+        # issue 2184). That abort is the client's, not the emulator's: it is accepted only when
+        # it is exactly that message and the printed output below still matches in full.
+        # polars writes through the same deltalake client, so both kinds of snippet qualify.
+        client_abort = (run.returncode == -6 and ("deltalake" in code or "polars" in code)
+                        and "terminate called without an active exception" in run.stderr
+                        and bool(expected_outputs(block.code)))
+        assert run.returncode == 0 or client_abort, f"README.md line {block.line}:\n{run.stderr}"
         for shown in expected_outputs(block.code):
             shown = shown.replace(README_HOST, server.url)  # printed addresses are the server's
             assert matches(shown, run.stdout), f"README.md line {block.line} shows {shown!r}; the script printed:\n{run.stdout}"

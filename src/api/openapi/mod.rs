@@ -33,7 +33,7 @@ pub const PATH: &str = "/api/openapi.json";
 
 /// `GET /api/openapi.json`: the document, with `servers[0].url` the base URL this request used.
 pub async fn document(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let base = super::host_metadata::base_url(&req, state.configured_public_url.as_deref());
+    let base = super::host_metadata::base_url(&req, state.configured_public_url.as_deref(), &state.public_url);
     let mut doc = built().clone();
     doc["servers"] = json!([{ "url": base }]);
     HttpResponse::Ok().json(doc)
