@@ -600,18 +600,18 @@ async fn activation_page(req: HttpRequest, state: web::Data<AppState>) -> ApiRes
 
 // ---- pre-signed file URLs ------------------------------------------------------------------
 
-/// `GET`/`HEAD /delta-sharing/presigned/<key>?X-UC-Expires=…&X-UC-Signature=…`: the file's
+/// `GET`/`HEAD /delta-sharing/presigned/<key>?X-UC-Expires=…&X-Databricks-Signature=…`: the file's
 /// bytes (ranges supported), while the URL's signature holds and it has not expired.
 async fn presigned_file(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    use crate::delta::presign::{verify, Refused};
+    use crate::delta::presign::{verify, Refused, EXPIRES_PARAM, SIGNATURE_PARAM};
     let key = req.match_info().get("key").unwrap_or("").to_string();
     let mut expires = None;
     let mut signature = None;
     for (k, v) in form_urlencoded::parse(req.query_string().as_bytes()) {
-        match k.as_ref() {
-            "X-UC-Expires" => expires = Some(v.into_owned()),
-            "X-UC-Signature" => signature = Some(v.into_owned()),
-            _ => {}
+        if k == EXPIRES_PARAM {
+            expires = Some(v.into_owned());
+        } else if k == SIGNATURE_PARAM {
+            signature = Some(v.into_owned());
         }
     }
     let url =
