@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from databricks.sdk.errors import DatabricksError
 
 from conftest import REPO_ROOT, TEACHING_TOKENS, UC
 
@@ -517,6 +518,23 @@ def test_browse_only_marks_in_place_list_errors_search_and_a_revoked_token(page)
     assert page.t("whoami").count() == 0 or page.t("whoami").is_hidden()
     assert page.p.evaluate("sessionStorage.length") == 0
     # 401 answers are the API's: the browser logs them as failed loads, never as exceptions.
+    assert page.errors == []
+
+
+def test_a_workspace_without_a_metastore_shows_the_apis_message(page):
+    admin = page.server.client(TEACHING_TOKENS["acme_admin"])
+    current = admin.metastores.current()
+    admin.metastores.unassign(current.workspace_id, current.metastore_id)
+    want = admin.api_client
+    page.open()
+    page.sign_in(TEACHING_TOKENS["acme_admin"])
+    empty = page.t("tree-empty")
+    empty.wait_for()
+    page.settle()
+    with pytest.raises(DatabricksError) as refused:  # the API's own answer: its message is what the page shows
+        want.do("GET", f"{UC}/metastore_summary")
+    assert str(refused.value) and str(refused.value) in empty.inner_text()
+    assert page.t("tree").count() == 0 and page.t("error").count() == 0
     assert page.errors == []
 
 
