@@ -114,15 +114,34 @@ struct Who {
     hash: Option<String>,
     peer: Option<IpAddr>,
     now: i64,
+    /// The permission explorer's view-as header, which the sharing server does not take.
+    view_as: bool,
 }
 
 fn who(req: &HttpRequest) -> ApiResult<Who> {
-    Ok(Who { metastore_id: path_param(req, "metastore_id")?, hash: bearer_hash(req), peer: peer(req), now: now_ms() })
+    let view_as = req
+        .headers()
+        .get(super::extract::VIEW_AS_HEADER)
+        .is_some_and(|v| !v.to_str().map(str::trim).unwrap_or("?").is_empty());
+    Ok(Who {
+        metastore_id: path_param(req, "metastore_id")?,
+        hash: bearer_hash(req),
+        peer: peer(req),
+        now: now_ms(),
+        view_as,
+    })
 }
 
 impl Who {
     fn recipient(&self, conn: &rusqlite::Connection) -> ApiResult<ops::Recipient> {
-        ops::authenticate(conn, self.hash.as_deref(), &self.metastore_id, self.peer, self.now)
+        let recipient = ops::authenticate(conn, self.hash.as_deref(), &self.metastore_id, self.peer, self.now)?;
+        if self.view_as {
+            return Err(ApiError::invalid(
+                "X-UC-Emulator-View-As",
+                "the X-UC-Emulator-View-As header applies to workspace APIs only, not to the Delta Sharing server",
+            ));
+        }
+        Ok(recipient)
     }
 }
 
