@@ -286,8 +286,8 @@ async fn list(
         .filter(|f| !f.trim().is_empty())
         .map(|f| scim_filter::parse(&f, attrs).map_err(|e| ApiError::invalid("filter", e).scim()))
         .transpose()?;
-    // Account SCIM refuses `active` compared with a string; workspace SCIM keeps its grammar.
-    if let (true, Some(f)) = (account, filter.as_ref()) {
+    // `active` is a boolean: compared with a string it is an invalid filter (both levels).
+    if let Some(f) = filter.as_ref() {
         scim_filter::check_booleans(f, &["active"]).map_err(|e| ApiError::invalid("filter", e).scim())?;
     }
     let sort_by = match q.sort_by.as_deref().filter(|s| !s.is_empty()) {
@@ -423,6 +423,32 @@ fn parse_roles(field: &str, v: Option<&Json>) -> ApiResult<Option<bool>> {
         }
         Some(_) => Err(ApiError::invalid(field, "must be an array of {\"value\": role}").scim()),
     }
+}
+
+/// Workspace SCIM keeps `roles` as a verbatim attribute (instance profiles) but never holds the
+/// account admin role: that one is granted and revoked through account SCIM only.
+fn refuse_account_role(field: &str, v: Option<&Json>) -> ApiResult<()> {
+    let named = |item: &Json| {
+        item.get("value").and_then(Json::as_str).is_some_and(|s| s.trim().eq_ignore_ascii_case(ACCOUNT_ADMIN_ROLE))
+    };
+    let hit = match v {
+        Some(Json::Array(items)) => items.iter().any(named),
+        Some(Json::Object(o)) => {
+            named(&Json::Object(o.clone()))
+                || o.iter()
+                    .any(|(k, v)| k.eq_ignore_ascii_case("roles") && refuse_account_role(field, Some(v)).is_err())
+        }
+        Some(Json::String(s)) => s.to_ascii_lowercase().contains(ACCOUNT_ADMIN_ROLE),
+        _ => false,
+    };
+    if hit {
+        return Err(ApiError::invalid(
+            field,
+            "the account_admin role is granted and revoked through account SCIM (/api/2.0/accounts/<account id>/scim/v2), not workspace SCIM",
+        )
+        .scim());
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -610,6 +636,9 @@ async fn create(
     let groups = body.ids("groups")?;
     let external_id = body.string("externalId")?;
     let roles = if account { parse_roles("roles", body.obj.get("roles"))? } else { None };
+    if !account {
+        refuse_account_role("roles", body.obj.get("roles"))?;
+    }
     let extra = if account { body.extra_without(&["roles", "entitlements"])? } else { body.extra()? };
     let ok = if account { account_admin_only(&caller)? } else { may_manage(&caller)? };
     let workspace_id = caller.workspace_id;
@@ -734,6 +763,9 @@ async fn replace(
     let external_id = body.string("externalId")?;
     // Account SCIM replaces `roles` too (absent = none).
     let roles = if account { parse_roles("roles", body.obj.get("roles"))?.unwrap_or(false) } else { false };
+    if !account {
+        refuse_account_role("roles", body.obj.get("roles"))?;
+    }
     let extra = if account { body.extra_without(&["roles", "entitlements"])? } else { body.extra()? };
     if kind == PrincipalKind::ServicePrincipal {
         if let Some(app) = body.string("applicationId")? {
@@ -982,6 +1014,11 @@ async fn patch(
         }
     }
     if !account {
+        for (i, op) in operations.iter().enumerate().filter(|(_, op)| is_roles_operation(op)) {
+            let field = format!("Operations[{i}]");
+            refuse_account_role(&field, op.value.as_ref())?;
+            refuse_account_role(&field, op.path.as_ref().map(|p| Json::String(p.clone())).as_ref())?;
+        }
         may_manage(&caller)?;
     }
     let obj = state
