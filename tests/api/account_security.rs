@@ -8,7 +8,7 @@
 use serde_json::{json, Value};
 
 use crate::fuzz::dump_db;
-use crate::helpers::{enc, spawn_with, TestApp, UC};
+use crate::helpers::{enc, spawn_adjusted, spawn_with, TestApp, UC};
 
 const ACCOUNT: &str = "00000000-0000-4000-8000-000000000000";
 const SP_APP: &str = "6f1d1c2e-0000-4000-8000-000000000001";
@@ -398,4 +398,51 @@ async fn service_principal_secrets_and_access_tokens_are_shown_once() {
     // The secret's list entry has no value, ever (also after it expired).
     let listed = app.admin().get(&path).await.ok("list");
     assert!(listed["secrets"].as_array().unwrap().iter().all(|s| s.get("secret").is_none()), "{listed}");
+}
+
+#[actix_web::test]
+async fn oauth_access_tokens_really_expire() {
+    // --oauth-token-lifetime 1: the token is refused once its second is over, with no help from
+    // the database; its service principal signs in again with the same secret.
+    let app = spawn_adjusted(FIXTURE, |a| a.oauth_token_lifetime = 1).await;
+    let sp = id_of(&app, "ServicePrincipals", "applicationId", SP_APP).await;
+    let path = acc(&format!("/servicePrincipals/{sp}/credentials/secrets"));
+    let secret = app.admin().post(&path, json!({})).await.ok("secret")["secret"].as_str().unwrap().to_string();
+    let mint = || {
+        app.anonymous()
+            .request("POST", "/oidc/v1/token")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .basic_auth(SP_APP, Some(&secret))
+            .body("grant_type=client_credentials&scope=all-apis")
+    };
+    let minted = app.anonymous().execute(mint()).await.ok("token");
+    assert_eq!(minted["expires_in"], 1, "{minted}");
+    let access = minted["access_token"].as_str().unwrap().to_string();
+    let started = std::time::Instant::now();
+    let me = app.with_token(&access).get("/api/2.0/preview/scim/v2/Me").await;
+    if started.elapsed() < std::time::Duration::from_millis(900) {
+        assert_eq!(me.status, 200, "{}", me.text);
+    }
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for path in ["/api/2.0/preview/scim/v2/Me".to_string(), acc("/scim/v2/Users"), format!("{UC}/catalogs")] {
+        let r = app.with_token(&access).get(&path).await;
+        r.error(401, "UNAUTHENTICATED", &format!("expired token on {path}"));
+        assert!(!r.text.contains(&access), "{}", r.text);
+    }
+    let again = app.anonymous().execute(mint()).await.ok("a new token");
+    let fresh = again["access_token"].as_str().unwrap();
+    assert_ne!(fresh, access);
+    app.with_token(fresh).get("/api/2.0/preview/scim/v2/Me").await.ok("the new token works");
+    // The default is the hosted hour.
+    let hour = spawn_with(FIXTURE).await;
+    let sp = id_of(&hour, "ServicePrincipals", "applicationId", SP_APP).await;
+    let path = acc(&format!("/servicePrincipals/{sp}/credentials/secrets"));
+    let secret = hour.admin().post(&path, json!({})).await.ok("secret")["secret"].as_str().unwrap().to_string();
+    let rb = hour
+        .anonymous()
+        .request("POST", "/oidc/v1/token")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .basic_auth(SP_APP, Some(&secret))
+        .body("grant_type=client_credentials");
+    assert_eq!(hour.anonymous().execute(rb).await.ok("token")["expires_in"], 3600);
 }
