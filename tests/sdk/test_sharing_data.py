@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 import requests
-from databricks.sdk.errors import NotFound, PermissionDenied
+from databricks.sdk.errors import InvalidParameterValue, NotFound, PermissionDenied
 from databricks.sdk.service.catalog import ColumnInfo, ColumnTypeName, DataSourceFormat, TableType
 from databricks.sdk.service.catalog import AwsIamRoleRequest, DeltaSharingScopeEnum
 from databricks.sdk.service.sharing import (
@@ -206,9 +206,12 @@ def test_load_as_pandas_reads_what_deltalake_wrote_under_shared_as(lake, tmp_pat
     got = delta_sharing.load_as_pandas(url)
     want = pd.concat([first, second])
     assert sorted_rows(got, ["id", "region"]) == sorted_rows(want, ["id", "region"])
-    # The delta response format (what the connector's Delta kernel path asks for): the log's own
-    # actions with pre-signed paths. (The kernel fetches pre-signed URLs over https only, so it
-    # cannot read from a plain-http emulator; the connector's default, parquet, is used above.)
+    # The connector's Delta kernel path (responseformat=delta) reads the same rows over plain http:
+    # the file URLs carry the pre-signed query key the kernel recognises.
+    kernel = delta_sharing.load_as_pandas(url, use_delta_format=True)
+    assert sorted_rows(kernel, ["id", "region"]) == sorted_rows(want, ["id", "region"])
+    assert len(delta_sharing.load_as_pandas(url, use_delta_format=True, limit=1)) == 1
+    # The delta response format itself: the log's own actions with pre-signed paths.
     c = rest(profile)
     c.set_delta_format_header()
     lines = [json.loads(x) for x in c.list_files_in_table(delta_sharing.protocol.Table("figures", "sales_share",
@@ -239,6 +242,53 @@ def test_limit_and_query_hints(lake, tmp_path):
     assert len(files.add_files) == 2, "files until their numRecords reach the hint"
     assert {f.id for f in files.add_files} <= {f.id for f in rest(profile).list_files_in_table(
         delta_sharing.protocol.Table("events", "s", "sales")).add_files}
+
+
+def test_json_predicate_hints_prune_partitions_through_the_connector(lake, tmp_path):
+    rows = frame([1, 2, 3, 4], ["eu", "us", "eu", "ap"])
+    lake.table("orders", [rows], partition_by=["region"])
+    lake.share("s", SharedDataObject(name="main.sales.orders"))
+    profile = lake.recipient("acme", tmp_path)
+    lake.grant("s", "acme")
+    url = f"{profile}#s.sales.orders"
+    col = {"op": "column", "name": "region", "valueType": "string"}
+    eu = json.dumps({"op": "equal", "children": [col, {"op": "literal", "value": "eu", "valueType": "string"}]})
+    # The connector applies no filter itself: only the server's pruning leaves eu's rows.
+    for fmt in (False, True):
+        got = delta_sharing.load_as_pandas(url, jsonPredicateHints=eu, use_delta_format=fmt)
+        assert sorted(got["id"].tolist()) == [1, 3], fmt
+    # A predicate on a data column is unknown for every file: nothing is pruned.
+    on_id = json.dumps({"op": "equal", "children": [{"op": "column", "name": "id", "valueType": "long"},
+                                                    {"op": "literal", "value": "1", "valueType": "long"}]})
+    assert sorted(delta_sharing.load_as_pandas(url, jsonPredicateHints=on_id)["id"].tolist()) == [1, 2, 3, 4]
+    assert len(delta_sharing.load_as_pandas(url, jsonPredicateHints="not json")) == 4
+
+
+def test_a_start_version_beyond_the_tables_version_is_refused(lake, tmp_path):
+    path = lake.table("orders", [frame([1]), frame([2])])
+    lake.share("s")
+    beyond = SharedDataObject(name="main.sales.orders", start_version=2,
+                              history_data_sharing_status=SharedDataObjectHistoryDataSharingStatus.ENABLED)
+    add = lambda o: [SharedDataObjectUpdate(action=SharedDataObjectUpdateAction.ADD, data_object=o)]
+    with raises(InvalidParameterValue, "INVALID_PARAMETER_VALUE", status=400, mentions="start_version",
+                server=lake.uc):
+        lake.admin.shares.update("s", updates=add(beyond))
+    assert not lake.admin.shares.get("s").objects
+    # Without start_version the table's version now (1) is its start: version 0 is refused.
+    lake.admin.shares.update("s", updates=add(SharedDataObject(
+        name="main.sales.orders", history_data_sharing_status=SharedDataObjectHistoryDataSharingStatus.ENABLED)))
+    assert lake.admin.shares.get("s").objects[0].start_version is None
+    profile = lake.recipient("acme", tmp_path)
+    lake.grant("s", "acme")
+    url = f"{profile}#s.sales.orders"
+    assert http_status(lambda: delta_sharing.load_as_pandas(url, version=0)) == 400
+    assert sorted(delta_sharing.load_as_pandas(url, version=1)["id"].tolist()) == [1, 2]
+    write_deltalake(str(path), frame([3]), mode="append")
+    lake.admin.shares.update("s", updates=[SharedDataObjectUpdate(
+        action=SharedDataObjectUpdateAction.UPDATE, data_object=SharedDataObject(name="main.sales.orders",
+                                                                               start_version=2))])
+    assert sorted(delta_sharing.load_as_pandas(url, version=2)["id"].tolist()) == [1, 2, 3]
+    assert http_status(lambda: delta_sharing.load_as_pandas(url, version=1)) == 400
 
 
 def test_versions_and_timestamps_need_history_sharing(lake, tmp_path):
@@ -279,6 +329,10 @@ def test_change_feed_equals_deltalakes_own(lake, tmp_path):
     theirs = pa.RecordBatchReader.from_stream(DeltaTable(str(path)).load_cdf(starting_version=0)).read_all()
     assert cdf_rows(ours) == cdf_rows(theirs.to_pandas())
     assert {"insert", "delete"} <= set(ours["_change_type"])
+    # The same feed through the connector's Delta kernel path (responseformat=delta, cdc files).
+    kernel = delta_sharing.load_table_changes_as_pandas(f"{profile}#s.sales.orders", starting_version=0,
+                                                        use_delta_format=True)
+    assert cdf_rows(kernel) == cdf_rows(theirs.to_pandas())
     # A range, and the feed of a table without change data feed is refused.
     part = delta_sharing.load_table_changes_as_pandas(f"{profile}#s.sales.orders", starting_version=1,
                                                       ending_version=1)
@@ -428,6 +482,7 @@ def test_file_urls_are_signed_expire_and_serve_ranges(lake, tmp_path, start_serv
                 base):
         r = requests.get(bad)
         assert r.status_code == 403 and r.json()["error_code"] == "PERMISSION_DENIED", bad
+    assert "X-Databricks-Signature=" in url, "the pre-signed query key the Delta kernel recognises"
     # Grants do not matter to a URL already handed out (like a cloud pre-signed URL).
     lake.grant("s", "acme", add=False)
     assert requests.get(url).status_code == 200
