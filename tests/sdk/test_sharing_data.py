@@ -185,6 +185,40 @@ def test_rotation_keeps_the_old_token_until_its_new_expiry(lake, tmp_path):
     assert http_status(lambda: delta_sharing.SharingClient(newest).list_shares()) == 401
 
 
+def test_tokens_expire_on_their_own(lake, tmp_path):
+    """Real short expiries, nothing backdated: a rotated-out token ends when its shortened
+    expiry passes, and a recipient token made under a 2-second lifetime ends with it, as does its
+    unused activation link."""
+    old = lake.recipient("acme", tmp_path)
+    lake.share("s")
+    lake.grant("s", "acme")
+    r = lake.admin.recipients.rotate_token("acme", existing_token_expire_in_seconds=2)
+    new = lake.activate(r.tokens[-1].activation_url, tmp_path / "new.share")
+    old_expiry = min(t.expiration_time for t in r.tokens)
+    assert old_expiry - time.time() * 1000 <= 2000
+    for p in (old, new):
+        assert [s.name for s in delta_sharing.SharingClient(p).list_shares()] == ["s"]
+
+    lake.admin.metastores.update(lake.ms, delta_sharing_recipient_token_lifetime_in_seconds=2)
+    brief = lake.recipient("brief", tmp_path)
+    lake.grant("s", "brief")
+    expires = pd.Timestamp(json.loads(Path(brief).read_text())["expirationTime"]).timestamp() * 1000
+    assert 0 < expires - time.time() * 1000 <= 2000
+    assert [s.name for s in delta_sharing.SharingClient(brief).list_shares()] == ["s"]
+    unused = lake.admin.recipients.create("unused", AuthenticationType.TOKEN).tokens[0].activation_url
+    lake.admin.recipient_activation.get_activation_url_info(unused)
+
+    time.sleep(max(old_expiry, expires) / 1000 - time.time() + 0.3)
+    for p in (old, brief):
+        assert http_status(lambda: delta_sharing.SharingClient(p).list_shares()) == 401
+        prof = DeltaSharingProfile.read_from_file(p)
+        got = requests.get(f"{prof.endpoint}/shares", headers={"Authorization": f"Bearer {prof.bearer_token}"})
+        assert got.status_code == 401 and got.json()["errorCode"] == "UNAUTHENTICATED"
+    assert [s.name for s in delta_sharing.SharingClient(new).list_shares()] == ["s"], "the new token lives on"
+    with raises(NotFound, "RESOURCE_DOES_NOT_EXIST", status=404, mentions="expired", server=lake.uc):
+        lake.admin.recipient_activation.retrieve_token(unused)
+
+
 # --- reading ------------------------------------------------------------------------------------
 
 
