@@ -14,6 +14,7 @@
 //! success answer is closed (`additionalProperties: false`) unless it is a map.
 
 mod operations;
+mod refine;
 mod schemas;
 #[cfg(test)]
 mod tests;
@@ -48,6 +49,7 @@ pub fn built() -> &'static Value {
 fn build() -> Value {
     let mut schemas = Schemas::default();
     let ops = operations::all(&mut schemas);
+    refine::all(&mut schemas);
     let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
     let mut used_tags = Vec::new();
     for op in ops {
@@ -200,6 +202,12 @@ impl Op {
                 p["required"] = Value::Bool(true);
             }
         }
+        self
+    }
+    /// Changes the schema of query parameter `name` (an enum, a format, the real type).
+    pub(crate) fn param_schema(mut self, name: &str, schema: Value) -> Op {
+        let p = self.params.iter_mut().find(|p| p["name"] == name).unwrap_or_else(|| panic!("no parameter {name}"));
+        p["schema"] = schema;
         self
     }
     pub(crate) fn path_type(mut self, name: &'static str, schema: Value) -> Op {
