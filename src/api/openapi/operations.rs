@@ -5,8 +5,8 @@
 use serde_json::{json, Value};
 
 use super::{schemas, Op, Schemas};
-use crate::api::access_control::{GrantRule, RolesQuery, RuleSetIn, RuleSetQuery, UpdateRuleSet};
-use crate::api::account::{MigrationRequest, UpdateAssignment};
+use crate::api::access_control::{GrantRule, RolesQuery, RuleSetIn, RuleSetQuery, RuleSetResponse, UpdateRuleSet};
+use crate::api::account::{MigrationRequest, PermissionAssignment, UpdateAssignment, WorkspaceInfo};
 use crate::api::catalogs::{BrowseParams, CatalogInfo, ListParams};
 use crate::api::explain::{ActionsParams, ExplainParams};
 use crate::api::external_locations::ExternalLocationInfo;
@@ -19,7 +19,7 @@ use crate::api::metastores::ForceOpts;
 use crate::api::metastores::{
     AssignmentBody, ListMetastoresParams, MetastoreAssignment, MetastoreInfo, UnassignParams,
 };
-use crate::api::oauth::{CreateSecret, ListQuery as SecretsQuery};
+use crate::api::oauth::{CreateSecret, ListQuery as SecretsQuery, SecretInfo};
 use crate::api::partner_connect::{ConnectorsParams, DeleteAccountBody, ExpireAccountBody};
 use crate::api::permissions::{GetParams, PermissionsList, ReplacePermissions, UpdatePermissions};
 use crate::api::providers::{ListProvidersParams, ProviderInfo, ProviderShare};
@@ -230,6 +230,11 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
             .path_type("workspace_id", int64())
             .query::<UnassignParams>()
             .param_schema("metastore_id", json!({"type": "string", "format": "uuid"}))
+            .body(
+                json!({"type": "object", "description": "the metastore_id may come here instead of the query",
+                       "properties": {"metastore_id": {"type": "string", "format": "uuid"}}}),
+                false,
+            )
             .ok(empty()),
         // Storage credentials, external locations, files
         get(&uc("/storage-credentials"), "listStorageCredentials", "Storage credentials")
@@ -338,7 +343,10 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
             .also_ok(206)
             .also(&[412, 416]),
         head("/api/2.0/fs/files{file_path}", "getMetadata", "Files API"),
-        put("/api/2.0/fs/files{file_path}", "upload", "Files API").query::<UploadParams>().ok_status(204),
+        put("/api/2.0/fs/files{file_path}", "upload", "Files API")
+            .query::<UploadParams>()
+            .bytes_body()
+            .ok_status(204),
         delete("/api/2.0/fs/files{file_path}", "deleteFile", "Files API").ok_status(204),
         post("/api/2.0/fs/files{file_path}", "initiateUpload", "Files API")
             .query::<UploadParams>()
@@ -580,29 +588,36 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
         .also(&[403])
         .ok(profile),
         get(&ds("/shares"), "deltaSharingListShares", "Delta Sharing")
+            .sharing()
             .ok(ds_list(&["name", "id"]))
             .param("maxResults", json!({"type": "integer"}), false, "page size (500 by default, 1000 at most)")
             .param("pageToken", json!({"type": "string"}), false, ""),
-        get(&ds("/shares/{share}"), "deltaSharingGetShare", "Delta Sharing").ok(json!({"type": "object",
+        get(&ds("/shares/{share}"), "deltaSharingGetShare", "Delta Sharing")
+            .sharing().ok(json!({"type": "object",
             "properties": {"share": {"type": "object", "properties": {"name": {"type": "string"}, "id": {"type": "string"}}}}})),
         get(&ds("/shares/{share}/schemas"), "deltaSharingListSchemas", "Delta Sharing")
+            .sharing()
             .ok(ds_list(&["name", "share"]))
             .param("maxResults", json!({"type": "integer"}), false, "")
             .param("pageToken", json!({"type": "string"}), false, ""),
         get(&ds("/shares/{share}/schemas/{schema}/tables"), "deltaSharingListTables", "Delta Sharing")
+            .sharing()
             .ok(ds_list(&["name", "schema", "share", "shareId", "id"]))
             .param("maxResults", json!({"type": "integer"}), false, "")
             .param("pageToken", json!({"type": "string"}), false, ""),
         get(&ds("/shares/{share}/all-tables"), "deltaSharingListAllTables", "Delta Sharing")
+            .sharing()
             .ok(ds_list(&["name", "schema", "share", "shareId", "id"]))
             .param("maxResults", json!({"type": "integer"}), false, "")
             .param("pageToken", json!({"type": "string"}), false, ""),
-        head(&ds("/shares/{share}/schemas/{schema}/tables/{table}"), "deltaSharingHeadTableVersion", "Delta Sharing"),
+        head(&ds("/shares/{share}/schemas/{schema}/tables/{table}"), "deltaSharingHeadTableVersion", "Delta Sharing")
+            .sharing(),
         get(
             &ds("/shares/{share}/schemas/{schema}/tables/{table}/version"),
             "deltaSharingGetTableVersion",
             "Delta Sharing",
         )
+            .sharing()
         .ok_media("text/plain")
         .param("startingTimestamp", json!({"type": "string"}), false, "ISO 8601 instant"),
         get(
@@ -610,10 +625,12 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
             "deltaSharingGetTableMetadata",
             "Delta Sharing",
         )
+            .sharing()
         .ok_media("application/x-ndjson")
         .param("version", json!({"type": "integer"}), false, "")
         .param("timestamp", json!({"type": "string"}), false, ""),
         post(&ds("/shares/{share}/schemas/{schema}/tables/{table}/query"), "deltaSharingQueryTable", "Delta Sharing")
+            .sharing()
             .ok_media("application/x-ndjson")
             .body(json!({"type": "object"}), false),
         get(
@@ -621,6 +638,7 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
             "deltaSharingGetTableChanges",
             "Delta Sharing",
         )
+            .sharing()
         .ok_media("application/x-ndjson")
         .param("startingVersion", json!({"type": "integer"}), false, "")
         .param("startingTimestamp", json!({"type": "string"}), false, "")
@@ -849,32 +867,16 @@ fn account_operations(s: &mut Schemas, ops: &mut Vec<Op>) {
         ops.push(patch(&one, names[4], "Account SCIM").scim().body(patch_body, true).ok(resource));
         ops.push(delete(&one, names[5], "Account SCIM").scim().ok(empty()));
     }
-    let workspace = object(json!({
-        "workspace_id": int64(), "workspace_name": string(), "account_id": string(), "workspace_status": string()
-    }));
-    let assignment = object(json!({
-        "principal": object(json!({
-            "principal_id": int64(), "display_name": string(), "user_name": string(), "group_name": string(),
-            "service_principal_name": string()
-        })),
-        "permissions": array(string()),
-    }));
+    let workspace = s.of::<WorkspaceInfo>();
+    let assignment = s.of::<PermissionAssignment>();
     let levels = object(json!({"permissions": array(object(json!({
         "permission_level": string(), "description": string()
     })))}));
-    let rule_set = object(json!({
-        "name": string(), "etag": string(),
-        "grant_rules": array(object(json!({"role": string(), "principals": array(string())}))),
-    }));
+    let rule_set = s.of::<RuleSetResponse>();
     let roles = object(json!({"roles": array(object(json!({"name": string()})))}));
-    let secret_props = json!({
-        "id": string(), "secret_hash": string(), "status": string(), "create_time": string(),
-        "update_time": string(), "expire_time": string(), "scopes": array(string()),
-    });
-    let mut created_props = secret_props.clone();
-    created_props["secret"] = string();
-    let secret_created = object(created_props);
-    let secrets = object(json!({"secrets": array(object(secret_props)), "next_page_token": string()}));
+    // `secret` only in the answer of a create.
+    let secret_created = s.of::<SecretInfo>();
+    let secrets = object(json!({"secrets": array(secret_created.clone()), "next_page_token": string()}));
     let discovery = object(json!({
         "issuer": string(), "token_endpoint": string(), "grant_types_supported": array(string()),
         "token_endpoint_auth_methods_supported": array(string()), "scopes_supported": array(string()),

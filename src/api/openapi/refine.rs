@@ -210,6 +210,12 @@ pub(crate) fn all(s: &mut Schemas) {
     s.enumerate(&x, "inherited_from_type", &kinds);
     let x = r::<api::workspace_permissions::Permission>(s);
     s.enumerate(&x, "permission_level", &WorkspaceObject::all_level_names());
+    let x = r::<api::account::WorkspaceInfo>(s);
+    s.enumerate(&x, "workspace_status", &["RUNNING"]);
+    let x = r::<api::account::PermissionAssignment>(s);
+    s.enumerate(&x, "permissions", &["USER", "ADMIN"]);
+    let x = r::<api::oauth::SecretInfo>(s);
+    s.enumerate(&x, "status", &["ACTIVE", "EXPIRED"]);
     let x = r::<api::workspace_permissions::PermissionsDescription>(s);
     s.enumerate(&x, "permission_level", &WorkspaceObject::all_level_names());
 }

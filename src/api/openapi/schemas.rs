@@ -122,6 +122,16 @@ impl Schemas {
         );
         match shape {
             ErrorShape::Plain => error,
+            ErrorShape::Sharing => self.named(
+                "SharingError",
+                json!({
+                    "description": "A Delta Sharing protocol failure: the error body with the protocol's `errorCode` beside it.",
+                    "allOf": [
+                        error,
+                        {"type": "object", "properties": {"errorCode": {"type": "string"}}}
+                    ]
+                }),
+            ),
             ErrorShape::OAuth => self.named(
                 "OAuthError",
                 json!({
@@ -229,6 +239,7 @@ impl Schemas {
 /// answer fails validation. Maps (`additionalProperties` given) and free-form objects stay as
 /// they are.
 pub(crate) fn close_success_schemas(doc: &mut Value) {
+    separate_request_schemas(doc);
     let mut roots = Vec::new();
     if let Some(paths) = doc["paths"].as_object_mut() {
         for item in paths.values_mut() {
@@ -256,6 +267,106 @@ pub(crate) fn close_success_schemas(doc: &mut Value) {
         if let Some(schema) = doc["components"]["schemas"].get_mut(&name) {
             close(schema, &mut roots);
         }
+    }
+}
+
+/// Request bodies stay open (unknown fields are ignored) while answers are closed: a component
+/// both reach (`ColumnInfo` in `CreateTable` and in `TableInfo`) keeps its name for answers, and
+/// request bodies get an open copy, `<Name>Request`.
+fn separate_request_schemas(doc: &mut Value) {
+    let mut from_requests = BTreeSet::new();
+    let mut from_answers = BTreeSet::new();
+    for op in doc["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+        .flat_map(|i| i.as_object())
+        .flat_map(|m| m.values())
+    {
+        collect_refs(&op["requestBody"], &mut from_requests);
+        for (status, resp) in op["responses"].as_object().into_iter().flatten() {
+            if status.starts_with('2') {
+                collect_refs(resp, &mut from_answers);
+            }
+        }
+    }
+    let components = doc["components"]["schemas"].clone();
+    let reachable = |roots: &BTreeSet<String>| {
+        let mut seen = BTreeSet::new();
+        let mut todo: Vec<String> = roots.iter().cloned().collect();
+        while let Some(n) = todo.pop() {
+            if seen.insert(n.clone()) {
+                let mut more = BTreeSet::new();
+                collect_refs(&components[&n], &mut more);
+                todo.extend(more);
+            }
+        }
+        seen
+    };
+    let (requests, answers) = (reachable(&from_requests), reachable(&from_answers));
+    let shared: BTreeSet<String> = requests
+        .intersection(&answers)
+        .filter(|n| components[n.as_str()].to_string().contains("\"properties\""))
+        .cloned()
+        .collect();
+    if shared.is_empty() {
+        return;
+    }
+    let rename = |v: &mut Value| rewrite_refs(v, &shared);
+    for op in doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+        .flat_map(|i| i.as_object_mut())
+        .flat_map(|m| m.values_mut())
+    {
+        if let Some(body) = op.get_mut("requestBody") {
+            rename(body);
+        }
+    }
+    let schemas = doc["components"]["schemas"].as_object_mut().expect("components");
+    for name in requests.difference(&answers) {
+        if let Some(s) = schemas.get_mut(name) {
+            rename(s);
+        }
+    }
+    for name in &shared {
+        let mut copy = components[name.as_str()].clone();
+        rename(&mut copy);
+        schemas.insert(format!("{name}Request"), copy);
+    }
+}
+
+fn collect_refs(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(name) =
+                m.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
+                out.insert(name.to_string());
+            }
+            m.values().for_each(|v| collect_refs(v, out));
+        }
+        Value::Array(a) => a.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
+/// `$ref`s to the `shared` components point to their `<Name>Request` copies.
+fn rewrite_refs(v: &mut Value, shared: &BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get_mut("$ref") {
+                if let Some(name) = r.strip_prefix("#/components/schemas/") {
+                    if shared.contains(name) {
+                        *r = format!("#/components/schemas/{name}Request");
+                    }
+                }
+            }
+            m.values_mut().for_each(|v| rewrite_refs(v, shared));
+        }
+        Value::Array(a) => a.iter_mut().for_each(|v| rewrite_refs(v, shared)),
+        _ => {}
     }
 }
 
