@@ -186,7 +186,7 @@ pub async fn authenticate(
             if req.path().starts_with(super::SCIM_PREFIX) || req.path().contains("/scim/v2/") { e.scim() } else { e };
         return Ok(req.error_response(e).map_into_right_body());
     }
-    let caller = match view_as(&req, &state, caller).await {
+    let caller = match view_as(&req, &state, caller, matches!(scope, ApiScope::Account(_))).await {
         Ok(c) => c,
         Err(e) => return Ok(req.error_response(e).map_into_right_body()),
     };
@@ -238,7 +238,12 @@ fn requested_workspace(req: &ServiceRequest) -> ApiResult<Option<i64>> {
 /// principal sees it (the permission explorer's "view as"). Read-only; it never widens access.
 pub const VIEW_AS_HEADER: &str = "x-uc-emulator-view-as";
 
-async fn view_as(req: &ServiceRequest, state: &AppState, caller: Arc<Caller>) -> ApiResult<Arc<Caller>> {
+async fn view_as(
+    req: &ServiceRequest,
+    state: &AppState,
+    caller: Arc<Caller>,
+    account_api: bool,
+) -> ApiResult<Arc<Caller>> {
     let Some(raw) = req.headers().get(VIEW_AS_HEADER) else { return Ok(caller) };
     let name = raw
         .to_str()
@@ -261,6 +266,12 @@ async fn view_as(req: &ServiceRequest, state: &AppState, caller: Arc<Caller>) ->
     };
     if req.method() != actix_web::http::Method::GET {
         return Err(ApiError::denied("view-as requests are read-only (X-UC-Emulator-View-As is for GET only)."));
+    }
+    if account_api {
+        return Err(ApiError::invalid(
+            "X-UC-Emulator-View-As",
+            "the X-UC-Emulator-View-As header applies to workspace APIs only, not to account APIs",
+        ));
     }
     req.extensions_mut().insert(crate::telemetry::ViewedBy(caller.name.clone()));
     Ok(Arc::new(viewed))

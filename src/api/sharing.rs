@@ -114,15 +114,34 @@ struct Who {
     hash: Option<String>,
     peer: Option<IpAddr>,
     now: i64,
+    /// The permission explorer's view-as header, which the sharing server does not take.
+    view_as: bool,
 }
 
 fn who(req: &HttpRequest) -> ApiResult<Who> {
-    Ok(Who { metastore_id: path_param(req, "metastore_id")?, hash: bearer_hash(req), peer: peer(req), now: now_ms() })
+    let view_as = req
+        .headers()
+        .get(super::extract::VIEW_AS_HEADER)
+        .is_some_and(|v| !v.to_str().map(str::trim).unwrap_or("?").is_empty());
+    Ok(Who {
+        metastore_id: path_param(req, "metastore_id")?,
+        hash: bearer_hash(req),
+        peer: peer(req),
+        now: now_ms(),
+        view_as,
+    })
 }
 
 impl Who {
     fn recipient(&self, conn: &rusqlite::Connection) -> ApiResult<ops::Recipient> {
-        ops::authenticate(conn, self.hash.as_deref(), &self.metastore_id, self.peer, self.now)
+        let recipient = ops::authenticate(conn, self.hash.as_deref(), &self.metastore_id, self.peer, self.now)?;
+        if self.view_as {
+            return Err(ApiError::invalid(
+                "X-UC-Emulator-View-As",
+                "the X-UC-Emulator-View-As header applies to workspace APIs only, not to the Delta Sharing server",
+            ));
+        }
+        Ok(recipient)
     }
 }
 
@@ -600,18 +619,18 @@ async fn activation_page(req: HttpRequest, state: web::Data<AppState>) -> ApiRes
 
 // ---- pre-signed file URLs ------------------------------------------------------------------
 
-/// `GET`/`HEAD /delta-sharing/presigned/<key>?X-UC-Expires=…&X-UC-Signature=…`: the file's
+/// `GET`/`HEAD /delta-sharing/presigned/<key>?X-UC-Expires=…&X-Databricks-Signature=…`: the file's
 /// bytes (ranges supported), while the URL's signature holds and it has not expired.
 async fn presigned_file(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    use crate::delta::presign::{verify, Refused};
+    use crate::delta::presign::{verify, Refused, EXPIRES_PARAM, SIGNATURE_PARAM};
     let key = req.match_info().get("key").unwrap_or("").to_string();
     let mut expires = None;
     let mut signature = None;
     for (k, v) in form_urlencoded::parse(req.query_string().as_bytes()) {
-        match k.as_ref() {
-            "X-UC-Expires" => expires = Some(v.into_owned()),
-            "X-UC-Signature" => signature = Some(v.into_owned()),
-            _ => {}
+        if k == EXPIRES_PARAM {
+            expires = Some(v.into_owned());
+        } else if k == SIGNATURE_PARAM {
+            signature = Some(v.into_owned());
         }
     }
     let url =

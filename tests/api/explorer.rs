@@ -165,3 +165,61 @@ async fn explain_actions_lists_what_explain_accepts() {
     app.alice().get(&format!("{UC}/explain/actions?securable_type=banana")).await.invalid("securable_type", "banana");
     app.anonymous().get(&format!("{UC}/explain/actions")).await.error(401, "UNAUTHENTICATED", "anonymous");
 }
+
+/// Where the view-as header does not apply: an inactive principal, account APIs and the Delta
+/// Sharing server each answer 400 naming the header, and nothing is read as anyone else.
+#[actix_web::test]
+async fn view_as_is_refused_for_inactive_principals_account_apis_and_the_sharing_server() {
+    const FIXTURE: &str = r#"{
+      "workspaces": [{"workspace_id": 1001}],
+      "users": [{"user_name": "admin@example.com", "account_admin": true},
+                {"user_name": "alice@example.com"}, {"user_name": "bob@example.com"}],
+      "tokens": [{"token": "dapi-admin", "principal": "admin@example.com", "workspace_id": 1001}],
+      "metastores": [{"name": "main", "storage_root": "s3://root/main", "owner": "admin@example.com",
+                      "delta_sharing_scope": "INTERNAL_AND_EXTERNAL",
+                      "delta_sharing_recipient_token_lifetime_in_seconds": 3600,
+                      "assignments": [{"workspace_id": 1001}]}],
+      "catalogs": [{"name": "shop"}],
+      "schemas": [{"catalog_name": "shop", "name": "sales"}],
+      "shares": [{"name": "feed"}],
+      "recipients": [{"name": "acme", "authentication_type": "TOKEN"}],
+      "grants": [{"securable_type": "share", "full_name": "feed", "principal": "acme", "privileges": ["SELECT"]}]
+    }"#;
+    let app = crate::helpers::spawn_with(FIXTURE).await;
+    let t = app.admin();
+    let get_as = |path: String, who: &'static str| {
+        let t = app.admin();
+        async move { t.execute(t.request("GET", &path).header(VIEW_AS, who)).await }
+    };
+    // bob is deactivated: no longer someone to view as.
+    let bob = t.get("/api/2.0/preview/scim/v2/Users?filter=userName%20eq%20%22bob%40example.com%22").await.ok("bob");
+    let bob_id = bob["Resources"][0]["id"].as_str().expect("bob's id").to_string();
+    let deactivate = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                            "Operations": [{"op": "replace", "path": "active", "value": false}]});
+    t.patch(&format!("/api/2.0/preview/scim/v2/Users/{bob_id}"), deactivate).await.ok("deactivate bob");
+    let msg = get_as(format!("{UC}/catalogs"), "bob@example.com").await.invalid("X-UC-Emulator-View-As", "inactive");
+    assert!(msg.contains("bob@example.com"), "{msg}");
+    // Account APIs: 400 naming the header, even for the account admin viewing an active user.
+    let users = "/api/2.0/accounts/00000000-0000-4000-8000-000000000000/scim/v2/Users";
+    t.get(users).await.ok("account SCIM as the admin");
+    get_as(users.to_string(), "alice@example.com").await.invalid("X-UC-Emulator-View-As", "account API");
+    // The Delta Sharing server: the recipient's bearer token authenticates, the header is refused
+    // in the protocol's error shape.
+    let link = t.get(&format!("{UC}/recipients/acme")).await.ok("recipient")["activation_url"]
+        .as_str()
+        .expect("link")
+        .to_string();
+    let token = link.rsplit_once('?').expect("?<token>").1.to_string();
+    let anon = app.anonymous();
+    let profile =
+        anon.get(&format!("/api/2.1/unity-catalog/public/data_sharing_activation/{token}")).await.ok("profile");
+    let bearer = format!("Bearer {}", profile["bearerToken"].as_str().expect("bearer"));
+    let shares = format!("{}/shares", profile["endpoint"].as_str().expect("endpoint").replace(&app.url, ""));
+    let plain = anon.execute(anon.request("GET", &shares).header("Authorization", &bearer)).await;
+    assert_eq!(plain.json()["items"][0]["name"], "feed", "{}", plain.text);
+    let refused = anon
+        .execute(anon.request("GET", &shares).header("Authorization", &bearer).header(VIEW_AS, "alice@example.com"))
+        .await;
+    refused.invalid("X-UC-Emulator-View-As", "sharing server");
+    assert_eq!(refused.json()["errorCode"], "INVALID_PARAMETER_VALUE", "the protocol's spelling too");
+}

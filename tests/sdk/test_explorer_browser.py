@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from databricks.sdk.errors import DatabricksError
 
 from conftest import REPO_ROOT, TEACHING_TOKENS, UC
 
@@ -452,6 +453,89 @@ def test_tree_pages_past_fifty_children(page):
     assert len(lists) == 2 and all("max_results=50" in u for u in lists), lists
     page.shot("08-tree-more")
     page.no_console_errors()
+
+
+def test_browse_only_marks_in_place_list_errors_search_and_a_revoked_token(page):
+    """What a plain user meets: BROWSE-only nodes, a list the API refuses after the tree was
+    drawn, an emptied search, and a token deleted while the page is open."""
+    admin = page.server.client(TEACHING_TOKENS["acme_admin"])
+    henry = page.server.client(TEACHING_TOKENS["henry"])
+    admin.api_client.do("PATCH", f"{UC}/permissions/catalog/engineering",
+                        body={"changes": [{"principal": "interns", "add": ["BROWSE"]}]})
+    admin.api_client.do("PATCH", f"{UC}/permissions/catalog/sales",
+                        body={"changes": [{"principal": "interns", "add": ["USE_CATALOG"]}]})
+    # henry signs in with a token of his own, made for this test.
+    token = henry.tokens.create(comment="explorer test", lifetime_seconds=600)
+    page.open()
+    page.sign_in(token.token_value)
+    page.t("tree-node", '[data-securable-type="metastore"]').wait_for()
+    page.settle()
+    ms = api(page.server, "henry", f"{UC}/metastore_summary")["metastore_id"]
+    assert page.names(page.children(ms)) == ["engineering", "sales"]
+
+    # BROWSE only: marked in the tree, on the card, and on the children the API marks.
+    assert page.node("engineering").get_attribute("data-browse-only") == "true"
+    assert page.node("sales").get_attribute("data-browse-only") in (None, "false")
+    page.node("engineering").locator(':scope > .row [data-testid="tree-label"]').click()
+    page.p.locator('[data-testid="card"][data-full-name="engineering"]').wait_for()
+    page.settle()
+    assert page.t("card-browse-only").is_visible()
+    page.expand("engineering")
+    schemas = api(page.server, "henry", f"{UC}/schemas", catalog_name="engineering", include_browse="true")["schemas"]
+    assert page.names(page.children("engineering")) == [s["full_name"] for s in schemas]
+    assert schemas and all(s["browse_only"] for s in schemas)
+    assert all(page.node(s["full_name"]).get_attribute("data-browse-only") == "true" for s in schemas)
+
+    # The grant that let henry see `sales` is revoked while the page is open: expanding it shows
+    # the API's refusal in the node's place, the node stays, the global error area stays empty.
+    admin.api_client.do("PATCH", f"{UC}/permissions/catalog/sales",
+                        body={"changes": [{"principal": "interns", "remove": ["USE_CATALOG"]}]})
+    page.expand("sales")
+    refused = page.node("sales").locator(":scope > ul > li.node-error")
+    refused.wait_for()
+    assert "PERMISSION_DENIED" in refused.inner_text() and "USE_CATALOG on Catalog 'sales'" in refused.inner_text()
+    assert page.node("sales").is_visible() and page.t("error").count() == 0
+
+    # Search: only matches and their ancestors; an empty search shows the tree as before.
+    page.t("tree-search").fill("raw")
+    page.t("tree-search").press("Enter")
+    page.node("engineering.raw").wait_for(state="visible")
+    page.settle()
+    assert page.node("sales").is_hidden() and page.node("engineering.curated").is_hidden()
+    page.shot("09-search-browse-only")
+    page.t("tree-search").fill("")
+    page.t("tree-search").press("Enter")
+    page.node("sales").wait_for(state="visible")
+    assert page.node("engineering.curated").is_visible()
+
+    # The token is deleted: the next call signs the page out and shows the API's message.
+    henry.tokens.delete(token.token_info.token_id)
+    page.node("engineering.curated").locator(':scope > .row [data-testid="tree-label"]').click()
+    page.t("signin-form").wait_for()
+    err = page.t("error")
+    err.wait_for()
+    assert err.get_attribute("data-status") == "401"
+    assert page.t("whoami").count() == 0 or page.t("whoami").is_hidden()
+    assert page.p.evaluate("sessionStorage.length") == 0
+    # 401 answers are the API's: the browser logs them as failed loads, never as exceptions.
+    assert page.errors == []
+
+
+def test_a_workspace_without_a_metastore_shows_the_apis_message(page):
+    admin = page.server.client(TEACHING_TOKENS["acme_admin"])
+    current = admin.metastores.current()
+    admin.metastores.unassign(current.workspace_id, current.metastore_id)
+    want = admin.api_client
+    page.open()
+    page.sign_in(TEACHING_TOKENS["acme_admin"])
+    empty = page.t("tree-empty")
+    empty.wait_for()
+    page.settle()
+    with pytest.raises(DatabricksError) as refused:  # the API's own answer: its message is what the page shows
+        want.do("GET", f"{UC}/metastore_summary")
+    assert str(refused.value) and str(refused.value) in empty.inner_text()
+    assert page.t("tree").count() == 0 and page.t("error").count() == 0
+    assert page.errors == []
 
 
 def test_keyboard_navigation_of_the_tree(page):

@@ -134,6 +134,9 @@ def test_json_log_has_one_object_per_request(tmp_path, fixture_file):
         s.raw("GET", f"{UC}/catalogs/private", token="alice", headers={"X-Request-Id": "req-denied"})
         s.raw("GET", f"{UC}/catalogs", token="dapi-wrong-token", headers={"X-Request-Id": "req-401"})
         s.raw("GET", "/healthz", token=None, headers={"X-Request-Id": "req-health"})
+        # The permission explorer's view-as: the admin reads as alice.
+        s.raw("GET", f"{UC}/catalogs", headers={"X-Request-Id": "req-view-as",
+                                                "X-UC-Emulator-View-As": "alice@example.com"})
         alice_id = s.alice.current_user.me().id
     finally:
         _stop(s)
@@ -151,6 +154,11 @@ def test_json_log_has_one_object_per_request(tmp_path, fixture_file):
     unauth = requests_logged["req-401"]
     assert unauth["status"] == 401 and unauth["error_code"] == "UNAUTHENTICATED" and "principal_id" not in unauth
     assert requests_logged["req-health"]["status"] == 200
+    # A view-as request logs both principals: the one it acted as, and the signed-in one.
+    viewed = requests_logged["req-view-as"]
+    assert viewed["status"] == 200 and viewed["principal"] == "alice@example.com", viewed
+    assert viewed["principal_id"] == alice_id and viewed["signed_in"] == "admin@example.com", viewed
+    assert "signed_in" not in ok
     for o in requests_logged.values():
         assert isinstance(o["duration_ms"], (int, float)) and o["duration_ms"] >= 0
         assert len(repr(float(o["duration_ms"])).split(".")[1]) <= 3, o["duration_ms"]

@@ -206,9 +206,12 @@ def test_load_as_pandas_reads_what_deltalake_wrote_under_shared_as(lake, tmp_pat
     got = delta_sharing.load_as_pandas(url)
     want = pd.concat([first, second])
     assert sorted_rows(got, ["id", "region"]) == sorted_rows(want, ["id", "region"])
-    # The delta response format (what the connector's Delta kernel path asks for): the log's own
-    # actions with pre-signed paths. (The kernel fetches pre-signed URLs over https only, so it
-    # cannot read from a plain-http emulator; the connector's default, parquet, is used above.)
+    # The connector's Delta kernel path (responseformat=delta) reads the same rows over plain http:
+    # the file URLs carry the pre-signed query key the kernel recognises.
+    kernel = delta_sharing.load_as_pandas(url, use_delta_format=True)
+    assert sorted_rows(kernel, ["id", "region"]) == sorted_rows(want, ["id", "region"])
+    assert len(delta_sharing.load_as_pandas(url, use_delta_format=True, limit=1)) == 1
+    # The delta response format itself: the log's own actions with pre-signed paths.
     c = rest(profile)
     c.set_delta_format_header()
     lines = [json.loads(x) for x in c.list_files_in_table(delta_sharing.protocol.Table("figures", "sales_share",
@@ -279,6 +282,10 @@ def test_change_feed_equals_deltalakes_own(lake, tmp_path):
     theirs = pa.RecordBatchReader.from_stream(DeltaTable(str(path)).load_cdf(starting_version=0)).read_all()
     assert cdf_rows(ours) == cdf_rows(theirs.to_pandas())
     assert {"insert", "delete"} <= set(ours["_change_type"])
+    # The same feed through the connector's Delta kernel path (responseformat=delta, cdc files).
+    kernel = delta_sharing.load_table_changes_as_pandas(f"{profile}#s.sales.orders", starting_version=0,
+                                                        use_delta_format=True)
+    assert cdf_rows(kernel) == cdf_rows(theirs.to_pandas())
     # A range, and the feed of a table without change data feed is refused.
     part = delta_sharing.load_table_changes_as_pandas(f"{profile}#s.sales.orders", starting_version=1,
                                                       ending_version=1)
@@ -428,6 +435,7 @@ def test_file_urls_are_signed_expire_and_serve_ranges(lake, tmp_path, start_serv
                 base):
         r = requests.get(bad)
         assert r.status_code == 403 and r.json()["error_code"] == "PERMISSION_DENIED", bad
+    assert "X-Databricks-Signature=" in url, "the pre-signed query key the Delta kernel recognises"
     # Grants do not matter to a URL already handed out (like a cloud pre-signed URL).
     lake.grant("s", "acme", add=False)
     assert requests.get(url).status_code == 200
