@@ -117,7 +117,13 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
             let s3_host = addr.rsplit_once(':').map(|(h, _)| h).unwrap_or("127.0.0.1");
             let bind_err = |source| StartError::Bind { addr: addr.clone(), source };
             let s3_port = l.local_addr().map_err(bind_err)?.port();
-            let server = crate::s3::start(l, s3_host, Arc::clone(&vended), local.clone())
+            let catalog = Arc::clone(&store);
+            let read_only: crate::s3::ReadOnlyCheck = Arc::new(move |url| {
+                catalog
+                    .read_now(|conn| crate::ops::temporary_credentials::read_only_location(conn, url))
+                    .map_err(|e| e.message)
+            });
+            let server = crate::s3::start(l, s3_host, Arc::clone(&vended), local.clone(), read_only)
                 .map_err(|source| StartError::Bind { addr: addr.clone(), source })?;
             let advertised = args.s3_public_url.clone().unwrap_or_else(|| listening_url(s3_host, s3_port));
             Some((server, advertised))
@@ -191,6 +197,7 @@ pub fn build(
         configured_public_url,
         certify_sandbox: args.own_address_only,
         presigned_url_lifetime_ms: i64::from(args.presigned_url_lifetime) * 1000,
+        oauth_token_lifetime_secs: i64::from(args.oauth_token_lifetime),
         vended: data_plane.vended,
         s3_endpoint_url: data_plane.s3_endpoint_url,
     });

@@ -175,6 +175,29 @@ pub fn hosted_denial(d: Denied) -> ApiError {
     }
 }
 
+/// A write credential is never vended under a read-only external location (the location's own
+/// `read_only`, or its storage credential's): 403 `PERMISSION_DENIED` naming the location. The
+/// S3 endpoint applies the same rule to every write it receives ([`read_only_location`]).
+fn writable(conn: &Connection, metastore_id: Option<&str>, url: &StorageUrl, write: bool) -> ApiResult<()> {
+    if !write {
+        return Ok(());
+    }
+    match external_locations::read_only_covering(conn, metastore_id, url)? {
+        None => Ok(()),
+        Some(name) => Err(ApiError::denied(format!(
+            "External location '{name}' is read-only: {url} may be read but not written, so only read \
+             credentials are vended for it."
+        ))),
+    }
+}
+
+/// The read-only external location (of any metastore) covering `url`, if any: the S3 endpoint
+/// refuses writes there even with a read-write credential vended before the location became
+/// read-only.
+pub fn read_only_location(conn: &Connection, url: &StorageUrl) -> ApiResult<Option<String>> {
+    external_locations::read_only_covering(conn, None, url)
+}
+
 /// temporary-table-credentials: the checks after authentication and the request's shape, in
 /// order: external access (403), the table in the caller's metastore (404), the privileges
 /// (403), storage (400), servable (400).
@@ -196,6 +219,7 @@ pub fn for_table(
         ApiError::invalid("table_id", format!("'{}' is a {} without storage", row.full_name(), row.table_type))
     })?;
     let url = StorageUrl::from_stored(location.trim_end_matches('/').to_string());
+    writable(conn, Some(metastore_id), &url, spec.write)?;
     servable.check(&url)?;
     Ok(Grant { url, write: spec.write })
 }
@@ -216,6 +240,7 @@ pub fn for_volume(
     securables::attach_grants(conn, &mut [&mut v, &mut s, &mut c], &caller.principals_json)?;
     authz::require(caller, &Action::VolumeCredentials { write: spec.write }, &[&v, &s, &c]).map_err(hosted_denial)?;
     let url = StorageUrl::from_stored(row.storage_location.trim_end_matches('/').to_string());
+    writable(conn, Some(metastore_id), &url, spec.write)?;
     servable.check(&url)?;
     Ok(Grant { url, write: spec.write })
 }
@@ -295,6 +320,7 @@ pub fn for_path(
     } else {
         return Err(ApiError::invalid("url", format!("No external location covers {url}.")));
     }
+    writable(conn, Some(metastore_id), url, write)?;
     servable.check(url)?;
     Ok(Grant { url: url.clone(), write })
 }

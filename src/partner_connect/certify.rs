@@ -361,6 +361,7 @@ fn start_sandbox(fixture: &Json) -> Result<Started, String> {
         s3_bind: None,
         s3_public_url: None,
         credential_lifetime: 3600,
+        oauth_token_lifetime: 3600,
     };
     let running = crate::app::start(&args).map_err(|e| e.to_string())?;
     // Applied in memory (certify writes no files); the built-in fixture the new database got

@@ -7,11 +7,14 @@ use std::sync::Arc;
 
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::auth::{S3Auth, SecretKey};
-use s3s::dto::{CopyObjectInput, CopySource, DeleteObjectsInput, ListObjectsInput, ListObjectsV2Input};
+use s3s::dto::{
+    CopyObjectInput, CopySource, DeleteObjectsInput, ListObjectsInput, ListObjectsV2Input, UploadPartCopyInput,
+};
 use s3s::path::S3Path;
 use s3s::{s3_error, S3Request, S3Result};
 
 use crate::domain::now_ms;
+use crate::domain::storage_url::StorageUrl;
 use crate::vended::{Registry, Vended};
 
 /// Secrets by access key: only credentials this process vended (expired ones too, so that the
@@ -44,16 +47,34 @@ const WRITES: &[&str] = &[
     "AbortMultipartUpload",
 ];
 
-pub struct Access(pub Arc<Registry>);
+pub struct Access {
+    pub registry: Arc<Registry>,
+    pub read_only: super::ReadOnlyCheck,
+}
 
 impl Access {
+    /// A write to `bucket/key` is refused under a read-only external location, whatever the
+    /// credential (it may have been vended before the location became read-only).
+    fn writable(&self, bucket: &str, key: &str) -> S3Result<()> {
+        let url = StorageUrl::from_stored(format!("s3://{bucket}/{}", key.trim_end_matches('/')));
+        match (self.read_only)(&url) {
+            Ok(None) => Ok(()),
+            Ok(Some(name)) => {
+                Err(s3_error!(AccessDenied, "external location '{name}' is read-only; {url} may not be written"))
+            }
+            Err(e) => Err(s3_error!(InternalError, "the catalog could not be read: {e}")),
+        }
+    }
+
     /// The live credential of a verified request, with its session token checked.
     fn credential(&self, access_key: Option<&str>, token: Option<&str>) -> S3Result<Arc<Vended>> {
         let Some(key) = access_key else {
             return Err(s3_error!(AccessDenied, "anonymous requests are refused; sign with a vended credential"));
         };
-        let v =
-            self.0.get(key).ok_or_else(|| s3_error!(AccessDenied, "the access key was not vended by this server"))?;
+        let v = self
+            .registry
+            .get(key)
+            .ok_or_else(|| s3_error!(AccessDenied, "the access key was not vended by this server"))?;
         if token != Some(v.session_token.as_str()) {
             return Err(s3_error!(AccessDenied, "the session token does not belong to this credential"));
         }
@@ -75,6 +96,16 @@ fn session_token<'a>(headers: &'a hyper::HeaderMap, uri: &'a hyper::Uri) -> Opti
         return v.to_str().ok();
     }
     uri.query()?.split('&').find_map(|kv| kv.strip_prefix("X-Amz-Security-Token=")).filter(|t| !t.contains('%'))
+}
+
+/// A copy source must lie in the credential's scope too (an access-point source never does: the
+/// endpoint is path-style only).
+fn source_in_scope(v: &Vended, source: &CopySource) -> S3Result<()> {
+    match source {
+        CopySource::Bucket { bucket, key, .. } if v.covers(bucket, key) => Ok(()),
+        CopySource::Bucket { bucket, key, .. } => Err(out_of_scope(v, &format!("the copy source '{bucket}/{key}'"))),
+        _ => Err(out_of_scope(v, "an access-point or outpost copy source (the endpoint is path-style only)")),
+    }
 }
 
 fn out_of_scope(v: &Vended, what: &str) -> s3s::S3Error {
@@ -107,6 +138,11 @@ impl S3Access for Access {
         if write && !v.write {
             return Err(s3_error!(AccessDenied, "{op} needs a read-write credential; this one is read-only"));
         }
+        if write {
+            if let S3Path::Object { bucket, key } = cx.s3_path() {
+                self.writable(bucket, key)?;
+            }
+        }
         if !write && !READS.contains(&op) {
             // Checks passed; the operation itself is not served (501 from the service).
             return Ok(());
@@ -138,16 +174,19 @@ impl S3Access for Access {
             if !v.covers(&req.input.bucket, &o.key) {
                 return Err(out_of_scope(&v, &format!("'{}/{}'", req.input.bucket, o.key)));
             }
+            self.writable(&req.input.bucket, &o.key)?;
         }
         Ok(())
     }
 
     async fn copy_object(&self, req: &mut S3Request<CopyObjectInput>) -> S3Result<()> {
         let v = self.of_request(req)?;
-        match &req.input.copy_source {
-            CopySource::Bucket { bucket, key, .. } if v.covers(bucket, key) => Ok(()),
-            _ => Err(out_of_scope(&v, "the copy source")),
-        }
+        source_in_scope(&v, &req.input.copy_source)
+    }
+
+    async fn upload_part_copy(&self, req: &mut S3Request<UploadPartCopyInput>) -> S3Result<()> {
+        let v = self.of_request(req)?;
+        source_in_scope(&v, &req.input.copy_source)
     }
 }
 
@@ -161,6 +200,19 @@ const AUTH_CODES: &[&str] = &[
     "ExpiredToken",
     "InvalidToken",
     "MissingSecurityHeader",
+];
+
+/// What `s3s` says (as 400 `InvalidRequest`) about a SigV4 signature it cannot even check: an
+/// `Authorization` header it cannot parse, no or a malformed `x-amz-date`, no
+/// `x-amz-content-sha256` (SigV4 requests to S3 must carry one of the payload forms the endpoint
+/// accepts), incomplete pre-signed fields. All are authentication failures: 403 `AccessDenied`,
+/// like every other request that is not properly signed.
+const AUTH_MESSAGES: &[&str] = &[
+    "header: authorization",
+    "header: x-amz-date",
+    "header: x-amz-content-sha256",
+    "invalid amz date",
+    "presigned url",
 ];
 
 /// Serves one request: `s3s`, then the request id header on every answer, and authentication
@@ -182,6 +234,13 @@ pub async fn respond(
                 if let Some(code) = AUTH_CODES.iter().find(|c| text.contains(&format!("<Code>{c}</Code>"))) {
                     text = text.replace(&format!("<Code>{code}</Code>"), "<Code>AccessDenied</Code>");
                 }
+            }
+            if resp.status() == hyper::StatusCode::BAD_REQUEST
+                && text.contains("<Code>InvalidRequest</Code>")
+                && AUTH_MESSAGES.iter().any(|m| text.contains(m))
+            {
+                text = text.replace("<Code>InvalidRequest</Code>", "<Code>AccessDenied</Code>");
+                *resp.status_mut() = hyper::StatusCode::FORBIDDEN;
             }
             if !text.contains("<RequestId>") {
                 let resource = resource.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");

@@ -12,8 +12,13 @@ use std::sync::Arc;
 
 use s3s::service::S3ServiceBuilder;
 
+use crate::domain::storage_url::StorageUrl;
 use crate::files::LocalStorage;
 use crate::vended::Registry;
+
+/// For the target of a write, the read-only external location covering it (`Ok(None)`: none);
+/// `Err` when the catalog cannot be read (the write is refused).
+pub type ReadOnlyCheck = Arc<dyn Fn(&StorageUrl) -> Result<Option<String>, String> + Send + Sync>;
 
 /// A running S3 endpoint; dropping it stops accepting connections.
 pub struct S3Server {
@@ -41,13 +46,14 @@ pub fn start(
     host: &str,
     registry: Arc<Registry>,
     storage: LocalStorage,
+    read_only: ReadOnlyCheck,
 ) -> std::io::Result<S3Server> {
     let port = listener.local_addr()?.port();
     listener.set_nonblocking(true)?;
     let service = {
         let mut b = S3ServiceBuilder::new(objects::Objects::new(storage, Arc::clone(&registry))?);
         b.set_auth(access::Auth(Arc::clone(&registry)));
-        b.set_access(access::Access(registry));
+        b.set_access(access::Access { registry, read_only });
         b.build()
     };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();

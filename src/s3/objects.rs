@@ -16,7 +16,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use md5::{Digest, Md5};
 use s3s::dto::*;
-use s3s::{s3_error, S3Error, S3Request, S3Response, S3Result, S3};
+use s3s::{s3_error, S3Error, S3ErrorCode, S3Request, S3Response, S3Result, S3};
 
 use crate::domain::storage_url::StorageUrl;
 use crate::files::{self, ListError, LocalPath, LocalStorage};
@@ -384,8 +384,35 @@ impl Inner {
     }
 }
 
-fn max_keys(m: Option<i32>) -> usize {
-    m.map(|m| m.clamp(0, 1000) as usize).unwrap_or(1000)
+/// One page of ListObjects (v1 or v2), keys URL-encoded when asked.
+struct Listing {
+    prefix: String,
+    max: usize,
+    objects: Vec<Object>,
+    prefixes: Vec<CommonPrefix>,
+    truncated: bool,
+    next: Option<String>,
+}
+
+impl Inner {
+    #[allow(clippy::too_many_arguments)]
+    fn listing(
+        &self,
+        bucket: &str,
+        prefix: &Option<String>,
+        delimiter: &Option<String>,
+        encoding: &Option<EncodingType>,
+        after: &str,
+        max_keys: Option<i32>,
+        scope: Option<&crate::vended::Vended>,
+    ) -> S3Result<Listing> {
+        let prefix = prefix.clone().unwrap_or_default();
+        let max = max_keys.map(|m| m.clamp(0, 1000) as usize).unwrap_or(1000);
+        let (objects, prefixes, truncated, next) =
+            self.page(bucket, &prefix, delimiter.as_deref(), after, max, scope)?;
+        let (objects, prefixes) = url_encoded(encoding.as_ref(), objects, prefixes);
+        Ok(Listing { prefix, max, objects, prefixes, truncated, next })
+    }
 }
 
 /// The `s3s` service over the storage map (cheap to clone; one shared state).
@@ -559,21 +586,30 @@ impl S3 for Objects {
     }
 
     async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
+        // The target's conditions (`If-None-Match: *`, `If-Match`) as for PutObject.
+        let (inm, im) = (target_condition(&req.headers, "if-none-match")?, target_condition(&req.headers, "if-match")?);
         let input = req.input;
-        let CopySource::Bucket { bucket: src_bucket, key: src_key, .. } = &input.copy_source else {
-            return Err(s3_error!(NotImplemented, "access-point copy sources are not served"));
+        let (src_bucket, src_key) = copy_source(&input.copy_source)?;
+        let conditions = SourceConditions {
+            if_match: input.copy_source_if_match,
+            if_none_match: input.copy_source_if_none_match,
+            if_modified_since: input.copy_source_if_modified_since,
+            if_unmodified_since: input.copy_source_if_unmodified_since,
         };
-        let (src_bucket, src_key) = (src_bucket.to_string(), src_key.to_string());
         let local = self.local(&input.bucket, &input.key)?;
         let this = self.self_arc();
         blocking(move || {
-            let (src, _) = this.stat(&src_bucket, &src_key)?;
+            let (src, meta) = this.stat(&src_bucket, &src_key)?;
+            if meta.is_dir() {
+                return Err(s3_error!(NoSuchKey, "no object '{src_key}'"));
+            }
+            conditions.check(&this.etag_of(&src, &meta)?, &meta)?;
             let dir = Inner::parent_dir(&local)?;
             let name = local.path.file_name().ok_or_else(|| s3_error!(AccessDenied, "no name"))?;
             let tmp = dir.join(format!(".uc-upload-{}", uuid::Uuid::new_v4().simple()));
             fs::copy(&src, &tmp).map_err(internal)?;
             let target = dir.join(name);
-            this.commit(&tmp, &target, None, None)?;
+            this.commit(&tmp, &target, inm.as_ref(), im.as_ref())?;
             let meta = fs::metadata(&target).map_err(internal)?;
             let e = this.etag_of(&target, &meta)?;
             Ok(S3Response::new(CopyObjectOutput {
@@ -586,6 +622,75 @@ impl S3 for Objects {
             }))
         })
         .await
+    }
+
+    async fn upload_part_copy(
+        &self,
+        req: S3Request<UploadPartCopyInput>,
+    ) -> S3Result<S3Response<UploadPartCopyOutput>> {
+        let input = req.input;
+        self.upload_of(&input.upload_id, &input.bucket, &input.key)?;
+        if !(1..=10000).contains(&input.part_number) {
+            return Err(s3_error!(InvalidArgument, "part numbers run from 1 to 10000"));
+        }
+        let (src_bucket, src_key) = copy_source(&input.copy_source)?;
+        let range = match &input.copy_source_range {
+            Some(r) => Some(
+                Range::parse(r)
+                    .map_err(|_| s3_error!(InvalidArgument, "x-amz-copy-source-range must be bytes=first-last"))?,
+            ),
+            None => None,
+        };
+        let conditions = SourceConditions {
+            if_match: input.copy_source_if_match,
+            if_none_match: input.copy_source_if_none_match,
+            if_modified_since: input.copy_source_if_modified_since,
+            if_unmodified_since: input.copy_source_if_unmodified_since,
+        };
+        let dir = self.staging.join(&input.upload_id);
+        let part_path = dir.join(format!("part-{}", input.part_number));
+        let this = self.self_arc();
+        let staged = part_path.clone();
+        let (md5, size, modified) = blocking(move || {
+            let (src, meta) = this.stat(&src_bucket, &src_key)?;
+            if meta.is_dir() {
+                return Err(s3_error!(NoSuchKey, "no object '{src_key}'"));
+            }
+            conditions.check(&this.etag_of(&src, &meta)?, &meta)?;
+            let (start, end) = match &range {
+                Some(r) => {
+                    let r = r
+                        .check(meta.len())
+                        .map_err(|_| s3_error!(InvalidRange, "x-amz-copy-source-range is not satisfiable"))?;
+                    (r.start, r.end)
+                }
+                None => (0, meta.len()),
+            };
+            let mut f = fs::File::open(&src).map_err(internal)?;
+            f.seek(SeekFrom::Start(start)).map_err(internal)?;
+            let tmp = dir.join(format!(".uc-upload-{}", uuid::Uuid::new_v4().simple()));
+            let mut out = fs::File::create(&tmp).map_err(internal)?;
+            let (md5, n) = copy_hashing(&mut f.take(end - start), &mut out).map_err(internal)?;
+            out.sync_all().map_err(internal)?;
+            fs::rename(&tmp, &staged).map_err(internal)?;
+            Ok((md5, n, meta.modified().unwrap_or(SystemTime::UNIX_EPOCH)))
+        })
+        .await?;
+        let mut uploads = self.uploads.lock().unwrap_or_else(|e| e.into_inner());
+        match uploads.get_mut(&input.upload_id) {
+            Some(u) => {
+                u.parts.insert(input.part_number, (part_path, md5.clone(), size));
+            }
+            None => return Err(s3_error!(NoSuchUpload)),
+        }
+        Ok(S3Response::new(UploadPartCopyOutput {
+            copy_part_result: Some(CopyPartResult {
+                e_tag: Some(etag(&md5)),
+                last_modified: Some(timestamp(modified)),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }))
     }
 
     async fn delete_object(&self, req: S3Request<DeleteObjectInput>) -> S3Result<S3Response<DeleteObjectOutput>> {
@@ -635,16 +740,20 @@ impl S3 for Objects {
         let input = req.input;
         let this = self.self_arc();
         blocking(move || {
-            let prefix = input.prefix.clone().unwrap_or_default();
             let after = match (&input.continuation_token, &input.start_after) {
                 (Some(t), _) => decode_token(t)?,
                 (None, Some(s)) => s.clone(),
                 _ => String::new(),
             };
-            let max = max_keys(input.max_keys);
-            let (objects, prefixes, truncated, next) =
-                this.page(&input.bucket, &prefix, input.delimiter.as_deref(), &after, max, scope.as_deref())?;
-            let (objects, prefixes) = url_encoded(input.encoding_type.as_ref(), objects, prefixes);
+            let Listing { prefix, max, objects, prefixes, truncated, next } = this.listing(
+                &input.bucket,
+                &input.prefix,
+                &input.delimiter,
+                &input.encoding_type,
+                &after,
+                input.max_keys,
+                scope.as_deref(),
+            )?;
             Ok(S3Response::new(ListObjectsV2Output {
                 encoding_type: input.encoding_type.clone(),
                 name: Some(input.bucket.clone()),
@@ -669,12 +778,16 @@ impl S3 for Objects {
         let input = req.input;
         let this = self.self_arc();
         blocking(move || {
-            let prefix = input.prefix.clone().unwrap_or_default();
             let after = input.marker.clone().unwrap_or_default();
-            let max = max_keys(input.max_keys);
-            let (objects, prefixes, truncated, next) =
-                this.page(&input.bucket, &prefix, input.delimiter.as_deref(), &after, max, scope.as_deref())?;
-            let (objects, prefixes) = url_encoded(input.encoding_type.as_ref(), objects, prefixes);
+            let Listing { prefix, max, objects, prefixes, truncated, next } = this.listing(
+                &input.bucket,
+                &input.prefix,
+                &input.delimiter,
+                &input.encoding_type,
+                &after,
+                input.max_keys,
+                scope.as_deref(),
+            )?;
             Ok(S3Response::new(ListObjectsOutput {
                 encoding_type: input.encoding_type.clone(),
                 name: Some(input.bucket.clone()),
@@ -950,4 +1063,70 @@ fn decode_token(token: &str) -> S3Result<String> {
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(|| s3_error!(InvalidArgument, "the continuation token is not valid"))
+}
+
+/// The bucket and key of a copy source (the access rules have checked its scope). Versioned
+/// sources are not served: the endpoint keeps one version of every object.
+fn copy_source(source: &CopySource) -> S3Result<(String, String)> {
+    match source {
+        CopySource::Bucket { version_id: Some(_), .. } => {
+            Err(s3_error!(NotImplemented, "object versions are not served; copy the current object"))
+        }
+        CopySource::Bucket { bucket, key, .. } => Ok((bucket.to_string(), key.to_string())),
+        _ => Err(s3_error!(NotImplemented, "access-point and outpost copy sources are not served")),
+    }
+}
+
+/// A conditional header on a copy's target (`If-None-Match`, `If-Match`), which `s3s` leaves
+/// to the service for CopyObject.
+fn target_condition(headers: &hyper::HeaderMap, name: &str) -> S3Result<Option<ETagCondition>> {
+    match headers.get(name) {
+        None => Ok(None),
+        Some(v) => ETagCondition::parse_http_header(v.as_bytes())
+            .map(Some)
+            .map_err(|_| s3_error!(InvalidArgument, "the {name} header is not an ETag or '*'")),
+    }
+}
+
+/// `x-amz-copy-source-if-*`: every failed condition is 412 `PreconditionFailed` (a copy never
+/// answers 304).
+struct SourceConditions {
+    if_match: Option<ETagCondition>,
+    if_none_match: Option<ETagCondition>,
+    if_modified_since: Option<Timestamp>,
+    if_unmodified_since: Option<Timestamp>,
+}
+
+impl SourceConditions {
+    fn check(&self, current: &str, meta: &fs::Metadata) -> S3Result<()> {
+        let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+        preconditions(
+            current,
+            modified,
+            &self.if_match,
+            &self.if_none_match,
+            &self.if_modified_since,
+            &self.if_unmodified_since,
+        )
+        .map_err(|e| match e.code() {
+            S3ErrorCode::NotModified => s3_error!(PreconditionFailed, "a copy-source condition does not hold"),
+            _ => e,
+        })
+    }
+}
+
+/// Copies `from` into `to`, returning the MD5 (hex) and the number of bytes.
+fn copy_hashing(from: &mut impl Read, to: &mut impl Write) -> std::io::Result<(String, u64)> {
+    let mut h = Md5::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut n = 0u64;
+    loop {
+        let k = from.read(&mut buf)?;
+        if k == 0 {
+            return Ok((hex(&h.finalize()), n));
+        }
+        h.update(&buf[..k]);
+        to.write_all(&buf[..k])?;
+        n += k as u64;
+    }
 }

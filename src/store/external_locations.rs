@@ -114,6 +114,25 @@ pub fn covering(conn: &Connection, metastore_id: &str, url: &StorageUrl) -> ApiR
         .optional()?)
 }
 
+/// The name of a read-only external location that equals or contains `url` — one marked
+/// `read_only`, or one whose storage credential is `read_only` — in `metastore_id`, or in any
+/// metastore when `None` (the S3 endpoint serves storage, not a metastore).
+pub fn read_only_covering(
+    conn: &Connection,
+    metastore_id: Option<&str>,
+    url: &StorageUrl,
+) -> ApiResult<Option<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT l.name FROM external_locations l LEFT JOIN storage_credentials c ON c.id = l.credential_id
+             WHERE l.url IN (SELECT value FROM json_each(?2)) AND (?1 IS NULL OR l.metastore_id = ?1)
+               AND (l.read_only OR coalesce(c.read_only, 0))
+             ORDER BY length(l.url) DESC LIMIT 1",
+        )?
+        .query_row(params![metastore_id, self_and_ancestors(url)], |r| r.get(0))
+        .optional()?)
+}
+
 /// A location of the metastore strictly inside `url`, as (name, url).
 pub fn strictly_inside(conn: &Connection, metastore_id: &str, url: &StorageUrl) -> ApiResult<Option<(String, String)>> {
     let (lo, hi) = url.descendants_range();

@@ -788,3 +788,244 @@ fn md5_of(data: &[u8]) -> Vec<u8> {
     use md5::Digest as _;
     md5::Md5::digest(data).to_vec()
 }
+
+#[actix_web::test]
+async fn read_only_locations_get_only_read_credentials_and_the_s3_endpoint_refuses_writes_there() {
+    let lake = tempfile::tempdir().unwrap();
+    let (app, s3) = spawn_data_plane(&fixture(), &[("s3://uc-emulator", lake.path())], &[], true, 3600).await;
+    let base = s3.as_ref().unwrap().url.clone();
+    setup(&app).await;
+    let t1 = external_table(&app, "t1").await;
+    grant(&app, "catalog", "main", "admin@example.com", &["EXTERNAL_USE_SCHEMA"]).await;
+    grant(&app, "external_location", "ext", "admin@example.com", &["EXTERNAL_USE_LOCATION"]).await;
+    let admin = app.admin();
+    let path = format!("{UC}/temporary-path-credentials");
+    let vend_path = |url: &'static str, op: &'static str| {
+        let (admin, path) = (app.admin(), path.clone());
+        async move { admin.post(&path, json!({"url": url, "operation": op})).await }
+    };
+    let vend_table = |op: &'static str| {
+        let (admin, id) = (app.admin(), t1["table_id"].clone());
+        async move { admin.post(&creds_path(true), json!({"table_id": id, "operation": op})).await }
+    };
+    // Vended while the location is writable.
+    let early_table = cred_of(&vend_table("READ_WRITE").await.ok("table read-write"));
+    let early_path = cred_of(&vend_path("s3://uc-emulator/ext/raw", "PATH_READ_WRITE").await.ok("path read-write"));
+    std::fs::create_dir_all(lake.path().join("ext/raw")).unwrap();
+    std::fs::write(lake.path().join("ext/raw/kept.csv"), b"a,b\n").unwrap();
+
+    admin.patch(&format!("{UC}/external-locations/ext"), json!({"read_only": true})).await.ok("make read-only");
+
+    // Vending: every write operation is refused (dry runs too), reads are vended.
+    for op in ["PATH_READ_WRITE", "PATH_CREATE_TABLE"] {
+        let msg = vend_path("s3://uc-emulator/ext/raw", op).await.error(403, "PERMISSION_DENIED", op);
+        assert!(msg.contains("External location 'ext' is read-only"), "{msg}");
+    }
+    admin
+        .post(&path, json!({"url": "s3://uc-emulator/ext/raw", "operation": "PATH_READ_WRITE", "dry_run": true}))
+        .await
+        .error(403, "PERMISSION_DENIED", "dry run");
+    let msg = vend_table("READ_WRITE").await.error(403, "PERMISSION_DENIED", "table under a read-only location");
+    assert!(msg.contains("read-only"), "{msg}");
+    let reader = cred_of(&vend_path("s3://uc-emulator/ext/raw", "PATH_READ").await.ok("path read"));
+    vend_table("READ").await.ok("table read");
+
+    // The S3 endpoint: credentials vended before keep reading but no longer write or delete.
+    let c = reqwest::Client::new();
+    let target = format!("/{BUCKET}/ext/raw/new.csv");
+    let kept = format!("/{BUCKET}/ext/raw/kept.csv");
+    let r = send(signed(&c, &base, "PUT", &target, &[], &early_path).body("x")).await;
+    assert_s3_error(&r, 403, "AccessDenied", "write under a read-only location");
+    assert!(r.text.contains("read-only"), "{}", r.text);
+    assert!(!lake.path().join("ext/raw/new.csv").exists(), "nothing written");
+    let r =
+        send(signed(&c, &base, "PUT", &format!("/{BUCKET}/ext/t1/_delta_log/0.json"), &[], &early_table).body("{}"))
+            .await;
+    assert_s3_error(&r, 403, "AccessDenied", "table write under a read-only location");
+    assert_s3_error(
+        &send(signed(&c, &base, "DELETE", &kept, &[], &early_path)).await,
+        403,
+        "AccessDenied",
+        "delete under a read-only location",
+    );
+    let body = format!("<Delete><Object><Key>{}</Key></Object></Delete>", &kept[BUCKET.len() + 2..]);
+    let md5 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, md5_of(body.as_bytes()));
+    let r = send(
+        signed(&c, &base, "POST", &format!("/{BUCKET}"), &[("delete", "")], &early_path)
+            .header("Content-MD5", md5)
+            .body(body),
+    )
+    .await;
+    assert_s3_error(&r, 403, "AccessDenied", "DeleteObjects under a read-only location");
+    assert!(lake.path().join("ext/raw/kept.csv").exists(), "nothing deleted");
+    let r = send(signed(&c, &base, "GET", &kept, &[], &early_path)).await;
+    assert_eq!((r.status, r.text.as_str()), (200, "a,b\n"), "reads go on");
+    assert_eq!(send(signed(&c, &base, "GET", &kept, &[], &reader)).await.status, 200);
+
+    // Writable again: the same credential writes.
+    admin.patch(&format!("{UC}/external-locations/ext"), json!({"read_only": false})).await.ok("writable");
+    assert_eq!(send(signed(&c, &base, "PUT", &target, &[], &early_path).body("x")).await.status, 200);
+
+    // A location whose storage credential is read-only is read-only too.
+    admin
+        .post(
+            &format!("{UC}/storage-credentials"),
+            json!({"name": "ro", "aws_iam_role": {"role_arn": "arn:aws:iam::1:role/ro"}, "read_only": true}),
+        )
+        .await
+        .ok("read-only credential");
+    admin
+        .post(
+            &format!("{UC}/external-locations"),
+            json!({"name": "ext2", "url": "s3://uc-emulator/ext2", "credential_name": "ro"}),
+        )
+        .await
+        .ok("location");
+    grant(&app, "external_location", "ext2", "admin@example.com", &["EXTERNAL_USE_LOCATION"]).await;
+    let msg = vend_path("s3://uc-emulator/ext2/x", "PATH_READ_WRITE").await.error(403, "PERMISSION_DENIED", "ro cred");
+    assert!(msg.contains("External location 'ext2' is read-only"), "{msg}");
+    vend_path("s3://uc-emulator/ext2/x", "PATH_READ").await.ok("reads under a read-only credential");
+}
+
+#[actix_web::test]
+async fn s3_copies_check_both_ends_and_their_conditions() {
+    let lake = tempfile::tempdir().unwrap();
+    let (app, s3) = spawn_data_plane(&fixture(), &[("s3://uc-emulator", lake.path())], &[], true, 3600).await;
+    let base = s3.as_ref().unwrap().url.clone();
+    setup(&app).await;
+    let t1 = external_table(&app, "t1").await;
+    grant(&app, "catalog", "main", "admin@example.com", &["EXTERNAL_USE_SCHEMA"]).await;
+    let vend = |op: &'static str| {
+        let (admin, id) = (app.admin(), t1["table_id"].clone());
+        async move { cred_of(&admin.post(&creds_path(false), json!({"table_id": id, "operation": op})).await.ok(op)) }
+    };
+    let (rw, ro) = (vend("READ_WRITE").await, vend("READ").await);
+    std::fs::create_dir_all(lake.path().join("ext/t1")).unwrap();
+    std::fs::create_dir_all(lake.path().join("ext/t10")).unwrap();
+    std::fs::write(lake.path().join("ext/t1/src.bin"), b"0123456789").unwrap();
+    std::fs::write(lake.path().join("ext/t10/other.bin"), b"not yours").unwrap();
+    let src_etag = format!("\"{}\"", hexs(&md5_of(b"0123456789")));
+    let c = reqwest::Client::new();
+    let dst = format!("/{BUCKET}/ext/t1/dst.bin");
+    let source = format!("/{BUCKET}/ext/t1/src.bin");
+    let copy = |cred: &Cred, dst: &str, source: &str| {
+        signed(&c, &base, "PUT", dst, &[], cred).header("x-amz-copy-source", source.to_string())
+    };
+
+    // CopyObject: the source must be in scope too; a read credential may not copy.
+    let r = send(copy(&rw, &dst, &format!("/{BUCKET}/ext/t10/other.bin"))).await;
+    assert_s3_error(&r, 403, "AccessDenied", "copy source out of scope");
+    assert_s3_error(&send(copy(&ro, &dst, &source)).await, 403, "AccessDenied", "read credential copying");
+    let r = send(copy(&rw, &dst, "arn:aws:s3:us-east-1:123456789012:accesspoint/my-ap/object/ext/t1/src.bin")).await;
+    assert_s3_error(&r, 403, "AccessDenied", "access-point copy source");
+    assert!(!lake.path().join("ext/t1/dst.bin").exists());
+    // Source conditions: every failure is 412, nothing written.
+    let r = send(copy(&rw, &dst, &source).header("x-amz-copy-source-if-match", "\"0000\"")).await;
+    assert_s3_error(&r, 412, "PreconditionFailed", "copy-source-if-match");
+    let r = send(copy(&rw, &dst, &source).header("x-amz-copy-source-if-none-match", src_etag.clone())).await;
+    assert_s3_error(&r, 412, "PreconditionFailed", "copy-source-if-none-match");
+    let r =
+        send(copy(&rw, &dst, &source).header("x-amz-copy-source-if-modified-since", "Fri, 01 Jan 2100 00:00:00 GMT"))
+            .await;
+    assert_s3_error(&r, 412, "PreconditionFailed", "copy-source-if-modified-since");
+    assert!(!lake.path().join("ext/t1/dst.bin").exists());
+    let r = send(copy(&rw, &dst, &source).header("x-amz-copy-source-if-match", src_etag.clone())).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains(&src_etag.replace('"', "&quot;")) || r.text.contains(&src_etag), "{}", r.text);
+    assert_eq!(std::fs::read(lake.path().join("ext/t1/dst.bin")).unwrap(), b"0123456789");
+    // Target conditions as for PutObject: If-None-Match: * refuses an existing target.
+    std::fs::write(lake.path().join("ext/t1/src.bin"), b"changed").unwrap();
+    let r = send(copy(&rw, &dst, &source).header("If-None-Match", "*")).await;
+    assert_s3_error(&r, 412, "PreconditionFailed", "copy onto an existing key with If-None-Match");
+    assert_eq!(std::fs::read(lake.path().join("ext/t1/dst.bin")).unwrap(), b"0123456789");
+    let r = send(copy(&rw, &dst, &source).header("If-Match", "\"0000\"")).await;
+    assert_s3_error(&r, 412, "PreconditionFailed", "copy with a stale If-Match");
+    let r = send(copy(&rw, &format!("/{BUCKET}/ext/t1/fresh.bin"), &source).header("If-None-Match", "*")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(std::fs::read(lake.path().join("ext/t1/fresh.bin")).unwrap(), b"changed");
+
+    // UploadPartCopy: a byte range of the source becomes a part; the source must be in scope.
+    std::fs::write(lake.path().join("ext/t1/src.bin"), b"0123456789").unwrap();
+    let mp = format!("/{BUCKET}/ext/t1/assembled.bin");
+    let r = send(signed(&c, &base, "POST", &mp, &[("uploads", "")], &rw)).await;
+    let upload_id = between(&r.text, "<UploadId>", "</UploadId>");
+    let part = |n: &'static str, source: String, range: &'static str| {
+        signed(&c, &base, "PUT", &mp, &[("partNumber", n), ("uploadId", &upload_id)], &rw)
+            .header("x-amz-copy-source", source)
+            .header("x-amz-copy-source-range", range)
+    };
+    let r = send(part("1", format!("/{BUCKET}/ext/t10/other.bin"), "bytes=0-3")).await;
+    assert_s3_error(&r, 403, "AccessDenied", "part copy source out of scope");
+    let r = send(part("1", source.clone(), "bytes=20-30")).await;
+    assert_s3_error(&r, 416, "InvalidRange", "part copy range beyond the source");
+    let r = send(part("1", source.clone(), "bytes=2-5")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let e1 = between(&r.text, "<ETag>", "</ETag>").replace("&quot;", "\"");
+    assert_eq!(e1, format!("\"{}\"", hexs(&md5_of(b"2345"))));
+    let r = send(
+        signed(&c, &base, "PUT", &mp, &[("partNumber", "2"), ("uploadId", &upload_id)], &rw)
+            .header("x-amz-copy-source", source.clone())
+            .header("x-amz-copy-source-if-none-match", src_etag.clone()),
+    )
+    .await;
+    assert_s3_error(&r, 412, "PreconditionFailed", "part copy source condition");
+    let r = send(
+        signed(&c, &base, "PUT", &mp, &[("partNumber", "2"), ("uploadId", &upload_id)], &rw)
+            .header("x-amz-copy-source", source.clone()),
+    )
+    .await;
+    assert_eq!(r.status, 200, "whole-object part copy: {}", r.text);
+    let e2 = between(&r.text, "<ETag>", "</ETag>").replace("&quot;", "\"");
+    let done = format!(
+        "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{e1}</ETag></Part>\
+         <Part><PartNumber>2</PartNumber><ETag>{e2}</ETag></Part></CompleteMultipartUpload>"
+    );
+    let r = send(signed(&c, &base, "POST", &mp, &[("uploadId", &upload_id)], &rw).body(done)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(std::fs::read(lake.path().join("ext/t1/assembled.bin")).unwrap(), b"23450123456789");
+}
+
+#[actix_web::test]
+async fn sigv4_requests_without_a_payload_hash_are_refused_as_access_denied() {
+    let lake = tempfile::tempdir().unwrap();
+    let (app, s3) = spawn_data_plane(&fixture(), &[("s3://uc-emulator", lake.path())], &[], true, 3600).await;
+    let base = s3.as_ref().unwrap().url.clone();
+    setup(&app).await;
+    let t1 = external_table(&app, "t1").await;
+    grant(&app, "catalog", "main", "admin@example.com", &["EXTERNAL_USE_SCHEMA"]).await;
+    let rw = cred_of(
+        &app.admin()
+            .post(&creds_path(false), json!({"table_id": t1["table_id"], "operation": "READ_WRITE"}))
+            .await
+            .ok("vend"),
+    );
+    std::fs::create_dir_all(lake.path().join("ext/t1")).unwrap();
+    std::fs::write(lake.path().join("ext/t1/a.bin"), b"abc").unwrap();
+    let c = reqwest::Client::new();
+    let without_hash = |method: &str, path: &str| {
+        let mut req = signed(&c, &base, method, path, &[], &rw).build().unwrap();
+        req.headers_mut().remove("x-amz-content-sha256");
+        req
+    };
+    let obj = format!("/{BUCKET}/ext/t1/a.bin");
+    for (method, path) in [("GET", obj.clone()), ("PUT", format!("/{BUCKET}/ext/t1/b.bin")), ("HEAD", obj.clone())] {
+        let r = c.execute(without_hash(method, &path)).await.unwrap();
+        let status = r.status().as_u16();
+        let has_id = r.headers().contains_key("x-amz-request-id");
+        let text = r.text().await.unwrap();
+        assert_eq!(status, 403, "{method} without x-amz-content-sha256: {text}");
+        assert!(has_id, "{method}: request id");
+        if method != "HEAD" {
+            assert!(text.contains("<Code>AccessDenied</Code>") && text.contains("x-amz-content-sha256"), "{text}");
+        }
+    }
+    assert!(!lake.path().join("ext/t1/b.bin").exists());
+    // A forged key without the header is refused the same way.
+    let forged = Cred { key: "ASIAFORGEDKEY0000000".into(), secret: rw.secret.clone(), token: rw.token.clone() };
+    let mut req = signed(&c, &base, "GET", &obj, &[], &forged).build().unwrap();
+    req.headers_mut().remove("x-amz-content-sha256");
+    assert_eq!(c.execute(req).await.unwrap().status().as_u16(), 403);
+    // The pre-signed form needs no such header.
+    let r = send(c.get(presigned(&base, &obj, &rw, 60))).await;
+    assert_eq!((r.status, r.text.as_str()), (200, "abc"));
+}
