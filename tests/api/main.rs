@@ -21,6 +21,7 @@ mod proofs;
 mod scim;
 mod security;
 mod sharing;
+mod sharing_data;
 mod sharing_server;
 mod storage;
 mod tokens;

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 import requests
-from databricks.sdk.errors import NotFound, PermissionDenied
+from databricks.sdk.errors import InvalidParameterValue, NotFound, PermissionDenied
 from databricks.sdk.service.catalog import ColumnInfo, ColumnTypeName, DataSourceFormat, TableType
 from databricks.sdk.service.catalog import AwsIamRoleRequest, DeltaSharingScopeEnum
 from databricks.sdk.service.sharing import (
@@ -242,6 +242,53 @@ def test_limit_and_query_hints(lake, tmp_path):
     assert len(files.add_files) == 2, "files until their numRecords reach the hint"
     assert {f.id for f in files.add_files} <= {f.id for f in rest(profile).list_files_in_table(
         delta_sharing.protocol.Table("events", "s", "sales")).add_files}
+
+
+def test_json_predicate_hints_prune_partitions_through_the_connector(lake, tmp_path):
+    rows = frame([1, 2, 3, 4], ["eu", "us", "eu", "ap"])
+    lake.table("orders", [rows], partition_by=["region"])
+    lake.share("s", SharedDataObject(name="main.sales.orders"))
+    profile = lake.recipient("acme", tmp_path)
+    lake.grant("s", "acme")
+    url = f"{profile}#s.sales.orders"
+    col = {"op": "column", "name": "region", "valueType": "string"}
+    eu = json.dumps({"op": "equal", "children": [col, {"op": "literal", "value": "eu", "valueType": "string"}]})
+    # The connector applies no filter itself: only the server's pruning leaves eu's rows.
+    for fmt in (False, True):
+        got = delta_sharing.load_as_pandas(url, jsonPredicateHints=eu, use_delta_format=fmt)
+        assert sorted(got["id"].tolist()) == [1, 3], fmt
+    # A predicate on a data column is unknown for every file: nothing is pruned.
+    on_id = json.dumps({"op": "equal", "children": [{"op": "column", "name": "id", "valueType": "long"},
+                                                    {"op": "literal", "value": "1", "valueType": "long"}]})
+    assert sorted(delta_sharing.load_as_pandas(url, jsonPredicateHints=on_id)["id"].tolist()) == [1, 2, 3, 4]
+    assert len(delta_sharing.load_as_pandas(url, jsonPredicateHints="not json")) == 4
+
+
+def test_a_start_version_beyond_the_tables_version_is_refused(lake, tmp_path):
+    path = lake.table("orders", [frame([1]), frame([2])])
+    lake.share("s")
+    beyond = SharedDataObject(name="main.sales.orders", start_version=2,
+                              history_data_sharing_status=SharedDataObjectHistoryDataSharingStatus.ENABLED)
+    add = lambda o: [SharedDataObjectUpdate(action=SharedDataObjectUpdateAction.ADD, data_object=o)]
+    with raises(InvalidParameterValue, "INVALID_PARAMETER_VALUE", status=400, mentions="start_version",
+                server=lake.uc):
+        lake.admin.shares.update("s", updates=add(beyond))
+    assert not lake.admin.shares.get("s").objects
+    # Without start_version the table's version now (1) is its start: version 0 is refused.
+    lake.admin.shares.update("s", updates=add(SharedDataObject(
+        name="main.sales.orders", history_data_sharing_status=SharedDataObjectHistoryDataSharingStatus.ENABLED)))
+    assert lake.admin.shares.get("s").objects[0].start_version is None
+    profile = lake.recipient("acme", tmp_path)
+    lake.grant("s", "acme")
+    url = f"{profile}#s.sales.orders"
+    assert http_status(lambda: delta_sharing.load_as_pandas(url, version=0)) == 400
+    assert sorted(delta_sharing.load_as_pandas(url, version=1)["id"].tolist()) == [1, 2]
+    write_deltalake(str(path), frame([3]), mode="append")
+    lake.admin.shares.update("s", updates=[SharedDataObjectUpdate(
+        action=SharedDataObjectUpdateAction.UPDATE, data_object=SharedDataObject(name="main.sales.orders",
+                                                                               start_version=2))])
+    assert sorted(delta_sharing.load_as_pandas(url, version=2)["id"].tolist()) == [1, 2, 3]
+    assert http_status(lambda: delta_sharing.load_as_pandas(url, version=1)) == 400
 
 
 def test_versions_and_timestamps_need_history_sharing(lake, tmp_path):
