@@ -167,10 +167,13 @@ pub fn shared_as(field: &str, raw: &str) -> ApiResult<String> {
     Ok(crate::domain::names::fold_case(raw))
 }
 
+/// The `action` of a share update.
+pub const UPDATE_ACTIONS: &[&str] = &["ADD", "REMOVE", "UPDATE"];
+
 pub fn parse_update(i: usize, u: ObjectUpdate) -> ApiResult<ObjectChange> {
     let at = |f: &str| format!("updates[{i}].{f}");
     let action = u.action.ok_or_else(|| ApiError::invalid(&at("action"), "is required"))?.to_ascii_uppercase();
-    if !["ADD", "REMOVE", "UPDATE"].contains(&action.as_str()) {
+    if !UPDATE_ACTIONS.contains(&action.as_str()) {
         return Err(ApiError::invalid(
             &at("action"),
             format!("unknown value {action:?}; expected ADD, REMOVE or UPDATE"),

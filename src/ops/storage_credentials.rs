@@ -267,7 +267,7 @@ pub struct UpdateStorageCredential {
     details: Details,
 }
 
-const ISOLATION_MODES: &[&str] = &["ISOLATION_MODE_OPEN", "ISOLATION_MODE_ISOLATED"];
+pub const ISOLATION_MODES: &[&str] = &["ISOLATION_MODE_OPEN", "ISOLATION_MODE_ISOLATED"];
 
 /// A validated updateStorageCredential body.
 pub struct CredentialUpdate {

@@ -38,6 +38,9 @@ pub struct VolumeSpec {
     pub comment: Option<String>,
 }
 
+/// The `volume_type`s a create accepts.
+pub const VOLUME_TYPES: &[&str] = &["MANAGED", "EXTERNAL"];
+
 impl TryFrom<CreateVolume> for VolumeSpec {
     type Error = ApiError;
     fn try_from(c: CreateVolume) -> ApiResult<Self> {

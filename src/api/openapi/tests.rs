@@ -186,3 +186,73 @@ fn success_answers_are_closed() {
     assert_eq!(list["additionalProperties"], false, "{list}");
     assert_eq!(doc["components"]["schemas"]["Error"].get("additionalProperties"), None);
 }
+
+/// Every object schema reachable from a request body (through `$ref`s).
+fn request_components(doc: &Value) -> BTreeSet<String> {
+    let mut todo = Vec::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            let mut refs = Vec::new();
+            collect_refs(&op["requestBody"], &mut refs);
+            todo.extend(refs);
+        }
+    }
+    let mut seen = BTreeSet::new();
+    while let Some(r) = todo.pop() {
+        let name = r.trim_start_matches("#/components/schemas/").to_string();
+        if seen.insert(name.clone()) {
+            collect_refs(&doc["components"]["schemas"][&name], &mut todo);
+        }
+    }
+    seen
+}
+
+#[test]
+fn request_bodies_stay_open() {
+    // Unknown request fields are ignored, so no request schema forbids them, even where the
+    // same wire type is closed in answers (ColumnInfo: `ColumnInfoRequest` in requests).
+    let doc = built();
+    for name in request_components(doc) {
+        let schema = &doc["components"]["schemas"][&name];
+        assert!(!schema.to_string().contains("\"additionalProperties\":false"), "{name} is closed: {schema}");
+    }
+    assert_eq!(doc["components"]["schemas"]["ColumnInfo"]["additionalProperties"], false);
+    let create = &doc["components"]["schemas"]["CreateTable"]["properties"]["columns"]["items"]["$ref"];
+    assert_eq!(create, "#/components/schemas/ColumnInfoRequest");
+}
+
+#[test]
+fn enums_are_the_codes_sets() {
+    // The sets come from the constants the validators and renderers use; a change there moves
+    // the document with it.
+    use crate::domain::securable::SecurableKind;
+    let doc = built();
+    let s = &doc["components"]["schemas"];
+    let list = |v: &Value| -> Vec<String> {
+        v.as_array().unwrap().iter().filter_map(|x| x.as_str().map(str::to_string)).collect()
+    };
+    assert_eq!(list(&s["TableInfo"]["properties"]["table_type"]["enum"]), crate::ops::tables::TABLE_TYPES);
+    assert_eq!(list(&s["CreateTable"]["properties"]["table_type"]["enum"]), crate::ops::tables::TABLE_TYPES);
+    assert_eq!(
+        list(&s["TableInfo"]["properties"]["data_source_format"]["enum"]),
+        crate::ops::tables::DATA_SOURCE_FORMATS
+    );
+    assert_eq!(list(&s["MetastoreInfo"]["properties"]["delta_sharing_scope"]["enum"]), crate::ops::metastores::SCOPES);
+    assert_eq!(
+        list(&s["PrivilegeAssignment"]["properties"]["privileges"]["items"]["enum"]),
+        crate::domain::privilege::KNOWN
+    );
+    let kinds: Vec<&str> = SecurableKind::ALL.iter().map(|k| k.upper()).collect();
+    assert_eq!(list(&s["EffectivePrivilege"]["properties"]["inherited_from_type"]["enum"]), kinds);
+    assert_eq!(list(&s["Explanation"]["properties"]["securable_type"]["enum"]), kinds);
+    assert_eq!(
+        list(&s["Permission"]["properties"]["permission_level"]["enum"]),
+        crate::domain::workspace_object::WorkspaceObject::all_level_names()
+    );
+    // Every kind's upper-case name parses back to that kind (the answers' set is the
+    // requests' set).
+    for kind in SecurableKind::ALL {
+        let parsed = SecurableKind::parse_spelling(kind.upper());
+        assert!(parsed.is_some(), "{kind:?}");
+    }
+}
