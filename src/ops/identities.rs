@@ -575,8 +575,11 @@ fn add_members(conn: &Connection, ok: &Allowed, group: &PrincipalRow, ids: &[i64
     if group.kind != PrincipalKind::Group {
         return Err(ApiError::invalid("members", "only groups have members").scim());
     }
-    for id in ids {
-        require_member(conn, *id)?;
+    for (i, id) in ids.iter().enumerate() {
+        principals::by_id(conn, *id)?.ok_or_else(|| {
+            let field = format!("members[{i}].value");
+            ApiError::invalid(&field, format!("no user, group or service principal has id {id}")).scim()
+        })?;
         principals::add_member(conn, ok, group.id, *id).map_err(ApiError::scim)?;
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! The integration test binary: the real server on port 0, driven over HTTP.
 
 mod account;
+mod account_rules;
 mod account_security;
 mod authz_matrix;
 mod certify;
