@@ -1,8 +1,8 @@
 //! Delta Sharing over HTTP on real Delta logs (written here as JSON commits under a
 //! `--storage-map` directory): a shared object's start version (recorded when the table is
 //! added, bounded by the table's current version), the query hints (`jsonPredicateHints` on
-//! partition columns, `limitHint` by `numRecords`), and symbolic links that lead out of the
-//! mapped directory.
+//! partition columns, `limitHint` by `numRecords`), symbolic links that lead out of the mapped
+//! directory, and one activation link retrieved by many requests at once.
 
 use std::path::{Path, PathBuf};
 
@@ -325,4 +325,38 @@ async fn symbolic_links_out_of_the_mapped_directory_are_refused_over_http() {
     let listed = lake.app.with_authorization(&lake.bearer).get(&tables).await.ok("all-tables");
     let names: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["events", "linked"]);
+}
+
+#[actix_web::test]
+async fn of_concurrent_retrievals_of_one_link_exactly_one_gets_the_credential() {
+    let lake = Lake::new().await;
+    let body = json!({"name": "beta", "authentication_type": "TOKEN"});
+    let r = lake.app.admin().post(&format!("{UC}/recipients"), body).await.ok("recipient");
+    let link = r["tokens"][0]["activation_url"].as_str().unwrap().to_string();
+    let token = link.rsplit_once('?').unwrap().1.to_string();
+    let url = format!("{}/api/2.1/unity-catalog/public/data_sharing_activation/{token}", lake.app.url);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (client, url) = (lake.app.client.clone(), url.clone());
+            actix_web::rt::spawn(async move {
+                let r = client.get(url).send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    let won: Vec<_> = answers.iter().filter(|(s, _)| *s == 200).collect();
+    assert_eq!(won.len(), 1, "{answers:?}");
+    let bearer = serde_json::from_str::<Value>(&won[0].1).unwrap()["bearerToken"].as_str().unwrap().to_string();
+    for (status, body) in answers.iter().filter(|(s, _)| *s != 200) {
+        assert_eq!(*status, 404, "{body}");
+        assert!(body.contains("RESOURCE_DOES_NOT_EXIST") && !body.contains(&bearer), "{body}");
+    }
+    // The one credential works.
+    let auth = format!("Bearer {bearer}");
+    let shares = lake.app.with_authorization(&auth).get(&format!("{}/shares", lake.prefix)).await;
+    assert_eq!(shares.ok("shares")["items"], json!([]));
 }
