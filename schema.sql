@@ -334,6 +334,7 @@ CREATE TABLE share_objects (
     partitions                  TEXT,                 -- JSON array of Partition, or NULL
     added_at                    INTEGER NOT NULL,
     added_by                    TEXT NOT NULL,
+    added_version               INTEGER,              -- the table's Delta version when added
     PRIMARY KEY (share_id, table_id),
     UNIQUE (share_id, shared_as)
 ) WITHOUT ROWID;
@@ -512,4 +513,4 @@ CREATE TABLE IF NOT EXISTS recipient_credentials (
     retrieved_at     INTEGER
 ) WITHOUT ROWID;
 
-PRAGMA user_version = 6;
+PRAGMA user_version = 7;

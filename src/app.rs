@@ -197,6 +197,7 @@ pub fn build(
         configured_public_url,
         certify_sandbox: args.own_address_only,
         presigned_url_lifetime_ms: i64::from(args.presigned_url_lifetime) * 1000,
+        oauth_token_lifetime_secs: i64::from(args.oauth_token_lifetime),
         vended: data_plane.vended,
         s3_endpoint_url: data_plane.s3_endpoint_url,
     });

@@ -202,6 +202,14 @@ pub struct ServeArgs {
           default_value_t = 3600, value_parser = clap::value_parser!(u32).range(1..=43200))]
     pub credential_lifetime: u32,
 
+    /// Lifetime of the OAuth access tokens the token endpoints mint for service principals
+    /// (`expires_in`), in seconds (1-86400). Short values let tests see tokens expire and clients
+    /// refresh them.
+    #[arg(long = "oauth-token-lifetime", env = "UC_EMULATOR_OAUTH_TOKEN_LIFETIME", value_name = "SECONDS",
+          default_value_t = crate::ops::oauth::DEFAULT_ACCESS_TOKEN_SECS,
+          value_parser = clap::value_parser!(u32).range(1..=86400))]
+    pub oauth_token_lifetime: u32,
+
     /// This server is certify's sandbox: advertise the listening address even when
     /// UC_EMULATOR_PUBLIC_URL is set, and send partners their `test_workspace_detail`. Not a flag.
     #[arg(skip)]

@@ -389,7 +389,7 @@ fn apply_in(tx: &Connection, ok: &Allowed, files: &[Loaded], map: &LocalStorage)
             volumes_and_functions(tx, ok, f, map)?;
         }
         for f in files {
-            shares_of(tx, ok, f)?;
+            shares_of(tx, ok, f, map)?;
         }
         for f in files {
             grants_of(tx, ok, f)?;
@@ -977,7 +977,12 @@ fn partners_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureE
     for (i, doc) in entries.into_iter().flatten().enumerate() {
         let label = doc["config"]["name"].as_str().unwrap_or("").to_string();
         let err = |p: String| entry_err(&f.name, "partner_connect.partners", i, &label, p);
-        let row = crate::partner_connect::registration_row(doc, "fixture", now_ms()).map_err(|v| err(v.join("; ")))?;
+        let wire = match doc {
+            Json::Object(_) => crate::partner_connect::config::RegistrationWire::deserialize(doc).ok(),
+            _ => None,
+        };
+        let wire = wire.ok_or_else(|| err("body: must be a JSON object".into()))?;
+        let row = crate::partner_connect::registration_row(wire, "fixture", now_ms()).map_err(|v| err(v.join("; ")))?;
         if pc_store::partner_by_key(tx, &row.name_key).map_err(|e| err(api_problem(e)))?.is_none() {
             pc_store::insert_partner(tx, ok, &row).map_err(|e| err(api_problem(e)))?;
         }
@@ -1023,8 +1028,9 @@ fn sharing_parties(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), Fixt
 }
 
 /// Shares with their `objects`, after the tables they hold. Fixtures are the operator's word:
-/// the owner's SELECT on each table is not checked.
-fn shares_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureError> {
+/// the owner's SELECT on each table is not checked. Each table's current Delta version (its
+/// default start version) is read here, at start-up, before the server takes requests.
+fn shares_of(tx: &Connection, ok: &Allowed, f: &Loaded, map: &LocalStorage) -> Result<(), FixtureError> {
     let now = now_ms();
     for (i, v) in f.fixture.shares.iter().enumerate() {
         let label = label_of(v, &["name"]);
@@ -1039,7 +1045,9 @@ fn shares_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureErr
         let owner = owner_for(tx, meta.owner, &ms).map_err(err)?;
         let share =
             shares::insert(tx, ok, &ms.id, &spec.into_new(owner.clone(), now)).map_err(|e| err(api_problem(e)))?;
-        add_fixture_objects(tx, ok, &share, with_objects.objects, &owner, now).map_err(|e| err(api_problem(e)))?;
+        let version_of = |location: &str| crate::delta::sharing::current_version(map, location);
+        add_fixture_objects(tx, ok, &share, with_objects.objects, &version_of, &owner, now)
+            .map_err(|e| err(api_problem(e)))?;
     }
     Ok(())
 }

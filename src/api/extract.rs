@@ -39,6 +39,8 @@ pub struct AppState {
     pub configured_public_url: Option<String>,
     /// `--presigned-url-lifetime`: how long Delta Sharing file URLs stay valid (ms).
     pub presigned_url_lifetime_ms: i64,
+    /// `--oauth-token-lifetime`: how long minted OAuth access tokens live (seconds).
+    pub oauth_token_lifetime_secs: i64,
     /// The id of the database's one account.
     pub account_id: String,
     /// The credentials this process vended (shared with the S3 endpoint).

@@ -266,13 +266,16 @@ async fn token(req: HttpRequest, state: web::Data<AppState>, RawBody(raw): RawBo
     }
     let scope = field("scope");
     let now = now_ms();
-    let minted =
-        state.store.write(move |tx| ops::mint_token(tx, &client_id, &client_secret, scope.as_deref(), now)).await?;
+    let lifetime = state.oauth_token_lifetime_secs;
+    let minted = state
+        .store
+        .write(move |tx| ops::mint_token(tx, &client_id, &client_secret, scope.as_deref(), now, lifetime))
+        .await?;
     match minted {
         Ok(m) => Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(json!({
             "access_token": m.access_token,
             "token_type": "Bearer",
-            "expires_in": ops::ACCESS_TOKEN_SECS,
+            "expires_in": lifetime,
             "scope": m.scope,
         }))),
         Err(GrantError::InvalidClient) => Err(invalid_client()),

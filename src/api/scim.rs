@@ -269,8 +269,8 @@ async fn list(
         .filter(|f| !f.trim().is_empty())
         .map(|f| scim_filter::parse(&f, attrs).map_err(|e| ApiError::invalid("filter", e).scim()))
         .transpose()?;
-    // Account SCIM refuses `active` compared with a string; workspace SCIM keeps its grammar.
-    if let (true, Some(f)) = (account, filter.as_ref()) {
+    // `active` is a boolean: compared with a string it is an invalid filter (both levels).
+    if let Some(f) = filter.as_ref() {
         scim_filter::check_booleans(f, &["active"]).map_err(|e| ApiError::invalid("filter", e).scim())?;
     }
     let sort_by = match q.sort_by.as_deref().filter(|s| !s.is_empty()) {

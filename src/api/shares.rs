@@ -173,6 +173,23 @@ pub async fn update_share(
         state.file_roots.check_raw("storage_root", root)?;
     }
     let Scoped { caller, metastore } = scoped;
+    // The current Delta versions of the tables it adds or updates (the default start version,
+    // and the bound of `start_version`): read off the request thread, before the transaction.
+    let tables = update.versioned_tables();
+    let update = if tables.is_empty() {
+        update
+    } else {
+        let ms = metastore.id.clone();
+        let locations = state.store.read(move |conn| ops::shares::table_locations(conn, &ms, tables)).await?;
+        let local = state.local_storage();
+        let versions: ops::shares::TableVersions = web::block(move || {
+            let version = |location: &str| crate::delta::sharing::current_version(&local, location);
+            locations.into_iter().filter_map(|(name, id, loc)| version(&loc).map(|v| (name, (id, v)))).collect()
+        })
+        .await
+        .map_err(crate::error::ApiError::internal)?;
+        update.with_versions(&versions)
+    };
     let (row, objects) =
         state.store.write(move |tx| ops::shares::update(tx, &caller, &metastore.id, &name, update)).await?;
     Ok(HttpResponse::Ok().json(ShareInfo::new(row, Some(objects))))

@@ -316,8 +316,7 @@ async fn with_table<T: Send + 'static>(
         .await?;
     let local = state.local_storage();
     web::block(move || {
-        t.dir =
-            local.local_path(&t.storage_location).and_then(|lp| crate::files::resolve(&lp).ok()).filter(|p| p.is_dir());
+        t.dir = answers::table_dir(&local, &t.storage_location);
         work(&t)
     })
     .await

@@ -25,8 +25,11 @@ pub struct SharedTable {
     pub history: bool,
     /// `start_version` as given to the share.
     pub start_version: Option<i64>,
-    /// When the table was added to the share (the default start version is the table's
-    /// version then).
+    /// The table's version when it was added to the share (the default start version),
+    /// recorded at `ADD`; `None` on objects added by older versions of the emulator.
+    pub added_version: Option<i64>,
+    /// When the table was added to the share (the default start version of objects without
+    /// `added_version`: the newest version committed by then).
     pub added_at: i64,
     pub filter: PartitionFilter,
 }
@@ -113,9 +116,21 @@ fn no_history(field: &str) -> ApiError {
     invalid(field, "history sharing is not enabled on this shared table")
 }
 
+/// The table's directory on this machine: its storage location mapped and resolved inside its
+/// root (no symbolic link leading out), when that is a directory.
+pub fn table_dir(local: &crate::files::LocalStorage, storage_location: &str) -> Option<PathBuf> {
+    local.local_path(storage_location).and_then(|lp| crate::files::resolve(&lp).ok()).filter(|p| p.is_dir())
+}
+
+/// The latest version of the Delta table at `storage_location`, when its log is readable here
+/// (recorded when the table is added to a share; bounds a share's `start_version`).
+pub fn current_version(local: &crate::files::LocalStorage, storage_location: &str) -> Option<i64> {
+    DeltaLog::open(&table_dir(local, storage_location)?).ok().map(|l| l.latest())
+}
+
 /// The object's start version: as given, else the table's latest version when it was added.
 fn start_version(t: &SharedTable, log: &DeltaLog) -> i64 {
-    if let Some(v) = t.start_version {
+    if let Some(v) = t.start_version.or(t.added_version) {
         return v;
     }
     log.timestamps().into_iter().filter(|(_, ts)| *ts <= t.added_at).map(|(v, _)| v).max().unwrap_or(0)

@@ -4,7 +4,7 @@
 use super::securable::SecurableKind;
 
 /// The SDK `Privilege` enum. Any other name is unknown.
-const KNOWN: &[&str] = &[
+pub const KNOWN: &[&str] = &[
     "ACCESS",
     "ALL_PRIVILEGES",
     "APPLY_TAG",

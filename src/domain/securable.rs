@@ -34,6 +34,22 @@ pub enum SecTypeSpelling {
 }
 
 impl SecurableKind {
+    /// Every kind, in the order answers and the explain actions list them.
+    pub const ALL: [SecurableKind; 12] = [
+        Self::Metastore,
+        Self::Catalog,
+        Self::Schema,
+        Self::Table,
+        Self::View,
+        Self::Volume,
+        Self::Function,
+        Self::StorageCredential,
+        Self::ExternalLocation,
+        Self::Share,
+        Self::Recipient,
+        Self::Provider,
+    ];
+
     /// The upper-case form used in `inherited_from_type` and explanations.
     pub const fn upper(self) -> &'static str {
         match self {

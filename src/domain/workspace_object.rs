@@ -120,6 +120,17 @@ impl WorkspaceObject {
     pub fn level_names(&self) -> Vec<&'static str> {
         self.levels().iter().map(|(l, _)| *l).collect()
     }
+
+    /// Every permission level of any object, each once.
+    pub fn all_level_names() -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = Vec::new();
+        for (level, _) in TOKEN_LEVELS.iter().chain(PASSWORD_LEVELS).chain(WAREHOUSE_LEVELS) {
+            if !out.contains(level) {
+                out.push(level);
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]

@@ -102,7 +102,7 @@ pub struct UpdateCatalog {
     isolation_mode: Option<String>,
 }
 
-const ISOLATION_MODES: &[&str] = &["OPEN", "ISOLATED", "OPEN_IN_ACCOUNT"];
+pub const ISOLATION_MODES: &[&str] = &["OPEN", "ISOLATED", "OPEN_IN_ACCOUNT"];
 
 /// createCatalog: a metastore admin or CREATE_CATALOG on the metastore; a Delta Sharing catalog's
 /// creator must also own the provider.

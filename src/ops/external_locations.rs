@@ -178,7 +178,7 @@ pub struct UpdateExternalLocation {
     skip_validation: Option<bool>,
 }
 
-const ISOLATION_MODES: &[&str] = &["ISOLATION_MODE_OPEN", "ISOLATION_MODE_ISOLATED"];
+pub const ISOLATION_MODES: &[&str] = &["ISOLATION_MODE_OPEN", "ISOLATION_MODE_ISOLATED"];
 
 /// A validated updateExternalLocation body.
 pub struct LocationUpdate {

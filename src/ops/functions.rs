@@ -16,10 +16,16 @@ use crate::domain::{new_id, now_ms};
 use crate::error::{ApiError, ApiResult};
 use crate::store::functions::{self, FunctionRow, NewFunction};
 use crate::store::schemas::SchemaRow;
-use crate::store::securables;
 
 /// The SDK's `ColumnTypeName`.
-const TYPE_NAMES: &[&str] = &[
+pub const ROUTINE_BODIES: &[&str] = &["SQL", "EXTERNAL"];
+pub const PARAMETER_STYLES: &[&str] = &["S"];
+pub const SQL_DATA_ACCESS: &[&str] = &["CONTAINS_SQL", "NO_SQL", "READS_SQL_DATA"];
+pub const SECURITY_TYPES: &[&str] = &["DEFINER"];
+pub const PARAMETER_MODES: &[&str] = &["IN"];
+pub const PARAMETER_TYPES: &[&str] = &["PARAM", "COLUMN"];
+
+pub const TYPE_NAMES: &[&str] = &[
     "ARRAY",
     "BINARY",
     "BOOLEAN",
@@ -185,10 +191,10 @@ fn parameters(field: &str, list: &ParameterList) -> ApiResult<ParameterList> {
             ));
         }
         if let Some(m) = &p.parameter_mode {
-            one_of(&f("parameter_mode"), m, &["IN"])?;
+            one_of(&f("parameter_mode"), m, PARAMETER_MODES)?;
         }
         if let Some(t) = &p.parameter_type {
-            one_of(&f("parameter_type"), t, &["PARAM", "COLUMN"])?;
+            one_of(&f("parameter_type"), t, PARAMETER_TYPES)?;
         }
     }
     let mut sorted = list.clone();
@@ -217,16 +223,16 @@ impl TryFrom<CreateFunction> for FunctionSpec {
         one_of("data_type", &data_type, TYPE_NAMES)?;
         need("full_data_type", &c.full_data_type)?;
         let body = need("routine_body", &c.routine_body)?;
-        one_of("routine_body", &body, &["SQL", "EXTERNAL"])?;
+        one_of("routine_body", &body, ROUTINE_BODIES)?;
         if need("routine_definition", &c.routine_definition)?.is_empty() {
             return Err(ApiError::invalid("routine_definition", "must not be empty"));
         }
-        one_of("parameter_style", &need("parameter_style", &c.parameter_style)?, &["S"])?;
+        one_of("parameter_style", &need("parameter_style", &c.parameter_style)?, PARAMETER_STYLES)?;
         need("is_deterministic", &c.is_deterministic)?;
         need("is_null_call", &c.is_null_call)?;
         let access = need("sql_data_access", &c.sql_data_access)?;
-        one_of("sql_data_access", &access, &["CONTAINS_SQL", "NO_SQL", "READS_SQL_DATA"])?;
-        one_of("security_type", &need("security_type", &c.security_type)?, &["DEFINER"])?;
+        one_of("sql_data_access", &access, SQL_DATA_ACCESS)?;
+        one_of("security_type", &need("security_type", &c.security_type)?, SECURITY_TYPES)?;
         need("specific_name", &c.specific_name)?;
         let returns = c.return_params.as_ref().map(|r| parameters("return_params", r)).transpose()?;
         match (&returns, data_type == "TABLE_TYPE") {
@@ -300,16 +306,13 @@ pub fn load_function(
     metastore_id: &str,
     name: &TableName,
 ) -> ApiResult<(FunctionRow, [Node; 3])> {
-    let Some(row) = functions::get(conn, metastore_id, name)? else {
-        let (_, [s, c]) = load_schema(conn, caller, metastore_id, &name.schema_name())?;
-        return Err(match authz::require(caller, &Action::ListFunctions, &[&s, &c]) {
-            Err(d) => denied(d),
-            Ok(_) => functions::not_found(name),
-        });
-    };
-    let [mut f, mut s, mut c] = row.nodes();
-    securables::attach_grants(conn, &mut [&mut f, &mut s, &mut c], &caller.principals_json)?;
-    Ok((row, [f, s, c]))
+    let found = functions::get(conn, metastore_id, name)?.map(|r| {
+        let nodes = r.nodes();
+        (r, nodes)
+    });
+    super::schemas::load_child(conn, caller, metastore_id, name, found, &Action::ListFunctions, || {
+        functions::not_found(name)
+    })
 }
 
 /// getFunction: the row, and whether the caller sees it only through `BROWSE`.
@@ -320,12 +323,9 @@ pub fn get(
     name: &TableName,
     browse: bool,
 ) -> ApiResult<(FunctionRow, bool)> {
-    let (row, [f, s, c]) = load_function(conn, caller, metastore_id, name)?;
-    match authz::require(caller, &Action::GetFunction, &[&f, &s, &c]) {
-        Ok(_) => Ok((row, false)),
-        Err(_) if browse && authz::visible(caller, &Action::BrowseCatalog, &[&c]) => Ok((row, true)),
-        Err(d) => Err(denied(d)),
-    }
+    let (row, chain) = load_function(conn, caller, metastore_id, name)?;
+    let browse_only = super::schemas::read_or_browse(caller, &Action::GetFunction, &chain, browse)?;
+    Ok((row, browse_only))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -177,7 +177,12 @@ impl CreateSpec {
             members: body.ids("members")?,
             groups: body.ids("groups")?,
             external_id: body.string("externalId")?,
-            roles: if account { parse_roles("roles", body.obj.get("roles"))? } else { None },
+            roles: if account {
+                parse_roles("roles", body.obj.get("roles"))?
+            } else {
+                refuse_account_role("roles", body.obj.get("roles"))?;
+                None
+            },
             extra: if account { body.extra_without(&["roles", "entitlements"])? } else { body.extra()? },
         })
     }
@@ -263,7 +268,12 @@ impl ReplaceSpec {
             members: body.ids("members")?,
             external_id: body.string("externalId")?,
             // Account SCIM replaces `roles` too (absent = none).
-            roles: if account { parse_roles("roles", body.obj.get("roles"))?.unwrap_or(false) } else { false },
+            roles: if account {
+                parse_roles("roles", body.obj.get("roles"))?.unwrap_or(false)
+            } else {
+                refuse_account_role("roles", body.obj.get("roles"))?;
+                false
+            },
             extra: if account { body.extra_without(&["roles", "entitlements"])? } else { body.extra()? },
         };
         if kind == PrincipalKind::ServicePrincipal {
@@ -350,6 +360,13 @@ pub fn patch(
     spec: PatchSpec,
 ) -> ApiResult<PrincipalView> {
     let (raw_id, id) = (target.raw.as_str(), target.id);
+    if !level.account {
+        for (i, op) in spec.operations.iter().enumerate().filter(|(_, op)| is_roles_operation(op)) {
+            let field = format!("Operations[{i}]");
+            refuse_account_role(&field, op.value.as_ref())?;
+            refuse_account_role(&field, op.path.as_ref().map(|p| Json::String(p.clone())).as_ref())?;
+        }
+    }
     let ok = write_proof(conn, caller, level, id, false)?;
     let p = load_at(conn, level, caller.workspace_id, raw_id, id)?;
     for (i, op) in spec.operations.iter().enumerate() {
@@ -411,6 +428,33 @@ pub fn load_at(
 /// The last check of every identity write: an account admin remains.
 fn admin_remains(conn: &Connection) -> ApiResult<()> {
     account_store::require_an_account_admin(conn).map_err(ApiError::scim)
+}
+
+/// Workspace SCIM keeps `roles` as a verbatim attribute (instance profiles) but never holds the
+/// account admin role: that one is granted and revoked through account SCIM only.
+fn refuse_account_role(field: &str, v: Option<&Json>) -> ApiResult<()> {
+    let named = |item: &Json| {
+        item.get("value").and_then(Json::as_str).is_some_and(|s| s.trim().eq_ignore_ascii_case(ACCOUNT_ADMIN_ROLE))
+    };
+    let hit = match v {
+        Some(Json::Array(items)) => items.iter().any(named),
+        Some(Json::Object(o)) => {
+            named(&Json::Object(o.clone()))
+                || o.iter()
+                    .any(|(k, v)| k.eq_ignore_ascii_case("roles") && refuse_account_role(field, Some(v)).is_err())
+        }
+        Some(Json::String(s)) => s.to_ascii_lowercase().contains(ACCOUNT_ADMIN_ROLE),
+        _ => false,
+    };
+    if hit {
+        return Err(ApiError::invalid(
+            field,
+            "the account_admin role is granted and revoked through account SCIM \
+             (/api/2.0/accounts/<account id>/scim/v2), not workspace SCIM",
+        )
+        .scim());
+    }
+    Ok(())
 }
 
 /// `roles` of an account SCIM body: whether it grants `account_admin` (`None`: absent).
@@ -531,8 +575,11 @@ fn add_members(conn: &Connection, ok: &Allowed, group: &PrincipalRow, ids: &[i64
     if group.kind != PrincipalKind::Group {
         return Err(ApiError::invalid("members", "only groups have members").scim());
     }
-    for id in ids {
-        require_member(conn, *id)?;
+    for (i, id) in ids.iter().enumerate() {
+        principals::by_id(conn, *id)?.ok_or_else(|| {
+            let field = format!("members[{i}].value");
+            ApiError::invalid(&field, format!("no user, group or service principal has id {id}")).scim()
+        })?;
         principals::add_member(conn, ok, group.id, *id).map_err(ApiError::scim)?;
     }
     Ok(())

@@ -11,8 +11,8 @@ use crate::store::{account, principals, tokens};
 
 /// Longest secret lifetime, and the default: 730 days.
 pub const MAX_SECRET_LIFETIME_SECS: i64 = 63_072_000;
-/// Lifetime of an access token.
-pub const ACCESS_TOKEN_SECS: i64 = 3600;
+/// Lifetime of an access token unless `--oauth-token-lifetime` says otherwise.
+pub const DEFAULT_ACCESS_TOKEN_SECS: u32 = 3600;
 
 /// Where a secrets request came in: the account path, or the workspace proxy.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -133,13 +133,14 @@ pub struct Minted {
 
 /// The client-credentials grant: `client_id` is a service principal's application id, the
 /// secret one of its unexpired secrets; the principal must be active. Requested scopes must lie
-/// within the secret's (`all-apis` covers all).
+/// within the secret's (`all-apis` covers all). The token lives `lifetime_secs`.
 pub fn mint_token(
     tx: &Connection,
     client_id: &str,
     client_secret: &str,
     scope: Option<&str>,
     now_ms: i64,
+    lifetime_secs: i64,
 ) -> ApiResult<Result<Minted, GrantError>> {
     let Some(secret) = oauth::secret_by_hash(tx, &tokens::hash(client_secret))? else {
         return Ok(Err(GrantError::InvalidClient));
@@ -166,7 +167,7 @@ pub fn mint_token(
         &tokens::hash(&access_token),
         caller.id,
         &scope,
-        now_ms + ACCESS_TOKEN_SECS * 1000,
+        now_ms.saturating_add(lifetime_secs.saturating_mul(1000)),
         now_ms,
     )?;
     Ok(Ok(Minted { access_token, scope }))

@@ -6,6 +6,7 @@ use crate::domain::now_ms;
 use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::Value as Json;
+use std::collections::HashMap;
 
 use crate::domain::names::{Ident, TableName};
 use crate::domain::storage_url::StorageUrl;
@@ -100,10 +101,18 @@ pub struct ObjectUpdate {
     pub data_object: Option<DataObjectIn>,
 }
 
+/// The current Delta version of tables by table name: (table id, version) for those whose log
+/// was readable. Read before the write transaction (never inside it) and passed to it.
+pub type TableVersions = HashMap<TableName, (String, i64)>;
+
 /// A validated data object of a PATCH `updates` entry.
 pub struct ObjectChange {
+    /// Where it came from in the body (`updates[i].data_object`), for error messages.
+    pub at: String,
     pub action: String,
     pub table: TableName,
+    /// The table's id and current Delta version, when read before the transaction.
+    pub current: Option<(String, i64)>,
     pub shared_as: Option<String>,
     pub fields: ObjectFields,
 }
@@ -158,10 +167,13 @@ pub fn shared_as(field: &str, raw: &str) -> ApiResult<String> {
     Ok(crate::domain::names::fold_case(raw))
 }
 
+/// The `action` of a share update.
+pub const UPDATE_ACTIONS: &[&str] = &["ADD", "REMOVE", "UPDATE"];
+
 pub fn parse_update(i: usize, u: ObjectUpdate) -> ApiResult<ObjectChange> {
     let at = |f: &str| format!("updates[{i}].{f}");
     let action = u.action.ok_or_else(|| ApiError::invalid(&at("action"), "is required"))?.to_ascii_uppercase();
-    if !["ADD", "REMOVE", "UPDATE"].contains(&action.as_str()) {
+    if !UPDATE_ACTIONS.contains(&action.as_str()) {
         return Err(ApiError::invalid(
             &at("action"),
             format!("unknown value {action:?}; expected ADD, REMOVE or UPDATE"),
@@ -186,6 +198,7 @@ pub fn parse_update(i: usize, u: ObjectUpdate) -> ApiResult<ObjectChange> {
         return Err(ApiError::invalid(&at("data_object.start_version"), "must not be negative"));
     }
     Ok(ObjectChange {
+        at: at("data_object"),
         action,
         fields: ObjectFields {
             shared_as: shared.clone().unwrap_or_default(),
@@ -194,9 +207,11 @@ pub fn parse_update(i: usize, u: ObjectUpdate) -> ApiResult<ObjectChange> {
             start_version: o.start_version,
             history_data_sharing_status: o.history_data_sharing_status,
             partitions,
+            added_version: None,
         },
         shared_as: shared,
         table,
+        current: None,
     })
 }
 
@@ -243,6 +258,9 @@ pub fn apply_changes(
                         )));
                     }
                 }
+                let current = c.current_of(&table.id);
+                check_start_version(&c, current)?;
+                c.fields.added_version = Some(current.unwrap_or(0));
                 if c.shared_as.is_none() {
                     c.fields.shared_as = format!("{}.{}", c.table.schema, c.table.table);
                 }
@@ -256,6 +274,7 @@ pub fn apply_changes(
             }
             ("REMOVE", Some(_)) => shares::remove_object(tx, ok, &share.id, &table.id)?,
             (_, Some(existing)) => {
+                check_start_version(&c, c.current_of(&table.id))?;
                 if c.shared_as.is_none() {
                     c.fields.shared_as = existing.shared_as;
                 }
@@ -266,19 +285,45 @@ pub fn apply_changes(
     Ok(())
 }
 
+impl ObjectChange {
+    /// The table's current version, when it was read for this very table (not one that took
+    /// its name since).
+    fn current_of(&self, table_id: &str) -> Option<i64> {
+        self.current.as_ref().filter(|(id, _)| id == table_id).map(|(_, v)| *v)
+    }
+}
+
+/// An `ADD`'s or `UPDATE`'s `start_version` beyond the table's current version → 400 naming
+/// it, when the table's log was readable (`current`).
+fn check_start_version(c: &ObjectChange, current: Option<i64>) -> ApiResult<()> {
+    match (c.fields.start_version, current) {
+        (Some(start), Some(current)) if start > current => Err(ApiError::invalid(
+            &format!("{}.start_version", c.at),
+            format!("{start} is beyond the current version {current} of table '{}'", c.table),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Adds a fixture share's objects: validated like PATCH `ADD`s, without the owner's SELECT check.
+/// `version_of` gives the current Delta version of a table's storage location, when readable.
 pub fn add_fixture_objects(
     tx: &Connection,
     ok: &authz::Allowed,
     share: &ShareRow,
     objects: Vec<DataObjectIn>,
+    version_of: &dyn Fn(&str) -> Option<i64>,
     by: &str,
     now: i64,
 ) -> ApiResult<()> {
     for (i, o) in objects.into_iter().enumerate() {
         let mut c = parse_update(i, ObjectUpdate { action: Some("ADD".into()), data_object: Some(o) })
             .map_err(|e| ApiError::invalid("objects", e.message))?;
+        c.at = format!("objects[{i}]");
         let table = tables::get(tx, &share.metastore_id, &c.table)?.ok_or_else(|| tables::not_found(&c.table))?;
+        let current = table.storage_location.as_deref().and_then(version_of);
+        check_start_version(&c, current)?;
+        c.fields.added_version = Some(current.unwrap_or(0));
         if c.shared_as.is_none() {
             c.fields.shared_as = format!("{}.{}", c.table.schema, c.table.table);
         }
@@ -372,6 +417,7 @@ impl TryFrom<UpdateShare> for ShareUpdate {
             let mut c = parse_update(i, ObjectUpdate { action: Some("ADD".into()), data_object: Some(o) })
                 .map_err(|e| ApiError::invalid("objects", e.message))?;
             c.action = "ADD".into();
+            c.at = format!("objects[{i}]");
             changes.push(c);
         }
         Ok(ShareUpdate { name, new_name, owner: body.owner, comment: body.comment, storage_root, changes, replace_all })
@@ -379,6 +425,19 @@ impl TryFrom<UpdateShare> for ShareUpdate {
 }
 
 impl ShareUpdate {
+    /// The tables whose current Delta version the update needs: those it adds or updates.
+    pub fn versioned_tables(&self) -> Vec<TableName> {
+        self.changes.iter().filter(|c| c.action != "REMOVE").map(|c| c.table.clone()).collect()
+    }
+
+    /// The current versions of [`Self::versioned_tables`], read before the transaction.
+    pub fn with_versions(mut self, versions: &TableVersions) -> Self {
+        for c in &mut self.changes {
+            c.current = versions.get(&c.table).cloned();
+        }
+        self
+    }
+
     /// The new `storage_root`, if the update sets one (for the file-root check).
     pub fn storage_root(&self) -> Option<&str> {
         self.storage_root.as_deref()
@@ -429,4 +488,22 @@ pub fn update(
     }
     let objects = shares::objects(tx, &updated.id)?;
     Ok((updated, objects))
+}
+
+/// The storage locations of the named tables that exist in the metastore: (name, table id,
+/// location), for reading their current Delta versions before an update's transaction.
+pub fn table_locations(
+    conn: &Connection,
+    metastore_id: &str,
+    names: Vec<TableName>,
+) -> ApiResult<Vec<(TableName, String, String)>> {
+    let mut out = Vec::new();
+    for name in names {
+        if let Some(t) = tables::get(conn, metastore_id, &name)? {
+            if let Some(location) = t.storage_location {
+                out.push((name, t.id, location));
+            }
+        }
+    }
+    Ok(out)
 }

@@ -230,6 +230,7 @@ pub fn table(conn: &Connection, r: &Recipient, share_name: &str, schema: &str, t
         dir: None,
         history: o.history_data_sharing_status.as_deref() == Some("ENABLED") || o.cdf_enabled == Some(true),
         start_version: o.start_version,
+        added_version: o.added_version,
         added_at: o.added_at,
         filter: partition_filter(o.partitions.as_deref(), r),
     })

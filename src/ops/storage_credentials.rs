@@ -251,7 +251,7 @@ pub fn list(
     Ok((rows, page.more_after))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 pub struct UpdateStorageCredential {
     name: Option<String>,
     new_name: Option<String>,
@@ -267,7 +267,7 @@ pub struct UpdateStorageCredential {
     details: Details,
 }
 
-const ISOLATION_MODES: &[&str] = &["ISOLATION_MODE_OPEN", "ISOLATION_MODE_ISOLATED"];
+pub const ISOLATION_MODES: &[&str] = &["ISOLATION_MODE_OPEN", "ISOLATION_MODE_ISOLATED"];
 
 /// A validated updateStorageCredential body.
 pub struct CredentialUpdate {

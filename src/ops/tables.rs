@@ -20,13 +20,13 @@ use crate::store::schemas::SchemaRow;
 use crate::store::tables::{self, NewTable, TableChanges, TableRow, SUMMARY_KEY_SEP};
 use crate::store::{catalogs, credentials, external_locations, metastores, securables};
 
-const TABLE_TYPES: &[&str] = &["MANAGED", "EXTERNAL", "VIEW"];
+pub const TABLE_TYPES: &[&str] = &["MANAGED", "EXTERNAL", "VIEW"];
 
-const DATA_SOURCE_FORMATS: &[&str] =
+pub const DATA_SOURCE_FORMATS: &[&str] =
     &["DELTA", "CSV", "JSON", "AVRO", "PARQUET", "ORC", "TEXT", "UNITY_CATALOG", "DELTASHARING"];
 
 /// The Unity Catalog API's names plus the SDK's additions; SQL aliases are refused.
-const COLUMN_TYPES: &[&str] = &[
+pub const COLUMN_TYPES: &[&str] = &[
     "BOOLEAN",
     "BYTE",
     "SHORT",

@@ -19,6 +19,11 @@ pub struct TableCredentialsSpec {
     pub write: bool,
 }
 
+/// The `operation`s of temporary table, volume and path credentials.
+pub const TABLE_OPERATIONS: &[&str] = &["READ", "READ_WRITE"];
+pub const VOLUME_OPERATIONS: &[&str] = &["READ_VOLUME", "WRITE_VOLUME"];
+pub const PATH_OPERATIONS: &[&str] = &["PATH_READ", "PATH_READ_WRITE", "PATH_CREATE_TABLE"];
+
 impl TableCredentialsSpec {
     /// `table_id` (a UUID) and `operation` (`READ` | `READ_WRITE`), each from the query string
     /// or the body (the query wins); 400 naming the field otherwise.

@@ -45,7 +45,7 @@ use crate::error::{ApiError, ApiResult};
 
 /// The schema version `schema.sql` sets. A database of an older version is brought up to date
 /// at start-up by [`MIGRATIONS`]; a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 
 /// `MIGRATIONS[i]` takes a database from version `i + 1` to `i + 2`, in one transaction.
@@ -59,6 +59,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_orphaned_owners.sql"),
     include_str!("migrations/0005_account_identity.sql"),
     include_str!("migrations/0006_recipient_credentials.sql"),
+    include_str!("migrations/0007_share_object_added_version.sql"),
 ];
 
 /// Page cache of the writer connection (KiB). The writer touches the indexes' and tables' hot

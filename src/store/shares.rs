@@ -204,6 +204,8 @@ pub struct ObjectFields {
     pub start_version: Option<i64>,
     pub history_data_sharing_status: Option<String>,
     pub partitions: Option<String>,
+    /// At `ADD`: the table's Delta version then (the default start version); unused by updates.
+    pub added_version: Option<i64>,
 }
 
 /// A `shared_as` already used in the share → 400 (never 409).
@@ -223,8 +225,8 @@ pub fn add_object(
     ok.check("store::shares::add_object", |a| matches!(a, crate::authz::Action::UpdateShare(_)), Some(share_id));
     conn.prepare_cached(
         "INSERT INTO share_objects (share_id, table_id, shared_as, comment, cdf_enabled, start_version,
-                                    history_data_sharing_status, partitions, added_at, added_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                    history_data_sharing_status, partitions, added_at, added_by, added_version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         share_id,
@@ -236,7 +238,8 @@ pub fn add_object(
         f.history_data_sharing_status,
         f.partitions,
         now,
-        by
+        by,
+        f.added_version
     ])
     .map_err(on_conflict(duplicate_shared_as(&f.shared_as)))?;
     Ok(())

@@ -150,12 +150,15 @@ pub struct SharedObjectRow {
     pub history_data_sharing_status: Option<String>,
     pub partitions: Option<String>,
     pub added_at: i64,
+    /// The table's Delta version when it was added (`None` on objects from older databases).
+    pub added_version: Option<i64>,
 }
 
 /// The share's tables ordered by `shared_as` (`<schema>.<table>`).
 pub fn objects(conn: &Connection, share_id: &str) -> ApiResult<Vec<SharedObjectRow>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT table_id, shared_as, cdf_enabled, start_version, history_data_sharing_status, partitions, added_at
+        "SELECT table_id, shared_as, cdf_enabled, start_version, history_data_sharing_status, partitions, added_at,
+                added_version
          FROM share_objects WHERE share_id = ?1 ORDER BY shared_as",
     )?;
     let rows = stmt
@@ -168,6 +171,7 @@ pub fn objects(conn: &Connection, share_id: &str) -> ApiResult<Vec<SharedObjectR
                 history_data_sharing_status: r.get(4)?,
                 partitions: r.get(5)?,
                 added_at: r.get(6)?,
+                added_version: r.get(7)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

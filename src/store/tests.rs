@@ -126,6 +126,11 @@ fn a_version_1_database_is_upgraded_with_its_data() {
             assert!(v1.contains(&plain), "{plain} is not in schema.sql");
             v1 = v1.replace(&plain, "");
         }
+        // ... and without the version-7 column (adding a column is not idempotent).
+        let v7_column =
+            "    added_version               INTEGER,              -- the table's Delta version when added\n";
+        assert!(v1.contains(v7_column), "the version-7 column is not in schema.sql as written");
+        let v1 = v1.replace(v7_column, "");
         c.execute_batch(&v1).unwrap();
         c.execute("INSERT INTO meta (key, value) VALUES ('kept', x'01')", []).unwrap();
     }
@@ -136,6 +141,14 @@ fn a_version_1_database_is_upgraded_with_its_data() {
     let kept: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'kept')", [], |r| r.get(0)).unwrap();
     assert!(kept);
     assert!(leads_an_index(&conn, "tables", "owner"));
+    let added_version: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM pragma_table_info('share_objects') WHERE name = 'added_version')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(added_version, "the version-7 step ran");
     let orphans: bool = conn
         .query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'orphaned_owners')", [], |r| r.get(0))
         .unwrap();

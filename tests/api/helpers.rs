@@ -72,6 +72,22 @@ pub async fn spawn_with(fixture: &str) -> TestApp {
     app
 }
 
+/// A started server over `fixture` with `serve` arguments changed by `adjust`.
+#[allow(dead_code)]
+pub async fn spawn_adjusted(fixture: &str, adjust: impl FnOnce(&mut ServeArgs)) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("uc.db");
+    let fixture_path = dir.path().join("fixture.json");
+    std::fs::write(&fixture_path, fixture).expect("write fixture");
+    let mut serve = args(&db, &fixture_path);
+    adjust(&mut serve);
+    let (url, handle, task) = start_args(&serve);
+    let client = reqwest::Client::builder().build().expect("client");
+    let app = TestApp { url, client, db, fixture: fixture_path, handle, task: Some(task), _dir: dir };
+    app.wait_ready().await;
+    app
+}
+
 /// A started server over `fixture` with `--storage-map` entries (URL, local directory).
 #[allow(dead_code)]
 pub async fn spawn_mapped(fixture: &str, storage_map: &[(&str, &std::path::Path)]) -> TestApp {
@@ -176,6 +192,7 @@ pub fn args(db: &std::path::Path, fixture: &std::path::Path) -> ServeArgs {
         s3_bind: None,
         s3_public_url: None,
         credential_lifetime: 3600,
+        oauth_token_lifetime: 3600,
     }
 }
 

@@ -1,6 +1,8 @@
 //! The integration test binary: the real server on port 0, driven over HTTP.
 
 mod account;
+mod account_rules;
+mod account_security;
 mod authz_matrix;
 mod certify;
 mod concurrency;
@@ -19,6 +21,7 @@ mod proofs;
 mod scim;
 mod security;
 mod sharing;
+mod sharing_data;
 mod sharing_server;
 mod storage;
 mod tokens;

@@ -1022,6 +1022,30 @@ fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: Option<
     (status, json)
 }
 
+/// One HTTP/1.0 exchange with a form body and one extra header line.
+fn http_raw(addr: &str, request_line: &str, header: &str, form: &str) -> (u16, Value) {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else { return (0, Value::Null) };
+    let head = format!(
+        "{request_line} HTTP/1.0\r\nHost: {addr}\r\n{header}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    if s.write_all(head.as_bytes()).is_err() {
+        return (0, Value::Null);
+    }
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let json = text.split_once("\r\n\r\n").and_then(|(_, b)| serde_json::from_str(b).ok()).unwrap_or(Value::Null);
+    (status, json)
+}
+
+/// The value of an HTTP Basic `Authorization` header.
+fn base64_basic(user: &str, password: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+}
+
 fn files_url(dir: &std::path::Path) -> String {
     format!("{UC}/files?url={}", enc(&format!("file://{}", dir.display())))
 }
@@ -1120,11 +1144,74 @@ fn secrets_never_reach_the_log() {
     assert_eq!(s, 200, "{body}");
     secrets.push("partner-password-Mx90".to_string());
 
+    // The recipient's bearer token: retrieved once through the public activation link, then used
+    // on the sharing server (and a wrong one presented there).
+    let (s, r) = http(addr, "GET", &format!("{UC}/recipients/r"), admin, None);
+    assert_eq!(s, 200, "{r}");
+    let link = r["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["activation_url"].as_str())
+        .find(|u| !u.is_empty())
+        .expect("an unused activation link")
+        .to_string();
+    let code = link.rsplit_once('?').expect("activation token").1.to_string();
+    let (s, profile) =
+        http(addr, "GET", &format!("/api/2.1/unity-catalog/public/data_sharing_activation/{code}"), None, None);
+    assert_eq!(s, 200, "{profile}");
+    let bearer = profile["bearerToken"].as_str().expect("bearer token").to_string();
+    let shares = format!("/api/2.0/delta-sharing/metastores/{ms}/shares");
+    assert_eq!(http(addr, "GET", &shares, Some(&bearer), None).0, 200);
+    let wrong_bearer = format!("{bearer}Zz");
+    assert_eq!(http(addr, "GET", &shares, Some(&wrong_bearer), None).0, 401);
+    secrets.extend([bearer, wrong_bearer]);
+    // A service principal's OAuth secret, the token endpoint (JSON body and HTTP Basic), the access
+    // token in use, and a wrong secret and access token presented.
+    let (s, sps) = http(addr, "GET", "/api/2.0/preview/scim/v2/ServicePrincipals", admin, None);
+    assert_eq!(s, 200, "{sps}");
+    let sp = sps["Resources"][0]["id"].as_str().unwrap().to_string();
+    let app_id = sps["Resources"][0]["applicationId"].as_str().unwrap().to_string();
+    let secrets_path =
+        format!("/api/2.0/accounts/00000000-0000-4000-8000-000000000000/servicePrincipals/{sp}/credentials/secrets");
+    let (s, made) = http(addr, "POST", &secrets_path, admin, Some(&json!({})));
+    assert_eq!(s, 200, "{made}");
+    let sp_secret = made["secret"].as_str().unwrap().to_string();
+    let grant = json!({"grant_type": "client_credentials", "client_id": app_id, "client_secret": sp_secret});
+    let (s, minted) = http(addr, "POST", "/oidc/v1/token", None, Some(&grant));
+    assert_eq!(s, 200, "{minted}");
+    let access = minted["access_token"].as_str().unwrap().to_string();
+    assert_eq!(http(addr, "GET", "/api/2.0/preview/scim/v2/Me", Some(&access), None).0, 200);
+    let wrong_access = format!("{access}Qq");
+    assert_eq!(http(addr, "GET", "/api/2.0/preview/scim/v2/Me", Some(&wrong_access), None).0, 401);
+    let wrong_secret = format!("{sp_secret}Ww");
+    let basic = base64_basic(&app_id, &wrong_secret);
+    let (s, _) = http_raw(
+        addr,
+        "POST /oidc/v1/token",
+        &format!("Authorization: Basic {basic}"),
+        "grant_type=client_credentials",
+    );
+    assert_eq!(s, 401);
+    let basic_ok = base64_basic(&app_id, &sp_secret);
+    let (s, _) = http_raw(
+        addr,
+        "POST /oidc/v1/token",
+        &format!("Authorization: Basic {basic_ok}"),
+        "grant_type=client_credentials",
+    );
+    assert_eq!(s, 200);
+    secrets.extend([sp_secret, access, wrong_access, wrong_secret, basic, basic_ok]);
+
     // Read the log after a last request.
     assert_eq!(http(addr, "GET", "/healthz", None, None).0, 200);
     let log = std::fs::read_to_string(&served.log).unwrap();
     assert!(
-        log.contains("/api/2.0/token/create") && log.contains("storage-credentials"),
+        log.contains("/api/2.0/token/create")
+            && log.contains("storage-credentials")
+            && log.contains("/oidc/v1/token")
+            && log.contains("/delta-sharing/metastores/")
+            && log.contains("credentials/secrets"),
         "the requests are logged: {log}"
     );
     for line in log.lines() {

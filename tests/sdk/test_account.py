@@ -484,6 +484,19 @@ def test_fixture_account_id_assignments_and_secrets(start_server, tmp_path):
     run = subprocess.run([str(emulator_bin()), "serve", "--db", db, "--fixtures", str(bad), "--bind", "127.0.0.1:0"],
                          capture_output=True, text=True, timeout=30, env=env)
     assert run.returncode == 2 and OTHER_ACCOUNT in run.stderr and "account_id" in run.stderr, run.stderr
+    # Two files of one start-up naming different ids: refused the same way.
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"account_id": "33333333-3333-4333-8333-333333333333"}))
+    run = subprocess.run([str(emulator_bin()), "serve", "--db", str(tmp_path / "two.db"), "--fixtures", str(fx),
+                          "--fixtures", str(other), "--bind", "127.0.0.1:0"],
+                         capture_output=True, text=True, timeout=30, env=env)
+    assert run.returncode == 2 and "account_id" in run.stderr and OTHER_ACCOUNT in run.stderr, run.stderr
+    # The start-up log names the account id.
+    proc = subprocess.Popen([str(emulator_bin()), "serve", "--db", db, "--fixtures", str(fx), "--bind", "127.0.0.1:0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**env, "RUST_LOG": "info"})
+    assert proc.stdout.readline().startswith("uc-emulator listening on ")
+    proc.terminate()
+    assert f"account_id={OTHER_ACCOUNT}" in proc.communicate(timeout=15)[1]
     bad.write_text(json.dumps({"account_id": "not-a-uuid"}))
     run = subprocess.run([str(emulator_bin()), "serve", "--db", str(tmp_path / "new.db"), "--fixtures", str(bad),
                           "--bind", "127.0.0.1:0"], capture_output=True, text=True, timeout=30, env=env)

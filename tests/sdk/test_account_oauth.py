@@ -4,7 +4,6 @@ principal signed in that way may do."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
 import requests
@@ -112,21 +111,26 @@ def test_access_tokens_expire(uc):
     tok = body["access_token"]
     me = uc.raw("GET", "/api/2.0/preview/scim/v2/Me", token=tok)
     assert me.status_code == 200 and me.json()["userName"] == SP
-    # A second token, expired in the database before its first use: 401.
-    r = token_request(uc, {"grant_type": "client_credentials", "client_id": SP, "client_secret": secret})
-    old = r.json()["access_token"]
-    db = sqlite3.connect(uc.db, timeout=10)
-    with db:
-        db.execute("UPDATE oauth_tokens SET expires_at = ? WHERE expires_at > ? AND token_hash NOT IN "
-                   "(SELECT token_hash FROM oauth_tokens ORDER BY rowid LIMIT 1)",
-                   (int(time.time() * 1000) - 1, int(time.time() * 1000)))
-    db.close()
-    r = uc.raw("GET", "/api/2.0/preview/scim/v2/Me", token=old)
-    assert r.status_code == 401 and r.json()["error_code"] == "UNAUTHENTICATED"
-    assert uc.raw("GET", "/api/2.0/preview/scim/v2/Me", token=tok).status_code == 200
     # Deleting the service principal stops its tokens at once.
     a.service_principals.delete(sp_id(uc))
     assert uc.raw("GET", "/api/2.0/preview/scim/v2/Me", token=tok).status_code == 401
+
+
+def test_access_tokens_really_expire_and_the_sdk_fetches_new_ones(start_server_with_args):
+    # --oauth-token-lifetime 2: tokens expire for real (no clock or database tricks).
+    s = start_server_with_args(["--oauth-token-lifetime", "2"])
+    secret = account(s).service_principal_secrets.create(sp_id(s)).secret
+    r = token_request(s, {"grant_type": "client_credentials"}, auth=(SP, secret))
+    assert r.status_code == 200 and r.json()["expires_in"] == 2
+    old = r.json()["access_token"]
+    w = m2m_workspace(s, SP, secret)
+    assert w.current_user.me().user_name == SP
+    time.sleep(2.5)
+    r = s.raw("GET", "/api/2.0/preview/scim/v2/Me", token=old)
+    assert r.status_code == 401 and r.json()["error_code"] == "UNAUTHENTICATED" and old not in r.text
+    # The SDK knows the lifetime (expires_in) and signs in again by itself.
+    assert w.current_user.me().user_name == SP
+    assert [c.name for c in w.catalogs.list()] is not None
 
 
 def test_token_endpoint_errors_and_discovery(uc):

@@ -14,6 +14,7 @@
 //! success answer is closed (`additionalProperties: false`) unless it is a map.
 
 mod operations;
+mod refine;
 mod schemas;
 #[cfg(test)]
 mod tests;
@@ -48,6 +49,7 @@ pub fn built() -> &'static Value {
 fn build() -> Value {
     let mut schemas = Schemas::default();
     let ops = operations::all(&mut schemas);
+    refine::all(&mut schemas);
     let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
     let mut used_tags = Vec::new();
     for op in ops {
@@ -87,6 +89,11 @@ fn build() -> Value {
                     "scheme": "bearer",
                     "description": "a personal access token or OAuth access token"
                 },
+                "recipientToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "a Delta Sharing recipient's bearer token (from its credential file)"
+                },
                 "clientSecretBasic": {
                     "type": "http",
                     "scheme": "basic",
@@ -109,6 +116,8 @@ pub(crate) enum Security {
     None,
     /// OAuth token endpoints: client id and secret by HTTP Basic, or as form fields.
     ClientSecret,
+    /// The Delta Sharing server: a recipient's bearer token.
+    RecipientToken,
 }
 
 /// The error schema an operation's failures use.
@@ -117,6 +126,7 @@ pub(crate) enum ErrorShape {
     Plain,
     Scim,
     OAuth,
+    Sharing,
 }
 
 /// One operation: one method on one path.
@@ -135,6 +145,8 @@ pub(crate) struct Op {
     extra_statuses: Vec<u16>,
     /// The body may also come as `application/x-www-form-urlencoded`.
     form_body: bool,
+    /// The body's media type (`application/octet-stream` for a file upload).
+    body_media: &'static str,
     /// Further success statuses with the same content (`206` beside `200`).
     extra_ok: Vec<u16>,
     /// Path parameters typed other than `string` (`{workspace_id}`: int64).
@@ -158,6 +170,7 @@ impl Op {
             extra_statuses: Vec::new(),
             extra_ok: Vec::new(),
             form_body: false,
+            body_media: "application/json",
             path_types: Vec::new(),
         }
     }
@@ -172,6 +185,12 @@ impl Op {
         self.errors = ErrorShape::OAuth;
         self.form_body = true;
         self.body = Some((body, true));
+        self
+    }
+    /// The Delta Sharing protocol: a recipient's token, errors that also carry `errorCode`.
+    pub(crate) fn sharing(mut self) -> Op {
+        self.security = Security::RecipientToken;
+        self.errors = ErrorShape::Sharing;
         self
     }
     pub(crate) fn scim(mut self) -> Op {
@@ -202,6 +221,12 @@ impl Op {
         }
         self
     }
+    /// Changes the schema of query parameter `name` (an enum, a format, the real type).
+    pub(crate) fn param_schema(mut self, name: &str, schema: Value) -> Op {
+        let p = self.params.iter_mut().find(|p| p["name"] == name).unwrap_or_else(|| panic!("no parameter {name}"));
+        p["schema"] = schema;
+        self
+    }
     pub(crate) fn path_type(mut self, name: &'static str, schema: Value) -> Op {
         self.path_types.push((name, schema));
         self
@@ -209,6 +234,12 @@ impl Op {
     /// A JSON request body; `required` when an empty body is refused.
     pub(crate) fn body(mut self, schema: Value, required: bool) -> Op {
         self.body = Some((schema, required));
+        self
+    }
+    /// A request body of raw bytes (a file's content; it may be empty).
+    pub(crate) fn bytes_body(mut self) -> Op {
+        self.body = Some((json!({"type": "string", "format": "binary"}), false));
+        self.body_media = "application/octet-stream";
         self
     }
     pub(crate) fn ok(mut self, schema: Value) -> Op {
@@ -249,6 +280,12 @@ impl Op {
             .collect();
         let has_path_params = !params.is_empty();
         params.extend(self.params.iter().cloned());
+        for p in &mut params {
+            let name = p["name"].as_str().unwrap_or_default().to_string();
+            if let Some(example) = refine::parameter_example(&self.path, &name) {
+                p["schema"]["examples"] = json!([example]);
+            }
+        }
 
         let mut op = Map::new();
         op.insert("operationId".into(), json!(self.id));
@@ -262,13 +299,16 @@ impl Op {
             Security::ClientSecret => {
                 op.insert("security".into(), json!([{"clientSecretBasic": []}, {}]));
             }
+            Security::RecipientToken => {
+                op.insert("security".into(), json!([{"recipientToken": []}]));
+            }
         }
         if !params.is_empty() {
             op.insert("parameters".into(), Value::Array(params.clone()));
         }
         let writes = matches!(self.method, "POST" | "PUT" | "PATCH");
         if let Some((schema, required)) = &self.body {
-            let mut content = json!({"application/json": {"schema": schema}});
+            let mut content = json!({self.body_media: {"schema": schema}});
             if self.form_body {
                 content["application/x-www-form-urlencoded"] = json!({"schema": schema});
             }
@@ -300,7 +340,10 @@ impl Op {
             statuses.push(404);
         }
         if writes {
-            statuses.extend([409, 413]);
+            statuses.push(409);
+        }
+        if writes || self.body.is_some() {
+            statuses.push(413);
         }
         statuses.extend(self.extra_statuses.iter().copied());
         statuses.sort_unstable();

@@ -5,6 +5,8 @@
 use serde_json::{json, Value};
 
 use super::{schemas, Op, Schemas};
+use crate::api::access_control::{GrantRule, RolesQuery, RuleSetIn, RuleSetQuery, RuleSetResponse, UpdateRuleSet};
+use crate::api::account::{MigrationRequest, PermissionAssignment, UpdateAssignment, WorkspaceInfo};
 use crate::api::catalogs::{BrowseParams, CatalogInfo, ListParams};
 use crate::api::explain::{ActionsParams, ExplainParams};
 use crate::api::external_locations::ExternalLocationInfo;
@@ -17,6 +19,7 @@ use crate::api::metastores::ForceOpts;
 use crate::api::metastores::{
     AssignmentBody, ListMetastoresParams, MetastoreAssignment, MetastoreInfo, UnassignParams,
 };
+use crate::api::oauth::{CreateSecret, ListQuery as SecretsQuery, SecretInfo};
 use crate::api::partner_connect::{ConnectorsParams, DeleteAccountBody, ExpireAccountBody};
 use crate::api::permissions::{GetParams, PermissionsList, ReplacePermissions, UpdatePermissions};
 use crate::api::providers::{ListProvidersParams, ProviderInfo, ProviderShare};
@@ -42,6 +45,7 @@ use crate::ops::schemas::{CreateSchema, UpdateSchema};
 use crate::ops::shares::{CreateShare, UpdateShare};
 use crate::ops::storage_credentials::{CreateStorageCredential, UpdateStorageCredential, ValidateStorageCredential};
 use crate::ops::tables::{CreateTable, TableSummary, UpdateTable};
+use crate::ops::temporary_credentials::{PATH_OPERATIONS, TABLE_OPERATIONS, VOLUME_OPERATIONS};
 use crate::ops::volumes::{CreateVolume, UpdateVolume};
 use crate::ops::workspace_acls::PermissionsRequest;
 use crate::partner_connect::requests::ConnectBody;
@@ -192,6 +196,12 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
         "expirationTime": {"type": "string"}
     }});
 
+    // One body type, two operations: a create names the metastore, an update may leave it out.
+    let assignment = s.of::<AssignmentBody>();
+    s.format(&assignment, "metastore_id", "uuid");
+    let create_assignment = s.copy(&assignment, "CreateMetastoreAssignment");
+    s.require(&create_assignment, &["metastore_id"]);
+
     let mut ops = vec![
         // Metastores
         get(&uc("/metastores"), "listMetastores", "Metastores")
@@ -210,15 +220,21 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
             .ok(s.of::<MetastoreAssignment>()),
         put(&uc("/workspaces/{workspace_id}/metastore"), "createMetastoreAssignment", "Metastores")
             .path_type("workspace_id", int64())
-            .body(s.of::<AssignmentBody>(), true)
+            .body(create_assignment, true)
             .ok(empty()),
         patch(&uc("/workspaces/{workspace_id}/metastore"), "updateMetastoreAssignment", "Metastores")
             .path_type("workspace_id", int64())
-            .body(s.of::<AssignmentBody>(), false)
+            .body(assignment, false)
             .ok(empty()),
         delete(&uc("/workspaces/{workspace_id}/metastore"), "deleteMetastoreAssignment", "Metastores")
             .path_type("workspace_id", int64())
             .query::<UnassignParams>()
+            .param_schema("metastore_id", json!({"type": "string", "format": "uuid"}))
+            .body(
+                json!({"type": "object", "description": "the metastore_id may come here instead of the query",
+                       "properties": {"metastore_id": {"type": "string", "format": "uuid"}}}),
+                false,
+            )
             .ok(empty()),
         // Storage credentials, external locations, files
         get(&uc("/storage-credentials"), "listStorageCredentials", "Storage credentials")
@@ -252,7 +268,10 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
         delete(&uc("/external-locations/{name}"), "deleteExternalLocation", "External locations")
             .query::<ForceOpts>()
             .ok(empty()),
-        get(&uc("/files"), "listFiles", "Files").query::<ListFilesParams>().ok(s.of::<ListFilesResponse>()),
+        get(&uc("/files"), "listFiles", "Files")
+            .query::<ListFilesParams>()
+            .required(&["url"])
+            .ok(s.of::<ListFilesResponse>()),
         // Catalogs, schemas, tables
         get(&uc("/catalogs"), "listCatalogs", "Catalogs").query::<ListParams>().ok(s.list::<CatalogInfo>("catalogs")),
         post(&uc("/catalogs"), "createCatalog", "Catalogs")
@@ -315,7 +334,7 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
             .query::<BrowseParams>()
             .ok(function_info.clone()),
         patch(&uc("/functions/{full_name}"), "updateFunction", "Functions")
-            .body(s.of::<UpdateFunction>(), false)
+            .body(s.of::<UpdateFunction>(), true)
             .ok(function_info),
         delete(&uc("/functions/{full_name}"), "deleteFunction", "Functions").query::<ForceOpts>().ok(empty()),
         // Files API
@@ -324,10 +343,15 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
             .also_ok(206)
             .also(&[412, 416]),
         head("/api/2.0/fs/files{file_path}", "getMetadata", "Files API"),
-        put("/api/2.0/fs/files{file_path}", "upload", "Files API").query::<UploadParams>().ok_status(204),
+        put("/api/2.0/fs/files{file_path}", "upload", "Files API")
+            .query::<UploadParams>()
+            .bytes_body()
+            .ok_status(204),
         delete("/api/2.0/fs/files{file_path}", "deleteFile", "Files API").ok_status(204),
         post("/api/2.0/fs/files{file_path}", "initiateUpload", "Files API")
             .query::<UploadParams>()
+            .required(&["action"])
+            .param_schema("action", json!({"type": "string", "enum": ["initiate-upload", "abort-upload"]}))
             .ok(json!({"oneOf": [s.of::<InitiateUpload>(), empty()]})),
         get("/api/2.0/fs/directories{directory_path}", "listDirectoryContents", "Files API")
             .query::<DirectoryListParams>()
@@ -564,29 +588,36 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
         .also(&[403])
         .ok(profile),
         get(&ds("/shares"), "deltaSharingListShares", "Delta Sharing")
+            .sharing()
             .ok(ds_list(&["name", "id"]))
             .param("maxResults", json!({"type": "integer"}), false, "page size (500 by default, 1000 at most)")
             .param("pageToken", json!({"type": "string"}), false, ""),
-        get(&ds("/shares/{share}"), "deltaSharingGetShare", "Delta Sharing").ok(json!({"type": "object",
+        get(&ds("/shares/{share}"), "deltaSharingGetShare", "Delta Sharing")
+            .sharing().ok(json!({"type": "object",
             "properties": {"share": {"type": "object", "properties": {"name": {"type": "string"}, "id": {"type": "string"}}}}})),
         get(&ds("/shares/{share}/schemas"), "deltaSharingListSchemas", "Delta Sharing")
+            .sharing()
             .ok(ds_list(&["name", "share"]))
             .param("maxResults", json!({"type": "integer"}), false, "")
             .param("pageToken", json!({"type": "string"}), false, ""),
         get(&ds("/shares/{share}/schemas/{schema}/tables"), "deltaSharingListTables", "Delta Sharing")
+            .sharing()
             .ok(ds_list(&["name", "schema", "share", "shareId", "id"]))
             .param("maxResults", json!({"type": "integer"}), false, "")
             .param("pageToken", json!({"type": "string"}), false, ""),
         get(&ds("/shares/{share}/all-tables"), "deltaSharingListAllTables", "Delta Sharing")
+            .sharing()
             .ok(ds_list(&["name", "schema", "share", "shareId", "id"]))
             .param("maxResults", json!({"type": "integer"}), false, "")
             .param("pageToken", json!({"type": "string"}), false, ""),
-        head(&ds("/shares/{share}/schemas/{schema}/tables/{table}"), "deltaSharingHeadTableVersion", "Delta Sharing"),
+        head(&ds("/shares/{share}/schemas/{schema}/tables/{table}"), "deltaSharingHeadTableVersion", "Delta Sharing")
+            .sharing(),
         get(
             &ds("/shares/{share}/schemas/{schema}/tables/{table}/version"),
             "deltaSharingGetTableVersion",
             "Delta Sharing",
         )
+            .sharing()
         .ok_media("text/plain")
         .param("startingTimestamp", json!({"type": "string"}), false, "ISO 8601 instant"),
         get(
@@ -594,10 +625,12 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
             "deltaSharingGetTableMetadata",
             "Delta Sharing",
         )
+            .sharing()
         .ok_media("application/x-ndjson")
         .param("version", json!({"type": "integer"}), false, "")
         .param("timestamp", json!({"type": "string"}), false, ""),
         post(&ds("/shares/{share}/schemas/{schema}/tables/{table}/query"), "deltaSharingQueryTable", "Delta Sharing")
+            .sharing()
             .ok_media("application/x-ndjson")
             .body(json!({"type": "object"}), false),
         get(
@@ -605,6 +638,7 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
             "deltaSharingGetTableChanges",
             "Delta Sharing",
         )
+            .sharing()
         .ok_media("application/x-ndjson")
         .param("startingVersion", json!({"type": "integer"}), false, "")
         .param("startingTimestamp", json!({"type": "string"}), false, "")
@@ -626,14 +660,26 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
         // Temporary credentials: the OSS paths and the hosted ones (fields in the body or the query).
         post(&uc("/temporary-table-credentials"), "generateTemporaryTableCredentials", "Temporary credentials")
             .query::<TableRequest>()
+            .param_schema("table_id", json!({"type": "string", "format": "uuid"}))
+            .param_schema("operation", json!({"type": "string", "enum": TABLE_OPERATIONS}))
+        .param_schema("table_id", json!({"type": "string", "format": "uuid"}))
+        .param_schema("operation", json!({"type": "string", "enum": TABLE_OPERATIONS}))
             .body(s.of::<TableRequest>(), false)
             .ok(s.of::<TemporaryCredentials>()),
         post(&uc("/temporary-path-credentials"), "generateTemporaryPathCredentials", "Temporary credentials")
             .query::<PathQuery>()
+            .param_schema("operation", json!({"type": "string", "enum": PATH_OPERATIONS}))
+            .param_schema("dry_run", json!({"type": "boolean"}))
+        .param_schema("operation", json!({"type": "string", "enum": PATH_OPERATIONS}))
+        .param_schema("dry_run", json!({"type": "boolean"}))
             .body(s.of::<PathRequest>(), false)
             .ok(s.of::<TemporaryCredentials>()),
         post(&uc("/temporary-volume-credentials"), "generateTemporaryVolumeCredentials", "Temporary credentials")
             .query::<VolumeRequest>()
+            .param_schema("volume_id", json!({"type": "string", "format": "uuid"}))
+            .param_schema("operation", json!({"type": "string", "enum": VOLUME_OPERATIONS}))
+        .param_schema("volume_id", json!({"type": "string", "format": "uuid"}))
+        .param_schema("operation", json!({"type": "string", "enum": VOLUME_OPERATIONS}))
             .body(s.of::<VolumeRequest>(), false)
             .ok(s.of::<TemporaryCredentials>()),
         post(
@@ -642,6 +688,8 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
             "Temporary credentials",
         )
         .query::<TableRequest>()
+        .param_schema("table_id", json!({"type": "string", "format": "uuid"}))
+        .param_schema("operation", json!({"type": "string", "enum": TABLE_OPERATIONS}))
         .body(s.of::<TableRequest>(), false)
         .ok(s.of::<TemporaryCredentials>()),
         post(
@@ -650,6 +698,8 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
             "Temporary credentials",
         )
         .query::<PathQuery>()
+        .param_schema("operation", json!({"type": "string", "enum": PATH_OPERATIONS}))
+        .param_schema("dry_run", json!({"type": "boolean"}))
         .body(s.of::<PathRequest>(), false)
         .ok(s.of::<TemporaryCredentials>()),
         post(
@@ -658,6 +708,8 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
             "Temporary credentials",
         )
         .query::<VolumeRequest>()
+        .param_schema("volume_id", json!({"type": "string", "format": "uuid"}))
+        .param_schema("operation", json!({"type": "string", "enum": VOLUME_OPERATIONS}))
         .body(s.of::<VolumeRequest>(), false)
         .ok(s.of::<TemporaryCredentials>()),
     ];
@@ -705,41 +757,39 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
         let listed = schemas::scim_list(s, list_name, resource.clone());
         let body = schemas::scim_body(s, kind);
         let patch_body = schemas::scim_patch(s);
-        let sort_by = if kind == "User" { json!(["userName", "displayName"]) } else { json!(["displayName"]) };
+        // A service principal needs nothing: its application id is generated when not given.
+        let body_required = kind != "ServicePrincipal";
         let one = scim(&format!("/{path}/{{id}}"));
-        ops.push(
-            attributes(get(&scim(&format!("/{path}")), list, "SCIM").scim())
-                .param(
-                    "filter",
-                    json!({"type": "string", "maxLength": 4096}),
-                    false,
-                    "a SCIM filter (eq, ne, co, sw, ew, pr, gt, ge, lt, le, and, or, not)",
-                )
-                .param(
-                    "startIndex",
-                    json!({"type": "integer", "minimum": 0}),
-                    false,
-                    "1-based index of the first result",
-                )
-                .param("count", json!({"type": "integer", "minimum": 0}), false, "page size")
-                .param("sortBy", json!({"type": "string", "enum": sort_by}), false, "")
-                .param("sortOrder", json!({"type": "string", "enum": ["ascending", "descending"]}), false, "")
-                .ok(listed),
-        );
+        ops.push(scim_list_params(attributes(get(&scim(&format!("/{path}")), list, "SCIM").scim()), kind).ok(listed));
         ops.push(
             post(&scim(&format!("/{path}")), create, "SCIM")
                 .scim()
-                .body(body.clone(), true)
+                .body(body.clone(), body_required)
                 .ok_status(201)
                 .ok(resource.clone()),
         );
         ops.push(attributes(get(&one, get_id, "SCIM").scim()).ok(resource.clone()));
-        ops.push(put(&one, replace, "SCIM").scim().body(body, true).ok(resource.clone()));
+        ops.push(put(&one, replace, "SCIM").scim().body(body, body_required).ok(resource.clone()));
         ops.push(patch(&one, patch_id, "SCIM").scim().body(patch_body, true).ok(resource));
         ops.push(delete(&one, delete_id, "SCIM").scim().ok(empty()));
     }
     account_operations(s, &mut ops);
     ops
+}
+
+/// The query of a SCIM list (workspace and account alike).
+fn scim_list_params(op: Op, kind: &str) -> Op {
+    let sort_by = if kind == "User" { json!(["userName", "displayName"]) } else { json!(["displayName"]) };
+    op.param(
+        "filter",
+        json!({"type": "string", "maxLength": crate::domain::scim_filter::MAX_CHARS}),
+        false,
+        "a SCIM filter (eq, ne, co, sw, ew, pr, gt, ge, lt, le, and, or, not)",
+    )
+    .param("startIndex", json!({"type": "integer", "minimum": 1}), false, "1-based index of the first result")
+    .param("count", json!({"type": "integer", "minimum": 0}), false, "page size")
+    .param("sortBy", json!({"type": "string", "enum": sort_by}), false, "")
+    .param("sortOrder", json!({"type": "string", "enum": ["ascending", "descending"]}), false, "")
 }
 
 /// The account half: account SCIM, workspaces, workspace assignments, permission migration,
@@ -802,41 +852,31 @@ fn account_operations(s: &mut Schemas, ops: &mut Vec<Op>) {
         let patch_body = schemas::scim_patch(s);
         let all = acc(&format!("/scim/v2/{path}"));
         let one = acc(&format!("/scim/v2/{path}/{{id}}"));
-        ops.push(get(&all, names[0], "Account SCIM").scim().ok(listed));
+        ops.push(scim_list_params(get(&all, names[0], "Account SCIM").scim(), kind).ok(listed));
         ops.push(
-            post(&all, names[1], "Account SCIM").scim().body(body.clone(), true).ok_status(201).ok(resource.clone()),
+            post(&all, names[1], "Account SCIM")
+                .scim()
+                .body(body.clone(), kind != "ServicePrincipal")
+                .ok_status(201)
+                .ok(resource.clone()),
         );
         ops.push(get(&one, names[2], "Account SCIM").scim().ok(resource.clone()));
-        ops.push(put(&one, names[3], "Account SCIM").scim().body(body, true).ok(resource.clone()));
+        ops.push(
+            put(&one, names[3], "Account SCIM").scim().body(body, kind != "ServicePrincipal").ok(resource.clone()),
+        );
         ops.push(patch(&one, names[4], "Account SCIM").scim().body(patch_body, true).ok(resource));
         ops.push(delete(&one, names[5], "Account SCIM").scim().ok(empty()));
     }
-    let workspace = object(json!({
-        "workspace_id": int64(), "workspace_name": string(), "account_id": string(), "workspace_status": string()
-    }));
-    let assignment = object(json!({
-        "principal": object(json!({
-            "principal_id": int64(), "display_name": string(), "user_name": string(), "group_name": string(),
-            "service_principal_name": string()
-        })),
-        "permissions": array(string()),
-    }));
+    let workspace = s.of::<WorkspaceInfo>();
+    let assignment = s.of::<PermissionAssignment>();
     let levels = object(json!({"permissions": array(object(json!({
         "permission_level": string(), "description": string()
     })))}));
-    let rule_set = object(json!({
-        "name": string(), "etag": string(),
-        "grant_rules": array(object(json!({"role": string(), "principals": array(string())}))),
-    }));
+    let rule_set = s.of::<RuleSetResponse>();
     let roles = object(json!({"roles": array(object(json!({"name": string()})))}));
-    let secret_props = json!({
-        "id": string(), "secret_hash": string(), "status": string(), "create_time": string(),
-        "update_time": string(), "expire_time": string(), "scopes": array(string()),
-    });
-    let mut created_props = secret_props.clone();
-    created_props["secret"] = string();
-    let secret_created = object(created_props);
-    let secrets = object(json!({"secrets": array(object(secret_props)), "next_page_token": string()}));
+    // `secret` only in the answer of a create.
+    let secret_created = s.of::<SecretInfo>();
+    let secrets = object(json!({"secrets": array(secret_created.clone()), "next_page_token": string()}));
     let discovery = object(json!({
         "issuer": string(), "token_endpoint": string(), "grant_types_supported": array(string()),
         "token_endpoint_auth_methods_supported": array(string()), "scopes_supported": array(string()),
@@ -873,27 +913,112 @@ fn account_operations(s: &mut Schemas, ops: &mut Vec<Op>) {
             "client_secret": {"type": "string", "description": "when not sent with HTTP Basic authentication"}
         }}),
     );
+    let migration = s.of::<MigrationRequest>();
+    s.require(&migration, &["workspace_id", "from_workspace_group_name", "to_account_group_name"]);
+    let update_rule_set = s.of::<UpdateRuleSet>();
+    s.require(&update_rule_set, &["name", "rule_set"]);
+    let rule_set_in = s.of::<RuleSetIn>();
+    s.require(&rule_set_in, &["name", "etag"]);
+    let grant_rule = s.of::<GrantRule>();
+    s.require(&grant_rule, &["role"]);
+    let create_secret = s.of::<CreateSecret>();
+    let metastore_in = s.named(
+        "CreateAccountsMetastore",
+        json!({"type": "object", "required": ["name"], "properties": {
+            "name": {"type": "string"},
+            "storage_root": {"type": ["string", "null"]},
+            "region": {"type": ["string", "null"]},
+            "external_access_enabled": {"type": ["boolean", "null"]}
+        }}),
+    );
+    let create_account_metastore = s.named(
+        "AccountsCreateMetastore",
+        json!({"type": "object", "required": ["metastore_info"], "properties": {"metastore_info": metastore_in}}),
+    );
+    let update = s.of::<UpdateMetastore>();
+    let update_account_metastore =
+        s.named("AccountsUpdateMetastore", json!({"type": "object", "properties": {"metastore_info": update}}));
+    let account_assignment = s.named(
+        "AccountsMetastoreAssignment",
+        json!({"type": "object", "properties": {"metastore_assignment": {"type": "object", "properties": {
+            "workspace_id": {"type": "integer", "format": "int64", "description": "must equal the path's"},
+            "metastore_id": {"type": "string", "format": "uuid", "description": "must equal the path's"},
+            "default_catalog_name": {"type": "string"}
+        }}}}),
+    );
+    let create = s.of::<CreateStorageCredential>();
+    let create_account_credential = s.named(
+        "AccountsCreateStorageCredential",
+        json!({"type": "object", "required": ["credential_info"], "properties": {"credential_info": create}}),
+    );
+    let update = s.of::<UpdateStorageCredential>();
+    let update_account_credential = s
+        .named("AccountsUpdateStorageCredential", json!({"type": "object", "properties": {"credential_info": update}}));
     ops.extend([
         get(&acc("/workspaces"), "listWorkspaces", "Account").ok(array(workspace.clone())),
-        get(&acc("/workspaces/{workspace_id}"), "getWorkspace", "Account").ok(workspace),
+        get(&acc("/workspaces/{workspace_id}"), "getWorkspace", "Account")
+            .path_type("workspace_id", int64())
+            .ok(workspace),
         get(&acc(assignments), "listWorkspaceAssignments", "Account")
+            .path_type("workspace_id", int64())
             .ok(object(json!({ "permission_assignments": array(assignment.clone()) }))),
-        get(&acc(&format!("{assignments}/permissions")), "getWorkspaceAssignmentLevels", "Account").ok(levels),
-        put(&acc(&principal), "updateWorkspaceAssignment", "Account").ok(assignment),
-        delete(&acc(&principal), "deleteWorkspaceAssignment", "Account").ok(empty()),
-        post("/api/2.0/permissionmigration", "migratePermissions", "Account").ok(empty()),
-        get(&ac("/assignable-roles"), "getAssignableRolesForResource", "Account access control").ok(roles.clone()),
-        get(&ac("/rule-sets"), "getRuleSet", "Account access control").ok(rule_set.clone()),
-        put(&ac("/rule-sets"), "updateRuleSet", "Account access control").ok(rule_set.clone()),
-        get(&ac_proxy("/assignable-roles"), "getAssignableRolesForResourceProxy", "Account access control").ok(roles),
-        get(&ac_proxy("/rule-sets"), "getRuleSetProxy", "Account access control").ok(rule_set.clone()),
-        put(&ac_proxy("/rule-sets"), "updateRuleSetProxy", "Account access control").ok(rule_set),
-        post(&acc(secrets_path), "createServicePrincipalSecret", "OAuth").ok(secret_created.clone()),
-        get(&acc(secrets_path), "listServicePrincipalSecrets", "OAuth").ok(secrets.clone()),
-        delete(&acc(&secret_path), "deleteServicePrincipalSecret", "OAuth").ok(empty()),
-        post(&proxy(secrets_path), "createServicePrincipalSecretProxy", "OAuth").ok(secret_created),
-        get(&proxy(secrets_path), "listServicePrincipalSecretsProxy", "OAuth").ok(secrets),
-        delete(&proxy(&secret_path), "deleteServicePrincipalSecretProxy", "OAuth").ok(empty()),
+        get(&acc(&format!("{assignments}/permissions")), "getWorkspaceAssignmentLevels", "Account")
+            .path_type("workspace_id", int64())
+            .ok(levels),
+        put(&acc(&principal), "updateWorkspaceAssignment", "Account")
+            .path_type("workspace_id", int64())
+            .path_type("principal_id", int64())
+            .body(s.of::<UpdateAssignment>(), false)
+            .ok(assignment),
+        delete(&acc(&principal), "deleteWorkspaceAssignment", "Account")
+            .path_type("workspace_id", int64())
+            .path_type("principal_id", int64())
+            .ok(empty()),
+        post("/api/2.0/permissionmigration", "migratePermissions", "Account").body(migration, true).ok(empty()),
+        get(&ac("/assignable-roles"), "getAssignableRolesForResource", "Account access control")
+            .query::<RolesQuery>()
+            .required(&["resource"])
+            .ok(roles.clone()),
+        get(&ac("/rule-sets"), "getRuleSet", "Account access control")
+            .query::<RuleSetQuery>()
+            .required(&["name"])
+            .ok(rule_set.clone()),
+        put(&ac("/rule-sets"), "updateRuleSet", "Account access control")
+            .body(update_rule_set.clone(), true)
+            .ok(rule_set.clone()),
+        get(&ac_proxy("/assignable-roles"), "getAssignableRolesForResourceProxy", "Account access control")
+            .query::<RolesQuery>()
+            .required(&["resource"])
+            .ok(roles),
+        get(&ac_proxy("/rule-sets"), "getRuleSetProxy", "Account access control")
+            .query::<RuleSetQuery>()
+            .required(&["name"])
+            .ok(rule_set.clone()),
+        put(&ac_proxy("/rule-sets"), "updateRuleSetProxy", "Account access control")
+            .body(update_rule_set, true)
+            .ok(rule_set),
+        post(&acc(secrets_path), "createServicePrincipalSecret", "OAuth")
+            .path_type("service_principal_id", int64())
+            .body(create_secret.clone(), false)
+            .ok(secret_created.clone()),
+        get(&acc(secrets_path), "listServicePrincipalSecrets", "OAuth")
+            .path_type("service_principal_id", int64())
+            .query::<SecretsQuery>()
+            .ok(secrets.clone()),
+        delete(&acc(&secret_path), "deleteServicePrincipalSecret", "OAuth")
+            .path_type("service_principal_id", int64())
+            .ok(empty()),
+        post(&proxy(secrets_path), "createServicePrincipalSecretProxy", "OAuth")
+            .path_type("service_principal_id", int64())
+            .body(create_secret, false)
+            .ok(secret_created),
+        get(&proxy(secrets_path), "listServicePrincipalSecretsProxy", "OAuth")
+            .path_type("service_principal_id", int64())
+            .query::<SecretsQuery>()
+            .ok(secrets),
+        delete(&proxy(&secret_path), "deleteServicePrincipalSecretProxy", "OAuth")
+            .path_type("service_principal_id", int64())
+            .ok(empty()),
         get("/oidc/.well-known/oauth-authorization-server", "getOidcDiscovery", "OAuth").public().ok(discovery.clone()),
         get("/oidc/accounts/{account_id}/.well-known/oauth-authorization-server", "getAccountOidcDiscovery", "OAuth")
             .public()
@@ -902,22 +1027,36 @@ fn account_operations(s: &mut Schemas, ops: &mut Vec<Op>) {
         post("/oidc/accounts/{account_id}/v1/token", "requestAccountToken", "OAuth")
             .oauth_token(token_request)
             .ok(token),
-        post(&acc("/metastores"), "createAccountMetastore", uc_tag).ok(metastore_info.clone()),
+        post(&acc("/metastores"), "createAccountMetastore", uc_tag)
+            .body(create_account_metastore, true)
+            .ok(metastore_info.clone()),
         get(&acc("/metastores"), "listAccountMetastores", uc_tag).ok(object(json!({ "metastores": array(metastore) }))),
         get(&acc(ms_one), "getAccountMetastore", uc_tag).ok(metastore_info.clone()),
-        put(&acc(ms_one), "updateAccountMetastore", uc_tag).ok(metastore_info),
+        put(&acc(ms_one), "updateAccountMetastore", uc_tag).body(update_account_metastore, false).ok(metastore_info),
         delete(&acc(ms_one), "deleteAccountMetastore", uc_tag).ok(empty()),
         get(&acc("/metastores/{metastore_id}/workspaces"), "listAccountMetastoreAssignments", uc_tag)
             .ok(object(json!({ "workspace_ids": array(int64()) }))),
-        post(&acc(ws_ms), "createAccountMetastoreAssignment", uc_tag).ok(empty()),
-        put(&acc(ws_ms), "updateAccountMetastoreAssignment", uc_tag).ok(empty()),
-        delete(&acc(ws_ms), "deleteAccountMetastoreAssignment", uc_tag).ok(empty()),
-        get(&acc("/workspaces/{workspace_id}/metastore"), "getAccountMetastoreAssignment", uc_tag).ok(ms_assignment),
-        post(&acc(creds), "createAccountStorageCredential", uc_tag).ok(credential_info.clone()),
+        post(&acc(ws_ms), "createAccountMetastoreAssignment", uc_tag)
+            .path_type("workspace_id", int64())
+            .body(account_assignment.clone(), false)
+            .ok(empty()),
+        put(&acc(ws_ms), "updateAccountMetastoreAssignment", uc_tag)
+            .path_type("workspace_id", int64())
+            .body(account_assignment, false)
+            .ok(empty()),
+        delete(&acc(ws_ms), "deleteAccountMetastoreAssignment", uc_tag).path_type("workspace_id", int64()).ok(empty()),
+        get(&acc("/workspaces/{workspace_id}/metastore"), "getAccountMetastoreAssignment", uc_tag)
+            .path_type("workspace_id", int64())
+            .ok(ms_assignment),
+        post(&acc(creds), "createAccountStorageCredential", uc_tag)
+            .body(create_account_credential, true)
+            .ok(credential_info.clone()),
         get(&acc(creds), "listAccountStorageCredentials", uc_tag)
             .ok(object(json!({ "storage_credentials": array(credential) }))),
         get(&acc(cred), "getAccountStorageCredential", uc_tag).ok(credential_info.clone()),
-        put(&acc(cred), "updateAccountStorageCredential", uc_tag).ok(credential_info),
+        put(&acc(cred), "updateAccountStorageCredential", uc_tag)
+            .body(update_account_credential, false)
+            .ok(credential_info),
         delete(&acc(cred), "deleteAccountStorageCredential", uc_tag).ok(empty()),
     ]);
 }

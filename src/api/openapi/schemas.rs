@@ -14,6 +14,41 @@ pub(crate) struct Schemas {
     map: BTreeMap<String, Value>,
 }
 
+/// `Name` of `{"$ref": "#/components/schemas/Name"}`.
+fn ref_name(r: &Value) -> &str {
+    r["$ref"]
+        .as_str()
+        .and_then(|s| s.strip_prefix("#/components/schemas/"))
+        .unwrap_or_else(|| panic!("not a $ref: {r}"))
+}
+
+/// `type: [T, "null"]` → `type: T`; `oneOf: [{"type": "null"}, X]` → X.
+fn drop_null(schema: &mut Value) {
+    if let Some(types) = schema["type"].as_array() {
+        let kept: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+        schema["type"] = if kept.len() == 1 { kept[0].clone() } else { Value::Array(kept) };
+    }
+    if let Some(branches) = schema["oneOf"].as_array() {
+        let kept: Vec<Value> = branches.iter().filter(|b| b["type"] != "null").cloned().collect();
+        if kept.len() == 1 {
+            let description = schema.get("description").cloned();
+            *schema = kept[0].clone();
+            if let Some(d) = description {
+                schema["description"] = d;
+            }
+        }
+    }
+}
+
+/// `enum: values` (with `null` when the schema's `type` admits it).
+pub(crate) fn set_enum<S: AsRef<str>>(schema: &mut Value, values: &[S]) {
+    let mut list: Vec<Value> = values.iter().map(|v| json!(v.as_ref())).collect();
+    if schema["type"].as_array().is_some_and(|t| t.iter().any(|t| t == "null")) {
+        list.push(Value::Null);
+    }
+    schema["enum"] = Value::Array(list);
+}
+
 fn reference(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
@@ -87,6 +122,16 @@ impl Schemas {
         );
         match shape {
             ErrorShape::Plain => error,
+            ErrorShape::Sharing => self.named(
+                "SharingError",
+                json!({
+                    "description": "A Delta Sharing protocol failure: the error body with the protocol's `errorCode` beside it.",
+                    "allOf": [
+                        error,
+                        {"type": "object", "properties": {"errorCode": {"type": "string"}}}
+                    ]
+                }),
+            ),
             ErrorShape::OAuth => self.named(
                 "OAuthError",
                 json!({
@@ -121,6 +166,75 @@ impl Schemas {
         }
     }
 
+    /// A copy of component `from` registered as `to` (one wire type, two operations that
+    /// require different fields of it).
+    pub(crate) fn copy(&mut self, from: &Value, to: &str) -> Value {
+        let name = ref_name(from);
+        let schema = self.map.get(name).cloned().unwrap_or_else(|| panic!("no component {name}"));
+        self.map.entry(to.to_string()).or_insert(schema);
+        reference(to)
+    }
+
+    /// Marks `fields` of the component `of` refers to as required and not `null`: the fields
+    /// whose absence (or `null`) the operation answers 400.
+    pub(crate) fn require(&mut self, of: &Value, fields: &[&str]) {
+        let name = ref_name(of).to_string();
+        for f in fields {
+            let field = self.field_mut(&name, f);
+            drop_null(field);
+        }
+        let schema = self.map.get_mut(&name).expect("a component");
+        let required = schema.as_object_mut().expect("an object schema").entry("required").or_insert(json!([]));
+        let list = required.as_array_mut().expect("a required list");
+        for f in fields {
+            if !list.iter().any(|v| v == f) {
+                list.push(json!(f));
+            }
+        }
+    }
+
+    /// Restricts `field` of the component `of` refers to (or the items of an array field) to
+    /// `values`, which come from the constants the code accepts or sends; `null` stays allowed
+    /// where the field admits it.
+    pub(crate) fn enumerate<S: AsRef<str>>(&mut self, of: &Value, field: &str, values: &[S]) {
+        let name = ref_name(of).to_string();
+        let target = self.field_mut(&name, field);
+        let target = if target.get("items").is_some() { &mut target["items"] } else { target };
+        set_enum(target, values);
+    }
+
+    /// An example of the component `of` refers to (the fuzzer's examples phase sends it).
+    pub(crate) fn example(&mut self, of: &Value, example: Value) {
+        let name = ref_name(of).to_string();
+        self.map.get_mut(&name).expect("a component")["examples"] = json!([example]);
+    }
+
+    /// Gives `field` of the component `of` refers to a `format` (`uuid`).
+    pub(crate) fn format(&mut self, of: &Value, field: &str, format: &str) {
+        let name = ref_name(of).to_string();
+        let target = self.field_mut(&name, field);
+        let target = if target.get("oneOf").is_some() {
+            target["oneOf"].as_array_mut().and_then(|l| l.iter_mut().find(|b| b["type"] != "null")).expect("a branch")
+        } else {
+            target
+        };
+        target["format"] = json!(format);
+    }
+
+    /// The schema of property `field` of component `name` (looking into `allOf` branches).
+    fn field_mut(&mut self, name: &str, field: &str) -> &mut Value {
+        let schema = self.map.get_mut(name).unwrap_or_else(|| panic!("no component {name}"));
+        if schema["properties"].get(field).is_some() {
+            return &mut schema["properties"][field];
+        }
+        let branches = schema["allOf"].as_array_mut().unwrap_or_else(|| panic!("{name} has no field {field}"));
+        branches
+            .iter_mut()
+            .find(|b| b["properties"].get(field).is_some())
+            .map(|b| &mut b["properties"][field])
+            .unwrap_or_else(|| panic!("{name} has no field {field}"))
+    }
+
     pub(crate) fn into_components(self) -> Value {
         Value::Object(self.map.into_iter().collect())
     }
@@ -131,6 +245,7 @@ impl Schemas {
 /// answer fails validation. Maps (`additionalProperties` given) and free-form objects stay as
 /// they are.
 pub(crate) fn close_success_schemas(doc: &mut Value) {
+    separate_request_schemas(doc);
     let mut roots = Vec::new();
     if let Some(paths) = doc["paths"].as_object_mut() {
         for item in paths.values_mut() {
@@ -158,6 +273,106 @@ pub(crate) fn close_success_schemas(doc: &mut Value) {
         if let Some(schema) = doc["components"]["schemas"].get_mut(&name) {
             close(schema, &mut roots);
         }
+    }
+}
+
+/// Request bodies stay open (unknown fields are ignored) while answers are closed: a component
+/// both reach (`ColumnInfo` in `CreateTable` and in `TableInfo`) keeps its name for answers, and
+/// request bodies get an open copy, `<Name>Request`.
+fn separate_request_schemas(doc: &mut Value) {
+    let mut from_requests = BTreeSet::new();
+    let mut from_answers = BTreeSet::new();
+    for op in doc["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+        .flat_map(|i| i.as_object())
+        .flat_map(|m| m.values())
+    {
+        collect_refs(&op["requestBody"], &mut from_requests);
+        for (status, resp) in op["responses"].as_object().into_iter().flatten() {
+            if status.starts_with('2') {
+                collect_refs(resp, &mut from_answers);
+            }
+        }
+    }
+    let components = doc["components"]["schemas"].clone();
+    let reachable = |roots: &BTreeSet<String>| {
+        let mut seen = BTreeSet::new();
+        let mut todo: Vec<String> = roots.iter().cloned().collect();
+        while let Some(n) = todo.pop() {
+            if seen.insert(n.clone()) {
+                let mut more = BTreeSet::new();
+                collect_refs(&components[&n], &mut more);
+                todo.extend(more);
+            }
+        }
+        seen
+    };
+    let (requests, answers) = (reachable(&from_requests), reachable(&from_answers));
+    let shared: BTreeSet<String> = requests
+        .intersection(&answers)
+        .filter(|n| components[n.as_str()].to_string().contains("\"properties\""))
+        .cloned()
+        .collect();
+    if shared.is_empty() {
+        return;
+    }
+    let rename = |v: &mut Value| rewrite_refs(v, &shared);
+    for op in doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+        .flat_map(|i| i.as_object_mut())
+        .flat_map(|m| m.values_mut())
+    {
+        if let Some(body) = op.get_mut("requestBody") {
+            rename(body);
+        }
+    }
+    let schemas = doc["components"]["schemas"].as_object_mut().expect("components");
+    for name in requests.difference(&answers) {
+        if let Some(s) = schemas.get_mut(name) {
+            rename(s);
+        }
+    }
+    for name in &shared {
+        let mut copy = components[name.as_str()].clone();
+        rename(&mut copy);
+        schemas.insert(format!("{name}Request"), copy);
+    }
+}
+
+fn collect_refs(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(name) =
+                m.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
+                out.insert(name.to_string());
+            }
+            m.values().for_each(|v| collect_refs(v, out));
+        }
+        Value::Array(a) => a.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
+/// `$ref`s to the `shared` components point to their `<Name>Request` copies.
+fn rewrite_refs(v: &mut Value, shared: &BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get_mut("$ref") {
+                if let Some(name) = r.strip_prefix("#/components/schemas/") {
+                    if shared.contains(name) {
+                        *r = format!("#/components/schemas/{name}Request");
+                    }
+                }
+            }
+            m.values_mut().for_each(|v| rewrite_refs(v, shared));
+        }
+        Value::Array(a) => a.iter_mut().for_each(|v| rewrite_refs(v, shared)),
+        _ => {}
     }
 }
 
@@ -213,20 +428,6 @@ pub(crate) fn token_list<T: ToSchema>(s: &mut Schemas, name: &str) -> Value {
     )
 }
 
-const SECURABLE_TYPES: &[&str] = &[
-    "METASTORE",
-    "CATALOG",
-    "SCHEMA",
-    "TABLE",
-    "VOLUME",
-    "FUNCTION",
-    "STORAGE_CREDENTIAL",
-    "EXTERNAL_LOCATION",
-    "SHARE",
-    "RECIPIENT",
-    "PROVIDER",
-];
-
 /// `GET /explain/actions`: `{"actions": [{"name", "kind", "securable_type"}]}`.
 pub(crate) fn explain_actions(s: &mut Schemas) -> Value {
     s.named(
@@ -237,7 +438,7 @@ pub(crate) fn explain_actions(s: &mut Schemas) -> Value {
             "properties": {
                 "name": {"type": "string"},
                 "kind": {"type": "string", "enum": ["operation", "privilege"]},
-                "securable_type": {"type": "string", "enum": SECURABLE_TYPES}
+                "securable_type": {"type": "string", "enum": super::refine::securable_types()}
             }
         }}}}),
     )
@@ -256,7 +457,7 @@ pub(crate) fn explanation(s: &mut Schemas) -> Value {
                 "satisfied": {"type": "boolean"},
                 "text": {"type": "string"},
                 "evidence": {"type": "string"},
-                "securable_type": {"type": "string", "enum": SECURABLE_TYPES},
+                "securable_type": {"type": "string", "enum": super::refine::securable_types()},
                 "securable": {"type": "string"},
                 "privilege": {"type": "string"},
                 "children": {"type": "array", "items": {"$ref": "#/components/schemas/ExplainRequirement"}}
@@ -281,7 +482,7 @@ pub(crate) fn explanation(s: &mut Schemas) -> Value {
             "properties": {
                 "principal": {"type": "string"},
                 "action": {"type": "string"},
-                "securable_type": {"type": "string", "enum": SECURABLE_TYPES},
+                "securable_type": {"type": "string", "enum": super::refine::securable_types()},
                 "full_name": {"type": "string"},
                 "allowed": {"type": "boolean"},
                 "held": {"type": "boolean"},
@@ -399,8 +600,9 @@ pub(crate) fn scim_patch(s: &mut Schemas) -> Value {
                 "schemas": {"type": "array", "items": {"type": "string"}},
                 "Operations": {"type": "array", "items": {
                     "type": "object",
+                    "required": ["op"],
                     "properties": {
-                        "op": {"type": "string", "enum": ["add", "remove", "replace"]},
+                        "op": {"type": "string", "enum": ["add", "remove", "replace"], "description": "case-insensitive"},
                         "path": {"type": "string"},
                         "value": {}
                     }
