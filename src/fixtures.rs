@@ -977,7 +977,12 @@ fn partners_of(tx: &Connection, ok: &Allowed, f: &Loaded) -> Result<(), FixtureE
     for (i, doc) in entries.into_iter().flatten().enumerate() {
         let label = doc["config"]["name"].as_str().unwrap_or("").to_string();
         let err = |p: String| entry_err(&f.name, "partner_connect.partners", i, &label, p);
-        let row = crate::partner_connect::registration_row(doc, "fixture", now_ms()).map_err(|v| err(v.join("; ")))?;
+        let wire = match doc {
+            Json::Object(_) => crate::partner_connect::config::RegistrationWire::deserialize(doc).ok(),
+            _ => None,
+        };
+        let wire = wire.ok_or_else(|| err("body: must be a JSON object".into()))?;
+        let row = crate::partner_connect::registration_row(wire, "fixture", now_ms()).map_err(|v| err(v.join("; ")))?;
         if pc_store::partner_by_key(tx, &row.name_key).map_err(|e| err(api_problem(e)))?.is_none() {
             pc_store::insert_partner(tx, ok, &row).map_err(|e| err(api_problem(e)))?;
         }

@@ -3,8 +3,8 @@
 //! a transaction or lock is held.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
-use serde_json::{json, Value as Json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
 
 use super::extract::{parse_json, path_param, AppState, Auth, Body, Params, RawBody};
 use super::{ok_empty, Res};
@@ -12,13 +12,13 @@ use crate::authz::{self, Caller};
 use crate::domain::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::partner_connect::client::Operation;
-use crate::partner_connect::config::canonical_cloud;
+use crate::partner_connect::config::{canonical_cloud, RegistrationWire};
 use crate::partner_connect::registration_row;
 use crate::partner_connect::requests::{
     self, default_region, parse_connect, partner_not_found, ConnectBody, Requested,
 };
 use crate::partner_connect::validate::ConnectKind;
-use crate::partner_connect::{self as pc, Address, ConnectionInfo, Partner, Profile, UserInfo};
+use crate::partner_connect::{self as pc, Address, ConnectionInfo, Partner, PartnerInfo, Profile, UserInfo};
 use crate::store::partner_connect::{self as pc_store};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -52,18 +52,24 @@ pub async fn register_partner(
     state: web::Data<AppState>,
     RawBody(raw): RawBody,
 ) -> ApiResult<HttpResponse> {
-    let doc: Json = parse_json(&raw)?;
-    let row = registration_row(&doc, &caller.name, now_ms())
+    let doc: RegistrationWire = parse_json(&raw)?;
+    let row = registration_row(doc, &caller.name, now_ms())
         .map_err(|v| ApiError::new(ErrorCode::InvalidParameterValue, v.join("; ")))?;
     let stored = row.clone();
     state.store.write(move |tx| requests::register(tx, &caller, &stored)).await?;
     Ok(HttpResponse::Ok().json(Partner::load(row)?.info()))
 }
 
+/// `listPartners`' answer.
+#[derive(Serialize)]
+struct PartnerList<'a> {
+    partners: Vec<PartnerInfo<'a>>,
+}
+
 pub async fn list_partners(_auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let rows = state.store.read(pc_store::partners).await?;
-    let infos = rows.into_iter().map(|r| Partner::load(r).map(|p| p.info())).collect::<ApiResult<Vec<_>>>()?;
-    Ok(HttpResponse::Ok().json(json!({ "partners": infos })))
+    let partners = rows.into_iter().map(Partner::load).collect::<ApiResult<Vec<_>>>()?;
+    Ok(HttpResponse::Ok().json(PartnerList { partners: partners.iter().map(Partner::info).collect() }))
 }
 
 pub async fn get_partner(req: HttpRequest, _auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
@@ -150,26 +156,18 @@ async fn new_connection(
     let task = actix_web::rt::spawn(async move {
         let outcome = partner.client().call(Operation::Connect, Some(&request), &[]).await;
         match pc::judge(Operation::Connect, ConnectKind::New, &partner.config, outcome) {
-            Ok((status, body)) if body["configured_resources"] == json!(true) => {
+            Ok((status, body)) if body.get("configured_resources") == Some(&Json::Bool(true)) => {
                 let mut active = info.clone();
                 active.connection_id = body["connection_id"].as_str().map(str::to_string);
                 let record = serde_json::to_string(&active).expect("serializable");
                 let id = active.id.clone();
                 state.store.write(move |tx| pc_store::activate(tx, &ok, &id, &record)).await?;
-                Ok(json!({
-                    "flow": "NEW_CONNECTION",
-                    "connection": active,
-                    "partner_response": {"status_code": status, "body": body},
-                }))
+                Ok(ConnectAnswer::new("NEW_CONNECTION", Some(active), status, body))
             }
             Ok((status, body)) => {
                 // Declined: Databricks cleans up what it provisioned.
                 rollback(&state, ok, info).await?;
-                Ok(json!({
-                    "flow": "NEW_CONNECTION",
-                    "connection": null,
-                    "partner_response": {"status_code": status, "body": body},
-                }))
+                Ok(ConnectAnswer::new("NEW_CONNECTION", None, status, body))
             }
             Err(e) => {
                 rollback(&state, ok, info).await?;
@@ -179,6 +177,26 @@ async fn new_connection(
     });
     let answer = task.await.map_err(ApiError::internal)??;
     Ok(HttpResponse::Ok().json(answer))
+}
+
+/// `connectPartner`'s answer: which flow ran, the connection, and the partner's answer.
+#[derive(Serialize)]
+struct ConnectAnswer {
+    flow: &'static str,
+    connection: Option<ConnectionInfo>,
+    partner_response: PartnerResponse,
+}
+
+#[derive(Serialize)]
+struct PartnerResponse {
+    status_code: u16,
+    body: Json,
+}
+
+impl ConnectAnswer {
+    fn new(flow: &'static str, connection: Option<ConnectionInfo>, status_code: u16, body: Json) -> ConnectAnswer {
+        ConnectAnswer { flow, connection, partner_response: PartnerResponse { status_code, body } }
+    }
 }
 
 async fn rollback(state: &AppState, ok: authz::Allowed, info: ConnectionInfo) -> ApiResult<()> {
@@ -231,11 +249,7 @@ async fn sign_in(
     );
     let outcome = partner.client().call(Operation::Connect, Some(&request), &[]).await;
     let (status, body) = pc::judge(Operation::Connect, ConnectKind::SignIn, &partner.config, outcome)?;
-    Ok(HttpResponse::Ok().json(json!({
-        "flow": "SIGN_IN",
-        "connection": info,
-        "partner_response": {"status_code": status, "body": body},
-    })))
+    Ok(HttpResponse::Ok().json(ConnectAnswer::new("SIGN_IN", Some(info), status, body)))
 }
 
 fn connection_not_found(id: &str) -> ApiError {
@@ -262,8 +276,8 @@ async fn load_connection(state: &AppState, caller: &Caller, id: String) -> ApiRe
 pub async fn list_connections(Auth(caller): Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let ws = caller.workspace_id;
     let rows = state.store.read(move |conn| pc_store::active_in(conn, ws)).await?;
-    let infos = rows.iter().map(ConnectionInfo::parse).collect::<ApiResult<Vec<_>>>()?;
-    Ok(HttpResponse::Ok().json(json!({ "connections": infos })))
+    let connections = rows.iter().map(ConnectionInfo::parse).collect::<ApiResult<Vec<_>>>()?;
+    Ok(HttpResponse::Ok().json(ConnectionList { connections }))
 }
 
 pub async fn get_connection(
@@ -276,12 +290,38 @@ pub async fn get_connection(
     Ok(HttpResponse::Ok().json(info))
 }
 
-fn connection_info_body(info: &ConnectionInfo) -> Json {
-    json!({
-        "connection_id": info.connection_id,
-        "cloud_provider": info.cloud_provider,
-        "databricks_organization_id": info.workspace_id,
-    })
+/// `listPartnerConnections`' answer.
+#[derive(Serialize)]
+struct ConnectionList {
+    connections: Vec<ConnectionInfo>,
+}
+
+/// What test-connection and delete-connection tell the partner about the connection.
+#[derive(Serialize)]
+struct ConnectionRef<'a> {
+    connection_id: Option<&'a str>,
+    cloud_provider: &'a str,
+    databricks_organization_id: i64,
+}
+
+fn connection_info_body(info: &ConnectionInfo) -> ConnectionRef<'_> {
+    ConnectionRef {
+        connection_id: info.connection_id.as_deref(),
+        cloud_provider: &info.cloud_provider,
+        databricks_organization_id: info.workspace_id,
+    }
+}
+
+/// The member `key` of a partner's answer (`null` when it has none), answered as the partner sent it.
+fn member(body: &Json, key: &str) -> Json {
+    body.get(key).cloned().unwrap_or(Json::Null)
+}
+
+/// `testPartnerConnection`'s answer.
+#[derive(Serialize)]
+struct TestAnswer {
+    test_results: Json,
+    partner_status: u16,
 }
 
 /// `POST <pc>/connections/:id/test`.
@@ -296,7 +336,7 @@ pub async fn test_connection(
     require_path(&partner, Operation::TestConnection)?;
     let outcome = partner.client().call(Operation::TestConnection, Some(&connection_info_body(&info)), &[]).await;
     let (status, body) = pc::judge(Operation::TestConnection, ConnectKind::New, &partner.config, outcome)?;
-    Ok(HttpResponse::Ok().json(json!({"test_results": body["test_results"], "partner_status": status})))
+    Ok(HttpResponse::Ok().json(TestAnswer { test_results: member(&body, "test_results"), partner_status: status }))
 }
 
 fn require_path(partner: &Partner, op: Operation) -> ApiResult<()> {
@@ -322,25 +362,70 @@ pub async fn delete_connection(
         state.store.write(move |tx| requests::delete_connection(tx, &caller, &info)).await?;
     }
     let notification = if partner.config.endpoints.delete_connection_path.is_none() {
-        json!({"status": "SKIPPED"})
+        Notification { status: "SKIPPED", ..Notification::default() }
     } else {
         let outcome = partner.client().call(Operation::DeleteConnection, Some(&connection_info_body(&info)), &[]).await;
         match pc::judge(Operation::DeleteConnection, ConnectKind::New, &partner.config, outcome) {
-            Ok((status, body)) => {
-                json!({"status": "OK", "partner_status": status, "resource_status": body["resource_status"]})
-            }
-            Err(e) => failed_notification(e),
+            Ok((status, body)) => Notification {
+                status: "OK",
+                partner_status: Some(Json::from(status)),
+                resource_status: Some(member(&body, "resource_status")),
+                ..Notification::default()
+            },
+            Err(e) => Notification {
+                status: "FAILED",
+                error_code: Some(e.code.wire().1),
+                partner_status: e.extra().and_then(|x| x.get("partner_status")).cloned(),
+                message: Some(e.message),
+                ..Notification::default()
+            },
         }
     };
-    Ok(HttpResponse::Ok().json(json!({ "partner_notification": notification })))
+    Ok(HttpResponse::Ok().json(DeleteConnectionAnswer { partner_notification: notification }))
 }
 
-fn failed_notification(e: ApiError) -> Json {
-    let mut out = json!({"status": "FAILED", "error_code": e.code.wire().1, "message": e.message});
-    if let Some(status) = e.extra().and_then(|x| x.get("partner_status")) {
-        out["partner_status"] = status.clone();
-    }
-    out
+/// `deletePartnerConnection`'s answer: the connection is gone; how telling the partner went.
+#[derive(Serialize)]
+struct DeleteConnectionAnswer {
+    partner_notification: Notification,
+}
+
+/// `SKIPPED` (no endpoint), `OK` (with the partner's status and `resource_status`) or `FAILED`
+/// (the error the partner's answer would have been, and its status when it answered).
+#[derive(Default, Serialize)]
+struct Notification {
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    partner_status: Option<Json>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_status: Option<Json>,
+}
+
+/// The answer of the account hooks: the partner's status.
+#[derive(Serialize)]
+struct PartnerStatus {
+    partner_status: u16,
+}
+
+/// The delete-account hook's request to the partner.
+#[derive(Serialize)]
+struct DeleteAccountRequest {
+    domain: String,
+    cloud_provider: String,
+    databricks_organization_id: i64,
+}
+
+/// The expire-account hook's request to the partner.
+#[derive(Serialize)]
+struct ExpireAccountRequest {
+    email: String,
+    databricks_user_id: i64,
+    cloud_provider: String,
+    databricks_organization_id: i64,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -381,10 +466,10 @@ pub async fn delete_account(
     if !pc::is_test_domain(&domain) {
         return Err(ApiError::invalid("domain", format!("{domain} is not a Databricks test domain")));
     }
-    let body = json!({"domain": domain, "cloud_provider": cloud, "databricks_organization_id": caller.workspace_id});
+    let body = DeleteAccountRequest { domain, cloud_provider: cloud, databricks_organization_id: caller.workspace_id };
     let outcome = partner.client().call(Operation::DeleteAccount, Some(&body), &[]).await;
     let (status, _) = pc::judge(Operation::DeleteAccount, ConnectKind::SignIn, &partner.config, outcome)?;
-    Ok(HttpResponse::Ok().json(json!({"partner_status": status})))
+    Ok(HttpResponse::Ok().json(PartnerStatus { partner_status: status }))
 }
 
 /// `POST <pc>/partners/:id/expire-account`.
@@ -416,10 +501,15 @@ pub async fn expire_account(
                 .unwrap_or_else(|| pc::derived_user_id(&email))
         }
     };
-    let body = json!({"email": email, "databricks_user_id": user_id, "cloud_provider": cloud, "databricks_organization_id": caller.workspace_id});
+    let body = ExpireAccountRequest {
+        email,
+        databricks_user_id: user_id,
+        cloud_provider: cloud,
+        databricks_organization_id: caller.workspace_id,
+    };
     let outcome = partner.client().call(Operation::ExpireAccount, Some(&body), &[]).await;
     let (status, _) = pc::judge(Operation::ExpireAccount, ConnectKind::SignIn, &partner.config, outcome)?;
-    Ok(HttpResponse::Ok().json(json!({"partner_status": status})))
+    Ok(HttpResponse::Ok().json(PartnerStatus { partner_status: status }))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -441,11 +531,17 @@ pub async fn connectors(
     require_path(&partner, Operation::Connectors)?;
     let query: Vec<(&str, &str)> =
         p.page_token.as_deref().filter(|t| !t.is_empty()).map(|t| vec![("pagination_token", t)]).unwrap_or_default();
-    let outcome = partner.client().call(Operation::Connectors, None, &query).await;
+    let outcome = partner.client().call(Operation::Connectors, None::<&()>, &query).await;
     let (_, body) = pc::judge(Operation::Connectors, ConnectKind::SignIn, &partner.config, outcome)?;
-    let mut out = json!({"connectors": body["connectors"]});
-    if let Some(t) = body["pagination_token"].as_str().filter(|t| !t.is_empty()) {
-        out["next_page_token"] = json!(t);
-    }
-    Ok(HttpResponse::Ok().json(out))
+    let next_page_token =
+        body.get("pagination_token").and_then(Json::as_str).filter(|t| !t.is_empty()).map(str::to_string);
+    Ok(HttpResponse::Ok().json(ConnectorsAnswer { connectors: member(&body, "connectors"), next_page_token }))
+}
+
+/// `listPartnerConnectors`' answer: the partner's connectors as it answered them.
+#[derive(Serialize)]
+struct ConnectorsAnswer {
+    connectors: Json,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_page_token: Option<String>,
 }

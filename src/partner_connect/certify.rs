@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde_json::{json, Value as Json};
 
 use super::client::{self, Operation};
-use super::config::{canonical_cloud, validate_config, CallOptions, PartnerConfig};
+use super::config::{canonical_cloud, validate_config, CallOptions, PartnerConfig, WorkspaceDetail};
 use super::validate::ConnectKind;
 use super::{is_test_domain, judge, unprovision, ConnectionInfo};
 use crate::config::{CertifyArgs, ServeArgs, CERTIFY_CASES};
@@ -21,7 +21,7 @@ use crate::store::Store;
 
 /// The ConnectRequest overrides of a partner: its `test_workspace_detail`, inside certify's
 /// sandbox only (`sandbox` is the server's state: a `serve` process is never one).
-pub fn workspace_overrides(config: &PartnerConfig, sandbox: bool) -> Option<&Json> {
+pub fn workspace_overrides(config: &PartnerConfig, sandbox: bool) -> Option<&WorkspaceDetail> {
     if sandbox {
         config.test_workspace_detail.as_ref()
     } else {

@@ -86,7 +86,12 @@ pub struct Partner<'a> {
 
 impl Partner<'_> {
     /// Calls `op` with `body` (none for GET) and the query `query`; retries `500`s.
-    pub async fn call(&self, op: Operation, body: Option<&Json>, query: &[(&str, &str)]) -> Outcome {
+    pub async fn call<B: serde::Serialize + ?Sized>(
+        &self,
+        op: Operation,
+        body: Option<&B>,
+        query: &[(&str, &str)],
+    ) -> Outcome {
         let path = op.path(self.config).unwrap_or("");
         let url = format!("{}{path}", self.config.base_url.trim_end_matches('/'));
         let client = match reqwest::Client::builder()

@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value as Json};
 use crate::authz::{AclEntry, Allowed, PrincipalKind};
 use crate::domain::workspace_object::WorkspaceObject;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::partner_connect::config::validate_registration;
+use crate::partner_connect::config::{validate_registration, RegistrationWire, WorkspaceDetail};
 use crate::store::partner_connect::{self as pc_store, ConnectionRow, PartnerRow};
 use crate::store::principals::{self, NewPrincipal};
 use crate::store::{grants, tokens, warehouses, workspace_acls};
@@ -55,17 +55,35 @@ impl Partner {
     }
 
     /// `PartnerInfo`: the password is never returned.
-    pub fn info(&self) -> Json {
-        json!({
-            "partner_id": self.row.id,
-            "name": self.row.name,
-            "config": self.config.raw,
-            "basic_auth": self.row.basic_user.as_ref().map(|u| json!({"username": u})),
-            "options": self.options,
-            "created_at": self.row.created_at,
-            "created_by": self.row.created_by,
-        })
+    pub fn info(&self) -> PartnerInfo<'_> {
+        PartnerInfo {
+            partner_id: &self.row.id,
+            name: &self.row.name,
+            config: &self.config.raw,
+            basic_auth: self.row.basic_user.as_deref().map(|username| BasicAuthInfo { username }),
+            options: self.options,
+            created_at: self.row.created_at,
+            created_by: &self.row.created_by,
+        }
     }
+}
+
+/// `PartnerInfo`: a registered partner as the API answers it.
+#[derive(Serialize)]
+pub struct PartnerInfo<'a> {
+    pub partner_id: &'a str,
+    pub name: &'a str,
+    /// The config as registered.
+    pub config: &'a Json,
+    pub basic_auth: Option<BasicAuthInfo<'a>>,
+    pub options: CallOptions,
+    pub created_at: i64,
+    pub created_by: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct BasicAuthInfo<'a> {
+    pub username: &'a str,
 }
 
 /// The workspace the emulator pretends to be for a connection.
@@ -102,9 +120,51 @@ pub struct ConnectionInfo {
     pub demo: bool,
     pub is_free_trial: bool,
     pub resources: Vec<String>,
-    pub data_permissions: Vec<Json>,
-    pub object_permissions: Vec<Json>,
-    pub skipped_permissions: Vec<Json>,
+    pub data_permissions: Vec<GrantedDataPermission>,
+    pub object_permissions: Vec<GrantedObjectPermission>,
+    pub skipped_permissions: Vec<SkippedPermission>,
+}
+
+/// A config data permission the connection granted: on which catalog, as which UC privileges.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct GrantedDataPermission {
+    pub permission: String,
+    pub securable_type: String,
+    pub full_name: String,
+    pub privileges: Vec<String>,
+}
+
+/// A config object permission the connection set: on which workspace object.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct GrantedObjectPermission {
+    pub name: String,
+    pub level: String,
+    pub object_type: String,
+    pub object_id: String,
+}
+
+/// A config permission the connection did not apply, and why: a data permission (`permission`)
+/// or an object permission (`name`, `level`).
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SkippedPermission {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permission: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    pub reason: String,
+}
+
+impl SkippedPermission {
+    fn object(name: &str, level: &str, reason: &str) -> SkippedPermission {
+        SkippedPermission {
+            permission: None,
+            name: Some(name.into()),
+            level: Some(level.into()),
+            reason: reason.into(),
+        }
+    }
 }
 
 impl ConnectionInfo {
@@ -216,12 +276,19 @@ pub fn provision(conn: &Connection, ok: &Allowed, new: &NewConnection<'_>) -> Ap
                             granted.push(p);
                         }
                     }
-                    data_permissions.push(json!({
-                        "permission": permission, "securable_type": "catalog", "full_name": catalog,
-                        "privileges": privileges,
-                    }));
+                    data_permissions.push(GrantedDataPermission {
+                        permission: permission.clone(),
+                        securable_type: "catalog".into(),
+                        full_name: catalog.clone(),
+                        privileges: privileges.iter().map(|p| p.to_string()).collect(),
+                    });
                 }
-                None => skipped.push(json!({"permission": permission, "reason": "no Unity Catalog meaning"})),
+                None => skipped.push(SkippedPermission {
+                    permission: Some(permission.clone()),
+                    name: None,
+                    level: None,
+                    reason: "no Unity Catalog meaning".into(),
+                }),
             }
         }
     }
@@ -231,7 +298,7 @@ pub fn provision(conn: &Connection, ok: &Allowed, new: &NewConnection<'_>) -> Ap
             "SQL_Endpoint" => match &warehouse_id {
                 Some(w) => Some(WorkspaceObject::Warehouse(w.clone())),
                 None => {
-                    skipped.push(json!({"name": name, "level": level, "reason": "no SQL warehouse provisioned"}));
+                    skipped.push(SkippedPermission::object(name, level, "no SQL warehouse provisioned"));
                     continue;
                 }
             },
@@ -240,7 +307,7 @@ pub fn provision(conn: &Connection, ok: &Allowed, new: &NewConnection<'_>) -> Ap
             _ => None,
         };
         let Some(object) = target else {
-            skipped.push(json!({"name": name, "level": level, "reason": "the object type is not emulated"}));
+            skipped.push(SkippedPermission::object(name, level, "the object type is not emulated"));
             continue;
         };
         if level == "IS_OWNER" {
@@ -266,8 +333,12 @@ pub fn provision(conn: &Connection, ok: &Allowed, new: &NewConnection<'_>) -> Ap
             WorkspaceObject::Tokens => ("authorization".to_string(), "tokens".to_string()),
             WorkspaceObject::Passwords => ("authorization".to_string(), "passwords".to_string()),
         };
-        object_permissions
-            .push(json!({"name": name, "level": level, "object_type": object_type, "object_id": object_id}));
+        object_permissions.push(GrantedObjectPermission {
+            name: name.clone(),
+            level: level.clone(),
+            object_type,
+            object_id,
+        });
     }
     let info = ConnectionInfo {
         id: uuid::Uuid::new_v4().to_string(),
@@ -375,9 +446,20 @@ impl UserInfo {
     pub fn of(conn: &Connection, principal_id: i64) -> ApiResult<UserInfo> {
         let p = principals::by_id(conn, principal_id)?
             .ok_or_else(|| ApiError::unauthenticated("The principal is gone."))?;
-        let extra: Json = serde_json::from_str(&p.extra).unwrap_or(Json::Null);
-        let given = extra["name"]["givenName"].as_str();
-        let family = extra["name"]["familyName"].as_str();
+        /// The SCIM `name` the principal's verbatim attributes may hold.
+        #[derive(Default, Deserialize)]
+        struct Extra {
+            name: Option<Name>,
+        }
+        #[derive(Default, Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Name {
+            given_name: Option<Json>,
+            family_name: Option<Json>,
+        }
+        let name = serde_json::from_str::<Extra>(&p.extra).unwrap_or_default().name.unwrap_or_default();
+        let given = name.given_name.as_ref().and_then(Json::as_str);
+        let family = name.family_name.as_ref().and_then(Json::as_str);
         let (first, last) = if given.is_some() || family.is_some() {
             (given.unwrap_or("").to_string(), family.unwrap_or("").to_string())
         } else if !p.display_name.is_empty() {
@@ -393,24 +475,73 @@ impl UserInfo {
 }
 
 /// The API's `ConnectRequest`; fields without a value are omitted.
+#[derive(Debug, Serialize)]
+pub struct ConnectRequest {
+    pub user_info: ConnectUserInfo,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    pub hostname: String,
+    pub port: u16,
+    pub workspace_url: String,
+    pub workspace_id: i64,
+    pub demo: bool,
+    pub is_free_trial: bool,
+    pub cloud_provider: String,
+    pub cloud_provider_region: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_location: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_id: Option<String>,
+    pub is_sql_endpoint: bool,
+    pub is_sql_warehouse: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jdbc_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub databricks_jdbc_url: Option<String>,
+    pub service_principal_id: String,
+    pub connection_scope: &'static str,
+}
+
+/// `ConnectRequest.user_info`.
+#[derive(Debug, Serialize)]
+pub struct ConnectUserInfo {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub databricks_user_id: i64,
+    pub databricks_organization_id: i64,
+    pub is_connection_established: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<ConnectAuth>,
+}
+
+/// `ConnectRequest.user_info.auth`: the new connection's token, sent once.
+#[derive(Debug, Serialize)]
+pub struct ConnectAuth {
+    pub personal_access_token: String,
+}
+
+/// The `ConnectRequest` of a new connection (`pat`: its token) or a sign-in (`None`).
 pub fn connect_request(
     info: &ConnectionInfo,
     user: &UserInfo,
     addr: &Address,
     pat: Option<&str>,
-    overrides: Option<&Json>,
-) -> Json {
-    let mut user_info = json!({
-        "email": user.email,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "databricks_user_id": user.databricks_user_id,
-        "databricks_organization_id": info.workspace_id,
-        "is_connection_established": pat.is_none(),
-    });
-    if let Some(p) = pat {
-        user_info["auth"] = json!({ "personal_access_token": p });
-    }
+    overrides: Option<&WorkspaceDetail>,
+) -> ConnectRequest {
+    let user_info = ConnectUserInfo {
+        email: user.email.clone(),
+        first_name: user.first_name.clone(),
+        last_name: user.last_name.clone(),
+        databricks_user_id: user.databricks_user_id,
+        databricks_organization_id: info.workspace_id,
+        is_connection_established: pat.is_none(),
+        auth: pat.map(|p| ConnectAuth { personal_access_token: p.to_string() }),
+    };
     let (mut host, mut port, mut scheme) = (addr.host.clone(), addr.port, addr.scheme.clone());
     let mut http_path = info.http_path.clone();
     let mut cluster_id = info.cluster_id.clone();
@@ -418,54 +549,49 @@ pub fn connect_request(
     let mut djdbc = None;
     if let Some(o) = overrides {
         // certify's test_workspace_detail.
-        host = o["hostname"].as_str().unwrap_or(&host).to_string();
-        port = o["port"].as_u64().map(|p| p as u16).unwrap_or(port);
+        host = o.hostname.clone();
+        port = o.port;
         scheme = "https".into();
-        http_path = o["http_path"].as_str().map(str::to_string).or(http_path);
-        cluster_id = o["cluster_id"].as_str().map(str::to_string).or(cluster_id);
-        jdbc = o["jdbc_url"].as_str().map(str::to_string);
-        djdbc = o["databricks_jdbc_url"].as_str().map(str::to_string);
+        http_path = Some(o.http_path.clone());
+        cluster_id = Some(o.cluster_id.clone());
+        jdbc = Some(o.jdbc_url.clone());
+        djdbc = Some(o.databricks_jdbc_url.clone());
     }
     let ssl = u8::from(scheme == "https");
-    let mut req = Map::new();
-    req.insert("user_info".into(), user_info);
-    if pat.is_none() {
-        if let Some(c) = &info.connection_id {
-            req.insert("connection_id".into(), json!(c));
-        }
-    }
-    req.insert("hostname".into(), json!(host));
-    req.insert("port".into(), json!(port));
-    req.insert("workspace_url".into(), json!(format!("{scheme}://{host}:{port}/?o={}", info.workspace_id)));
-    req.insert("workspace_id".into(), json!(info.workspace_id));
-    req.insert("demo".into(), json!(info.demo));
-    req.insert("is_free_trial".into(), json!(info.is_free_trial));
-    req.insert("cloud_provider".into(), json!(info.cloud_provider));
-    req.insert("cloud_provider_region".into(), json!(info.cloud_provider_region));
-    if let Some(c) = &info.catalog_name {
-        req.insert("catalog_name".into(), json!(c));
-    }
-    if let Some(d) = &info.destination_location {
-        req.insert("destination_location".into(), json!(d));
-    }
-    if let Some(c) = &cluster_id {
-        req.insert("cluster_id".into(), json!(c));
-    }
     let warehouse = info.warehouse_id.is_some();
-    req.insert("is_sql_endpoint".into(), json!(warehouse));
-    req.insert("is_sql_warehouse".into(), json!(warehouse));
-    if let (true, Some(path)) = (warehouse, &http_path) {
-        req.insert("http_path".into(), json!(path));
-        let spark =
-            format!("jdbc:spark://{host}:{port}/default;transportMode=http;ssl={ssl};AuthMech=3;httpPath={path};");
-        let databricks =
-            format!("jdbc:databricks://{host}:{port}/default;transportMode=http;ssl={ssl};AuthMech=3;httpPath={path};");
-        req.insert("jdbc_url".into(), json!(jdbc.unwrap_or(spark)));
-        req.insert("databricks_jdbc_url".into(), json!(djdbc.unwrap_or(databricks)));
+    let (http_path, jdbc_url, databricks_jdbc_url) = match (warehouse, http_path) {
+        (true, Some(path)) => {
+            let spark =
+                format!("jdbc:spark://{host}:{port}/default;transportMode=http;ssl={ssl};AuthMech=3;httpPath={path};");
+            let databricks = format!(
+                "jdbc:databricks://{host}:{port}/default;transportMode=http;ssl={ssl};AuthMech=3;httpPath={path};"
+            );
+            (Some(path), Some(jdbc.unwrap_or(spark)), Some(djdbc.unwrap_or(databricks)))
+        }
+        _ => (None, None, None),
+    };
+    ConnectRequest {
+        user_info,
+        connection_id: if pat.is_none() { info.connection_id.clone() } else { None },
+        workspace_url: format!("{scheme}://{host}:{port}/?o={}", info.workspace_id),
+        hostname: host,
+        port,
+        workspace_id: info.workspace_id,
+        demo: info.demo,
+        is_free_trial: info.is_free_trial,
+        cloud_provider: info.cloud_provider.clone(),
+        cloud_provider_region: info.cloud_provider_region.clone(),
+        catalog_name: info.catalog_name.clone(),
+        destination_location: info.destination_location.clone(),
+        cluster_id,
+        is_sql_endpoint: warehouse,
+        is_sql_warehouse: warehouse,
+        http_path,
+        jdbc_url,
+        databricks_jdbc_url,
+        service_principal_id: info.service_principal_id.clone(),
+        connection_scope: "workspace",
     }
-    req.insert("service_principal_id".into(), json!(info.service_principal_id));
-    req.insert("connection_scope".into(), json!("workspace"));
-    Json::Object(req)
 }
 
 /// A partner's answer turned into the emulator's result: the valid success body, or the
@@ -543,8 +669,8 @@ pub fn derived_user_id(email: &str) -> i64 {
     }
 }
 
-/// Registers a partner from a validated registration document; shared with fixtures.
-pub fn registration_row(doc: &Json, created_by: &str, now: i64) -> Result<PartnerRow, Vec<String>> {
+/// Registers a partner from a registration document, validated here; shared with fixtures.
+pub fn registration_row(doc: RegistrationWire, created_by: &str, now: i64) -> Result<PartnerRow, Vec<String>> {
     let reg = validate_registration(doc)?;
     Ok(PartnerRow {
         id: uuid::Uuid::new_v4().to_string(),
