@@ -1,8 +1,8 @@
 //! Delta Sharing over HTTP on real Delta logs (written here as JSON commits under a
 //! `--storage-map` directory): a shared object's start version (recorded when the table is
 //! added, bounded by the table's current version), the query hints (`jsonPredicateHints` on
-//! partition columns, `limitHint` by `numRecords`), and symbolic links that lead out of the
-//! mapped directory.
+//! partition columns, `limitHint` by `numRecords`), symbolic links that lead out of the mapped
+//! directory, and one activation link retrieved by many requests at once.
 
 use std::path::{Path, PathBuf};
 
@@ -325,4 +325,210 @@ async fn symbolic_links_out_of_the_mapped_directory_are_refused_over_http() {
     let listed = lake.app.with_authorization(&lake.bearer).get(&tables).await.ok("all-tables");
     let names: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["events", "linked"]);
+}
+
+#[actix_web::test]
+async fn of_concurrent_retrievals_of_one_link_exactly_one_gets_the_credential() {
+    let lake = Lake::new().await;
+    let body = json!({"name": "beta", "authentication_type": "TOKEN"});
+    let r = lake.app.admin().post(&format!("{UC}/recipients"), body).await.ok("recipient");
+    let link = r["tokens"][0]["activation_url"].as_str().unwrap().to_string();
+    let token = link.rsplit_once('?').unwrap().1.to_string();
+    let url = format!("{}/api/2.1/unity-catalog/public/data_sharing_activation/{token}", lake.app.url);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (client, url) = (lake.app.client.clone(), url.clone());
+            actix_web::rt::spawn(async move {
+                let r = client.get(url).send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    let won: Vec<_> = answers.iter().filter(|(s, _)| *s == 200).collect();
+    assert_eq!(won.len(), 1, "{answers:?}");
+    let bearer = serde_json::from_str::<Value>(&won[0].1).unwrap()["bearerToken"].as_str().unwrap().to_string();
+    for (status, body) in answers.iter().filter(|(s, _)| *s != 200) {
+        assert_eq!(*status, 404, "{body}");
+        assert!(body.contains("RESOURCE_DOES_NOT_EXIST") && !body.contains(&bearer), "{body}");
+    }
+    // The one credential works.
+    let auth = format!("Bearer {bearer}");
+    let shares = lake.app.with_authorization(&auth).get(&format!("{}/shares", lake.prefix)).await;
+    assert_eq!(shares.ok("shares")["items"], json!([]));
+}
+
+/// Hostile query strings, bodies and protocol headers on every sharing-server endpoint over a
+/// real table: never a 5xx, every refusal in the protocol's error shape.
+#[actix_web::test]
+async fn hostile_requests_to_the_sharing_server_never_5xx() {
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+    let lake = Lake::new().await;
+    let mut v0 = create();
+    v0.extend([add("region=eu/a.parquet", "eu", 2), add("region=us/b.parquet", "us", 3)]);
+    commit(&lake.dir.join("events"), 0, now_ms() - 60_000, &v0);
+    commit(&lake.dir.join("events"), 1, now_ms() - 50_000, &[add("region=eu/d.parquet", "eu", 4)]);
+    lake.table("events").await;
+    lake.share("s").await;
+    let object = json!({"name": "shop.sales.events", "history_data_sharing_status": "ENABLED", "start_version": 0});
+    lake.update("s", "ADD", object).await.ok("ADD");
+
+    let cases: u32 = std::env::var("UC_FUZZ_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
+    let mut runner = TestRunner::new_with_rng(
+        Config { cases, ..Config::default() },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[17; 32]),
+    );
+    let scalar = prop_oneof![
+        Just("-1".to_string()),
+        Just("0".to_string()),
+        Just("1".to_string()),
+        Just("9223372036854775808".to_string()),
+        Just("1e400".to_string()),
+        Just("%00".to_string()),
+        Just("%FF%FE".to_string()),
+        Just("TrUe".to_string()),
+        Just("2024-02-30T25:61:00Z".to_string()),
+        Just("1970-01-01T00:00:00.000000001%2B14:00".to_string()),
+        Just("x".repeat(20_000)),
+        "[a-zA-Z0-9%._~:-]{0,30}",
+    ];
+    let param = prop::sample::select(vec![
+        "maxResults",
+        "pageToken",
+        "version",
+        "timestamp",
+        "startingVersion",
+        "endingVersion",
+        "startingTimestamp",
+        "endingTimestamp",
+        "includeHistoricalMetadata",
+    ]);
+    let json_value = prop_oneof![
+        Just("null".to_string()),
+        Just("-1".to_string()),
+        Just("3".to_string()),
+        Just("18446744073709551616".to_string()),
+        Just("0.5".to_string()),
+        Just("true".to_string()),
+        Just("\"1970-01-01T00:00:00Z\"".to_string()),
+        Just("\"not json {\"".to_string()),
+        Just("[\"a = 1\", 2]".to_string()),
+        Just(format!("{}{}", "[".repeat(5000), "]".repeat(5000))),
+        Just(
+            serde_json::to_string(
+                &json!({"op": "and", "children": [{"op": "isNull", "children": [
+            {"op": "column", "name": "region", "valueType": "string"}]}]})
+                .to_string()
+            )
+            .unwrap()
+        ),
+        "\\PC{0,20}".prop_map(|s| serde_json::to_string(&s).unwrap()),
+    ];
+    let field = prop::sample::select(vec![
+        "version",
+        "timestamp",
+        "startingVersion",
+        "endingVersion",
+        "limitHint",
+        "predicateHints",
+        "jsonPredicateHints",
+        "maxFiles",
+        "pageToken",
+    ]);
+    let body = prop_oneof![
+        6 => prop::collection::vec((field, json_value), 0..4).prop_map(|kv| {
+            let fields: Vec<String> = kv.into_iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            format!("{{{}}}", fields.join(","))
+        }),
+        1 => Just("{\"version\": ".to_string()),
+        1 => Just("\"text\"".to_string()),
+        1 => prop::collection::vec(any::<u8>(), 0..32).prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+    ];
+    let capability = prop_oneof![
+        Just(None),
+        Just(Some("responseformat=delta".to_string())),
+        Just(Some("responseformat=parquet,delta;readerfeatures=deletionvectors".to_string())),
+        Just(Some(";;=,;responseformat=".to_string())),
+        "[a-z=,;]{0,30}".prop_map(Some),
+    ];
+    let fileidhash = prop_oneof![Just(None), Just(Some("DELTA".to_string())), "[a-z]{0,8}".prop_map(Some)];
+    let t = format!("{}/shares/s/schemas/sales/tables/events", lake.prefix);
+    let gets = [
+        format!("{}/shares", lake.prefix),
+        format!("{}/shares/s", lake.prefix),
+        format!("{}/shares/s/schemas", lake.prefix),
+        format!("{}/shares/s/schemas/sales/tables", lake.prefix),
+        format!("{}/shares/s/all-tables", lake.prefix),
+        format!("{t}/version"),
+        format!("{t}/metadata"),
+        format!("{t}/changes"),
+    ];
+    let strategy = (
+        prop::sample::select(gets.to_vec()),
+        prop::collection::vec((param, scalar), 0..4),
+        body,
+        capability,
+        fileidhash,
+    );
+    let check = |what: &str, r: &Resp| {
+        assert!(r.status < 500, "{what} answered {}: {}", r.status, r.text);
+        if r.status >= 400 {
+            let body = r.json();
+            assert_eq!(body["errorCode"], body["error_code"], "{what}: {}", r.text);
+            assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: {}", r.text);
+        }
+    };
+    for _ in 0..cases * 8 {
+        let (path, params, body, capability, fileidhash) = strategy.new_tree(&mut runner).expect("a case").current();
+        let q: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let url = format!("{}{path}?{}", lake.app.url, q.join("&"));
+        let mut get = lake.app.client.get(&url).header("Authorization", &lake.bearer);
+        let mut post = lake.app.client.post(format!("{}{t}/query", lake.app.url)).header("Authorization", &lake.bearer);
+        if let Some(c) = &capability {
+            get = get.header("delta-sharing-capabilities", c);
+            post = post.header("delta-sharing-capabilities", c);
+        }
+        if let Some(f) = &fileidhash {
+            get = get.header("fileidhash", f);
+            post = post.header("fileidhash", f);
+        }
+        let what = &url[..url.len().min(300)];
+        check(what, &lake.app.anonymous().execute(get).await);
+        check(&format!("query {}", &body[..body.len().min(300)]), &lake.app.anonymous().execute(post.body(body)).await);
+    }
+    // Hostile file URLs and ranges.
+    std::fs::create_dir_all(lake.dir.join("events/region=eu")).unwrap();
+    std::fs::write(lake.dir.join("events/region=eu/a.parquet"), b"PAR1").unwrap();
+    let url = lake.files("s", "events", json!({})).await[0].1.clone();
+    let (base, query) = url.split_once('?').unwrap();
+    let prefix = base.rsplit_once('/').unwrap().0;
+    let urls = [
+        format!("{prefix}/%00?{query}"),
+        format!("{prefix}/{}?{query}", "A".repeat(20_000)),
+        format!("{prefix}/!!!?{query}"),
+        format!("{base}?X-UC-Expires=99999999999999999999999&X-Databricks-Signature=zz"),
+        format!("{base}?X-UC-Expires=-1&X-Databricks-Signature={}", "0".repeat(64)),
+        format!("{base}?X-UC-Expires&X-Databricks-Signature"),
+        format!("{base}?{query}&X-Databricks-Signature=00"),
+    ];
+    for u in &urls {
+        let r = lake.app.anonymous().execute(lake.app.client.get(u)).await;
+        assert!(matches!(r.status, 403 | 404), "{}: {} {}", &u[..u.len().min(200)], r.status, r.text);
+        check(u, &r);
+    }
+    for range in
+        ["bytes=99999999999999999999-", "bytes=5-2", "bytes=-99999999999999999999", "bytes=", "bytes=a-b", "bytes=0-0"]
+    {
+        let r = lake.app.anonymous().execute(lake.app.client.get(&url).header("Range", range)).await;
+        assert!(matches!(r.status, 200 | 206 | 416), "{range}: {} {}", r.status, r.text);
+        check(range, &r);
+    }
+    // The server still serves.
+    assert_eq!(lake.files("s", "events", json!({})).await.len(), 3);
 }

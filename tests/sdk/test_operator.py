@@ -39,6 +39,8 @@ def _run(*args, env=None, timeout=30):
         ([], {}, "subcommand"),
         (["explain", "--db"], {}, "--db"),
         (["healthcheck", "--timeout", "0"], {}, "--timeout"),
+        (["serve", "--presigned-url-lifetime", "0"], {}, "--presigned-url-lifetime"),
+        (["serve"], {"UC_EMULATOR_PRESIGNED_URL_LIFETIME": "604801"}, "604801"),
     ],
 )
 def test_a_bad_command_line_is_one_line_and_exit_2(tmp_path, args, env, mentions):

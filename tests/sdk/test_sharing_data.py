@@ -185,6 +185,40 @@ def test_rotation_keeps_the_old_token_until_its_new_expiry(lake, tmp_path):
     assert http_status(lambda: delta_sharing.SharingClient(newest).list_shares()) == 401
 
 
+def test_tokens_expire_on_their_own(lake, tmp_path):
+    """Real short expiries, nothing backdated: a rotated-out token ends when its shortened
+    expiry passes, and a recipient token made under a 2-second lifetime ends with it, as does its
+    unused activation link."""
+    old = lake.recipient("acme", tmp_path)
+    lake.share("s")
+    lake.grant("s", "acme")
+    r = lake.admin.recipients.rotate_token("acme", existing_token_expire_in_seconds=2)
+    new = lake.activate(r.tokens[-1].activation_url, tmp_path / "new.share")
+    old_expiry = min(t.expiration_time for t in r.tokens)
+    assert old_expiry - time.time() * 1000 <= 2000
+    for p in (old, new):
+        assert [s.name for s in delta_sharing.SharingClient(p).list_shares()] == ["s"]
+
+    lake.admin.metastores.update(lake.ms, delta_sharing_recipient_token_lifetime_in_seconds=2)
+    brief = lake.recipient("brief", tmp_path)
+    lake.grant("s", "brief")
+    expires = pd.Timestamp(json.loads(Path(brief).read_text())["expirationTime"]).timestamp() * 1000
+    assert 0 < expires - time.time() * 1000 <= 2000
+    assert [s.name for s in delta_sharing.SharingClient(brief).list_shares()] == ["s"]
+    unused = lake.admin.recipients.create("unused", AuthenticationType.TOKEN).tokens[0].activation_url
+    lake.admin.recipient_activation.get_activation_url_info(unused)
+
+    time.sleep(max(old_expiry, expires) / 1000 - time.time() + 0.3)
+    for p in (old, brief):
+        assert http_status(lambda: delta_sharing.SharingClient(p).list_shares()) == 401
+        prof = DeltaSharingProfile.read_from_file(p)
+        got = requests.get(f"{prof.endpoint}/shares", headers={"Authorization": f"Bearer {prof.bearer_token}"})
+        assert got.status_code == 401 and got.json()["errorCode"] == "UNAUTHENTICATED"
+    assert [s.name for s in delta_sharing.SharingClient(new).list_shares()] == ["s"], "the new token lives on"
+    with raises(NotFound, "RESOURCE_DOES_NOT_EXIST", status=404, mentions="expired", server=lake.uc):
+        lake.admin.recipient_activation.retrieve_token(unused)
+
+
 # --- reading ------------------------------------------------------------------------------------
 
 
@@ -500,3 +534,94 @@ def test_expired_file_urls_are_refused(tmp_path, start_server_with_args):
     time.sleep(1.1)
     r = requests.get(url)
     assert r.status_code == 403 and "expired" in r.json()["message"]
+
+
+# --- protocol details over HTTP on hand-written logs ----------------------------------------------
+
+
+def write_commit(table: Path, v: int, actions: list) -> None:
+    (table / "_delta_log").mkdir(parents=True, exist_ok=True)
+    lines = [{"commitInfo": {"timestamp": 1_700_000_000_000 + v}}] + actions
+    (table / "_delta_log" / f"{v:020}.json").write_text("\n".join(json.dumps(a) for a in lines) + "\n")
+
+
+def start_actions(configuration=None, reader_version=1) -> list:
+    schema = json.dumps({"type": "struct", "fields": [{"name": "id", "type": "long", "nullable": True,
+                                                       "metadata": {}}]})
+    return [{"protocol": {"minReaderVersion": reader_version, "minWriterVersion": 2}},
+            {"metaData": {"id": "m", "format": {"provider": "parquet", "options": {}}, "schemaString": schema,
+                          "partitionColumns": [], "configuration": configuration or {}, "createdTime": 0}}]
+
+
+def add_action(path: str, **extra) -> dict:
+    return {"add": {"path": path, "partitionValues": {}, "size": 5, "modificationTime": 0, "dataChange": True,
+                    **extra}}
+
+
+def test_what_the_protocol_cannot_serve_plainly_and_file_url_edges(lake, tmp_path):
+    root = lake.root
+    write_commit(root / "escapes", 0, start_actions() + [add_action("../other/x.parquet")])
+    write_commit(root / "dv", 0, start_actions() + [add_action("x.parquet", deletionVector={
+        "storageType": "u", "pathOrInlineDv": "ab", "sizeInBytes": 1, "cardinality": 1})])
+    (root / "feed").mkdir()
+    (root / "feed" / "x.parquet").write_bytes(b"12345")
+    write_commit(root / "feed", 0, start_actions({"delta.enableChangeDataFeed": "true"}) + [add_action("x.parquet")])
+    write_commit(root / "feed", 1, [{"remove": {"path": "x.parquet", "dataChange": True, "deletionTimestamp": 2}}])
+    write_commit(root / "feed", 2, start_actions({"delta.enableChangeDataFeed": "false"})[1:])
+    write_commit(root / "mapped", 0, start_actions({"delta.columnMapping.mode": "name"}, reader_version=2))
+    names = ("escapes", "dv", "feed", "mapped")
+    for n in names:
+        lake.admin.tables.create(n, "main", "sales", TableType.EXTERNAL, DataSourceFormat.DELTA,
+                                 storage_location=f"file://{root / n}", columns=SCHEMA)
+    lake.share("s", *[SharedDataObject(name=f"main.sales.{n}", cdf_enabled=True, start_version=0) for n in names])
+    prof = DeltaSharingProfile.read_from_file(lake.recipient("acme", tmp_path))
+    lake.grant("s", "acme")
+    auth = {"Authorization": f"Bearer {prof.bearer_token}"}
+    table = lambda n: f"{prof.endpoint}/shares/s/schemas/sales/tables/{n}"
+
+    def refused(r, status, code, *words):
+        body = r.json()
+        assert (r.status_code, body["error_code"], body["errorCode"]) == (status, code, code), r.text
+        assert all(w in body["message"] for w in words), body["message"]
+
+    # A path leaving the table root, deletion vectors: 400 INVALID_STATE naming the shared table.
+    refused(requests.post(f"{table('escapes')}/query", headers=auth, data="{}"), 400, "INVALID_STATE", "sales.escapes")
+    refused(requests.post(f"{table('dv')}/query", headers=auth, data="{}"), 400, "INVALID_STATE", "deletion vector")
+    # A remove without size takes the file's size on disk; the feed needs CDF at every version.
+    r = requests.get(f"{table('feed')}/changes?startingVersion=0&endingVersion=1", headers=auth)
+    removes = [json.loads(x)["remove"] for x in r.text.splitlines() if "remove" in json.loads(x)]
+    assert r.status_code == 200 and [(x["size"], x["version"]) for x in removes] == [(5, 1)], r.text
+    refused(requests.get(f"{table('feed')}/changes?startingVersion=0", headers=auth), 400,
+            "INVALID_PARAMETER_VALUE", "2")
+    # Column mapping needs the delta format: parquet alone is refused, auto-resolution picks delta.
+    refused(requests.post(f"{table('mapped')}/query", headers=auth, data="{}"), 400, "INVALID_PARAMETER_VALUE",
+            "responseformat")
+    r = requests.post(f"{table('mapped')}/query", data="{}",
+                      headers={**auth, "delta-sharing-capabilities": "responseformat=delta,parquet"})
+    assert r.status_code == 200 and r.headers["delta-sharing-capabilities"] == "responseformat=delta"
+    assert json.loads(r.text.splitlines()[0])["protocol"]["deltaProtocol"]["minReaderVersion"] == 2
+    # Capabilities and fileidhash headers; the metastore id of the path in any case.
+    r = requests.get(f"{table('feed')}/metadata".replace(lake.ms, lake.ms.upper()),
+                     headers={**auth, "delta-sharing-capabilities": "responseformat=foo;readerfeatures=x",
+                              "fileidhash": "DELTA"})
+    assert r.status_code == 200, r.text
+    assert r.headers["delta-sharing-capabilities"] == "responseformat=parquet" and r.headers["fileidhash"] == "delta"
+    assert r.headers["content-type"] == "application/x-ndjson; charset=utf-8"
+    refused(requests.get(f"{table('feed')}/metadata", headers={**auth, "fileidhash": "sha1"}), 400,
+            "INVALID_PARAMETER_VALUE", "fileidhash")
+    assert "delta-sharing-capabilities" not in requests.get(f"{prof.endpoint}/shares", headers=auth).headers
+
+    # File URL edges: several ranges or another unit → the whole file; -0 → 416; clipped end.
+    r = requests.post(f"{table('feed')}/query", headers=auth, data=json.dumps({"version": 0}))
+    url = json.loads(r.text.splitlines()[2])["file"]["url"]
+    assert requests.get(url, headers={"Range": "bytes=0-1,3-4"}).content == b"12345"
+    assert requests.get(url, headers={"Range": "items=1-2"}).status_code == 200
+    r = requests.get(url, headers={"Range": "bytes=-0"})
+    assert (r.status_code, r.headers["content-range"]) == (416, "bytes */5")
+    r = requests.get(url, headers={"Range": "bytes=1-100"})
+    assert (r.status_code, r.headers["content-range"], r.content) == (206, "bytes 1-4/5", b"2345")
+    assert requests.get(url + "&other=1", headers={"Authorization": "Bearer nonsense"}).status_code == 200
+    (root / "feed" / "x.parquet").unlink()
+    refused(requests.get(url), 404, "RESOURCE_DOES_NOT_EXIST")
+    (root / "feed" / "x.parquet").mkdir()
+    refused(requests.get(url), 404, "RESOURCE_DOES_NOT_EXIST")
