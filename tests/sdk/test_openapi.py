@@ -58,6 +58,24 @@ def test_the_document_is_valid_openapi_31(memory_server):
             assert "default" in responses, (method, path)
             if op.get("security") != []:
                 assert "401" in responses, (method, path)
+    # Every example validates against its schema.
+    import jsonschema_rs
+
+    def check(schema, where):
+        for example in schema.get("examples", []):
+            validator = jsonschema_rs.Draft202012Validator({**schema, "components": doc["components"]})
+            errors = [f"{e.instance_path}: {e.message}" for e in validator.iter_errors(example)]
+            assert not errors, (where, example, errors)
+
+    for name, schema in doc["components"]["schemas"].items():
+        check(schema, name)
+    examples = 0
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            for p in op.get("parameters", []):
+                check(p["schema"], (method, path, p["name"]))
+                examples += "examples" in p["schema"]
+    assert examples > 10
     # The version is the binary's.
     out = subprocess.run([str(emulator_bin()), "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == f"uc-emulator {doc['info']['version']}"

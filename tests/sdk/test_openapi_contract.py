@@ -515,3 +515,32 @@ def test_required_query_parameters_are_required(api):
                 if r.status_code != 400 or name not in r.json().get("message", ""):
                     problems.append(f"{op['operationId']} without {name}: {r.status_code} {r.text[:200]}")
     assert not problems, "\n".join(problems)
+
+
+def test_each_operation_enforces_the_security_it_documents(api):
+    """A bearer-secured operation called without a token answers 401 with its error schema; an
+    unauthenticated one never answers 401."""
+    problems = []
+    for template, item in api.doc["paths"].items():
+        for method, op in item.items():
+            path = template
+            for p in op.get("parameters", []):
+                if p["in"] == "path":
+                    value = "1" if p["schema"].get("type") == "integer" else "x"
+                    if p["name"] in ("file_path", "directory_path"):
+                        value = "/Volumes/main/s_u/v_u/f"
+                    path = path.replace("{" + p["name"] + "}", value)
+            kw = {}
+            if "application/json" in op.get("requestBody", {}).get("content", {}):
+                kw["json"] = {}
+            r = requests.request(method.upper(), api.url + path, timeout=30, **kw)
+            security = op.get("security", api.doc["security"])
+            if security == []:
+                if r.status_code == 401:
+                    problems.append(f"{op['operationId']}: 401 without a token, but documented without security")
+            elif {} not in security:
+                if r.status_code != 401:
+                    problems.append(f"{op['operationId']}: {r.status_code} without a token (expected 401)")
+                elif method != "head":
+                    problems += [f"{op['operationId']}: {p}" for p in api.nonconforming(op, r)]
+    assert not problems, "\n".join(problems)

@@ -280,6 +280,12 @@ impl Op {
             .collect();
         let has_path_params = !params.is_empty();
         params.extend(self.params.iter().cloned());
+        for p in &mut params {
+            let name = p["name"].as_str().unwrap_or_default().to_string();
+            if let Some(example) = refine::parameter_example(&self.path, &name) {
+                p["schema"]["examples"] = json!([example]);
+            }
+        }
 
         let mut op = Map::new();
         op.insert("operationId".into(), json!(self.id));

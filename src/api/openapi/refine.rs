@@ -22,9 +22,76 @@ fn r<T: ToSchema>(s: &mut Schemas) -> Value {
     s.of::<T>()
 }
 
+/// Examples of parameters that name the built-in fixture's objects (catalog `main`, workspace
+/// 1001), so that the fuzzer's examples phase reaches real objects.
+pub(crate) fn parameter_example(path: &str, name: &str) -> Option<Value> {
+    Some(match name {
+        "workspace_id" => json!(1001),
+        "account_id" => json!(crate::domain::ACCOUNT_ID),
+        "catalog_name" => json!("main"),
+        "schema_name" => json!("default"),
+        "name" if path.ends_with("/catalogs/{name}") => json!("main"),
+        "full_name" if path.contains("/schemas/") => json!("main.default"),
+        "full_name" if path.contains("/permissions/") || path.contains("privilege-assignments/") => json!("main"),
+        "securable_type" => json!("catalog"),
+        "principal" => json!("alice@example.com"),
+        _ => return None,
+    })
+}
+
+/// Examples of request bodies, naming the built-in fixture's objects.
+fn examples(s: &mut Schemas) {
+    use crate::api;
+    let column = json!({"name": "id", "type_name": "LONG", "type_text": "bigint", "position": 0,
+        "type_json": "{\"name\":\"id\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}}"});
+    let x = r::<ops::catalogs::CreateCatalog>(s);
+    s.example(&x, json!({"name": "fuzz_catalog", "comment": "made by an example"}));
+    let x = r::<ops::schemas::CreateSchema>(s);
+    s.example(&x, json!({"name": "fuzz_schema", "catalog_name": "main"}));
+    let x = r::<ops::tables::CreateTable>(s);
+    s.example(
+        &x,
+        json!({"name": "fuzz_table", "catalog_name": "main", "schema_name": "default", "table_type": "MANAGED",
+               "data_source_format": "DELTA", "columns": [column]}),
+    );
+    let x = r::<ops::volumes::CreateVolume>(s);
+    s.example(
+        &x,
+        json!({"name": "fuzz_volume", "catalog_name": "main", "schema_name": "default", "volume_type": "MANAGED"}),
+    );
+    let x = r::<ops::storage_credentials::CreateStorageCredential>(s);
+    s.example(
+        &x,
+        json!({"name": "fuzz_credential", "aws_iam_role": {"role_arn": "arn:aws:iam::123456789012:role/fuzz"}}),
+    );
+    let x = r::<ops::external_locations::CreateExternalLocation>(s);
+    s.example(
+        &x,
+        json!({"name": "fuzz_location", "url": "s3://fuzz-bucket/location", "credential_name": "fuzz_credential",
+               "skip_validation": true}),
+    );
+    let x = r::<ops::metastores::CreateMetastore>(s);
+    s.example(&x, json!({"name": "fuzz_metastore", "storage_root": "s3://fuzz-bucket/metastore"}));
+    let x = r::<ops::shares::CreateShare>(s);
+    s.example(&x, json!({"name": "fuzz_share"}));
+    let x = r::<ops::recipients::CreateRecipient>(s);
+    s.example(&x, json!({"name": "fuzz_recipient", "authentication_type": "TOKEN"}));
+    let x = r::<api::permissions::UpdatePermissions>(s);
+    s.example(&x, json!({"changes": [{"principal": "alice@example.com", "add": ["USE_CATALOG"]}]}));
+    let x = r::<api::tables::SummariesBody>(s);
+    s.example(&x, json!({"catalog_name": "main"}));
+    let x = r::<api::tokens::CreateToken>(s);
+    s.example(&x, json!({"comment": "made by an example", "lifetime_seconds": 3600}));
+    let x = s.named("UserRequest", json!({}));
+    s.example(&x, json!({"userName": "fuzz@example.com", "displayName": "Fuzz"}));
+    let x = s.named("GroupRequest", json!({}));
+    s.example(&x, json!({"displayName": "fuzzers"}));
+}
+
 /// Applied once every operation has registered its schemas.
 pub(crate) fn all(s: &mut Schemas) {
     use crate::api;
+    examples(s);
 
     // Request bodies: required fields and enumerated values.
     let x = r::<ops::metastores::CreateMetastore>(s);
@@ -210,6 +277,9 @@ pub(crate) fn all(s: &mut Schemas) {
     s.enumerate(&x, "inherited_from_type", &kinds);
     let x = r::<api::workspace_permissions::Permission>(s);
     s.enumerate(&x, "permission_level", &WorkspaceObject::all_level_names());
+    let x = r::<crate::partner_connect::ConnectionInfo>(s);
+    s.format(&x, "id", "uuid");
+    s.format(&x, "partner_id", "uuid");
     let x = r::<api::account::WorkspaceInfo>(s);
     s.enumerate(&x, "workspace_status", &["RUNNING"]);
     let x = r::<api::account::PermissionAssignment>(s);

@@ -203,6 +203,12 @@ impl Schemas {
         set_enum(target, values);
     }
 
+    /// An example of the component `of` refers to (the fuzzer's examples phase sends it).
+    pub(crate) fn example(&mut self, of: &Value, example: Value) {
+        let name = ref_name(of).to_string();
+        self.map.get_mut(&name).expect("a component")["examples"] = json!([example]);
+    }
+
     /// Gives `field` of the component `of` refers to a `format` (`uuid`).
     pub(crate) fn format(&mut self, of: &Value, field: &str, format: &str) {
         let name = ref_name(of).to_string();

@@ -256,3 +256,73 @@ fn enums_are_the_codes_sets() {
         assert!(parsed.is_some(), "{kind:?}");
     }
 }
+
+#[test]
+fn every_operation_documents_its_error_statuses() {
+    // 400 with a parameter or a body, 401 unless unauthenticated, 404 with a path parameter or a
+    // token (the workspace's metastore), 409 on writes, 413 with a body, and `default`; each an
+    // error schema: `Error` or an `allOf` extension of it (no content on HEAD).
+    let doc = built();
+    let schemas = &doc["components"]["schemas"];
+    let mut problems = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap();
+            let responses = op["responses"].as_object().unwrap();
+            let public = op.get("security") == Some(&serde_json::json!([]));
+            let has_params = op["parameters"].as_array().is_some_and(|p| !p.is_empty());
+            let has_path_params = !path_params(path).is_empty();
+            let has_body = op.get("requestBody").is_some();
+            let writes = matches!(method.as_str(), "post" | "put" | "patch");
+            let mut expected = vec!["default"];
+            if has_params || has_body || writes {
+                expected.push("400");
+            }
+            if !public {
+                expected.extend(["401", "403"]);
+            }
+            if !public || has_path_params {
+                expected.push("404");
+            }
+            if writes {
+                expected.push("409");
+            }
+            if has_body || writes {
+                expected.push("413");
+            }
+            for status in expected {
+                if !responses.contains_key(status) {
+                    problems.push(format!("{id}: no {status}"));
+                }
+            }
+            for (status, resp) in responses {
+                if status.starts_with('2') {
+                    continue;
+                }
+                let Some(schema) = resp.pointer("/content/application~1json/schema") else {
+                    if method != "head" {
+                        problems.push(format!("{id} {status}: no JSON error schema"));
+                    }
+                    continue;
+                };
+                let name = schema["$ref"].as_str().unwrap_or_default().trim_start_matches("#/components/schemas/");
+                let is_error = name == "Error" || schemas[name]["allOf"][0]["$ref"] == "#/components/schemas/Error";
+                if !is_error {
+                    problems.push(format!("{id} {status}: {schema} is not Error or an allOf extension of it"));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // The variants by area.
+    let scim = &doc["paths"]["/api/2.0/preview/scim/v2/Users"]["get"]["responses"]["400"];
+    assert_eq!(scim["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ScimError");
+    let sharing = &doc["paths"]["/api/2.0/delta-sharing/metastores/{metastore_id}/shares"]["get"];
+    assert_eq!(sharing["security"], serde_json::json!([{"recipientToken": []}]));
+    assert_eq!(
+        sharing["responses"]["401"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/SharingError"
+    );
+    let oauth = &doc["paths"]["/oidc/v1/token"]["post"]["responses"]["401"];
+    assert_eq!(oauth["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/OAuthError");
+}
