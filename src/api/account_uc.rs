@@ -10,7 +10,7 @@ use super::extract::{name_param, path_param, AppState, Auth, Body, Params, RawBo
 use super::metastores::{force_flag, ForceOpts, MetastoreInfo};
 use super::storage_credentials::StorageCredentialInfo;
 use super::{ok_empty, Res};
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult};
 use crate::ops::account_uc as ops;
 use crate::ops::metastores::{MetastoreUpdate, UpdateMetastore};
 use crate::ops::storage_credentials::{
@@ -54,14 +54,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// The account API names an unknown credential `STORAGE_CREDENTIAL_DOES_NOT_EXIST` (the workspace
 /// API's `RESOURCE_DOES_NOT_EXIST` stays as it is).
-fn unknown_credential(e: ApiError) -> ApiError {
-    if e.code == ErrorCode::ResourceDoesNotExist {
-        ApiError::new(ErrorCode::StorageCredentialDoesNotExist, e.message)
-    } else {
-        e
-    }
-}
-
 fn metastore_id(req: &HttpRequest) -> ApiResult<String> {
     path_param(req, "metastore_id")
 }
@@ -124,12 +116,7 @@ async fn update_metastore(
     Body(body): Body<UpdateMetastoreBody>,
 ) -> ApiResult<HttpResponse> {
     let id = metastore_id(&req)?;
-    let update = match body.metastore_info {
-        Some(u) => MetastoreUpdate::try_from(u)?,
-        None => MetastoreUpdate::try_from(
-            serde_json::from_value::<UpdateMetastore>(json!({})).map_err(ApiError::internal)?,
-        )?,
-    };
+    let update = MetastoreUpdate::try_from(body.metastore_info.unwrap_or_default())?;
     let row = state.store.write(move |tx| ops::update_metastore(tx, &caller, &id, update)).await?;
     Ok(HttpResponse::Ok().json(json!({ "metastore_info": MetastoreInfo::from(row) })))
 }
@@ -246,25 +233,13 @@ async fn create_credential(
     let ms = metastore_id(&req)?;
     let info = body.credential_info.ok_or_else(|| ApiError::invalid("credential_info.name", "is required"))?;
     let spec = CredentialSpec::try_from(info)?;
-    let row = state
-        .store
-        .write(move |tx| {
-            let c = ops::credential_caller(tx, &caller, &ms)?;
-            crate::ops::storage_credentials::create(tx, &c, &ms, spec)
-        })
-        .await?;
+    let row = state.store.write(move |tx| ops::create_credential(tx, &caller, &ms, spec)).await?;
     Ok(HttpResponse::Ok().json(json!({ "credential_info": StorageCredentialInfo::from(row) })))
 }
 
 async fn list_credentials(req: HttpRequest, Auth(caller): Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let ms = metastore_id(&req)?;
-    let (rows, _) = state
-        .store
-        .read(move |conn| {
-            let c = ops::credential_caller(conn, &caller, &ms)?;
-            crate::ops::storage_credentials::list(conn, &c, &ms, "", None)
-        })
-        .await?;
+    let rows = state.store.read(move |conn| ops::list_credentials(conn, &caller, &ms)).await?;
     let list: Vec<StorageCredentialInfo> = rows.into_iter().map(StorageCredentialInfo::from).collect();
     Ok(HttpResponse::Ok().json(json!({ "storage_credentials": list })))
 }
@@ -272,13 +247,7 @@ async fn list_credentials(req: HttpRequest, Auth(caller): Auth, state: web::Data
 async fn get_credential(req: HttpRequest, Auth(caller): Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let ms = metastore_id(&req)?;
     let name = name_param(&req)?;
-    let row = state
-        .store
-        .read(move |conn| {
-            let c = ops::credential_caller(conn, &caller, &ms)?;
-            crate::ops::storage_credentials::get(conn, &c, &ms, &name).map_err(unknown_credential)
-        })
-        .await?;
+    let row = state.store.read(move |conn| ops::get_credential(conn, &caller, &ms, &name)).await?;
     Ok(HttpResponse::Ok().json(json!({ "credential_info": StorageCredentialInfo::from(row) })))
 }
 
@@ -295,18 +264,8 @@ async fn update_credential(
 ) -> ApiResult<HttpResponse> {
     let ms = metastore_id(&req)?;
     let name = name_param(&req)?;
-    let raw = match body.credential_info {
-        Some(u) => u,
-        None => serde_json::from_value::<UpdateStorageCredential>(json!({})).map_err(ApiError::internal)?,
-    };
-    let update = CredentialUpdate::try_from(raw)?;
-    let row = state
-        .store
-        .write(move |tx| {
-            let c = ops::credential_caller(tx, &caller, &ms)?;
-            crate::ops::storage_credentials::update(tx, &c, &ms, &name, update).map_err(unknown_credential)
-        })
-        .await?;
+    let update = CredentialUpdate::try_from(body.credential_info.unwrap_or_default())?;
+    let row = state.store.write(move |tx| ops::update_credential(tx, &caller, &ms, &name, update)).await?;
     Ok(HttpResponse::Ok().json(json!({ "credential_info": StorageCredentialInfo::from(row) })))
 }
 
@@ -320,12 +279,6 @@ async fn delete_credential(
     let ms = metastore_id(&req)?;
     let name = name_param(&req)?;
     let force = force_flag(q, &body)?;
-    state
-        .store
-        .write(move |tx| {
-            let c = ops::credential_caller(tx, &caller, &ms)?;
-            crate::ops::storage_credentials::delete(tx, &c, &ms, &name, force).map_err(unknown_credential)
-        })
-        .await?;
+    state.store.write(move |tx| ops::delete_credential(tx, &caller, &ms, &name, force)).await?;
     Ok(ok_empty())
 }

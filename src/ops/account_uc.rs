@@ -6,10 +6,12 @@ use rusqlite::Connection;
 
 use super::account::require_account_admin;
 use super::metastores::{self as ms_ops, AssignmentSpec, MetastoreSpec, MetastoreUpdate};
+use super::storage_credentials::{self as credential_ops, CredentialSpec, CredentialUpdate};
 use crate::authz::{self, Action, Caller, MetastoreScope};
 use crate::domain::names::Ident;
 use crate::domain::{new_id, now_ms};
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::store::credentials::CredentialRow;
 use crate::store::metastores::{self, AssignmentRow, MetastoreRow, NewMetastore};
 
 /// The caller as account APIs see it: an account admin administering every metastore (and, for a
@@ -164,8 +166,54 @@ pub fn assigned_workspaces(conn: &Connection, caller: &Caller, metastore_id: &st
 
 /// The caller acting in a metastore's credentials (account admins only; 404 for an unknown
 /// metastore).
-pub fn credential_caller(conn: &Connection, caller: &Caller, metastore_id: &str) -> ApiResult<Caller> {
+fn credential_caller(conn: &Connection, caller: &Caller, metastore_id: &str) -> ApiResult<Caller> {
     require_account_admin(caller)?;
     let m = metastores::require(conn, metastore_id)?;
     as_account_admin(caller, Some(&m))
+}
+
+/// A workspace credential error as the account API says it: an unknown credential is
+/// `STORAGE_CREDENTIAL_DOES_NOT_EXIST`.
+fn unknown_credential(e: ApiError) -> ApiError {
+    if e.code == ErrorCode::ResourceDoesNotExist {
+        ApiError::new(ErrorCode::StorageCredentialDoesNotExist, e.message)
+    } else {
+        e
+    }
+}
+
+/// `a.storage_credentials.create`: the workspace operation, as an account admin in the metastore.
+pub fn create_credential(tx: &Connection, caller: &Caller, ms: &str, spec: CredentialSpec) -> ApiResult<CredentialRow> {
+    let c = credential_caller(tx, caller, ms)?;
+    credential_ops::create(tx, &c, ms, spec)
+}
+
+/// `a.storage_credentials.list`: every credential of the metastore.
+pub fn list_credentials(conn: &Connection, caller: &Caller, ms: &str) -> ApiResult<Vec<CredentialRow>> {
+    let c = credential_caller(conn, caller, ms)?;
+    Ok(credential_ops::list(conn, &c, ms, "", None)?.0)
+}
+
+/// `a.storage_credentials.get`.
+pub fn get_credential(conn: &Connection, caller: &Caller, ms: &str, name: &Ident) -> ApiResult<CredentialRow> {
+    let c = credential_caller(conn, caller, ms)?;
+    credential_ops::get(conn, &c, ms, name).map_err(unknown_credential)
+}
+
+/// `a.storage_credentials.update`.
+pub fn update_credential(
+    tx: &Connection,
+    caller: &Caller,
+    ms: &str,
+    name: &Ident,
+    update: CredentialUpdate,
+) -> ApiResult<CredentialRow> {
+    let c = credential_caller(tx, caller, ms)?;
+    credential_ops::update(tx, &c, ms, name, update).map_err(unknown_credential)
+}
+
+/// `a.storage_credentials.delete`.
+pub fn delete_credential(tx: &Connection, caller: &Caller, ms: &str, name: &Ident, force: bool) -> ApiResult<()> {
+    let c = credential_caller(tx, caller, ms)?;
+    credential_ops::delete(tx, &c, ms, name, force).map_err(unknown_credential)
 }

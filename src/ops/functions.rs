@@ -16,7 +16,6 @@ use crate::domain::{new_id, now_ms};
 use crate::error::{ApiError, ApiResult};
 use crate::store::functions::{self, FunctionRow, NewFunction};
 use crate::store::schemas::SchemaRow;
-use crate::store::securables;
 
 /// The SDK's `ColumnTypeName`.
 pub const ROUTINE_BODIES: &[&str] = &["SQL", "EXTERNAL"];
@@ -307,16 +306,13 @@ pub fn load_function(
     metastore_id: &str,
     name: &TableName,
 ) -> ApiResult<(FunctionRow, [Node; 3])> {
-    let Some(row) = functions::get(conn, metastore_id, name)? else {
-        let (_, [s, c]) = load_schema(conn, caller, metastore_id, &name.schema_name())?;
-        return Err(match authz::require(caller, &Action::ListFunctions, &[&s, &c]) {
-            Err(d) => denied(d),
-            Ok(_) => functions::not_found(name),
-        });
-    };
-    let [mut f, mut s, mut c] = row.nodes();
-    securables::attach_grants(conn, &mut [&mut f, &mut s, &mut c], &caller.principals_json)?;
-    Ok((row, [f, s, c]))
+    let found = functions::get(conn, metastore_id, name)?.map(|r| {
+        let nodes = r.nodes();
+        (r, nodes)
+    });
+    super::schemas::load_child(conn, caller, metastore_id, name, found, &Action::ListFunctions, || {
+        functions::not_found(name)
+    })
 }
 
 /// getFunction: the row, and whether the caller sees it only through `BROWSE`.
@@ -327,12 +323,9 @@ pub fn get(
     name: &TableName,
     browse: bool,
 ) -> ApiResult<(FunctionRow, bool)> {
-    let (row, [f, s, c]) = load_function(conn, caller, metastore_id, name)?;
-    match authz::require(caller, &Action::GetFunction, &[&f, &s, &c]) {
-        Ok(_) => Ok((row, false)),
-        Err(_) if browse && authz::visible(caller, &Action::BrowseCatalog, &[&c]) => Ok((row, true)),
-        Err(d) => Err(denied(d)),
-    }
+    let (row, chain) = load_function(conn, caller, metastore_id, name)?;
+    let browse_only = super::schemas::read_or_browse(caller, &Action::GetFunction, &chain, browse)?;
+    Ok((row, browse_only))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -108,7 +108,7 @@ pub fn delete(tx: &Connection, caller: &Caller, id: &str, force: bool) -> ApiRes
 
 pub const SCOPES: &[&str] = &["INTERNAL", "INTERNAL_AND_EXTERNAL"];
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 pub struct UpdateMetastore {
     name: Option<String>,
     new_name: Option<String>,

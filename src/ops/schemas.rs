@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::lists::{judge, Judged, Rule};
 use super::{changed, denied, owner_name, properties_json};
 use crate::authz::{self, Action, Caller};
-use crate::domain::names::{Ident, SchemaName};
+use crate::domain::names::{Ident, SchemaName, TableName};
 use crate::domain::now_ms;
 use crate::domain::storage_url::StorageUrl;
 use crate::domain::update::{rename_to, UpdateShape};
@@ -116,6 +116,39 @@ pub fn load_schema(
         return Err(denied(authz::require(caller, &Action::ListSchemas, &[&catalog]).expect_err("not visible")));
     }
     Ok((row, [schema, catalog]))
+}
+
+/// A row of a schema (a volume, a function) and its chain [row, schema, catalog] with the caller's
+/// grants, or the right error: the parents' 404s, a 403 for callers who may not `list` in the
+/// schema, else `missing`. `found` is the row looked up by `name`, with its chain.
+pub fn load_child<R>(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    name: &TableName,
+    found: Option<(R, [authz::Node; 3])>,
+    list: &Action,
+    missing: impl FnOnce() -> ApiError,
+) -> ApiResult<(R, [authz::Node; 3])> {
+    let Some((row, [mut x, mut s, mut c])) = found else {
+        let (_, [s, c]) = load_schema(conn, caller, metastore_id, &name.schema_name())?;
+        return Err(match authz::require(caller, list, &[&s, &c]) {
+            Err(d) => denied(d),
+            Ok(_) => missing(),
+        });
+    };
+    securables::attach_grants(conn, &mut [&mut x, &mut s, &mut c], &caller.principals_json)?;
+    Ok((row, [x, s, c]))
+}
+
+/// Whether the caller may `read` a schema's row fully (`Ok(false)`) or, when `browse` was
+/// asked, sees it only through `BROWSE` on its catalog (`Ok(true)`); 403 otherwise.
+pub fn read_or_browse(caller: &Caller, read: &Action, [x, s, c]: &[authz::Node; 3], browse: bool) -> ApiResult<bool> {
+    match authz::require(caller, read, &[x, s, c]) {
+        Ok(_) => Ok(false),
+        Err(_) if browse && authz::visible(caller, &Action::BrowseCatalog, &[c]) => Ok(true),
+        Err(d) => Err(denied(d)),
+    }
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -251,7 +251,7 @@ pub fn list(
     Ok((rows, page.more_after))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 pub struct UpdateStorageCredential {
     name: Option<String>,
     new_name: Option<String>,

@@ -206,16 +206,13 @@ pub fn load_volume(
     metastore_id: &str,
     name: &TableName,
 ) -> ApiResult<(VolumeRow, [Node; 3])> {
-    let Some(row) = volumes::get(conn, metastore_id, name)? else {
-        let (_, [s, c]) = load_schema(conn, caller, metastore_id, &name.schema_name())?;
-        return Err(match authz::require(caller, &Action::ListVolumes, &[&s, &c]) {
-            Err(d) => denied(d),
-            Ok(_) => volumes::not_found(name),
-        });
-    };
-    let [mut v, mut s, mut c] = row.nodes();
-    securables::attach_grants(conn, &mut [&mut v, &mut s, &mut c], &caller.principals_json)?;
-    Ok((row, [v, s, c]))
+    let found = volumes::get(conn, metastore_id, name)?.map(|r| {
+        let nodes = r.nodes();
+        (r, nodes)
+    });
+    super::schemas::load_child(conn, caller, metastore_id, name, found, &Action::ListVolumes, || {
+        volumes::not_found(name)
+    })
 }
 
 /// The volume a Files API call addresses, in the Files API's order of checks: catalog and schema
@@ -246,12 +243,9 @@ pub fn get(
     name: &TableName,
     browse: bool,
 ) -> ApiResult<(VolumeRow, bool)> {
-    let (row, [v, s, c]) = load_volume(conn, caller, metastore_id, name)?;
-    match authz::require(caller, &Action::ReadVolume, &[&v, &s, &c]) {
-        Ok(_) => Ok((row, false)),
-        Err(_) if browse && authz::visible(caller, &Action::BrowseCatalog, &[&c]) => Ok((row, true)),
-        Err(d) => Err(denied(d)),
-    }
+    let (row, chain) = load_volume(conn, caller, metastore_id, name)?;
+    let browse_only = super::schemas::read_or_browse(caller, &Action::ReadVolume, &chain, browse)?;
+    Ok((row, browse_only))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
