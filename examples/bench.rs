@@ -37,6 +37,8 @@
 //! the median ratio, default 1), `--default-fixture PATH`, `--restarts N` (default 3),
 //! `--keep DIR` (keep the database and logs in DIR), `--tables-per-schema N` (instead of
 //! `--tables`). The load generator and the ceiling run on the same machine as the server.
+//! `--serve-ceiling DB` serves only the ceiling over a `ceiling.db` kept by `--keep`, until
+//! stdin closes (`examples/instructions.py` counts its instructions per request).
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -75,12 +77,13 @@ struct Args {
     keep: Option<PathBuf>,
     sustain: f64,
     rounds: usize,
+    serve_ceiling: Option<PathBuf>,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: bench [--server PATH] [--tables N | --tables-per-schema N] [--seconds N] [--concurrency N]\n             \
-         [--sustain SECONDS] [--rounds N] [--client-threads N] [--default-fixture PATH] [--restarts N] [--keep DIR]"
+         [--sustain SECONDS] [--rounds N] [--client-threads N] [--default-fixture PATH] [--restarts N] [--keep DIR]\n       bench --serve-ceiling DB"
     );
     std::process::exit(2)
 }
@@ -98,6 +101,7 @@ fn parse_args() -> Args {
         keep: None,
         sustain: 30.0,
         rounds: 1,
+        serve_ceiling: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -130,6 +134,7 @@ fn parse_args() -> Args {
             "--keep" => a.keep = Some(PathBuf::from(value)),
             "--sustain" => a.sustain = num(&flag, &value),
             "--rounds" => a.rounds = num(&flag, &value),
+            "--serve-ceiling" => a.serve_ceiling = Some(PathBuf::from(value)),
             _ => {
                 eprintln!("bench: unknown flag {flag}");
                 usage()
@@ -1434,6 +1439,19 @@ async fn bench(args: Args) -> Res<()> {
 
 fn main() {
     let args = parse_args();
+    if let Some(db) = &args.serve_ceiling {
+        // Only the ceiling, over a database an earlier `--keep` run seeded, until stdin closes:
+        // for measuring its instructions per request (examples/instructions.py).
+        match ceiling::start(db) {
+            Ok(url) => println!("ceiling listening on {url}"),
+            Err(e) => {
+                eprintln!("bench: {e}");
+                std::process::exit(1);
+            }
+        }
+        let _ = std::io::stdin().read_to_end(&mut Vec::new());
+        return;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.client_threads)
         .enable_all()

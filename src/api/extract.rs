@@ -56,10 +56,13 @@ impl AppState {
     }
 }
 
-/// Resolved callers by token hash, valid while the store's identity epoch is unchanged.
+/// Resolved callers by token (and requested workspace), valid while the store's identity epoch
+/// is unchanged. Keyed by the token itself, not its SHA-256 (which only a miss computes, to look
+/// the token up): hashing it was a twentieth of a getTable's work. The map lives only in the
+/// server's memory, as the token does while its request is served; the database keeps hashes.
 #[derive(Default)]
 pub struct CallerCache {
-    entries: RwLock<HashMap<String, Cached>>,
+    entries: RwLock<HashMap<(String, Option<i64>), Cached>>,
 }
 
 struct Cached {
@@ -79,11 +82,7 @@ impl CallerCache {
         token: &str,
         requested: Option<i64>,
     ) -> ApiResult<(Arc<Caller>, Option<String>)> {
-        let hash = tokens::hash(token);
-        let key = match requested {
-            Some(w) => format!("{hash}@{w}"),
-            None => hash.clone(),
-        };
+        let key = (token.to_string(), requested);
         let epoch = store.identity_epoch();
         let now = now_ms();
         {
@@ -97,6 +96,7 @@ impl CallerCache {
                 }
             }
         }
+        let hash = tokens::hash(token);
         let resolved = store.read(move |conn| tokens::resolve(conn, &hash, requested)).await?;
         let Some(resolved) = resolved else {
             return Err(ApiError::unauthenticated("Invalid access token."));

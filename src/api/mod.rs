@@ -128,6 +128,17 @@ impl Res {
 /// The one route table.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let uc = |p: &str| format!("{UC}{p}");
+    // Tables first: the router tries resources in order, a `{parameter}` costs a regular
+    // expression match, and these are the most requested.
+    cfg.service(Res::new(&uc("/tables")).get(tables::list_tables).post(tables::create_table).build())
+        .service(Res::new(&uc("/tables/{full_name}/exists")).get(tables::table_exists).build())
+        .service(
+            Res::new(&uc("/tables/{full_name}"))
+                .get(tables::get_table)
+                .patch(tables::update_table)
+                .delete(tables::delete_table)
+                .build(),
+        );
     cfg.service(
         Res::new(&uc("/metastores")).get(metastores::list_metastores).post(metastores::create_metastore).build(),
     )
@@ -161,15 +172,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .get(schemas::get_schema)
             .patch(schemas::update_schema)
             .delete(schemas::delete_schema)
-            .build(),
-    )
-    .service(Res::new(&uc("/tables")).get(tables::list_tables).post(tables::create_table).build())
-    .service(Res::new(&uc("/tables/{full_name}/exists")).get(tables::table_exists).build())
-    .service(
-        Res::new(&uc("/tables/{full_name}"))
-            .get(tables::get_table)
-            .patch(tables::update_table)
-            .delete(tables::delete_table)
             .build(),
     )
     .service(

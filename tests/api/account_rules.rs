@@ -386,6 +386,9 @@ async fn secret_lifetimes_scopes_and_expiry() {
         app.admin().post(&path, bad).await.invalid(&field, "bad field");
         assert_eq!(dump_db(&app), before);
     }
+    for bad in ["0", "-1", "x", "1.5", "99999999999999999999"] {
+        app.admin().get(&format!("{path}?page_size={bad}")).await.invalid("page_size", bad);
+    }
     // A secret of one second: listed EXPIRED afterwards and refused by the token endpoint.
     let short = app.admin().post(&path, json!({"lifetime": "1s", "scopes": ["sql"]})).await.ok("short");
     assert_eq!(short["scopes"], json!(["sql"]));
