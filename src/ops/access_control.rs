@@ -219,8 +219,9 @@ pub fn update_rule_set(
 ) -> ApiResult<RuleSet> {
     let (ok, res) = authorize(tx, caller, r, false)?;
     // Only account admins change the account's own rule set.
-    if res.principal.is_none() && !caller.account_admin {
-        return Err(ApiError::denied(format!("{} is not an account admin.", caller.describe())));
+    if res.principal.is_none() {
+        authz::require(caller, &Action::ManageAccount, &[])
+            .map_err(|_| ApiError::denied(format!("{} is not an account admin.", caller.describe())))?;
     }
     let mut rows: Vec<(String, i64)> = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
