@@ -10,6 +10,13 @@ S3FileSystem (the C++ AWS SDK), keeping the best round of each. Reports MB/s, th
 server's resident memory before and at its peak (VmHWM), which must stay far below the table's
 size: reads stream through a short queue. Both sides read warm files (the page cache holds them
 after the first round), so the comparison is of the endpoint's overhead, not of the disk.
+
+The ceiling: when `target/release/examples/static_file_server` exists (`cargo build --release
+--example static_file_server`), the same clients also read the same files from that bare hyper
+file server (no signatures, credentials or disk reads: the files are held in memory and every
+answer is one buffer), started in the same run, and the report sets the endpoint beside it: what
+plain loopback HTTP allows on this machine with these clients. The load average is printed with the
+figures, since other processes on the machine move them.
 """
 
 import argparse
@@ -44,6 +51,9 @@ def main() -> int:
         default_bin = ROOT / "target/debug/uc-emulator"
     ap.add_argument("--bin", default=str(default_bin))
     ap.add_argument("--size-mb", type=int, default=100)
+    ap.add_argument("--ceiling", default=str(ROOT / "target/release/examples/static_file_server"),
+                    help="the bare static file server binary (skipped when absent)")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds per client; the best one counts")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="uc-s3-bench-"))
@@ -68,6 +78,7 @@ def main() -> int:
     (tmp / "fixture.json").write_text(json.dumps(fixture))
     env = {k: v for k, v in os.environ.items() if not k.startswith("UC_EMULATOR_")}
     env["RUST_LOG"] = "warn"
+    ceiling = None
     proc = subprocess.Popen(
         [args.bin, "serve", "--db", ":memory:", "--bind", "127.0.0.1:0", "--fixtures", str(tmp / "fixture.json"),
          "--s3-bind", "127.0.0.1:0", "--storage-map", f"s3://bench={tmp / 'lake'}"],
@@ -82,9 +93,6 @@ def main() -> int:
                           params={"table_id": t["table_id"], "operation": "READ"},
                           headers={"Authorization": "Bearer dapi-admin"}, timeout=10).json()
         a = c["aws_temp_credentials"]
-        s3 = pafs.S3FileSystem(access_key=a["access_key_id"], secret_key=a["secret_access_key"],
-                               session_token=a["session_token"], endpoint_override=a["access_point"],
-                               region="us-east-1")
         chunk = 8 * 1024 * 1024
 
         def direct() -> int:
@@ -95,49 +103,83 @@ def main() -> int:
                         n += len(b)
             return n
 
-        def through_s3() -> int:
-            n = 0
-            for p in files:
-                with s3.open_input_stream(f"bench/ext/t/{p.name}") as f:
-                    while b := f.read(chunk):
-                        n += len(b)
-            return n
+        def pyarrow_reader(endpoint: str):
+            s3 = pafs.S3FileSystem(access_key=a["access_key_id"], secret_key=a["secret_access_key"],
+                                   session_token=a["session_token"], endpoint_override=endpoint,
+                                   region="us-east-1")
 
-        def through_curl() -> int:
-            # The endpoint without pyarrow's client: curl signs with SigV4 and discards the body.
-            urls = [f"{a['access_point']}/bench/ext/t/{p.name}" for p in files]
-            cmd = ["curl", "-sf", "--aws-sigv4", "aws:amz:us-east-1:s3",
-                   "--user", f"{a['access_key_id']}:{a['secret_access_key']}",
-                   "-H", f"x-amz-security-token: {a['session_token']}", "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
-                   "-w", "%{size_download}\\n"]
-            for u in urls:
-                cmd += [u, "-o", "/dev/null"]
-            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-            return sum(int(x) for x in out.split())
+            def read() -> int:
+                n = 0
+                for p in files:
+                    with s3.open_input_stream(f"bench/ext/t/{p.name}") as f:
+                        while b := f.read(chunk):
+                            n += len(b)
+                return n
+            return read
 
-        clients = [("direct disk", direct), ("S3 endpoint", through_s3)]
+        def curl_reader(endpoint: str):
+            # Without pyarrow's client: curl signs with SigV4 and discards the body.
+            def read() -> int:
+                urls = [f"{endpoint}/bench/ext/t/{p.name}" for p in files]
+                cmd = ["curl", "-sf", "--aws-sigv4", "aws:amz:us-east-1:s3",
+                       "--user", f"{a['access_key_id']}:{a['secret_access_key']}",
+                       "-H", f"x-amz-security-token: {a['session_token']}",
+                       "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", "-w", "%{size_download}\\n"]
+                for u in urls:
+                    cmd += [u, "-o", "/dev/null"]
+                out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+                return sum(int(x) for x in out.split())
+            return read
+
+        ceiling_url = None
+        if Path(args.ceiling).exists():
+            ceiling = subprocess.Popen([args.ceiling, str(tmp / "lake")], stdout=subprocess.PIPE,
+                                       stderr=subprocess.DEVNULL)
+            ceiling_url = ceiling.stdout.readline().decode().split(" on ")[1].strip()
+
+        clients = [("direct disk", direct), ("S3 endpoint, pyarrow", pyarrow_reader(a["access_point"]))]
+        if ceiling_url:
+            clients.append(("bare server, pyarrow", pyarrow_reader(ceiling_url)))
         if shutil.which("curl"):
-            clients.append(("S3 via curl", through_curl))
+            clients.append(("S3 endpoint, curl", curl_reader(a["access_point"])))
+            if ceiling_url:
+                clients.append(("bare server, curl", curl_reader(ceiling_url)))
         results = {}
+        load = [os.getloadavg()[0]]
+        first = None
         for name, fn in clients:
             best = float("inf")
-            for _ in range(3):
+            for _ in range(args.rounds):
                 t0 = time.perf_counter()
                 assert fn() == total
-                best = min(best, time.perf_counter() - t0)
+                took = time.perf_counter() - t0
+                if first is None and name.startswith("S3"):
+                    first = total / took / 1e6
+                best = min(best, took)
             results[name] = total / best / 1e6
+            load.append(os.getloadavg()[0])
         after = rss_kib(proc.pid)
     finally:
         proc.terminate()
         proc.wait(15)
-    print(f"table: {len(files)} files, {total / 1e6:.0f} MB; binary {args.bin}")
+        if ceiling is not None:
+            ceiling.terminate()
+            ceiling.wait(15)
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"table: {len(files)} files, {total / 1e6:.0f} MB; binary {args.bin}; "
+          f"load average {min(load):.1f}-{max(load):.1f} (1 min) during the run")
+    d = results["direct disk"]
     for name, mbps in results.items():
-        print(f"{name:12} {mbps:8.0f} MB/s")
-    print(f"ratio        {results['S3 endpoint'] / results['direct disk']:8.2f} (S3 with pyarrow / direct)")
-    if "S3 via curl" in results:
-        print(f"ratio        {results['S3 via curl'] / results['direct disk']:8.2f} (S3 with curl / direct)")
+        line = f"{name:22} {mbps:8.0f} MB/s"
+        if name != "direct disk":
+            line += f"   {mbps / d:5.2f} of direct"
+        bare = results.get(name.replace("S3 endpoint", "bare server"))
+        if name.startswith("S3 endpoint") and bare:
+            line += f"   {mbps / bare:5.2f} of the bare server"
+        print(line)
+    print(f"first S3 round {first:6.0f} MB/s (the endpoint hashes each file once for its MD5 ETag, then caches it)")
     print(f"server RSS   {before['VmRSS'] / 1024:.0f} MiB at start, peak {after['VmHWM'] / 1024:.0f} MiB "
-          f"while serving {total / 1e6:.0f} MB three times")
+          f"while serving {total / 1e6:.0f} MB {args.rounds * sum(n.startswith('S3') for n in results)} times")
     return 0
 
 

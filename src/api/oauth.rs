@@ -128,9 +128,8 @@ async fn list_secrets(
     let page_size = match q.page_size.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => match s.parse::<usize>() {
-            Ok(0) => None,
-            Ok(n) => Some(n),
-            Err(_) => return Err(ApiError::invalid("page_size", format!("must be a positive integer, got {s:?}"))),
+            Ok(n) if n > 0 => Some(n),
+            _ => return Err(ApiError::invalid("page_size", format!("must be a positive integer, got {s:?}"))),
         },
     };
     let start = match q.page_token.as_deref().filter(|s| !s.is_empty()) {

@@ -222,7 +222,19 @@ pub async fn respond(
     req: hyper::Request<hyper::body::Incoming>,
 ) -> Result<s3s::HttpResponse, s3s::HttpError> {
     let resource = req.uri().path().to_string();
-    let mut resp = service.call(req.map(s3s::Body::from)).await?;
+    // Signature Version 2 (header or pre-signed form) is refused before `s3s` looks at it, so
+    // that a V2 request missing a part (a `Date`) is not answered 400 instead.
+    let v2 = req.headers().get("authorization").and_then(|a| a.to_str().ok()).is_some_and(|a| a.starts_with("AWS "))
+        || req.uri().query().is_some_and(|q| q.split('&').any(|kv| kv.starts_with("AWSAccessKeyId=")));
+    let refused = v2
+        .then(|| {
+            s3_error!(AccessDenied, "Signature Version 2 is not accepted; sign with SigV4").to_http_response().ok()
+        })
+        .flatten();
+    let mut resp = match refused {
+        Some(r) => r,
+        None => service.call(req.map(s3s::Body::from)).await?,
+    };
     let id = uuid::Uuid::new_v4().simple().to_string();
     if let Ok(v) = hyper::header::HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-amz-request-id", v);

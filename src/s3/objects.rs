@@ -1,6 +1,6 @@
 //! The S3 operations over local directories: `s3://bucket/key` is the file at the local path of
-//! that URL (`--storage-map`, longest prefix). Reads stream through a short queue (bounded
-//! memory); writes go to a temporary file beside the target and are renamed into place, so
+//! that URL (`--storage-map`, longest prefix). Reads stream through a short queue of pooled
+//! 1 MiB buffers (bounded memory, no allocation or zeroing per chunk); writes go to a temporary file beside the target and are renamed into place, so
 //! readers never see a partial object; `If-None-Match: *` creates with a hard link, which fails
 //! atomically when the key exists (delta-rs commits rely on it). Multipart parts wait in a
 //! staging directory outside every mapped directory.
@@ -25,6 +25,54 @@ use crate::vended::Registry;
 /// Bytes per chunk of a streamed read, and chunks queued ahead of the connection.
 const CHUNK: usize = 1024 * 1024;
 const QUEUED_CHUNKS: usize = 4;
+
+/// Warm read buffers shared by every GetObject. A chunk leaves as `Bytes` owning a pooled
+/// buffer, which comes back when the connection has written it: steady streaming cycles through
+/// a few buffers instead of allocating and zeroing a fresh one per chunk. At most
+/// `POOL_IDLE` buffers wait idle; memory in flight stays bounded by the per-request queue.
+pub struct BufferPool {
+    idle: Mutex<Vec<Vec<u8>>>,
+}
+
+const POOL_IDLE: usize = 8;
+
+struct Pooled {
+    buf: Vec<u8>,
+    len: usize,
+    pool: Arc<BufferPool>,
+}
+
+impl AsRef<[u8]> for Pooled {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        let buf = std::mem::take(&mut self.buf);
+        let mut idle = self.pool.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < POOL_IDLE {
+            idle.push(buf);
+        }
+    }
+}
+
+impl BufferPool {
+    fn new() -> Arc<BufferPool> {
+        Arc::new(BufferPool { idle: Mutex::new(Vec::new()) })
+    }
+
+    /// The next `n` bytes of `f` (n at most one chunk) in a pooled buffer.
+    fn read_chunk(self: &Arc<Self>, f: &mut fs::File, n: usize) -> std::io::Result<Bytes> {
+        let mut buf = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_default();
+        if buf.len() != CHUNK {
+            buf = vec![0u8; CHUNK];
+        }
+        f.read_exact(&mut buf[..n])?;
+        Ok(Bytes::from_owner(Pooled { buf, len: n, pool: Arc::clone(self) }))
+    }
+}
 /// S3's limit for one PutObject or UploadPart body.
 const MAX_OBJECT: u64 = 5 * 1024 * 1024 * 1024;
 
@@ -37,6 +85,7 @@ pub struct Inner {
     staging: PathBuf,
     /// Serialises the check-and-replace of `If-Match` writes.
     commit: Mutex<()>,
+    buffers: Arc<BufferPool>,
 }
 
 struct Upload {
@@ -118,6 +167,7 @@ impl Inner {
             uploads: Mutex::new(HashMap::new()),
             staging,
             commit: Mutex::new(()),
+            buffers: BufferPool::new(),
         })
     }
 
@@ -264,6 +314,8 @@ impl Inner {
                         let text = e.to_string();
                         failure = Some(if text.contains("Signature") {
                             s3_error!(AccessDenied, "a chunk signature does not verify: {text}")
+                        } else if text.contains("Sha256Mismatch") || text.contains("Checksum") {
+                            s3_error!(BadDigest, "the body does not match its declared digest: {text}")
                         } else {
                             s3_error!(IncompleteBody, "{text}")
                         });
@@ -480,11 +532,11 @@ impl S3 for Objects {
             f.seek(SeekFrom::Start(start)).map_err(internal)?;
             let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(QUEUED_CHUNKS);
             let mut remaining = end - start;
+            let pool = Arc::clone(&this.buffers);
             tokio::task::spawn_blocking(move || {
                 while remaining > 0 {
                     let n = remaining.min(CHUNK as u64) as usize;
-                    let mut buf = vec![0u8; n];
-                    let item = f.read_exact(&mut buf).map(|_| Bytes::from(buf));
+                    let item = pool.read_chunk(&mut f, n);
                     let failed = item.is_err();
                     if tx.blocking_send(item).is_err() || failed {
                         return;

@@ -156,6 +156,57 @@ fn a_version_1_database_is_upgraded_with_its_data() {
 }
 
 #[test]
+fn a_version_4_database_gets_workspace_assignments_and_the_token_acl_default() {
+    // Before account identity (version 5) every principal could act in every workspace: the
+    // upgrade assigns each to each (ADMIN for `admins` and account admins) and gives every
+    // workspace's token ACL `account users` -> CAN_USE, so nothing anyone could do is lost.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v4.db");
+    {
+        let c = Connection::open(&path).unwrap();
+        let v4 = crate::store::SCHEMA_SQL
+            .replace(&format!("PRAGMA user_version = {};", super::SCHEMA_VERSION), "PRAGMA user_version = 4;");
+        let v7_column =
+            "    added_version               INTEGER,              -- the table's Delta version when added\n";
+        assert!(v4.contains(v7_column), "the version-7 column is not in schema.sql as written");
+        c.execute_batch(&v4.replace(v7_column, "")).unwrap();
+        c.execute_batch(
+            "INSERT INTO workspaces (workspace_id, name) VALUES (1001, 'a'), (1002, 'b');
+             INSERT INTO principals (id, kind, name, display_name, account_admin) VALUES
+               (11, 'user', 'root@example.com', 'Root', 1),
+               (12, 'user', 'ann@example.com', 'Ann', 0),
+               (13, 'group', 'admins', 'admins', 0),
+               (14, 'service_principal', '6f1d1c2e-0000-4000-8000-000000000009', 'bot', 0);",
+        )
+        .unwrap();
+    }
+    let store = Store::open(path.to_str().unwrap()).unwrap();
+    let conn = store.writer.lock().unwrap();
+    let rows: Vec<(i64, i64, String)> = conn
+        .prepare("SELECT workspace_id, principal_id, permission FROM workspace_assignments ORDER BY 1, 2")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut expected = Vec::new();
+    for ws in [1001, 1002] {
+        for (id, level) in [(11, "ADMIN"), (12, "USER"), (13, "ADMIN"), (14, "USER")] {
+            expected.push((ws, id, level.to_string()));
+        }
+    }
+    assert_eq!(rows, expected);
+    let acl: Vec<(i64, String)> = conn
+        .prepare("SELECT workspace_id, permission_level FROM workspace_acls WHERE object_type = 'tokens' AND principal = 'account users' ORDER BY 1")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(acl, vec![(1001, "CAN_USE".to_string()), (1002, "CAN_USE".to_string())]);
+}
+
+#[test]
 fn a_newer_database_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v9.db");

@@ -446,3 +446,32 @@ async fn oauth_access_tokens_really_expire() {
         .body("grant_type=client_credentials");
     assert_eq!(hour.anonymous().execute(rb).await.ok("token")["expires_in"], 3600);
 }
+
+#[actix_web::test]
+async fn callers_who_are_no_account_admins_learn_nothing_about_unknown_objects() {
+    let app = app().await;
+    let rs = format!("/api/2.0/preview/accounts/{ACCOUNT}/access-control/rule-sets");
+    let unknown: Vec<(&str, String, Option<Value>)> = vec![
+        ("GET", acc("/scim/v2/Users/1"), None),
+        ("GET", acc("/scim/v2/Groups/1"), None),
+        ("GET", acc("/scim/v2/ServicePrincipals/1"), None),
+        ("PUT", acc("/workspaces/9999/permissionassignments/principals/1"), Some(json!({"permissions": ["USER"]}))),
+        ("GET", acc("/workspaces/9999"), None),
+        ("POST", acc("/servicePrincipals/1/credentials/secrets"), Some(json!({}))),
+        ("POST", "/api/2.0/accounts/servicePrincipals/1/credentials/secrets".to_string(), Some(json!({}))),
+        ("GET", acc("/metastores/00000000-0000-0000-0000-000000000001"), None),
+        ("GET", format!("{rs}?etag=&name={}", enc(&format!("accounts/{ACCOUNT}/groups/1/ruleSets/default"))), None),
+    ];
+    for (method, path, body) in &unknown {
+        let text = body.as_ref().map(Value::to_string);
+        for token in ["dapi-alice", "dapi-wes"] {
+            if token == "dapi-wes" && path.starts_with("/api/2.0/accounts/servicePrincipals") {
+                continue; // a workspace admin uses the proxy: for him the lookup is the answer
+            }
+            let r = app.with_token(token).send(method, path, text.as_deref()).await;
+            r.error(403, "PERMISSION_DENIED", &format!("{token} {method} {path}"));
+        }
+        let r = app.admin().send(method, path, text.as_deref()).await;
+        assert_eq!(r.status, 404, "the account admin learns it does not exist: {method} {path} {}", r.text);
+    }
+}

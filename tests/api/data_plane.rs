@@ -454,8 +454,23 @@ fn signed(
     query: &[(&str, &str)],
     c: &Cred,
 ) -> reqwest::RequestBuilder {
+    signed_with(client, base, method, path, query, c, "UNSIGNED-PAYLOAD", 0)
+}
+
+/// [`signed`] with the given `x-amz-content-sha256` and a clock off by `skew_secs`.
+#[allow(clippy::too_many_arguments)]
+fn signed_with(
+    client: &reqwest::Client,
+    base: &str,
+    method: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    c: &Cred,
+    payload: &str,
+    skew_secs: i64,
+) -> reqwest::RequestBuilder {
     let host = base.trim_start_matches("http://");
-    let now = time::OffsetDateTime::now_utc();
+    let now = time::OffsetDateTime::now_utc() + time::Duration::seconds(skew_secs);
     let date = format!("{:04}{:02}{:02}", now.year(), now.month() as u8, now.day());
     let amz = format!("{date}T{:02}{:02}{:02}Z", now.hour(), now.minute(), now.second());
     let canonical_uri: String = path.split('/').map(enc).collect::<Vec<_>>().join("/");
@@ -464,8 +479,8 @@ fn signed(
     let canonical_query = q.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
     let signed_headers = "host;x-amz-content-sha256;x-amz-date;x-amz-security-token";
     let canonical = format!(
-        "{method}\n{canonical_uri}\n{canonical_query}\nhost:{host}\nx-amz-content-sha256:UNSIGNED-PAYLOAD\n\
-         x-amz-date:{amz}\nx-amz-security-token:{}\n\n{signed_headers}\nUNSIGNED-PAYLOAD",
+        "{method}\n{canonical_uri}\n{canonical_query}\nhost:{host}\nx-amz-content-sha256:{payload}\n\
+         x-amz-date:{amz}\nx-amz-security-token:{}\n\n{signed_headers}\n{payload}",
         c.token
     );
     let scope = format!("{date}/us-east-1/s3/aws4_request");
@@ -483,7 +498,7 @@ fn signed(
     client
         .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url)
         .header("x-amz-date", amz)
-        .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
+        .header("x-amz-content-sha256", payload)
         .header("x-amz-security-token", &c.token)
         .header(
             "Authorization",
@@ -1028,4 +1043,169 @@ async fn sigv4_requests_without_a_payload_hash_are_refused_as_access_denied() {
     // The pre-signed form needs no such header.
     let r = send(c.get(presigned(&base, &obj, &rw, 60))).await;
     assert_eq!((r.status, r.text.as_str()), (200, "abc"));
+}
+
+#[actix_web::test]
+async fn s3_protocol_details_follow_the_contract() {
+    let lake = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let (app, s3) = spawn_data_plane(&fixture(), &[("s3://uc-emulator", lake.path())], &[], true, 3600).await;
+    let base = s3.as_ref().unwrap().url.clone();
+    setup(&app).await;
+    let t1 = external_table(&app, "t1").await;
+    external_table(&app, "t10").await;
+    grant(&app, "catalog", "main", "admin@example.com", &["EXTERNAL_USE_SCHEMA"]).await;
+    let vend = |op: &'static str| {
+        let (admin, id) = (app.admin(), t1["table_id"].clone());
+        async move { cred_of(&admin.post(&creds_path(false), json!({"table_id": id, "operation": op})).await.ok(op)) }
+    };
+    let (rw, ro) = (vend("READ_WRITE").await, vend("READ").await);
+    let dir = lake.path().join("ext/t1");
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["a", "b", "c"] {
+        std::fs::write(dir.join(name), name.repeat(3)).unwrap();
+    }
+    let c = reqwest::Client::new();
+    let b = format!("/{BUCKET}");
+    let key = |k: &str| format!("/{BUCKET}/ext/t1/{k}");
+
+    // HeadBucket and GetBucketLocation for the credential's bucket only.
+    assert_eq!(send(signed(&c, &base, "HEAD", &b, &[], &ro)).await.status, 200);
+    let r = send(signed(&c, &base, "GET", &b, &[("location", "")], &ro)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("LocationConstraint"), "{}", r.text);
+    assert_eq!(send(signed(&c, &base, "HEAD", "/other-bucket", &[], &ro)).await.status, 403);
+
+    // Keys: an empty segment, and a symbolic link leading out of the mapped directory.
+    assert_s3_error(
+        &send(signed(&c, &base, "GET", &key("x//a"), &[], &ro)).await,
+        403,
+        "AccessDenied",
+        "empty segment",
+    );
+    std::fs::write(outside.path().join("secret"), b"TOPSECRET").unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.join("link")).unwrap();
+    let r = send(signed(&c, &base, "GET", &key("link/secret"), &[], &ro)).await;
+    assert_s3_error(&r, 403, "AccessDenied", "symbolic link out of the mapped directory");
+    assert!(!r.text.contains("TOPSECRET"));
+    let r = send(signed(&c, &base, "PUT", &key("link/new"), &[], &rw).body("x")).await;
+    assert_s3_error(&r, 403, "AccessDenied", "write through a symbolic link");
+    assert!(!outside.path().join("new").exists());
+
+    // Signature V2, a clock 20 minutes off, a wrong payload hash, a wrong Content-MD5.
+    let r = send(c.get(format!("{base}{}", key("a"))).header("Authorization", format!("AWS {}:c2lnbmF0dXJl", ro.key)))
+        .await;
+    assert_s3_error(&r, 403, "AccessDenied", "Signature V2");
+    let v2_query = format!("{base}{}?AWSAccessKeyId={}&Expires=4102444800&Signature=c2ln", key("a"), ro.key);
+    assert_s3_error(&send(c.get(v2_query)).await, 403, "AccessDenied", "pre-signed Signature V2");
+    let r = send(signed_with(&c, &base, "GET", &key("a"), &[], &ro, "UNSIGNED-PAYLOAD", 20 * 60)).await;
+    assert_s3_error(&r, 403, "AccessDenied", "x-amz-date 20 minutes ahead");
+    let body = b"payload".to_vec();
+    let good = hexs(&Sha256::digest(&body));
+    let r = send(signed_with(&c, &base, "PUT", &key("hashed"), &[], &rw, &good, 0).body(body.clone())).await;
+    assert_eq!(r.status, 200, "a verified payload hash: {}", r.text);
+    let wrong = hexs(&Sha256::digest(b"other"));
+    let r = send(signed_with(&c, &base, "PUT", &key("hashed2"), &[], &rw, &wrong, 0).body(body.clone())).await;
+    assert_s3_error(&r, 400, "BadDigest", "a payload hash that does not match the body");
+    assert!(!dir.join("hashed2").exists());
+    let r = send(
+        signed(&c, &base, "PUT", &key("md5"), &[], &rw).header("Content-MD5", "AAAAAAAAAAAAAAAAAAAAAA==").body("x"),
+    )
+    .await;
+    assert_s3_error(&r, 400, "BadDigest", "Content-MD5 mismatch");
+    assert!(!dir.join("md5").exists());
+
+    // Conditional reads (412 / 304) and conditional writes (If-Match).
+    let etag_a = format!("\"{}\"", hexs(&md5_of(b"aaa")));
+    let get_a = || signed(&c, &base, "GET", &key("a"), &[], &ro);
+    assert_s3_error(&send(get_a().header("If-Match", "\"0\"")).await, 412, "PreconditionFailed", "GET If-Match");
+    assert_eq!(send(get_a().header("If-None-Match", etag_a.clone())).await.status, 304);
+    assert_eq!(send(get_a().header("If-Modified-Since", "Fri, 01 Jan 2100 00:00:00 GMT")).await.status, 304);
+    let r = send(get_a().header("If-Unmodified-Since", "Thu, 01 Jan 1970 00:00:00 GMT")).await;
+    assert_s3_error(&r, 412, "PreconditionFailed", "GET If-Unmodified-Since");
+    assert_eq!(send(get_a().header("If-Match", etag_a.clone())).await.status, 200);
+    let r = send(signed(&c, &base, "PUT", &key("a"), &[], &rw).header("If-Match", "\"0\"").body("new")).await;
+    assert_s3_error(&r, 412, "PreconditionFailed", "PUT If-Match stale");
+    assert_eq!(std::fs::read(dir.join("a")).unwrap(), b"aaa");
+    let r = send(signed(&c, &base, "PUT", &key("a"), &[], &rw).header("If-Match", etag_a.clone()).body("AAA")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(std::fs::read(dir.join("a")).unwrap(), b"AAA");
+
+    // Listing pages: v2 continuation and start-after, v1 markers; the link is not followed.
+    let list2 = |extra: Vec<(&'static str, String)>| {
+        let mut q: Vec<(&str, String)> = vec![("list-type", "2".into()), ("prefix", "ext/t1/".into())];
+        q.extend(extra);
+        let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        send(signed(&c, &base, "GET", &b, &q, &ro))
+    };
+    let r = list2(vec![("max-keys", "2".into())]).await;
+    assert!(
+        r.text.contains("<IsTruncated>true</IsTruncated>") && r.text.contains("<KeyCount>2</KeyCount>"),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("<Key>ext/t1/a</Key>") && r.text.contains("<Key>ext/t1/b</Key>"), "{}", r.text);
+    let token = between(&r.text, "<NextContinuationToken>", "</NextContinuationToken>");
+    let r = list2(vec![("max-keys", "2".into()), ("continuation-token", token)]).await;
+    assert!(r.text.contains("<Key>ext/t1/c</Key>") && !r.text.contains("<Key>ext/t1/a</Key>"), "{}", r.text);
+    assert!(!r.text.contains("secret") && !r.text.contains("link"), "links are not followed: {}", r.text);
+    let r = list2(vec![("start-after", "ext/t1/b".into())]).await;
+    assert!(!r.text.contains("<Key>ext/t1/b</Key>") && r.text.contains("<Key>ext/t1/c</Key>"), "{}", r.text);
+    let r = send(signed(&c, &base, "GET", &b, &[("prefix", "ext/t1/"), ("max-keys", "1")], &ro)).await;
+    assert!(r.text.contains("<NextMarker>ext/t1/a</NextMarker>"), "ListObjects v1: {}", r.text);
+    let r = send(signed(&c, &base, "GET", &b, &[("prefix", "ext/t1/"), ("marker", "ext/t1/b")], &ro)).await;
+    assert!(r.text.contains("<Key>ext/t1/c</Key>") && !r.text.contains("<Key>ext/t1/a</Key>"), "{}", r.text);
+
+    // Directory markers: created, visible to HEAD, never listed, removed when empty.
+    assert_eq!(send(signed(&c, &base, "PUT", &key("dir/"), &[], &rw)).await.status, 200);
+    assert!(dir.join("dir").is_dir());
+    assert_eq!(send(signed(&c, &base, "HEAD", &key("dir/"), &[], &ro)).await.status, 200);
+    assert!(!list2(vec![]).await.text.contains("dir"));
+    assert_eq!(send(signed(&c, &base, "DELETE", &key("dir/"), &[], &rw)).await.status, 204);
+    assert!(!dir.join("dir").exists());
+    assert_eq!(send(signed(&c, &base, "HEAD", &key("dir/"), &[], &ro)).await.status, 404);
+
+    // DeleteObjects: per-key results; one key out of scope refuses the whole request.
+    let delete = |keys: &[&str], quiet: bool| {
+        let objects: String = keys.iter().map(|k| format!("<Object><Key>{k}</Key></Object>")).collect();
+        let body = format!("<Delete><Quiet>{quiet}</Quiet>{objects}</Delete>");
+        let md5 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, md5_of(body.as_bytes()));
+        signed(&c, &base, "POST", &b, &[("delete", "")], &rw).header("Content-MD5", md5).body(body)
+    };
+    let r = send(delete(&["ext/t1/b", "ext/t10/x"], false)).await;
+    assert_s3_error(&r, 403, "AccessDenied", "DeleteObjects with a key out of scope");
+    assert!(dir.join("b").exists());
+    let r = send(delete(&["ext/t1/b", "ext/t1/absent"], false)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("<Deleted><Key>ext/t1/b</Key>") && r.text.contains("ext/t1/absent"), "{}", r.text);
+    assert!(!dir.join("b").exists());
+    let r = send(delete(&["ext/t1/c"], true)).await;
+    assert!(r.status == 200 && !r.text.contains("<Deleted>"), "Quiet: {}", r.text);
+
+    // Multipart: the ETag of the whole, and If-None-Match: * on completion.
+    let mp = key("mp.bin");
+    std::fs::write(dir.join("mp.bin"), b"existing").unwrap();
+    let r = send(signed(&c, &base, "POST", &mp, &[("uploads", "")], &rw)).await;
+    let id = between(&r.text, "<UploadId>", "</UploadId>");
+    let r = send(signed(&c, &base, "PUT", &mp, &[("partNumber", "1"), ("uploadId", &id)], &rw).body("part")).await;
+    let e1 = r.header("etag").unwrap();
+    let done = format!(
+        "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{e1}</ETag></Part></CompleteMultipartUpload>"
+    );
+    let r =
+        send(signed(&c, &base, "POST", &mp, &[("uploadId", &id)], &rw).header("If-None-Match", "*").body(done.clone()))
+            .await;
+    assert_s3_error(&r, 412, "PreconditionFailed", "completion onto an existing key");
+    assert_eq!(std::fs::read(dir.join("mp.bin")).unwrap(), b"existing");
+    let r = send(signed(&c, &base, "POST", &mp, &[("uploadId", &id)], &rw).body(done)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let whole = hexs(&md5_of(&md5_of(b"part")));
+    assert!(r.text.contains(&format!("{whole}-1")), "multipart ETag: {}", r.text);
+    assert_eq!(std::fs::read(dir.join("mp.bin")).unwrap(), b"part");
+
+    // A pre-signed URL ends at X-Amz-Expires.
+    let url = presigned(&base, &key("a"), &ro, 1);
+    assert_eq!(send(c.get(&url)).await.status, 200);
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_s3_error(&send(c.get(&url)).await, 403, "AccessDenied", "pre-signed URL past X-Amz-Expires");
 }

@@ -105,3 +105,51 @@ def test_no_account_level_way_to_gain_rights(uc):
         Patch(op=PatchOp.ADD, path="members", value=[{"value": ids[BOB]}])])
     assert ids[BOB] in [m.value for m in a.groups.get(groups["analysts"]).members]
     assert ALICE in [u.user_name for u in a.users.list()]
+
+
+def test_a_principal_deleted_through_account_scim_is_gone_for_good(uc):
+    import requests
+    from databricks.sdk.service.catalog import PermissionsChange, Privilege
+
+    a = account(uc)
+    app_id = "11111111-2222-4333-8444-555555555555"
+    sp = a.service_principals.create(display_name="temp", application_id=app_id,
+                                     roles=[ComplexValue(value="account_admin")])
+    a.workspace_assignment.update(1001, int(sp.id), permissions=[WorkspacePermission.ADMIN])
+    secret = a.service_principal_secrets.create(sp.id).secret
+    g = a.groups.create(display_name="guarded")
+    name = f"accounts/{ACCOUNT}/groups/{g.id}/ruleSets/default"
+    put(a.access_control, name, a.access_control.get_rule_set(name, "").etag, {MANAGER: [f"servicePrincipals/{app_id}"]})
+    uc.admin.grants.update("catalog", "main", changes=[PermissionsChange(principal=app_id, add=[Privilege.USE_CATALOG])])
+    token = requests.post(uc.url + "/oidc/v1/token", data={"grant_type": "client_credentials"},
+                          auth=(app_id, secret), timeout=15).json()["access_token"]
+    assert uc.raw("GET", "/api/2.0/preview/scim/v2/Me", token=token).status_code == 200
+
+    a.service_principals.delete(sp.id)
+    assert uc.raw("GET", "/api/2.0/preview/scim/v2/Me", token=token).status_code == 401
+    again = a.service_principals.create(display_name="temp again", application_id=app_id)
+    assert again.id != sp.id and again.roles == []
+    assert int(again.id) not in [x.principal.principal_id for x in a.workspace_assignment.list(1001)]
+    assert app_id not in [x.principal.service_principal_name for x in a.workspace_assignment.list(1001)]
+    assert rules(a.access_control.get_rule_set(name, "")) == {}
+    assert list(a.service_principal_secrets.list(again.id)) == []
+    r = requests.post(uc.url + "/oidc/v1/token", data={"grant_type": "client_credentials"}, auth=(app_id, secret),
+                      timeout=15)
+    assert r.status_code == 401 and secret not in r.text
+    assert uc.raw("GET", "/api/2.0/preview/scim/v2/Me", token=token).status_code == 401
+    assert app_id not in {x.principal for x in uc.admin.grants.get("catalog", "main").privilege_assignments or []}
+
+
+def test_renames_follow_and_file_urls_are_confined_at_account_level(uc):
+    a = account(uc)
+    g = a.groups.create(display_name="before")
+    a.workspace_assignment.update(1001, int(g.id), permissions=[WorkspacePermission.USER])
+    a.groups.patch(g.id, schemas=SCHEMAS, operations=[Patch(op=PatchOp.REPLACE, path="displayName", value="after")])
+    [p] = [x.principal for x in a.workspace_assignment.list(1001) if x.principal.principal_id == int(g.id)]
+    assert (p.group_name, p.display_name) == ("after", "after")
+    from databricks.sdk.service.catalog import CreateAccountsMetastore
+
+    before = [m.name for m in a.metastores.list()]
+    with raises(BadRequest, "INVALID_PARAMETER_VALUE", status=400, mentions="--file-root", server=uc):
+        a.metastores.create(metastore_info=CreateAccountsMetastore(name="local", storage_root="file:///etc"))
+    assert [m.name for m in a.metastores.list()] == before

@@ -257,6 +257,41 @@ def test_path_credentials_through_the_sdk(plane):
             f.write(b"no")
 
 
+def test_read_only_location_vends_reads_and_refuses_writes(plane):
+    from databricks.sdk.errors import PermissionDenied
+    from databricks.sdk.service.catalog import PathOperation
+    from deltalake import DeltaTable, write_deltalake
+
+    w = plane.server.admin
+    plane.grant("external_location", "ext", "admin@example.com", "EXTERNAL_USE_LOCATION")
+    _external(plane, "d", "s3://uc-test/ext/d")
+    early = plane.creds("main.s.d", TableOperation.READ_WRITE)
+    a = early.aws_temp_credentials
+    opts = {"aws_access_key_id": a.access_key_id, "aws_secret_access_key": a.secret_access_key,
+            "aws_session_token": a.session_token, "aws_endpoint_url": a.access_point,
+            "aws_region": "us-east-1", "aws_allow_http": "true"}
+    write_deltalake(early.url, pa.table({"x": [1]}), storage_options=opts)
+
+    w.external_locations.update(name="ext", read_only=True)
+    with pytest.raises(PermissionDenied, match="read-only"):
+        plane.creds("main.s.d", TableOperation.READ_WRITE)
+    with pytest.raises(PermissionDenied, match="read-only"):
+        w.temporary_path_credentials.generate_temporary_path_credentials(
+            url="s3://uc-test/ext/raw", operation=PathOperation.PATH_READ_WRITE)
+    reader = plane.creds("main.s.d", TableOperation.READ)
+    assert reader.aws_temp_credentials.access_key_id.startswith("ASIA")
+
+    # The credential vended before the switch reads, but its writes are refused by the endpoint.
+    assert DeltaTable(early.url, storage_options=opts).version() == 0
+    with pytest.raises(Exception):
+        write_deltalake(early.url, pa.table({"x": [2]}), storage_options=opts, mode="append")
+    with pytest.raises(OSError):
+        with plane.s3fs(early).open_output_stream("uc-test/ext/d/extra.parquet") as f:
+            f.write(b"no")
+    assert not (plane.lake / "ext/d/extra.parquet").exists()
+    assert DeltaTable(early.url, storage_options=opts).version() == 0, "nothing was committed"
+
+
 @pytest.mark.parametrize("bad", [["--s3-bind", "nope"], ["--credential-lifetime", "0"],
                                  ["--credential-lifetime", "43201"], ["--s3-public-url", "http://x/path"]])
 def test_bad_data_plane_flags_stop_start_up(bad, tmp_path):
