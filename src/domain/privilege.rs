@@ -256,11 +256,8 @@ mod tests {
         for kind in SecurableKind::ALL {
             for g in &granted {
                 for w in &wanted {
-                    let meaning = if *g == "ALL_PRIVILEGES" {
-                        !NOT_IN_ALL.contains(w)
-                    } else {
-                        canon(g, kind).contains(w)
-                    };
+                    let meaning =
+                        if *g == "ALL_PRIVILEGES" { !NOT_IN_ALL.contains(w) } else { canon(g, kind).contains(w) };
                     assert_eq!(conveys(g, kind, w), meaning, "{g} on {kind:?} conveys {w}");
                 }
             }
