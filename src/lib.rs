@@ -1,7 +1,6 @@
 //! uc-emulator: a local emulator of Databricks Unity Catalog. See ARCHITECTURE.md.
 
 pub mod api;
-pub mod app;
 pub mod authz;
 pub mod config;
 pub mod delta;

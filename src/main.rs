@@ -51,9 +51,9 @@ fn main() -> ExitCode {
             }
         },
         Command::PartnerConnect(pc) => match pc.command {
-            PartnerConnectCommand::Certify(args) => {
-                ExitCode::from(u8::try_from(uc_emulator::partner_connect::certify::run(&args)).unwrap_or(1))
-            }
+            PartnerConnectCommand::Certify(args) => ExitCode::from(
+                u8::try_from(uc_emulator::partner_connect::certify::run(&args, start_certify_sandbox)).unwrap_or(1),
+            ),
         },
     }
 }
@@ -61,7 +61,7 @@ fn main() -> ExitCode {
 fn serve(args: uc_emulator::config::ServeArgs) -> ExitCode {
     let system = actix_web::rt::System::new();
     system.block_on(async move {
-        let running = match uc_emulator::app::start(&args) {
+        let running = match uc_emulator::api::app::start(&args) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("uc-emulator: {e}");
@@ -170,4 +170,16 @@ fn one_line(rendered: &str) -> String {
         parts.push(rendered.lines().next().unwrap_or("invalid command line").trim().to_string());
     }
     parts.join("; ")
+}
+
+/// Starts certify's private emulator (the sandbox) through the HTTP layer's start-up.
+fn start_certify_sandbox(
+    args: &uc_emulator::config::ServeArgs,
+) -> Result<uc_emulator::partner_connect::certify::SandboxServer, String> {
+    let running = uc_emulator::api::app::start(args).map_err(|e| e.to_string())?;
+    Ok(uc_emulator::partner_connect::certify::SandboxServer {
+        url: running.url,
+        store: running.store,
+        server: running.server,
+    })
 }

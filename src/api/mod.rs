@@ -3,6 +3,7 @@
 pub mod access_control;
 pub mod account;
 pub mod account_uc;
+pub mod app;
 pub mod catalogs;
 pub mod codec_errors;
 pub mod explain;

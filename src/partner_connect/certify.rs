@@ -36,7 +36,18 @@ const CATALOG: &str = "certify";
 const DEFAULT_REDIRECTS: &[&str] = &["create_trial", "sign_in", "purchase_product"];
 
 /// Runs certify; returns the exit status (0 nothing failed, 1 a case failed, 2 usage error).
-pub fn run(args: &CertifyArgs) -> i32 {
+/// A started emulator for the sandbox: its URL, its store and the server (not yet polled).
+pub struct SandboxServer {
+    pub url: String,
+    pub store: Arc<Store>,
+    pub server: actix_web::dev::Server,
+}
+
+/// How certify starts its sandbox emulator: the binary passes the HTTP layer's start-up, so the
+/// Partner Connect logic does not reach into the HTTP layer itself.
+pub type StartServer = fn(&ServeArgs) -> Result<SandboxServer, String>;
+
+pub fn run(args: &CertifyArgs, start: StartServer) -> i32 {
     let path = args.config.display().to_string();
     let text = match std::fs::read_to_string(&args.config) {
         Ok(t) => t,
@@ -92,7 +103,7 @@ pub fn run(args: &CertifyArgs) -> i32 {
         return report.finish();
     }
     let system = actix_web::rt::System::new();
-    system.block_on(sandbox_run(raw, config, basic, args.timeout_ms, plans, &mut report));
+    system.block_on(sandbox_run(start, raw, config, basic, args.timeout_ms, plans, &mut report));
     report.finish()
 }
 
@@ -269,6 +280,7 @@ fn fixture(admin: &AdminPlan, plans: &[(&str, &CasePlan)]) -> Json {
 
 /// Starts the sandbox, registers the partner and runs the planned cases in order.
 async fn sandbox_run(
+    start: StartServer,
     raw: Json,
     config: PartnerConfig,
     basic: Option<(String, String)>,
@@ -282,7 +294,7 @@ async fn sandbox_run(
         token: format!("dapi-certify-{}", random_hex(32)),
     };
     let runnable: Vec<(&str, &CasePlan)> = plans.iter().filter_map(|(c, p)| p.as_ref().ok().map(|p| (*c, p))).collect();
-    let started = start_sandbox(&fixture(&admin, &runnable));
+    let started = start_sandbox(start, &fixture(&admin, &runnable));
     let (running_url, store, handle, task) = match started {
         Ok(s) => s,
         Err(e) => {
@@ -347,7 +359,7 @@ async fn sandbox_run(
 type Started = (String, Arc<Store>, actix_web::dev::ServerHandle, actix_web::rt::task::JoinHandle<std::io::Result<()>>);
 
 /// The in-memory emulator on 127.0.0.1 with a free port, the cases' fixture applied.
-fn start_sandbox(fixture: &Json) -> Result<Started, String> {
+fn start_sandbox(start: StartServer, fixture: &Json) -> Result<Started, String> {
     let args = ServeArgs {
         bind: "127.0.0.1:0".into(),
         db: ":memory:".into(),
@@ -363,7 +375,7 @@ fn start_sandbox(fixture: &Json) -> Result<Started, String> {
         credential_lifetime: 3600,
         oauth_token_lifetime: 3600,
     };
-    let running = crate::app::start(&args).map_err(|e| e.to_string())?;
+    let running = start(&args)?;
     // Applied in memory (certify writes no files); the built-in fixture the new database got
     // is never used by the cases.
     let loaded = crate::fixtures::parse("certify sandbox fixture", &fixture.to_string()).map_err(|e| e.to_string())?;

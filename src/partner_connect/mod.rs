@@ -408,6 +408,12 @@ pub fn unprovision(conn: &Connection, ok: &Allowed, info: &ConnectionInfo, heir:
     pc_store::delete_connection(conn, ok, &info.id)
 }
 
+/// At start-up, before serving: rolls back the connections a crash left pending, in one
+/// transaction under the server's own proof. Returns how many.
+pub fn recover_pending(store: &crate::store::Store) -> ApiResult<usize> {
+    store.write_now(|tx| crate::authz::with_server_proof(|ok| recover(tx, ok, crate::domain::now_ms())))
+}
+
 /// Rolls back every pending connection: a connect cut short by a crash.
 pub fn recover(conn: &Connection, ok: &Allowed, now: i64) -> ApiResult<usize> {
     let pending = pc_store::pending(conn)?;

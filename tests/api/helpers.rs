@@ -7,7 +7,7 @@ use actix_web::dev::ServerHandle;
 use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use reqwest::Method;
 use serde_json::{json, Value};
-use uc_emulator::app;
+use uc_emulator::api::app;
 use uc_emulator::config::ServeArgs;
 
 pub const ADMIN: &str = "dapi-admin";

@@ -328,11 +328,11 @@ async fn fixtures_with_file_urls_need_a_file_root() {
     let path = dir.path().join("f.json");
     std::fs::write(&path, &fixture).unwrap();
     let args = crate::helpers::args(&dir.path().join("uc.db"), &path);
-    let err = uc_emulator::app::start(&args).err().expect("refused").to_string();
+    let err = uc_emulator::api::app::start(&args).err().expect("refused").to_string();
     assert!(err.contains("external_locations[0]") && err.contains("--file-root"), "{err}");
     let mut rooted = crate::helpers::args(&dir.path().join("uc2.db"), &path);
     rooted.file_roots = vec![uc_emulator::config::parse_file_root(dir.path().to_str().unwrap()).unwrap()];
-    assert!(uc_emulator::app::start(&rooted).is_ok(), "accepted under a file root");
+    assert!(uc_emulator::api::app::start(&rooted).is_ok(), "accepted under a file root");
     // A missing directory is no file root.
     assert!(uc_emulator::config::parse_file_root("/no/such/dir/anywhere").is_err());
 }

@@ -458,6 +458,6 @@ async fn fixtures_apply_storage_objects_once_and_validate_them() {
     let path = dir.path().join("bad.json");
     std::fs::write(&path, bad).unwrap();
     let args = crate::helpers::args(&dir.path().join("uc.db"), &path);
-    let err = uc_emulator::app::start(&args).err().expect("refused").to_string();
+    let err = uc_emulator::api::app::start(&args).err().expect("refused").to_string();
     assert!(err.contains("external_locations[1]") && err.contains("url"), "{err}");
 }

@@ -470,6 +470,6 @@ pub(crate) fn undocumented<R>(f: impl FnOnce() -> R) -> R {
 /// Every resource the main listener serves, by building the app's routes once (nothing listens).
 pub fn served_routes() -> Vec<Served> {
     RECORDING.with(|r| *r.borrow_mut() = Some(Vec::new()));
-    let _app = actix_web::App::new().configure(crate::app::routes);
+    let _app = actix_web::App::new().configure(crate::api::app::routes);
     RECORDING.with(|r| r.borrow_mut().take().unwrap_or_default())
 }

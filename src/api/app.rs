@@ -78,15 +78,10 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
     fixtures::check_file_urls(&files, &roots)?;
     let local = crate::files::LocalStorage { map: args.storage_map.clone().into(), roots: roots.clone() };
     fixtures::apply_mapped(&store, &files, &local)?;
-    // A connect cut short by a crash left a pending connection: roll it back before serving
-    //.
-    let recovered = store
-        .write_now(|tx| {
-            crate::authz::with_server_proof(|ok| crate::partner_connect::recover(tx, ok, crate::domain::now_ms()))
-        })
-        .map_err(|e| {
-            StartError::Fixture(FixtureError(format!("recovering pending Partner Connect connections: {e}")))
-        })?;
+    // A connect cut short by a crash left a pending connection: roll it back before serving.
+    let recovered = crate::partner_connect::recover_pending(&store).map_err(|e| {
+        StartError::Fixture(FixtureError(format!("recovering pending Partner Connect connections: {e}")))
+    })?;
     if recovered > 0 {
         tracing::warn!(recovered, "rolled back Partner Connect connections a crash left pending");
     }
