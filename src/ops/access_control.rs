@@ -145,9 +145,14 @@ fn authorize(conn: &Connection, caller: &Caller, r: &ResourceRef, proxy_read: bo
     Ok((ok, res))
 }
 
-/// The assignable roles of a resource, sorted.
-pub fn assignable_roles(conn: &Connection, caller: &Caller, r: &ResourceRef) -> ApiResult<Vec<&'static str>> {
-    let (_, res) = authorize(conn, caller, r, false)?;
+/// The assignable roles of a resource, sorted (a read: anyone of the workspace on the proxy).
+pub fn assignable_roles(
+    conn: &Connection,
+    caller: &Caller,
+    r: &ResourceRef,
+    proxy: bool,
+) -> ApiResult<Vec<&'static str>> {
+    let (_, res) = authorize(conn, caller, r, proxy)?;
     Ok(res.roles().to_vec())
 }
 
