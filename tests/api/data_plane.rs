@@ -117,6 +117,19 @@ async fn managed_table_directories_come_and_go_with_their_tables() {
     assert!(m3_dir.is_dir());
     app.admin().delete(&format!("{UC}/catalogs/c2?force=true")).await.ok("forced catalog delete");
     assert!(!m3_dir.exists(), "forced deleteCatalog removes managed table files");
+
+    // And a forced metastore delete; the external table's files stay.
+    app.admin().post(&format!("{UC}/schemas"), json!({"catalog_name": "main", "name": "s2"})).await.ok("schema");
+    let m4 = managed_table(&app, "s2", "m4").await;
+    let m4_dir = local(lake.path(), m4["storage_location"].as_str().unwrap());
+    assert!(m4_dir.is_dir());
+    let ms = app.admin().get(&format!("{UC}/metastore_summary")).await.ok("summary");
+    app.admin()
+        .delete(&format!("{UC}/metastores/{}?force=true", ms["metastore_id"].as_str().unwrap()))
+        .await
+        .ok("forced metastore delete");
+    assert!(!m4_dir.exists(), "forced deleteMetastore removes managed table files");
+    assert!(ext_dir.join("data.parquet").exists(), "external data is never touched");
 }
 
 #[actix_web::test]
@@ -1114,6 +1127,25 @@ async fn s3_protocol_details_follow_the_contract() {
     .await;
     assert_s3_error(&r, 400, "BadDigest", "Content-MD5 mismatch");
     assert!(!dir.join("md5").exists());
+
+    // A body announced over 5 GiB is refused before any of it is read; nothing is written.
+    let req = signed(&c, &base, "PUT", &key("huge"), &[], &rw).build().unwrap();
+    let mut head = format!("PUT {} HTTP/1.1\r\n", req.url().path());
+    for (k, v) in req.headers() {
+        head.push_str(&format!("{k}: {}\r\n", v.to_str().unwrap()));
+    }
+    head.push_str(&format!("host: {}\r\ncontent-length: 6000000000\r\n\r\n", base.trim_start_matches("http://")));
+    let answer = {
+        use std::io::{Read, Write};
+        let mut sock = std::net::TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+        sock.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        sock.write_all(head.as_bytes()).unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = sock.read(&mut buf).unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    assert!(answer.starts_with("HTTP/1.1 400") && answer.contains("<Code>EntityTooLarge</Code>"), "{answer}");
+    assert!(!dir.join("huge").exists());
 
     // Conditional reads (412 / 304) and conditional writes (If-Match).
     let etag_a = format!("\"{}\"", hexs(&md5_of(b"aaa")));
