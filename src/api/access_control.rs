@@ -30,11 +30,17 @@ pub(crate) struct RolesQuery {
     resource: Option<String>,
 }
 
-async fn assignable_roles(req: HttpRequest, Auth(caller): Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+async fn assignable_roles(
+    req: HttpRequest,
+    Auth(caller): Auth,
+    state: web::Data<AppState>,
+    proxy: web::Data<Proxy>,
+) -> ApiResult<HttpResponse> {
+    let proxy = proxy.0;
     let q: RolesQuery = parse_query(req.query_string())?;
     let raw = q.resource.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::invalid("resource", "is required"))?;
     let r = ops::parse_resource("resource", &raw, &state.account_id)?;
-    let roles = state.store.read(move |conn| ops::assignable_roles(conn, &caller, &r)).await?;
+    let roles = state.store.read(move |conn| ops::assignable_roles(conn, &caller, &r, proxy)).await?;
     let roles: Vec<serde_json::Value> = roles.into_iter().map(|n| serde_json::json!({ "name": n })).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "roles": roles })))
 }

@@ -26,6 +26,7 @@ pub(crate) struct OdbcParams {
 
 /// `EndpointInfo` / `GetWarehouseResponse` in the SDK's shape.
 #[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = EndpointInfo)]
 pub struct WarehouseInfo {
     id: String,
     name: String,

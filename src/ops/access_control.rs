@@ -145,9 +145,14 @@ fn authorize(conn: &Connection, caller: &Caller, r: &ResourceRef, proxy_read: bo
     Ok((ok, res))
 }
 
-/// The assignable roles of a resource, sorted.
-pub fn assignable_roles(conn: &Connection, caller: &Caller, r: &ResourceRef) -> ApiResult<Vec<&'static str>> {
-    let (_, res) = authorize(conn, caller, r, false)?;
+/// The assignable roles of a resource, sorted (a read: anyone of the workspace on the proxy).
+pub fn assignable_roles(
+    conn: &Connection,
+    caller: &Caller,
+    r: &ResourceRef,
+    proxy: bool,
+) -> ApiResult<Vec<&'static str>> {
+    let (_, res) = authorize(conn, caller, r, proxy)?;
     Ok(res.roles().to_vec())
 }
 
@@ -214,8 +219,9 @@ pub fn update_rule_set(
 ) -> ApiResult<RuleSet> {
     let (ok, res) = authorize(tx, caller, r, false)?;
     // Only account admins change the account's own rule set.
-    if res.principal.is_none() && !caller.account_admin {
-        return Err(ApiError::denied(format!("{} is not an account admin.", caller.describe())));
+    if res.principal.is_none() {
+        authz::require(caller, &Action::ManageAccount, &[])
+            .map_err(|_| ApiError::denied(format!("{} is not an account admin.", caller.describe())))?;
     }
     let mut rows: Vec<(String, i64)> = Vec::new();
     for (i, rule) in rules.iter().enumerate() {

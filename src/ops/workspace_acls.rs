@@ -143,11 +143,13 @@ pub fn validate(object: &WorkspaceObject, body: PermissionsRequest) -> ApiResult
 
 /// Every requested principal must exist and be of the kind its key says (400 naming the field).
 fn check_principals(conn: &Connection, requested: &[Requested]) -> ApiResult<()> {
+    let names: Vec<&str> = requested.iter().map(|r| r.name.as_str()).collect();
+    let found = principals::by_names(conn, &names)?;
     for r in requested {
         if r.key == Key::Group && r.name == ACCOUNT_USERS {
             continue;
         }
-        match principals::by_name(conn, &r.name)? {
+        match found.get(&r.name) {
             None => return Err(ApiError::invalid(&r.field(), format!("principal {:?} does not exist", r.name))),
             Some(p) if p.kind != r.key.kind() => {
                 return Err(ApiError::invalid(
@@ -210,14 +212,10 @@ pub struct ObjectAcl {
 pub const ADMINS: &str = "admins";
 
 fn with_principals(conn: &Connection, entries: Vec<AclEntry>) -> ApiResult<ObjectAcl> {
-    let mut found = HashMap::new();
-    for name in entries.iter().map(|e| e.principal.as_str()).chain([ADMINS]) {
-        if name != ACCOUNT_USERS && !found.contains_key(name) {
-            if let Some(p) = principals::by_name(conn, name)? {
-                found.insert(name.to_string(), p);
-            }
-        }
-    }
+    // The entries' principals in one query, never one per entry.
+    let names: Vec<&str> =
+        entries.iter().map(|e| e.principal.as_str()).chain([ADMINS]).filter(|n| *n != ACCOUNT_USERS).collect();
+    let found = principals::by_names(conn, &names)?;
     Ok(ObjectAcl { entries, principals: found })
 }
 

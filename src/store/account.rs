@@ -107,13 +107,13 @@ pub fn assignments(conn: &Connection, workspace_id: i64) -> ApiResult<Vec<(Princ
     )?;
     let rows: Vec<(i64, String)> =
         stmt.query_map([workspace_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (id, perm) in rows {
-        if let Some(p) = principals::by_id(conn, id)? {
-            out.push((p, WorkspacePermission::parse(&perm)));
-        }
-    }
-    Ok(out)
+    // The principals in one query, never one per assignment.
+    let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+    let mut principals = principals::by_ids(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, perm)| principals.remove(&id).map(|p| (p, WorkspacePermission::parse(&perm))))
+        .collect())
 }
 
 /// The ids of every principal that belongs to a workspace: assigned, or a transitive member of

@@ -102,6 +102,24 @@ pub fn by_id(conn: &Connection, id: i64) -> ApiResult<Option<PrincipalRow>> {
         .optional()?)
 }
 
+/// The principals with these ids, in one query (a list's page), by id.
+pub fn by_ids(conn: &Connection, ids: &[i64]) -> ApiResult<HashMap<i64, PrincipalRow>> {
+    let ids = serde_json::to_string(ids).expect("ids serialize");
+    let mut stmt = conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM principals WHERE id IN (SELECT value FROM json_each(?1))"))?;
+    let rows = stmt.query_map([ids], row)?.map(|r| r.map(|p| (p.id, p))).collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// The principals with these names, in one query, by name.
+pub fn by_names(conn: &Connection, names: &[&str]) -> ApiResult<HashMap<String, PrincipalRow>> {
+    let names = serde_json::to_string(names).expect("names serialize");
+    let mut stmt = conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM principals WHERE name IN (SELECT value FROM json_each(?1))"))?;
+    let rows = stmt.query_map([names], row)?.map(|r| r.map(|p| (p.name.clone(), p))).collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
 /// Every principal of a kind, ordered by id (SCIM lists).
 pub fn list(conn: &Connection, kind: PrincipalKind) -> ApiResult<Vec<PrincipalRow>> {
     let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM principals WHERE kind = ?1 ORDER BY id"))?;

@@ -436,3 +436,25 @@ async fn belonging_is_checked_on_every_workspace_path_but_not_on_the_public_ones
     let r = bob.get(&format!("/api/2.0/delta-sharing/metastores/{ms}/shares")).await;
     assert_eq!(r.status, 401, "the sharing server authenticates recipients only: {}", r.text);
 }
+
+#[actix_web::test]
+async fn the_proxy_lets_anyone_of_the_workspace_read_assignable_roles_and_rule_sets() {
+    let app = spawn_with(FIXTURE).await;
+    let inner = id_of(&app, "Groups", "displayName", "inner").await;
+    let resource = format!("accounts/{ACCOUNT}/groups/{inner}");
+    let proxy = "/api/2.0/preview/accounts/access-control";
+    let account = format!("/api/2.0/preview/accounts/{ACCOUNT}/access-control");
+    let roles = app.alice().get(&format!("{proxy}/assignable-roles?resource={}", enc(&resource))).await.ok("proxy");
+    assert_eq!(roles, json!({"roles": [{"name": "roles/group.manager"}]}));
+    let name = enc(&format!("{resource}/ruleSets/default"));
+    app.alice().get(&format!("{proxy}/rule-sets?etag=&name={name}")).await.ok("proxy read");
+    // The account paths are for account admins and managers; unassigned callers have no proxy.
+    app.alice().get(&format!("{account}/assignable-roles?resource={}", enc(&resource))).await.error(
+        403,
+        "PERMISSION_DENIED",
+        "account path",
+    );
+    app.alice().get(&format!("{account}/rule-sets?etag=&name={name}")).await.error(403, "PERMISSION_DENIED", "account");
+    let r = app.with_token("dapi-bob").get(&format!("{proxy}/assignable-roles?resource={}", enc(&resource))).await;
+    r.error(403, "PERMISSION_DENIED", "bob belongs to no workspace");
+}

@@ -41,6 +41,11 @@ def test_assignable_roles(uc):
         a.access_control.get_assignable_roles_for_resource("accounts/11111111-1111-4111-8111-111111111111")
     with raises(PermissionDenied, "PERMISSION_DENIED", status=403, server=uc):
         account(uc, "bob").access_control.get_assignable_roles_for_resource(f"accounts/{ACCOUNT}/groups/12345")
+    # The workspace proxy: any principal of the acting workspace reads them.
+    proxy = uc.alice.account_access_control_proxy
+    assert [x.name for x in proxy.get_assignable_roles_for_resource(f"accounts/{ACCOUNT}/groups/{g.id}").roles] == [
+        MANAGER]
+    assert len(proxy.get_assignable_roles_for_resource(f"accounts/{ACCOUNT}").roles) == 5
 
 
 def test_group_rule_set_etag_and_managers(uc):

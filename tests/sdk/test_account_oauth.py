@@ -65,6 +65,13 @@ def test_secrets_every_method_and_the_sdk_signs_in_with_one(uc):
         w.catalogs.get("private")
     # With the workspace named explicitly, too.
     assert m2m_workspace(uc, SP, created.secret, workspace_id="1001").current_user.me().user_name == SP
+    # user-info/me is evaluated for the service principal itself: once it owns the metastore, it
+    # is a metastore admin.
+    ms = uc.admin.metastores.summary().metastore_id
+    uc.admin.metastores.update(ms, owner=SP)
+    assert w.api_client.do("GET", "/api/2.1/unity-catalog/user-info/me") == {"is_metastore_admin": True}
+    w.metastores.update(ms, owner="admin@example.com")
+    assert w.api_client.do("GET", "/api/2.1/unity-catalog/user-info/me") == {"is_metastore_admin": False}
 
     # Deleting the secret: tokens already minted keep working, new ones are refused.
     a.service_principal_secrets.delete(sid, created.id)

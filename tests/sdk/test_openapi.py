@@ -162,6 +162,20 @@ TEACHING_READS = [
         "&principal=henry@acme.example",
         "/api/2.1/unity-catalog/explain",
     ),
+    # Each kind of reason: admin roles, ownership, grants (inherited), a missing link.
+    (
+        "/api/2.1/unity-catalog/explain?action=getTable&securable_type=table&full_name=sales.reports.revenue",
+        "/api/2.1/unity-catalog/explain",
+    ),
+    *[
+        (
+            "/api/2.1/unity-catalog/explain?action=" + action + "&securable_type=table"
+            "&full_name=sales.reports.revenue&principal=" + who + "@acme.example",
+            "/api/2.1/unity-catalog/explain",
+        )
+        for who in ("dana", "erin", "frank", "grace")
+        for action in ("SELECT", "MODIFY", "updateTable", "deleteTable")
+    ],
     ("/api/2.1/unity-catalog/explain/actions?securable_type=table", "/api/2.1/unity-catalog/explain/actions"),
     ("/api/2.1/unity-catalog/user-info/me", "/api/2.1/unity-catalog/user-info/me"),
     ("/api/2.1/unity-catalog/user-info/my-groups", "/api/2.1/unity-catalog/user-info/my-groups"),

@@ -212,6 +212,11 @@ impl Op {
         self.params.push(p);
         self
     }
+    /// Leaves out a parameter the query type has but this endpoint ignores.
+    pub(crate) fn ignores(mut self, name: &str) -> Op {
+        self.params.retain(|p| p["name"] != name);
+        self
+    }
     /// Marks query parameters whose absence is a 400 as `required`.
     pub(crate) fn required(mut self, names: &[&str]) -> Op {
         for p in &mut self.params {

@@ -345,6 +345,7 @@ pub(super) fn all(s: &mut Schemas) -> Vec<Op> {
         head("/api/2.0/fs/files{file_path}", "getMetadata", "Files API"),
         put("/api/2.0/fs/files{file_path}", "upload", "Files API")
             .query::<UploadParams>()
+            .ignores("action")
             .bytes_body()
             .ok_status(204),
         delete("/api/2.0/fs/files{file_path}", "deleteFile", "Files API").ok_status(204),
@@ -981,6 +982,7 @@ fn account_operations(s: &mut Schemas, ops: &mut Vec<Op>) {
             .ok(roles.clone()),
         get(&ac("/rule-sets"), "getRuleSet", "Account access control")
             .query::<RuleSetQuery>()
+            .ignores("etag")
             .required(&["name"])
             .ok(rule_set.clone()),
         put(&ac("/rule-sets"), "updateRuleSet", "Account access control")
@@ -992,6 +994,7 @@ fn account_operations(s: &mut Schemas, ops: &mut Vec<Op>) {
             .ok(roles),
         get(&ac_proxy("/rule-sets"), "getRuleSetProxy", "Account access control")
             .query::<RuleSetQuery>()
+            .ignores("etag")
             .required(&["name"])
             .ok(rule_set.clone()),
         put(&ac_proxy("/rule-sets"), "updateRuleSetProxy", "Account access control")

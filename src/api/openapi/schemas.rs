@@ -469,9 +469,21 @@ pub(crate) fn explanation(s: &mut Schemas) -> Value {
         json!({
             "type": "object",
             "description": "One fact of the decision (a grant, an ownership, a role, or a missing link), with its sentence.",
-            "required": ["text"],
-            "properties": {"text": {"type": "string"}},
-            "additionalProperties": true
+            "required": ["kind", "text"],
+            "properties": {
+                "kind": {"type": "string", "enum": [
+                    "metastore_admin", "account_admin", "workspace_admin", "owner", "grant", "owner_conveys",
+                    "condition", "missing"
+                ]},
+                "text": {"type": "string"},
+                "via": {"type": "string", "description": "the principal or group the fact holds through"},
+                "securable_type": {"type": "string", "enum": super::refine::securable_types()},
+                "securable": {"type": "string"},
+                "privilege": {"type": "string"},
+                "granted": {"type": "string", "description": "the privilege as granted (ALL_PRIVILEGES conveys others)"},
+                "holds": {"type": "string"},
+                "requirement": {"type": "string"}
+            }
         }),
     );
     s.named(
