@@ -618,27 +618,36 @@ async fn activation_page(req: HttpRequest, state: web::Data<AppState>) -> ApiRes
 
 // ---- pre-signed file URLs ------------------------------------------------------------------
 
-/// `GET`/`HEAD /delta-sharing/presigned/<key>?X-UC-Expires=…&X-Databricks-Signature=…`: the file's
+/// `GET`/`HEAD /delta-sharing/presigned/<key>?X-UC-Expires=…&X-UC-Signature=…` (and the kernel's
+/// copy of the signature, `X-Databricks-Signature`, which must match when present): the file's
 /// bytes (ranges supported), while the URL's signature holds and it has not expired.
 async fn presigned_file(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    use crate::delta::presign::{verify, Refused, EXPIRES_PARAM, SIGNATURE_PARAM};
+    use crate::delta::presign::{verify, Refused, EXPIRES_PARAM, KERNEL_SIGNATURE_PARAM, SIGNATURE_PARAM};
     let key = req.match_info().get("key").unwrap_or("").to_string();
     let mut expires = None;
     let mut signature = None;
+    let mut kernel_copy = None;
     for (k, v) in form_urlencoded::parse(req.query_string().as_bytes()) {
         if k == EXPIRES_PARAM {
             expires = Some(v.into_owned());
         } else if k == SIGNATURE_PARAM {
             signature = Some(v.into_owned());
+        } else if k == KERNEL_SIGNATURE_PARAM {
+            kernel_copy = Some(v.into_owned());
         }
     }
-    let url =
-        verify(&state.store.signing_key, &key, expires.as_deref(), signature.as_deref(), now_ms()).map_err(|e| {
-            ApiError::denied(match e {
-                Refused::InvalidSignature => "invalid signature",
-                Refused::Expired => "URL expired",
-            })
-        })?;
+    let copy_differs = kernel_copy.is_some() && kernel_copy != signature;
+    let checked = if copy_differs {
+        Err(Refused::InvalidSignature)
+    } else {
+        verify(&state.store.signing_key, &key, expires.as_deref(), signature.as_deref(), now_ms())
+    };
+    let url = checked.map_err(|e| {
+        ApiError::denied(match e {
+            Refused::InvalidSignature => "invalid signature",
+            Refused::Expired => "URL expired",
+        })
+    })?;
     let decoded = percent_encoding::percent_decode_str(&url).decode_utf8_lossy().into_owned();
     let missing = || ApiError::new(ErrorCode::ResourceDoesNotExist, "The file does not exist.");
     let local = state.local_storage().local_path(&decoded).ok_or_else(missing)?;

@@ -289,6 +289,44 @@ mod tests {
         assert!(parse_json_predicate("not json").is_none());
     }
 
+    /// `column <op> literal` on the partition column `c` of type `ty`.
+    fn compare(op: &str, ty: &str, literal: &str) -> Value {
+        parse_json_predicate(
+            &serde_json::json!({"op": op, "children": [{"op": "column", "name": "c", "valueType": ty},
+                                                       {"op": "literal", "value": literal, "valueType": ty}]})
+            .to_string(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn json_predicate_types_compare_as_their_values() {
+        let cols = vec!["c".to_string()];
+        let excludes = |p: &Value, v: &str| predicate_excludes(p, &file(serde_json::json!({"c": v}), None), &cols);
+        // Numbers numerically, floats too.
+        assert!(excludes(&compare("greaterThan", "long", "9"), "8"));
+        assert!(!excludes(&compare("greaterThan", "long", "9"), "10"), "10 > 9 as numbers");
+        assert!(!excludes(&compare("lessThan", "double", "10.5"), "9.75"));
+        assert!(excludes(&compare("lessThan", "float", "1e1"), "10.0"));
+        // Timestamps as instants: 01:00+02:00 is before 00:00Z.
+        assert!(excludes(
+            &compare("greaterThanOrEqual", "timestamp", "2024-01-01T00:00:00Z"),
+            "2024-01-01T01:00:00+02:00"
+        ));
+        assert!(!excludes(&compare("lessThan", "timestamp", "2024-01-01T00:00:00Z"), "2024-01-01T01:00:00+02:00"));
+        // Dates and strings by character; booleans as true/false.
+        assert!(!excludes(&compare("lessThanOrEqual", "date", "2024-02-01"), "2024-01-31"));
+        assert!(excludes(&compare("equal", "string", "eu"), "EU"), "case-sensitive");
+        assert!(!excludes(&compare("equal", "bool", "true"), "true"));
+        assert!(excludes(&compare("equal", "bool", "true"), "false"));
+        // A value that does not convert is unknown (kept), as is an unknown type.
+        assert!(!excludes(&compare("equal", "int", "1"), "abc"));
+        assert!(!excludes(&compare("equal", "decimal(3,1)", "1"), "2"));
+        // A null partition value is unknown for comparisons.
+        let p = compare("equal", "string", "eu");
+        assert!(!predicate_excludes(&p, &file(serde_json::json!({"c": null}), None), &cols));
+    }
+
     #[test]
     fn limit_counts_records_in_order() {
         let a = file(serde_json::json!({}), Some(2));

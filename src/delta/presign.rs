@@ -1,12 +1,14 @@
 //! Pre-signed file URLs the emulator serves itself:
-//! `<public>/delta-sharing/presigned/<key>?X-UC-Expires=<epoch ms>&X-Databricks-Signature=<hex>`,
+//! `<public>/delta-sharing/presigned/<key>?X-UC-Expires=<epoch ms>&X-UC-Signature=<hex>&X-Databricks-Signature=<hex>`,
 //! where `<key>` is the file's storage URL in unpadded base64url and the signature is HMAC-SHA256
 //! of `<key>\n<expires>` under the database's signing key.
 //!
-//! The signature parameter is named as Databricks' own pre-signed URLs name it: the Delta kernel
-//! (the connector's `use_delta_format=True` path) fetches a file over HTTP only when its URL
-//! carries one of the query keys it knows for pre-signed URLs (`X-Amz-Signature`,
-//! `X-Databricks-Signature`…); any other URL it opens as a path of its local object store.
+//! The signature is `X-UC-Signature`. The same value is repeated as `X-Databricks-Signature`,
+//! the key Databricks' own pre-signed URLs carry, because the Delta kernel (the connector's
+//! `use_delta_format=True` path) fetches a file over HTTP only when its URL carries one of the
+//! query keys it knows for pre-signed URLs (`X-Amz-Signature`, `X-Databricks-Signature`…); any
+//! other URL it opens as a path of its local object store. When present it must equal the
+//! signature, so no part of a URL can be changed without refusal.
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -19,7 +21,9 @@ pub const SCOPE: &str = "/delta-sharing/presigned";
 /// The query parameter of the expiry (epoch ms).
 pub const EXPIRES_PARAM: &str = "X-UC-Expires";
 /// The query parameter of the signature (lower-case hex).
-pub const SIGNATURE_PARAM: &str = "X-Databricks-Signature";
+pub const SIGNATURE_PARAM: &str = "X-UC-Signature";
+/// The same signature under the key the Delta kernel recognises pre-signed URLs by.
+pub const KERNEL_SIGNATURE_PARAM: &str = "X-Databricks-Signature";
 
 fn mac(key: &[u8; 32], url_key: &str, expires: &str) -> Hmac<Sha256> {
     let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
@@ -38,7 +42,9 @@ pub fn sign(public_url: &str, key: &[u8; 32], storage_url: &str, expires_ms: i64
     let url_key = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(storage_url.as_bytes());
     let expires = expires_ms.to_string();
     let signature = hex(&mac(key, &url_key, &expires).finalize().into_bytes());
-    format!("{public_url}{PATH_PREFIX}{url_key}?{EXPIRES_PARAM}={expires}&{SIGNATURE_PARAM}={signature}")
+    format!(
+        "{public_url}{PATH_PREFIX}{url_key}?{EXPIRES_PARAM}={expires}&{SIGNATURE_PARAM}={signature}&{KERNEL_SIGNATURE_PARAM}={signature}"
+    )
 }
 
 /// Why a pre-signed URL is refused (both 403).

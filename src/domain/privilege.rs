@@ -226,7 +226,16 @@ pub fn conveys(granted: &str, kind: SecurableKind, wanted: &str) -> bool {
     if granted == "ALL_PRIVILEGES" {
         return !NOT_IN_ALL.contains(&wanted);
     }
-    canon(granted, kind).contains(&wanted)
+    match (granted, kind) {
+        ("USAGE" | "CREATE", SecurableKind::Catalog | SecurableKind::Schema)
+        | ("CREATE_TABLE", SecurableKind::StorageCredential | SecurableKind::ExternalLocation) => {
+            canon(granted, kind).contains(&wanted)
+        }
+        // What `canon` answers for every other grant, without searching the list of known
+        // privileges for each grant a check walks past (a tenth of a getTable through a group).
+        _ if granted == wanted => granted.is_empty() || KNOWN.contains(&granted),
+        _ => wanted.is_empty() && !KNOWN.contains(&granted),
+    }
 }
 
 /// The individually granted privileges that revoking `ALL_PRIVILEGES` also removes: everything
@@ -238,6 +247,22 @@ pub fn covered_by_all(kind: SecurableKind) -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conveys_is_canons_meaning() {
+        let mut granted: Vec<&str> = KNOWN.to_vec();
+        granted.extend(["USAGE", "CREATE", "", "SELEKT", "select"]);
+        let wanted: Vec<&str> = KNOWN.iter().copied().chain(["", "USAGE", "SELEKT"]).collect();
+        for kind in SecurableKind::ALL {
+            for g in &granted {
+                for w in &wanted {
+                    let meaning =
+                        if *g == "ALL_PRIVILEGES" { !NOT_IN_ALL.contains(w) } else { canon(g, kind).contains(w) };
+                    assert_eq!(conveys(g, kind, w), meaning, "{g} on {kind:?} conveys {w}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn normalisation_accepts_spaces_and_case() {

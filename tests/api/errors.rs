@@ -505,3 +505,29 @@ async fn success_and_error_bodies_are_application_json() {
         }
     }
 }
+
+/// The `/api` scope is tried before the routes beside it (Delta Sharing, public activation) for
+/// speed; what those routes serve, and what they leave, answers as it did.
+#[actix_web::test]
+async fn paths_beside_the_api_scope_keep_their_routes() {
+    let app = spawn().await;
+    // Public activation paths need no token: a bogus activation is no 401.
+    for v in ["2.0", "2.1"] {
+        let path = format!("/api/{v}/unity-catalog/public/data_sharing_activation_info/bogus");
+        let res = app.anonymous().get(&path).await;
+        assert!(res.status != 401 && res.status < 500, "GET {path}: {}", res.status);
+        // A public path no route serves reaches the workspace API's authentication, then its 404.
+        let other = format!("/api/{v}/unity-catalog/public/no-such-endpoint");
+        app.anonymous().get(&other).await.error(401, "UNAUTHENTICATED", &format!("GET {other} without token"));
+        app.admin().get(&other).await.error(404, "ENDPOINT_NOT_FOUND", &format!("GET {other}"));
+    }
+    // The sharing server takes recipient tokens, not workspace tokens.
+    let sharing = "/api/2.0/delta-sharing/metastores/any/shares";
+    let res = app.admin().get(sharing).await;
+    assert!(res.status != 200 && res.status < 500, "GET {sharing} with a workspace token: {}", res.status);
+    // A percent-encoded path is routed as decoded, by the same routes as before.
+    app.anonymous().get("/api/2.1/unity-catalog/catalog%73").await.error(401, "UNAUTHENTICATED", "encoded, no token");
+    let res = app.admin().get("/api/2.1/unity-catalog/catalog%73").await;
+    assert_eq!(res.status, 200, "GET catalog%73 is listCatalogs");
+    app.admin().get(&format!("{UC}/tables/main.no.such")).await.error(404, "SCHEMA_DOES_NOT_EXIST", "getTable");
+}

@@ -512,10 +512,13 @@ async fn hostile_requests_to_the_sharing_server_never_5xx() {
         format!("{prefix}/%00?{query}"),
         format!("{prefix}/{}?{query}", "A".repeat(20_000)),
         format!("{prefix}/!!!?{query}"),
-        format!("{base}?X-UC-Expires=99999999999999999999999&X-Databricks-Signature=zz"),
-        format!("{base}?X-UC-Expires=-1&X-Databricks-Signature={}", "0".repeat(64)),
-        format!("{base}?X-UC-Expires&X-Databricks-Signature"),
+        format!("{base}?X-UC-Expires=99999999999999999999999&X-UC-Signature=zz"),
+        format!("{base}?X-UC-Expires=-1&X-UC-Signature={}", "0".repeat(64)),
+        format!("{base}?X-UC-Expires&X-UC-Signature"),
+        format!("{base}?{query}&X-UC-Signature=00"),
         format!("{base}?{query}&X-Databricks-Signature=00"),
+        // The signature under the kernel's key alone is not the signature.
+        format!("{base}?{}", query.replace("X-UC-Signature=", "X-Other=")),
     ];
     for u in &urls {
         let r = lake.app.anonymous().execute(lake.app.client.get(u)).await;

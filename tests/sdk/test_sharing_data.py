@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -516,7 +517,11 @@ def test_file_urls_are_signed_expire_and_serve_ranges(lake, tmp_path, start_serv
                 base):
         r = requests.get(bad)
         assert r.status_code == 403 and r.json()["error_code"] == "PERMISSION_DENIED", bad
-    assert "X-Databricks-Signature=" in url, "the pre-signed query key the Delta kernel recognises"
+    # The documented form, plus the same signature under the key the Delta kernel recognises.
+    assert re.search(r"\?X-UC-Expires=\d+&X-UC-Signature=([0-9a-f]{64})&X-Databricks-Signature=\1$", url), url
+    without_uc = re.sub(r"&X-UC-Signature=[0-9a-f]+", "", url)
+    assert requests.get(without_uc).status_code == 403, "the kernel's copy alone is not the signature"
+    assert requests.get(re.sub(r"&X-Databricks-Signature=[0-9a-f]+", "", url)).status_code == 200, "the documented form"
     # Grants do not matter to a URL already handed out (like a cloud pre-signed URL).
     lake.grant("s", "acme", add=False)
     assert requests.get(url).status_code == 200
