@@ -117,6 +117,19 @@ async fn managed_table_directories_come_and_go_with_their_tables() {
     assert!(m3_dir.is_dir());
     app.admin().delete(&format!("{UC}/catalogs/c2?force=true")).await.ok("forced catalog delete");
     assert!(!m3_dir.exists(), "forced deleteCatalog removes managed table files");
+
+    // And a forced metastore delete; the external table's files stay.
+    app.admin().post(&format!("{UC}/schemas"), json!({"catalog_name": "main", "name": "s2"})).await.ok("schema");
+    let m4 = managed_table(&app, "s2", "m4").await;
+    let m4_dir = local(lake.path(), m4["storage_location"].as_str().unwrap());
+    assert!(m4_dir.is_dir());
+    let ms = app.admin().get(&format!("{UC}/metastore_summary")).await.ok("summary");
+    app.admin()
+        .delete(&format!("{UC}/metastores/{}?force=true", ms["metastore_id"].as_str().unwrap()))
+        .await
+        .ok("forced metastore delete");
+    assert!(!m4_dir.exists(), "forced deleteMetastore removes managed table files");
+    assert!(ext_dir.join("data.parquet").exists(), "external data is never touched");
 }
 
 #[actix_web::test]
@@ -454,10 +467,10 @@ fn signed(
     query: &[(&str, &str)],
     c: &Cred,
 ) -> reqwest::RequestBuilder {
-    signed_with(client, base, method, path, query, c, "UNSIGNED-PAYLOAD", 0)
+    signed_with(client, base, method, path, query, c, "UNSIGNED-PAYLOAD", 0, "us-east-1")
 }
 
-/// [`signed`] with the given `x-amz-content-sha256` and a clock off by `skew_secs`.
+/// [`signed`] with the given `x-amz-content-sha256`, a clock off by `skew_secs`, and a region.
 #[allow(clippy::too_many_arguments)]
 fn signed_with(
     client: &reqwest::Client,
@@ -468,6 +481,7 @@ fn signed_with(
     c: &Cred,
     payload: &str,
     skew_secs: i64,
+    region: &str,
 ) -> reqwest::RequestBuilder {
     let host = base.trim_start_matches("http://");
     let now = time::OffsetDateTime::now_utc() + time::Duration::seconds(skew_secs);
@@ -483,10 +497,10 @@ fn signed_with(
          x-amz-date:{amz}\nx-amz-security-token:{}\n\n{signed_headers}\n{payload}",
         c.token
     );
-    let scope = format!("{date}/us-east-1/s3/aws4_request");
+    let scope = format!("{date}/{region}/s3/aws4_request");
     let to_sign = format!("AWS4-HMAC-SHA256\n{amz}\n{scope}\n{}", hexs(&Sha256::digest(canonical.as_bytes())));
     let k = hmac(format!("AWS4{}", c.secret).as_bytes(), &date);
-    let k = hmac(&k, "us-east-1");
+    let k = hmac(&k, region);
     let k = hmac(&k, "s3");
     let k = hmac(&k, "aws4_request");
     let signature = hexs(&hmac(&k, &to_sign));
@@ -1098,14 +1112,16 @@ async fn s3_protocol_details_follow_the_contract() {
     assert_s3_error(&r, 403, "AccessDenied", "Signature V2");
     let v2_query = format!("{base}{}?AWSAccessKeyId={}&Expires=4102444800&Signature=c2ln", key("a"), ro.key);
     assert_s3_error(&send(c.get(v2_query)).await, 403, "AccessDenied", "pre-signed Signature V2");
-    let r = send(signed_with(&c, &base, "GET", &key("a"), &[], &ro, "UNSIGNED-PAYLOAD", 20 * 60)).await;
+    let r = send(signed_with(&c, &base, "GET", &key("a"), &[], &ro, "UNSIGNED-PAYLOAD", 20 * 60, "us-east-1")).await;
     assert_s3_error(&r, 403, "AccessDenied", "x-amz-date 20 minutes ahead");
     let body = b"payload".to_vec();
     let good = hexs(&Sha256::digest(&body));
-    let r = send(signed_with(&c, &base, "PUT", &key("hashed"), &[], &rw, &good, 0).body(body.clone())).await;
+    let r =
+        send(signed_with(&c, &base, "PUT", &key("hashed"), &[], &rw, &good, 0, "us-east-1").body(body.clone())).await;
     assert_eq!(r.status, 200, "a verified payload hash: {}", r.text);
     let wrong = hexs(&Sha256::digest(b"other"));
-    let r = send(signed_with(&c, &base, "PUT", &key("hashed2"), &[], &rw, &wrong, 0).body(body.clone())).await;
+    let r =
+        send(signed_with(&c, &base, "PUT", &key("hashed2"), &[], &rw, &wrong, 0, "us-east-1").body(body.clone())).await;
     assert_s3_error(&r, 400, "BadDigest", "a payload hash that does not match the body");
     assert!(!dir.join("hashed2").exists());
     let r = send(
@@ -1114,6 +1130,29 @@ async fn s3_protocol_details_follow_the_contract() {
     .await;
     assert_s3_error(&r, 400, "BadDigest", "Content-MD5 mismatch");
     assert!(!dir.join("md5").exists());
+
+    // Any region in the credential scope is accepted.
+    let r = send(signed_with(&c, &base, "GET", &key("a"), &[], &ro, "UNSIGNED-PAYLOAD", 0, "eu-west-3")).await;
+    assert_eq!((r.status, r.text.as_str()), (200, "aaa"), "another region");
+
+    // A body announced over 5 GiB is refused before any of it is read; nothing is written.
+    let req = signed(&c, &base, "PUT", &key("huge"), &[], &rw).build().unwrap();
+    let mut head = format!("PUT {} HTTP/1.1\r\n", req.url().path());
+    for (k, v) in req.headers() {
+        head.push_str(&format!("{k}: {}\r\n", v.to_str().unwrap()));
+    }
+    head.push_str(&format!("host: {}\r\ncontent-length: 6000000000\r\n\r\n", base.trim_start_matches("http://")));
+    let answer = {
+        use std::io::{Read, Write};
+        let mut sock = std::net::TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+        sock.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        sock.write_all(head.as_bytes()).unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = sock.read(&mut buf).unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    assert!(answer.starts_with("HTTP/1.1 400") && answer.contains("<Code>EntityTooLarge</Code>"), "{answer}");
+    assert!(!dir.join("huge").exists());
 
     // Conditional reads (412 / 304) and conditional writes (If-Match).
     let etag_a = format!("\"{}\"", hexs(&md5_of(b"aaa")));
@@ -1202,6 +1241,16 @@ async fn s3_protocol_details_follow_the_contract() {
     let whole = hexs(&md5_of(&md5_of(b"part")));
     assert!(r.text.contains(&format!("{whole}-1")), "multipart ETag: {}", r.text);
     assert_eq!(std::fs::read(dir.join("mp.bin")).unwrap(), b"part");
+
+    // An unparsable completion body is MalformedXML; an aborted upload is gone.
+    let r = send(signed(&c, &base, "POST", &mp, &[("uploads", "")], &rw)).await;
+    let id = between(&r.text, "<UploadId>", "</UploadId>");
+    let r =
+        send(signed(&c, &base, "POST", &mp, &[("uploadId", &id)], &rw).body("<CompleteMultipartUpload><Part>")).await;
+    assert_s3_error(&r, 400, "MalformedXML", "unparsable completion");
+    assert_eq!(send(signed(&c, &base, "DELETE", &mp, &[("uploadId", &id)], &rw)).await.status, 204);
+    let r = send(signed(&c, &base, "PUT", &mp, &[("partNumber", "1"), ("uploadId", &id)], &rw).body("x")).await;
+    assert_s3_error(&r, 404, "NoSuchUpload", "part of an aborted upload");
 
     // A pre-signed URL ends at X-Amz-Expires.
     let url = presigned(&base, &key("a"), &ro, 1);

@@ -292,6 +292,17 @@ def test_read_only_location_vends_reads_and_refuses_writes(plane):
     assert DeltaTable(early.url, storage_options=opts).version() == 0, "nothing was committed"
 
 
+def test_serve_help_explains_the_data_plane_flags():
+    import subprocess
+
+    from conftest import emulator_bin
+
+    out = subprocess.run([str(emulator_bin()), "serve", "--help"], capture_output=True, text=True, timeout=30).stdout
+    for flag in ("--s3-bind", "UC_EMULATOR_S3_BIND", "--s3-public-url", "UC_EMULATOR_S3_PUBLIC_URL",
+                 "--credential-lifetime", "UC_EMULATOR_CREDENTIAL_LIFETIME"):
+        assert flag in out, flag
+
+
 @pytest.mark.parametrize("bad", [["--s3-bind", "nope"], ["--credential-lifetime", "0"],
                                  ["--credential-lifetime", "43201"], ["--s3-public-url", "http://x/path"]])
 def test_bad_data_plane_flags_stop_start_up(bad, tmp_path):

@@ -70,9 +70,10 @@ fn build() -> Value {
             "title": "uc-emulator",
             "version": env!("CARGO_PKG_VERSION"),
             "description": "The HTTP surface of uc-emulator, a local emulator of Databricks Unity Catalog \
-                (Unity Catalog REST API 2.1) with SCIM identity, personal access tokens, workspace \
-                permissions, SQL warehouses, Partner Connect and the emulator's own explain and health \
-                endpoints. Request and response objects carry the names of the databricks-sdk dataclasses. \
+                (Unity Catalog REST API 2.1, volumes, functions, the Files API, temporary credentials, \
+                Delta Sharing as provider and as sharing server) with SCIM identity, personal access \
+                tokens, workspace permissions, SQL warehouses, Partner Connect, the account APIs and \
+                OAuth, and the emulator's own explain and health endpoints. Request and response objects carry the names of the databricks-sdk dataclasses. \
                 The normative description of the behaviour is the emulator's README and Databricks' \
                 public REST API reference; this document is generated from the emulator's route table \
                 and wire types.",
