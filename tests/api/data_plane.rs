@@ -21,21 +21,7 @@ fn fixture() -> String {
 }
 
 async fn setup(app: &TestApp) {
-    let admin = app.admin();
-    admin
-        .post(
-            &format!("{UC}/storage-credentials"),
-            json!({"name": "cred", "aws_iam_role": {"role_arn": "arn:aws:iam::1:role/r"}}),
-        )
-        .await
-        .ok("credential");
-    admin
-        .post(
-            &format!("{UC}/external-locations"),
-            json!({"name": "ext", "url": "s3://uc-emulator/ext", "credential_name": "cred"}),
-        )
-        .await
-        .ok("location");
+    crate::helpers::credential_and_location(app, "cred", false, "ext", "s3://uc-emulator/ext").await;
 }
 
 async fn external_table(app: &TestApp, name: &str) -> Value {
@@ -896,20 +882,7 @@ async fn read_only_locations_get_only_read_credentials_and_the_s3_endpoint_refus
     assert_eq!(send(signed(&c, &base, "PUT", &target, &[], &early_path).body("x")).await.status, 200);
 
     // A location whose storage credential is read-only is read-only too.
-    admin
-        .post(
-            &format!("{UC}/storage-credentials"),
-            json!({"name": "ro", "aws_iam_role": {"role_arn": "arn:aws:iam::1:role/ro"}, "read_only": true}),
-        )
-        .await
-        .ok("read-only credential");
-    admin
-        .post(
-            &format!("{UC}/external-locations"),
-            json!({"name": "ext2", "url": "s3://uc-emulator/ext2", "credential_name": "ro"}),
-        )
-        .await
-        .ok("location");
+    crate::helpers::credential_and_location(&app, "ro", true, "ext2", "s3://uc-emulator/ext2").await;
     grant(&app, "external_location", "ext2", "admin@example.com", &["EXTERNAL_USE_LOCATION"]).await;
     let msg = vend_path("s3://uc-emulator/ext2/x", "PATH_READ_WRITE").await.error(403, "PERMISSION_DENIED", "ro cred");
     assert!(msg.contains("External location 'ext2' is read-only"), "{msg}");

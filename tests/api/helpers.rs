@@ -88,6 +88,17 @@ pub async fn spawn_adjusted(fixture: &str, adjust: impl FnOnce(&mut ServeArgs)) 
     app
 }
 
+/// As the admin: a storage credential `credential` (an IAM role; `read_only` as given) and an
+/// external location `location` at `url` on it.
+pub async fn credential_and_location(app: &TestApp, credential: &str, read_only: bool, location: &str, url: &str) {
+    let admin = app.admin();
+    let role = format!("arn:aws:iam::1:role/{credential}");
+    let body = json!({"name": credential, "aws_iam_role": {"role_arn": role}, "read_only": read_only});
+    admin.post(&format!("{UC}/storage-credentials"), body).await.ok("credential");
+    let body = json!({"name": location, "url": url, "credential_name": credential});
+    admin.post(&format!("{UC}/external-locations"), body).await.ok("location");
+}
+
 /// A started server over `fixture` with `--storage-map` entries (URL, local directory).
 #[allow(dead_code)]
 pub async fn spawn_mapped(fixture: &str, storage_map: &[(&str, &std::path::Path)]) -> TestApp {

@@ -71,20 +71,7 @@ impl Lake {
         let dir = lake.path().canonicalize().unwrap();
         let app = spawn_mapped(FIXTURE, &[("s3://lake", &dir)]).await;
         let admin = app.admin();
-        admin
-            .post(
-                &format!("{UC}/storage-credentials"),
-                json!({"name": "cred", "aws_iam_role": {"role_arn": "arn:aws:iam::1:role/r"}}),
-            )
-            .await
-            .ok("credential");
-        admin
-            .post(
-                &format!("{UC}/external-locations"),
-                json!({"name": "ext", "url": "s3://lake", "credential_name": "cred"}),
-            )
-            .await
-            .ok("location");
+        crate::helpers::credential_and_location(&app, "cred", false, "ext", "s3://lake").await;
         let r = admin.get(&format!("{UC}/recipients/acme")).await.ok("recipient");
         let token = r["activation_url"].as_str().unwrap().rsplit_once('?').unwrap().1.to_string();
         let profile = app
