@@ -4,13 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn, spawn_with, TestApp, UC};
-
-const ACCOUNT: &str = "00000000-0000-4000-8000-000000000000";
-
-fn acc(path: &str) -> String {
-    format!("/api/2.0/accounts/{ACCOUNT}{path}")
-}
+use crate::helpers::{acc, spawn, spawn_with, TestApp, ACCOUNT, UC};
 
 async fn user_id(app: &TestApp, name: &str) -> i64 {
     let body = app.admin().get(&acc(&format!("/scim/v2/Users?filter=userName%20eq%20%22{name}%22"))).await.ok("find");

@@ -7,11 +7,9 @@
 use serde_json::{json, Value};
 
 use crate::fuzz::dump_db;
-use crate::helpers::{enc, spawn_with, TestApp, UC};
+use crate::helpers::{acc, account_scim_id, enc, scim_patch, spawn_with, TestApp, ACCOUNT, UC};
 
-const ACCOUNT: &str = "00000000-0000-4000-8000-000000000000";
 const SP_APP: &str = "6f1d1c2e-0000-4000-8000-000000000001";
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// Two workspaces. `inner` (alice) is nested in `outer`, which alone is assigned to 1002 as
 /// ADMIN; alice herself is a USER of 1001. bob belongs nowhere but holds a PAT of 1001.
@@ -41,26 +39,12 @@ const FIXTURE: &str = r#"{
   "catalogs": [{"name": "main"}]
 }"#;
 
-fn acc(path: &str) -> String {
-    format!("/api/2.0/accounts/{ACCOUNT}{path}")
-}
-
-fn patch(ops: Value) -> Value {
-    json!({"schemas": [PATCH_OP], "Operations": ops})
-}
-
-async fn id_of(app: &TestApp, kind: &str, attr: &str, value: &str) -> String {
-    let filter = enc(&format!("{attr} eq \"{value}\""));
-    let body = app.admin().get(&acc(&format!("/scim/v2/{kind}?filter={filter}"))).await.ok(kind);
-    body["Resources"][0]["id"].as_str().unwrap_or_else(|| panic!("{kind} {value}: {body}")).to_string()
-}
-
 fn assignment(ws: i64, principal: &str) -> String {
     acc(&format!("/workspaces/{ws}/permissionassignments/principals/{principal}"))
 }
 
 async fn oauth_token(app: &TestApp) -> String {
-    let sp = id_of(app, "ServicePrincipals", "applicationId", SP_APP).await;
+    let sp = account_scim_id(app, "ServicePrincipals", "applicationId", SP_APP).await;
     let made = app.admin().post(&acc(&format!("/servicePrincipals/{sp}/credentials/secrets")), json!({})).await;
     let secret = made.ok("secret")["secret"].as_str().unwrap().to_string();
     let rb = app
@@ -75,7 +59,7 @@ async fn oauth_token(app: &TestApp) -> String {
 #[actix_web::test]
 async fn belonging_follows_nested_groups_and_the_highest_permission_wins() {
     let app = spawn_with(FIXTURE).await;
-    let outer = id_of(&app, "Groups", "displayName", "outer").await;
+    let outer = account_scim_id(&app, "Groups", "displayName", "outer").await;
     let alice2 = app.with_token("dapi-alice-2");
     let msg = alice2.get(&format!("{UC}/catalogs")).await.error(403, "PERMISSION_DENIED", "not in 1002");
     assert!(msg.contains("alice@example.com") && msg.contains("not assigned to workspace 1002"), "{msg}");
@@ -94,12 +78,12 @@ async fn belonging_follows_nested_groups_and_the_highest_permission_wins() {
     app.admin().put(&assignment(1001, &outer), json!({"permissions": ["ADMIN"]})).await.ok("outer in 1001");
     app.alice().get("/api/2.0/token-management/tokens").await.ok("ADMIN through the group wins");
     // Workspace SCIM of 1001 shows a group's members even when they do not belong (bob).
-    let bob = id_of(&app, "Users", "userName", "bob@example.com").await;
-    let inner = id_of(&app, "Groups", "displayName", "inner").await;
+    let bob = account_scim_id(&app, "Users", "userName", "bob@example.com").await;
+    let inner = account_scim_id(&app, "Groups", "displayName", "inner").await;
     app.admin()
         .patch(
             &acc(&format!("/scim/v2/Groups/{inner}")),
-            patch(json!([{"op": "add", "path": "members", "value": [{"value": bob}]}])),
+            scim_patch(json!([{"op": "add", "path": "members", "value": [{"value": bob}]}])),
         )
         .await
         .ok("bob into inner");
@@ -121,11 +105,11 @@ async fn credentials_at_account_level_and_the_acting_workspace_of_oauth_tokens()
     let app = spawn_with(FIXTURE).await;
     // Any PAT authenticates account APIs, whatever its workspace or its principal's assignments.
     app.with_token("dapi-admin-2").get(&acc("/scim/v2/Users")).await.ok("a PAT of 1002");
-    let bob = id_of(&app, "Users", "userName", "bob@example.com").await;
+    let bob = account_scim_id(&app, "Users", "userName", "bob@example.com").await;
     app.admin()
         .patch(
             &acc(&format!("/scim/v2/Users/{bob}")),
-            patch(json!([{"op": "add", "path": "roles", "value": [{"value": "account_admin"}]}])),
+            scim_patch(json!([{"op": "add", "path": "roles", "value": [{"value": "account_admin"}]}])),
         )
         .await
         .ok("bob an account admin");
@@ -148,7 +132,7 @@ async fn credentials_at_account_level_and_the_acting_workspace_of_oauth_tokens()
         }
         rb
     };
-    let alice = id_of(&app, "Users", "userName", "alice@example.com").await;
+    let alice = account_scim_id(&app, "Users", "userName", "alice@example.com").await;
     let seen = |body: Value| body.to_string().contains(&alice);
     assert!(seen(app.admin().execute(ws(None)).await.ok("default")), "1001 shows alice");
     assert!(!seen(app.admin().execute(ws(Some("1002"))).await.ok("1002")), "1002 does not");
@@ -157,7 +141,7 @@ async fn credentials_at_account_level_and_the_acting_workspace_of_oauth_tokens()
     let r = app.admin().execute(ws(Some("x1"))).await;
     r.invalid("X-Databricks-Workspace-Id", "not a number");
     // Unassigned from 1002: that workspace refuses it, 1001 still serves it.
-    let sp = id_of(&app, "ServicePrincipals", "applicationId", SP_APP).await;
+    let sp = account_scim_id(&app, "ServicePrincipals", "applicationId", SP_APP).await;
     app.admin().delete(&assignment(1002, &sp)).await.ok("unassign");
     app.admin().execute(ws(Some("1002"))).await.error(403, "PERMISSION_DENIED", "not assigned");
     app.admin().execute(ws(None)).await.ok("1001");
@@ -179,17 +163,17 @@ async fn credentials_at_account_level_and_the_acting_workspace_of_oauth_tokens()
 #[actix_web::test]
 async fn the_last_account_admin_holds_through_groups_and_workspace_scim() {
     let app = spawn_with(FIXTURE).await;
-    let admin = id_of(&app, "Users", "userName", "admin@example.com").await;
-    let alice = id_of(&app, "Users", "userName", "alice@example.com").await;
-    let inner = id_of(&app, "Groups", "displayName", "inner").await;
-    let outer = id_of(&app, "Groups", "displayName", "outer").await;
+    let admin = account_scim_id(&app, "Users", "userName", "admin@example.com").await;
+    let alice = account_scim_id(&app, "Users", "userName", "alice@example.com").await;
+    let inner = account_scim_id(&app, "Groups", "displayName", "inner").await;
+    let outer = account_scim_id(&app, "Groups", "displayName", "outer").await;
     // `outer` carries the role: alice (through inner) is an account admin; the fixture admin's
     // own role may then go.
     let role = json!([{"op": "add", "path": "roles", "value": [{"value": "account_admin"}]}]);
-    app.admin().patch(&acc(&format!("/scim/v2/Groups/{outer}")), patch(role)).await.ok("outer role");
+    app.admin().patch(&acc(&format!("/scim/v2/Groups/{outer}")), scim_patch(role)).await.ok("outer role");
     app.alice().get(&acc("/scim/v2/Users")).await.ok("alice through outer > inner");
     let drop = json!([{"op": "remove", "path": "roles[value eq \"account_admin\"]"}]);
-    app.admin().patch(&acc(&format!("/scim/v2/Users/{admin}")), patch(drop)).await.ok("admin drops the role");
+    app.admin().patch(&acc(&format!("/scim/v2/Users/{admin}")), scim_patch(drop)).await.ok("admin drops the role");
     app.admin().get(&acc("/scim/v2/Users")).await.error(403, "PERMISSION_DENIED", "no longer");
     let last = |r: crate::helpers::Resp, what: &str| {
         let msg = r.error(400, "INVALID_PARAMETER_VALUE", what);
@@ -202,12 +186,12 @@ async fn the_last_account_admin_holds_through_groups_and_workspace_scim() {
         (
             "PATCH",
             acc(&format!("/scim/v2/Groups/{inner}")),
-            Some(patch(json!([{"op": "remove", "path": format!("members[value eq \"{alice}\"]")}]))),
+            Some(scim_patch(json!([{"op": "remove", "path": format!("members[value eq \"{alice}\"]")}]))),
         ),
         (
             "PATCH",
             acc(&format!("/scim/v2/Groups/{outer}")),
-            Some(patch(json!([{"op": "remove", "path": format!("members[value eq \"{inner}\"]")}]))),
+            Some(scim_patch(json!([{"op": "remove", "path": format!("members[value eq \"{inner}\"]")}]))),
         ),
         (
             "PUT",
@@ -220,7 +204,7 @@ async fn the_last_account_admin_holds_through_groups_and_workspace_scim() {
         (
             "PATCH",
             acc(&format!("/scim/v2/Users/{alice}")),
-            Some(patch(json!([{"op": "replace", "path": "active", "value": false}]))),
+            Some(scim_patch(json!([{"op": "replace", "path": "active", "value": false}]))),
         ),
         ("DELETE", acc(&format!("/scim/v2/Users/{alice}")), None),
     ];
@@ -239,13 +223,13 @@ async fn the_last_account_admin_holds_through_groups_and_workspace_scim() {
         (
             "PATCH",
             format!("{scim}/Users/{alice}"),
-            Some(patch(json!([{"op": "replace", "path": "active", "value": false}]))),
+            Some(scim_patch(json!([{"op": "replace", "path": "active", "value": false}]))),
         ),
         ("DELETE", format!("{scim}/Users/{alice}"), None),
         (
             "PATCH",
             format!("{scim}/Groups/{inner}"),
-            Some(patch(json!([{"op": "remove", "path": format!("members[value eq \"{alice}\"]")}]))),
+            Some(scim_patch(json!([{"op": "remove", "path": format!("members[value eq \"{alice}\"]")}]))),
         ),
     ] {
         let before = dump_db(&app);
@@ -303,7 +287,7 @@ async fn account_scim_listing_and_create_details() {
     let g2 = app.admin().post(&acc("/scim/v2/Groups"), json!({"displayName": "g2", "members": [{"value": g1}]})).await;
     let g2 = g2.json()["id"].as_str().unwrap().to_string();
     let before = dump_db(&app);
-    let cycle = patch(json!([{"op": "add", "path": "members", "value": [{"value": g2}]}]));
+    let cycle = scim_patch(json!([{"op": "add", "path": "members", "value": [{"value": g2}]}]));
     app.admin().patch(&acc(&format!("/scim/v2/Groups/{g1}")), cycle).await.error(
         400,
         "INVALID_PARAMETER_VALUE",
@@ -311,18 +295,21 @@ async fn account_scim_listing_and_create_details() {
     );
     assert_eq!(dump_db(&app), before);
     // Roles: adding one held is a no-op; `replace` sets them; PUT without `roles` removes them.
-    let bob = id_of(&app, "Users", "userName", "bob@example.com").await;
+    let bob = account_scim_id(&app, "Users", "userName", "bob@example.com").await;
     let path = acc(&format!("/scim/v2/Users/{bob}"));
     for _ in 0..2 {
-        let add = patch(json!([{"op": "add", "path": "roles", "value": [{"value": "account_admin"}]}]));
+        let add = scim_patch(json!([{"op": "add", "path": "roles", "value": [{"value": "account_admin"}]}]));
         let r = app.admin().patch(&path, add).await.ok("add");
         assert_eq!(r["roles"], json!([{"value": "account_admin"}]));
     }
-    let r =
-        app.admin().patch(&path, patch(json!([{"op": "replace", "path": "roles", "value": []}]))).await.ok("replace");
+    let r = app
+        .admin()
+        .patch(&path, scim_patch(json!([{"op": "replace", "path": "roles", "value": []}])))
+        .await
+        .ok("replace");
     assert_eq!(r["roles"], json!([]));
     app.admin()
-        .patch(&path, patch(json!([{"op": "add", "value": {"roles": [{"value": "account_admin"}]}}])))
+        .patch(&path, scim_patch(json!([{"op": "add", "value": {"roles": [{"value": "account_admin"}]}}])))
         .await
         .ok("add by value");
     let r = app.admin().put(&path, json!({"userName": "bob@example.com"})).await.ok("put");
@@ -351,7 +338,7 @@ async fn account_scim_listing_and_create_details() {
 #[actix_web::test]
 async fn roles_granted_to_a_group_are_held_by_its_transitive_members() {
     let app = spawn_with(FIXTURE).await;
-    let outer = id_of(&app, "Groups", "displayName", "outer").await;
+    let outer = account_scim_id(&app, "Groups", "displayName", "outer").await;
     let g = app.admin().post(&acc("/scim/v2/Groups"), json!({"displayName": "managed"})).await;
     let g = g.json()["id"].as_str().unwrap().to_string();
     let name = format!("accounts/{ACCOUNT}/groups/{g}/ruleSets/default");
@@ -362,8 +349,8 @@ async fn roles_granted_to_a_group_are_held_by_its_transitive_members() {
         "grant_rules": [{"role": "roles/group.manager", "principals": ["groups/outer"]}]}});
     app.admin().put(&rs, body).await.ok("outer manages");
     // alice is in inner, inner in outer: she manages the group now.
-    let bob = id_of(&app, "Users", "userName", "bob@example.com").await;
-    let add = patch(json!([{"op": "add", "path": "members", "value": [{"value": bob}]}]));
+    let bob = account_scim_id(&app, "Users", "userName", "bob@example.com").await;
+    let add = scim_patch(json!([{"op": "add", "path": "members", "value": [{"value": bob}]}]));
     app.alice().patch(&acc(&format!("/scim/v2/Groups/{g}")), add).await.ok("alice manages through outer");
     let _ = outer;
 }
@@ -371,7 +358,7 @@ async fn roles_granted_to_a_group_are_held_by_its_transitive_members() {
 #[actix_web::test]
 async fn secret_lifetimes_scopes_and_expiry() {
     let app = spawn_with(FIXTURE).await;
-    let sp = id_of(&app, "ServicePrincipals", "applicationId", SP_APP).await;
+    let sp = account_scim_id(&app, "ServicePrincipals", "applicationId", SP_APP).await;
     let path = acc(&format!("/servicePrincipals/{sp}/credentials/secrets"));
     let made = app.admin().post(&path, json!({"lifetime": "7200"})).await.ok("no suffix");
     let (created, expires) = (made["create_time"].as_str().unwrap(), made["expire_time"].as_str().unwrap());
@@ -440,7 +427,7 @@ async fn belonging_is_checked_on_every_workspace_path_but_not_on_the_public_ones
 #[actix_web::test]
 async fn the_proxy_lets_anyone_of_the_workspace_read_assignable_roles_and_rule_sets() {
     let app = spawn_with(FIXTURE).await;
-    let inner = id_of(&app, "Groups", "displayName", "inner").await;
+    let inner = account_scim_id(&app, "Groups", "displayName", "inner").await;
     let resource = format!("accounts/{ACCOUNT}/groups/{inner}");
     let proxy = "/api/2.0/preview/accounts/access-control";
     let account = format!("/api/2.0/preview/accounts/{ACCOUNT}/access-control");

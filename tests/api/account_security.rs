@@ -8,11 +8,9 @@
 use serde_json::{json, Value};
 
 use crate::fuzz::dump_db;
-use crate::helpers::{enc, spawn_adjusted, spawn_with, TestApp, UC};
+use crate::helpers::{acc, account_scim_id, enc, scim_patch, spawn_adjusted, spawn_with, TestApp, ACCOUNT, UC};
 
-const ACCOUNT: &str = "00000000-0000-4000-8000-000000000000";
 const SP_APP: &str = "6f1d1c2e-0000-4000-8000-000000000001";
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// admin: account admin. alice: plain user. wes: workspace admin of 1001 (member of `admins`),
 /// not an account admin. gm: manager of group `team` (granted by the admin below), nothing else.
@@ -41,26 +39,12 @@ const FIXTURE: &str = r#"{
   "catalogs": [{"name": "main"}]
 }"#;
 
-fn acc(path: &str) -> String {
-    format!("/api/2.0/accounts/{ACCOUNT}{path}")
-}
-
 fn rule_sets(proxy: bool) -> String {
     if proxy {
         "/api/2.0/preview/accounts/access-control/rule-sets".to_string()
     } else {
         format!("/api/2.0/preview/accounts/{ACCOUNT}/access-control/rule-sets")
     }
-}
-
-fn patch(ops: Value) -> Value {
-    json!({"schemas": [PATCH_OP], "Operations": ops})
-}
-
-async fn id_of(app: &TestApp, kind: &str, attr: &str, value: &str) -> String {
-    let filter = enc(&format!("{attr} eq \"{value}\""));
-    let body = app.admin().get(&acc(&format!("/scim/v2/{kind}?filter={filter}"))).await.ok(kind);
-    body["Resources"][0]["id"].as_str().unwrap_or_else(|| panic!("{kind} {value}: {body}")).to_string()
 }
 
 async fn etag(app: &TestApp, name: &str) -> String {
@@ -81,7 +65,7 @@ async fn refused(app: &TestApp, token: &str, method: &str, path: &str, body: Opt
 async fn app() -> TestApp {
     let app = spawn_with(FIXTURE).await;
     // gm manages `team` (a grant on the group's rule set, as the hosted UI makes it).
-    let team = id_of(&app, "Groups", "displayName", "team").await;
+    let team = account_scim_id(&app, "Groups", "displayName", "team").await;
     let name = format!("accounts/{ACCOUNT}/groups/{team}/ruleSets/default");
     let tag = etag(&app, &name).await;
     let rules = json!({"name": name, "rule_set": {"name": name, "etag": tag,
@@ -95,24 +79,24 @@ async fn no_account_level_way_to_gain_rights() {
     let app = app().await;
     let [alice, wes, gm] = ["alice", "wes", "gm"].map(|n| format!("{n}@example.com"));
     let (alice_id, wes_id, gm_id) = (
-        id_of(&app, "Users", "userName", &alice).await,
-        id_of(&app, "Users", "userName", &wes).await,
-        id_of(&app, "Users", "userName", &gm).await,
+        account_scim_id(&app, "Users", "userName", &alice).await,
+        account_scim_id(&app, "Users", "userName", &wes).await,
+        account_scim_id(&app, "Users", "userName", &gm).await,
     );
     let [admins, team, other] = [
-        id_of(&app, "Groups", "displayName", "admins").await,
-        id_of(&app, "Groups", "displayName", "team").await,
-        id_of(&app, "Groups", "displayName", "other").await,
+        account_scim_id(&app, "Groups", "displayName", "admins").await,
+        account_scim_id(&app, "Groups", "displayName", "team").await,
+        account_scim_id(&app, "Groups", "displayName", "other").await,
     ];
-    let sp = id_of(&app, "ServicePrincipals", "applicationId", SP_APP).await;
+    let sp = account_scim_id(&app, "ServicePrincipals", "applicationId", SP_APP).await;
     let role = json!([{"value": "account_admin"}]);
     let denied = "PERMISSION_DENIED";
 
     for (token, me) in [("dapi-alice", &alice_id), ("dapi-wes", &wes_id), ("dapi-gm", &gm_id)] {
         // 1. Assigning itself the account admin role (PATCH path, PATCH value, PUT).
-        let add = patch(json!([{"op": "add", "path": "roles", "value": role}]));
+        let add = scim_patch(json!([{"op": "add", "path": "roles", "value": role}]));
         refused(&app, token, "PATCH", &acc(&format!("/scim/v2/Users/{me}")), Some(add), 403, denied).await;
-        let add = patch(json!([{"op": "add", "value": {"roles": role}}]));
+        let add = scim_patch(json!([{"op": "add", "value": {"roles": role}}]));
         refused(&app, token, "PATCH", &acc(&format!("/scim/v2/Users/{me}")), Some(add), 403, denied).await;
         let email = if token == "dapi-alice" {
             &alice
@@ -124,20 +108,20 @@ async fn no_account_level_way_to_gain_rights() {
         let put = json!({"userName": email, "roles": role});
         refused(&app, token, "PUT", &acc(&format!("/scim/v2/Users/{me}")), Some(put), 403, denied).await;
         // ... or to a group it is in, or a new principal it would control.
-        let add = patch(json!([{"op": "add", "path": "roles", "value": role}]));
+        let add = scim_patch(json!([{"op": "add", "path": "roles", "value": role}]));
         refused(&app, token, "PATCH", &acc(&format!("/scim/v2/Groups/{team}")), Some(add), 403, denied).await;
         let sp_body = json!({"displayName": "mine", "roles": role});
         refused(&app, token, "POST", &acc("/scim/v2/ServicePrincipals"), Some(sp_body), 403, denied).await;
 
         // 2. Joining a group it does not manage through account SCIM (`admins`, `other`).
         for g in [&admins, &other] {
-            let join = patch(json!([{"op": "add", "path": "members", "value": [{"value": me}]}]));
+            let join = scim_patch(json!([{"op": "add", "path": "members", "value": [{"value": me}]}]));
             refused(&app, token, "PATCH", &acc(&format!("/scim/v2/Groups/{g}")), Some(join), 403, denied).await;
             let put = json!({"displayName": "x", "members": [{"value": me}]});
             refused(&app, token, "PUT", &acc(&format!("/scim/v2/Groups/{g}")), Some(put), 403, denied).await;
         }
         // ... or through the user's own `groups`.
-        let join = patch(json!([{"op": "add", "path": "groups", "value": [{"value": admins}]}]));
+        let join = scim_patch(json!([{"op": "add", "path": "groups", "value": [{"value": admins}]}]));
         refused(&app, token, "PATCH", &acc(&format!("/scim/v2/Users/{me}")), Some(join), 403, denied).await;
 
         // 3. Rule sets: making itself manager of a group, of every group (account rule set), or
@@ -177,17 +161,17 @@ async fn no_account_level_way_to_gain_rights() {
     //    it onto `admins`, and gains nothing elsewhere.
     let gm_token = "dapi-gm";
     app.with_token(gm_token).get(&acc(&format!("/scim/v2/Groups/{team}"))).await.ok("gm reads team");
-    let grant_role = patch(json!([{"op": "replace", "path": "roles", "value": role}]));
+    let grant_role = scim_patch(json!([{"op": "replace", "path": "roles", "value": role}]));
     let path = acc(&format!("/scim/v2/Groups/{team}"));
     refused(&app, gm_token, "PATCH", &path, Some(grant_role), 403, denied).await;
     let put = json!({"displayName": "team", "roles": role});
     refused(&app, gm_token, "PUT", &path, Some(put), 403, "PERMISSION_DENIED").await;
-    let rename = patch(json!([{"op": "replace", "path": "displayName", "value": "admins"}]));
+    let rename = scim_patch(json!([{"op": "replace", "path": "displayName", "value": "admins"}]));
     refused(&app, gm_token, "PATCH", &path, Some(rename), 409, "RESOURCE_ALREADY_EXISTS").await;
     refused(&app, gm_token, "GET", &acc("/scim/v2/Groups"), None, 403, denied).await;
     // Nesting `admins` inside `team` changes nothing for gm (membership flows the other way) and is
     // the group manager's right; nesting `team` into `admins` is not.
-    let into_admins = patch(json!([{"op": "add", "path": "members", "value": [{"value": team}]}]));
+    let into_admins = scim_patch(json!([{"op": "add", "path": "members", "value": [{"value": team}]}]));
     refused(&app, gm_token, "PATCH", &acc(&format!("/scim/v2/Groups/{admins}")), Some(into_admins), 403, denied).await;
 
     // 6. Holding roles/servicePrincipal.manager and .user on the service principal gives no
@@ -232,21 +216,21 @@ async fn no_account_level_way_to_gain_rights() {
     }
 
     // Control: the account admin may do what was refused (the refusals were about the caller).
-    let add = patch(json!([{"op": "add", "path": "members", "value": [{"value": alice_id}]}]));
+    let add = scim_patch(json!([{"op": "add", "path": "members", "value": [{"value": alice_id}]}]));
     app.admin().patch(&acc(&format!("/scim/v2/Groups/{other}")), add).await.ok("admin adds alice");
 }
 
 #[actix_web::test]
 async fn workspace_scim_cannot_grant_or_show_the_account_admin_role() {
     let app = app().await;
-    let wes = id_of(&app, "Users", "userName", "wes@example.com").await;
+    let wes = account_scim_id(&app, "Users", "userName", "wes@example.com").await;
     let scim = "/api/2.0/preview/scim/v2";
     let role = json!([{"value": "account_admin"}]);
     // wes is a workspace admin: workspace SCIM writes are his, the account role is not.
     for body in [
-        patch(json!([{"op": "add", "path": "roles", "value": role}])),
-        patch(json!([{"op": "add", "value": {"roles": role}}])),
-        patch(json!([{"op": "replace", "path": "roles", "value": role}])),
+        scim_patch(json!([{"op": "add", "path": "roles", "value": role}])),
+        scim_patch(json!([{"op": "add", "value": {"roles": role}}])),
+        scim_patch(json!([{"op": "replace", "path": "roles", "value": role}])),
     ] {
         refused(&app, "dapi-wes", "PATCH", &format!("{scim}/Users/{wes}"), Some(body), 400, "INVALID_PARAMETER_VALUE")
             .await;
@@ -261,7 +245,7 @@ async fn workspace_scim_cannot_grant_or_show_the_account_admin_role() {
         refused(&app, "dapi-wes", "POST", &format!("{scim}/{kind}"), Some(body), 400, "INVALID_PARAMETER_VALUE").await;
     }
     // The account admin's workspace SCIM object shows no role either.
-    let admin = id_of(&app, "Users", "userName", "admin@example.com").await;
+    let admin = account_scim_id(&app, "Users", "userName", "admin@example.com").await;
     let me = app.admin().get(&format!("{scim}/Users/{admin}")).await.ok("admin");
     assert!(!me.to_string().contains("account_admin"), "{me}");
     // wes is still no account admin.
@@ -272,7 +256,7 @@ async fn workspace_scim_cannot_grant_or_show_the_account_admin_role() {
         .with_token("dapi-wes")
         .patch(
             &format!("{scim}/Users/{wes}"),
-            patch(json!([
+            scim_patch(json!([
         {"op": "add", "path": "roles", "value": arn}])),
         )
         .await
@@ -283,8 +267,8 @@ async fn workspace_scim_cannot_grant_or_show_the_account_admin_role() {
 #[actix_web::test]
 async fn account_scim_has_the_limits_of_workspace_scim() {
     let app = app().await;
-    let team = id_of(&app, "Groups", "displayName", "team").await;
-    let alice = id_of(&app, "Users", "userName", "alice@example.com").await;
+    let team = account_scim_id(&app, "Groups", "displayName", "team").await;
+    let alice = account_scim_id(&app, "Users", "userName", "alice@example.com").await;
     let nested = |depth: usize| format!("{}userName eq \"a\"{}", "(".repeat(depth), ")".repeat(depth));
     for base in ["/api/2.0/preview/scim/v2".to_string(), acc("/scim/v2")] {
         for kind in ["Users", "Groups", "ServicePrincipals"] {
@@ -327,7 +311,7 @@ async fn account_scim_has_the_limits_of_workspace_scim() {
             (format!("members[value eq \"{}\"]", "1".repeat(4096)), "too long"),
         ] {
             let before = dump_db(&app);
-            let body = patch(json!([add, {"op": "remove", "path": path}]));
+            let body = scim_patch(json!([add, {"op": "remove", "path": path}]));
             let r = app.admin().patch(&format!("{base}/Groups/{team}"), body).await;
             r.invalid("path", &format!("{base} {what}"));
             assert_eq!(r.json()["scimType"], "invalidPath", "{what}");
@@ -335,9 +319,9 @@ async fn account_scim_has_the_limits_of_workspace_scim() {
         }
         let ok =
             format!("members[{}]", nested(32).replace("userName", "value").replace("\"a\"", &format!("\"{alice}\"")));
-        let body = patch(json!([{"op": "remove", "path": ok}]));
+        let body = scim_patch(json!([{"op": "remove", "path": ok}]));
         app.admin().patch(&format!("{base}/Groups/{team}"), body).await.ok("32 deep path");
-        let body = patch(json!([add]));
+        let body = scim_patch(json!([add]));
         app.admin().patch(&format!("{base}/Groups/{team}"), body).await.ok("alice back in team");
     }
     assert_eq!(app.anonymous().get("/healthz").await.status, 200);
@@ -346,7 +330,7 @@ async fn account_scim_has_the_limits_of_workspace_scim() {
 #[actix_web::test]
 async fn service_principal_secrets_and_access_tokens_are_shown_once() {
     let app = app().await;
-    let sp = id_of(&app, "ServicePrincipals", "applicationId", SP_APP).await;
+    let sp = account_scim_id(&app, "ServicePrincipals", "applicationId", SP_APP).await;
     let path = acc(&format!("/servicePrincipals/{sp}/credentials/secrets"));
     let proxy = format!("/api/2.0/accounts/servicePrincipals/{sp}/credentials/secrets");
     let made = app.admin().post(&path, json!({"lifetime": "3600s"})).await.ok("create");
@@ -405,7 +389,7 @@ async fn oauth_access_tokens_really_expire() {
     // --oauth-token-lifetime 1: the token is refused once its second is over, with no help from
     // the database; its service principal signs in again with the same secret.
     let app = spawn_adjusted(FIXTURE, |a| a.oauth_token_lifetime = 1).await;
-    let sp = id_of(&app, "ServicePrincipals", "applicationId", SP_APP).await;
+    let sp = account_scim_id(&app, "ServicePrincipals", "applicationId", SP_APP).await;
     let path = acc(&format!("/servicePrincipals/{sp}/credentials/secrets"));
     let secret = app.admin().post(&path, json!({})).await.ok("secret")["secret"].as_str().unwrap().to_string();
     let mint = || {
@@ -435,7 +419,7 @@ async fn oauth_access_tokens_really_expire() {
     app.with_token(fresh).get("/api/2.0/preview/scim/v2/Me").await.ok("the new token works");
     // The default is the hosted hour.
     let hour = spawn_with(FIXTURE).await;
-    let sp = id_of(&hour, "ServicePrincipals", "applicationId", SP_APP).await;
+    let sp = account_scim_id(&hour, "ServicePrincipals", "applicationId", SP_APP).await;
     let path = acc(&format!("/servicePrincipals/{sp}/credentials/secrets"));
     let secret = hour.admin().post(&path, json!({})).await.ok("secret")["secret"].as_str().unwrap().to_string();
     let rb = hour

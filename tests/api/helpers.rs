@@ -490,3 +490,26 @@ pub fn names(body: &Value, key: &str) -> Vec<String> {
         .map(|o| o["name"].as_str().expect("name").to_string())
         .collect()
 }
+
+/// The account id every test fixture's account has (the built-in default).
+pub const ACCOUNT: &str = "00000000-0000-4000-8000-000000000000";
+
+/// The SCIM PATCH message schema.
+pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+/// A path under the account API (`/api/2.0/accounts/<ACCOUNT><path>`).
+pub fn acc(path: &str) -> String {
+    format!("/api/2.0/accounts/{ACCOUNT}{path}")
+}
+
+/// A SCIM PATCH body with these operations.
+pub fn scim_patch(ops: Value) -> Value {
+    json!({"schemas": [PATCH_OP], "Operations": ops})
+}
+
+/// The account SCIM id of the `kind` (`Users`, `Groups`, `ServicePrincipals`) whose `attr` is `value`.
+pub async fn account_scim_id(app: &TestApp, kind: &str, attr: &str, value: &str) -> String {
+    let filter = enc(&format!("{attr} eq \"{value}\""));
+    let body = app.admin().get(&acc(&format!("/scim/v2/{kind}?filter={filter}"))).await.ok(kind);
+    body["Resources"][0]["id"].as_str().unwrap_or_else(|| panic!("{kind} {value}: {body}")).to_string()
+}
