@@ -30,6 +30,23 @@ pub(crate) struct RolesQuery {
     resource: Option<String>,
 }
 
+/// `GetAssignableRolesForResourceResponse`
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct AssignableRoles {
+    roles: Vec<Role>,
+}
+
+/// `Role`
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Role {
+    name: &'static str,
+}
+
+/// A query parameter the operation cannot go without (absent or empty → 400 naming it).
+fn required(field: &str, value: Option<String>) -> ApiResult<String> {
+    value.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::invalid(field, "is required"))
+}
+
 async fn assignable_roles(
     req: HttpRequest,
     Auth(caller): Auth,
@@ -38,11 +55,9 @@ async fn assignable_roles(
 ) -> ApiResult<HttpResponse> {
     let proxy = proxy.0;
     let q: RolesQuery = parse_query(req.query_string())?;
-    let raw = q.resource.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::invalid("resource", "is required"))?;
-    let r = ops::parse_resource("resource", &raw, &state.account_id)?;
+    let r = ops::parse_resource("resource", &required("resource", q.resource)?, &state.account_id)?;
     let roles = state.store.read(move |conn| ops::assignable_roles(conn, &caller, &r, proxy)).await?;
-    let roles: Vec<serde_json::Value> = roles.into_iter().map(|n| serde_json::json!({ "name": n })).collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "roles": roles })))
+    Ok(HttpResponse::Ok().json(AssignableRoles { roles: roles.into_iter().map(|name| Role { name }).collect() }))
 }
 
 /// `GrantRule`
@@ -90,8 +105,7 @@ async fn get_rule_set(
 ) -> ApiResult<HttpResponse> {
     let proxy = proxy.0;
     let q: RuleSetQuery = parse_query(req.query_string())?;
-    let name = q.name.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::invalid("name", "is required"))?;
-    let r = ops::parse_rule_set_name("name", &name, &state.account_id)?;
+    let r = ops::parse_rule_set_name("name", &required("name", q.name)?, &state.account_id)?;
     let account_id = state.account_id.clone();
     let rs = state.store.read(move |conn| ops::get_rule_set(conn, &caller, &r, proxy, &account_id)).await?;
     Ok(HttpResponse::Ok().json(render(rs)))
@@ -117,7 +131,7 @@ async fn update_rule_set(
     state: web::Data<AppState>,
     Body(body): Body<UpdateRuleSet>,
 ) -> ApiResult<HttpResponse> {
-    let name = body.name.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::invalid("name", "is required"))?;
+    let name = required("name", body.name)?;
     let r = ops::parse_rule_set_name("name", &name, &state.account_id)?;
     let rule_set = body.rule_set.ok_or_else(|| ApiError::invalid("rule_set", "is required"))?;
     if rule_set.name.as_deref() != Some(name.as_str()) {

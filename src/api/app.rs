@@ -42,6 +42,7 @@ pub fn start(args: &ServeArgs) -> Result<Running, StartError> {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", args.db));
         }
+        let _ = std::fs::remove_dir_all(format!("{}-s3", args.db));
     }
     result
 }
@@ -118,7 +119,18 @@ fn start_inner(args: &ServeArgs) -> Result<Running, StartError> {
                     .read_now(|conn| crate::ops::temporary_credentials::read_only_location(conn, url))
                     .map_err(|e| e.message)
             });
-            let server = crate::s3::start(l, s3_host, Arc::clone(&vended), local.clone(), read_only)
+            // The endpoint's state lives beside the database (`<db>-s3/`), unless that would put
+            // it inside a mapped directory, where its files would be objects.
+            let state = std::path::PathBuf::from(format!("{}-s3", args.db));
+            let state = (args.db != ":memory:"
+                && !local.map.iter().any(|m| {
+                    let dir = std::fs::canonicalize(&m.dir).unwrap_or_else(|_| m.dir.clone());
+                    let parent =
+                        state.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+                    std::fs::canonicalize(parent).is_ok_and(|p| p.starts_with(&dir))
+                }))
+            .then_some(state);
+            let server = crate::s3::start(l, s3_host, Arc::clone(&vended), local.clone(), read_only, state)
                 .map_err(|source| StartError::Bind { addr: addr.clone(), source })?;
             let advertised = args.s3_public_url.clone().unwrap_or_else(|| listening_url(s3_host, s3_port));
             Some((server, advertised))

@@ -215,6 +215,19 @@ const AUTH_MESSAGES: &[&str] = &[
     "presigned url",
 ];
 
+/// The service named in a SigV4 credential scope (`<key>/<date>/<region>/<service>/aws4_request`),
+/// from the `Authorization` header or a pre-signed URL's `X-Amz-Credential`.
+fn signing_service(headers: &hyper::HeaderMap, uri: &hyper::Uri) -> Option<String> {
+    let scope = match headers.get("authorization").and_then(|a| a.to_str().ok()) {
+        Some(auth) => auth.split_once("Credential=")?.1.split([',', ' ']).next()?.to_string(),
+        None => {
+            let raw = uri.query()?.split('&').find_map(|kv| kv.strip_prefix("X-Amz-Credential="))?;
+            percent_encoding::percent_decode_str(raw).decode_utf8().ok()?.into_owned()
+        }
+    };
+    scope.split('/').nth(3).map(str::to_string)
+}
+
 /// Serves one request: `s3s`, then the request id header on every answer, and authentication
 /// failures under the one code `AccessDenied`.
 pub async fn respond(
@@ -226,11 +239,16 @@ pub async fn respond(
     // that a V2 request missing a part (a `Date`) is not answered 400 instead.
     let v2 = req.headers().get("authorization").and_then(|a| a.to_str().ok()).is_some_and(|a| a.starts_with("AWS "))
         || req.uri().query().is_some_and(|q| q.split('&').any(|kv| kv.starts_with("AWSAccessKeyId=")));
-    let refused = v2
-        .then(|| {
-            s3_error!(AccessDenied, "Signature Version 2 is not accepted; sign with SigV4").to_http_response().ok()
-        })
-        .flatten();
+    let refused = if v2 {
+        Some(s3_error!(AccessDenied, "Signature Version 2 is not accepted; sign with SigV4"))
+    } else {
+        // The credential scope must name the service `s3` (any region is accepted); `s3s`
+        // would let `sts` through and answer 501 for others.
+        signing_service(req.headers(), req.uri())
+            .filter(|s| s != "s3")
+            .map(|s| s3_error!(AccessDenied, "the signature's credential scope names the service '{s}'; sign for 's3'"))
+    };
+    let refused = refused.and_then(|e| e.to_http_response().ok());
     let mut resp = match refused {
         Some(r) => r,
         None => service.call(req.map(s3s::Body::from)).await?,

@@ -5,6 +5,7 @@
 //! serves the operations over the directories of `--storage-map`.
 
 mod access;
+mod etags;
 mod objects;
 
 use std::net::TcpListener;
@@ -40,18 +41,21 @@ impl Drop for S3Server {
 }
 
 /// Serves the endpoint on `listener` (already bound) from its own two-thread runtime, so file
-/// transfers never compete with the REST workers' event loop.
+/// transfers never compete with the REST workers' event loop. `state` is the endpoint's own
+/// directory beside the database (staged multipart parts, emptied at every start, and the ETag
+/// cache); `None` (an in-memory database) keeps both in a temporary directory of this process.
 pub fn start(
     listener: TcpListener,
     host: &str,
     registry: Arc<Registry>,
     storage: LocalStorage,
     read_only: ReadOnlyCheck,
+    state: Option<std::path::PathBuf>,
 ) -> std::io::Result<S3Server> {
     let port = listener.local_addr()?.port();
     listener.set_nonblocking(true)?;
     let service = {
-        let mut b = S3ServiceBuilder::new(objects::Objects::new(storage, Arc::clone(&registry))?);
+        let mut b = S3ServiceBuilder::new(objects::Objects::new(storage, Arc::clone(&registry), state)?);
         b.set_auth(access::Auth(Arc::clone(&registry)));
         b.set_access(access::Access { registry, read_only });
         b.build()

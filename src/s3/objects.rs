@@ -18,6 +18,7 @@ use md5::{Digest, Md5};
 use s3s::dto::*;
 use s3s::{s3_error, S3Error, S3ErrorCode, S3Request, S3Response, S3Result, S3};
 
+use super::etags::{hex, Etags};
 use crate::domain::storage_url::StorageUrl;
 use crate::files::{self, ListError, LocalPath, LocalStorage};
 use crate::vended::Registry;
@@ -73,14 +74,117 @@ impl BufferPool {
         Ok(Bytes::from_owner(Pooled { buf, len: n, pool: Arc::clone(self) }))
     }
 }
+/// The flexible checksum algorithms S3 accepts on a write.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Algorithm {
+    Crc32,
+    Crc32c,
+    Crc64Nvme,
+    Sha1,
+    Sha256,
+}
+
+impl Algorithm {
+    const ALL: [Algorithm; 5] =
+        [Algorithm::Crc32, Algorithm::Crc32c, Algorithm::Crc64Nvme, Algorithm::Sha1, Algorithm::Sha256];
+
+    /// `x-amz-checksum-<algorithm>`: the header (or trailer) that carries the value.
+    fn header(self) -> &'static str {
+        match self {
+            Algorithm::Crc32 => "x-amz-checksum-crc32",
+            Algorithm::Crc32c => "x-amz-checksum-crc32c",
+            Algorithm::Crc64Nvme => "x-amz-checksum-crc64nvme",
+            Algorithm::Sha1 => "x-amz-checksum-sha1",
+            Algorithm::Sha256 => "x-amz-checksum-sha256",
+        }
+    }
+
+    fn computed(self, sums: &s3s::dto::Checksum) -> Option<&str> {
+        match self {
+            Algorithm::Crc32 => sums.checksum_crc32.as_deref(),
+            Algorithm::Crc32c => sums.checksum_crc32c.as_deref(),
+            Algorithm::Crc64Nvme => sums.checksum_crc64nvme.as_deref(),
+            Algorithm::Sha1 => sums.checksum_sha1.as_deref(),
+            Algorithm::Sha256 => sums.checksum_sha256.as_deref(),
+        }
+    }
+}
+
+/// The checksums a PutObject or UploadPart declares: `x-amz-checksum-*` headers (value known
+/// up front), and the one an aws-chunked body names in `x-amz-trailer`
+/// (`STREAMING-UNSIGNED-PAYLOAD-TRAILER` and its signed form), whose value follows the body.
+/// Each is verified when its value is present.
+struct Declared {
+    headers: Vec<(Algorithm, String)>,
+    trailer: Option<(Algorithm, s3s::TrailingHeaders)>,
+}
+
+impl Declared {
+    fn of(headers: &hyper::HeaderMap, trailers: Option<s3s::TrailingHeaders>) -> S3Result<Declared> {
+        let mut found = Vec::new();
+        for a in Algorithm::ALL {
+            if let Some(v) = headers.get(a.header()) {
+                let v = v.to_str().map_err(|_| s3_error!(InvalidRequest, "{} is not text", a.header()))?;
+                found.push((a, v.to_string()));
+            }
+        }
+        let trailer = match headers.get("x-amz-trailer").map(|v| v.to_str().unwrap_or("").trim().to_ascii_lowercase()) {
+            None => None,
+            Some(name) => {
+                let a = Algorithm::ALL
+                    .into_iter()
+                    .find(|a| a.header() == name)
+                    .ok_or_else(|| s3_error!(InvalidRequest, "the trailer '{name}' is not a checksum S3 accepts"))?;
+                trailers.map(|t| (a, t))
+            }
+        };
+        Ok(Declared { headers: found, trailer })
+    }
+
+    /// A hasher for every declared algorithm (none: nothing is computed).
+    fn hasher(&self) -> s3s::checksum::ChecksumHasher {
+        use s3s::crypto::Checksum as _;
+        let mut h = s3s::checksum::ChecksumHasher::default();
+        for a in self.headers.iter().map(|(a, _)| *a).chain(self.trailer.as_ref().map(|(a, _)| *a)) {
+            match a {
+                Algorithm::Crc32 => h.crc32 = Some(s3s::crypto::Crc32::new()),
+                Algorithm::Crc32c => h.crc32c = Some(s3s::crypto::Crc32c::new()),
+                Algorithm::Crc64Nvme => h.crc64nvme = Some(s3s::crypto::Crc64Nvme::new()),
+                Algorithm::Sha1 => h.sha1 = Some(s3s::crypto::Sha1::new()),
+                Algorithm::Sha256 => h.sha256 = Some(s3s::crypto::Sha256::new()),
+            }
+        }
+        h
+    }
+
+    /// Compares the computed checksums with the declared values (the trailer's once the body
+    /// has been read).
+    fn verify(&self, sums: &s3s::dto::Checksum) -> S3Result<()> {
+        let trailed = self.trailer.as_ref().and_then(|(a, t)| {
+            t.read(|h| h.get(a.header()).and_then(|v| v.to_str().ok()).map(str::to_string)).flatten().map(|v| (*a, v))
+        });
+        for (a, expected) in self.headers.iter().cloned().chain(trailed) {
+            if a.computed(sums) != Some(expected.trim()) {
+                let name = a.header().trim_start_matches("x-amz-checksum-").to_ascii_uppercase();
+                return Err(s3_error!(
+                    BadDigest,
+                    "The {name} you specified did not match the calculated checksum ({} declared)",
+                    a.header()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// S3's limit for one PutObject or UploadPart body.
 const MAX_OBJECT: u64 = 5 * 1024 * 1024 * 1024;
 
 pub struct Inner {
     storage: LocalStorage,
     registry: Arc<Registry>,
-    /// ETags by path, valid while size and mtime are unchanged (hashing a file once).
-    etags: Mutex<HashMap<PathBuf, (u64, SystemTime, String)>>,
+    /// ETags by file, hashed once while the file is unchanged.
+    etags: Etags,
     uploads: Mutex<HashMap<String, Upload>>,
     staging: PathBuf,
     /// Serialises the check-and-replace of `If-Match` writes.
@@ -103,10 +207,6 @@ impl Drop for Inner {
 
 fn internal(e: impl std::fmt::Display) -> S3Error {
     s3_error!(InternalError, "{e}")
-}
-
-fn hex(d: &[u8]) -> String {
-    d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn etag(hex: &str) -> ETag {
@@ -156,14 +256,32 @@ fn matches(cond: &ETagCondition, current: &str) -> bool {
 }
 
 impl Inner {
-    fn new(storage: LocalStorage, registry: Arc<Registry>) -> std::io::Result<Inner> {
-        let staging =
-            std::env::temp_dir().join(format!("uc-emulator-s3-{}-{}", std::process::id(), crate::domain::new_id()));
+    /// The endpoint's state over `state` (a directory beside the database; `None`: a
+    /// temporary directory for this process): multipart parts wait in `uploads/`, emptied at
+    /// every start (unfinished uploads do not outlive the process that took them), and the
+    /// ETag cache is kept in `etags`.
+    fn new(storage: LocalStorage, registry: Arc<Registry>, state: Option<PathBuf>) -> std::io::Result<Inner> {
+        let (staging, etags) = match state {
+            Some(dir) => {
+                let staging = dir.join("uploads");
+                match fs::remove_dir_all(&staging) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+                fs::create_dir_all(&staging)?;
+                (staging, Etags::persistent(&dir.join("etags"))?)
+            }
+            None => (
+                std::env::temp_dir().join(format!("uc-emulator-s3-{}-{}", std::process::id(), crate::domain::new_id())),
+                Etags::in_memory(),
+            ),
+        };
         fs::create_dir_all(&staging)?;
         Ok(Inner {
             storage,
             registry,
-            etags: Mutex::new(HashMap::new()),
+            etags,
             uploads: Mutex::new(HashMap::new()),
             staging,
             commit: Mutex::new(()),
@@ -180,36 +298,13 @@ impl Inner {
             .ok_or_else(|| s3_error!(AccessDenied, "s3://{bucket}/{key} is not under a mapped prefix"))
     }
 
-    /// The MD5 ETag of a file (cached while its size and mtime are unchanged).
+    /// The MD5 ETag of a file (hashed once while it is unchanged).
     fn etag_of(&self, path: &Path, meta: &fs::Metadata) -> S3Result<String> {
-        let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-        if let Some((size, t, e)) = self.etags.lock().unwrap_or_else(|e| e.into_inner()).get(path) {
-            if *size == meta.len() && *t == mtime {
-                return Ok(e.clone());
-            }
-        }
-        let mut f = fs::File::open(path).map_err(internal)?;
-        let mut h = Md5::new();
-        let mut buf = vec![0u8; CHUNK];
-        loop {
-            let n = f.read(&mut buf).map_err(internal)?;
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
-        }
-        let e = hex(&h.finalize());
-        self.remember(path, meta, &e);
-        Ok(e)
+        self.etags.of(path, meta).map_err(internal)
     }
 
     fn remember(&self, path: &Path, meta: &fs::Metadata, etag: &str) {
-        let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-        let mut map = self.etags.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 100_000 {
-            map.clear();
-        }
-        map.insert(path.to_path_buf(), (meta.len(), mtime, etag.to_string()));
+        self.etags.remember(path, meta, etag);
     }
 
     /// A regular file's real path and metadata, or `NoSuchKey`; a directory marker key (`…/`)
@@ -277,21 +372,29 @@ impl Inner {
     }
 
     /// Streams a request body into a new temporary file in `dir`, returning it with the MD5 and size.
-    async fn receive(dir: PathBuf, body: Option<StreamingBlob>) -> S3Result<(PathBuf, String, u64)> {
+    /// The checksums `declared` are computed on the way and compared once the body (and its
+    /// trailer) has arrived: a mismatch is 400 `BadDigest` and the temporary file is removed.
+    async fn receive(
+        dir: PathBuf,
+        body: Option<StreamingBlob>,
+        declared: Declared,
+    ) -> S3Result<(PathBuf, String, u64)> {
         let tmp = dir.join(format!(".uc-upload-{}", uuid::Uuid::new_v4().simple()));
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(QUEUED_CHUNKS);
         let path = tmp.clone();
-        let writer = tokio::task::spawn_blocking(move || -> S3Result<(String, u64)> {
+        let mut sums = declared.hasher();
+        let writer = tokio::task::spawn_blocking(move || -> S3Result<(String, u64, s3s::dto::Checksum)> {
             let mut f = fs::File::create(&path).map_err(internal)?;
             let mut h = Md5::new();
             let mut n = 0u64;
             while let Some(chunk) = rx.blocking_recv() {
                 h.update(&chunk);
+                sums.update(&chunk);
                 n += chunk.len() as u64;
                 f.write_all(&chunk).map_err(internal)?;
             }
             f.sync_all().map_err(internal)?;
-            Ok((hex(&h.finalize()), n))
+            Ok((hex(&h.finalize()), n, sums.finalize()))
         });
         let mut sent = 0u64;
         let mut failure = None;
@@ -326,6 +429,7 @@ impl Inner {
         }
         drop(tx);
         let written = writer.await.map_err(internal)?;
+        let written = written.and_then(|(md5, n, sums)| declared.verify(&sums).map(|()| (md5, n)));
         match (failure, written) {
             (None, Ok((md5, n))) => Ok((tmp, md5, n)),
             (Some(e), _) | (None, Err(e)) => {
@@ -446,23 +550,47 @@ struct Listing {
     next: Option<String>,
 }
 
+/// The request fields ListObjects v1 and v2 share.
+struct ListArgs<'a> {
+    bucket: &'a str,
+    prefix: &'a Option<String>,
+    delimiter: &'a Option<String>,
+    encoding: &'a Option<EncodingType>,
+    max_keys: Option<i32>,
+}
+
+impl<'a> From<&'a ListObjectsInput> for ListArgs<'a> {
+    fn from(i: &'a ListObjectsInput) -> Self {
+        ListArgs {
+            bucket: &i.bucket,
+            prefix: &i.prefix,
+            delimiter: &i.delimiter,
+            encoding: &i.encoding_type,
+            max_keys: i.max_keys,
+        }
+    }
+}
+
+impl<'a> From<&'a ListObjectsV2Input> for ListArgs<'a> {
+    fn from(i: &'a ListObjectsV2Input) -> Self {
+        ListArgs {
+            bucket: &i.bucket,
+            prefix: &i.prefix,
+            delimiter: &i.delimiter,
+            encoding: &i.encoding_type,
+            max_keys: i.max_keys,
+        }
+    }
+}
+
 impl Inner {
-    #[allow(clippy::too_many_arguments)]
-    fn listing(
-        &self,
-        bucket: &str,
-        prefix: &Option<String>,
-        delimiter: &Option<String>,
-        encoding: &Option<EncodingType>,
-        after: &str,
-        max_keys: Option<i32>,
-        scope: Option<&crate::vended::Vended>,
-    ) -> S3Result<Listing> {
-        let prefix = prefix.clone().unwrap_or_default();
-        let max = max_keys.map(|m| m.clamp(0, 1000) as usize).unwrap_or(1000);
+    /// One page of keys after `after`, never outside `scope`.
+    fn listing(&self, args: ListArgs<'_>, after: &str, scope: Option<&crate::vended::Vended>) -> S3Result<Listing> {
+        let prefix = args.prefix.clone().unwrap_or_default();
+        let max = args.max_keys.map(|m| m.clamp(0, 1000) as usize).unwrap_or(1000);
         let (objects, prefixes, truncated, next) =
-            self.page(bucket, &prefix, delimiter.as_deref(), after, max, scope)?;
-        let (objects, prefixes) = url_encoded(encoding.as_ref(), objects, prefixes);
+            self.page(args.bucket, &prefix, args.delimiter.as_deref(), after, max, scope)?;
+        let (objects, prefixes) = url_encoded(args.encoding.as_ref(), objects, prefixes);
         Ok(Listing { prefix, max, objects, prefixes, truncated, next })
     }
 }
@@ -471,8 +599,8 @@ impl Inner {
 pub struct Objects(Arc<Inner>);
 
 impl Objects {
-    pub fn new(storage: LocalStorage, registry: Arc<Registry>) -> std::io::Result<Objects> {
-        Ok(Objects(Arc::new(Inner::new(storage, registry)?)))
+    pub fn new(storage: LocalStorage, registry: Arc<Registry>, state: Option<PathBuf>) -> std::io::Result<Objects> {
+        Ok(Objects(Arc::new(Inner::new(storage, registry, state)?)))
     }
 
     fn self_arc(&self) -> Arc<Inner> {
@@ -590,6 +718,7 @@ impl S3 for Objects {
     }
 
     async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+        let declared = Declared::of(&req.headers, req.trailing_headers.clone())?;
         let input = req.input;
         let local = self.local(&input.bucket, &input.key)?;
         if input.content_length.is_some_and(|n| n as u64 > MAX_OBJECT) {
@@ -608,18 +737,26 @@ impl S3 for Objects {
             })
             .await;
         }
+        // The directories this write creates are removed again if it is refused.
+        let made = local.path.parent().and_then(first_missing);
         let dir = {
             let local = local.clone();
             blocking(move || Inner::parent_dir(&local)).await?
         };
+        let undo = |e: S3Error| {
+            if let (Some(top), Some(parent)) = (&made, local.path.parent()) {
+                remove_empty_up_to(parent, top);
+            }
+            e
+        };
         let name =
             local.path.file_name().map(|n| n.to_os_string()).ok_or_else(|| s3_error!(AccessDenied, "no name"))?;
-        let (tmp, md5, _) = Inner::receive(dir.clone(), input.body).await?;
+        let (tmp, md5, _) = Inner::receive(dir.clone(), input.body, declared).await.map_err(undo)?;
         if let Some(expected) = &input.content_md5 {
             let got = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, hex_bytes(&md5));
             if *expected != got {
                 let _ = fs::remove_file(&tmp);
-                return Err(s3_error!(BadDigest, "Content-MD5 does not match the body"));
+                return Err(undo(s3_error!(BadDigest, "Content-MD5 does not match the body")));
             }
         }
         let this = self.self_arc();
@@ -633,7 +770,8 @@ impl S3 for Objects {
             }
             Ok(())
         })
-        .await?;
+        .await
+        .map_err(undo)?;
         Ok(S3Response::new(PutObjectOutput { e_tag: Some(etag(&md5)), ..Default::default() }))
     }
 
@@ -797,15 +935,8 @@ impl S3 for Objects {
                 (None, Some(s)) => s.clone(),
                 _ => String::new(),
             };
-            let Listing { prefix, max, objects, prefixes, truncated, next } = this.listing(
-                &input.bucket,
-                &input.prefix,
-                &input.delimiter,
-                &input.encoding_type,
-                &after,
-                input.max_keys,
-                scope.as_deref(),
-            )?;
+            let Listing { prefix, max, objects, prefixes, truncated, next } =
+                this.listing((&input).into(), &after, scope.as_deref())?;
             Ok(S3Response::new(ListObjectsV2Output {
                 encoding_type: input.encoding_type.clone(),
                 name: Some(input.bucket.clone()),
@@ -831,15 +962,8 @@ impl S3 for Objects {
         let this = self.self_arc();
         blocking(move || {
             let after = input.marker.clone().unwrap_or_default();
-            let Listing { prefix, max, objects, prefixes, truncated, next } = this.listing(
-                &input.bucket,
-                &input.prefix,
-                &input.delimiter,
-                &input.encoding_type,
-                &after,
-                input.max_keys,
-                scope.as_deref(),
-            )?;
+            let Listing { prefix, max, objects, prefixes, truncated, next } =
+                this.listing((&input).into(), &after, scope.as_deref())?;
             Ok(S3Response::new(ListObjectsOutput {
                 encoding_type: input.encoding_type.clone(),
                 name: Some(input.bucket.clone()),
@@ -878,13 +1002,14 @@ impl S3 for Objects {
     }
 
     async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+        let declared = Declared::of(&req.headers, req.trailing_headers.clone())?;
         let input = req.input;
         self.upload_of(&input.upload_id, &input.bucket, &input.key)?;
         if !(1..=10000).contains(&input.part_number) {
             return Err(s3_error!(InvalidArgument, "part numbers run from 1 to 10000"));
         }
         let dir = self.staging.join(&input.upload_id);
-        let (tmp, md5, size) = Inner::receive(dir.clone(), input.body).await?;
+        let (tmp, md5, size) = Inner::receive(dir.clone(), input.body, declared).await?;
         let part_path = dir.join(format!("part-{}", input.part_number));
         fs::rename(&tmp, &part_path).map_err(internal)?;
         let mut uploads = self.uploads.lock().unwrap_or_else(|e| e.into_inner());
@@ -1024,6 +1149,32 @@ impl Inner {
             Some(u) if u.bucket == bucket && u.key == key => Ok(()),
             _ => Err(s3_error!(NoSuchUpload, "no upload '{id}' for this key")),
         }
+    }
+}
+
+/// The topmost directory on the way to `dir` that does not exist yet (`None`: all exist).
+fn first_missing(dir: &Path) -> Option<PathBuf> {
+    let mut missing = None;
+    let mut p = Some(dir);
+    while let Some(d) = p {
+        if fs::symlink_metadata(d).is_ok() {
+            break;
+        }
+        missing = Some(d.to_path_buf());
+        p = d.parent();
+    }
+    missing
+}
+
+/// Removes `dir` and its parents up to `top` while they are empty (a refused write leaves no
+/// directories behind; one another request has filled meanwhile stays).
+fn remove_empty_up_to(dir: &Path, top: &Path) {
+    let mut p = Some(dir);
+    while let Some(d) = p.filter(|d| d.starts_with(top)) {
+        if fs::remove_dir(d).is_err() {
+            break;
+        }
+        p = d.parent();
     }
 }
 

@@ -57,6 +57,24 @@ async fn grant(app: &TestApp, kind: &str, name: &str, principal: &str, privilege
         .ok("grant");
 }
 
+/// A server whose S3 endpoint serves `lake`, with the location `ext`, the external table
+/// `ext/t1` and `EXTERNAL_USE_SCHEMA` for the admin on `main`: where the S3 tests start. Returns
+/// the app, the endpoint (kept alive by the caller), its URL and the table.
+async fn s3_plane(lake: &std::path::Path, lifetime: u32) -> (TestApp, uc_emulator::s3::S3Server, String, Value) {
+    let (app, s3) = spawn_data_plane(&fixture(), &[("s3://uc-emulator", lake)], &[], true, lifetime).await;
+    let s3 = s3.expect("the S3 endpoint");
+    let base = s3.url.clone();
+    setup(&app).await;
+    let t1 = external_table(&app, "t1").await;
+    grant(&app, "catalog", "main", "admin@example.com", &["EXTERNAL_USE_SCHEMA"]).await;
+    (app, s3, base, t1)
+}
+
+/// A table credential the admin is vended (`op`: `READ` or `READ_WRITE`).
+async fn vend(app: &TestApp, table: &Value, op: &str) -> Cred {
+    cred_of(&app.admin().post(&creds_path(false), json!({"table_id": table["table_id"], "operation": op})).await.ok(op))
+}
+
 fn local(root: &std::path::Path, url: &str) -> std::path::PathBuf {
     root.join(url.strip_prefix("s3://uc-emulator/").expect("under the mapped bucket"))
 }
@@ -453,10 +471,11 @@ fn signed(
     query: &[(&str, &str)],
     c: &Cred,
 ) -> reqwest::RequestBuilder {
-    signed_with(client, base, method, path, query, c, "UNSIGNED-PAYLOAD", 0, "us-east-1")
+    signed_with(client, base, method, path, query, c, "UNSIGNED-PAYLOAD", 0, "us-east-1/s3")
 }
 
-/// [`signed`] with the given `x-amz-content-sha256`, a clock off by `skew_secs`, and a region.
+/// [`signed`] with the given `x-amz-content-sha256`, a clock off by `skew_secs`, and the
+/// credential scope's `region/service`.
 #[allow(clippy::too_many_arguments)]
 fn signed_with(
     client: &reqwest::Client,
@@ -467,8 +486,9 @@ fn signed_with(
     c: &Cred,
     payload: &str,
     skew_secs: i64,
-    region: &str,
+    region_service: &str,
 ) -> reqwest::RequestBuilder {
+    let (region, service) = region_service.split_once('/').expect("region/service");
     let host = base.trim_start_matches("http://");
     let now = time::OffsetDateTime::now_utc() + time::Duration::seconds(skew_secs);
     let date = format!("{:04}{:02}{:02}", now.year(), now.month() as u8, now.day());
@@ -483,11 +503,11 @@ fn signed_with(
          x-amz-date:{amz}\nx-amz-security-token:{}\n\n{signed_headers}\n{payload}",
         c.token
     );
-    let scope = format!("{date}/{region}/s3/aws4_request");
+    let scope = format!("{date}/{region}/{service}/aws4_request");
     let to_sign = format!("AWS4-HMAC-SHA256\n{amz}\n{scope}\n{}", hexs(&Sha256::digest(canonical.as_bytes())));
     let k = hmac(format!("AWS4{}", c.secret).as_bytes(), &date);
     let k = hmac(&k, region);
-    let k = hmac(&k, "s3");
+    let k = hmac(&k, service);
     let k = hmac(&k, "aws4_request");
     let signature = hexs(&hmac(&k, &to_sign));
     let url = if canonical_query.is_empty() {
@@ -624,21 +644,11 @@ fn assert_s3_error(r: &Resp, status: u16, code: &str, what: &str) {
 #[actix_web::test]
 async fn s3_requests_are_authorized_by_credential_scope_operation_and_expiry() {
     let lake = tempfile::tempdir().unwrap();
-    let (app, s3) = spawn_data_plane(&fixture(), &[("s3://uc-emulator", lake.path())], &[], true, 2).await;
-    let base = s3.as_ref().unwrap().url.clone();
-    setup(&app).await;
-    let t1 = external_table(&app, "t1").await;
-    let t10 = external_table(&app, "t10").await;
-    grant(&app, "catalog", "main", "admin@example.com", &["EXTERNAL_USE_SCHEMA"]).await;
+    let (app, _s3, base, t1) = s3_plane(lake.path(), 2).await;
+    external_table(&app, "t10").await;
     std::fs::create_dir_all(lake.path().join("ext/t10")).unwrap();
     std::fs::write(lake.path().join("ext/t10/secret.parquet"), b"t10 data").unwrap();
-    let vend = |id: Value, op: &'static str| {
-        let app = &app;
-        async move { app.admin().post(&creds_path(false), json!({"table_id": id, "operation": op})).await.ok("vend") }
-    };
-    let rw = cred_of(&vend(t1["table_id"].clone(), "READ_WRITE").await);
-    let ro = cred_of(&vend(t1["table_id"].clone(), "READ").await);
-    let _ = t10;
+    let (rw, ro) = (vend(&app, &t1, "READ_WRITE").await, vend(&app, &t1, "READ").await);
     let c = reqwest::Client::new();
     let obj = format!("/{BUCKET}/ext/t1/_delta_log/00000000000000000000.json");
 
@@ -807,11 +817,7 @@ fn md5_of(data: &[u8]) -> Vec<u8> {
 #[actix_web::test]
 async fn read_only_locations_get_only_read_credentials_and_the_s3_endpoint_refuses_writes_there() {
     let lake = tempfile::tempdir().unwrap();
-    let (app, s3) = spawn_data_plane(&fixture(), &[("s3://uc-emulator", lake.path())], &[], true, 3600).await;
-    let base = s3.as_ref().unwrap().url.clone();
-    setup(&app).await;
-    let t1 = external_table(&app, "t1").await;
-    grant(&app, "catalog", "main", "admin@example.com", &["EXTERNAL_USE_SCHEMA"]).await;
+    let (app, _s3, base, t1) = s3_plane(lake.path(), 3600).await;
     grant(&app, "external_location", "ext", "admin@example.com", &["EXTERNAL_USE_LOCATION"]).await;
     let admin = app.admin();
     let path = format!("{UC}/temporary-path-credentials");
@@ -892,16 +898,8 @@ async fn read_only_locations_get_only_read_credentials_and_the_s3_endpoint_refus
 #[actix_web::test]
 async fn s3_copies_check_both_ends_and_their_conditions() {
     let lake = tempfile::tempdir().unwrap();
-    let (app, s3) = spawn_data_plane(&fixture(), &[("s3://uc-emulator", lake.path())], &[], true, 3600).await;
-    let base = s3.as_ref().unwrap().url.clone();
-    setup(&app).await;
-    let t1 = external_table(&app, "t1").await;
-    grant(&app, "catalog", "main", "admin@example.com", &["EXTERNAL_USE_SCHEMA"]).await;
-    let vend = |op: &'static str| {
-        let (admin, id) = (app.admin(), t1["table_id"].clone());
-        async move { cred_of(&admin.post(&creds_path(false), json!({"table_id": id, "operation": op})).await.ok(op)) }
-    };
-    let (rw, ro) = (vend("READ_WRITE").await, vend("READ").await);
+    let (app, _s3, base, t1) = s3_plane(lake.path(), 3600).await;
+    let (rw, ro) = (vend(&app, &t1, "READ_WRITE").await, vend(&app, &t1, "READ").await);
     std::fs::create_dir_all(lake.path().join("ext/t1")).unwrap();
     std::fs::create_dir_all(lake.path().join("ext/t10")).unwrap();
     std::fs::write(lake.path().join("ext/t1/src.bin"), b"0123456789").unwrap();
@@ -990,17 +988,8 @@ async fn s3_copies_check_both_ends_and_their_conditions() {
 #[actix_web::test]
 async fn sigv4_requests_without_a_payload_hash_are_refused_as_access_denied() {
     let lake = tempfile::tempdir().unwrap();
-    let (app, s3) = spawn_data_plane(&fixture(), &[("s3://uc-emulator", lake.path())], &[], true, 3600).await;
-    let base = s3.as_ref().unwrap().url.clone();
-    setup(&app).await;
-    let t1 = external_table(&app, "t1").await;
-    grant(&app, "catalog", "main", "admin@example.com", &["EXTERNAL_USE_SCHEMA"]).await;
-    let rw = cred_of(
-        &app.admin()
-            .post(&creds_path(false), json!({"table_id": t1["table_id"], "operation": "READ_WRITE"}))
-            .await
-            .ok("vend"),
-    );
+    let (app, _s3, base, t1) = s3_plane(lake.path(), 3600).await;
+    let rw = vend(&app, &t1, "READ_WRITE").await;
     std::fs::create_dir_all(lake.path().join("ext/t1")).unwrap();
     std::fs::write(lake.path().join("ext/t1/a.bin"), b"abc").unwrap();
     let c = reqwest::Client::new();
@@ -1036,17 +1025,9 @@ async fn sigv4_requests_without_a_payload_hash_are_refused_as_access_denied() {
 async fn s3_protocol_details_follow_the_contract() {
     let lake = tempfile::tempdir().unwrap();
     let outside = tempfile::tempdir().unwrap();
-    let (app, s3) = spawn_data_plane(&fixture(), &[("s3://uc-emulator", lake.path())], &[], true, 3600).await;
-    let base = s3.as_ref().unwrap().url.clone();
-    setup(&app).await;
-    let t1 = external_table(&app, "t1").await;
+    let (app, _s3, base, t1) = s3_plane(lake.path(), 3600).await;
     external_table(&app, "t10").await;
-    grant(&app, "catalog", "main", "admin@example.com", &["EXTERNAL_USE_SCHEMA"]).await;
-    let vend = |op: &'static str| {
-        let (admin, id) = (app.admin(), t1["table_id"].clone());
-        async move { cred_of(&admin.post(&creds_path(false), json!({"table_id": id, "operation": op})).await.ok(op)) }
-    };
-    let (rw, ro) = (vend("READ_WRITE").await, vend("READ").await);
+    let (rw, ro) = (vend(&app, &t1, "READ_WRITE").await, vend(&app, &t1, "READ").await);
     let dir = lake.path().join("ext/t1");
     std::fs::create_dir_all(&dir).unwrap();
     for name in ["a", "b", "c"] {
@@ -1085,16 +1066,17 @@ async fn s3_protocol_details_follow_the_contract() {
     assert_s3_error(&r, 403, "AccessDenied", "Signature V2");
     let v2_query = format!("{base}{}?AWSAccessKeyId={}&Expires=4102444800&Signature=c2ln", key("a"), ro.key);
     assert_s3_error(&send(c.get(v2_query)).await, 403, "AccessDenied", "pre-signed Signature V2");
-    let r = send(signed_with(&c, &base, "GET", &key("a"), &[], &ro, "UNSIGNED-PAYLOAD", 20 * 60, "us-east-1")).await;
+    let r = send(signed_with(&c, &base, "GET", &key("a"), &[], &ro, "UNSIGNED-PAYLOAD", 20 * 60, "us-east-1/s3")).await;
     assert_s3_error(&r, 403, "AccessDenied", "x-amz-date 20 minutes ahead");
     let body = b"payload".to_vec();
     let good = hexs(&Sha256::digest(&body));
-    let r =
-        send(signed_with(&c, &base, "PUT", &key("hashed"), &[], &rw, &good, 0, "us-east-1").body(body.clone())).await;
+    let r = send(signed_with(&c, &base, "PUT", &key("hashed"), &[], &rw, &good, 0, "us-east-1/s3").body(body.clone()))
+        .await;
     assert_eq!(r.status, 200, "a verified payload hash: {}", r.text);
     let wrong = hexs(&Sha256::digest(b"other"));
     let r =
-        send(signed_with(&c, &base, "PUT", &key("hashed2"), &[], &rw, &wrong, 0, "us-east-1").body(body.clone())).await;
+        send(signed_with(&c, &base, "PUT", &key("hashed2"), &[], &rw, &wrong, 0, "us-east-1/s3").body(body.clone()))
+            .await;
     assert_s3_error(&r, 400, "BadDigest", "a payload hash that does not match the body");
     assert!(!dir.join("hashed2").exists());
     let r = send(
@@ -1105,7 +1087,7 @@ async fn s3_protocol_details_follow_the_contract() {
     assert!(!dir.join("md5").exists());
 
     // Any region in the credential scope is accepted.
-    let r = send(signed_with(&c, &base, "GET", &key("a"), &[], &ro, "UNSIGNED-PAYLOAD", 0, "eu-west-3")).await;
+    let r = send(signed_with(&c, &base, "GET", &key("a"), &[], &ro, "UNSIGNED-PAYLOAD", 0, "eu-west-3/s3")).await;
     assert_eq!((r.status, r.text.as_str()), (200, "aaa"), "another region");
 
     // A body announced over 5 GiB is refused before any of it is read; nothing is written.
@@ -1230,4 +1212,167 @@ async fn s3_protocol_details_follow_the_contract() {
     assert_eq!(send(c.get(&url)).await.status, 200);
     actix_web::rt::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert_s3_error(&send(c.get(&url)).await, 403, "AccessDenied", "pre-signed URL past X-Amz-Expires");
+}
+
+/// CRC-32 (IEEE), the checksum botocore sends by default, base64 as in `x-amz-checksum-crc32`.
+fn crc32_b64(data: &[u8]) -> String {
+    let mut crc = 0xffff_ffffu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+        }
+    }
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, (!crc).to_be_bytes())
+}
+
+/// A PUT with an unsigned aws-chunked body whose CRC-32 follows the data as a trailer
+/// (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`, the form botocore sends over https), in chunks of
+/// `chunk` bytes; the trailer carries `checksum`.
+#[allow(clippy::too_many_arguments)]
+fn trailer_put(
+    client: &reqwest::Client,
+    base: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    c: &Cred,
+    data: &[u8],
+    chunk: usize,
+    checksum: &str,
+) -> reqwest::RequestBuilder {
+    let host = base.trim_start_matches("http://");
+    let now = time::OffsetDateTime::now_utc();
+    let date = format!("{:04}{:02}{:02}", now.year(), now.month() as u8, now.day());
+    let amz = format!("{date}T{:02}{:02}{:02}Z", now.hour(), now.minute(), now.second());
+    let scope = format!("{date}/us-east-1/s3/aws4_request");
+    let payload = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
+    let signed_headers =
+        "content-encoding;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-security-token;x-amz-trailer";
+    let canonical_uri: String = path.split('/').map(enc).collect::<Vec<_>>().join("/");
+    let mut q: Vec<(String, String)> = query.iter().map(|(k, v)| (enc(k), enc(v))).collect();
+    q.sort();
+    let canonical_query = q.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+    let canonical = format!(
+        "PUT\n{canonical_uri}\n{canonical_query}\ncontent-encoding:aws-chunked\nhost:{host}\nx-amz-content-sha256:{payload}\n\
+         x-amz-date:{amz}\nx-amz-decoded-content-length:{}\nx-amz-security-token:{}\n\
+         x-amz-trailer:x-amz-checksum-crc32\n\n{signed_headers}\n{payload}",
+        data.len(),
+        c.token
+    );
+    let to_sign = format!("AWS4-HMAC-SHA256\n{amz}\n{scope}\n{}", hexs(&Sha256::digest(canonical.as_bytes())));
+    let k = hmac(format!("AWS4{}", c.secret).as_bytes(), &date);
+    let k = hmac(&hmac(&hmac(&k, "us-east-1"), "s3"), "aws4_request");
+    let signature = hexs(&hmac(&k, &to_sign));
+    let mut body = Vec::new();
+    for part in data.chunks(chunk) {
+        body.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+        body.extend_from_slice(part);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("0\r\nx-amz-checksum-crc32:{checksum}\r\n\r\n").as_bytes());
+    let url = if canonical_query.is_empty() {
+        format!("{base}{canonical_uri}")
+    } else {
+        format!("{base}{canonical_uri}?{canonical_query}")
+    };
+    client
+        .put(url)
+        .header("content-encoding", "aws-chunked")
+        .header("x-amz-date", amz)
+        .header("x-amz-content-sha256", payload)
+        .header("x-amz-decoded-content-length", data.len().to_string())
+        .header("x-amz-security-token", &c.token)
+        .header("x-amz-trailer", "x-amz-checksum-crc32")
+        .header(
+            "Authorization",
+            format!(
+                "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",
+                c.key
+            ),
+        )
+        .body(body)
+}
+
+#[actix_web::test]
+async fn checksums_declared_in_a_header_or_a_trailer_are_verified() {
+    let lake = tempfile::tempdir().unwrap();
+    let (app, _s3, base, t1) = s3_plane(lake.path(), 3600).await;
+    let rw = vend(&app, &t1, "READ_WRITE").await;
+    let c = reqwest::Client::new();
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let key = |k: &str| format!("/{BUCKET}/ext/t1/{k}");
+    assert_eq!(crc32_b64(b"123456789"), "y/Q5Jg==", "the CRC-32 check value");
+
+    // The trailer form: stored byte-exact when the checksum holds.
+    let r = send(trailer_put(&c, &base, &key("good.bin"), &[], &rw, &data, 65_536, &crc32_b64(&data))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(std::fs::read(lake.path().join("ext/t1/good.bin")).unwrap(), data);
+    assert_eq!(r.header("etag").unwrap(), format!("\"{}\"", hexs(&md5_of(&data))));
+
+    // A wrong trailing checksum: 400 BadDigest; no object, no directory, no temporary file.
+    let r = send(trailer_put(&c, &base, &key("new/bad.bin"), &[], &rw, &data, 65_536, &crc32_b64(b"other"))).await;
+    assert_s3_error(&r, 400, "BadDigest", "a trailing CRC-32 that does not match");
+    assert!(!lake.path().join("ext/t1/new").exists(), "the refused write left a directory");
+    let r = send(trailer_put(&c, &base, &key("good.bin"), &[], &rw, b"replaced", 4, &crc32_b64(b"other"))).await;
+    assert_s3_error(&r, 400, "BadDigest", "a wrong trailer over an existing object");
+    assert_eq!(std::fs::read(lake.path().join("ext/t1/good.bin")).unwrap(), data, "the object is unchanged");
+    let names: Vec<String> = std::fs::read_dir(lake.path().join("ext/t1"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, ["good.bin"], "no temporary file is left");
+
+    // A multipart part with a wrong trailing checksum is refused too, and nothing is staged.
+    let r = send(signed(&c, &base, "POST", &key("mp.bin"), &[("uploads", "")], &rw)).await;
+    let id = between(&r.text, "<UploadId>", "</UploadId>");
+    let part = [("partNumber", "1"), ("uploadId", id.as_str())];
+    let r = send(trailer_put(&c, &base, &key("mp.bin"), &part, &rw, &data, 65_536, &crc32_b64(b"other"))).await;
+    assert_s3_error(&r, 400, "BadDigest", "a part with a wrong trailing CRC-32");
+    let r = send(signed(&c, &base, "GET", &key("mp.bin"), &[("uploadId", &id)], &rw)).await;
+    assert!(r.status == 200 && !r.text.contains("<Part>"), "no part was recorded: {}", r.text);
+    let r = send(trailer_put(&c, &base, &key("mp.bin"), &part, &rw, &data, 65_536, &crc32_b64(&data))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.header("etag").unwrap(), format!("\"{}\"", hexs(&md5_of(&data))));
+
+    // The header form (`x-amz-checksum-*` with the body): checked too.
+    let r = send(
+        signed(&c, &base, "PUT", &key("h.bin"), &[], &rw)
+            .header("x-amz-checksum-crc32", crc32_b64(b"other"))
+            .body(data.clone()),
+    )
+    .await;
+    assert_s3_error(&r, 400, "BadDigest", "an x-amz-checksum-crc32 header that does not match");
+    assert!(!lake.path().join("ext/t1/h.bin").exists());
+    let sha = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, Sha256::digest(&data));
+    let r =
+        send(signed(&c, &base, "PUT", &key("h.bin"), &[], &rw).header("x-amz-checksum-sha256", sha).body(data.clone()))
+            .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+#[actix_web::test]
+async fn the_credential_scope_must_name_the_s3_service_in_any_region() {
+    let lake = tempfile::tempdir().unwrap();
+    let (app, _s3, base, t1) = s3_plane(lake.path(), 3600).await;
+    let ro = vend(&app, &t1, "READ").await;
+    std::fs::create_dir_all(lake.path().join("ext/t1")).unwrap();
+    std::fs::write(lake.path().join("ext/t1/a"), b"aaa").unwrap();
+    let c = reqwest::Client::new();
+    let obj = format!("/{BUCKET}/ext/t1/a");
+    for scope in ["us-east-1/s3", "eu-west-3/s3", "ap-southeast-2/s3", "local/s3"] {
+        let r = send(signed_with(&c, &base, "GET", &obj, &[], &ro, "UNSIGNED-PAYLOAD", 0, scope)).await;
+        assert_eq!((r.status, r.text.as_str()), (200, "aaa"), "{scope}");
+    }
+    // Correctly signed with the vended secret, but for another service: refused.
+    for scope in ["us-east-1/execute-api", "us-east-1/sts", "us-east-1/s3-object-lambda", "us-east-1/S3"] {
+        let r = send(signed_with(&c, &base, "GET", &obj, &[], &ro, "UNSIGNED-PAYLOAD", 0, scope)).await;
+        assert_s3_error(&r, 403, "AccessDenied", scope);
+        assert!(r.text.contains("service"), "{scope}: {}", r.text);
+    }
+    // Also in a pre-signed URL's X-Amz-Credential.
+    let url = presigned(&base, &obj, &ro, 60);
+    assert_eq!(send(c.get(&url)).await.status, 200);
+    let other = url.replace("%2Fs3%2Faws4_request", "%2Fsts%2Faws4_request");
+    assert_ne!(other, url);
+    assert_s3_error(&send(c.get(&other)).await, 403, "AccessDenied", "pre-signed for sts");
 }

@@ -170,22 +170,12 @@ async fn explain_actions_lists_what_explain_accepts() {
 /// Sharing server each answer 400 naming the header, and nothing is read as anyone else.
 #[actix_web::test]
 async fn view_as_is_refused_for_inactive_principals_account_apis_and_the_sharing_server() {
-    const FIXTURE: &str = r#"{
-      "workspaces": [{"workspace_id": 1001}],
-      "users": [{"user_name": "admin@example.com", "account_admin": true},
-                {"user_name": "alice@example.com"}, {"user_name": "bob@example.com"}],
-      "tokens": [{"token": "dapi-admin", "principal": "admin@example.com", "workspace_id": 1001}],
-      "metastores": [{"name": "main", "storage_root": "s3://root/main", "owner": "admin@example.com",
-                      "delta_sharing_scope": "INTERNAL_AND_EXTERNAL",
-                      "delta_sharing_recipient_token_lifetime_in_seconds": 3600,
-                      "assignments": [{"workspace_id": 1001}]}],
-      "catalogs": [{"name": "shop"}],
-      "schemas": [{"catalog_name": "shop", "name": "sales"}],
-      "shares": [{"name": "feed"}],
-      "recipients": [{"name": "acme", "authentication_type": "TOKEN"}],
-      "grants": [{"securable_type": "share", "full_name": "feed", "principal": "acme", "privileges": ["SELECT"]}]
-    }"#;
-    let app = crate::helpers::spawn_with(FIXTURE).await;
+    let fixture = crate::helpers::sharing_fixture(json!({
+        "users": [{"user_name": "alice@example.com"}, {"user_name": "bob@example.com"}],
+        "shares": [{"name": "feed"}],
+        "grants": [{"securable_type": "share", "full_name": "feed", "principal": "acme", "privileges": ["SELECT"]}]
+    }));
+    let app = crate::helpers::spawn_with(&fixture).await;
     let t = app.admin();
     let get_as = |path: String, who: &'static str| {
         let t = app.admin();

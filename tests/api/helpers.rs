@@ -513,3 +513,31 @@ pub async fn account_scim_id(app: &TestApp, kind: &str, attr: &str, value: &str)
     let body = app.admin().get(&acc(&format!("/scim/v2/{kind}?filter={filter}"))).await.ok(kind);
     body["Resources"][0]["id"].as_str().unwrap_or_else(|| panic!("{kind} {value}: {body}")).to_string()
 }
+
+/// The metastore the Delta Sharing tests start from: the admin's workspace, a metastore open to
+/// external sharing (one-hour recipient tokens), catalog `shop` with schema `sales`, and the TOKEN
+/// recipient `acme`. `extra` adds keys; an array it names is appended to the base's.
+pub fn sharing_fixture(extra: Value) -> String {
+    let mut f = json!({
+        "workspaces": [{"workspace_id": 1001}],
+        "users": [{"user_name": "admin@example.com", "account_admin": true}],
+        "tokens": [{"token": "dapi-admin", "principal": "admin@example.com", "workspace_id": 1001}],
+        "metastores": [{"name": "main", "storage_root": "s3://root/main", "owner": "admin@example.com",
+                        "delta_sharing_scope": "INTERNAL_AND_EXTERNAL",
+                        "delta_sharing_recipient_token_lifetime_in_seconds": 3600,
+                        "assignments": [{"workspace_id": 1001}]}],
+        "catalogs": [{"name": "shop"}],
+        "schemas": [{"catalog_name": "shop", "name": "sales"}],
+        "recipients": [{"name": "acme", "authentication_type": "TOKEN"}]
+    });
+    let Value::Object(extra) = extra else { panic!("sharing_fixture takes an object") };
+    for (key, value) in extra {
+        match (f.get_mut(&key), value) {
+            (Some(Value::Array(base)), Value::Array(more)) => base.extend(more),
+            (_, value) => {
+                f[&key] = value;
+            }
+        }
+    }
+    f.to_string()
+}

@@ -8,20 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_mapped, Resp, TestApp, UC};
-
-const FIXTURE: &str = r#"{
-  "workspaces": [{"workspace_id": 1001}],
-  "users": [{"user_name": "admin@example.com", "account_admin": true}],
-  "tokens": [{"token": "dapi-admin", "principal": "admin@example.com", "workspace_id": 1001}],
-  "metastores": [{"name": "main", "storage_root": "s3://root/main", "owner": "admin@example.com",
-                  "delta_sharing_scope": "INTERNAL_AND_EXTERNAL",
-                  "delta_sharing_recipient_token_lifetime_in_seconds": 3600,
-                  "assignments": [{"workspace_id": 1001}]}],
-  "catalogs": [{"name": "shop"}],
-  "schemas": [{"catalog_name": "shop", "name": "sales"}],
-  "recipients": [{"name": "acme", "authentication_type": "TOKEN"}]
-}"#;
+use crate::helpers::{sharing_fixture, spawn_mapped, Resp, TestApp, UC};
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
@@ -69,7 +56,7 @@ impl Lake {
     async fn new() -> Lake {
         let lake = tempfile::tempdir().unwrap();
         let dir = lake.path().canonicalize().unwrap();
-        let app = spawn_mapped(FIXTURE, &[("s3://lake", &dir)]).await;
+        let app = spawn_mapped(&sharing_fixture(json!({})), &[("s3://lake", &dir)]).await;
         let admin = app.admin();
         crate::helpers::credential_and_location(&app, "cred", false, "ext", "s3://lake").await;
         let r = admin.get(&format!("{UC}/recipients/acme")).await.ok("recipient");

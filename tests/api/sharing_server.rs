@@ -4,24 +4,16 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{enc, spawn_with, Resp, TestApp, UC};
+use crate::helpers::{enc, sharing_fixture, spawn_with, Resp, TestApp, UC};
 
-const FIXTURE: &str = r#"{
-  "workspaces": [{"workspace_id": 1001}],
-  "users": [{"user_name": "admin@example.com", "account_admin": true}],
-  "tokens": [{"token": "dapi-admin", "principal": "admin@example.com", "workspace_id": 1001}],
-  "metastores": [{"name": "main", "storage_root": "s3://root/main", "owner": "admin@example.com",
-                  "delta_sharing_scope": "INTERNAL_AND_EXTERNAL",
-                  "delta_sharing_recipient_token_lifetime_in_seconds": 3600,
-                  "assignments": [{"workspace_id": 1001}]}],
-  "catalogs": [{"name": "shop"}],
-  "schemas": [{"catalog_name": "shop", "name": "sales"}],
-  "tables": [{"catalog_name": "shop", "schema_name": "sales", "name": "orders", "table_type": "MANAGED",
-              "data_source_format": "DELTA", "columns": []}],
-  "shares": [{"name": "feed", "objects": [{"name": "shop.sales.orders"}]}],
-  "recipients": [{"name": "acme", "authentication_type": "TOKEN"}],
-  "grants": [{"securable_type": "share", "full_name": "feed", "principal": "acme", "privileges": ["SELECT"]}]
-}"#;
+fn fixture() -> String {
+    sharing_fixture(json!({
+        "tables": [{"catalog_name": "shop", "schema_name": "sales", "name": "orders", "table_type": "MANAGED",
+                    "data_source_format": "DELTA", "columns": []}],
+        "shares": [{"name": "feed", "objects": [{"name": "shop.sales.orders"}]}],
+        "grants": [{"securable_type": "share", "full_name": "feed", "principal": "acme", "privileges": ["SELECT"]}]
+    }))
+}
 
 fn protocol_error(r: &Resp, status: u16, code: &str, what: &str) -> String {
     assert_eq!(r.status, status, "{what}: {}", r.text);
@@ -47,7 +39,7 @@ async fn raw_get(app: &TestApp, path: &str, auth: Option<&str>) -> Resp {
 
 #[actix_web::test]
 async fn an_activation_link_is_accepted_as_token_or_whole_link_and_retrieved_once() {
-    let app = spawn_with(FIXTURE).await;
+    let app = spawn_with(&fixture()).await;
     let link = link(&app).await;
     let token = link.rsplit_once('?').expect("?<token>").1.to_string();
     let info = "/api/2.1/unity-catalog/public/data_sharing_activation_info/";
@@ -90,7 +82,7 @@ async fn an_activation_link_is_accepted_as_token_or_whole_link_and_retrieved_onc
 
 #[actix_web::test]
 async fn the_sharing_server_answers_in_the_protocols_shape_and_order() {
-    let app = spawn_with(FIXTURE).await;
+    let app = spawn_with(&fixture()).await;
     let link = link(&app).await;
     let token = link.rsplit_once('?').expect("?<token>").1.to_string();
     let profile = raw_get(&app, &format!("/api/2.1/unity-catalog/public/data_sharing_activation/{token}"), None)

@@ -371,12 +371,14 @@ class ServerWithArgs(Server):
 
 @pytest.fixture
 def start_server_with_args(tmp_path, fixture_file, _reaper):
-    """Factory: start(extra_args, fixtures=<test fixture>) -> Server, on a fresh database."""
+    """Factory: start(extra_args, fixtures=<test fixture>, db=None) -> Server, on a fresh database
+    unless `db` names one."""
     servers: list[Server] = []
 
-    def start(extra_args: list[str], fixtures: Optional[list[str]] = None) -> Server:
+    def start(extra_args: list[str], fixtures: Optional[list[str]] = None, db: Optional[str] = None) -> Server:
         fx = [fixture_file] if fixtures is None else fixtures
-        s = ServerWithArgs(str(tmp_path / f"uc-{len(servers)}.db"), fx, tmp_path / "server.log", extra_args)
+        db = db or str(tmp_path / f"uc-{len(servers)}.db")  # a given db: a restart on it
+        s = ServerWithArgs(db, fx, tmp_path / "server.log", extra_args)
         servers.append(s)
         return s
 

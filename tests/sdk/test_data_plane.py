@@ -4,7 +4,9 @@ reads and writes with vended credentials, and pyarrow's S3 filesystem is refused
 credential does not cover."""
 
 import os
+import signal
 import time
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -69,15 +71,40 @@ class Plane:
         )
 
 
+def _plane_args(lake, files, lifetime=None):
+    args = ["--s3-bind", "127.0.0.1:0", "--storage-map", f"s3://uc-test={lake}", "--file-root", str(files)]
+    if lifetime:
+        args += ["--credential-lifetime", str(lifetime)]
+    return args
+
+
 def _plane(start_server_with_args, tmp_path, lifetime=None):
     lake, files = tmp_path / "lake", tmp_path / "files"
     lake.mkdir()
     files.mkdir()
     files = files.resolve()
-    args = ["--s3-bind", "127.0.0.1:0", "--storage-map", f"s3://uc-test={lake}", "--file-root", str(files)]
-    if lifetime:
-        args += ["--credential-lifetime", str(lifetime)]
-    return Plane(start_server_with_args(args), lake, files)
+    return Plane(start_server_with_args(_plane_args(lake, files, lifetime)), lake, files)
+
+
+def _boto(endpoint, key, secret, token, **config):
+    """A boto3 S3 client (path-style, no retries) on the emulator's endpoint."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
+        aws_session_token=token, region_name="us-east-1",
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1, "mode": "standard"}, **config))
+
+
+def _boto_of(c, **config):
+    a = c.aws_temp_credentials
+    return _boto(a.access_point, a.access_key_id, a.secret_access_key, a.session_token, **config)
+
+
+def _s3_error(excinfo):
+    e = excinfo.value.response
+    return e["ResponseMetadata"]["HTTPStatusCode"], e["Error"]["Code"]
 
 
 @pytest.fixture
@@ -355,3 +382,111 @@ def test_polars_managed_table_under_a_file_root(plane):
     assert (local / "_delta_log/00000000000000000000.json").is_file()
     w.catalogs.delete("local", force=True)
     assert not local.exists(), "a forced catalog delete removes the managed table's files"
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL])
+def test_a_restart_invalidates_every_credential_and_discards_unfinished_uploads(start_server_with_args, tmp_path,
+                                                                                stop):
+    from botocore.exceptions import ClientError
+
+    plane = _plane(start_server_with_args, tmp_path)
+    _external(plane, "t1", "s3://uc-test/ext/t1")
+    old = plane.creds("main.s.t1", TableOperation.READ_WRITE)
+    with plane.s3fs(old).open_output_stream("uc-test/ext/t1/a.txt") as f:
+        f.write(b"before the restart")
+    s3 = _boto_of(old)
+    upload = s3.create_multipart_upload(Bucket="uc-test", Key="ext/t1/big.bin")["UploadId"]
+    part = b"p" * (5 * 1024 * 1024)
+    s3.upload_part(Bucket="uc-test", Key="ext/t1/big.bin", UploadId=upload, PartNumber=1, Body=part)
+    staging = Path(plane.server.db + "-s3") / "uploads"
+    staged = [p for p in staging.rglob("*") if p.is_file()]
+    assert [p.stat().st_size for p in staged] == [len(part)], "the part waits in the staging directory"
+
+    # Stopped cleanly or killed: the next start on the same database knows neither.
+    plane.server.stop(stop)
+    again = start_server_with_args(_plane_args(plane.lake, plane.files), db=plane.server.db)
+    line = again.proc.stdout.readline().decode()
+    assert line.startswith(S3_PREFIX), line
+    endpoint = line[len(S3_PREFIX):].strip()
+    assert not [p for p in staging.rglob("*") if p.is_file()], "the unfinished upload's parts are gone from disk"
+
+    # The old credential, on the new endpoint: refused, by pyarrow and by boto3.
+    a = old.aws_temp_credentials
+    stale = pafs.S3FileSystem(access_key=a.access_key_id, secret_key=a.secret_access_key,
+                              session_token=a.session_token, endpoint_override=endpoint, region="us-east-1",
+                              retry_strategy=pafs.AwsStandardS3RetryStrategy(max_attempts=1))
+    with pytest.raises(OSError, match="ACCESS_DENIED"):
+        stale.open_input_stream("uc-test/ext/t1/a.txt").read()
+    stale_boto = _boto(endpoint, a.access_key_id, a.secret_access_key, a.session_token)
+    with pytest.raises(ClientError) as e:
+        stale_boto.get_object(Bucket="uc-test", Key="ext/t1/a.txt")
+    assert _s3_error(e) == (403, "AccessDenied")
+
+    # A credential vended by the new process works; the old upload id is unknown to it.
+    t = again.admin.tables.get("main.s.t1")
+    fresh = again.admin.temporary_table_credentials.generate_temporary_table_credentials(
+        operation=TableOperation.READ_WRITE, table_id=t.table_id)
+    assert fresh.aws_temp_credentials.access_point == endpoint
+    with plane.s3fs(fresh).open_input_stream("uc-test/ext/t1/a.txt") as f:
+        assert f.read() == b"before the restart"
+    s3 = _boto_of(fresh)
+    where = {"Bucket": "uc-test", "Key": "ext/t1/big.bin", "UploadId": upload}
+    for call in (lambda: s3.upload_part(**where, PartNumber=2, Body=b"more"),
+                 lambda: s3.list_parts(**where),
+                 lambda: s3.complete_multipart_upload(
+                     **where, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": '"x"'}]})):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert _s3_error(e) == (404, "NoSuchUpload")
+    assert not (plane.lake / "ext/t1/big.bin").exists()
+    assert not [p for p in staging.rglob("*") if p.is_file()], "a refused UploadPart stages nothing"
+
+
+def test_boto3_checksums_are_verified_header_and_trailer(plane, monkeypatch):
+    """botocore >= 1.36 computes a CRC32 for every PutObject ("when_supported"); over https it sends
+    it as an aws-chunked trailer (STREAMING-UNSIGNED-PAYLOAD-TRAILER), over http as a header. The
+    endpoint speaks http, so the test also lets botocore believe it is on https for that choice
+    only: the request it then builds is the trailer form it sends to S3."""
+    import base64
+    import zlib
+    import botocore.httpchecksum as hc
+    from botocore.exceptions import ClientError
+    from urllib.parse import urlparse
+
+    _external(plane, "t1", "s3://uc-test/ext/t1")
+    s3 = _boto_of(plane.creds("main.s.t1", TableOperation.READ_WRITE))
+    body = os.urandom(300_000)
+    target = plane.lake / "ext/t1/obj.bin"
+
+    # Header form (what botocore sends over http).
+    s3.put_object(Bucket="uc-test", Key="ext/t1/obj.bin", Body=body)
+    assert target.read_bytes() == body
+    wrong = base64.b64encode(zlib.crc32(b"other").to_bytes(4, "big")).decode()
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket="uc-test", Key="ext/t1/bad.bin", Body=body, ChecksumCRC32=wrong)
+    assert _s3_error(e) == (400, "BadDigest")
+    assert not (plane.lake / "ext/t1/bad.bin").exists()
+
+    # Trailer form: botocore's own aws-chunked body with the checksum after the data.
+    sent = []
+    monkeypatch.setattr(hc, "urlparse", lambda u: urlparse(u.replace("http://", "https://", 1)))
+    s3 = _boto_of(plane.creds("main.s.t1", TableOperation.READ_WRITE))
+    s3.meta.events.register("before-send.s3.PutObject", lambda request, **kw: sent.append(dict(request.headers)))
+    body2 = os.urandom(200_000)
+    s3.put_object(Bucket="uc-test", Key="ext/t1/trailed.bin", Body=body2)
+    assert sent[-1]["X-Amz-Content-SHA256"] == b"STREAMING-UNSIGNED-PAYLOAD-TRAILER", sent[-1]
+    assert sent[-1]["X-Amz-Trailer"] == b"x-amz-checksum-crc32"
+    assert (plane.lake / "ext/t1/trailed.bin").read_bytes() == body2, "stored byte-exact"
+
+    # The same request with a wrong trailing checksum: refused, nothing written, no directory made.
+    class Wrong(hc._CHECKSUM_CLS["crc32"]):
+        def b64digest(self):
+            return wrong
+
+    monkeypatch.setitem(hc._CHECKSUM_CLS, "crc32", Wrong)
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket="uc-test", Key="ext/t1/new/dir/bad.bin", Body=body2)
+    assert sent[-1]["X-Amz-Content-SHA256"] == b"STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+    assert _s3_error(e) == (400, "BadDigest")
+    assert not (plane.lake / "ext/t1/new").exists()
+    assert sorted(p.name for p in (plane.lake / "ext/t1").iterdir()) == ["obj.bin", "trailed.bin"]

@@ -5,7 +5,9 @@
 use serde_json::{json, Value};
 
 use super::{schemas, Op, Schemas};
-use crate::api::access_control::{GrantRule, RolesQuery, RuleSetIn, RuleSetQuery, RuleSetResponse, UpdateRuleSet};
+use crate::api::access_control::{
+    AssignableRoles, GrantRule, RolesQuery, RuleSetIn, RuleSetQuery, RuleSetResponse, UpdateRuleSet,
+};
 use crate::api::account::{MigrationRequest, PermissionAssignment, UpdateAssignment, WorkspaceInfo};
 use crate::api::catalogs::{BrowseParams, CatalogInfo, ListParams};
 use crate::api::explain::{ActionsParams, ExplainParams};
@@ -874,7 +876,7 @@ fn account_operations(s: &mut Schemas, ops: &mut Vec<Op>) {
         "permission_level": string(), "description": string()
     })))}));
     let rule_set = s.of::<RuleSetResponse>();
-    let roles = object(json!({"roles": array(object(json!({"name": string()})))}));
+    let roles = s.of::<AssignableRoles>();
     // `secret` only in the answer of a create.
     let secret_created = s.of::<SecretInfo>();
     let secrets = object(json!({"secrets": array(secret_created.clone()), "next_page_token": string()}));
