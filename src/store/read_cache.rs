@@ -52,7 +52,10 @@ impl SchemaChain {
     /// grants, and no owner where the owner is one of them but was deleted with its principal
     /// (as [`super::securables::attach_grants`] reads it from the database).
     pub fn nodes(&self, principals: &[String]) -> [Node; 2] {
-        let schema_full = format!("{}.{}", self.catalog_name, self.schema_name);
+        let mut schema_full = String::with_capacity(self.catalog_name.len() + 1 + self.schema_name.len());
+        schema_full.push_str(&self.catalog_name);
+        schema_full.push('.');
+        schema_full.push_str(&self.schema_name);
         [
             self.node(0, SecurableKind::Schema, &self.schema_id, schema_full, &self.schema_owner, principals),
             self.node(

@@ -42,7 +42,16 @@ pub struct TableRow {
 
 impl TableRow {
     pub fn full_name(&self) -> String {
-        format!("{}.{}.{}", self.catalog_name, self.schema_name, self.name)
+        // (Not `format!`: this runs twice per getTable and per listed table.)
+        let parts = [&self.catalog_name, &self.schema_name, &self.name];
+        let mut full = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+        for (i, p) in parts.into_iter().enumerate() {
+            if i > 0 {
+                full.push('.');
+            }
+            full.push_str(p);
+        }
+        full
     }
 
     pub fn kind(&self) -> SecurableKind {
