@@ -85,7 +85,9 @@ where
         if !plain {
             return self.full.format_event(ctx, writer, event);
         }
-        if tracing_subscriber::fmt::time::SystemTime.format_time(&mut writer).is_err() {
+        if !write_timestamp(&mut writer, std::time::SystemTime::now())
+            && tracing_subscriber::fmt::time::SystemTime.format_time(&mut writer).is_err()
+        {
             writer.write_str("<unknown time>")?;
         }
         writer.write_str("  INFO ")?;
@@ -104,19 +106,93 @@ struct PlainFields<'w, 'a> {
     result: std::fmt::Result,
 }
 
-impl tracing::field::Visit for PlainFields<'_, '_> {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+impl PlainFields<'_, '_> {
+    /// Starts a field: the separator, and `name=` unless it is the message.
+    fn start(&mut self, field: &tracing::field::Field) -> bool {
         if self.result.is_err() {
-            return;
+            return false;
         }
         if !std::mem::take(&mut self.first) {
             self.result = self.writer.write_char(' ');
         }
-        self.result = self.result.and_then(|()| match field.name() {
-            "message" => write!(self.writer, "{value:?}"),
-            name => write!(self.writer, "{name}={value:?}"),
-        });
+        if field.name() != "message" {
+            self.result = self
+                .result
+                .and_then(|()| self.writer.write_str(field.name()))
+                .and_then(|()| self.writer.write_char('='));
+        }
+        self.result.is_ok()
     }
+}
+
+impl tracing::field::Visit for PlainFields<'_, '_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if self.start(field) {
+            self.result = write!(self.writer, "{value:?}");
+        }
+    }
+
+    /// A string as `{:?}` writes it: quoted, and unchanged when it holds only printable ASCII
+    /// other than `"` and `\\` (the usual case, written without the formatter).
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if !value.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+            return self.record_debug(field, &value);
+        }
+        if self.start(field) {
+            self.result = self
+                .writer
+                .write_char('"')
+                .and_then(|()| self.writer.write_str(value))
+                .and_then(|()| self.writer.write_char('"'));
+        }
+    }
+
+    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+        if self.start(field) {
+            self.result = write!(self.writer, "{value}");
+        }
+    }
+}
+
+thread_local! {
+    /// The request line's timestamp up to the second (`2026-12-03T06:42:21.`) and that second,
+    /// made once a second per thread.
+    static SECOND: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((u64::MAX, String::new())) };
+}
+
+/// Writes `now` as tracing-subscriber's `SystemTime` timer does (RFC 3339 in UTC with
+/// microseconds: `2026-12-03T06:42:21.123456Z`), formatting the date and time once a second;
+/// `false` (nothing written) for times it does not cover (before 1970, after 9999).
+fn write_timestamp(w: &mut impl std::fmt::Write, now: std::time::SystemTime) -> bool {
+    use std::fmt::Write as _;
+    let Ok(since) = now.duration_since(std::time::UNIX_EPOCH) else { return false };
+    let secs = since.as_secs();
+    SECOND.with(|cell| {
+        let mut second = cell.borrow_mut();
+        if second.0 != secs {
+            let Some(t) = i64::try_from(secs).ok().and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+            else {
+                return false;
+            };
+            if t.year() > 9999 {
+                return false;
+            }
+            second.1.clear();
+            let (y, mo, d, h, mi, s) = (t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute(), t.second());
+            if write!(second.1, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.").is_err() {
+                return false;
+            }
+            second.0 = secs;
+        }
+        let mut micros = since.subsec_micros();
+        let mut digits = [b'0'; 6];
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (micros % 10) as u8;
+            micros /= 10;
+        }
+        let digits = std::str::from_utf8(&digits).expect("ASCII digits");
+        w.write_str(&second.1).and_then(|()| w.write_str(digits)).and_then(|()| w.write_char('Z')).is_ok()
+    })
 }
 
 /// The request id header: taken from the request when it carries a usable one, else generated;
@@ -286,6 +362,38 @@ mod tests {
             assert!(fast.starts_with(" INFO request request_id="), "{fast}");
             assert_eq!(fast.lines().count(), 3, "{fast}");
         }
+    }
+
+    #[test]
+    fn the_timestamp_is_the_system_timers() {
+        use std::time::{Duration, SystemTime, UNIX_EPOCH};
+        let at = |secs: u64, micros: u32| {
+            let mut out = String::new();
+            assert!(write_timestamp(&mut out, UNIX_EPOCH + Duration::new(secs, micros * 1000 + 999)));
+            out
+        };
+        assert_eq!(at(0, 0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(at(1_796_280_355, 306_001), "2026-12-03T06:45:55.306001Z");
+        assert_eq!(at(1_796_280_355, 42), "2026-12-03T06:45:55.000042Z");
+        assert_eq!(at(951_782_400, 999_999), "2000-02-29T00:00:00.999999Z");
+        assert_eq!(at(253_402_300_799, 1), "9999-12-31T23:59:59.000001Z");
+        assert!(!write_timestamp(&mut String::new(), UNIX_EPOCH + Duration::from_secs(253_402_300_800)));
+        // The same characters as tracing-subscriber's own timer, now (up to the second: the
+        // two clocks are read one after the other).
+        for _ in 0..3 {
+            use tracing_subscriber::fmt::time::FormatTime;
+            let mut theirs = String::new();
+            tracing_subscriber::fmt::time::SystemTime
+                .format_time(&mut tracing_subscriber::fmt::format::Writer::new(&mut theirs))
+                .unwrap();
+            let mut ours = String::new();
+            assert!(write_timestamp(&mut ours, SystemTime::now()));
+            assert_eq!(ours.len(), theirs.len(), "{ours} {theirs}");
+            if ours[..20] == theirs[..20] {
+                return;
+            }
+        }
+        panic!("the timestamps never agreed to the second");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use actix_service::ServiceFactoryExt;
 use actix_web::dev::Server;
-use actix_web::middleware::{from_fn, NormalizePath};
+use actix_web::middleware::from_fn;
 use actix_web::{web, App};
 
 use crate::api::{self, extract};
@@ -258,8 +258,7 @@ pub fn build(
                     .app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
                     .configure(routes)
                     .default_service(web::to(api::not_found))
-                    .wrap(NormalizePath::trim())
-                    .wrap(from_fn(api::fs::keep_raw_path))
+                    .wrap(from_fn(api::fs::normalize_path))
                     .wrap(from_fn(crate::telemetry::log_request))
             };
             let http = actix_http::HttpService::build()

@@ -116,16 +116,72 @@ pub fn parse_volume_path(encoded: &str) -> ApiResult<VolumePath> {
 #[derive(Clone)]
 pub struct RawPath(pub String);
 
-/// Middleware outside `NormalizePath`: keeps the raw path of Files API requests.
-pub async fn keep_raw_path(
-    req: actix_web::dev::ServiceRequest,
+/// The path normalisation every route sees, as actix-web's `NormalizePath::trim()` makes it
+/// (trailing slashes trimmed, runs of slashes merged, `/` kept), after keeping the raw path of
+/// Files API requests. Most paths need no change and pass untouched (`NormalizePath` ran a
+/// regular expression over every path).
+pub async fn normalize_path(
+    mut req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<impl MessageBody>, actix_web::Error> {
     if req.path().starts_with("/api/2.0/fs/") {
         let raw = RawPath(req.path().to_string());
         actix_web::HttpMessage::extensions_mut(&req).insert(raw);
     }
+    if let Some(path) = normalized(req.path()) {
+        let uri = req.uri();
+        let with_query = match uri.query() {
+            Some(q) => format!("{path}?{q}"),
+            None => path,
+        };
+        let mut parts = uri.clone().into_parts();
+        if let Ok(pq) = actix_web::http::uri::PathAndQuery::from_maybe_shared(bytes::Bytes::from(with_query)) {
+            parts.path_and_query = Some(pq);
+            if let Ok(uri) = actix_web::http::Uri::from_parts(parts) {
+                // Before routing: nothing has been matched yet, so the path starts over.
+                req.match_info_mut().set(actix_web::dev::Url::new(uri.clone()));
+                req.head_mut().uri = uri;
+            }
+        }
+    }
     next.call(req).await
+}
+
+/// `path` normalised, when that changes it.
+fn normalized(path: &str) -> Option<String> {
+    if path.is_empty() || path == "/" || !(path.ends_with('/') || path.contains("//")) {
+        return None;
+    }
+    let mut out = String::with_capacity(path.len());
+    for c in path.trim_end_matches('/').chars() {
+        if !(c == '/' && out.ends_with('/')) {
+            out.push(c);
+        }
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    (out != path).then_some(out)
+}
+
+#[cfg(test)]
+mod normalize_tests {
+    #[test]
+    fn paths_are_normalised_as_normalize_path_trim_does() {
+        for (path, want) in [
+            ("/api/2.1/unity-catalog/tables/a.b.c", None),
+            ("/", None),
+            ("", None),
+            ("/api/2.1/unity-catalog/catalogs/", Some("/api/2.1/unity-catalog/catalogs")),
+            ("/api/2.1/unity-catalog/catalogs///", Some("/api/2.1/unity-catalog/catalogs")),
+            ("//api//2.1/unity-catalog", Some("/api/2.1/unity-catalog")),
+            ("//", Some("/")),
+            ("///", Some("/")),
+            ("/a//b/", Some("/a/b")),
+        ] {
+            assert_eq!(super::normalized(path).as_deref(), want, "{path}");
+        }
+    }
 }
 
 fn request_path(req: &HttpRequest, prefix: &str) -> ApiResult<VolumePath> {

@@ -130,16 +130,17 @@ impl Res {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let uc = |p: &str| format!("{UC}{p}");
     // Tables first: the router tries resources in order, a `{parameter}` costs a regular
-    // expression match, and these are the most requested.
+    // expression match, and these are the most requested (getTable before `…/exists`, which
+    // its one segment never matches).
     cfg.service(Res::new(&uc("/tables")).get(tables::list_tables).post(tables::create_table).build())
-        .service(Res::new(&uc("/tables/{full_name}/exists")).get(tables::table_exists).build())
         .service(
             Res::new(&uc("/tables/{full_name}"))
                 .get(tables::get_table)
                 .patch(tables::update_table)
                 .delete(tables::delete_table)
                 .build(),
-        );
+        )
+        .service(Res::new(&uc("/tables/{full_name}/exists")).get(tables::table_exists).build());
     cfg.service(
         Res::new(&uc("/metastores")).get(metastores::list_metastores).post(metastores::create_metastore).build(),
     )

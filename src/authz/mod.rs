@@ -552,20 +552,23 @@ pub fn decide(caller: &Caller, action: &Action, chain: &[&Node]) -> Decision {
     Decision { allowed, reasons }
 }
 
-/// [`decide`], turned into a proof or a refusal.
+/// [`decide`], turned into a proof or a refusal. The reasons are written out only for a
+/// refusal: an allowed request needs none.
 pub fn require(caller: &Caller, action: &Action, chain: &[&Node]) -> Result<Allowed, Denied> {
-    let decision = decide(caller, action, chain);
-    if decision.allowed {
+    if visible(caller, action, chain) {
         Ok(Allowed { action: action.clone(), on: chain.first().map(|n| n.id.clone()) })
     } else {
-        Err(Denied { caller: caller.describe(), decision })
+        Err(Denied { caller: caller.describe(), decision: decide(caller, action, chain) })
     }
 }
 
-/// Whether a list may show this object (the object's own read rule).
+/// Whether a list may show this object (the object's own read rule): [`decide`]'s answer,
+/// without writing out its reasons.
 pub fn visible(caller: &Caller, action: &Action, chain: &[&Node]) -> bool {
     let req = rules::requirement(caller, action);
-    eval(caller, &req, chain).0
+    let allowed = satisfied(caller, &req, chain);
+    debug_assert_eq!(allowed, eval(caller, &req, chain).0, "satisfied and eval disagree on {req:?}");
+    allowed
 }
 
 /// A rule, as a tree of tests. Built by [`rules::requirement`], evaluated by [`eval`].
@@ -617,6 +620,34 @@ fn via(caller: &Caller, principal: &str) -> String {
         String::new()
     } else {
         format!("group '{principal}'")
+    }
+}
+
+/// Whether one requirement is met: [`eval`]'s first half, allocating nothing (debug builds
+/// check the two agree on every decision).
+fn satisfied(caller: &Caller, req: &Req, chain: &[&Node]) -> bool {
+    match req {
+        Req::MetastoreAdmin if caller.account_api && caller.account_admin => true,
+        Req::MetastoreAdmin => {
+            let owner = match node_of(chain, SecurableKind::Metastore) {
+                Some((_, m)) => Some(m.owner.as_str()),
+                None => caller.metastore.as_ref().map(|m| m.owner.as_str()),
+            };
+            owner.is_some_and(|o| caller.is(o))
+        }
+        Req::AccountAdmin => caller.account_admin,
+        Req::WorkspaceAdmin => caller.workspace_admin,
+        Req::Owner(kind) => node_of(chain, *kind).is_some_and(|(_, n)| caller.is(&n.owner)),
+        Req::OwnerOfTarget => chain.first().is_some_and(|n| satisfied(caller, &Req::Owner(n.kind), chain)),
+        Req::HoldsOnTarget(privilege) => {
+            chain.first().is_some_and(|n| held(caller, privilege, n.kind, chain).is_some())
+        }
+        Req::Holds(privilege, kind) => held(caller, privilege, *kind, chain).is_some(),
+        Req::SomePrivilege(kind) => node_of(chain, *kind).is_some_and(|(_, n)| !n.grants.is_empty()),
+        Req::MemberOf(principal) => caller.is(principal),
+        Req::Condition(holds, _) => *holds,
+        Req::All(parts) => parts.iter().all(|p| satisfied(caller, p, chain)),
+        Req::Any(alternatives) => alternatives.iter().any(|a| satisfied(caller, a, chain)),
     }
 }
 
@@ -728,6 +759,30 @@ fn missing_texts(reasons: &[Reason]) -> Vec<String> {
 /// `holds`: walks from the node of `kind` up the chain; ownership conveys
 /// everything but `NOT_IN_ALL` (not on the metastore), grants convey their canonical meaning.
 fn holds(caller: &Caller, wanted: &str, kind: SecurableKind, chain: &[&Node]) -> Option<Reason> {
+    Some(match held(caller, wanted, kind, chain)? {
+        Held::Owner(node) => Reason::OwnerConveys {
+            privilege: wanted.to_string(),
+            securable_type: node.kind,
+            securable: node.name.clone(),
+            via: via(caller, &node.owner),
+        },
+        Held::Grant(node, g) => Reason::Grant {
+            privilege: wanted.to_string(),
+            granted: g.privilege.clone(),
+            securable_type: node.kind,
+            securable: node.name.clone(),
+            via: via(caller, &g.principal),
+        },
+    })
+}
+
+/// Where [`holds`] finds a privilege: the owned node, or the node and grant.
+enum Held<'a> {
+    Owner(&'a Node),
+    Grant(&'a Node, &'a Grant),
+}
+
+fn held<'a>(caller: &Caller, wanted: &str, kind: SecurableKind, chain: &[&'a Node]) -> Option<Held<'a>> {
     let (start, _) = node_of(chain, kind)?;
     for (i, node) in chain[start..].iter().enumerate() {
         // Only schemas and catalogs pass privileges down: a location or credential that
@@ -736,22 +791,11 @@ fn holds(caller: &Caller, wanted: &str, kind: SecurableKind, chain: &[&Node]) ->
             break;
         }
         if node.kind != SecurableKind::Metastore && caller.is(&node.owner) && !privilege::NOT_IN_ALL.contains(&wanted) {
-            return Some(Reason::OwnerConveys {
-                privilege: wanted.to_string(),
-                securable_type: node.kind,
-                securable: node.name.clone(),
-                via: via(caller, &node.owner),
-            });
+            return Some(Held::Owner(node));
         }
         for g in &node.grants {
             if caller.is(&g.principal) && privilege::conveys(&g.privilege, node.kind, wanted) {
-                return Some(Reason::Grant {
-                    privilege: wanted.to_string(),
-                    granted: g.privilege.clone(),
-                    securable_type: node.kind,
-                    securable: node.name.clone(),
-                    via: via(caller, &g.principal),
-                });
+                return Some(Held::Grant(node, g));
             }
         }
     }

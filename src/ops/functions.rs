@@ -376,6 +376,6 @@ pub fn list(
         read: &Action::GetFunction,
         browse,
     };
-    let scan = |schema_id: &str| functions::scan(conn, schema_id, after, limit);
+    let scan = |chain: &crate::store::read_cache::SchemaChain| functions::scan(conn, &chain.schema_id, after, limit);
     super::lists::schema_children(conn, caller, metastore_id, schema, list, scan, FunctionRow::node)
 }

@@ -4,10 +4,11 @@
 use rusqlite::Connection;
 
 use super::denied;
-use super::schemas::load_schema;
+use super::schemas::load_schema_chain;
 use crate::authz::{self, Action, Caller, Node};
 use crate::domain::names::SchemaName;
 use crate::error::ApiResult;
+use crate::store::read_cache::SchemaChain;
 use crate::store::securables::{self, Page};
 
 /// How a list shows one row.
@@ -76,17 +77,17 @@ pub struct ChildList<'a> {
 
 /// listTables, listVolumes, listFunctions: the schema and its catalog (404, or 403 without use
 /// of them unless the caller may browse the catalog and asked to), then one page scanned by
-/// `scan` (given the schema id) and judged row by row with the page's grants in one query.
+/// `scan` (given the schema's chain) and judged row by row with the page's grants in one query.
 pub fn schema_children<T>(
     conn: &Connection,
     caller: &Caller,
     metastore_id: &str,
     schema: &SchemaName,
     actions: ChildList<'_>,
-    scan: impl FnOnce(&str) -> ApiResult<Page<T>>,
+    scan: impl FnOnce(&SchemaChain) -> ApiResult<Page<T>>,
     node: impl Fn(&T) -> Node,
 ) -> ApiResult<Judged<T>> {
-    let (row, [snode, cnode]) = load_schema(conn, caller, metastore_id, schema)?;
+    let (chain, [snode, cnode]) = load_schema_chain(conn, caller, metastore_id, schema)?;
     let browsing = actions.browse && authz::visible(caller, &Action::BrowseCatalog, &[&cnode]);
     if let Err(d) = authz::require(caller, actions.list, &[&snode, &cnode]) {
         if !browsing {
@@ -94,7 +95,7 @@ pub fn schema_children<T>(
         }
     }
     let all = authz::visible(caller, actions.list_all, &[&snode, &cnode]);
-    let page = scan(&row.id)?;
+    let page = scan(&chain)?;
     let browse = browsing.then_some(&Action::BrowseCatalog);
     let rule = Rule { all, action: actions.read, browse };
     Ok((judge(conn, caller, page.rows, node, rule, &[&snode, &cnode])?, page.more_after))

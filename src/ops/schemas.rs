@@ -1,6 +1,7 @@
 //! Schemas: createSchema's validated input, the schema chain loader and the schema operations.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use rusqlite::Connection;
 use serde::Deserialize;
@@ -14,6 +15,7 @@ use crate::domain::storage_url::StorageUrl;
 use crate::domain::update::{rename_to, UpdateShape};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::store::catalogs::{self, INFORMATION_SCHEMA};
+use crate::store::read_cache::SchemaChain;
 use crate::store::schemas::{self, NewSchema, SchemaChanges, SchemaRow};
 use crate::store::{securables, volumes};
 
@@ -108,14 +110,36 @@ pub fn load_schema(
     };
     let (mut schema, mut catalog) = (row.node(), row.catalog_node());
     securables::attach_grants(conn, &mut [&mut schema, &mut catalog], &caller.principals_json)?;
-    // A caller who may not use the catalog gets the answer a missing schema gives: the same 403
-    // naming only the catalog (BROWSE holders may learn that schemas exist).
-    if !authz::visible(caller, &Action::ListSchemas, &[&catalog])
-        && !authz::visible(caller, &Action::BrowseCatalog, &[&catalog])
-    {
-        return Err(denied(authz::require(caller, &Action::ListSchemas, &[&catalog]).expect_err("not visible")));
-    }
+    may_see_schemas(caller, &catalog)?;
     Ok((row, [schema, catalog]))
+}
+
+/// A caller who may not use the catalog gets the answer a missing schema gives: the same 403
+/// naming only the catalog (BROWSE holders may learn that schemas exist).
+fn may_see_schemas(caller: &Caller, catalog: &authz::Node) -> ApiResult<()> {
+    if !authz::visible(caller, &Action::ListSchemas, &[catalog])
+        && !authz::visible(caller, &Action::BrowseCatalog, &[catalog])
+    {
+        return Err(denied(authz::require(caller, &Action::ListSchemas, &[catalog]).expect_err("not visible")));
+    }
+    Ok(())
+}
+
+/// A schema's chain [schema, catalog] with the caller's grants, as [`load_schema`] checks it,
+/// without the rest of the schema's row: what lists and gets of a schema's children read (from
+/// the store's read cache when the same schema was read before in the same database state).
+pub fn load_schema_chain(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    name: &SchemaName,
+) -> ApiResult<(Rc<SchemaChain>, [authz::Node; 2])> {
+    let Some(chain) = securables::schema_chain(conn, metastore_id, name.catalog.as_str(), name.schema.as_str())? else {
+        return Err(missing_schema(conn, caller, metastore_id, name));
+    };
+    let [schema, catalog] = chain.nodes(&caller.principals);
+    may_see_schemas(caller, &catalog)?;
+    Ok((chain, [schema, catalog]))
 }
 
 /// A row of a schema (a volume, a function) and its chain [row, schema, catalog] with the caller's

@@ -16,6 +16,7 @@ use crate::domain::update::{rename_to, UpdateShape};
 use crate::domain::{new_id, now_ms};
 use crate::error::{ApiError, ApiResult};
 use crate::files::LocalStorage;
+use crate::store::read_cache::SchemaChain;
 use crate::store::schemas::SchemaRow;
 use crate::store::tables::{self, NewTable, TableChanges, TableRow, SUMMARY_KEY_SEP};
 use crate::store::{catalogs, credentials, external_locations, metastores, securables};
@@ -365,11 +366,16 @@ pub fn load_table(
     metastore_id: &str,
     name: &TableName,
 ) -> ApiResult<(TableRow, [Node; 3])> {
-    let Some(row) = tables::get(conn, metastore_id, name)? else {
+    let found = match securables::schema_chain(conn, metastore_id, name.catalog.as_str(), name.schema.as_str())? {
+        Some(chain) => tables::get_in(conn, &chain, name.table.as_str(), &caller.principals)?.map(|(row, t)| {
+            let [s, c] = chain.nodes(&caller.principals);
+            (row, [t, s, c])
+        }),
+        None => None,
+    };
+    let Some((row, [t, s, c])) = found else {
         return Err(missing_table(conn, caller, metastore_id, name));
     };
-    let [mut t, mut s, mut c] = row.nodes();
-    securables::attach_grants(conn, &mut [&mut t, &mut s, &mut c], &caller.principals_json)?;
     // A caller who may not use the parents gets the answer a missing table gives: the same 403
     // naming only the parents (BROWSE holders may learn that tables exist).
     // (The catalog first, as for a missing schema, then the schema.)
@@ -675,6 +681,6 @@ pub fn list(
 ) -> ApiResult<Judged<TableRow>> {
     let list =
         ChildList { list: &Action::ListTables, list_all: &Action::ListAllTables, read: &Action::GetTable, browse };
-    let scan = |schema_id: &str| tables::scan(conn, schema_id, after, limit, with_columns);
+    let scan = |chain: &SchemaChain| tables::scan_in(conn, chain, after, limit, with_columns);
     schema_children(conn, caller, metastore_id, schema, list, scan, TableRow::node)
 }

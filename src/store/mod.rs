@@ -16,6 +16,7 @@ pub mod oauth;
 pub mod partner_connect;
 pub mod principals;
 pub mod providers;
+pub mod read_cache;
 pub mod recipients;
 pub mod references;
 pub mod rule_sets;
@@ -129,6 +130,8 @@ struct ThreadReader {
     /// Dead once the store is dropped: the connection is then closed on the next read.
     alive: Weak<()>,
     conn: Connection,
+    /// What reads on this connection keep between reads (see [`read_cache`]).
+    cache: read_cache::ReadCache,
 }
 
 thread_local! {
@@ -356,6 +359,7 @@ impl Store {
     ) -> Result<T, E> {
         let conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let result = (|| {
+            let _no_cache = read_cache::Installed::new(None);
             let tx = Tx::begin(&conn, "BEGIN IMMEDIATE")?;
             let out = work(&conn)?; // an Err (or a panic) drops tx: rollback
             tx.commit()?;
@@ -382,12 +386,15 @@ impl Store {
     /// connection (opened on first use).
     pub fn read_now<T>(&self, work: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
         let Some(path) = &self.path else {
+            // The writer connection's own commits leave its `data_version` unchanged: no cache.
             let mut conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            let _no_cache = read_cache::Installed::new(None);
             return Self::snapshot(&mut conn, work);
         };
         READERS.with(|cell| {
             let Ok(mut readers) = cell.try_borrow_mut() else {
-                // A read inside a read on the same thread: a connection of its own.
+                // A read inside a read on the same thread: a connection of its own, no cache.
+                let _no_cache = read_cache::Installed::new(None);
                 return Self::snapshot(&mut Self::open_reader(path)?, work);
             };
             readers.retain(|r| r.alive.strong_count() > 0);
@@ -395,11 +402,14 @@ impl Store {
                 Some(i) => i,
                 None => {
                     let conn = Self::open_reader(path)?;
-                    readers.push(ThreadReader { store_id: self.id, alive: Arc::downgrade(&self.alive), conn });
+                    let (alive, cache) = (Arc::downgrade(&self.alive), Default::default());
+                    readers.push(ThreadReader { store_id: self.id, alive, conn, cache });
                     readers.len() - 1
                 }
             };
-            Self::snapshot(&mut readers[i].conn, work)
+            let ThreadReader { conn, cache, .. } = &mut readers[i];
+            let _cache = read_cache::Installed::new(Some(cache));
+            Self::snapshot(conn, work)
         })
     }
 
@@ -417,8 +427,9 @@ impl Store {
     fn snapshot<T>(conn: &mut Connection, work: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
         let tx = Tx::begin(conn, "BEGIN")?;
         let out = work(conn);
-        // A read-only transaction: ending it either way releases the snapshot.
-        drop(tx);
+        // A read-only transaction: ending it either way releases the snapshot (COMMIT does
+        // less work than ROLLBACK; if it fails, dropping `tx` rolls back).
+        let _ = tx.commit();
         out
     }
 

@@ -2,6 +2,7 @@
 //! principals holds on it, for one object or a whole page at once.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -9,6 +10,7 @@ use crate::authz::{Grant, Node};
 use crate::domain::names::TableName;
 use crate::domain::securable::{SecurableKind, SecurableName};
 use crate::error::ApiResult;
+use crate::store::read_cache::{self, SchemaChain};
 use crate::store::{
     catalogs, credentials, external_locations, functions, grants, metastores, schemas, shares, tables, volumes,
 };
@@ -99,6 +101,51 @@ pub fn child_chain(kind: SecurableKind, own: [&str; 3], schema: [&str; 3], catal
         node(SecurableKind::Schema, schema, schema_full),
         node(SecurableKind::Catalog, catalog, catalog[1].to_string()),
     ]
+}
+
+/// The schema `catalog.schema` of the metastore and its catalog, with every grant on both (see
+/// [`read_cache`]: within a read, a schema read before in the same database state comes from the
+/// cache). `None` when the catalog or the schema does not exist.
+pub fn schema_chain(
+    conn: &Connection,
+    metastore_id: &str,
+    catalog: &str,
+    schema: &str,
+) -> ApiResult<Option<Rc<SchemaChain>>> {
+    read_cache::schema_chain(conn, metastore_id, catalog, schema, || {
+        let found = conn
+            .prepare_cached(
+                "SELECT s.id, s.name, s.owner, c.id, c.name, c.owner, c.metastore_id,
+                        EXISTS (SELECT 1 FROM orphaned_owners WHERE securable_id = s.id AND deleted_owner = s.owner),
+                        EXISTS (SELECT 1 FROM orphaned_owners WHERE securable_id = c.id AND deleted_owner = c.owner)
+                 FROM schemas s JOIN catalogs c ON c.id = s.catalog_id
+                 WHERE c.metastore_id = ?1 AND c.name = ?2 AND s.name = ?3",
+            )?
+            .query_row(params![metastore_id, catalog, schema], |r| {
+                Ok(SchemaChain {
+                    schema_id: r.get(0)?,
+                    schema_name: r.get(1)?,
+                    schema_owner: r.get(2)?,
+                    catalog_id: r.get(3)?,
+                    catalog_name: r.get(4)?,
+                    catalog_owner: r.get(5)?,
+                    metastore_id: r.get(6)?,
+                    orphaned: [r.get(7)?, r.get(8)?],
+                    grants: Default::default(),
+                })
+            })
+            .optional()?;
+        let Some(mut chain) = found else { return Ok(None) };
+        let mut stmt = conn.prepare_cached(&chain_sql(2, 0))?;
+        stmt.raw_bind_parameter(1, chain.schema_id.as_str())?;
+        stmt.raw_bind_parameter(2, chain.catalog_id.as_str())?;
+        let mut rows = stmt.raw_query();
+        while let Some(r) = rows.next()? {
+            let i: usize = r.get(1)?;
+            chain.grants[i].push(Grant { principal: r.get(2)?, privilege: r.get(3)? });
+        }
+        Ok(Some(chain))
+    })
 }
 
 /// How to read one kind of schema child (tables, volumes, functions): its query, joining the

@@ -3,13 +3,14 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::authz::{Allowed, Node};
+use crate::authz::{Allowed, Grant, Node};
 use crate::domain::names::{Ident, TableName};
 use crate::domain::securable::SecurableKind;
 use crate::domain::storage_url::StorageUrl;
 use crate::domain::stored_json::StoredJson;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::store::on_conflict;
+use crate::store::read_cache::SchemaChain;
 use crate::store::securables::{self, scan_limit, Page};
 
 #[derive(Debug)]
@@ -41,7 +42,16 @@ pub struct TableRow {
 
 impl TableRow {
     pub fn full_name(&self) -> String {
-        format!("{}.{}.{}", self.catalog_name, self.schema_name, self.name)
+        // (Not `format!`: this runs twice per getTable and per listed table.)
+        let parts = [&self.catalog_name, &self.schema_name, &self.name];
+        let mut full = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+        for (i, p) in parts.into_iter().enumerate() {
+            if i > 0 {
+                full.push('.');
+            }
+            full.push_str(p);
+        }
+        full
     }
 
     pub fn kind(&self) -> SecurableKind {
@@ -75,21 +85,11 @@ const SELECT: &str = "SELECT t.id, t.name, t.table_type, t.data_source_format, t
                              s.id, s.name, s.owner, c.id, c.name, c.owner, c.metastore_id
                       FROM tables t JOIN schemas s ON s.id = t.schema_id JOIN catalogs c ON c.id = s.catalog_id";
 
-/// The same, leaving out the column list (listTables with `omit_columns`).
-const SELECT_NO_COLUMNS: &str = "SELECT t.id, t.name, t.table_type, t.data_source_format, NULL, t.storage_location,
-                             t.storage_credential_name, t.view_definition, t.sql_path, t.comment, t.owner, t.properties,
-                             t.created_at, t.created_by, t.updated_at, t.updated_by,
-                             s.id, s.name, s.owner, c.id, c.name, c.owner, c.metastore_id
-                      FROM tables t JOIN schemas s ON s.id = t.schema_id JOIN catalogs c ON c.id = s.catalog_id";
-
 fn stored_json(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<Option<StoredJson>> {
     Ok(r.get::<_, Option<String>>(idx)?.map(StoredJson::from_stored))
 }
 
 const QUERY: securables::ChildQuery<TableRow> = securables::ChildQuery { select: SELECT, alias: "t", row };
-
-const QUERY_NO_COLUMNS: securables::ChildQuery<TableRow> =
-    securables::ChildQuery { select: SELECT_NO_COLUMNS, alias: "t", row };
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TableRow> {
     Ok(TableRow {
@@ -123,6 +123,108 @@ pub fn get(conn: &Connection, metastore_id: &str, name: &TableName) -> ApiResult
     securables::child_by_name(conn, &QUERY, metastore_id, name)
 }
 
+/// The columns of a table's own row (no schema or catalog), as [`own_row`] reads them.
+const OWN_COLUMNS: &str = "t.id, t.name, t.table_type, t.data_source_format, t.columns, t.storage_location,
+                           t.storage_credential_name, t.view_definition, t.sql_path, t.comment, t.owner, t.properties,
+                           t.created_at, t.created_by, t.updated_at, t.updated_by";
+
+/// A table row from [`OWN_COLUMNS`] (the column list at index 4, when selected), its schema and
+/// catalog from `chain`.
+fn own_row(r: &rusqlite::Row<'_>, chain: &SchemaChain) -> rusqlite::Result<TableRow> {
+    Ok(TableRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        table_type: r.get(2)?,
+        data_source_format: r.get(3)?,
+        columns: stored_json(r, 4)?,
+        storage_location: r.get(5)?,
+        storage_credential_name: r.get(6)?,
+        view_definition: r.get(7)?,
+        sql_path: r.get(8)?,
+        comment: r.get(9)?,
+        owner: r.get(10)?,
+        properties: stored_json(r, 11)?,
+        created_at: r.get(12)?,
+        created_by: r.get(13)?,
+        updated_at: r.get(14)?,
+        updated_by: r.get(15)?,
+        schema_id: chain.schema_id.clone(),
+        schema_name: chain.schema_name.clone(),
+        schema_owner: chain.schema_owner.clone(),
+        catalog_id: chain.catalog_id.clone(),
+        catalog_name: chain.catalog_name.clone(),
+        catalog_owner: chain.catalog_owner.clone(),
+        metastore_id: chain.metastore_id.clone(),
+    })
+}
+
+/// Table `name` of the schema of `chain`, with its node for a caller whose principals are
+/// `principals` (their grants on it; no owner if the owner is one of them but was deleted with
+/// its principal): one statement, the row with every grant on it.
+pub fn get_in(
+    conn: &Connection,
+    chain: &SchemaChain,
+    name: &str,
+    principals: &[String],
+) -> ApiResult<Option<(TableRow, Node)>> {
+    thread_local! {
+        static SQL: String = format!(
+            "SELECT {OWN_COLUMNS},
+                    EXISTS (SELECT 1 FROM orphaned_owners WHERE securable_id = t.id AND deleted_owner = t.owner),
+                    g.principal, g.privilege
+             FROM tables t LEFT JOIN grants g ON g.securable_id = t.id
+             WHERE t.schema_id = ?1 AND t.name = ?2"
+        );
+    }
+    let mut stmt = SQL.with(|sql| conn.prepare_cached(sql))?;
+    let mut rows = stmt.query(params![chain.schema_id, name])?;
+    let mut found: Option<(TableRow, Node)> = None;
+    while let Some(r) = rows.next()? {
+        if found.is_none() {
+            let row = own_row(r, chain)?;
+            let owned = principals.contains(&row.owner);
+            let orphaned: bool = r.get(16)?;
+            let node = Node {
+                kind: row.kind(),
+                id: row.id.clone(),
+                name: row.full_name(),
+                owner: if owned && orphaned { String::new() } else { row.owner.clone() },
+                grants: Vec::new(),
+            };
+            found = Some((row, node));
+        }
+        let Some((_, node)) = found.as_mut() else { continue };
+        if let Some(principal) = r.get::<_, Option<String>>(17)? {
+            if principals.contains(&principal) {
+                node.grants.push(Grant { principal, privilege: r.get(18)? });
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The tables of the schema of `chain` in name order after `after`, at most `limit + 1`
+/// scanned; without their column lists unless `with_columns`.
+pub fn scan_in(
+    conn: &Connection,
+    chain: &SchemaChain,
+    after: &str,
+    limit: Option<usize>,
+    with_columns: bool,
+) -> ApiResult<Page<TableRow>> {
+    thread_local! {
+        static SQL: [String; 2] = [false, true].map(|with_columns| {
+            let columns = if with_columns { OWN_COLUMNS.to_string() } else { OWN_COLUMNS.replace("t.columns", "NULL") };
+            format!("SELECT {columns} FROM tables t WHERE t.schema_id = ?1 AND t.name > ?2 ORDER BY t.name LIMIT ?3")
+        });
+    }
+    let mut stmt = SQL.with(|sql| conn.prepare_cached(&sql[usize::from(with_columns)]))?;
+    let rows = stmt
+        .query_map(params![chain.schema_id, after, scan_limit(limit)], |r| own_row(r, chain))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_scan(rows, limit, |t| t.name.clone()))
+}
+
 /// A table of the metastore by `table_id` (temporary table credentials).
 pub fn get_by_id(conn: &Connection, metastore_id: &str, id: &str) -> ApiResult<Option<TableRow>> {
     Ok(conn
@@ -148,18 +250,6 @@ pub fn at_or_containing(conn: &Connection, metastore_id: &str, url: &StorageUrl)
 
 pub fn not_found(name: &TableName) -> ApiError {
     ApiError::new(ErrorCode::TableDoesNotExist, format!("Table '{name}' does not exist."))
-}
-
-/// Tables of a schema in name order after `after`, at most `limit + 1` scanned.
-pub fn scan(
-    conn: &Connection,
-    schema_id: &str,
-    after: &str,
-    limit: Option<usize>,
-    with_columns: bool,
-) -> ApiResult<Page<TableRow>> {
-    let query = if with_columns { &QUERY } else { &QUERY_NO_COLUMNS };
-    securables::children_of(conn, query, schema_id, after, limit, |t| t.name.clone())
 }
 
 /// A table summary and what its visibility rule needs.

@@ -18,6 +18,7 @@ mod names;
 mod openapi;
 mod paging;
 mod proofs;
+mod read_cache;
 mod scim;
 mod security;
 mod sharing;

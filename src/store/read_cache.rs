@@ -1,0 +1,175 @@
+//! The read cache: schemas and their catalogs, with every grant on each, kept per reader
+//! connection (so per thread) and valid for one database state only.
+//!
+//! A getTable or a listTables page needs the schema and the catalog above it, and the grants on
+//! both, before its own row: two of its three statements, the same few rows for every table of
+//! a schema. The cache keeps them between reads on the same connection, and forgets all of it
+//! as soon as the database may have changed: the first use in a read asks SQLite for
+//! `PRAGMA data_version` inside the read's own snapshot, a number that changes whenever another
+//! connection (the writer, or another process) has committed since this connection last asked.
+//! An entry is therefore only ever used in a snapshot identical to the one it was read in, so a
+//! read sees every write acknowledged before it began (read-your-writes across connections),
+//! and never a mix of two states.
+//!
+//! Only reads on a reader connection use it: [`Installed`] hands the connection's cache to the
+//! thread for the duration of one read closure. Writes (on the writer connection, whose own
+//! commits do not change its `data_version`), nested reads on a connection of their own, and
+//! `:memory:` stores (read through the writer connection) run with no cache installed and read
+//! everything from the database.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use rusqlite::Connection;
+
+use crate::authz::{Grant, Node};
+use crate::domain::securable::SecurableKind;
+use crate::error::ApiResult;
+
+/// Entries beyond which the cache starts over (a few hundred bytes each).
+const MAX_ENTRIES: usize = 1024;
+
+/// A schema and its catalog as every caller's authorization reads them: identities, owners as
+/// stored, whether each owner was deleted with its principal, and every grant on each.
+#[derive(Debug)]
+pub struct SchemaChain {
+    pub schema_id: String,
+    pub schema_name: String,
+    pub schema_owner: String,
+    pub catalog_id: String,
+    pub catalog_name: String,
+    pub catalog_owner: String,
+    pub metastore_id: String,
+    /// `[schema, catalog]`: whether the owner was deleted with its principal.
+    pub(super) orphaned: [bool; 2],
+    /// `[schema, catalog]`: every direct grant, to anyone.
+    pub(super) grants: [Vec<Grant>; 2],
+}
+
+impl SchemaChain {
+    /// The chain `[schema, catalog]` for a caller whose principals are `principals`: only their
+    /// grants, and no owner where the owner is one of them but was deleted with its principal
+    /// (as [`super::securables::attach_grants`] reads it from the database).
+    pub fn nodes(&self, principals: &[String]) -> [Node; 2] {
+        let mut schema_full = String::with_capacity(self.catalog_name.len() + 1 + self.schema_name.len());
+        schema_full.push_str(&self.catalog_name);
+        schema_full.push('.');
+        schema_full.push_str(&self.schema_name);
+        [
+            self.node(0, SecurableKind::Schema, &self.schema_id, schema_full, &self.schema_owner, principals),
+            self.node(
+                1,
+                SecurableKind::Catalog,
+                &self.catalog_id,
+                self.catalog_name.clone(),
+                &self.catalog_owner,
+                principals,
+            ),
+        ]
+    }
+
+    fn node(&self, i: usize, kind: SecurableKind, id: &str, name: String, owner: &str, principals: &[String]) -> Node {
+        let owned = principals.iter().any(|p| p == owner);
+        Node {
+            kind,
+            id: id.to_string(),
+            name,
+            owner: if owned && self.orphaned[i] { String::new() } else { owner.to_string() },
+            grants: self.grants[i].iter().filter(|g| principals.contains(&g.principal)).cloned().collect(),
+        }
+    }
+}
+
+/// One connection's cache: the schema chains read in the database state `version`.
+#[derive(Default)]
+pub(super) struct ReadCache {
+    /// `PRAGMA data_version` when the entries were read; `None` before the first use.
+    version: Option<i64>,
+    /// Whether `version` was checked in the current read.
+    checked: bool,
+    chains: HashMap<String, Rc<SchemaChain>>,
+    key: String,
+}
+
+thread_local! {
+    /// The cache of the read running on this thread, if it may use one.
+    static CURRENT: RefCell<Option<ReadCache>> = const { RefCell::new(None) };
+}
+
+/// The cache of a reader connection, handed to the thread while one read closure runs; given
+/// back (or, after a panic, dropped) when this guard goes.
+pub(super) struct Installed<'a> {
+    home: Option<&'a mut ReadCache>,
+    previous: Option<ReadCache>,
+}
+
+impl<'a> Installed<'a> {
+    /// Installs `cache` (to be checked again before its first use); `None` runs the read with
+    /// no cache at all (and hides any outer read's cache meanwhile).
+    pub(super) fn new(cache: Option<&'a mut ReadCache>) -> Installed<'a> {
+        let mine = cache.map(|c| {
+            let mut taken = std::mem::take(c);
+            taken.checked = false;
+            (c, taken)
+        });
+        let (home, taken) = match mine {
+            Some((home, taken)) => (Some(home), Some(taken)),
+            None => (None, None),
+        };
+        let previous = CURRENT.with(|slot| slot.replace(taken));
+        Installed { home, previous }
+    }
+}
+
+impl Drop for Installed<'_> {
+    fn drop(&mut self) {
+        let mine = CURRENT.with(|slot| slot.replace(self.previous.take()));
+        if let (Some(home), Some(mine), false) = (self.home.take(), mine, std::thread::panicking()) {
+            *home = mine;
+        }
+    }
+}
+
+/// The chain of schema `catalog.schema` of the metastore: from the cache when one is installed
+/// and still valid on `conn`, else from `load` (and kept, when a cache is installed).
+pub(super) fn schema_chain(
+    conn: &Connection,
+    metastore_id: &str,
+    catalog: &str,
+    schema: &str,
+    load: impl FnOnce() -> ApiResult<Option<SchemaChain>>,
+) -> ApiResult<Option<Rc<SchemaChain>>> {
+    let hit = CURRENT.with(|slot| -> ApiResult<Option<Rc<SchemaChain>>> {
+        let mut slot = slot.borrow_mut();
+        let Some(cache) = slot.as_mut() else { return Ok(None) };
+        if !cache.checked {
+            let version: i64 = conn.prepare_cached("PRAGMA data_version")?.query_row([], |r| r.get(0))?;
+            if cache.version != Some(version) {
+                cache.chains.clear();
+                cache.version = Some(version);
+            }
+            cache.checked = true;
+        }
+        cache.key.clear();
+        for part in [metastore_id, "\u{1f}", catalog, "\u{1f}", schema] {
+            cache.key.push_str(part);
+        }
+        Ok(cache.chains.get(cache.key.as_str()).cloned())
+    })?;
+    if hit.is_some() {
+        return Ok(hit);
+    }
+    let Some(chain) = load()? else { return Ok(None) };
+    let chain = Rc::new(chain);
+    CURRENT.with(|slot| {
+        if let Some(cache) = slot.borrow_mut().as_mut() {
+            if cache.chains.len() >= MAX_ENTRIES {
+                cache.chains.clear();
+            }
+            let key = cache.key.clone();
+            cache.chains.insert(key, Rc::clone(&chain));
+        }
+    });
+    Ok(Some(chain))
+}
