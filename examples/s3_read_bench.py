@@ -1,15 +1,29 @@
 """Read throughput through the S3 endpoint against reading the same files from disk.
 
-    cargo build --release
+    cargo build --release --bin uc-emulator --example static_file_server
     .venv/bin/python examples/s3_read_bench.py [--bin target/release/uc-emulator] [--size-mb 100]
 
-Writes a table of `--size-mb` MB (10 MB files) under a temporary `--storage-map` directory,
-starts `uc-emulator serve --s3-bind`, vends a READ credential for the table, and reads every file
-three times directly from disk and three times through the S3 endpoint with pyarrow's
-S3FileSystem (the C++ AWS SDK), keeping the best round of each. Reports MB/s, the ratio, and the
-server's resident memory before and at its peak (VmHWM), which must stay far below the table's
+Writes a Delta table of `--size-mb` MB (Parquet files of about 10 MB) under a temporary
+`--storage-map` directory, starts `uc-emulator serve --s3-bind` on a database file, vends a READ
+credential for the table, and measures two things side by side, keeping each client's best of
+`--rounds` rounds:
+
+- raw bytes: every file read whole, directly from disk and through the S3 endpoint with
+  pyarrow's S3FileSystem (the C++ AWS SDK) and `curl --aws-sigv4` when installed;
+- what an engine does: the table read as a table (`deltalake.DeltaTable(...).to_pyarrow_table()`,
+  and `pyarrow.parquet.read_table` over the same files, which issues parallel ranged GETs), from
+  the local path and through the S3 endpoint.
+
+It reports MB/s (of the files' bytes), the ratio to the direct read, the server's CPU time per GB
+served (user + system from /proc: a figure the machine's load moves much less than wall time),
+and its resident memory before and at its peak (VmHWM), which must stay far below the table's
 size: reads stream through a short queue. Both sides read warm files (the page cache holds them
 after the first round), so the comparison is of the endpoint's overhead, not of the disk.
+
+The first round through the endpoint is reported apart: the endpoint hashes each file once for
+its MD5 ETag. The server is then restarted on the same database and a new credential reads the
+table once more: its ETags come from the endpoint's cache beside the database (`<db>-s3/etags`),
+so that round is not slowed by hashing.
 
 The ceiling: when `target/release/examples/static_file_server` exists (`cargo build --release
 --example static_file_server`), the same clients also read the same files from that bare hyper
@@ -29,7 +43,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.fs as pafs
+import pyarrow.parquet as pq
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +58,43 @@ def rss_kib(pid: int) -> dict:
             key, value = line.split(":", 1)
             out[key] = int(value.split()[0])
     return out
+
+
+def cpu_secs(pid: int) -> float:
+    """User + system CPU time of a process, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def write_table(table: Path, size_mb: int) -> list:
+    """A Delta table of Parquet files of about 10 MB each (random values: they do not compress)."""
+    from deltalake import convert_to_deltalake
+
+    rows = 10 * 1024 * 1024 // 40
+    for i in range(max(1, size_mb // 10)):
+        data = pa.table({
+            "id": pa.array(range(i * rows, (i + 1) * rows), pa.int64()),
+            "x": pa.array(memoryview(os.urandom(rows * 8)).cast("d").tolist(), pa.float64()),
+            "tag": pa.array([os.urandom(12).hex()[:16] for _ in range(rows)], pa.string()),
+        })
+        pq.write_table(data, table / f"part-{i:05d}.parquet", compression="none", use_dictionary=False)
+    convert_to_deltalake(str(table))
+    return sorted(table.glob("*.parquet"))
+
+
+def start_server(args, tmp: Path, env: dict):
+    proc = subprocess.Popen(
+        [args.bin, "serve", "--db", str(tmp / "bench.db"), "--bind", "127.0.0.1:0", "--fixtures",
+         str(tmp / "fixture.json"), "--s3-bind", "127.0.0.1:0", "--storage-map", f"s3://bench={tmp / 'lake'}"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    rest = proc.stdout.readline().decode().split(" on ")[1].strip()
+    proc.stdout.readline()
+    t = requests.get(f"{rest}/api/2.1/unity-catalog/tables/main.b.t",
+                     headers={"Authorization": "Bearer dapi-admin"}, timeout=10).json()
+    c = requests.post(f"{rest}/api/2.1/unity-catalog/temporary-table-credentials",
+                      params={"table_id": t["table_id"], "operation": "READ"},
+                      headers={"Authorization": "Bearer dapi-admin"}, timeout=10).json()
+    return proc, c["aws_temp_credentials"]
 
 
 def main() -> int:
@@ -59,11 +112,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="uc-s3-bench-"))
     table = tmp / "lake/ext/t"
     table.mkdir(parents=True)
-    files = []
-    for i in range(max(1, args.size_mb // 10)):
-        p = table / f"part-{i:05d}.parquet"
-        p.write_bytes(os.urandom(10 * 1024 * 1024))
-        files.append(p)
+    files = write_table(table, args.size_mb)
     total = sum(p.stat().st_size for p in files)
 
     fixture = json.loads((ROOT / "fixtures/default.json").read_text())
@@ -79,20 +128,9 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith("UC_EMULATOR_")}
     env["RUST_LOG"] = "warn"
     ceiling = None
-    proc = subprocess.Popen(
-        [args.bin, "serve", "--db", ":memory:", "--bind", "127.0.0.1:0", "--fixtures", str(tmp / "fixture.json"),
-         "--s3-bind", "127.0.0.1:0", "--storage-map", f"s3://bench={tmp / 'lake'}"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    proc, a = start_server(args, tmp, env)
     try:
-        rest = proc.stdout.readline().decode().split(" on ")[1].strip()
-        proc.stdout.readline()
         before = rss_kib(proc.pid)
-        t = requests.get(f"{rest}/api/2.1/unity-catalog/tables/main.b.t",
-                         headers={"Authorization": "Bearer dapi-admin"}, timeout=10).json()
-        c = requests.post(f"{rest}/api/2.1/unity-catalog/temporary-table-credentials",
-                          params={"table_id": t["table_id"], "operation": "READ"},
-                          headers={"Authorization": "Bearer dapi-admin"}, timeout=10).json()
-        a = c["aws_temp_credentials"]
         chunk = 8 * 1024 * 1024
 
         def direct() -> int:
@@ -103,10 +141,14 @@ def main() -> int:
                         n += len(b)
             return n
 
-        def pyarrow_reader(endpoint: str):
-            s3 = pafs.S3FileSystem(access_key=a["access_key_id"], secret_key=a["secret_access_key"],
-                                   session_token=a["session_token"], endpoint_override=endpoint,
-                                   region="us-east-1")
+        def s3fs(endpoint: str, cred=None):
+            c = cred or a
+            return pafs.S3FileSystem(access_key=c["access_key_id"], secret_key=c["secret_access_key"],
+                                     session_token=c["session_token"], endpoint_override=endpoint,
+                                     region="us-east-1")
+
+        def pyarrow_reader(endpoint: str, cred=None):
+            s3 = s3fs(endpoint, cred)
 
             def read() -> int:
                 n = 0
@@ -116,6 +158,27 @@ def main() -> int:
                             n += len(b)
                 return n
             return read
+
+        def parquet_reader(fs=None, prefix=None):
+            # pyarrow.parquet over the files: footers, then column chunks in parallel ranged reads.
+            paths = [str(p) if fs is None else f"{prefix}/{p.name}" for p in files]
+
+            def read() -> int:
+                assert pq.read_table(paths, filesystem=fs).num_rows > 0
+                return total
+            return read
+
+        def delta_reader(uri: str, options=None):
+            from deltalake import DeltaTable
+
+            def read() -> int:
+                assert DeltaTable(uri, storage_options=options).to_pyarrow_table().num_rows > 0
+                return total
+            return read
+
+        delta_options = {"aws_access_key_id": a["access_key_id"], "aws_secret_access_key": a["secret_access_key"],
+                         "aws_session_token": a["session_token"], "aws_endpoint_url": a["access_point"],
+                         "aws_region": "us-east-1", "aws_allow_http": "true"}
 
         def curl_reader(endpoint: str):
             # Without pyarrow's client: curl signs with SigV4 and discards the body.
@@ -137,6 +200,12 @@ def main() -> int:
                                        stderr=subprocess.DEVNULL)
             ceiling_url = ceiling.stdout.readline().decode().split(" on ")[1].strip()
 
+        # The first read through the endpoint hashes every file for its ETag.
+        t0, spent = time.perf_counter(), cpu_secs(proc.pid)
+        assert pyarrow_reader(a["access_point"])() == total
+        first = total / (time.perf_counter() - t0) / 1e6
+        first_cpu = (cpu_secs(proc.pid) - spent) / (total / 1e9)
+
         clients = [("direct disk", direct), ("S3 endpoint, pyarrow", pyarrow_reader(a["access_point"]))]
         if ceiling_url:
             clients.append(("bare server, pyarrow", pyarrow_reader(ceiling_url)))
@@ -144,21 +213,38 @@ def main() -> int:
             clients.append(("S3 endpoint, curl", curl_reader(a["access_point"])))
             if ceiling_url:
                 clients.append(("bare server, curl", curl_reader(ceiling_url)))
-        results = {}
+        engines = [
+            ("deltalake, local path", delta_reader(str(table))),
+            ("deltalake, S3 endpoint", delta_reader("s3://bench/ext/t", delta_options)),
+            ("pyarrow.parquet, local path", parquet_reader()),
+            ("pyarrow.parquet, S3 endpoint", parquet_reader(s3fs(a["access_point"]), "bench/ext/t")),
+        ]
+        if ceiling_url:
+            engines.append(("pyarrow.parquet, bare server", parquet_reader(s3fs(ceiling_url), "bench/ext/t")))
+        results, cpu = {}, {}
         load = [os.getloadavg()[0]]
-        first = None
-        for name, fn in clients:
+        for name, fn in clients + engines:
             best = float("inf")
+            spent = cpu_secs(proc.pid)
             for _ in range(args.rounds):
                 t0 = time.perf_counter()
                 assert fn() == total
-                took = time.perf_counter() - t0
-                if first is None and name.startswith("S3"):
-                    first = total / took / 1e6
-                best = min(best, took)
+                best = min(best, time.perf_counter() - t0)
+            if "S3 endpoint" in name:
+                cpu[name] = (cpu_secs(proc.pid) - spent) / (args.rounds * total / 1e9)
             results[name] = total / best / 1e6
             load.append(os.getloadavg()[0])
         after = rss_kib(proc.pid)
+
+        # Restart on the same database: credentials are new, the ETags are not hashed again.
+        proc.terminate()
+        proc.wait(15)
+        proc, a2 = start_server(args, tmp, env)
+        t0, spent = time.perf_counter(), cpu_secs(proc.pid)
+        assert pyarrow_reader(a2["access_point"], a2)() == total
+        after_restart = total / (time.perf_counter() - t0) / 1e6
+        restart_cpu = (cpu_secs(proc.pid) - spent) / (total / 1e9)
+        load.append(os.getloadavg()[0])
     finally:
         proc.terminate()
         proc.wait(15)
@@ -166,20 +252,40 @@ def main() -> int:
             ceiling.terminate()
             ceiling.wait(15)
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"table: {len(files)} files, {total / 1e6:.0f} MB; binary {args.bin}; "
-          f"load average {min(load):.1f}-{max(load):.1f} (1 min) during the run")
+    print(f"table: {len(files)} Parquet files (Delta), {total / 1e6:.0f} MB; binary {args.bin}; "
+          f"load average {min(load):.1f}-{max(load):.1f} (1 min) during the run; best of {args.rounds} rounds")
     d = results["direct disk"]
+    print("raw bytes (every file read whole):")
     for name, mbps in results.items():
-        line = f"{name:22} {mbps:8.0f} MB/s"
+        if name in dict(engines):
+            continue
+        line = f"  {name:30} {mbps:8.0f} MB/s"
         if name != "direct disk":
             line += f"   {mbps / d:5.2f} of direct"
         bare = results.get(name.replace("S3 endpoint", "bare server"))
         if name.startswith("S3 endpoint") and bare:
             line += f"   {mbps / bare:5.2f} of the bare server"
+        if name in cpu:
+            line += f"   server CPU {cpu[name]:.2f} s/GB"
         print(line)
-    print(f"first S3 round {first:6.0f} MB/s (the endpoint hashes each file once for its MD5 ETag, then caches it)")
+    print("the table read as a table (MB/s of its files):")
+    for name, mbps in results.items():
+        if name not in dict(engines):
+            continue
+        line = f"  {name:30} {mbps:8.0f} MB/s"
+        local = results.get(name.split(",")[0] + ", local path")
+        if "local path" not in name and local:
+            line += f"   {mbps / local:5.2f} of the local path"
+        if name in cpu:
+            line += f"   server CPU {cpu[name]:.2f} s/GB"
+        print(line)
+    print(f"first S3 round {first:6.0f} MB/s, server CPU {first_cpu:.2f} s/GB (the endpoint hashes each file once "
+          f"for its MD5 ETag, then caches it)")
+    print(f"first round after a restart {after_restart:6.0f} MB/s, server CPU {restart_cpu:.2f} s/GB (new credential; "
+          f"ETags from the cache beside the database, nothing hashed)")
+    served = args.rounds * sum("S3 endpoint" in n for n in results) + 1
     print(f"server RSS   {before['VmRSS'] / 1024:.0f} MiB at start, peak {after['VmHWM'] / 1024:.0f} MiB "
-          f"while serving {total / 1e6:.0f} MB {args.rounds * sum(n.startswith('S3') for n in results)} times")
+          f"while serving {total / 1e6:.0f} MB {served} times")
     return 0
 
 

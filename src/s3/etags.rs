@@ -42,13 +42,50 @@ pub struct Etags {
     /// One gate per file being hashed, so concurrent first reads hash it once.
     hashing: Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>,
     /// Appended with every new entry when the cache is persistent.
-    journal: Option<Mutex<fs::File>>,
+    journal: Option<Mutex<Journal>>,
+    /// Files hashed so far (what the cache saves is the difference).
+    hashed: std::sync::atomic::AtomicUsize,
+}
+
+/// The journal file and how many lines it holds; rewritten from the cache when it has grown
+/// to twice the entries kept (a file rewritten many times adds a line each time).
+struct Journal {
+    path: PathBuf,
+    file: fs::File,
+    lines: usize,
+}
+
+impl Journal {
+    /// Writes `known` as the whole journal (through a renamed temporary file) and opens it for
+    /// appending.
+    fn rewrite(path: &Path, known: &HashMap<PathBuf, (Identity, String)>) -> std::io::Result<Journal> {
+        let tmp = path.with_extension("tmp");
+        let mut lines = 0;
+        {
+            let mut out = std::io::BufWriter::new(fs::File::create(&tmp)?);
+            for (p, (id, etag)) in known {
+                if let Some(line) = format_line(p, id, etag) {
+                    out.write_all(line.as_bytes())?;
+                    lines += 1;
+                }
+            }
+            out.flush()?;
+        }
+        fs::rename(&tmp, path)?;
+        let file = fs::OpenOptions::new().append(true).open(path)?;
+        Ok(Journal { path: path.to_path_buf(), file, lines })
+    }
 }
 
 impl Etags {
     /// A cache kept only in memory.
     pub fn in_memory() -> Etags {
-        Etags { known: Mutex::new(HashMap::new()), hashing: Mutex::new(HashMap::new()), journal: None }
+        Etags {
+            known: Mutex::new(HashMap::new()),
+            hashing: Mutex::new(HashMap::new()),
+            journal: None,
+            hashed: Default::default(),
+        }
     }
 
     /// A cache kept in `journal` too: the entries whose files are unchanged are loaded, and the
@@ -66,19 +103,13 @@ impl Etags {
         if known.len() > MAX_ENTRIES {
             known.clear();
         }
-        let tmp = journal.with_extension("tmp");
-        {
-            let mut out = std::io::BufWriter::new(fs::File::create(&tmp)?);
-            for (path, (id, etag)) in &known {
-                if let Some(line) = format_line(path, id, etag) {
-                    out.write_all(line.as_bytes())?;
-                }
-            }
-            out.flush()?;
-        }
-        fs::rename(&tmp, journal)?;
-        let file = fs::OpenOptions::new().append(true).open(journal)?;
-        Ok(Etags { known: Mutex::new(known), hashing: Mutex::new(HashMap::new()), journal: Some(Mutex::new(file)) })
+        let journal = Journal::rewrite(journal, &known)?;
+        Ok(Etags {
+            known: Mutex::new(known),
+            hashing: Mutex::new(HashMap::new()),
+            journal: Some(Mutex::new(journal)),
+            hashed: Default::default(),
+        })
     }
 
     fn cached(&self, path: &Path, id: &Identity) -> Option<String> {
@@ -102,6 +133,7 @@ impl Etags {
             match self.cached(path, &id) {
                 Some(e) => Ok(e),
                 None => md5_of_file(path).inspect(|e| {
+                    self.hashed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     // Kept only if the file did not change while it was read.
                     if fs::metadata(path).is_ok_and(|m| Identity::of(&m) == id) {
                         self.remember(path, meta, e);
@@ -119,16 +151,22 @@ impl Etags {
     /// Records the ETag of a file the endpoint has just written (or hashed).
     pub fn remember(&self, path: &Path, meta: &fs::Metadata, etag: &str) {
         let id = Identity::of(meta);
-        {
-            let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
-            if known.len() >= MAX_ENTRIES {
-                known.clear();
-            }
-            known.insert(path.to_path_buf(), (id, etag.to_string()));
+        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        if known.len() >= MAX_ENTRIES {
+            known.clear();
         }
+        known.insert(path.to_path_buf(), (id, etag.to_string()));
         if let (Some(journal), Some(line)) = (&self.journal, format_line(path, &id, etag)) {
             // A journal that cannot be written only costs a hash after the next restart.
-            let _ = journal.lock().unwrap_or_else(|e| e.into_inner()).write_all(line.as_bytes());
+            let mut j = journal.lock().unwrap_or_else(|e| e.into_inner());
+            if j.file.write_all(line.as_bytes()).is_ok() {
+                j.lines += 1;
+            }
+            if j.lines > 2 * MAX_ENTRIES.min(known.len().max(1024)) {
+                if let Ok(fresh) = Journal::rewrite(&j.path.clone(), &known) {
+                    *j = fresh;
+                }
+            }
         }
     }
 }
@@ -180,6 +218,22 @@ pub fn hex(d: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn concurrent_first_reads_hash_a_file_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("big");
+        fs::write(&f, vec![7u8; 8 << 20]).unwrap();
+        let cache = Etags::in_memory();
+        let m = fs::metadata(&f).unwrap();
+        let answers: Vec<String> = std::thread::scope(|s| {
+            let all: Vec<_> = (0..8).map(|_| s.spawn(|| cache.of(&f, &m).unwrap())).collect();
+            all.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(answers.windows(2).all(|w| w[0] == w[1]));
+        assert_eq!(cache.hashed.load(std::sync::atomic::Ordering::Relaxed), 1, "eight readers, one hash");
+        assert!(cache.hashing.lock().unwrap().is_empty(), "no gate is left behind");
+    }
 
     #[test]
     fn a_file_is_hashed_once_and_again_only_when_it_changes() {
