@@ -53,9 +53,11 @@ impl PageKey {
         let sealed = ChaCha20Poly1305::new(&self.0)
             .encrypt(Nonce::from_slice(&nonce), body.as_bytes())
             .expect("encryption of a short buffer cannot fail");
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut out = String::with_capacity(2 * (12 + sealed.len()));
         for b in nonce.iter().chain(sealed.iter()) {
-            out.push_str(&format!("{b:02x}"));
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0x0f)]));
         }
         out
     }
