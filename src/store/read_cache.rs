@@ -173,3 +173,75 @@ pub(super) fn schema_chain(
     });
     Ok(Some(chain))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::store::securables::schema_chain;
+    use crate::store::Store;
+
+    fn seed(store: &Store) {
+        store
+            .write_now(|c| {
+                c.execute_batch(
+                    "INSERT INTO metastores (id, name, storage_root, owner, cloud, region, created_at, created_by,
+                            updated_at, updated_by) VALUES ('m1', 'm', 's3://b/m', 'admin', 'aws', 'r', 0, 'a', 0, 'a');
+                     INSERT INTO catalogs (id, metastore_id, name, owner, created_at, created_by, updated_at, updated_by)
+                            VALUES ('c1', 'm1', 'c', 'admin', 0, 'a', 0, 'a');
+                     INSERT INTO schemas (id, catalog_id, name, owner, created_at, created_by, updated_at, updated_by)
+                            VALUES ('s1', 'c1', 's', 'admin', 0, 'a', 0, 'a');",
+                )
+            })
+            .unwrap();
+    }
+
+    /// (schema owner, grants on the catalog) as a read sees them, twice in the same read.
+    fn read(store: &Store) -> Option<(String, usize)> {
+        store
+            .read_now(|conn| {
+                let first = schema_chain(conn, "m1", "c", "s")?;
+                let second = schema_chain(conn, "m1", "c", "s")?;
+                assert_eq!(first.as_ref().map(|c| &c.schema_owner), second.as_ref().map(|c| &c.schema_owner));
+                Ok(first.map(|c| (c.schema_owner.clone(), c.grants[1].len())))
+            })
+            .unwrap()
+    }
+
+    fn every_write_is_seen_by_the_next_read(store: &Store, nested: bool) {
+        seed(store);
+        assert_eq!(read(store), Some(("admin".into(), 0)));
+        store.write_now(|c| c.execute("INSERT INTO grants VALUES ('c1', 'bob', 'USE_CATALOG')", [])).unwrap();
+        assert_eq!(read(store), Some(("admin".into(), 1)));
+        store.write_now(|c| c.execute("UPDATE schemas SET owner = 'bob'", [])).unwrap();
+        assert_eq!(read(store), Some(("bob".into(), 1)));
+        // A read inside a read (its own connection, no cache) sees the same. (A `:memory:`
+        // store reads through its one writer connection, behind a mutex: no nesting there.)
+        if nested {
+            let inner = store.read_now(|_| Ok(read(store))).unwrap();
+            assert_eq!(inner, Some(("bob".into(), 1)));
+        }
+        store.write_now(|c| c.execute("UPDATE schemas SET name = 's2'", [])).unwrap();
+        assert_eq!(read(store), None);
+        // A write's own reads see what it wrote before them (no cache in a write).
+        let in_write = store
+            .write_now(|c| {
+                c.execute("UPDATE schemas SET name = 's'", [])?;
+                c.execute("DELETE FROM grants", [])?;
+                Ok::<_, crate::error::ApiError>(schema_chain(c, "m1", "c", "s")?.map(|s| s.grants[1].len()))
+            })
+            .unwrap();
+        assert_eq!(in_write, Some(0));
+        assert_eq!(read(store), Some(("bob".into(), 0)));
+    }
+
+    #[test]
+    fn a_file_store_reads_every_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("c.db").to_str().unwrap()).unwrap();
+        every_write_is_seen_by_the_next_read(&store, true);
+    }
+
+    #[test]
+    fn a_memory_store_reads_every_write() {
+        every_write_is_seen_by_the_next_read(&Store::open(":memory:").unwrap(), false);
+    }
+}
