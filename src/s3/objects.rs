@@ -384,7 +384,16 @@ impl Inner {
         let path = tmp.clone();
         let mut sums = declared.hasher();
         let writer = tokio::task::spawn_blocking(move || -> S3Result<(String, u64, s3s::dto::Checksum)> {
-            let mut f = fs::File::create(&path).map_err(internal)?;
+            // The directory was made (or found) inside its root just before; a concurrent
+            // request may have removed it again while empty (a refused write, a marker delete).
+            let mut f = match fs::File::create(&path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    path.parent().map(fs::create_dir_all).transpose().map_err(internal)?;
+                    fs::File::create(&path)
+                }
+                other => other,
+            }
+            .map_err(internal)?;
             let mut h = Md5::new();
             let mut n = 0u64;
             while let Some(chunk) = rx.blocking_recv() {
