@@ -12,7 +12,7 @@ use super::tables::required;
 use super::{denied, owner_name};
 use crate::authz::{self, Action, Caller, Node};
 use crate::domain::names::{Ident, TableName};
-use crate::domain::{new_id, now_ms};
+use crate::domain::{new_ordered_id, now_ms};
 use crate::error::{ApiError, ApiResult};
 use crate::store::functions::{self, FunctionRow, NewFunction};
 use crate::store::schemas::SchemaRow;
@@ -285,7 +285,7 @@ pub fn insert_function(
     owner: &str,
     now: i64,
 ) -> ApiResult<FunctionRow> {
-    let id = new_id();
+    let id = new_ordered_id();
     let new = NewFunction { id: &id, name: spec.full_name.table.as_str(), info: &spec.info, owner, now };
     functions::insert(tx, ok, &schema.id, &spec.full_name, &new)?;
     functions::get(tx, &schema.metastore_id, &spec.full_name)?.ok_or_else(|| functions::not_found(&spec.full_name))

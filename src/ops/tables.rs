@@ -13,7 +13,7 @@ use crate::authz::{self, Action, Caller, Node};
 use crate::domain::names::{Ident, SchemaName, TableName};
 use crate::domain::storage_url::StorageUrl;
 use crate::domain::update::{rename_to, UpdateShape};
-use crate::domain::{new_id, now_ms};
+use crate::domain::{new_ordered_id, now_ms};
 use crate::error::{ApiError, ApiResult};
 use crate::files::LocalStorage;
 use crate::store::read_cache::SchemaChain;
@@ -308,7 +308,7 @@ pub fn insert_table(
         ));
     }
     let external = external_storage(tx, &schema.metastore_id, &spec)?;
-    let id = new_id();
+    let id = new_ordered_id();
     let location = match (&spec.storage_location, spec.table_type.as_str()) {
         (Some(l), _) => Some(l.clone()),
         (None, "MANAGED") => {

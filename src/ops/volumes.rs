@@ -12,7 +12,7 @@ use crate::authz::{self, Action, Caller, Node};
 use crate::domain::names::{Ident, TableName};
 use crate::domain::storage_url::StorageUrl;
 use crate::domain::update::{rename_to, UpdateShape};
-use crate::domain::{new_id, now_ms};
+use crate::domain::{new_ordered_id, now_ms};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::files::{self, LocalPath, LocalStorage};
 use crate::store::schemas::SchemaRow;
@@ -149,7 +149,7 @@ pub fn insert_volume(
             format!("Volume '{}' already exists.", spec.full_name),
         ));
     }
-    let id = new_id();
+    let id = new_ordered_id();
     let location = match &spec.storage_location {
         Some(url) => {
             check_external_location(tx, &schema.metastore_id, url)?;

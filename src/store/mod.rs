@@ -117,8 +117,131 @@ pub enum OpenError {
     Version { path: String, found: i64, expected: i64 },
 }
 
-/// A unit of work for the writer thread.
-type Job = Box<dyn FnOnce() + Send + 'static>;
+/// A write queued for the writer thread: it runs its closure on the writer connection inside
+/// the batch's transaction and says whether the closure succeeded and how to answer it.
+type Job = Box<dyn FnOnce(&Connection) -> Done + Send + 'static>;
+
+/// A write that has run, waiting for its batch to commit.
+struct Done {
+    /// The closure succeeded (its savepoint is kept); otherwise its changes are rolled back.
+    ok: bool,
+    /// Sends the answer: the closure's result once the batch committed, or `failed`, the reason
+    /// the batch's transaction did not commit, in place of a success.
+    answer: Answer,
+}
+
+/// See [`Done::answer`].
+type Answer = Box<dyn FnOnce(Option<&str>) + Send + 'static>;
+
+/// Writes the writer thread takes from its queue into one transaction, at most (group commit).
+const MAX_BATCH: usize = 64;
+
+/// What every commit on the writer connection is followed by: the identity epoch, and the WAL
+/// cap. Shared by the writer thread and [`Store::write_now`].
+struct Commits {
+    identity_epoch: AtomicU64,
+    identity_dirty: Arc<AtomicBool>,
+    /// The database's write-ahead log; `None` for `:memory:`.
+    wal_path: Option<std::path::PathBuf>,
+}
+
+impl Commits {
+    fn after(&self, conn: &Connection) {
+        if self.identity_dirty.swap(false, Ordering::AcqRel) {
+            self.identity_epoch.fetch_add(1, Ordering::AcqRel);
+        }
+        if let Some(wal) = &self.wal_path {
+            if std::fs::metadata(wal).is_ok_and(|m| m.len() > WAL_CAP_BYTES) {
+                // The checkpointer is behind: copy the log here, waiting for it and for readers
+                // of old snapshots (reads are short), and empty the file. (A FULL checkpoint
+                // copied the log but left the file to grow on while readers held snapshots:
+                // 70 MiB at the peak under a loaded disk.)
+                if let Err(e) = checkpoint(conn, "TRUNCATE") {
+                    tracing::warn!(error = %e, "checkpoint at the WAL cap failed");
+                }
+            }
+        }
+    }
+}
+
+/// Runs queued writes in one transaction, each in a savepoint of its own, and answers them
+/// once it has committed.
+///
+/// A write's closure sees what the writes before it in the batch did, as if they had
+/// committed one by one in queue order; one that fails (or panics) is rolled back to its
+/// savepoint and changes nothing. Every answer waits for the one COMMIT, so an acknowledged
+/// write is as durable as before; if the transaction cannot commit (or an error ended it
+/// early), the writes it held are answered with that error. Under concurrent writes this
+/// turns N commits into one: the WAL grows by the pages the batch touched, not by every
+/// write's pages again (a createTable alone writes seven pages).
+fn run_batch(writer: &Mutex<Connection>, commits: &Commits, jobs: Vec<Job>) {
+    let conn = writer.lock().unwrap_or_else(PoisonError::into_inner);
+    // Writes read everything from the database (see `read_cache`).
+    let _no_cache = read_cache::Installed::new(None);
+    let mut waiting: Vec<Done> = Vec::with_capacity(jobs.len());
+    let mut settled: Vec<(Done, Option<String>)> = Vec::new();
+    // Answers the writes still waiting with `why`: their transaction is gone.
+    let fail_waiting = |waiting: &mut Vec<Done>, settled: &mut Vec<(Done, Option<String>)>, why: String| {
+        settled.extend(waiting.drain(..).map(|d| (d, Some(why.clone()))));
+    };
+    for job in jobs {
+        if conn.is_autocommit() {
+            if let Err(e) = run(&conn, "BEGIN IMMEDIATE") {
+                tracing::warn!(error = %e, "cannot start a write transaction");
+                // Dropping the job drops its answer channel: the request fails with a 500.
+                continue;
+            }
+        }
+        if let Err(e) = run(&conn, "SAVEPOINT write") {
+            tracing::warn!(error = %e, "cannot start a savepoint");
+            continue;
+        }
+        let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&conn)));
+        if conn.is_autocommit() {
+            // An error (a full disk, an I/O error) rolled the whole transaction back.
+            let why = "the write transaction was rolled back by an error".to_string();
+            fail_waiting(&mut waiting, &mut settled, why.clone());
+            if let Ok(done) = done {
+                settled.push((done, Some(why)));
+            }
+            continue;
+        }
+        let keep = matches!(&done, Ok(d) if d.ok);
+        let ended = if keep {
+            run(&conn, "RELEASE write")
+        } else {
+            run(&conn, "ROLLBACK TO write").and_then(|_| run(&conn, "RELEASE write"))
+        };
+        if let Err(e) = ended {
+            tracing::warn!(error = %e, "cannot end a savepoint");
+        }
+        // A panicked closure dropped its answer channel: that request fails with a 500.
+        if let Ok(done) = done {
+            waiting.push(done);
+        }
+    }
+    if !conn.is_autocommit() {
+        if let Err(e) = run(&conn, "COMMIT") {
+            let _ = run(&conn, "ROLLBACK");
+            fail_waiting(&mut waiting, &mut settled, format!("the write transaction did not commit: {e}"));
+        }
+    } else if !waiting.is_empty() {
+        fail_waiting(&mut waiting, &mut settled, "the write transaction was rolled back by an error".into());
+    }
+    commits.after(&conn);
+    drop(conn);
+    for done in waiting {
+        (done.answer)(None);
+    }
+    for (done, why) in settled {
+        (done.answer)(why.as_deref());
+    }
+}
+
+/// Runs one statement prepared once per connection (a transaction or savepoint statement).
+fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
 
 /// Distinguishes stores within one process (tests open many): a thread's reader connections
 /// are kept per store.
@@ -144,8 +267,6 @@ pub struct Store {
     writer: Arc<Mutex<Connection>>,
     /// The database file; `None` for `:memory:`, where the writer connection serves reads too.
     path: Option<String>,
-    /// Its write-ahead log.
-    wal_path: Option<std::path::PathBuf>,
     id: u64,
     alive: Arc<()>,
     jobs: mpsc::Sender<Job>,
@@ -153,8 +274,7 @@ pub struct Store {
     /// The key of pre-signed Delta Sharing file URLs: random, made with the database, never
     /// exposed, so URLs survive a restart within their lifetime.
     pub signing_key: [u8; 32],
-    identity_epoch: AtomicU64,
-    identity_dirty: Arc<AtomicBool>,
+    commits: Arc<Commits>,
     checkpointer: Mutex<Option<(mpsc::Sender<()>, JoinHandle<()>)>>,
     pub is_new: bool,
 }
@@ -210,15 +330,27 @@ impl Store {
         let checkpointer =
             if memory { None } else { Some(Self::start_checkpointer(path, Arc::clone(&writer)).map_err(&err)?) };
 
+        let commits = Arc::new(Commits {
+            identity_epoch: AtomicU64::new(0),
+            identity_dirty,
+            wal_path: (!memory).then(|| std::path::PathBuf::from(format!("{path}-wal"))),
+        });
         let (jobs, queue) = mpsc::channel::<Job>();
+        let (w, c) = (Arc::clone(&writer), Arc::clone(&commits));
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || {
-                // Ends when the store (the only sender) is dropped.
-                while let Ok(job) = queue.recv() {
-                    // A panicking closure fails its own request (its answer channel is dropped),
-                    // not the thread.
-                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                // Ends when the store (the only sender) is dropped. Whatever queued while the
+                // last batch ran goes into the next one.
+                while let Ok(first) = queue.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < MAX_BATCH {
+                        match queue.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    run_batch(&w, &c, batch);
                 }
             })
             .expect("spawn writer thread");
@@ -226,14 +358,12 @@ impl Store {
         Ok(Store {
             writer,
             path: (!memory).then(|| path.to_string()),
-            wal_path: (!memory).then(|| std::path::PathBuf::from(format!("{path}-wal"))),
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             alive: Arc::new(()),
             jobs,
             page_key,
             signing_key,
-            identity_epoch: AtomicU64::new(0),
-            identity_dirty,
+            commits,
             checkpointer: Mutex::new(checkpointer),
             is_new,
         })
@@ -349,7 +479,7 @@ impl Store {
 
     /// A counter that changes whenever something a cached caller depends on may have changed.
     pub fn identity_epoch(&self) -> u64 {
-        self.identity_epoch.load(Ordering::Acquire)
+        self.commits.identity_epoch.load(Ordering::Acquire)
     }
 
     /// Runs `work` in one write transaction on the writer connection, synchronously.
@@ -365,20 +495,7 @@ impl Store {
             tx.commit()?;
             Ok(out)
         })();
-        if self.identity_dirty.swap(false, Ordering::AcqRel) {
-            self.identity_epoch.fetch_add(1, Ordering::AcqRel);
-        }
-        if let Some(wal) = &self.wal_path {
-            if std::fs::metadata(wal).is_ok_and(|m| m.len() > WAL_CAP_BYTES) {
-                // The checkpointer is behind: copy the log here, waiting for it and for readers
-                // of old snapshots (reads are short), and empty the file. (A FULL checkpoint
-                // copied the log but left the file to grow on while readers held snapshots:
-                // 70 MiB at the peak under a loaded disk.)
-                if let Err(e) = checkpoint(&conn, "TRUNCATE") {
-                    tracing::warn!(error = %e, "checkpoint at the WAL cap failed");
-                }
-            }
-        }
+        self.commits.after(&conn);
         result
     }
 
@@ -433,18 +550,29 @@ impl Store {
         out
     }
 
-    /// [`Store::write_now`] on the writer thread: writes queue there in arrival order, and the
-    /// caller's thread is free meanwhile.
+    /// `work` in one write transaction on the writer thread: writes queue there in arrival
+    /// order, and the caller's thread is free meanwhile. Writes that queued while the writer was
+    /// busy commit together (see [`run_batch`]): each is still all or nothing, and is answered
+    /// only once it has committed.
     pub async fn write<T, F>(self: &Arc<Self>, work: F) -> ApiResult<T>
     where
         F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
         let (answer, answered) = tokio::sync::oneshot::channel();
-        let store = Arc::clone(self);
         self.jobs
-            .send(Box::new(move || {
-                let _ = answer.send(store.write_now(work));
+            .send(Box::new(move |conn: &Connection| {
+                let result = work(conn);
+                Done {
+                    ok: result.is_ok(),
+                    answer: Box::new(move |failed: Option<&str>| {
+                        let result = match (failed, result) {
+                            (Some(why), Ok(_)) => Err(ApiError::internal(why.to_string())),
+                            (_, result) => result,
+                        };
+                        let _ = answer.send(result);
+                    }),
+                }
             }))
             .map_err(|_| ApiError::internal("the writer thread has stopped"))?;
         answered.await.map_err(|_| ApiError::internal("the write failed unexpectedly"))?

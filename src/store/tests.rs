@@ -346,3 +346,273 @@ fn table_summary_pages_cost_the_same_at_any_depth() {
     assert!(deep <= first + first / 2 + 50, "deep page {deep} steps, first {first}");
     assert!(next_schema <= first + first / 2 + 50, "{next_schema} steps, first {first}");
 }
+
+/// Writes queued while the writer is busy commit in one transaction, and each is still all or
+/// nothing: one that fails or panics changes nothing, the others commit, and every answer is
+/// the write's own.
+#[test]
+fn queued_writes_commit_together_and_each_is_all_or_nothing() {
+    use crate::error::ApiError;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path().join("b.db").to_str().unwrap()).unwrap());
+    let commits = Arc::new(AtomicU64::new(0));
+    let c = Arc::clone(&commits);
+    store.writer.lock().unwrap().commit_hook(Some(move || {
+        c.fetch_add(1, Ordering::Relaxed);
+        false
+    }));
+    const N: usize = 40;
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let answers: Vec<ApiResult<usize>> = rt.block_on(async {
+        // Keep the writer busy while all the writes queue.
+        let busy = {
+            let store = Arc::clone(&store);
+            std::thread::spawn(move || {
+                let _held = store.writer.lock().unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let handles: Vec<_> = (0..N)
+            .map(|i| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move {
+                    store
+                        .write(move |c| {
+                            c.execute("INSERT INTO meta (key, value) VALUES (?1, x'00')", [format!("k{i}")])?;
+                            // A write sees what the writes queued before it did.
+                            if i > 0 {
+                                let before: bool = c.query_row(
+                                    "SELECT EXISTS (SELECT 1 FROM meta WHERE key = ?1)",
+                                    [format!("k{}", i - 1)],
+                                    |r| r.get(0),
+                                )?;
+                                assert!(
+                                    before || (i - 1) % 10 == 3 || (i - 1) % 10 == 7,
+                                    "write {i} misses k{}",
+                                    i - 1
+                                );
+                            }
+                            c.execute("INSERT INTO meta (key, value) VALUES (?1, x'00')", [format!("k{i}b")])?;
+                            match i % 10 {
+                                3 => Err(ApiError::invalid("x", "refused")),
+                                7 => panic!("write {i} panics"),
+                                _ => Ok(i),
+                            }
+                        })
+                        .await
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for h in handles {
+            out.push(h.await.unwrap());
+        }
+        busy.join().unwrap();
+        out
+    });
+    for (i, a) in answers.iter().enumerate() {
+        match i % 10 {
+            3 => assert_eq!(a.as_ref().unwrap_err().message, "x: refused", "write {i}"),
+            7 => assert_eq!(a.as_ref().unwrap_err().code, crate::error::ErrorCode::Internal, "write {i}"),
+            _ => assert_eq!(a.as_ref().unwrap(), &i),
+        }
+    }
+    let kept: Vec<String> = store
+        .read_now(|c| {
+            Ok(c.prepare("SELECT key FROM meta WHERE key LIKE 'k%' ORDER BY key")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?)
+        })
+        .unwrap();
+    let mut expected: Vec<String> =
+        (0..N).filter(|i| i % 10 != 3 && i % 10 != 7).flat_map(|i| [format!("k{i}"), format!("k{i}b")]).collect();
+    expected.sort();
+    assert_eq!(kept, expected, "the refused and panicking writes changed nothing, the others committed");
+    let n = commits.load(Ordering::Relaxed);
+    assert!(n <= 3, "{N} queued writes took {n} commits");
+}
+
+/// The SQL string literals of a Rust source file (plain, raw, with line continuations).
+fn string_literals(src: &str) -> Vec<String> {
+    let b: Vec<char> = src.chars().collect();
+    let (mut out, mut i) = (Vec::new(), 0);
+    while i < b.len() {
+        match b[i] {
+            '/' if b.get(i + 1) == Some(&'/') => {
+                while i < b.len() && b[i] != '\n' {
+                    i += 1;
+                }
+            }
+            '\'' => {
+                // A char literal ('"', '\'', '\u{1e}') or a lifetime.
+                if b.get(i + 1) == Some(&'\\') {
+                    i += 2;
+                    while i < b.len() && b[i] != '\'' {
+                        i += 1;
+                    }
+                    i += 1;
+                } else if b.get(i + 2) == Some(&'\'') {
+                    i += 3;
+                } else {
+                    i += 1;
+                }
+            }
+            'r' if matches!(b.get(i + 1), Some('"') | Some('#')) && (i == 0 || !b[i - 1].is_alphanumeric()) => {
+                let mut j = i + 1;
+                let mut hashes = 0;
+                while b.get(j) == Some(&'#') {
+                    hashes += 1;
+                    j += 1;
+                }
+                if b.get(j) != Some(&'"') {
+                    i += 1;
+                    continue;
+                }
+                let close: String = std::iter::once('"').chain(std::iter::repeat_n('#', hashes)).collect();
+                let rest: String = b[j + 1..].iter().collect();
+                let end = rest.find(&close).unwrap_or(rest.len());
+                out.push(rest[..end].to_string());
+                i = j + 1 + rest[..end].chars().count() + close.chars().count();
+            }
+            '"' => {
+                let mut s = String::new();
+                i += 1;
+                while i < b.len() && b[i] != '"' {
+                    if b[i] == '\\' {
+                        match b.get(i + 1) {
+                            Some('\n') => {
+                                i += 2;
+                                while i < b.len() && b[i].is_whitespace() {
+                                    i += 1;
+                                }
+                                continue;
+                            }
+                            Some('n') => s.push('\n'),
+                            Some(c) => s.push(*c),
+                            None => {}
+                        }
+                        i += 2;
+                    } else {
+                        s.push(b[i]);
+                        i += 1;
+                    }
+                }
+                i += 1;
+                out.push(s);
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// Every SQL statement written in `src/store/`, formatted as far as a test can: `{CONST}` is the
+/// file's `const CONST: &str`, `{table}` each table of `references` (the loops over owner and
+/// grantee columns), other arguments tried empty and as `1`. Returns (file, statement) pairs and
+/// the statements that could not be prepared.
+fn store_statements(conn: &Connection) -> (Vec<(String, String)>, Vec<String>) {
+    use super::references::{GRANTEE_TABLES, OWNER_TABLES};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let placeholder = regex::Regex::new(r"\{([A-Za-z_][A-Za-z0-9_.]*)?\}").unwrap();
+    let konst = regex::Regex::new(r"const ([A-Z_]+): &str =\s*$").unwrap();
+    let (mut ok, mut unprepared) = (Vec::new(), Vec::new());
+    for path in files.iter().filter(|p| p.extension().is_some_and(|e| e == "rs") && !p.ends_with("tests.rs")) {
+        let src = std::fs::read_to_string(path).unwrap();
+        let file = path.file_name().unwrap().to_string_lossy().to_string();
+        // `const NAME: &str = "...";` (the literal may start on the next line).
+        let mut consts = std::collections::HashMap::new();
+        for (at, _) in src.match_indices("const ") {
+            let head: String = src[at..].chars().take_while(|c| *c != '"').collect();
+            if let Some(m) = konst.captures(head.trim_end()) {
+                if let Some(value) = string_literals(&src[at + head.len()..]).into_iter().next() {
+                    consts.insert(m[1].to_string(), value);
+                }
+            }
+        }
+        let literals = string_literals(&src);
+        for (n, lit) in literals.iter().enumerate() {
+            let head = lit.trim_start().to_uppercase();
+            if !["SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "REPLACE"].iter().any(|k| head.starts_with(k)) {
+                continue;
+            }
+            if consts.values().any(|v| v == lit) {
+                continue; // the start of statements, checked in the statements that use it
+            }
+            // An UPDATE without WHERE is the start of a statement built in code (its columns
+            // pushed one by one): it ends with the next literal that starts with WHERE.
+            let mut lit = lit.clone();
+            if head.starts_with("UPDATE") && !head.contains("WHERE") {
+                if let Some(tail) = literals[n + 1..].iter().find(|l| l.trim_start().starts_with("WHERE")) {
+                    lit.push_str(tail);
+                }
+            }
+            let formatted = lit.contains("{{") || placeholder.is_match(&lit);
+            let mut text = lit.clone();
+            if formatted {
+                for (name, value) in &consts {
+                    text = text.replace(&format!("{{{name}}}"), value);
+                }
+            }
+            let tables: Vec<&str> = if text.contains("{table}") {
+                OWNER_TABLES.iter().chain(GRANTEE_TABLES).copied().collect()
+            } else {
+                vec![""]
+            };
+            let mut prepared_any = false;
+            for table in tables {
+                for filler in ["", "1"] {
+                    let mut sql = text.replace("{table}", table);
+                    if formatted {
+                        sql = placeholder.replace_all(&sql, filler).replace("{{", "{").replace("}}", "}");
+                    }
+                    if conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).is_ok() {
+                        ok.push((file.clone(), sql));
+                        prepared_any = true;
+                        break;
+                    }
+                }
+            }
+            if !prepared_any {
+                unprepared.push(format!("{file}: {lit}"));
+            }
+        }
+    }
+    (ok, unprepared)
+}
+
+/// No statement of the store reads `tables` from end to end: every statement that touches it
+/// finds its rows through an index (by schema, name, id, owner, credential, location), so no
+/// write (and no read) costs more as the tables grow. Checked on the query plans of the SQL
+/// written in `src/store/`, which the step counts above sample by running it.
+#[test]
+fn no_statement_scans_the_tables() {
+    let store = seeded(10);
+    let conn = store.writer.lock().unwrap();
+    let (statements, unprepared) = store_statements(&conn);
+    let mut scans = Vec::new();
+    let mut on_tables = 0;
+    let touches = regex::Regex::new(r"(?i)\b(FROM|JOIN|INTO|UPDATE)\s+tables\b").unwrap();
+    // "SCAN t" / "SCAN tables" without an index ("SCAN t USING INDEX" walks an index in order).
+    let scan = regex::Regex::new(r"^SCAN (tables|t)( AS \w+)?$").unwrap();
+    for (file, sql) in &statements {
+        let mut explain = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let mut rows = explain.raw_query(); // parameters left unbound (NULL)
+        let mut plan: Vec<String> = Vec::new();
+        while let Some(r) = rows.next().unwrap() {
+            plan.push(r.get(3).unwrap());
+        }
+        let on = touches.is_match(sql);
+        on_tables += usize::from(on);
+        if on && plan.iter().any(|step| scan.is_match(step)) {
+            scans.push(format!("{file}: {sql}\n    plan: {plan:?}"));
+        }
+    }
+    eprintln!("{} statements planned ({on_tables} on tables); not preparable: {unprepared:#?}", statements.len());
+    assert!(statements.len() >= 200, "only {} statements found: is the extraction broken?", statements.len());
+    assert!(on_tables >= 15, "only {on_tables} statements on tables found");
+    assert!(unprepared.len() <= 10, "statements the test cannot prepare: {unprepared:#?}");
+    assert!(scans.is_empty(), "statements that read every table:\n{}", scans.join("\n"));
+}
