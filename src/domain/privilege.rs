@@ -220,6 +220,12 @@ pub fn canon(granted: &str, kind: SecurableKind) -> &[&str] {
     }
 }
 
+/// Whether `name` is one of [`KNOWN`] (sorted, so a binary search: a check walks past a
+/// grant or two per node of every chain it decides on).
+fn is_known(name: &str) -> bool {
+    KNOWN.binary_search(&name).is_ok()
+}
+
 /// Whether a grant of `granted` on a securable of `kind` conveys the 1.0 privilege `wanted`,
 /// counting `ALL_PRIVILEGES`.
 pub fn conveys(granted: &str, kind: SecurableKind, wanted: &str) -> bool {
@@ -233,8 +239,8 @@ pub fn conveys(granted: &str, kind: SecurableKind, wanted: &str) -> bool {
         }
         // What `canon` answers for every other grant, without searching the list of known
         // privileges for each grant a check walks past (a tenth of a getTable through a group).
-        _ if granted == wanted => granted.is_empty() || KNOWN.contains(&granted),
-        _ => wanted.is_empty() && !KNOWN.contains(&granted),
+        _ if granted == wanted => granted.is_empty() || is_known(granted),
+        _ => wanted.is_empty() && !is_known(granted),
     }
 }
 
@@ -247,6 +253,13 @@ pub fn covered_by_all(kind: SecurableKind) -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn known_is_sorted_and_without_duplicates() {
+        assert!(KNOWN.windows(2).all(|w| w[0] < w[1]), "KNOWN must stay sorted (is_known searches it)");
+        assert!(KNOWN.iter().all(|k| is_known(k)));
+        assert!(!is_known("SELECTT") && !is_known("") && !is_known("select"));
+    }
 
     #[test]
     fn conveys_is_canons_meaning() {
