@@ -272,10 +272,14 @@ impl Inner {
                 fs::create_dir_all(&staging)?;
                 (staging, Etags::persistent(&dir.join("etags"))?)
             }
-            None => (
-                std::env::temp_dir().join(format!("uc-emulator-s3-{}-{}", std::process::id(), crate::domain::new_id())),
-                Etags::in_memory(),
-            ),
+            None => {
+                let tmp = std::env::temp_dir();
+                sweep_dead_staging(&tmp);
+                (
+                    tmp.join(format!("{STAGING_PREFIX}{}-{}", std::process::id(), crate::domain::new_id())),
+                    Etags::in_memory(),
+                )
+            }
         };
         fs::create_dir_all(&staging)?;
         Ok(Inner {
@@ -384,7 +388,16 @@ impl Inner {
         let path = tmp.clone();
         let mut sums = declared.hasher();
         let writer = tokio::task::spawn_blocking(move || -> S3Result<(String, u64, s3s::dto::Checksum)> {
-            let mut f = fs::File::create(&path).map_err(internal)?;
+            // The directory was made (or found) inside its root just before; a concurrent
+            // request may have removed it again while empty (a refused write, a marker delete).
+            let mut f = match fs::File::create(&path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    path.parent().map(fs::create_dir_all).transpose().map_err(internal)?;
+                    fs::File::create(&path)
+                }
+                other => other,
+            }
+            .map_err(internal)?;
             let mut h = Md5::new();
             let mut n = 0u64;
             while let Some(chunk) = rx.blocking_recv() {
@@ -1152,6 +1165,34 @@ impl Inner {
     }
 }
 
+/// The staging directories of servers without a database file: `<prefix><pid>-<id>` in the
+/// temporary directory.
+const STAGING_PREFIX: &str = "uc-emulator-s3-";
+
+/// Removes the staging directories in `tmp` whose process is gone (killed before it could
+/// remove its own), so unfinished uploads never outlive their process. Only where `/proc` tells
+/// which processes live.
+fn sweep_dead_staging(tmp: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(tmp) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(STAGING_PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// The topmost directory on the way to `dir` that does not exist yet (`None`: all exist).
 fn first_missing(dir: &Path) -> Option<PathBuf> {
     let mut missing = None;
@@ -1331,5 +1372,27 @@ fn copy_hashing(from: &mut impl Read, to: &mut impl Write) -> std::io::Result<(S
         h.update(&buf[..k]);
         to.write_all(&buf[..k])?;
         n += k as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staging_of_dead_processes_is_swept_and_live_ones_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let live = tmp.path().join(format!("{STAGING_PREFIX}{}-a", std::process::id()));
+        // Above Linux's largest pid (4194304): no such process.
+        let dead = tmp.path().join(format!("{STAGING_PREFIX}4294967-b"));
+        let other = tmp.path().join("unrelated-4294967-c");
+        for d in [&live, &dead, &other] {
+            fs::create_dir_all(d.join("upload")).unwrap();
+            fs::write(d.join("upload/part-1"), b"part").unwrap();
+        }
+        sweep_dead_staging(tmp.path());
+        assert!(live.exists(), "this process's staging stays");
+        assert!(!dead.exists(), "a dead process's parts are removed");
+        assert!(other.exists(), "nothing else is touched");
     }
 }

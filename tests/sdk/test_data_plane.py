@@ -490,3 +490,27 @@ def test_boto3_checksums_are_verified_header_and_trailer(plane, monkeypatch):
     assert _s3_error(e) == (400, "BadDigest")
     assert not (plane.lake / "ext/t1/new").exists()
     assert sorted(p.name for p in (plane.lake / "ext/t1").iterdir()) == ["obj.bin", "trailed.bin"]
+
+
+def test_boto3_objects_multipart_and_batch_delete(plane):
+    """boto3 with its defaults (CRC32 on every upload, and on DeleteObjects instead of Content-MD5)."""
+    from botocore.exceptions import ClientError
+
+    _external(plane, "t1", "s3://uc-test/ext/t1")
+    s3 = _boto_of(plane.creds("main.s.t1", TableOperation.READ_WRITE))
+    part = os.urandom(5 * 1024 * 1024)
+    upload = s3.create_multipart_upload(Bucket="uc-test", Key="ext/t1/big.bin")["UploadId"]
+    etags = [s3.upload_part(Bucket="uc-test", Key="ext/t1/big.bin", UploadId=upload, PartNumber=n,
+                            Body=part if n == 1 else b"tail")["ETag"] for n in (1, 2)]
+    s3.complete_multipart_upload(Bucket="uc-test", Key="ext/t1/big.bin", UploadId=upload, MultipartUpload={
+        "Parts": [{"PartNumber": n, "ETag": e} for n, e in zip((1, 2), etags)]})
+    assert (plane.lake / "ext/t1/big.bin").read_bytes() == part + b"tail"
+    s3.put_object(Bucket="uc-test", Key="ext/t1/small.txt", Body=b"x")
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="uc-test", Prefix="ext/t1/")["Contents"])
+    assert keys == ["ext/t1/big.bin", "ext/t1/small.txt"]
+    out = s3.delete_objects(Bucket="uc-test", Delete={"Objects": [{"Key": k} for k in keys]})
+    assert sorted(d["Key"] for d in out["Deleted"]) == keys
+    assert not list((plane.lake / "ext/t1").iterdir())
+    with pytest.raises(ClientError) as e:
+        s3.delete_objects(Bucket="uc-test", Delete={"Objects": [{"Key": "ext/t10/x"}]})
+    assert _s3_error(e) == (403, "AccessDenied")
