@@ -92,6 +92,14 @@ fn stored_json(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<Option<Sto
 const QUERY: securables::ChildQuery<TableRow> = securables::ChildQuery { select: SELECT, alias: "t", row };
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TableRow> {
+    let parent = [r.get(16)?, r.get(17)?, r.get(18)?, r.get(19)?, r.get(20)?, r.get(21)?, r.get(22)?];
+    table_row(r, parent)
+}
+
+/// A table row from its own columns (the first sixteen of [`SELECT`] and of [`OWN_COLUMNS`]) and
+/// `[schema_id, schema_name, schema_owner, catalog_id, catalog_name, catalog_owner, metastore_id]`.
+fn table_row(r: &rusqlite::Row<'_>, parent: [String; 7]) -> rusqlite::Result<TableRow> {
+    let [schema_id, schema_name, schema_owner, catalog_id, catalog_name, catalog_owner, metastore_id] = parent;
     Ok(TableRow {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -109,13 +117,13 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TableRow> {
         created_by: r.get(13)?,
         updated_at: r.get(14)?,
         updated_by: r.get(15)?,
-        schema_id: r.get(16)?,
-        schema_name: r.get(17)?,
-        schema_owner: r.get(18)?,
-        catalog_id: r.get(19)?,
-        catalog_name: r.get(20)?,
-        catalog_owner: r.get(21)?,
-        metastore_id: r.get(22)?,
+        schema_id,
+        schema_name,
+        schema_owner,
+        catalog_id,
+        catalog_name,
+        catalog_owner,
+        metastore_id,
     })
 }
 
@@ -131,31 +139,17 @@ const OWN_COLUMNS: &str = "t.id, t.name, t.table_type, t.data_source_format, t.c
 /// A table row from [`OWN_COLUMNS`] (the column list at index 4, when selected), its schema and
 /// catalog from `chain`.
 fn own_row(r: &rusqlite::Row<'_>, chain: &SchemaChain) -> rusqlite::Result<TableRow> {
-    Ok(TableRow {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        table_type: r.get(2)?,
-        data_source_format: r.get(3)?,
-        columns: stored_json(r, 4)?,
-        storage_location: r.get(5)?,
-        storage_credential_name: r.get(6)?,
-        view_definition: r.get(7)?,
-        sql_path: r.get(8)?,
-        comment: r.get(9)?,
-        owner: r.get(10)?,
-        properties: stored_json(r, 11)?,
-        created_at: r.get(12)?,
-        created_by: r.get(13)?,
-        updated_at: r.get(14)?,
-        updated_by: r.get(15)?,
-        schema_id: chain.schema_id.clone(),
-        schema_name: chain.schema_name.clone(),
-        schema_owner: chain.schema_owner.clone(),
-        catalog_id: chain.catalog_id.clone(),
-        catalog_name: chain.catalog_name.clone(),
-        catalog_owner: chain.catalog_owner.clone(),
-        metastore_id: chain.metastore_id.clone(),
-    })
+    let c = chain;
+    let parent = [
+        &c.schema_id,
+        &c.schema_name,
+        &c.schema_owner,
+        &c.catalog_id,
+        &c.catalog_name,
+        &c.catalog_owner,
+        &c.metastore_id,
+    ];
+    table_row(r, parent.map(String::clone))
 }
 
 /// Table `name` of the schema of `chain`, with its node for a caller whose principals are
