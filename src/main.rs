@@ -18,13 +18,17 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
-    let log_format = match &cli.command {
-        Command::Serve(args) => args.log_format,
-        _ => LogFormat::Text,
+    let (log_format, batched) = match &cli.command {
+        Command::Serve(args) => (args.log_format, true),
+        _ => (LogFormat::Text, false),
     };
-    uc_emulator::telemetry::init(log_format);
+    uc_emulator::telemetry::init(log_format, batched);
     match cli.command {
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => {
+            let code = serve(args);
+            uc_emulator::telemetry::flush();
+            code
+        }
         Command::Healthcheck(args) => match uc_emulator::healthcheck::run(&args) {
             Ok(line) => {
                 println!("{line}");
@@ -64,6 +68,7 @@ fn serve(args: uc_emulator::config::ServeArgs) -> ExitCode {
         let running = match uc_emulator::api::app::start(&args) {
             Ok(r) => r,
             Err(e) => {
+                uc_emulator::telemetry::flush();
                 eprintln!("uc-emulator: {e}");
                 return ExitCode::from(2);
             }
@@ -73,6 +78,7 @@ fn serve(args: uc_emulator::config::ServeArgs) -> ExitCode {
         let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
             (Ok(t), Ok(i)) => (t, i),
             _ => {
+                uc_emulator::telemetry::flush();
                 eprintln!("uc-emulator: cannot install signal handlers");
                 return ExitCode::from(2);
             }
@@ -105,10 +111,12 @@ fn serve(args: uc_emulator::config::ServeArgs) -> ExitCode {
         match result {
             Ok(Ok(())) => ExitCode::SUCCESS,
             Ok(Err(e)) => {
+                uc_emulator::telemetry::flush();
                 eprintln!("uc-emulator: server error: {e}");
                 ExitCode::FAILURE
             }
             Err(e) => {
+                uc_emulator::telemetry::flush();
                 eprintln!("uc-emulator: server task failed: {e}");
                 ExitCode::FAILURE
             }
