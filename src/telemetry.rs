@@ -330,7 +330,7 @@ pub async fn log_request(
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().clone();
     // At `debug`, whatever a handler logs while serving the request carries its id (in JSON:
-    // `span`). A span per request was a twentieth of a getTable's work: not at `info`.
+    // `span`). A span per request was about 3% of a getTable's instructions: not at `info`.
     let span = tracing::debug_span!("request", request_id = id.to_str().unwrap_or_default());
     let mut res = next.call(req).instrument(span).await?;
     if tracing::enabled!(tracing::Level::INFO) {
