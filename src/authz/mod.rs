@@ -565,13 +565,10 @@ pub fn require(caller: &Caller, action: &Action, chain: &[&Node]) -> Result<Allo
 /// Whether a list may show this object (the object's own read rule): [`decide`]'s answer,
 /// without writing out its reasons.
 pub fn visible(caller: &Caller, action: &Action, chain: &[&Node]) -> bool {
-    let req = rules::requirement(caller, action);
-    let allowed = satisfied(caller, &req, chain);
-    debug_assert_eq!(allowed, eval(caller, &req, chain).0, "satisfied and eval disagree on {req:?}");
-    allowed
+    judge::<bool>(caller, &rules::requirement(caller, action), chain)
 }
 
-/// A rule, as a tree of tests. Built by [`rules::requirement`], evaluated by [`eval`].
+/// A rule, as a tree of tests. Built by [`rules::requirement`], evaluated by [`judge`].
 #[derive(Clone, Debug)]
 pub enum Req {
     MetastoreAdmin,
@@ -623,39 +620,86 @@ fn via(caller: &Caller, principal: &str) -> String {
     }
 }
 
-/// Whether one requirement is met: [`eval`]'s first half, allocating nothing (debug builds
-/// check the two agree on every decision).
-fn satisfied(caller: &Caller, req: &Req, chain: &[&Node]) -> bool {
-    match req {
-        Req::MetastoreAdmin if caller.account_api && caller.account_admin => true,
-        Req::MetastoreAdmin => {
-            let owner = match node_of(chain, SecurableKind::Metastore) {
-                Some((_, m)) => Some(m.owner.as_str()),
-                None => caller.metastore.as_ref().map(|m| m.owner.as_str()),
-            };
-            owner.is_some_and(|o| caller.is(o))
+/// What evaluating a rule writes down: only whether it holds (`bool`: passing checks and list
+/// pages), or also why ([`Reasoned`]: refusals and explanations). One evaluator, [`judge`],
+/// serves both, and builds reasons only for the verdict that keeps them.
+trait Verdict: Sized {
+    /// The requirement is met; `reason` builds the evidence.
+    fn met(reason: impl FnOnce() -> Reason) -> Self;
+    /// The requirement is not met; `requirement` describes what is missing.
+    fn lacks(requirement: impl FnOnce() -> String) -> Self;
+    /// Every part must hold: the evidence of all, else what the failing parts lack.
+    fn all(parts: impl Iterator<Item = Self>) -> Self;
+    /// One alternative must hold: the first that does, else what each lacks.
+    fn any(alternatives: impl Iterator<Item = Self>) -> Self;
+}
+
+impl Verdict for bool {
+    fn met(_: impl FnOnce() -> Reason) -> bool {
+        true
+    }
+    fn lacks(_: impl FnOnce() -> String) -> bool {
+        false
+    }
+    fn all(mut parts: impl Iterator<Item = bool>) -> bool {
+        parts.all(|p| p)
+    }
+    fn any(mut alternatives: impl Iterator<Item = bool>) -> bool {
+        alternatives.any(|a| a)
+    }
+}
+
+/// Whether the requirement holds, with the evidence if it does or what is missing if not.
+struct Reasoned(bool, Vec<Reason>);
+
+impl Verdict for Reasoned {
+    fn met(reason: impl FnOnce() -> Reason) -> Reasoned {
+        Reasoned(true, vec![reason()])
+    }
+    fn lacks(requirement: impl FnOnce() -> String) -> Reasoned {
+        Reasoned(false, vec![Reason::Missing { requirement: requirement() }])
+    }
+    fn all(parts: impl Iterator<Item = Reasoned>) -> Reasoned {
+        let (mut held, mut evidence, mut lacking) = (true, Vec::new(), Vec::new());
+        for Reasoned(holds, reasons) in parts {
+            if holds {
+                evidence.extend(reasons);
+            } else {
+                held = false;
+                lacking.extend(missing_texts(&reasons));
+            }
         }
-        Req::AccountAdmin => caller.account_admin,
-        Req::WorkspaceAdmin => caller.workspace_admin,
-        Req::Owner(kind) => node_of(chain, *kind).is_some_and(|(_, n)| caller.is(&n.owner)),
-        Req::OwnerOfTarget => chain.first().is_some_and(|n| satisfied(caller, &Req::Owner(n.kind), chain)),
-        Req::HoldsOnTarget(privilege) => {
-            chain.first().is_some_and(|n| held(caller, privilege, n.kind, chain).is_some())
+        if held {
+            Reasoned(true, evidence)
+        } else {
+            Reasoned::lacks(|| lacking.join(" and "))
         }
-        Req::Holds(privilege, kind) => held(caller, privilege, *kind, chain).is_some(),
-        Req::SomePrivilege(kind) => node_of(chain, *kind).is_some_and(|(_, n)| !n.grants.is_empty()),
-        Req::MemberOf(principal) => caller.is(principal),
-        Req::Condition(holds, _) => *holds,
-        Req::All(parts) => parts.iter().all(|p| satisfied(caller, p, chain)),
-        Req::Any(alternatives) => alternatives.iter().any(|a| satisfied(caller, a, chain)),
+    }
+    fn any(alternatives: impl Iterator<Item = Reasoned>) -> Reasoned {
+        let mut lacking = Vec::new();
+        for alternative in alternatives {
+            if alternative.0 {
+                return alternative;
+            }
+            lacking.extend(missing_texts(&alternative.1));
+        }
+        match lacking.len() {
+            0 | 1 => Reasoned::lacks(|| lacking.pop().unwrap_or_default()),
+            _ => Reasoned::lacks(|| format!("either {}", lacking.join(", or "))),
+        }
     }
 }
 
 /// Evaluates one requirement: (satisfied, evidence if satisfied or what is missing if not).
 fn eval(caller: &Caller, req: &Req, chain: &[&Node]) -> (bool, Vec<Reason>) {
-    let missing = |requirement: String| (false, vec![Reason::Missing { requirement }]);
+    let Reasoned(holds, reasons) = judge(caller, req, chain);
+    (holds, reasons)
+}
+
+/// Evaluates one requirement into the verdict `V` asks for.
+fn judge<V: Verdict>(caller: &Caller, req: &Req, chain: &[&Node]) -> V {
     match req {
-        Req::MetastoreAdmin if caller.account_api && caller.account_admin => (true, vec![Reason::AccountAdmin]),
+        Req::MetastoreAdmin if caller.account_api && caller.account_admin => V::met(|| Reason::AccountAdmin),
         Req::MetastoreAdmin => {
             // The metastore in the chain when there is one (metastore CRUD on `:id`), else the
             // workspace's.
@@ -664,85 +708,55 @@ fn eval(caller: &Caller, req: &Req, chain: &[&Node]) -> (bool, Vec<Reason>) {
                 None => caller.metastore.as_ref().map(|m| m.owner.as_str()),
             };
             match owner {
-                Some(o) if caller.is(o) => (true, vec![Reason::MetastoreAdmin { via: o.to_string() }]),
-                _ => missing("the metastore admin role".to_string()),
+                Some(o) if caller.is(o) => V::met(|| Reason::MetastoreAdmin { via: o.to_string() }),
+                _ => V::lacks(|| "the metastore admin role".to_string()),
             }
         }
-        Req::AccountAdmin if caller.account_admin => (true, vec![Reason::AccountAdmin]),
-        Req::AccountAdmin => missing("the account admin role".to_string()),
-        Req::WorkspaceAdmin if caller.workspace_admin => (true, vec![Reason::WorkspaceAdmin]),
-        Req::WorkspaceAdmin => missing("the workspace admin role".to_string()),
+        Req::AccountAdmin if caller.account_admin => V::met(|| Reason::AccountAdmin),
+        Req::AccountAdmin => V::lacks(|| "the account admin role".to_string()),
+        Req::WorkspaceAdmin if caller.workspace_admin => V::met(|| Reason::WorkspaceAdmin),
+        Req::WorkspaceAdmin => V::lacks(|| "the workspace admin role".to_string()),
         Req::Owner(kind) => match node_of(chain, *kind) {
-            Some((_, n)) if caller.is(&n.owner) => (
-                true,
-                vec![Reason::Owner { securable_type: n.kind, securable: n.name.clone(), via: via(caller, &n.owner) }],
-            ),
-            _ => missing(format!("ownership of {}", describe_node(*kind, chain))),
+            Some((_, n)) if caller.is(&n.owner) => V::met(|| Reason::Owner {
+                securable_type: n.kind,
+                securable: n.name.clone(),
+                via: via(caller, &n.owner),
+            }),
+            _ => V::lacks(|| format!("ownership of {}", describe_node(*kind, chain))),
         },
         Req::OwnerOfTarget => match chain.first() {
-            Some(n) => eval(caller, &Req::Owner(n.kind), chain),
-            None => missing("ownership of the securable".to_string()),
+            Some(n) => judge(caller, &Req::Owner(n.kind), chain),
+            None => V::lacks(|| "ownership of the securable".to_string()),
         },
         Req::HoldsOnTarget(privilege) => match chain.first() {
-            Some(n) => eval(caller, &Req::Holds(privilege, n.kind), chain),
-            None => missing(format!("{privilege} on the securable")),
+            Some(n) => judge(caller, &Req::Holds(privilege, n.kind), chain),
+            None => V::lacks(|| format!("{privilege} on the securable")),
         },
-        Req::Holds(privilege, kind) => match holds(caller, privilege, *kind, chain) {
-            Some(reason) => (true, vec![reason]),
-            None => missing(format!("{privilege} on {}", describe_node(*kind, chain))),
+        Req::Holds(privilege, kind) => match held(caller, privilege, *kind, chain) {
+            Some(h) => V::met(|| h.reason(caller, privilege)),
+            None => V::lacks(|| format!("{privilege} on {}", describe_node(*kind, chain))),
         },
         Req::SomePrivilege(kind) => match node_of(chain, *kind) {
-            Some((_, n)) if !n.grants.is_empty() => {
+            Some((_, n)) if !n.grants.is_empty() => V::met(|| {
                 let g = &n.grants[0];
-                (
-                    true,
-                    vec![Reason::Grant {
-                        privilege: g.privilege.clone(),
-                        granted: g.privilege.clone(),
-                        securable_type: n.kind,
-                        securable: n.name.clone(),
-                        via: via(caller, &g.principal),
-                    }],
-                )
-            }
-            _ => missing(format!("any privilege on {}", describe_node(*kind, chain))),
+                Reason::Grant {
+                    privilege: g.privilege.clone(),
+                    granted: g.privilege.clone(),
+                    securable_type: n.kind,
+                    securable: n.name.clone(),
+                    via: via(caller, &g.principal),
+                }
+            }),
+            _ => V::lacks(|| format!("any privilege on {}", describe_node(*kind, chain))),
         },
         Req::MemberOf(principal) if caller.is(principal) => {
-            (true, vec![Reason::Condition { holds: format!("is or belongs to {principal}") }])
+            V::met(|| Reason::Condition { holds: format!("is or belongs to {principal}") })
         }
-        Req::MemberOf(principal) => missing(format!("membership of the new owner {principal}")),
-        Req::Condition(true, what) => (true, vec![Reason::Condition { holds: (*what).to_string() }]),
-        Req::Condition(false, what) => missing(format!("the condition that {what}")),
-        Req::All(parts) => {
-            let mut evidence = Vec::new();
-            let mut lacking = Vec::new();
-            for part in parts {
-                let (sat, reasons) = eval(caller, part, chain);
-                if sat {
-                    evidence.extend(reasons);
-                } else {
-                    lacking.extend(missing_texts(&reasons));
-                }
-            }
-            match lacking.len() {
-                0 => (true, evidence),
-                _ => missing(lacking.join(" and ")),
-            }
-        }
-        Req::Any(alternatives) => {
-            let mut lacking = Vec::new();
-            for alt in alternatives {
-                let (sat, reasons) = eval(caller, alt, chain);
-                if sat {
-                    return (true, reasons);
-                }
-                lacking.extend(missing_texts(&reasons));
-            }
-            match lacking.len() {
-                0 | 1 => missing(lacking.pop().unwrap_or_default()),
-                _ => missing(format!("either {}", lacking.join(", or "))),
-            }
-        }
+        Req::MemberOf(principal) => V::lacks(|| format!("membership of the new owner {principal}")),
+        Req::Condition(true, what) => V::met(|| Reason::Condition { holds: (*what).to_string() }),
+        Req::Condition(false, what) => V::lacks(|| format!("the condition that {what}")),
+        Req::All(parts) => V::all(parts.iter().map(|p| judge(caller, p, chain))),
+        Req::Any(alternatives) => V::any(alternatives.iter().map(|a| judge(caller, a, chain))),
     }
 }
 
@@ -759,27 +773,34 @@ fn missing_texts(reasons: &[Reason]) -> Vec<String> {
 /// `holds`: walks from the node of `kind` up the chain; ownership conveys
 /// everything but `NOT_IN_ALL` (not on the metastore), grants convey their canonical meaning.
 fn holds(caller: &Caller, wanted: &str, kind: SecurableKind, chain: &[&Node]) -> Option<Reason> {
-    Some(match held(caller, wanted, kind, chain)? {
-        Held::Owner(node) => Reason::OwnerConveys {
-            privilege: wanted.to_string(),
-            securable_type: node.kind,
-            securable: node.name.clone(),
-            via: via(caller, &node.owner),
-        },
-        Held::Grant(node, g) => Reason::Grant {
-            privilege: wanted.to_string(),
-            granted: g.privilege.clone(),
-            securable_type: node.kind,
-            securable: node.name.clone(),
-            via: via(caller, &g.principal),
-        },
-    })
+    Some(held(caller, wanted, kind, chain)?.reason(caller, wanted))
 }
 
 /// Where [`holds`] finds a privilege: the owned node, or the node and grant.
 enum Held<'a> {
     Owner(&'a Node),
     Grant(&'a Node, &'a Grant),
+}
+
+impl Held<'_> {
+    /// The evidence that `caller` holds `wanted` here.
+    fn reason(&self, caller: &Caller, wanted: &str) -> Reason {
+        match *self {
+            Held::Owner(node) => Reason::OwnerConveys {
+                privilege: wanted.to_string(),
+                securable_type: node.kind,
+                securable: node.name.clone(),
+                via: via(caller, &node.owner),
+            },
+            Held::Grant(node, g) => Reason::Grant {
+                privilege: wanted.to_string(),
+                granted: g.privilege.clone(),
+                securable_type: node.kind,
+                securable: node.name.clone(),
+                via: via(caller, &g.principal),
+            },
+        }
+    }
 }
 
 fn held<'a>(caller: &Caller, wanted: &str, kind: SecurableKind, chain: &[&'a Node]) -> Option<Held<'a>> {
