@@ -31,10 +31,10 @@ fn info(row: FunctionRow, browse_only: bool) -> Json {
     let mut m: Map<String, Json> = serde_json::from_str(row.info.get()).unwrap_or_default();
     m.insert("full_name".into(), row.full_name().into());
     m.insert("name".into(), row.name.into());
-    m.insert("catalog_name".into(), row.catalog_name.into());
-    m.insert("schema_name".into(), row.schema_name.into());
+    m.insert("catalog_name".into(), row.parent.catalog_name.into());
+    m.insert("schema_name".into(), row.parent.schema_name.into());
     m.insert("function_id".into(), row.id.into());
-    m.insert("metastore_id".into(), row.metastore_id.into());
+    m.insert("metastore_id".into(), row.parent.metastore_id.into());
     m.insert("owner".into(), row.owner.into());
     m.insert("created_at".into(), row.created_at.into());
     m.insert("created_by".into(), row.created_by.into());

@@ -376,6 +376,7 @@ pub fn list(
         read: &Action::GetFunction,
         browse,
     };
-    let scan = |chain: &crate::store::read_cache::SchemaChain| functions::scan(conn, &chain.schema_id, after, limit);
+    let scan =
+        |chain: &crate::store::read_cache::SchemaChain| functions::scan(conn, &chain.parent.schema_id, after, limit);
     super::lists::schema_children(conn, caller, metastore_id, schema, list, scan, FunctionRow::node)
 }

@@ -338,6 +338,7 @@ pub fn list(
         read: &Action::ReadVolume,
         browse,
     };
-    let scan = |chain: &crate::store::read_cache::SchemaChain| volumes::scan(conn, &chain.schema_id, after, limit);
+    let scan =
+        |chain: &crate::store::read_cache::SchemaChain| volumes::scan(conn, &chain.parent.schema_id, after, limit);
     super::lists::schema_children(conn, caller, metastore_id, schema, list, scan, VolumeRow::node)
 }

@@ -10,7 +10,7 @@ use crate::domain::securable::SecurableKind;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::store::catalogs::raw_json;
 use crate::store::on_conflict;
-use crate::store::securables::{self, Page};
+use crate::store::securables::{self, Page, Parent};
 
 #[derive(Debug)]
 pub struct FunctionRow {
@@ -23,28 +23,17 @@ pub struct FunctionRow {
     pub created_by: String,
     pub updated_at: i64,
     pub updated_by: String,
-    pub schema_id: String,
-    pub schema_name: String,
-    pub schema_owner: String,
-    pub catalog_id: String,
-    pub catalog_name: String,
-    pub catalog_owner: String,
-    pub metastore_id: String,
+    pub parent: Parent,
 }
 
 impl FunctionRow {
     pub fn full_name(&self) -> String {
-        format!("{}.{}.{}", self.catalog_name, self.schema_name, self.name)
+        self.parent.full_name(&self.name)
     }
 
     /// The chain [function, schema, catalog] for the authorization core.
     pub fn nodes(&self) -> [Node; 3] {
-        securables::child_chain(
-            SecurableKind::Function,
-            [&self.id, &self.name, &self.owner],
-            [&self.schema_id, &self.schema_name, &self.schema_owner],
-            [&self.catalog_id, &self.catalog_name, &self.catalog_owner],
-        )
+        self.parent.chain(SecurableKind::Function, [&self.id, &self.name, &self.owner])
     }
 
     /// The function's own node only (lists share the parents' nodes).
@@ -70,13 +59,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FunctionRow> {
         created_by: r.get(5)?,
         updated_at: r.get(6)?,
         updated_by: r.get(7)?,
-        schema_id: r.get(8)?,
-        schema_name: r.get(9)?,
-        schema_owner: r.get(10)?,
-        catalog_id: r.get(11)?,
-        catalog_name: r.get(12)?,
-        catalog_owner: r.get(13)?,
-        metastore_id: r.get(14)?,
+        parent: Parent::read(r, 8)?,
     })
 }
 

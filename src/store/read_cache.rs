@@ -34,13 +34,7 @@ const MAX_ENTRIES: usize = 1024;
 /// stored, whether each owner was deleted with its principal, and every grant on each.
 #[derive(Debug)]
 pub struct SchemaChain {
-    pub schema_id: String,
-    pub schema_name: String,
-    pub schema_owner: String,
-    pub catalog_id: String,
-    pub catalog_name: String,
-    pub catalog_owner: String,
-    pub metastore_id: String,
+    pub parent: super::securables::Parent,
     /// `[schema, catalog]`: whether the owner was deleted with its principal.
     pub(super) orphaned: [bool; 2],
     /// `[schema, catalog]`: every direct grant, to anyone.
@@ -52,18 +46,25 @@ impl SchemaChain {
     /// grants, and no owner where the owner is one of them but was deleted with its principal
     /// (as [`super::securables::attach_grants`] reads it from the database).
     pub fn nodes(&self, principals: &[String]) -> [Node; 2] {
-        let mut schema_full = String::with_capacity(self.catalog_name.len() + 1 + self.schema_name.len());
-        schema_full.push_str(&self.catalog_name);
+        let mut schema_full = String::with_capacity(self.parent.catalog_name.len() + 1 + self.parent.schema_name.len());
+        schema_full.push_str(&self.parent.catalog_name);
         schema_full.push('.');
-        schema_full.push_str(&self.schema_name);
+        schema_full.push_str(&self.parent.schema_name);
         [
-            self.node(0, SecurableKind::Schema, &self.schema_id, schema_full, &self.schema_owner, principals),
+            self.node(
+                0,
+                SecurableKind::Schema,
+                &self.parent.schema_id,
+                schema_full,
+                &self.parent.schema_owner,
+                principals,
+            ),
             self.node(
                 1,
                 SecurableKind::Catalog,
-                &self.catalog_id,
-                self.catalog_name.clone(),
-                &self.catalog_owner,
+                &self.parent.catalog_id,
+                self.parent.catalog_name.clone(),
+                &self.parent.catalog_owner,
                 principals,
             ),
         ]
@@ -200,8 +201,11 @@ mod tests {
             .read_now(|conn| {
                 let first = schema_chain(conn, "m1", "c", "s")?;
                 let second = schema_chain(conn, "m1", "c", "s")?;
-                assert_eq!(first.as_ref().map(|c| &c.schema_owner), second.as_ref().map(|c| &c.schema_owner));
-                Ok(first.map(|c| (c.schema_owner.clone(), c.grants[1].len())))
+                assert_eq!(
+                    first.as_ref().map(|c| &c.parent.schema_owner),
+                    second.as_ref().map(|c| &c.parent.schema_owner)
+                );
+                Ok(first.map(|c| (c.parent.schema_owner.clone(), c.grants[1].len())))
             })
             .unwrap()
     }

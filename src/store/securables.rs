@@ -85,22 +85,65 @@ fn chain_sql(ids: usize, owned: u32) -> std::rc::Rc<str> {
     })
 }
 
-/// The chain [child, schema, catalog] of a table, view, volume or function, from the row's own
-/// `[id, name, owner]` and its schema's and catalog's `[id, name, owner]`.
-pub fn child_chain(kind: SecurableKind, own: [&str; 3], schema: [&str; 3], catalog: [&str; 3]) -> [Node; 3] {
-    let node = |kind, [id, _, owner]: [&str; 3], full: String| Node {
-        kind,
-        id: id.to_string(),
-        name: full,
-        owner: owner.to_string(),
-        grants: Vec::new(),
-    };
-    let schema_full = format!("{}.{}", catalog[1], schema[1]);
-    [
-        node(kind, own, format!("{schema_full}.{}", own[1])),
-        node(SecurableKind::Schema, schema, schema_full),
-        node(SecurableKind::Catalog, catalog, catalog[1].to_string()),
-    ]
+/// The schema and catalog a table, volume or function sits in, as stored: what its answers
+/// name, and the parents its authorization chain needs. Every query selects them as seven
+/// consecutive columns: `s.id, s.name, s.owner, c.id, c.name, c.owner, c.metastore_id`.
+#[derive(Clone, Debug)]
+pub struct Parent {
+    pub schema_id: String,
+    pub schema_name: String,
+    pub schema_owner: String,
+    pub catalog_id: String,
+    pub catalog_name: String,
+    pub catalog_owner: String,
+    pub metastore_id: String,
+}
+
+impl Parent {
+    /// The seven columns from `first` on.
+    pub fn read(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Parent> {
+        Ok(Parent {
+            schema_id: r.get(first)?,
+            schema_name: r.get(first + 1)?,
+            schema_owner: r.get(first + 2)?,
+            catalog_id: r.get(first + 3)?,
+            catalog_name: r.get(first + 4)?,
+            catalog_owner: r.get(first + 5)?,
+            metastore_id: r.get(first + 6)?,
+        })
+    }
+
+    /// `catalog.schema.name` of a child called `name`.
+    pub fn full_name(&self, name: &str) -> String {
+        // (Not `format!`: this runs twice per getTable and per listed table.)
+        let parts = [self.catalog_name.as_str(), self.schema_name.as_str(), name];
+        let mut full = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+        for (i, p) in parts.into_iter().enumerate() {
+            if i > 0 {
+                full.push('.');
+            }
+            full.push_str(p);
+        }
+        full
+    }
+
+    /// The chain [child, schema, catalog] of a child of `kind` with `[id, name, owner]`, for
+    /// the authorization core (owners as stored, no grants).
+    pub fn chain(&self, kind: SecurableKind, [id, name, owner]: [&str; 3]) -> [Node; 3] {
+        let node = |kind, id: &str, name: String, owner: &str| Node {
+            kind,
+            id: id.to_string(),
+            name,
+            owner: owner.to_string(),
+            grants: Vec::new(),
+        };
+        let schema_full = format!("{}.{}", self.catalog_name, self.schema_name);
+        [
+            node(kind, id, format!("{schema_full}.{name}"), owner),
+            node(SecurableKind::Schema, &self.schema_id, schema_full, &self.schema_owner),
+            node(SecurableKind::Catalog, &self.catalog_id, self.catalog_name.clone(), &self.catalog_owner),
+        ]
+    }
 }
 
 /// The schema `catalog.schema` of the metastore and its catalog, with every grant on both (see
@@ -123,13 +166,7 @@ pub fn schema_chain(
             )?
             .query_row(params![metastore_id, catalog, schema], |r| {
                 Ok(SchemaChain {
-                    schema_id: r.get(0)?,
-                    schema_name: r.get(1)?,
-                    schema_owner: r.get(2)?,
-                    catalog_id: r.get(3)?,
-                    catalog_name: r.get(4)?,
-                    catalog_owner: r.get(5)?,
-                    metastore_id: r.get(6)?,
+                    parent: Parent::read(r, 0)?,
                     orphaned: [r.get(7)?, r.get(8)?],
                     grants: Default::default(),
                 })
@@ -137,8 +174,8 @@ pub fn schema_chain(
             .optional()?;
         let Some(mut chain) = found else { return Ok(None) };
         let mut stmt = conn.prepare_cached(&chain_sql(2, 0))?;
-        stmt.raw_bind_parameter(1, chain.schema_id.as_str())?;
-        stmt.raw_bind_parameter(2, chain.catalog_id.as_str())?;
+        stmt.raw_bind_parameter(1, chain.parent.schema_id.as_str())?;
+        stmt.raw_bind_parameter(2, chain.parent.catalog_id.as_str())?;
         let mut rows = stmt.raw_query();
         while let Some(r) = rows.next()? {
             let i: usize = r.get(1)?;

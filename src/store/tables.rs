@@ -11,7 +11,7 @@ use crate::domain::stored_json::StoredJson;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::store::on_conflict;
 use crate::store::read_cache::SchemaChain;
-use crate::store::securables::{self, scan_limit, Page};
+use crate::store::securables::{self, scan_limit, Page, Parent};
 
 #[derive(Debug)]
 pub struct TableRow {
@@ -31,27 +31,12 @@ pub struct TableRow {
     pub created_by: String,
     pub updated_at: i64,
     pub updated_by: String,
-    pub schema_id: String,
-    pub schema_name: String,
-    pub schema_owner: String,
-    pub catalog_id: String,
-    pub catalog_name: String,
-    pub catalog_owner: String,
-    pub metastore_id: String,
+    pub parent: Parent,
 }
 
 impl TableRow {
     pub fn full_name(&self) -> String {
-        // (Not `format!`: this runs twice per getTable and per listed table.)
-        let parts = [&self.catalog_name, &self.schema_name, &self.name];
-        let mut full = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
-        for (i, p) in parts.into_iter().enumerate() {
-            if i > 0 {
-                full.push('.');
-            }
-            full.push_str(p);
-        }
-        full
+        self.parent.full_name(&self.name)
     }
 
     pub fn kind(&self) -> SecurableKind {
@@ -64,12 +49,7 @@ impl TableRow {
 
     /// The chain [table, schema, catalog] for the authorization core.
     pub fn nodes(&self) -> [Node; 3] {
-        securables::child_chain(
-            self.kind(),
-            [&self.id, &self.name, &self.owner],
-            [&self.schema_id, &self.schema_name, &self.schema_owner],
-            [&self.catalog_id, &self.catalog_name, &self.catalog_owner],
-        )
+        self.parent.chain(self.kind(), [&self.id, &self.name, &self.owner])
     }
 
     /// The table's own node only (lists share the parents' nodes).
@@ -92,14 +72,12 @@ fn stored_json(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<Option<Sto
 const QUERY: securables::ChildQuery<TableRow> = securables::ChildQuery { select: SELECT, alias: "t", row };
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TableRow> {
-    let parent = [r.get(16)?, r.get(17)?, r.get(18)?, r.get(19)?, r.get(20)?, r.get(21)?, r.get(22)?];
-    table_row(r, parent)
+    table_row(r, Parent::read(r, 16)?)
 }
 
 /// A table row from its own columns (the first sixteen of [`SELECT`] and of [`OWN_COLUMNS`]) and
-/// `[schema_id, schema_name, schema_owner, catalog_id, catalog_name, catalog_owner, metastore_id]`.
-fn table_row(r: &rusqlite::Row<'_>, parent: [String; 7]) -> rusqlite::Result<TableRow> {
-    let [schema_id, schema_name, schema_owner, catalog_id, catalog_name, catalog_owner, metastore_id] = parent;
+/// its parent.
+fn table_row(r: &rusqlite::Row<'_>, parent: Parent) -> rusqlite::Result<TableRow> {
     Ok(TableRow {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -117,13 +95,7 @@ fn table_row(r: &rusqlite::Row<'_>, parent: [String; 7]) -> rusqlite::Result<Tab
         created_by: r.get(13)?,
         updated_at: r.get(14)?,
         updated_by: r.get(15)?,
-        schema_id,
-        schema_name,
-        schema_owner,
-        catalog_id,
-        catalog_name,
-        catalog_owner,
-        metastore_id,
+        parent,
     })
 }
 
@@ -139,17 +111,7 @@ const OWN_COLUMNS: &str = "t.id, t.name, t.table_type, t.data_source_format, t.c
 /// A table row from [`OWN_COLUMNS`] (the column list at index 4, when selected), its schema and
 /// catalog from `chain`.
 fn own_row(r: &rusqlite::Row<'_>, chain: &SchemaChain) -> rusqlite::Result<TableRow> {
-    let c = chain;
-    let parent = [
-        &c.schema_id,
-        &c.schema_name,
-        &c.schema_owner,
-        &c.catalog_id,
-        &c.catalog_name,
-        &c.catalog_owner,
-        &c.metastore_id,
-    ];
-    table_row(r, parent.map(String::clone))
+    table_row(r, chain.parent.clone())
 }
 
 /// Table `name` of the schema of `chain`, with its node for a caller whose principals are
@@ -171,7 +133,7 @@ pub fn get_in(
         );
     }
     let mut stmt = SQL.with(|sql| conn.prepare_cached(sql))?;
-    let mut rows = stmt.query(params![chain.schema_id, name])?;
+    let mut rows = stmt.query(params![chain.parent.schema_id, name])?;
     let mut found: Option<(TableRow, Node)> = None;
     while let Some(r) = rows.next()? {
         if found.is_none() {
@@ -214,7 +176,7 @@ pub fn scan_in(
     }
     let mut stmt = SQL.with(|sql| conn.prepare_cached(&sql[usize::from(with_columns)]))?;
     let rows = stmt
-        .query_map(params![chain.schema_id, after, scan_limit(limit)], |r| own_row(r, chain))?
+        .query_map(params![chain.parent.schema_id, after, scan_limit(limit)], |r| own_row(r, chain))?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_scan(rows, limit, |t| t.name.clone()))
 }
@@ -411,7 +373,7 @@ pub fn update(
     conn.prepare_cached(&sql)?.execute(values.as_slice()).map_err(on_conflict(|| {
         ApiError::new(
             ErrorCode::TableAlreadyExists,
-            format!("Table '{}.{}.{name}' already exists.", current.catalog_name, current.schema_name),
+            format!("Table '{}.{}.{name}' already exists.", current.parent.catalog_name, current.parent.schema_name),
         )
     }))?;
     Ok(())

@@ -9,7 +9,7 @@ use crate::domain::securable::SecurableKind;
 use crate::domain::storage_url::StorageUrl;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::store::on_conflict;
-use crate::store::securables::{self, Page};
+use crate::store::securables::{self, Page, Parent};
 
 #[derive(Debug, Clone)]
 pub struct VolumeRow {
@@ -23,18 +23,12 @@ pub struct VolumeRow {
     pub created_by: String,
     pub updated_at: i64,
     pub updated_by: String,
-    pub schema_id: String,
-    pub schema_name: String,
-    pub schema_owner: String,
-    pub catalog_id: String,
-    pub catalog_name: String,
-    pub catalog_owner: String,
-    pub metastore_id: String,
+    pub parent: Parent,
 }
 
 impl VolumeRow {
     pub fn full_name(&self) -> String {
-        format!("{}.{}.{}", self.catalog_name, self.schema_name, self.name)
+        self.parent.full_name(&self.name)
     }
 
     pub fn is_managed(&self) -> bool {
@@ -43,12 +37,7 @@ impl VolumeRow {
 
     /// The chain [volume, schema, catalog] for the authorization core.
     pub fn nodes(&self) -> [Node; 3] {
-        securables::child_chain(
-            SecurableKind::Volume,
-            [&self.id, &self.name, &self.owner],
-            [&self.schema_id, &self.schema_name, &self.schema_owner],
-            [&self.catalog_id, &self.catalog_name, &self.catalog_owner],
-        )
+        self.parent.chain(SecurableKind::Volume, [&self.id, &self.name, &self.owner])
     }
 
     /// The volume's own node only (lists share the parents' nodes).
@@ -77,13 +66,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VolumeRow> {
         created_by: r.get(7)?,
         updated_at: r.get(8)?,
         updated_by: r.get(9)?,
-        schema_id: r.get(10)?,
-        schema_name: r.get(11)?,
-        schema_owner: r.get(12)?,
-        catalog_id: r.get(13)?,
-        catalog_name: r.get(14)?,
-        catalog_owner: r.get(15)?,
-        metastore_id: r.get(16)?,
+        parent: Parent::read(r, 10)?,
     })
 }
 
@@ -188,8 +171,8 @@ pub fn update(
     .execute(params![current.id, name, changes.comment, changes.owner, now, by])
     .map_err(on_conflict(|| {
         volume_exists(&TableName {
-            catalog: Ident::from_stored(current.catalog_name.clone()),
-            schema: Ident::from_stored(current.schema_name.clone()),
+            catalog: Ident::from_stored(current.parent.catalog_name.clone()),
+            schema: Ident::from_stored(current.parent.schema_name.clone()),
             table: Ident::from_stored(name.to_string()),
         })
     }))?;
