@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod external_locations;
 pub mod functions;
 pub mod grants;
+pub mod hot;
 pub mod managed;
 pub mod metastores;
 pub mod oauth;
@@ -252,7 +253,8 @@ struct ThreadReader {
     store_id: u64,
     /// Dead once the store is dropped: the connection is then closed on the next read.
     alive: Weak<()>,
-    conn: Connection,
+    /// The connection, with the statements every read request runs (see [`hot`]).
+    reader: std::rc::Rc<hot::Reader>,
     /// What reads on this connection keep between reads (see [`read_cache`]).
     cache: read_cache::ReadCache,
 }
@@ -504,29 +506,30 @@ impl Store {
     pub fn read_now<T>(&self, work: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
         let Some(path) = &self.path else {
             // The writer connection's own commits leave its `data_version` unchanged: no cache.
-            let mut conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            let conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
             let _no_cache = read_cache::Installed::new(None);
-            return Self::snapshot(&mut conn, work);
+            return Self::snapshot(&conn, work);
         };
         READERS.with(|cell| {
             let Ok(mut readers) = cell.try_borrow_mut() else {
                 // A read inside a read on the same thread: a connection of its own, no cache.
                 let _no_cache = read_cache::Installed::new(None);
-                return Self::snapshot(&mut Self::open_reader(path)?, work);
+                return Self::snapshot(&Self::open_reader(path)?, work);
             };
             readers.retain(|r| r.alive.strong_count() > 0);
             let i = match readers.iter().position(|r| r.store_id == self.id) {
                 Some(i) => i,
                 None => {
-                    let conn = Self::open_reader(path)?;
+                    let reader = std::rc::Rc::new(hot::Reader::open(Self::open_reader(path)?));
                     let (alive, cache) = (Arc::downgrade(&self.alive), Default::default());
-                    readers.push(ThreadReader { store_id: self.id, alive, conn, cache });
+                    readers.push(ThreadReader { store_id: self.id, alive, reader, cache });
                     readers.len() - 1
                 }
             };
-            let ThreadReader { conn, cache, .. } = &mut readers[i];
+            let ThreadReader { reader, cache, .. } = &mut readers[i];
             let _cache = read_cache::Installed::new(Some(cache));
-            Self::snapshot(conn, work)
+            let _statements = hot::Installed::new(Some(std::rc::Rc::clone(reader)));
+            Self::snapshot(reader.conn(), work)
         })
     }
 
@@ -541,7 +544,7 @@ impl Store {
         Ok(c)
     }
 
-    fn snapshot<T>(conn: &mut Connection, work: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
+    fn snapshot<T>(conn: &Connection, work: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
         let tx = Tx::begin(conn, "BEGIN")?;
         let out = work(conn);
         // A read-only transaction: ending it either way releases the snapshot (COMMIT does
@@ -620,13 +623,16 @@ struct Tx<'a> {
 
 impl<'a> Tx<'a> {
     fn begin(conn: &'a Connection, begin: &str) -> rusqlite::Result<Tx<'a>> {
-        conn.prepare_cached(begin)?.execute([])?;
+        match begin {
+            "BEGIN" => hot::with(conn, hot::Slot::Begin, begin, |s| s.execute([]))?,
+            _ => conn.prepare_cached(begin)?.execute([])?,
+        };
         Ok(Tx { conn })
     }
 
     fn commit(self) -> rusqlite::Result<()> {
         // On failure the transaction is still open: dropping `self` rolls it back.
-        self.conn.prepare_cached("COMMIT")?.execute([])?;
+        hot::with(self.conn, hot::Slot::Commit, "COMMIT", |s| s.execute([]))?;
         Ok(())
     }
 }

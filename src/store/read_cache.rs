@@ -145,7 +145,9 @@ pub(super) fn schema_chain(
         let mut slot = slot.borrow_mut();
         let Some(cache) = slot.as_mut() else { return Ok(None) };
         if !cache.checked {
-            let version: i64 = conn.prepare_cached("PRAGMA data_version")?.query_row([], |r| r.get(0))?;
+            let version: i64 = super::hot::with(conn, super::hot::Slot::DataVersion, "PRAGMA data_version", |s| {
+                s.query_row([], |r| r.get(0))
+            })?;
             if cache.version != Some(version) {
                 cache.chains.clear();
                 cache.version = Some(version);

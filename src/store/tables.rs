@@ -9,6 +9,7 @@ use crate::domain::securable::SecurableKind;
 use crate::domain::storage_url::StorageUrl;
 use crate::domain::stored_json::StoredJson;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::store::hot::{self, Slot};
 use crate::store::on_conflict;
 use crate::store::read_cache::SchemaChain;
 use crate::store::securables::{self, scan_limit, Page, Parent};
@@ -132,31 +133,35 @@ pub fn get_in(
              WHERE t.schema_id = ?1 AND t.name = ?2"
         );
     }
-    let mut stmt = SQL.with(|sql| conn.prepare_cached(sql))?;
-    let mut rows = stmt.query(params![chain.parent.schema_id, name])?;
-    let mut found: Option<(TableRow, Node)> = None;
-    while let Some(r) = rows.next()? {
-        if found.is_none() {
-            let row = own_row(r, chain)?;
-            let owned = principals.contains(&row.owner);
-            let orphaned: bool = r.get(16)?;
-            let node = Node {
-                kind: row.kind(),
-                id: row.id.clone(),
-                name: row.full_name(),
-                owner: if owned && orphaned { String::new() } else { row.owner.clone() },
-                grants: Vec::new(),
-            };
-            found = Some((row, node));
-        }
-        let Some((_, node)) = found.as_mut() else { continue };
-        if let Some(principal) = r.get::<_, Option<String>>(17)? {
-            if principals.contains(&principal) {
-                node.grants.push(Grant { principal, privilege: r.get(18)? });
+    SQL.with(|sql| {
+        hot::with(conn, Slot::TableByName, sql, |stmt| {
+            let mut rows = stmt.query(params![chain.parent.schema_id, name])?;
+            let mut found: Option<(TableRow, Node)> = None;
+            while let Some(r) = rows.next()? {
+                if found.is_none() {
+                    let row = own_row(r, chain)?;
+                    let owned = principals.contains(&row.owner);
+                    let orphaned: bool = r.get(16)?;
+                    let node = Node {
+                        kind: row.kind(),
+                        id: row.id.clone(),
+                        name: row.full_name(),
+                        owner: if owned && orphaned { String::new() } else { row.owner.clone() },
+                        grants: Vec::new(),
+                    };
+                    found = Some((row, node));
+                }
+                let Some((_, node)) = found.as_mut() else { continue };
+                if let Some(principal) = r.get::<_, Option<String>>(17)? {
+                    if principals.contains(&principal) {
+                        node.grants.push(Grant { principal, privilege: r.get(18)? });
+                    }
+                }
             }
-        }
-    }
-    Ok(found)
+            Ok(found)
+        })
+    })
+    .map_err(Into::into)
 }
 
 /// The tables of the schema of `chain` in name order after `after`, at most `limit + 1`
@@ -174,10 +179,13 @@ pub fn scan_in(
             format!("SELECT {columns} FROM tables t WHERE t.schema_id = ?1 AND t.name > ?2 ORDER BY t.name LIMIT ?3")
         });
     }
-    let mut stmt = SQL.with(|sql| conn.prepare_cached(&sql[usize::from(with_columns)]))?;
-    let rows = stmt
-        .query_map(params![chain.parent.schema_id, after, scan_limit(limit)], |r| own_row(r, chain))?
-        .collect::<Result<Vec<_>, _>>()?;
+    let slot = if with_columns { Slot::TablePageWithColumns } else { Slot::TablePage };
+    let rows = SQL.with(|sql| {
+        hot::with(conn, slot, &sql[usize::from(with_columns)], |stmt| {
+            stmt.query_map(params![chain.parent.schema_id, after, scan_limit(limit)], |r| own_row(r, chain))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+    })?;
     Ok(Page::from_scan(rows, limit, |t| t.name.clone()))
 }
 
