@@ -421,11 +421,14 @@ fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
 
 /// A path parameter, percent-decoded as UTF-8.
 pub fn path_param(req: &HttpRequest, name: &str) -> ApiResult<String> {
+    let raw = req.match_info().get(name).unwrap_or_default();
+    if !req.uri().path().contains('%') {
+        return Ok(raw.to_string()); // nothing to decode
+    }
     // actix decodes the matched segments lossily; refuse a path that is not UTF-8 at all.
     if percent_encoding::percent_decode_str(req.uri().path()).decode_utf8().is_err() {
         return Err(ApiError::invalid(name, "is not valid UTF-8 after percent-decoding"));
     }
-    let raw = req.match_info().get(name).unwrap_or_default();
     percent_encoding::percent_decode_str(raw)
         .decode_utf8()
         .map(|s| s.into_owned())

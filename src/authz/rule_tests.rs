@@ -287,3 +287,40 @@ fn volume_credentials_need_read_and_write_volume() {
     assert!(ok(&alice(), &Action::VolumeCredentials { write: false }, &[&v, &s, &c]));
     assert!(!ok(&alice(), &Action::VolumeCredentials { write: true }, &[&v, &s, &c]));
 }
+
+/// `ops::tables::get` judges getTable before the parents' checks and skips those when it
+/// passes: every chain getTable allows must let the caller use (or browse) the parents.
+#[test]
+fn whoever_may_get_a_table_may_use_its_parents() {
+    let privileges = ["USE_CATALOG", "USE_SCHEMA", "SELECT", "BROWSE", "ALL_PRIVILEGES"];
+    let callers = [alice(), ms_admin(), account_admin(), workspace_admin()];
+    let mut allowed = 0;
+    // Each securable: owned by alice or not, and any subset of the privileges (to `analysts`).
+    for owners in 0..8u32 {
+        for grants in 0..(1u32 << (3 * privileges.len())) {
+            let mut chain =
+                [(K::Table, "c.s.t"), (K::Schema, "c.s"), (K::Catalog, "c")].map(|(k, n)| node(k, n, "bob"));
+            for (i, n) in chain.iter_mut().enumerate() {
+                if owners & (1 << i) != 0 {
+                    n.owner = ALICE.into();
+                }
+                for (j, p) in privileges.iter().enumerate() {
+                    if grants & (1 << (i * privileges.len() + j)) != 0 {
+                        n.grants.push(Grant { principal: "analysts".into(), privilege: p.to_string() });
+                    }
+                }
+            }
+            let [t, s, c] = &chain;
+            for caller in &callers {
+                if !visible(caller, &Action::GetTable, &[t, s, c]) {
+                    continue;
+                }
+                allowed += 1;
+                let parents = visible(caller, &Action::BrowseCatalog, &[c])
+                    || (visible(caller, &Action::ListSchemas, &[c]) && visible(caller, &Action::ListTables, &[s, c]));
+                assert!(parents, "{} may get the table of {chain:?} but not use its parents", caller.name);
+            }
+        }
+    }
+    assert!(allowed > 1000, "the cases include allowed ones ({allowed})");
+}

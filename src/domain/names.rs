@@ -41,6 +41,10 @@ impl Ident {
         if raw.is_empty() {
             return Err(NameError::new(field, "must not be empty"));
         }
+        // The usual name: printable ASCII, no separator, within the limit.
+        if raw.len() <= MAX_NAME_CHARS && raw.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'.' && b != b'/') {
+            return Ok(Ident(raw.to_ascii_lowercase()));
+        }
         if let Some(bad) = raw.chars().find(|c| matches!(c, '.' | '/') || c.is_control()) {
             return Err(NameError::new(field, format!("contains the character {bad:?}, which names may not contain")));
         }

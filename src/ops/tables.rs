@@ -366,6 +366,19 @@ pub fn load_table(
     metastore_id: &str,
     name: &TableName,
 ) -> ApiResult<(TableRow, [Node; 3])> {
+    let (row, [t, s, c]) = find_table(conn, caller, metastore_id, name)?;
+    may_use_parents(caller, &s, &c)?;
+    Ok((row, [t, s, c]))
+}
+
+/// A table and its chain with the caller's grants, or the error for a missing table; the caller's
+/// use of the parents is not judged yet.
+fn find_table(
+    conn: &Connection,
+    caller: &Caller,
+    metastore_id: &str,
+    name: &TableName,
+) -> ApiResult<(TableRow, [Node; 3])> {
     let found = match securables::schema_chain(conn, metastore_id, name.catalog.as_str(), name.schema.as_str())? {
         Some(chain) => tables::get_in(conn, &chain, name.table.as_str(), &caller.principals)?.map(|(row, t)| {
             let [s, c] = chain.nodes(&caller.principals);
@@ -373,20 +386,21 @@ pub fn load_table(
         }),
         None => None,
     };
-    let Some((row, [t, s, c])) = found else {
-        return Err(missing_table(conn, caller, metastore_id, name));
-    };
-    // A caller who may not use the parents gets the answer a missing table gives: the same 403
-    // naming only the parents (BROWSE holders may learn that tables exist).
+    found.ok_or_else(|| missing_table(conn, caller, metastore_id, name))
+}
+
+/// A caller who may not use the parents of a table gets the answer a missing table gives: the
+/// same 403 naming only the parents (BROWSE holders may learn that tables exist).
+fn may_use_parents(caller: &Caller, s: &Node, c: &Node) -> ApiResult<()> {
     // (The catalog first, as for a missing schema, then the schema.)
-    if !authz::visible(caller, &Action::BrowseCatalog, &[&c]) {
-        for (action, chain) in [(Action::ListSchemas, &[&c][..]), (Action::ListTables, &[&s, &c][..])] {
+    if !authz::visible(caller, &Action::BrowseCatalog, &[c]) {
+        for (action, chain) in [(Action::ListSchemas, &[c][..]), (Action::ListTables, &[s, c][..])] {
             if !authz::visible(caller, &action, chain) {
                 return Err(denied(authz::require(caller, &action, chain).expect_err("not visible")));
             }
         }
     }
-    Ok((row, [t, s, c]))
+    Ok(())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -434,11 +448,15 @@ pub fn get(
     name: &TableName,
     browse: bool,
 ) -> ApiResult<(TableRow, bool)> {
-    let (row, [t, s, c]) = load_table(conn, caller, metastore_id, name)?;
+    let (row, [t, s, c]) = find_table(conn, caller, metastore_id, name)?;
     let chain = [&t, &s, &c];
+    // getTable needs use of both parents (or a metastore admin), so a caller it allows passes
+    // `may_use_parents` too: judged first, the usual answer takes one judgement, not four.
     if authz::visible(caller, &Action::GetTable, &chain) {
-        Ok((row, false))
-    } else if browse && authz::visible(caller, &Action::BrowseCatalog, &[&c]) {
+        return Ok((row, false));
+    }
+    may_use_parents(caller, &s, &c)?;
+    if browse && authz::visible(caller, &Action::BrowseCatalog, &[&c]) {
         Ok((row, true))
     } else {
         Err(denied(authz::require(caller, &Action::GetTable, &chain).expect_err("not visible")))
