@@ -34,7 +34,8 @@
 //!
 //! Ratios are emulator / ceiling from the same run. Other flags: `--client-threads N` (tokio
 //! threads of the load generator, default 2), `--rounds N` (repeat the paired loads and report
-//! the median ratio, default 1), `--default-fixture PATH`, `--restarts N` (default 3),
+//! the median ratio, default 1; every read round runs before the createTable rounds, which grow
+//! the database), `--default-fixture PATH`, `--restarts N` (default 3),
 //! `--keep DIR` (keep the database and logs in DIR), `--tables-per-schema N` (instead of
 //! `--tables`). The load generator and the ceiling run on the same machine as the server.
 //! `--serve-ceiling DB` serves only the ceiling over a `ceiling.db` kept by `--keep`, until
@@ -1133,7 +1134,9 @@ async fn bench(args: Args) -> Res<()> {
         Some((_, v)) => v.push(r),
         None => ratios.push((name.to_string(), vec![r])),
     };
-    for round in 0..args.rounds {
+    // Every round of the reads first, then every round of createTable: a round's new tables
+    // would otherwise make the next round read a larger database than the first.
+    for (writes, round) in [false, true].into_iter().flat_map(|w| (0..args.rounds).map(move |r| (w, r))) {
         let last = round + 1 == args.rounds;
         let mut keep = |name: &str, stats: Stats, ceiling: Option<f64>| -> Res<f64> {
             check(name, &stats)?;
@@ -1143,50 +1146,53 @@ async fn bench(args: Args) -> Res<()> {
             }
             Ok(rate)
         };
-        eprintln!("round {}: getTable ...", round + 1);
-        let c_get = keep(
-            "ceiling: lookup",
-            closed_loop(&client, seconds, conc, get_load(Arc::clone(&ceiling_table_urls), admin.clone())).await,
-            None,
-        )?;
-        let a = keep(
-            "getTable (admin)",
-            closed_loop(&client, seconds, conc, get_load(Arc::clone(&table_urls), admin.clone())).await,
-            Some(c_get),
-        )?;
-        note_ratio("getTable (admin)", a / c_get);
-        let b = keep(
-            "getTable (alice via group)",
-            closed_loop(&client, seconds, conc, get_load(Arc::clone(&table_urls), alice.clone())).await,
-            Some(c_get),
-        )?;
-        note_ratio("getTable (alice via group)", b / c_get);
-        eprintln!("round {}: listTables ...", round + 1);
-        let c_list = keep(
-            "ceiling: page of 50",
-            closed_loop(&client, seconds, conc, get_load(Arc::clone(&ceiling_list_urls), admin.clone())).await,
-            None,
-        )?;
-        let l = keep(
-            "listTables (50/page)",
-            closed_loop(&client, seconds, conc, get_load(Arc::clone(&list_urls), admin.clone())).await,
-            Some(c_list),
-        )?;
-        note_ratio("listTables (50/page)", l / c_list);
-        eprintln!("round {}: createTable ...", round + 1);
-        let tag: &'static str = Box::leak(format!("r{round}c").into_boxed_str());
-        let c_ins = keep(
-            "ceiling: insert",
-            closed_loop(&client, seconds, conc, create_load(ceiling_create_url.clone(), tag)).await,
-            None,
-        )?;
-        let tag: &'static str = Box::leak(format!("r{round}n").into_boxed_str());
-        let cr = keep(
-            "createTable (new tables)",
-            closed_loop(&client, seconds, conc, create_load(create_url.clone(), tag)).await,
-            Some(c_ins),
-        )?;
-        note_ratio("createTable (new tables)", cr / c_ins);
+        if !writes {
+            eprintln!("round {}: getTable ...", round + 1);
+            let c_get = keep(
+                "ceiling: lookup",
+                closed_loop(&client, seconds, conc, get_load(Arc::clone(&ceiling_table_urls), admin.clone())).await,
+                None,
+            )?;
+            let a = keep(
+                "getTable (admin)",
+                closed_loop(&client, seconds, conc, get_load(Arc::clone(&table_urls), admin.clone())).await,
+                Some(c_get),
+            )?;
+            note_ratio("getTable (admin)", a / c_get);
+            let b = keep(
+                "getTable (alice via group)",
+                closed_loop(&client, seconds, conc, get_load(Arc::clone(&table_urls), alice.clone())).await,
+                Some(c_get),
+            )?;
+            note_ratio("getTable (alice via group)", b / c_get);
+            eprintln!("round {}: listTables ...", round + 1);
+            let c_list = keep(
+                "ceiling: page of 50",
+                closed_loop(&client, seconds, conc, get_load(Arc::clone(&ceiling_list_urls), admin.clone())).await,
+                None,
+            )?;
+            let l = keep(
+                "listTables (50/page)",
+                closed_loop(&client, seconds, conc, get_load(Arc::clone(&list_urls), admin.clone())).await,
+                Some(c_list),
+            )?;
+            note_ratio("listTables (50/page)", l / c_list);
+        } else {
+            eprintln!("round {}: createTable ...", round + 1);
+            let tag: &'static str = Box::leak(format!("r{round}c").into_boxed_str());
+            let c_ins = keep(
+                "ceiling: insert",
+                closed_loop(&client, seconds, conc, create_load(ceiling_create_url.clone(), tag)).await,
+                None,
+            )?;
+            let tag: &'static str = Box::leak(format!("r{round}n").into_boxed_str());
+            let cr = keep(
+                "createTable (new tables)",
+                closed_loop(&client, seconds, conc, create_load(create_url.clone(), tag)).await,
+                Some(c_ins),
+            )?;
+            note_ratio("createTable (new tables)", cr / c_ins);
+        }
     }
     let rss_loaded = server.status_kib("VmRSS");
 
