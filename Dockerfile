@@ -13,8 +13,10 @@ ARG DEBIAN_RELEASE=bookworm
 # ---- build ------------------------------------------------------------------------------
 FROM rust:${RUST_VERSION}-${DEBIAN_RELEASE} AS build
 WORKDIR /src
-# Only what the binary is built from (the crate embeds schema.sql and fixtures/default.json).
+# Only what the binary is built from (.cargo/config.toml sets SQLite's build flags; the crate
+# embeds schema.sql and fixtures/default.json).
 COPY Cargo.toml Cargo.lock ./
+COPY .cargo ./.cargo
 COPY schema.sql ./schema.sql
 COPY fixtures ./fixtures
 COPY src ./src

@@ -616,3 +616,20 @@ fn no_statement_scans_the_tables() {
     assert!(unprepared.len() <= 10, "statements the test cannot prepare: {unprepared:#?}");
     assert!(scans.is_empty(), "statements that read every table:\n{}", scans.join("\n"));
 }
+
+/// `.cargo/config.toml` builds SQLite without SQLITE_ENABLE_MEMORY_MANAGEMENT, so that each
+/// connection has a page cache of its own: with it, every connection's page cache shares one
+/// LRU behind one global mutex, and the reader threads wait on each other at every page.
+#[test]
+fn each_connection_has_a_page_cache_of_its_own() {
+    let conn = Connection::open_in_memory().unwrap();
+    let options: Vec<String> = conn
+        .prepare("SELECT compile_options FROM pragma_compile_options")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(options.iter().any(|o| o == "THREADSAFE=1"), "compile options read: {options:?}");
+    assert!(!options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"), "{options:?}");
+}
