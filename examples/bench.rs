@@ -1134,64 +1134,43 @@ async fn bench(args: Args) -> Res<()> {
         Some((_, v)) => v.push(r),
         None => ratios.push((name.to_string(), vec![r])),
     };
-    // Every round of the reads first, then every round of createTable: a round's new tables
-    // would otherwise make the next round read a larger database than the first.
-    for (writes, round) in [false, true].into_iter().flat_map(|w| (0..args.rounds).map(move |r| (w, r))) {
-        let last = round + 1 == args.rounds;
-        let mut keep = |name: &str, stats: Stats, ceiling: Option<f64>| -> Res<f64> {
-            check(name, &stats)?;
-            let rate = stats.rate();
-            if last {
-                rows.push(Row { name: name.to_string(), stats, ceiling });
+    // The paired loads: (name, requests, the ceiling load whose rate it is compared with). Every
+    // round of the reads runs first, then every round of createTable: a round's new tables would
+    // otherwise make the next round read a larger database than the first.
+    type Load = (&'static str, MakeReq, Option<&'static str>);
+    let reads = |_round: usize| -> Vec<Load> {
+        vec![
+            ("ceiling: lookup", get_load(Arc::clone(&ceiling_table_urls), admin.clone()), None),
+            ("getTable (admin)", get_load(Arc::clone(&table_urls), admin.clone()), Some("ceiling: lookup")),
+            ("getTable (alice via group)", get_load(Arc::clone(&table_urls), alice.clone()), Some("ceiling: lookup")),
+            ("ceiling: page of 50", get_load(Arc::clone(&ceiling_list_urls), admin.clone()), None),
+            ("listTables (50/page)", get_load(Arc::clone(&list_urls), admin.clone()), Some("ceiling: page of 50")),
+        ]
+    };
+    let writes = |round: usize| -> Vec<Load> {
+        let tag = |t: &str| -> &'static str { Box::leak(format!("r{round}{t}").into_boxed_str()) };
+        vec![
+            ("ceiling: insert", create_load(ceiling_create_url.clone(), tag("c")), None),
+            ("createTable (new tables)", create_load(create_url.clone(), tag("n")), Some("ceiling: insert")),
+        ]
+    };
+    for phase in [&reads as &dyn Fn(usize) -> Vec<Load>, &writes] {
+        for round in 0..args.rounds {
+            let mut rates: Vec<(&str, f64)> = Vec::new();
+            for (name, load, compared_with) in phase(round) {
+                eprintln!("round {}: {name} ...", round + 1);
+                let stats = closed_loop(&client, seconds, conc, load).await;
+                check(name, &stats)?;
+                let rate = stats.rate();
+                let ceiling = compared_with.and_then(|c| rates.iter().find(|(n, _)| *n == c)).map(|(_, r)| *r);
+                if let Some(c) = ceiling {
+                    note_ratio(name, rate / c);
+                }
+                if round + 1 == args.rounds {
+                    rows.push(Row { name: name.to_string(), stats, ceiling });
+                }
+                rates.push((name, rate));
             }
-            Ok(rate)
-        };
-        if !writes {
-            eprintln!("round {}: getTable ...", round + 1);
-            let c_get = keep(
-                "ceiling: lookup",
-                closed_loop(&client, seconds, conc, get_load(Arc::clone(&ceiling_table_urls), admin.clone())).await,
-                None,
-            )?;
-            let a = keep(
-                "getTable (admin)",
-                closed_loop(&client, seconds, conc, get_load(Arc::clone(&table_urls), admin.clone())).await,
-                Some(c_get),
-            )?;
-            note_ratio("getTable (admin)", a / c_get);
-            let b = keep(
-                "getTable (alice via group)",
-                closed_loop(&client, seconds, conc, get_load(Arc::clone(&table_urls), alice.clone())).await,
-                Some(c_get),
-            )?;
-            note_ratio("getTable (alice via group)", b / c_get);
-            eprintln!("round {}: listTables ...", round + 1);
-            let c_list = keep(
-                "ceiling: page of 50",
-                closed_loop(&client, seconds, conc, get_load(Arc::clone(&ceiling_list_urls), admin.clone())).await,
-                None,
-            )?;
-            let l = keep(
-                "listTables (50/page)",
-                closed_loop(&client, seconds, conc, get_load(Arc::clone(&list_urls), admin.clone())).await,
-                Some(c_list),
-            )?;
-            note_ratio("listTables (50/page)", l / c_list);
-        } else {
-            eprintln!("round {}: createTable ...", round + 1);
-            let tag: &'static str = Box::leak(format!("r{round}c").into_boxed_str());
-            let c_ins = keep(
-                "ceiling: insert",
-                closed_loop(&client, seconds, conc, create_load(ceiling_create_url.clone(), tag)).await,
-                None,
-            )?;
-            let tag: &'static str = Box::leak(format!("r{round}n").into_boxed_str());
-            let cr = keep(
-                "createTable (new tables)",
-                closed_loop(&client, seconds, conc, create_load(create_url.clone(), tag)).await,
-                Some(c_ins),
-            )?;
-            note_ratio("createTable (new tables)", cr / c_ins);
         }
     }
     let rss_loaded = server.status_kib("VmRSS");
