@@ -545,7 +545,7 @@ impl Store {
     }
 
     fn snapshot<T>(conn: &Connection, work: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
-        let tx = Tx::begin(conn, "BEGIN")?;
+        let tx = Tx::read(conn)?;
         let out = work(conn);
         // A read-only transaction: ending it either way releases the snapshot (COMMIT does
         // less work than ROLLBACK; if it fails, dropping `tx` rolls back).
@@ -623,10 +623,13 @@ struct Tx<'a> {
 
 impl<'a> Tx<'a> {
     fn begin(conn: &'a Connection, begin: &str) -> rusqlite::Result<Tx<'a>> {
-        match begin {
-            "BEGIN" => hot::with(conn, hot::Slot::Begin, begin, |s| s.execute([]))?,
-            _ => conn.prepare_cached(begin)?.execute([])?,
-        };
+        conn.prepare_cached(begin)?.execute([])?;
+        Ok(Tx { conn })
+    }
+
+    /// A read transaction (`BEGIN`, a kept statement on a reader connection).
+    fn read(conn: &'a Connection) -> rusqlite::Result<Tx<'a>> {
+        hot::with(conn, hot::Slot::Begin, "BEGIN", |s| s.execute([]))?;
         Ok(Tx { conn })
     }
 

@@ -46,16 +46,12 @@ impl SchemaChain {
     /// grants, and no owner where the owner is one of them but was deleted with its principal
     /// (as [`super::securables::attach_grants`] reads it from the database).
     pub fn nodes(&self, principals: &[String]) -> [Node; 2] {
-        let mut schema_full = String::with_capacity(self.parent.catalog_name.len() + 1 + self.parent.schema_name.len());
-        schema_full.push_str(&self.parent.catalog_name);
-        schema_full.push('.');
-        schema_full.push_str(&self.parent.schema_name);
         [
             self.node(
                 0,
                 SecurableKind::Schema,
                 &self.parent.schema_id,
-                schema_full,
+                self.parent.schema_full_name(),
                 &self.parent.schema_owner,
                 principals,
             ),

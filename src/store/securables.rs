@@ -115,16 +115,12 @@ impl Parent {
 
     /// `catalog.schema.name` of a child called `name`.
     pub fn full_name(&self, name: &str) -> String {
-        // (Not `format!`: this runs twice per getTable and per listed table.)
-        let parts = [self.catalog_name.as_str(), self.schema_name.as_str(), name];
-        let mut full = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
-        for (i, p) in parts.into_iter().enumerate() {
-            if i > 0 {
-                full.push('.');
-            }
-            full.push_str(p);
-        }
-        full
+        dotted(&[&self.catalog_name, &self.schema_name, name])
+    }
+
+    /// `catalog.schema`.
+    pub fn schema_full_name(&self) -> String {
+        dotted(&[&self.catalog_name, &self.schema_name])
     }
 
     /// The chain [child, schema, catalog] of a child of `kind` with `[id, name, owner]`, for
@@ -137,13 +133,25 @@ impl Parent {
             owner: owner.to_string(),
             grants: Vec::new(),
         };
-        let schema_full = format!("{}.{}", self.catalog_name, self.schema_name);
         [
-            node(kind, id, format!("{schema_full}.{name}"), owner),
-            node(SecurableKind::Schema, &self.schema_id, schema_full, &self.schema_owner),
+            node(kind, id, self.full_name(name), owner),
+            node(SecurableKind::Schema, &self.schema_id, self.schema_full_name(), &self.schema_owner),
             node(SecurableKind::Catalog, &self.catalog_id, self.catalog_name.clone(), &self.catalog_owner),
         ]
     }
+}
+
+/// The parts joined by dots (not `format!`: full names are built twice per getTable and per
+/// listed table).
+fn dotted(parts: &[&str]) -> String {
+    let mut full = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            full.push('.');
+        }
+        full.push_str(p);
+    }
+    full
 }
 
 /// The schema `catalog.schema` of the metastore and its catalog, with every grant on both (see
