@@ -235,6 +235,15 @@ pub async fn respond(
     req: hyper::Request<hyper::body::Incoming>,
 ) -> Result<s3s::HttpResponse, s3s::HttpError> {
     let resource = req.uri().path().to_string();
+    // A refusal may come before the body is read (or, after `Expect: 100-continue`, before the
+    // client sends it): the connection then ends with the answer, so the next request's bytes
+    // are never taken for this one's body.
+    let announces_body = req.headers().contains_key(hyper::header::TRANSFER_ENCODING)
+        || req
+            .headers()
+            .get(hyper::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0");
     // Signature Version 2 (header or pre-signed form) is refused before `s3s` looks at it, so
     // that a V2 request missing a part (a `Date`) is not answered 400 instead.
     let v2 = req.headers().get("authorization").and_then(|a| a.to_str().ok()).is_some_and(|a| a.starts_with("AWS "))
@@ -258,6 +267,9 @@ pub async fn respond(
         resp.headers_mut().insert("x-amz-request-id", v);
     }
     if resp.status().is_client_error() || resp.status().is_server_error() {
+        if announces_body {
+            resp.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
+        }
         if let Some(bytes) = resp.body().bytes().filter(|b| !b.is_empty()) {
             let mut text = String::from_utf8_lossy(&bytes).into_owned();
             if resp.status() == hyper::StatusCode::FORBIDDEN {

@@ -1091,12 +1091,7 @@ async fn s3_protocol_details_follow_the_contract() {
     assert_eq!((r.status, r.text.as_str()), (200, "aaa"), "another region");
 
     // A body announced over 5 GiB is refused before any of it is read; nothing is written.
-    let req = signed(&c, &base, "PUT", &key("huge"), &[], &rw).build().unwrap();
-    let mut head = format!("PUT {} HTTP/1.1\r\n", req.url().path());
-    for (k, v) in req.headers() {
-        head.push_str(&format!("{k}: {}\r\n", v.to_str().unwrap()));
-    }
-    head.push_str(&format!("host: {}\r\ncontent-length: 6000000000\r\n\r\n", base.trim_start_matches("http://")));
+    let head = raw_head(signed(&c, &base, "PUT", &key("huge"), &[], &rw), "content-length: 6000000000\r\n");
     let answer = {
         use std::io::{Read, Write};
         let mut sock = std::net::TcpStream::connect(base.trim_start_matches("http://")).unwrap();
@@ -1215,6 +1210,52 @@ async fn s3_protocol_details_follow_the_contract() {
 }
 
 /// CRC-32 (IEEE), the checksum botocore sends by default, base64 as in `x-amz-checksum-crc32`.
+/// The request line and headers of `rb` as sent on the wire (with `extra` header lines), for
+/// tests that must control what follows them on the connection.
+fn raw_head(rb: reqwest::RequestBuilder, extra: &str) -> String {
+    let req = rb.build().unwrap();
+    let url = req.url();
+    let target = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    let mut head =
+        format!("{} {target} HTTP/1.1\r\nhost: {}:{}\r\n", req.method(), url.host_str().unwrap(), url.port().unwrap());
+    for (k, v) in req.headers() {
+        head.push_str(&format!("{k}: {}\r\n", v.to_str().unwrap()));
+    }
+    head + extra + "\r\n"
+}
+
+/// A request refused before its body is read ends its connection (`connection: close`): a
+/// client that expected `100-continue` and got the refusal instead never sends the body, so
+/// bytes that follow on the connection belong to its next request, not to the refused one's
+/// body. Kept open, the next request's first bytes were taken for the unsent body and the rest
+/// answered with an empty 400 (what boto3 saw as `(400, '400')` on a loaded machine).
+#[actix_web::test]
+async fn a_request_refused_before_its_body_is_read_ends_its_connection() {
+    use std::io::{Read, Write};
+    let lake = tempfile::tempdir().unwrap();
+    let (app, _s3, base, t1) = s3_plane(lake.path(), 3600).await;
+    let rw = vend(&app, &t1, "READ_WRITE").await;
+    let c = reqwest::Client::new();
+    let mp = format!("/{BUCKET}/ext/t1/big.bin");
+    let part = raw_head(
+        signed(&c, &base, "PUT", &mp, &[("partNumber", "2"), ("uploadId", "nope")], &rw),
+        "content-length: 4\r\nexpect: 100-continue\r\n",
+    );
+    let next = raw_head(signed(&c, &base, "GET", &mp, &[("uploadId", "nope")], &rw), "");
+    let mut sock = std::net::TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    sock.write_all((part + &next).as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    sock.read_to_end(&mut answer).expect("the server ends the connection");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 404") && answer.contains("<Code>NoSuchUpload</Code>"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("\r\nconnection: close\r\n"), "{answer}");
+    assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "the next request is not read as this one's body: {answer}");
+}
+
 fn crc32_b64(data: &[u8]) -> String {
     let mut crc = 0xffff_ffffu32;
     for &b in data {
