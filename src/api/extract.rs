@@ -222,10 +222,10 @@ fn api_scope(path: &str) -> ApiScope<'_> {
 
 /// The header naming the workspace a request acts in (the SDK sends it when its `workspace_id`
 /// is configured).
-pub const WORKSPACE_ID_HEADER: &str = "x-databricks-workspace-id";
+pub const WORKSPACE_ID_HEADER: HeaderName = HeaderName::from_static("x-databricks-workspace-id");
 
 fn requested_workspace(req: &ServiceRequest) -> ApiResult<Option<i64>> {
-    let Some(raw) = req.headers().get(WORKSPACE_ID_HEADER) else { return Ok(None) };
+    let Some(raw) = req.headers().get(&WORKSPACE_ID_HEADER) else { return Ok(None) };
     let bad = || {
         ApiError::invalid("X-Databricks-Workspace-Id", "the X-Databricks-Workspace-Id header must be a decimal int64")
     };
@@ -238,7 +238,7 @@ fn requested_workspace(req: &ServiceRequest) -> ApiResult<Option<i64>> {
 
 /// `X-UC-Emulator-View-As`: a metastore admin reads the workspace as another user or service
 /// principal sees it (the permission explorer's "view as"). Read-only; it never widens access.
-pub const VIEW_AS_HEADER: &str = "x-uc-emulator-view-as";
+pub const VIEW_AS_HEADER: HeaderName = HeaderName::from_static("x-uc-emulator-view-as");
 
 async fn view_as(
     req: &ServiceRequest,
@@ -246,7 +246,7 @@ async fn view_as(
     caller: Arc<Caller>,
     account_api: bool,
 ) -> ApiResult<Arc<Caller>> {
-    let Some(raw) = req.headers().get(VIEW_AS_HEADER) else { return Ok(caller) };
+    let Some(raw) = req.headers().get(&VIEW_AS_HEADER) else { return Ok(caller) };
     let name = raw
         .to_str()
         .map_err(|_| ApiError::invalid("X-UC-Emulator-View-As", "the X-UC-Emulator-View-As header must be text"))?;

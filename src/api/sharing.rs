@@ -121,7 +121,7 @@ struct Who {
 fn who(req: &HttpRequest) -> ApiResult<Who> {
     let view_as = req
         .headers()
-        .get(super::extract::VIEW_AS_HEADER)
+        .get(&super::extract::VIEW_AS_HEADER)
         .is_some_and(|v| !v.to_str().map(str::trim).unwrap_or("?").is_empty());
     Ok(Who {
         metastore_id: path_param(req, "metastore_id")?,

@@ -21,6 +21,8 @@ pub enum Slot {
     Commit,
     DataVersion,
     TableByName,
+    /// [`Slot::TableByName`] when no owner was deleted with its principal.
+    TableByNameNoOrphans,
     TablePage,
     TablePageWithColumns,
 }

@@ -87,6 +87,9 @@ pub(super) struct ReadCache {
     checked: bool,
     chains: HashMap<String, Rc<SchemaChain>>,
     key: String,
+    /// Whether no owner was deleted with its principal (`orphaned_owners` is empty) in the
+    /// state `version`; `None` until a read asks.
+    no_orphans: Option<bool>,
 }
 
 thread_local! {
@@ -146,6 +149,7 @@ pub(super) fn schema_chain(
             })?;
             if cache.version != Some(version) {
                 cache.chains.clear();
+                cache.no_orphans = None;
                 cache.version = Some(version);
             }
             cache.checked = true;
@@ -171,6 +175,23 @@ pub(super) fn schema_chain(
         }
     });
     Ok(Some(chain))
+}
+
+/// Whether no owner was deleted with its principal in this read's snapshot (then no row needs
+/// asking): known once per database state on a cache checked in this read (by
+/// [`schema_chain`]); without one, `false`, so that each row is asked.
+pub(super) fn no_orphaned_owners(conn: &Connection) -> ApiResult<bool> {
+    CURRENT.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        let Some(cache) = slot.as_mut().filter(|c| c.checked) else { return Ok(false) };
+        if let Some(known) = cache.no_orphans {
+            return Ok(known);
+        }
+        let none: bool =
+            conn.prepare_cached("SELECT NOT EXISTS (SELECT 1 FROM orphaned_owners)")?.query_row([], |r| r.get(0))?;
+        cache.no_orphans = Some(none);
+        Ok(none)
+    })
 }
 
 #[cfg(test)]
@@ -235,15 +256,52 @@ mod tests {
         assert_eq!(read(store), Some(("bob".into(), 0)));
     }
 
+    /// The owner of table `c.s.t` as bob's authorization sees it: empty once bob was deleted
+    /// with his principal (the owner is kept, but no longer conveys anything to him).
+    fn table_owner_for_bob(store: &Store) -> String {
+        store
+            .read_now(|conn| {
+                let chain = schema_chain(conn, "m1", "c", "s")?.expect("the schema");
+                let (_, node) = crate::store::tables::get_in(conn, &chain, "t", &["bob".to_string()])?.expect("t");
+                Ok(node.owner)
+            })
+            .unwrap()
+    }
+
+    fn owners_deleted_with_their_principal_are_seen_by_the_next_read(store: &Store) {
+        seed(store);
+        store
+            .write_now(|c| {
+                c.execute_batch(
+                    "INSERT INTO tables (id, schema_id, name, table_type, owner, created_at, created_by, updated_at,
+                            updated_by) VALUES ('t1', 's1', 't', 'MANAGED', 'bob', 0, 'a', 0, 'a');",
+                )
+            })
+            .unwrap();
+        assert_eq!(table_owner_for_bob(store), "bob");
+        assert_eq!(table_owner_for_bob(store), "bob", "again, with what the first read learnt");
+        store
+            .write_now(|c| {
+                c.execute("INSERT INTO orphaned_owners (securable_id, deleted_owner) VALUES ('t1', 'bob')", [])
+            })
+            .unwrap();
+        assert_eq!(table_owner_for_bob(store), "");
+        store.write_now(|c| c.execute("DELETE FROM orphaned_owners", [])).unwrap();
+        assert_eq!(table_owner_for_bob(store), "bob");
+    }
+
     #[test]
     fn a_file_store_reads_every_write() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().join("c.db").to_str().unwrap()).unwrap();
         every_write_is_seen_by_the_next_read(&store, true);
+        let other = Store::open(dir.path().join("o.db").to_str().unwrap()).unwrap();
+        owners_deleted_with_their_principal_are_seen_by_the_next_read(&other);
     }
 
     #[test]
     fn a_memory_store_reads_every_write() {
         every_write_is_seen_by_the_next_read(&Store::open(":memory:").unwrap(), false);
+        owners_deleted_with_their_principal_are_seen_by_the_next_read(&Store::open(":memory:").unwrap());
     }
 }

@@ -11,7 +11,7 @@ use crate::domain::stored_json::StoredJson;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::store::hot::{self, Slot};
 use crate::store::on_conflict;
-use crate::store::read_cache::SchemaChain;
+use crate::store::read_cache::{self, SchemaChain};
 use crate::store::securables::{self, scan_limit, Page, Parent};
 
 #[derive(Debug)]
@@ -125,16 +125,23 @@ pub fn get_in(
     principals: &[String],
 ) -> ApiResult<Option<(TableRow, Node)>> {
     thread_local! {
-        static SQL: String = format!(
-            "SELECT {OWN_COLUMNS},
-                    EXISTS (SELECT 1 FROM orphaned_owners WHERE securable_id = t.id AND deleted_owner = t.owner),
-                    g.principal, g.privilege
-             FROM tables t LEFT JOIN grants g ON g.securable_id = t.id
-             WHERE t.schema_id = ?1 AND t.name = ?2"
-        );
+        /// With the owner's `orphaned_owners` check, and without it (when that table is empty).
+        static SQL: [String; 2] = [
+            "EXISTS (SELECT 1 FROM orphaned_owners WHERE securable_id = t.id AND deleted_owner = t.owner)",
+            "0",
+        ]
+        .map(|orphaned| {
+            format!(
+                "SELECT {OWN_COLUMNS}, {orphaned}, g.principal, g.privilege
+                 FROM tables t LEFT JOIN grants g ON g.securable_id = t.id
+                 WHERE t.schema_id = ?1 AND t.name = ?2"
+            )
+        });
     }
+    let no_orphans = read_cache::no_orphaned_owners(conn)?;
+    let slot = if no_orphans { Slot::TableByNameNoOrphans } else { Slot::TableByName };
     SQL.with(|sql| {
-        hot::with(conn, Slot::TableByName, sql, |stmt| {
+        hot::with(conn, slot, &sql[usize::from(no_orphans)], |stmt| {
             let mut rows = stmt.query(params![chain.parent.schema_id, name])?;
             let mut found: Option<(TableRow, Node)> = None;
             while let Some(r) = rows.next()? {
