@@ -529,7 +529,7 @@ impl Store {
             let ThreadReader { reader, cache, .. } = &mut readers[i];
             let _cache = read_cache::Installed::new(Some(cache));
             let _statements = hot::Installed::new(Some(std::rc::Rc::clone(reader)));
-            Self::snapshot(reader.conn(), work)
+            Self::held_snapshot(reader.conn(), work)
         })
     }
 
@@ -551,6 +551,22 @@ impl Store {
         // less work than ROLLBACK; if it fails, dropping `tx` rolls back).
         let _ = tx.commit();
         out
+    }
+
+    /// [`Store::snapshot`] on a reader connection, held by the kept `PRAGMA data_version`
+    /// statement instead of `BEGIN` and `COMMIT`: stepped to its one row (which opens the read
+    /// transaction and tells the read cache the state it is in) and left unfinished while `work`
+    /// runs, since SQLite ends an implicit transaction only when the connection's last active
+    /// statement finishes. Two statements fewer per read.
+    fn held_snapshot<T>(conn: &Connection, work: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
+        hot::with(conn, hot::Slot::DataVersion, "PRAGMA data_version", |stmt| {
+            let mut held = stmt.raw_query();
+            let version: i64 = held.next()?.ok_or(rusqlite::Error::QueryReturnedNoRows)?.get(0)?;
+            read_cache::began_in(version);
+            let out = work(conn);
+            drop(held); // the snapshot ends here
+            Ok(out)
+        })?
     }
 
     /// `work` in one write transaction on the writer thread: writes queue there in arrival

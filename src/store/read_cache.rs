@@ -92,6 +92,28 @@ pub(super) struct ReadCache {
     no_orphans: Option<bool>,
 }
 
+impl ReadCache {
+    /// This read's snapshot is in the state `version`: entries of another state are dropped.
+    fn note(&mut self, version: i64) {
+        if self.version != Some(version) {
+            self.chains.clear();
+            self.no_orphans = None;
+            self.version = Some(version);
+        }
+        self.checked = true;
+    }
+}
+
+/// Tells the installed cache, if any, the `PRAGMA data_version` this read's snapshot began
+/// in, so that its entries are checked without asking again.
+pub(super) fn began_in(version: i64) {
+    CURRENT.with(|slot| {
+        if let Some(cache) = slot.borrow_mut().as_mut() {
+            cache.note(version);
+        }
+    });
+}
+
 thread_local! {
     /// The cache of the read running on this thread, if it may use one.
     static CURRENT: RefCell<Option<ReadCache>> = const { RefCell::new(None) };
@@ -147,12 +169,7 @@ pub(super) fn schema_chain(
             let version: i64 = super::hot::with(conn, super::hot::Slot::DataVersion, "PRAGMA data_version", |s| {
                 s.query_row([], |r| r.get(0))
             })?;
-            if cache.version != Some(version) {
-                cache.chains.clear();
-                cache.no_orphans = None;
-                cache.version = Some(version);
-            }
-            cache.checked = true;
+            cache.note(version);
         }
         cache.key.clear();
         for part in [metastore_id, "\u{1f}", catalog, "\u{1f}", schema] {

@@ -630,3 +630,29 @@ fn each_connection_has_a_page_cache_of_its_own() {
     assert_eq!(count("THREADSAFE=1"), 1, "the compile options are readable");
     assert_eq!(count("ENABLE_MEMORY_MANAGEMENT"), 0);
 }
+
+/// A read sees one state of the database from its first statement to its last, however many
+/// writes commit meanwhile; the next read sees them.
+#[test]
+fn a_read_sees_one_state_while_writes_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("s.db").to_str().unwrap()).unwrap();
+    let count =
+        |c: &Connection| c.query_row("SELECT count(*) FROM meta WHERE key LIKE 'k%'", [], |r| r.get::<_, i64>(0));
+    let insert = |key: &str| {
+        let sql = format!("INSERT INTO meta (key, value) VALUES ('{key}', x'01')");
+        std::thread::scope(|s| s.spawn(|| store.write_now(|w| w.execute(&sql, []))).join().unwrap()).unwrap();
+    };
+    insert("k0");
+    let seen = store
+        .read_now(|c| {
+            let first = count(c)?;
+            insert("k1");
+            let second = count(c)?;
+            insert("k2");
+            Ok((first, second, count(c)?))
+        })
+        .unwrap();
+    assert_eq!(seen, (1, 1, 1));
+    assert_eq!(store.read_now(|c| Ok(count(c)?)).unwrap(), 3);
+}
