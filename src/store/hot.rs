@@ -17,8 +17,7 @@ use rusqlite::{Connection, PrepFlags, Statement};
 /// A statement kept prepared by every reader connection. Each slot is used with one SQL text.
 #[derive(Clone, Copy, Debug)]
 pub enum Slot {
-    Begin,
-    Commit,
+    /// `PRAGMA data_version`, which also holds the read's snapshot (`Store::held_snapshot`).
     DataVersion,
     TableByName,
     /// [`Slot::TableByName`] when no owner was deleted with its principal.

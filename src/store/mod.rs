@@ -544,8 +544,10 @@ impl Store {
         Ok(c)
     }
 
+    /// `work` in one read transaction (`BEGIN` ... `COMMIT`) on a connection without kept
+    /// statements (the writer of a `:memory:` store, a nested read's own connection).
     fn snapshot<T>(conn: &Connection, work: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
-        let tx = Tx::read(conn)?;
+        let tx = Tx::begin(conn, "BEGIN")?;
         let out = work(conn);
         // A read-only transaction: ending it either way releases the snapshot (COMMIT does
         // less work than ROLLBACK; if it fails, dropping `tx` rolls back).
@@ -643,15 +645,9 @@ impl<'a> Tx<'a> {
         Ok(Tx { conn })
     }
 
-    /// A read transaction (`BEGIN`, a kept statement on a reader connection).
-    fn read(conn: &'a Connection) -> rusqlite::Result<Tx<'a>> {
-        hot::with(conn, hot::Slot::Begin, "BEGIN", |s| s.execute([]))?;
-        Ok(Tx { conn })
-    }
-
     fn commit(self) -> rusqlite::Result<()> {
         // On failure the transaction is still open: dropping `self` rolls it back.
-        hot::with(self.conn, hot::Slot::Commit, "COMMIT", |s| s.execute([]))?;
+        self.conn.prepare_cached("COMMIT")?.execute([])?;
         Ok(())
     }
 }
