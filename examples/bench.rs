@@ -1162,6 +1162,7 @@ async fn bench(args: Args) -> Res<()> {
                 let stats = closed_loop(&client, seconds, conc, load).await;
                 check(name, &stats)?;
                 let rate = stats.rate();
+                eprintln!("round {}: {name}: {rate:.0} req/s", round + 1);
                 let ceiling = compared_with.and_then(|c| rates.iter().find(|(n, _)| *n == c)).map(|(_, r)| *r);
                 if let Some(c) = ceiling {
                     note_ratio(name, rate / c);

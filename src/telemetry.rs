@@ -186,7 +186,6 @@ pub fn flush() {
 /// The request line as tracing-subscriber's full format writes it without colour and without
 /// target (`<timestamp>  INFO request request_id=... method=GET ...`), timestamp at `now`.
 fn write_request_line(w: &mut String, l: &RequestLine<'_>, now: std::time::SystemTime) {
-    use std::fmt::Write as _;
     if !write_timestamp(w, now) {
         use tracing_subscriber::fmt::time::FormatTime;
         let _ =
@@ -197,16 +196,24 @@ fn write_request_line(w: &mut String, l: &RequestLine<'_>, now: std::time::Syste
         w.push_str(name);
         w.push_str(value);
     }
-    let _ = write!(w, " status={}", l.status);
+    w.push_str(" status=");
+    push_decimal(w, u64::from(l.status));
     if let Some(code) = l.error_code {
         w.push_str(" error_code=");
         push_debug_str(w, code);
     }
     w.push_str(" duration_ms=");
     push_millis(w, l.duration_us);
-    for (name, value) in
-        [(" principal_id=", l.principal_id), (" principal=", l.principal), (" signed_in=", l.signed_in)]
-    {
+    if let Some(id) = l.principal_id {
+        // A string field, as `{:?}` writes a decimal string.
+        w.push_str(" principal_id=\"");
+        if id < 0 {
+            w.push('-');
+        }
+        push_decimal(w, id.unsigned_abs());
+        w.push('"');
+    }
+    for (name, value) in [(" principal=", l.principal), (" signed_in=", l.signed_in)] {
         if let Some(value) = value {
             w.push_str(name);
             push_debug_str(w, value);
@@ -237,18 +244,34 @@ fn push_millis(w: &mut String, micros: u64) {
         let _ = write!(w, "{:?}", micros as f64 / 1000.0);
         return;
     }
-    let (whole, mut frac) = (micros / 1000, micros % 1000);
-    let _ = write!(w, "{whole}.");
+    let (whole, frac) = (micros / 1000, micros % 1000);
+    push_decimal(w, whole);
+    w.push('.');
     if frac == 0 {
         w.push('0');
         return;
     }
-    let mut digits = 3;
-    while frac % 10 == 0 {
-        frac /= 10;
-        digits -= 1;
+    // Three digits with leading zeros, less the trailing ones.
+    let digits = [frac / 100, frac / 10 % 10, frac % 10];
+    let used = 3 - digits.iter().rev().take_while(|d| **d == 0).count();
+    for d in &digits[..used] {
+        w.push(char::from(b'0' + *d as u8));
     }
-    let _ = write!(w, "{frac:0digits$}");
+}
+
+/// `n` in decimal, as `{}` writes it, without the formatter.
+fn push_decimal(w: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    w.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
 }
 
 thread_local! {
@@ -338,8 +361,7 @@ pub async fn log_request(
         let route = request.match_pattern().unwrap_or_else(|| request.path().to_string());
         let caller = request.extensions().get::<std::sync::Arc<crate::authz::Caller>>().cloned();
         let error_code = res.response().extensions().get::<LoggedErrorCode>().map(|c| c.0);
-        // A decimal string, as SCIM shows it (JSON readers lose digits of large numbers).
-        let principal_id = caller.as_ref().map(|c| c.id.to_string());
+        let principal_id = caller.as_ref().map(|c| c.id);
         // A view-as request (`X-UC-Emulator-View-As`) logs both: the principal it acted as, and
         // the signed-in one.
         let signed_in = request.extensions().get::<ViewedBy>().map(|v| v.0.clone());
@@ -350,7 +372,7 @@ pub async fn log_request(
             status: res.status().as_u16(),
             error_code,
             duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-            principal_id: principal_id.as_deref(),
+            principal_id,
             principal: caller.as_ref().map(|c| c.name.as_str()),
             signed_in: signed_in.as_deref(),
         });
@@ -367,7 +389,8 @@ struct RequestLine<'a> {
     status: u16,
     error_code: Option<&'static str>,
     duration_us: u64,
-    principal_id: Option<&'a str>,
+    /// Logged as a decimal string, as SCIM shows it (JSON readers lose digits of large numbers).
+    principal_id: Option<i64>,
     principal: Option<&'a str>,
     signed_in: Option<&'a str>,
 }
@@ -391,7 +414,7 @@ fn log_line(l: &RequestLine<'_>) {
         status = l.status,
         error_code = l.error_code,
         duration_ms = l.duration_us as f64 / 1000.0,
-        principal_id = l.principal_id,
+        principal_id = l.principal_id.map(|id| id.to_string()),
         principal = l.principal,
         signed_in = l.signed_in,
         "request"
@@ -436,7 +459,7 @@ mod tests {
                 status: 403,
                 error_code: Some("PERMISSION_DENIED"),
                 duration_us: 412,
-                principal_id: Some("5071897501677565"),
+                principal_id: Some(5071897501677565),
                 principal: Some("alice \"the\" admin@example.com"),
                 signed_in: Some("admin@example.com"),
             },
@@ -449,6 +472,17 @@ mod tests {
                 duration_us: 0,
                 principal_id: None,
                 principal: None,
+                signed_in: None,
+            },
+            RequestLine {
+                request_id: "y",
+                method: "DELETE",
+                route: "/api/2.1/unity-catalog/tables/{full_name}",
+                status: 404,
+                error_code: Some("TABLE_DOES_NOT_EXIST"),
+                duration_us: 86_400_000_010,
+                principal_id: Some(-7),
+                principal: Some("bot"),
                 signed_in: None,
             },
         ];

@@ -48,6 +48,15 @@ const UC_FS_DIRS: &str = "/2.0/fs/directories";
 /// SCIM paths answer errors in SCIM's shape too.
 pub const SCIM_PREFIX: &str = "/api/2.0/preview/scim/";
 
+/// A 200 answering `value` as JSON, written into a buffer of `capacity` bytes from the start: for
+/// answers of a known size on hot paths (`HttpResponseBuilder::json` grows its buffer from
+/// nothing, a copy at each doubling).
+pub(crate) fn json_sized<T: serde::Serialize>(value: &T, capacity: usize) -> ApiResult<HttpResponse> {
+    let mut body = Vec::with_capacity(capacity);
+    serde_json::to_writer(&mut body, value).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(HttpResponse::Ok().insert_header(actix_web::http::header::ContentType::json()).body(body))
+}
+
 /// A resource that answers 405 with `Allow` (and the error JSON) for methods it does not serve.
 pub(crate) struct Res {
     path: String,

@@ -88,19 +88,23 @@ impl AsRef<str> for Ident {
 
 /// Splits a full name into exactly `N` parts, each a valid `Ident`.
 fn parts<const N: usize>(field: &str, raw: &str, kind: &str) -> Result<[Ident; N], NameError> {
-    let split: Vec<&str> = raw.split('.').collect();
-    if split.len() != N || split.iter().any(|p| p.is_empty()) {
+    let mut split = [""; N];
+    let mut pieces = raw.split('.');
+    let shaped = split.iter_mut().all(|slot| pieces.next().map(|p| *slot = p).is_some())
+        && pieces.next().is_none()
+        && split.iter().all(|p| !p.is_empty());
+    if !shaped {
         let shape = match N {
             2 => "<catalog>.<schema>",
             _ => "<catalog>.<schema>.<name>",
         };
         return Err(NameError::new(field, format!("'{raw}' is not a valid {kind} full name; expected {shape}")));
     }
-    let mut out = Vec::with_capacity(N);
-    for p in split {
-        out.push(Ident::parse(field, p)?);
+    let mut out: [Option<Ident>; N] = std::array::from_fn(|_| None);
+    for (slot, p) in out.iter_mut().zip(split) {
+        *slot = Some(Ident::parse(field, p)?);
     }
-    Ok(out.try_into().expect("length checked above"))
+    Ok(out.map(|i| i.expect("every part parsed above")))
 }
 
 /// `<catalog>.<schema>`
