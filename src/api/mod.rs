@@ -138,18 +138,24 @@ impl Res {
 /// The one route table.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let uc = |p: &str| format!("{UC}{p}");
-    // Tables first: the router tries resources in order, a `{parameter}` costs a regular
-    // expression match, and these are the most requested (getTable before `…/exists`, which
-    // its one segment never matches).
-    cfg.service(Res::new(&uc("/tables")).get(tables::list_tables).post(tables::create_table).build())
-        .service(
-            Res::new(&uc("/tables/{full_name}"))
-                .get(tables::get_table)
-                .patch(tables::update_table)
-                .delete(tables::delete_table)
-                .build(),
-        )
-        .service(Res::new(&uc("/tables/{full_name}/exists")).get(tables::table_exists).build());
+    // Tables first: the router tries resources in order and these are the most requested. A
+    // `{parameter}` costs a regular expression match over the path, so they sit in a scope of
+    // their own, whose prefix is a plain comparison: the expression then only reads the rest
+    // (getTable's is before `…/exists`, which its one segment never matches).
+    let tables = uc("/tables");
+    cfg.service(openapi::under(&tables, || {
+        web::scope(&tables)
+            .service(Res::new("").get(tables::list_tables).post(tables::create_table).build())
+            .service(
+                Res::new("/{full_name}")
+                    .get(tables::get_table)
+                    .patch(tables::update_table)
+                    .delete(tables::delete_table)
+                    .build(),
+            )
+            .service(Res::new("/{full_name}/exists").get(tables::table_exists).build())
+            .default_service(web::to(not_found))
+    }));
     cfg.service(
         Res::new(&uc("/metastores")).get(metastores::list_metastores).post(metastores::create_metastore).build(),
     )
