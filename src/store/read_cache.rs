@@ -4,9 +4,10 @@
 //! A getTable or a listTables page needs the schema and the catalog above it, and the grants on
 //! both, before its own row: two of its three statements, the same few rows for every table of
 //! a schema. The cache keeps them between reads on the same connection, and forgets all of it
-//! as soon as the database may have changed: the first use in a read asks SQLite for
-//! `PRAGMA data_version` inside the read's own snapshot, a number that changes whenever another
-//! connection (the writer, or another process) has committed since this connection last asked.
+//! as soon as the database may have changed: the statement that holds a reader's snapshot is
+//! `PRAGMA data_version` (see `Store::held_snapshot`), a number that changes whenever another
+//! connection (the writer, or another process) has committed since this connection last asked,
+//! and it tells the cache ([`began_in`]) before the read runs; a cache not told is not used.
 //! An entry is therefore only ever used in a snapshot identical to the one it was read in, so a
 //! read sees every write acknowledged before it began (read-your-writes across connections),
 //! and never a mix of two states.
@@ -83,7 +84,7 @@ impl SchemaChain {
 pub(super) struct ReadCache {
     /// `PRAGMA data_version` when the entries were read; `None` before the first use.
     version: Option<i64>,
-    /// Whether `version` was checked in the current read.
+    /// Whether `version` is the current read's (told by [`began_in`]).
     checked: bool,
     chains: HashMap<String, Rc<SchemaChain>>,
     key: String,
@@ -105,7 +106,7 @@ impl ReadCache {
 }
 
 /// Tells the installed cache, if any, the `PRAGMA data_version` this read's snapshot began
-/// in, so that its entries are checked without asking again.
+/// in: until then, the cache is not used.
 pub(super) fn began_in(version: i64) {
     CURRENT.with(|slot| {
         if let Some(cache) = slot.borrow_mut().as_mut() {
@@ -127,8 +128,8 @@ pub(super) struct Installed<'a> {
 }
 
 impl<'a> Installed<'a> {
-    /// Installs `cache` (to be checked again before its first use); `None` runs the read with
-    /// no cache at all (and hides any outer read's cache meanwhile).
+    /// Installs `cache` (unused until [`began_in`] tells it this read's state); `None` runs the
+    /// read with no cache at all (and hides any outer read's cache meanwhile).
     pub(super) fn new(cache: Option<&'a mut ReadCache>) -> Installed<'a> {
         let mine = cache.map(|c| {
             let mut taken = std::mem::take(c);
@@ -154,36 +155,29 @@ impl Drop for Installed<'_> {
 }
 
 /// The chain of schema `catalog.schema` of the metastore: from the cache when one is installed
-/// and still valid on `conn`, else from `load` (and kept, when a cache is installed).
+/// and knows this read's database state, else from `load` (and then kept in that cache).
 pub(super) fn schema_chain(
-    conn: &Connection,
     metastore_id: &str,
     catalog: &str,
     schema: &str,
     load: impl FnOnce() -> ApiResult<Option<SchemaChain>>,
 ) -> ApiResult<Option<Rc<SchemaChain>>> {
-    let hit = CURRENT.with(|slot| -> ApiResult<Option<Rc<SchemaChain>>> {
+    let hit = CURRENT.with(|slot| {
         let mut slot = slot.borrow_mut();
-        let Some(cache) = slot.as_mut() else { return Ok(None) };
-        if !cache.checked {
-            let version: i64 = super::hot::with(conn, super::hot::Slot::DataVersion, "PRAGMA data_version", |s| {
-                s.query_row([], |r| r.get(0))
-            })?;
-            cache.note(version);
-        }
+        let cache = slot.as_mut().filter(|c| c.checked)?;
         cache.key.clear();
         for part in [metastore_id, "\u{1f}", catalog, "\u{1f}", schema] {
             cache.key.push_str(part);
         }
-        Ok(cache.chains.get(cache.key.as_str()).cloned())
-    })?;
+        cache.chains.get(cache.key.as_str()).cloned()
+    });
     if hit.is_some() {
         return Ok(hit);
     }
     let Some(chain) = load()? else { return Ok(None) };
     let chain = Rc::new(chain);
     CURRENT.with(|slot| {
-        if let Some(cache) = slot.borrow_mut().as_mut() {
+        if let Some(cache) = slot.borrow_mut().as_mut().filter(|c| c.checked) {
             if cache.chains.len() >= MAX_ENTRIES {
                 cache.chains.clear();
             }
@@ -195,8 +189,8 @@ pub(super) fn schema_chain(
 }
 
 /// Whether no owner was deleted with its principal in this read's snapshot (then no row needs
-/// asking): known once per database state on a cache checked in this read (by
-/// [`schema_chain`]); without one, `false`, so that each row is asked.
+/// asking): known once per database state on a cache that knows this read's state; without
+/// one, `false`, so that each row is asked.
 pub(super) fn no_orphaned_owners(conn: &Connection) -> ApiResult<bool> {
     CURRENT.with(|slot| {
         let mut slot = slot.borrow_mut();
@@ -305,6 +299,43 @@ mod tests {
         assert_eq!(table_owner_for_bob(store), "");
         store.write_now(|c| c.execute("DELETE FROM orphaned_owners", [])).unwrap();
         assert_eq!(table_owner_for_bob(store), "bob");
+    }
+
+    /// A reader loads a chain once per database state: later reads take it from the cache, until
+    /// a write commits.
+    #[test]
+    fn a_reader_loads_a_chain_once_per_database_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("l.db").to_str().unwrap()).unwrap();
+        seed(&store);
+        let loads = std::cell::Cell::new(0);
+        let read = || {
+            store
+                .read_now(|_| {
+                    super::schema_chain("m1", "c", "s", || {
+                        loads.set(loads.get() + 1);
+                        let id = |s: &str| s.to_string();
+                        let parent = crate::store::securables::Parent {
+                            schema_id: id("s1"),
+                            schema_name: id("s"),
+                            schema_owner: id("admin"),
+                            catalog_id: id("c1"),
+                            catalog_name: id("c"),
+                            catalog_owner: id("admin"),
+                            metastore_id: id("m1"),
+                        };
+                        Ok(Some(super::SchemaChain { parent, orphaned: [false; 2], grants: Default::default() }))
+                    })
+                })
+                .unwrap()
+                .expect("a chain")
+        };
+        read();
+        read();
+        assert_eq!(loads.get(), 1, "the second read used the cache");
+        store.write_now(|c| c.execute("INSERT INTO grants VALUES ('c1', 'bob', 'USE_CATALOG')", [])).unwrap();
+        read();
+        assert_eq!(loads.get(), 2, "a commit empties the cache");
     }
 
     #[test]

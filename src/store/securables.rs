@@ -163,7 +163,7 @@ pub fn schema_chain(
     catalog: &str,
     schema: &str,
 ) -> ApiResult<Option<Rc<SchemaChain>>> {
-    read_cache::schema_chain(conn, metastore_id, catalog, schema, || {
+    read_cache::schema_chain(metastore_id, catalog, schema, || {
         let found = conn
             .prepare_cached(
                 "SELECT s.id, s.name, s.owner, c.id, c.name, c.owner, c.metastore_id,
