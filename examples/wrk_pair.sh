@@ -9,7 +9,7 @@
 #   examples/wrk_pair.sh /tmp/pb [rounds]
 #
 # Needs wrk. The server and the ceiling run on copies of the kept databases; UC_EMULATOR_BIN
-# names another server binary (to compare two builds).
+# names another server binary (to compare two builds); WRK_THREADS sets wrk's threads (1).
 set -euo pipefail
 keep=${1:?usage: wrk_pair.sh KEEP_DIR [ROUNDS]}
 rounds=${2:-2}
@@ -35,9 +35,9 @@ LUA
 cpu() { awk '{print $14 + $15, $14, $15}' "/proc/$1/stat"; }
 
 measure() { # name pid port
-  wrk -t1 -c32 -d2s -s "$work/load.lua" "http://127.0.0.1:$3" > /dev/null
+  wrk -t"${WRK_THREADS:-1}" -c32 -d2s -s "$work/load.lua" "http://127.0.0.1:$3" > /dev/null
   read -r _ u1 s1 <<< "$(cpu "$2")"
-  local out; out=$(wrk -t1 -c32 -d5s -s "$work/load.lua" "http://127.0.0.1:$3")
+  local out; out=$(wrk -t"${WRK_THREADS:-1}" -c32 -d5s -s "$work/load.lua" "http://127.0.0.1:$3")
   read -r _ u2 s2 <<< "$(cpu "$2")"
   local n rps tick; n=$(awk '/requests in/ {print $1}' <<< "$out"); rps=$(awk '/Requests\/sec/ {print $2}' <<< "$out")
   tick=$(getconf CLK_TCK)
