@@ -252,26 +252,29 @@ fn push_millis(w: &mut String, micros: u64) {
         return;
     }
     // Three digits with leading zeros, less the trailing ones.
-    let digits = [frac / 100, frac / 10 % 10, frac % 10];
-    let used = 3 - digits.iter().rev().take_while(|d| **d == 0).count();
-    for d in &digits[..used] {
-        w.push(char::from(b'0' + *d as u8));
+    let (mut frac, mut width) = (frac, 3);
+    while frac % 10 == 0 {
+        frac /= 10;
+        width -= 1;
     }
+    push_digits(w, frac, width);
 }
 
 /// `n` in decimal, as `{}` writes it, without the formatter.
-fn push_decimal(w: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
+fn push_decimal(w: &mut String, n: u64) {
+    push_digits(w, n, 1);
+}
+
+/// `n` in decimal with leading zeros up to `width` digits (at most 20), without the formatter.
+fn push_digits(w: &mut impl std::fmt::Write, mut n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
     let mut at = digits.len();
-    loop {
+    while n > 0 || at > digits.len() - width.clamp(1, 20) {
         at -= 1;
         digits[at] = b'0' + (n % 10) as u8;
         n /= 10;
-        if n == 0 {
-            break;
-        }
     }
-    w.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
+    let _ = w.write_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
 }
 
 thread_local! {
@@ -304,14 +307,11 @@ fn write_timestamp(w: &mut impl std::fmt::Write, now: std::time::SystemTime) -> 
             }
             second.0 = secs;
         }
-        let mut micros = since.subsec_micros();
-        let mut digits = [b'0'; 6];
-        for d in digits.iter_mut().rev() {
-            *d = b'0' + (micros % 10) as u8;
-            micros /= 10;
+        if w.write_str(&second.1).is_err() {
+            return false;
         }
-        let digits = std::str::from_utf8(&digits).expect("ASCII digits");
-        w.write_str(&second.1).and_then(|()| w.write_str(digits)).and_then(|()| w.write_char('Z')).is_ok()
+        push_digits(w, u64::from(since.subsec_micros()), 6);
+        w.write_char('Z').is_ok()
     })
 }
 
@@ -581,6 +581,16 @@ mod tests {
             }
         }
         panic!("the timestamps never agreed to the second");
+    }
+
+    #[test]
+    fn digits_are_written_as_the_formatter_writes_them() {
+        for (n, width) in [(0, 1), (7, 6), (123_456, 6), (5, 3), (42, 1), (1_000_000, 6), (u64::MAX, 1), (u64::MAX, 20)]
+        {
+            let mut ours = String::new();
+            push_digits(&mut ours, n, width);
+            assert_eq!(ours, format!("{n:0width$}"), "{n} in {width} digits");
+        }
     }
 
     #[test]

@@ -28,17 +28,9 @@ impl<T: Serialize> Serialize for Listing<T> {
 }
 
 impl<T: Serialize> Listing<T> {
-    /// The 200 answer, rendered into a buffer of `capacity` bytes reserved up front:
-    /// `HttpResponseBuilder::json` starts at 128 bytes and doubles, which for a page of 50
-    /// tables copied the body again eight times (a tenth of the request).
+    /// The 200 answer, rendered into a buffer of `capacity` bytes ([`super::json_sized`]).
     pub fn respond(&self, capacity: usize) -> actix_web::HttpResponse {
-        let mut body = Vec::with_capacity(capacity);
-        match serde_json::to_writer(&mut body, self) {
-            Ok(()) => {
-                actix_web::HttpResponse::Ok().content_type(actix_web::http::header::ContentType::json()).body(body)
-            }
-            Err(e) => actix_web::ResponseError::error_response(&crate::error::ApiError::internal(e)),
-        }
+        super::json_sized(self, capacity)
     }
 }
 

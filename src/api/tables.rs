@@ -154,7 +154,7 @@ pub async fn get_table(
     let info = TableInfo::from(row);
     // A table's answer is its stored column list and about 600 bytes more.
     let size = 1024 + info.columns.as_ref().map_or(0, |c| c.get().len());
-    super::json_sized(&if browse_only { info.browse_only() } else { info }, size)
+    Ok(super::json_sized(&if browse_only { info.browse_only() } else { info }, size))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
