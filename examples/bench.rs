@@ -170,7 +170,6 @@ impl Server {
     /// Starts `bin serve` on `db` and waits for the listening line; `startup` is the time from
     /// spawn to that line.
     fn start(bin: &Path, db: &Path, fixtures: &[PathBuf], log: &Path) -> Res<Server> {
-        let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
         let mut cmd = Command::new(bin);
         cmd.arg("serve").arg("--bind").arg("127.0.0.1:0").arg("--db").arg(db);
         for f in fixtures {
@@ -179,35 +178,10 @@ impl Server {
         for var in ["UC_EMULATOR_FIXTURES", "UC_EMULATOR_BIND", "UC_EMULATOR_DB"] {
             cmd.env_remove(var);
         }
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::from(log_file));
-
+        cmd.stdin(Stdio::null());
         let t0 = Instant::now();
-        let mut child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut r = BufReader::new(stdout);
-            let mut line = String::new();
-            let _ = r.read_line(&mut line);
-            let _ = tx.send(line);
-            let mut rest = Vec::new();
-            let _ = r.read_to_end(&mut rest); // keep the pipe drained
-        });
-        let line = match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(l) => l,
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("no listening line within 120 s (see {})", log.display()).into());
-            }
-        };
-        let startup = t0.elapsed();
-        let Some(base) = line.trim().strip_prefix("uc-emulator listening on ") else {
-            let _ = child.kill();
-            let status = child.wait();
-            return Err(format!("unexpected first stdout line {line:?} ({status:?}); see {}", log.display()).into());
-        };
-        Ok(Server { base: base.to_string(), child, startup })
+        let (child, base) = spawn_listening(cmd, "uc-emulator listening on ", log)?;
+        Ok(Server { base, child, startup: t0.elapsed() })
     }
 
     fn pid(&self) -> u32 {
@@ -244,6 +218,63 @@ impl Drop for Server {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+/// Spawns `cmd` (stdout piped, stderr appended to `log`) and waits for its first stdout line,
+/// which must start with `prefix`; returns the child and the rest of that line (its base URL).
+fn spawn_listening(mut cmd: Command, prefix: &str, log: &Path) -> Res<(Child, String)> {
+    let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
+    cmd.stdout(Stdio::piped()).stderr(Stdio::from(log_file));
+    let name = cmd.get_program().to_string_lossy().into_owned();
+    let mut child = cmd.spawn().map_err(|e| format!("cannot start {name}: {e}"))?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut r = BufReader::new(stdout);
+        let mut line = String::new();
+        let _ = r.read_line(&mut line);
+        let _ = tx.send(line);
+        let mut rest = Vec::new();
+        let _ = r.read_to_end(&mut rest); // keep the pipe drained
+    });
+    let line = match rx.recv_timeout(Duration::from_secs(120)) {
+        Ok(l) => l,
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("no listening line from {name} within 120 s (see {})", log.display()).into());
+        }
+    };
+    let Some(base) = line.trim().strip_prefix(prefix) else {
+        let _ = child.kill();
+        let status = child.wait();
+        return Err(format!("unexpected first stdout line {line:?} ({status:?}); see {}", log.display()).into());
+    };
+    Ok((child, base.to_string()))
+}
+
+/// The ceiling in a process of its own (this program with `--serve-ceiling`), as the server is:
+/// the load generator shares neither a process nor an allocator with either side. It stops when
+/// its stdin closes (on drop).
+struct CeilingProcess {
+    child: Child,
+    base: String,
+}
+
+impl CeilingProcess {
+    fn start(db: &Path, log: &Path) -> Res<CeilingProcess> {
+        let mut cmd = Command::new(std::env::current_exe()?);
+        cmd.arg("--serve-ceiling").arg(db).stdin(Stdio::piped());
+        let (child, base) = spawn_listening(cmd, "ceiling listening on ", log)?;
+        Ok(CeilingProcess { child, base })
+    }
+}
+
+impl Drop for CeilingProcess {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
     }
 }
 
@@ -1039,7 +1070,8 @@ async fn bench(args: Args) -> Res<()> {
 
     eprintln!("seeding the ceiling's {n_tables} rows ...");
     seed_ceiling(&ceiling_db, &template, tps)?;
-    let ceiling_base = ceiling::start(&ceiling_db)?;
+    let ceiling = CeilingProcess::start(&ceiling_db, &dir.join("ceiling.log"))?;
+    let ceiling_base = ceiling.base.clone();
     eprintln!("bare SQLite in process ...");
     let (bare_lookups, bare_inserts) = bare_sqlite(&ceiling_db, tps, seconds)?;
 
