@@ -288,14 +288,10 @@ fn volume_credentials_need_read_and_write_volume() {
     assert!(!ok(&alice(), &Action::VolumeCredentials { write: true }, &[&v, &s, &c]));
 }
 
-/// `ops::tables::get` judges getTable before the parents' checks and skips those when it
-/// passes: every chain getTable allows must let the caller use (or browse) the parents.
-#[test]
-fn whoever_may_get_a_table_may_use_its_parents() {
+/// Every chain [table, schema, catalog] where each securable is owned by alice or by bob and
+/// `analysts` holds any subset of five privileges on each.
+fn each_table_chain(mut f: impl FnMut(&[Node; 3])) {
     let privileges = ["USE_CATALOG", "USE_SCHEMA", "SELECT", "BROWSE", "ALL_PRIVILEGES"];
-    let callers = [alice(), ms_admin(), account_admin(), workspace_admin()];
-    let mut allowed = 0;
-    // Each securable: owned by alice or not, and any subset of the privileges (to `analysts`).
     for owners in 0..8u32 {
         for grants in 0..(1u32 << (3 * privileges.len())) {
             let mut chain =
@@ -310,17 +306,54 @@ fn whoever_may_get_a_table_may_use_its_parents() {
                     }
                 }
             }
-            let [t, s, c] = &chain;
-            for caller in &callers {
-                if !visible(caller, &Action::GetTable, &[t, s, c]) {
-                    continue;
-                }
-                allowed += 1;
-                let parents = visible(caller, &Action::BrowseCatalog, &[c])
-                    || (visible(caller, &Action::ListSchemas, &[c]) && visible(caller, &Action::ListTables, &[s, c]));
-                assert!(parents, "{} may get the table of {chain:?} but not use its parents", caller.name);
-            }
+            f(&chain);
         }
     }
+}
+
+fn table_callers() -> [Caller; 4] {
+    [alice(), ms_admin(), account_admin(), workspace_admin()]
+}
+
+/// `ops::tables::get` judges getTable before the parents' checks and skips those when it
+/// passes: every chain getTable allows must let the caller use (or browse) the parents.
+#[test]
+fn whoever_may_get_a_table_may_use_its_parents() {
+    let callers = table_callers();
+    let mut allowed = 0;
+    each_table_chain(|chain| {
+        let [t, s, c] = chain;
+        for caller in &callers {
+            if !visible(caller, &Action::GetTable, &[t, s, c]) {
+                continue;
+            }
+            allowed += 1;
+            let parents = visible(caller, &Action::BrowseCatalog, &[c])
+                || (visible(caller, &Action::ListSchemas, &[c]) && visible(caller, &Action::ListTables, &[s, c]));
+            assert!(parents, "{} may get the table of {chain:?} but not use its parents", caller.name);
+        }
+    });
     assert!(allowed > 1000, "the cases include allowed ones ({allowed})");
+}
+
+/// `ops::tables::get` reads a table's own grants only when getTable refuses the caller without
+/// them: a grant must never take getTable away (no rule asks for a grant's absence).
+#[test]
+fn a_table_s_own_grants_never_take_get_table_away() {
+    let callers = table_callers();
+    let (mut allowed_bare, mut only_with_grants) = (0, 0);
+    each_table_chain(|chain| {
+        let [t, s, c] = chain;
+        let bare = Node { grants: vec![], ..t.clone() };
+        for caller in &callers {
+            let with_grants = visible(caller, &Action::GetTable, &[t, s, c]);
+            if visible(caller, &Action::GetTable, &[&bare, s, c]) {
+                allowed_bare += 1;
+                assert!(with_grants, "{} may get the table of {chain:?} only without its grants", caller.name);
+            } else if with_grants {
+                only_with_grants += 1;
+            }
+        }
+    });
+    assert!(allowed_bare > 1000 && only_with_grants > 100, "both kinds of case ({allowed_bare}, {only_with_grants})");
 }

@@ -366,13 +366,15 @@ pub fn load_table(
     metastore_id: &str,
     name: &TableName,
 ) -> ApiResult<(TableRow, [Node; 3])> {
-    let (row, [t, s, c]) = find_table(conn, caller, metastore_id, name)?;
+    let (row, [mut t, s, c]) = find_table(conn, caller, metastore_id, name)?;
+    t.grants = securables::grants_of(conn, &t.id, &caller.principals)?;
     may_use_parents(caller, &s, &c)?;
     Ok((row, [t, s, c]))
 }
 
-/// A table and its chain with the caller's grants, or the error for a missing table; the caller's
-/// use of the parents is not judged yet.
+/// A table and its chain with the caller's grants on the schema and catalog but not yet on the
+/// table ([`securables::grants_of`]), or the error for a missing table; the caller's use of the
+/// parents is not judged yet.
 fn find_table(
     conn: &Connection,
     caller: &Caller,
@@ -448,10 +450,17 @@ pub fn get(
     name: &TableName,
     browse: bool,
 ) -> ApiResult<(TableRow, bool)> {
-    let (row, [t, s, c]) = find_table(conn, caller, metastore_id, name)?;
-    let chain = [&t, &s, &c];
+    let (row, [mut t, s, c]) = find_table(conn, caller, metastore_id, name)?;
     // getTable needs use of both parents (or a metastore admin), so a caller it allows passes
-    // `may_use_parents` too: judged first, the usual answer takes one judgement, not four.
+    // `may_use_parents` too: judged first, the usual answer takes one judgement, not four. And
+    // a grant only ever adds to what a caller may do (no rule asks for a grant's absence), so a
+    // caller allowed without the table's own grants (an owner, an admin, a holder of a parent's
+    // privileges) is allowed with them: they are read only for the others.
+    if authz::visible(caller, &Action::GetTable, &[&t, &s, &c]) {
+        return Ok((row, false));
+    }
+    t.grants = securables::grants_of(conn, &t.id, &caller.principals)?;
+    let chain = [&t, &s, &c];
     if authz::visible(caller, &Action::GetTable, &chain) {
         return Ok((row, false));
     }

@@ -3,7 +3,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::authz::{Allowed, Grant, Node};
+use crate::authz::{Allowed, Node};
 use crate::domain::names::{Ident, TableName};
 use crate::domain::securable::SecurableKind;
 use crate::domain::storage_url::StorageUrl;
@@ -116,8 +116,9 @@ fn own_row(r: &rusqlite::Row<'_>, chain: &SchemaChain) -> rusqlite::Result<Table
 }
 
 /// Table `name` of the schema of `chain`, with its node for a caller whose principals are
-/// `principals` (their grants on it; no owner if the owner is one of them but was deleted with
-/// its principal): one statement, the row with every grant on it.
+/// `principals` (no owner if the owner is one of them but was deleted with its principal) and
+/// without its grants ([`securables::grants_of`] reads them when they are needed): one
+/// statement, one row.
 pub fn get_in(
     conn: &Connection,
     chain: &SchemaChain,
@@ -130,42 +131,19 @@ pub fn get_in(
             "EXISTS (SELECT 1 FROM orphaned_owners WHERE securable_id = t.id AND deleted_owner = t.owner)",
             "0",
         ]
-        .map(|orphaned| {
-            format!(
-                "SELECT {OWN_COLUMNS}, {orphaned}, g.principal, g.privilege
-                 FROM tables t LEFT JOIN grants g ON g.securable_id = t.id
-                 WHERE t.schema_id = ?1 AND t.name = ?2"
-            )
-        });
+        .map(|orphaned| format!("SELECT {OWN_COLUMNS}, {orphaned} FROM tables t WHERE t.schema_id = ?1 AND t.name = ?2"));
     }
     let no_orphans = read_cache::no_orphaned_owners(conn)?;
     let slot = if no_orphans { Slot::TableByNameNoOrphans } else { Slot::TableByName };
     SQL.with(|sql| {
         hot::with(conn, slot, &sql[usize::from(no_orphans)], |stmt| {
             let mut rows = stmt.query(params![chain.parent.schema_id, name])?;
-            let mut found: Option<(TableRow, Node)> = None;
-            while let Some(r) = rows.next()? {
-                if found.is_none() {
-                    let row = own_row(r, chain)?;
-                    let owned = principals.contains(&row.owner);
-                    let orphaned: bool = r.get(16)?;
-                    let node = Node {
-                        kind: row.kind(),
-                        id: row.id.clone(),
-                        name: row.full_name(),
-                        owner: if owned && orphaned { String::new() } else { row.owner.clone() },
-                        grants: Vec::new(),
-                    };
-                    found = Some((row, node));
-                }
-                let Some((_, node)) = found.as_mut() else { continue };
-                if let Some(principal) = r.get::<_, Option<String>>(17)? {
-                    if principals.contains(&principal) {
-                        node.grants.push(Grant { principal, privilege: r.get(18)? });
-                    }
-                }
-            }
-            Ok(found)
+            let Some(r) = rows.next()? else { return Ok(None) };
+            let row = own_row(r, chain)?;
+            let orphaned: bool = r.get(16)?;
+            let owner = if orphaned && principals.contains(&row.owner) { String::new() } else { row.owner.clone() };
+            let node = Node { kind: row.kind(), id: row.id.clone(), name: row.full_name(), owner, grants: Vec::new() };
+            Ok(Some((row, node)))
         })
     })
     .map_err(Into::into)
