@@ -11,18 +11,21 @@
 //!    through the REST API with `--concurrency` concurrent requests up to 10,000 tables
 //!    (measuring the createTable rate while seeding), directly into the database beyond
 //!    (rows shaped like the API's, written in large transactions: 1M tables in about a minute);
-//! 2. builds the ceiling: a bare actix-web + rusqlite service in this process, over a table
-//!    with the same rows and columns keyed by full name, that answers a primary-key lookup, a
-//!    page of 50 and an insert as typed JSON (serde, the column list embedded as stored), each
-//!    with a per-thread connection on the worker thread (inserts through one connection behind
-//!    a mutex): no authentication, validation, authorization or logging;
+//! 2. builds the ceiling: a bare actix-web + rusqlite service in a process of its own (this
+//!    program with `--serve-ceiling`), over a table with the same rows and columns keyed by full
+//!    name, that answers a primary-key lookup, a page of 50 and an insert as typed JSON (serde,
+//!    the column list embedded as stored), each with a per-thread connection on the worker
+//!    thread (inserts through one connection behind a mutex): no authentication, validation,
+//!    authorization or logging;
 //! 3. measures a bare SQLite baseline in this process: primary-key lookups and one-row insert
 //!    transactions per second on the ceiling's database, one thread, no HTTP at all;
 //! 4. restarts the server on the seeded database (several plain restarts timed, then one that
 //!    applies a fixture with 1,000 grants: `analysts` gets USE_CATALOG, USE_SCHEMA and SELECT
 //!    on every catalog, other principals get table-level grants);
-//! 5. runs closed-loop loads of `--seconds` with `--concurrency` keep-alive connections, each
-//!    emulator load right after the same load on the ceiling: getTable (admin, and `dapi-alice`
+//! 5. runs closed-loop loads of `--seconds` with `--concurrency` keep-alive connections (one
+//!    hyper HTTP/1.1 connection per worker, no pool), each emulator load right after the same
+//!    load on the ceiling, and reads from `/proc` the CPU time each side and the load generator
+//!    used per request: getTable (admin, and `dapi-alice`
 //!    allowed only through the group `analysts`) against the ceiling's lookup, listTables (50)
 //!    against its page, createTable against its insert; then a mix of other writes (update a
 //!    table, grant and revoke, create and delete a schema, rename a storage credential, rename a
@@ -32,14 +35,17 @@
 //!    table created against its size per seeded table;
 //! 7. reports the server's resident memory (VmRSS) at each step.
 //!
-//! Ratios are emulator / ceiling from the same run. Other flags: `--client-threads N` (tokio
+//! Ratios are emulator / ceiling from the same run: of the rates, and of the CPU time per
+//! request (the ceiling's over the server's: what each side spent on an answer, which the load
+//! generator's own share of the two cores does not move). Other flags: `--client-threads N` (tokio
 //! threads of the load generator, default 2), `--rounds N` (repeat the paired loads and report
 //! the median ratio, default 1; every read round runs before the createTable rounds, which grow
 //! the database), `--default-fixture PATH`, `--restarts N` (default 3),
 //! `--keep DIR` (keep the database and logs in DIR), `--tables-per-schema N` (instead of
 //! `--tables`). The load generator and the ceiling run on the same machine as the server.
 //! `--serve-ceiling DB` serves only the ceiling over a `ceiling.db` kept by `--keep`, until
-//! stdin closes (`examples/instructions.py` counts its instructions per request).
+//! stdin closes (the benchmark's own ceiling, and `examples/instructions.py` counts its
+//! instructions per request).
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -314,6 +320,8 @@ struct Stats {
     first_error: Option<String>,
     lat_us: Vec<u32>,
     elapsed: Duration,
+    /// CPU time (user + system) each watched process used during the measured run, in µs.
+    cpu_us: Vec<f64>,
 }
 
 impl Stats {
@@ -328,6 +336,10 @@ impl Stats {
     fn rate(&self) -> f64 {
         self.ok as f64 / self.elapsed.as_secs_f64()
     }
+    /// CPU µs per answered request of the `i`th watched process.
+    fn cpu_per_request(&self, i: usize) -> f64 {
+        self.cpu_us.get(i).map_or(f64::NAN, |us| us / self.ok.max(1) as f64)
+    }
     fn pct_ms(&mut self, p: f64) -> f64 {
         if self.lat_us.is_empty() {
             return f64::NAN;
@@ -336,6 +348,16 @@ impl Stats {
         let i = ((self.lat_us.len() as f64 * p / 100.0).ceil() as usize).clamp(1, self.lat_us.len()) - 1;
         self.lat_us[i] as f64 / 1000.0
     }
+}
+
+/// CPU time a process has used (user + system), in µs, from `/proc/PID/stat` (clock ticks of
+/// 1/100 s, Linux's USER_HZ); `None` where there is no such file.
+fn cpu_us(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name (which may hold spaces) in parentheses.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 * 10_000.0)
 }
 
 async fn send(client: &Client, r: Req, stats: &mut Stats) {
@@ -370,23 +392,99 @@ async fn send(client: &Client, r: Req, stats: &mut Stats) {
     }
 }
 
-/// Closed loop: `concurrency` workers each send a request, wait for the answer, and send the
-/// next one, until `duration` has passed (after an unmeasured warm-up).
-async fn closed_loop(client: &Client, duration: Duration, concurrency: usize, make: MakeReq) -> Stats {
+/// One keep-alive HTTP/1.1 connection of hyper's, without reqwest's pool, redirects and
+/// per-request setup: the closed loops' client. A load generator on the same two cores takes CPU
+/// from the server it measures, and how much can depend on the server's latency; this one costs
+/// about what `wrk` costs per request, with which the targets were first measured.
+struct Conn {
+    authority: String,
+    send: hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>>,
+}
+
+impl Conn {
+    async fn open(authority: &str) -> Result<Conn, String> {
+        let tcp = tokio::net::TcpStream::connect(authority).await.map_err(|e| format!("connect: {e}"))?;
+        tcp.set_nodelay(true).map_err(|e| format!("nodelay: {e}"))?;
+        let io = hyper_util::rt::TokioIo::new(tcp);
+        let (send, conn) = hyper::client::conn::http1::handshake(io).await.map_err(|e| format!("handshake: {e}"))?;
+        tokio::spawn(conn);
+        Ok(Conn { authority: authority.to_string(), send })
+    }
+}
+
+/// Sends `r` on `conn` (opening it, or a new one after an error or for another host) and
+/// records the outcome.
+async fn send_on(conn: &mut Option<Conn>, r: Req, stats: &mut Stats) {
+    use http_body_util::BodyExt;
+    let authority = format!("{}:{}", r.url.host_str().unwrap_or("127.0.0.1"), r.url.port().unwrap_or(80));
+    let path = match r.url.query() {
+        Some(q) => format!("{}?{q}", r.url.path()),
+        None => r.url.path().to_string(),
+    };
+    let mut b = hyper::Request::builder()
+        .method(r.method.as_str())
+        .uri(path)
+        .header("host", authority.as_str())
+        .header("authorization", r.auth.as_bytes());
+    if r.body.is_some() {
+        b = b.header("content-type", "application/json");
+    }
+    let request = b.body(http_body_util::Full::new(bytes::Bytes::from(r.body.unwrap_or_default())));
+    let t = Instant::now();
+    let outcome = async {
+        let request = request.map_err(|e| format!("request: {e}"))?;
+        if conn.as_ref().is_none_or(|c| c.authority != authority || c.send.is_closed()) {
+            *conn = Some(Conn::open(&authority).await?);
+        }
+        let c = conn.as_mut().expect("opened");
+        c.send.ready().await.map_err(|e| format!("connection: {e}"))?;
+        let resp = c.send.send_request(request).await.map_err(|e| format!("request: {e}"))?;
+        let status = resp.status();
+        let body = resp.into_body().collect().await.map_err(|e| format!("reading body: {e}"))?.to_bytes();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&body[..body.len().min(300)])))
+        }
+    }
+    .await;
+    let us = t.elapsed().as_micros().min(u32::MAX as u128) as u32;
+    match outcome {
+        Ok(()) => {
+            stats.ok += 1;
+            stats.lat_us.push(us);
+        }
+        Err(e) => {
+            *conn = None;
+            stats.errors += 1;
+            if stats.first_error.is_none() {
+                stats.first_error = Some(e);
+            }
+        }
+    }
+}
+
+/// Closed loop: `concurrency` workers, each on a connection of its own ([`Conn`]), send a
+/// request, wait for the answer, and send the next one, until `duration` has passed (after an
+/// unmeasured warm-up); the CPU time the processes `watch` use during the measured run is
+/// recorded in the same order.
+async fn closed_loop(duration: Duration, concurrency: usize, make: MakeReq, watch: &[u32]) -> Stats {
     let warmup = (duration / 5).min(Duration::from_secs(1));
     let run = |d: Duration, seed: u64| {
+        let cpu0: Vec<Option<f64>> = watch.iter().map(|&p| cpu_us(p)).collect();
         let deadline = Instant::now() + d;
         let mut handles = Vec::with_capacity(concurrency);
         for w in 0..concurrency {
-            let (client, make) = (client.clone(), Arc::clone(&make));
+            let make = Arc::clone(&make);
             handles.push(tokio::spawn(async move {
                 let mut rng = Rng::new((seed << 20) + w as u64 + 1);
                 let mut stats = Stats { lat_us: Vec::with_capacity(1 << 14), ..Default::default() };
                 let mut seq = seed << 32; // distinct between warm-up and run
+                let mut conn = None;
                 while Instant::now() < deadline {
                     let r = make(&mut rng, w, seq);
                     seq += 1;
-                    send(&client, r, &mut stats).await;
+                    send_on(&mut conn, r, &mut stats).await;
                 }
                 stats
             }));
@@ -398,6 +496,11 @@ async fn closed_loop(client: &Client, duration: Duration, concurrency: usize, ma
                 all.merge(h.await.expect("worker panicked"));
             }
             all.elapsed = t0.elapsed();
+            all.cpu_us = watch
+                .iter()
+                .zip(&cpu0)
+                .map(|(&p, c0)| cpu_us(p).zip(*c0).map_or(f64::NAN, |(c1, c0)| c1 - c0))
+                .collect();
             all
         }
     };
@@ -1188,21 +1291,27 @@ async fn bench(args: Args) -> Res<()> {
     };
     for phase in [&reads as &dyn Fn(usize) -> Vec<Load>, &writes] {
         for round in 0..args.rounds {
-            let mut rates: Vec<(&str, f64)> = Vec::new();
+            // (name, rate, CPU µs per request of the side that answered)
+            let mut rates: Vec<(&str, f64, f64)> = Vec::new();
             for (name, load, compared_with) in phase(round) {
                 eprintln!("round {}: {name} ...", round + 1);
-                let stats = closed_loop(&client, seconds, conc, load).await;
+                let side = if compared_with.is_some() { server.pid() } else { ceiling.child.id() };
+                let stats = closed_loop(seconds, conc, load, &[side, std::process::id()]).await;
                 check(name, &stats)?;
-                let rate = stats.rate();
-                eprintln!("round {}: {name}: {rate:.0} req/s", round + 1);
-                let ceiling = compared_with.and_then(|c| rates.iter().find(|(n, _)| *n == c)).map(|(_, r)| *r);
-                if let Some(c) = ceiling {
-                    note_ratio(name, rate / c);
+                let (rate, cpu, client_cpu) = (stats.rate(), stats.cpu_per_request(0), stats.cpu_per_request(1));
+                eprintln!(
+                    "round {}: {name}: {rate:.0} req/s; CPU per request: {cpu:.1} us answering, {client_cpu:.1} us in the load generator",
+                    round + 1
+                );
+                let paired = compared_with.and_then(|c| rates.iter().find(|(n, ..)| *n == c));
+                if let Some((_, c_rate, c_cpu)) = paired {
+                    note_ratio(name, rate / c_rate);
+                    note_ratio(&format!("{name}, CPU"), c_cpu / cpu);
                 }
                 if round + 1 == args.rounds {
-                    rows.push(Row { name: name.to_string(), stats, ceiling });
+                    rows.push(Row { name: name.to_string(), stats, ceiling: paired.map(|p| p.1) });
                 }
-                rates.push((name, rate));
+                rates.push((name, rate, cpu));
             }
         }
     }
@@ -1325,7 +1434,7 @@ async fn bench(args: Args) -> Res<()> {
     };
     for (name, make) in mixes {
         eprintln!("other writes: {name} ...");
-        let st = closed_loop(&client, seconds, conc, make).await;
+        let st = closed_loop(seconds, conc, make, &[]).await;
         check(name, &st)?;
         rows.push(Row { name: name.to_string(), stats: st, ceiling: None });
     }
@@ -1346,8 +1455,7 @@ async fn bench(args: Args) -> Res<()> {
             max
         });
         let st =
-            closed_loop(&client, Duration::from_secs_f64(args.sustain), conc, create_load(create_url.clone(), "sus"))
-                .await;
+            closed_loop(Duration::from_secs_f64(args.sustain), conc, create_load(create_url.clone(), "sus"), &[]).await;
         sampling.store(false, std::sync::atomic::Ordering::Relaxed);
         let wal_max = sampler.await?;
         check("sustained createTable", &st)?;
@@ -1397,11 +1505,16 @@ async fn bench(args: Args) -> Res<()> {
         println!("seeding: {n_tables} tables directly into the database in {:.1} s", d.as_secs_f64());
     }
     println!();
-    if args.rounds > 1 {
-        println!("ratios to the ceiling, median of {} rounds:", args.rounds);
+    {
+        // Rates, and CPU per request: the ceiling's over the server's (what each side spent on
+        // an answer, whatever the load generator costs).
+        println!(
+            "ratios to the ceiling (rate; and CPU per request, ceiling / server), median of {} rounds:",
+            args.rounds
+        );
         for (name, v) in &ratios {
             println!(
-                "  {name:<28} {:.2}  ({})",
+                "  {name:<33} {:.2}  ({})",
                 median_f(v.clone()),
                 v.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(", ")
             );
