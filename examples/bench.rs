@@ -336,6 +336,21 @@ impl Stats {
     fn rate(&self) -> f64 {
         self.ok as f64 / self.elapsed.as_secs_f64()
     }
+    /// One request's outcome, answered or not, sent at `sent`.
+    fn record(&mut self, outcome: Result<(), String>, sent: Instant) {
+        match outcome {
+            Ok(()) => {
+                self.ok += 1;
+                self.lat_us.push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32);
+            }
+            Err(e) => {
+                self.errors += 1;
+                if self.first_error.is_none() {
+                    self.first_error = Some(e);
+                }
+            }
+        }
+    }
     /// CPU µs per answered request of the `i`th watched process.
     fn cpu_per_request(&self, i: usize) -> f64 {
         self.cpu_us.get(i).map_or(f64::NAN, |us| us / self.ok.max(1) as f64)
@@ -377,19 +392,7 @@ async fn send(client: &Client, r: Req, stats: &mut Stats) {
         }
         Err(e) => Err(format!("request: {e}")),
     };
-    let us = t.elapsed().as_micros().min(u32::MAX as u128) as u32;
-    match outcome {
-        Ok(()) => {
-            stats.ok += 1;
-            stats.lat_us.push(us);
-        }
-        Err(e) => {
-            stats.errors += 1;
-            if stats.first_error.is_none() {
-                stats.first_error = Some(e);
-            }
-        }
-    }
+    stats.record(outcome, t);
 }
 
 /// One keep-alive HTTP/1.1 connection of hyper's, without reqwest's pool, redirects and
@@ -448,20 +451,10 @@ async fn send_on(conn: &mut Option<Conn>, r: Req, stats: &mut Stats) {
         }
     }
     .await;
-    let us = t.elapsed().as_micros().min(u32::MAX as u128) as u32;
-    match outcome {
-        Ok(()) => {
-            stats.ok += 1;
-            stats.lat_us.push(us);
-        }
-        Err(e) => {
-            *conn = None;
-            stats.errors += 1;
-            if stats.first_error.is_none() {
-                stats.first_error = Some(e);
-            }
-        }
+    if outcome.is_err() {
+        *conn = None;
     }
+    stats.record(outcome, t);
 }
 
 /// Closed loop: `concurrency` workers, each on a connection of its own ([`Conn`]), send a

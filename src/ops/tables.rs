@@ -367,13 +367,13 @@ pub fn load_table(
     name: &TableName,
 ) -> ApiResult<(TableRow, [Node; 3])> {
     let (row, [mut t, s, c]) = find_table(conn, caller, metastore_id, name)?;
-    t.grants = securables::grants_of(conn, &t.id, &caller.principals)?;
+    securables::attach_grants(conn, &mut [&mut t], &caller.principals_json)?;
     may_use_parents(caller, &s, &c)?;
     Ok((row, [t, s, c]))
 }
 
 /// A table and its chain with the caller's grants on the schema and catalog but not yet on the
-/// table ([`securables::grants_of`]), or the error for a missing table; the caller's use of the
+/// table ([`securables::attach_grants`]), or the error for a missing table; the caller's use of the
 /// parents is not judged yet.
 fn find_table(
     conn: &Connection,
@@ -459,7 +459,7 @@ pub fn get(
     if authz::visible(caller, &Action::GetTable, &[&t, &s, &c]) {
         return Ok((row, false));
     }
-    t.grants = securables::grants_of(conn, &t.id, &caller.principals)?;
+    securables::attach_grants(conn, &mut [&mut t], &caller.principals_json)?;
     let chain = [&t, &s, &c];
     if authz::visible(caller, &Action::GetTable, &chain) {
         return Ok((row, false));

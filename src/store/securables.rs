@@ -249,20 +249,6 @@ pub fn children_of<T>(
     Ok(Page::from_scan(rows, limit, name))
 }
 
-/// The grants on securable `id` to any of `principals`.
-pub fn grants_of(conn: &Connection, id: &str, principals: &[String]) -> ApiResult<Vec<Grant>> {
-    let mut stmt = conn.prepare_cached("SELECT principal, privilege FROM grants WHERE securable_id = ?1")?;
-    let mut rows = stmt.query([id])?;
-    let mut grants = Vec::new();
-    while let Some(r) = rows.next()? {
-        let principal: String = r.get(0)?;
-        if principals.contains(&principal) {
-            grants.push(Grant { principal, privilege: r.get(1)? });
-        }
-    }
-    Ok(grants)
-}
-
 /// The grants that `principals_json` (a JSON array of principal names) holds on each of `ids`.
 pub fn grants_on(conn: &Connection, ids: &[&str], principals_json: &str) -> ApiResult<HashMap<String, Vec<Grant>>> {
     let mut out: HashMap<String, Vec<Grant>> = HashMap::new();

@@ -117,7 +117,7 @@ fn own_row(r: &rusqlite::Row<'_>, chain: &SchemaChain) -> rusqlite::Result<Table
 
 /// Table `name` of the schema of `chain`, with its node for a caller whose principals are
 /// `principals` (no owner if the owner is one of them but was deleted with its principal) and
-/// without its grants ([`securables::grants_of`] reads them when they are needed): one
+/// without its grants ([`securables::attach_grants`] reads them when they are needed): one
 /// statement, one row.
 pub fn get_in(
     conn: &Connection,
