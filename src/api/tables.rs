@@ -152,8 +152,7 @@ pub async fn get_table(
     let (row, browse_only) =
         state.store.read(move |conn| ops::tables::get(conn, &caller, &metastore.id, &name, browse)).await?;
     let info = TableInfo::from(row);
-    // A table's answer is its stored column list and about 600 bytes more.
-    let size = 1024 + info.columns.as_ref().map_or(0, |c| c.get().len());
+    let size = info.wire_size();
     Ok(super::json_sized(&if browse_only { info.browse_only() } else { info }, size))
 }
 
