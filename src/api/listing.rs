@@ -27,10 +27,17 @@ impl<T: Serialize> Serialize for Listing<T> {
     }
 }
 
-impl<T: Serialize> Listing<T> {
-    /// The 200 answer, rendered into a buffer of `capacity` bytes ([`super::json_sized`]).
-    pub fn respond(&self, capacity: usize) -> actix_web::HttpResponse {
-        super::json_sized(self, capacity)
+impl<T> Listing<T> {
+    /// The 200 answer, rendered into a buffer of `capacity` bytes reserved up front
+    /// ([`super::json_body`]), each item by `write` (byte for byte what its `Serialize` writes,
+    /// without `serde_json`'s per-byte escaping: see [`super::json_object`]).
+    pub fn respond_written(&self, capacity: usize, write: impl Fn(&T, &mut Vec<u8>)) -> actix_web::HttpResponse {
+        let mut body = Vec::with_capacity(capacity);
+        let mut o = super::json_object::JsonObject::begin(&mut body);
+        o.array(self.key, &self.items, write);
+        o.opt_str("next_page_token", self.next_page_token.as_deref());
+        o.end();
+        super::json_body(body)
     }
 }
 
