@@ -2,10 +2,10 @@
 //! (a table's `TableInfo`, on its own or fifty to a page).
 //!
 //! `serde_json` escapes a string byte by byte through a lookup table, keys included: for a
-//! getTable's 900 bytes that was a tenth of the request's instructions. Here a field's key is
+//! getTable's 924 bytes about 4,800 of the request's 65,400 instructions. Here a field's key is
 //! written as it is (keys are the struct's own ASCII names, nothing to escape), and a value is
-//! first checked for a byte that needs escaping in one pass without early exit (which the
-//! compiler vectorizes) and copied whole; a value that does need escaping goes through
+//! first checked for a byte that needs escaping, sixteen bytes at a time (see [`any_escape`]),
+//! and copied whole; a value that does need escaping goes through
 //! `serde_json`, so the output is byte for byte what `serde_json` writes (a property test in
 //! `api::tables` compares them).
 
