@@ -33,7 +33,15 @@
 //! 6. runs `--sustain` seconds of createTable, sampling the size of the WAL every 100 ms, and
 //!    reports its largest size, its size 2 s after the load, and the database's growth per
 //!    table created against its size per seeded table;
-//! 7. reports the server's resident memory (VmRSS) at each step.
+//! 7. reports the server's resident memory (VmRSS) at each step, and what of it is anonymous
+//!    (RssAnon) and file-backed (RssFile: the program's own pages and any database pages the
+//!    server maps).
+//!
+//! With more than 10,000 tables (seeded directly), the same run also seeds a reference database
+//! of `--reference-tables` (default 10,000) the same way, with a server and a ceiling of its
+//! own, and runs each read load on both databases (the reference first in every other round):
+//! the rate at the larger size over the rate at the reference size, for the ceiling and for
+//! the server, is then a ratio measured side by side rather than across two runs.
 //!
 //! Ratios are emulator / ceiling from the same run: of the rates, and of the CPU time per
 //! request (the ceiling's over the server's: what each side spent on an answer, which the load
@@ -42,7 +50,7 @@
 //! the median ratio, default 1; every read round runs before the createTable rounds, which grow
 //! the database), `--default-fixture PATH`, `--restarts N` (default 3),
 //! `--keep DIR` (keep the database and logs in DIR), `--tables-per-schema N` (instead of
-//! `--tables`). The load generator and the ceiling run on the same machine as the server.
+//! `--tables`), `--reference-tables N`. The load generator and the ceiling run on the same machine as the server.
 //! `--serve-ceiling DB` serves only the ceiling over a `ceiling.db` kept by `--keep`, until
 //! stdin closes (the benchmark's own ceiling, and `examples/instructions.py` counts its
 //! instructions per request).
@@ -84,13 +92,15 @@ struct Args {
     keep: Option<PathBuf>,
     sustain: f64,
     rounds: usize,
+    reference_tables: usize,
     serve_ceiling: Option<PathBuf>,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: bench [--server PATH] [--tables N | --tables-per-schema N] [--seconds N] [--concurrency N]\n             \
-         [--sustain SECONDS] [--rounds N] [--client-threads N] [--default-fixture PATH] [--restarts N] [--keep DIR]\n       bench --serve-ceiling DB"
+         [--sustain SECONDS] [--rounds N] [--client-threads N] [--default-fixture PATH] [--restarts N] [--keep DIR]\n             \
+         [--reference-tables N]\n       bench --serve-ceiling DB"
     );
     std::process::exit(2)
 }
@@ -108,6 +118,7 @@ fn parse_args() -> Args {
         keep: None,
         sustain: 30.0,
         rounds: 1,
+        reference_tables: 10_000,
         serve_ceiling: None,
     };
     let mut it = std::env::args().skip(1);
@@ -141,6 +152,7 @@ fn parse_args() -> Args {
             "--keep" => a.keep = Some(PathBuf::from(value)),
             "--sustain" => a.sustain = num(&flag, &value),
             "--rounds" => a.rounds = num(&flag, &value),
+            "--reference-tables" => a.reference_tables = num(&flag, &value),
             "--serve-ceiling" => a.serve_ceiling = Some(PathBuf::from(value)),
             _ => {
                 eprintln!("bench: unknown flag {flag}");
@@ -152,12 +164,16 @@ fn parse_args() -> Args {
         || a.client_threads == 0
         || a.tables_per_schema == 0
         || a.rounds == 0
+        || a.reference_tables < CATALOGS * SCHEMAS_PER_CATALOG
         || a.seconds.is_nan()
         || a.seconds <= 0.0
         || a.sustain.is_nan()
         || a.sustain < 0.0
     {
-        eprintln!("bench: --concurrency, --client-threads, --tables, --rounds and --seconds must be positive");
+        eprintln!(
+            "bench: --concurrency, --client-threads, --tables, --rounds and --seconds must be positive, \
+             --reference-tables at least 100"
+        );
         usage();
     }
     a
@@ -612,6 +628,23 @@ fn grants_fixture(tables_per_schema: usize) -> (Value, usize) {
 
 /// A table id shaped like a UUID, increasing with (schema, table) so that every index is
 /// appended to.
+/// The URLs a read load picks from on the server at `base` (or the ceiling, with `ceiling`):
+/// every table's, with `tps` tables a schema, or with `None` every schema's first page of 50.
+fn read_urls(base: &str, ceiling: bool, tps: Option<usize>) -> Arc<Vec<Url>> {
+    let schemas = (0..CATALOGS).flat_map(|c| (0..SCHEMAS_PER_CATALOG).map(move |s| (c, s)));
+    let paths: Vec<String> = match (tps, ceiling) {
+        (Some(tps), false) => {
+            schemas.flat_map(|(c, s)| (0..tps).map(move |t| format!("{API}/tables/cat{c}.s{s}.t{t}"))).collect()
+        }
+        (Some(tps), true) => schemas.flat_map(|(c, s)| (0..tps).map(move |t| format!("/t/cat{c}.s{s}.t{t}"))).collect(),
+        (None, false) => {
+            schemas.map(|(c, s)| format!("{API}/tables?catalog_name=cat{c}&schema_name=s{s}&max_results=50")).collect()
+        }
+        (None, true) => schemas.map(|(c, s)| format!("/l/cat{c}/s{s}")).collect(),
+    };
+    Arc::new(paths.iter().map(|p| Url::parse(&format!("{base}{p}")).expect("valid URL")).collect())
+}
+
 fn seeded_id(schema: usize, table: usize) -> String {
     format!("{schema:08x}-0000-4000-8000-{table:012x}")
 }
@@ -1051,9 +1084,12 @@ async fn bench(args: Args) -> Res<()> {
     };
     let db = dir.join("bench.db");
     let ceiling_db = dir.join("ceiling.db");
+    let ref_db = dir.join("reference.db");
+    let ref_ceiling_db = dir.join("reference-ceiling.db");
     for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-        let _ = std::fs::remove_file(format!("{}{suffix}", ceiling_db.display()));
+        for path in [&db, &ceiling_db, &ref_db, &ref_ceiling_db] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
     }
     let db_s = db.display().to_string();
     let wal_path = format!("{db_s}-wal");
@@ -1061,6 +1097,12 @@ async fn bench(args: Args) -> Res<()> {
     let tps = args.tables_per_schema;
     let n_tables = CATALOGS * SCHEMAS_PER_CATALOG * tps;
     let direct = n_tables > 10_000;
+    // A database seeded directly, as the main one, but with `--reference-tables`: the same
+    // loads run on both, side by side, when the main one is seeded directly and larger.
+    let ref_tps = args.reference_tables.div_ceil(CATALOGS * SCHEMAS_PER_CATALOG);
+    let ref_n = CATALOGS * SCHEMAS_PER_CATALOG * ref_tps;
+    let reference = direct && ref_tps < tps;
+    let ref_label = if ref_n.is_multiple_of(1000) { format!("{}k", ref_n / 1000) } else { ref_n.to_string() };
     let seconds = Duration::from_secs_f64(args.seconds);
     let conc = args.concurrency;
 
@@ -1153,10 +1195,19 @@ async fn bench(args: Args) -> Res<()> {
     let rss_seeded = s1.status_kib("VmRSS");
     let hwm_seeded = s1.status_kib("VmHWM");
     s1.stop();
+    if reference {
+        // The catalogs, schemas and probe table as the API made them, before the seeding.
+        let conn = rusqlite::Connection::open(&db)?;
+        conn.execute("VACUUM INTO ?1", [ref_db.display().to_string()])?;
+    }
     let seed_direct_time = if direct {
         eprintln!("seeding {n_tables} tables directly into the database ...");
         let t0 = Instant::now();
         seed_direct(&db, tps)?;
+        if reference {
+            eprintln!("seeding the reference: {ref_n} tables directly into another database ...");
+            seed_direct(&ref_db, ref_tps)?;
+        }
         Some(t0.elapsed())
     } else {
         None
@@ -1167,6 +1218,12 @@ async fn bench(args: Args) -> Res<()> {
     eprintln!("seeding the ceiling's {n_tables} rows ...");
     seed_ceiling(&ceiling_db, &template, tps)?;
     let ceiling = CeilingProcess::start(&ceiling_db, &dir.join("ceiling.log"))?;
+    let ref_ceiling = if reference {
+        seed_ceiling(&ref_ceiling_db, &template, ref_tps)?;
+        Some(CeilingProcess::start(&ref_ceiling_db, &dir.join("reference-ceiling.log"))?)
+    } else {
+        None
+    };
     let ceiling_base = ceiling.base.clone();
     eprintln!("bare SQLite in process ...");
     let (bare_lookups, bare_inserts) = bare_sqlite(&ceiling_db, tps, seconds)?;
@@ -1190,41 +1247,24 @@ async fn bench(args: Args) -> Res<()> {
     server.stop();
     let server = Server::start(&args.server, &db, &fixtures, &log)?;
     let grants_again_startup = server.startup;
+    let ref_server = if reference {
+        let ref_grants = dir.join("reference-grants.json");
+        std::fs::write(&ref_grants, serde_json::to_vec_pretty(&grants_fixture(ref_tps).0)?)?;
+        let fixtures = [args.default_fixture.clone(), ref_grants];
+        Some(Server::start(&args.server, &ref_db, &fixtures, &dir.join("reference-server.log"))?)
+    } else {
+        None
+    };
 
     // ---- 3. Loads --------------------------------------------------------------------------
     let base = server.base.clone();
     let url = |path: String| Url::parse(&format!("{base}{path}")).expect("valid URL");
     let curl = |path: String| Url::parse(&format!("{ceiling_base}{path}")).expect("valid URL");
     let pick = move |g: usize| (g / (SCHEMAS_PER_CATALOG * tps), (g / tps) % SCHEMAS_PER_CATALOG, g % tps);
-    let table_urls: Arc<Vec<Url>> = Arc::new(
-        (0..n_tables)
-            .map(|g| {
-                let (c, s, t) = pick(g);
-                url(format!("{API}/tables/cat{c}.s{s}.t{t}"))
-            })
-            .collect(),
-    );
-    let ceiling_table_urls: Arc<Vec<Url>> = Arc::new(
-        (0..n_tables)
-            .map(|g| {
-                let (c, s, t) = pick(g);
-                curl(format!("/t/cat{c}.s{s}.t{t}"))
-            })
-            .collect(),
-    );
-    let list_urls: Arc<Vec<Url>> = Arc::new(
-        (0..CATALOGS * SCHEMAS_PER_CATALOG)
-            .map(|i| {
-                let (c, s) = (i / SCHEMAS_PER_CATALOG, i % SCHEMAS_PER_CATALOG);
-                url(format!("{API}/tables?catalog_name=cat{c}&schema_name=s{s}&max_results=50"))
-            })
-            .collect(),
-    );
-    let ceiling_list_urls: Arc<Vec<Url>> = Arc::new(
-        (0..CATALOGS * SCHEMAS_PER_CATALOG)
-            .map(|i| curl(format!("/l/cat{}/s{}", i / SCHEMAS_PER_CATALOG, i % SCHEMAS_PER_CATALOG)))
-            .collect(),
-    );
+    let table_urls = read_urls(&base, false, Some(tps));
+    let ceiling_table_urls = read_urls(&ceiling_base, true, Some(tps));
+    let list_urls = read_urls(&base, false, None);
+    let ceiling_list_urls = read_urls(&ceiling_base, true, None);
     let create_url = url(format!("{API}/tables"));
     let ceiling_create_url = curl("/t".into());
     let load_rests: Arc<Vec<String>> = Arc::new((0..CATALOGS).map(|c| table_body_rest(&cat(c), "load")).collect());
@@ -1262,34 +1302,105 @@ async fn bench(args: Args) -> Res<()> {
         Some((_, v)) => v.push(r),
         None => ratios.push((name.to_string(), vec![r])),
     };
-    // The paired loads: (name, requests, the ceiling load whose rate it is compared with). Every
-    // round of the reads runs first, then every round of createTable: a round's new tables would
-    // otherwise make the next round read a larger database than the first.
-    type Load = (&'static str, MakeReq, Option<&'static str>);
-    let reads = |_round: usize| -> Vec<Load> {
-        vec![
-            ("ceiling: lookup", get_load(Arc::clone(&ceiling_table_urls), admin.clone()), None),
-            ("getTable (admin)", get_load(Arc::clone(&table_urls), admin.clone()), Some("ceiling: lookup")),
-            ("getTable (alice via group)", get_load(Arc::clone(&table_urls), alice.clone()), Some("ceiling: lookup")),
-            ("ceiling: page of 50", get_load(Arc::clone(&ceiling_list_urls), admin.clone()), None),
-            ("listTables (50/page)", get_load(Arc::clone(&list_urls), admin.clone()), Some("ceiling: page of 50")),
-        ]
+    // Size ratios: a load on the main database against the same load on the reference one.
+    let mut size_ratios: Vec<(String, Vec<f64>)> = Vec::new();
+    // The paired loads. Every round of the reads runs first, then every round of createTable: a
+    // round's new tables would otherwise make the next round read a larger database than the
+    // first.
+    struct Load {
+        name: &'static str,
+        make: MakeReq,
+        /// The ceiling load (run before it in the round) whose rate this one is compared with.
+        compared_with: Option<&'static str>,
+        /// The process that answers.
+        side: u32,
+        /// On the reference database: the load on the main one it is the same as.
+        mirrors: Option<&'static str>,
+    }
+    let (server_pid, ceiling_pid) = (server.pid(), ceiling.child.id());
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let reads = |round: usize| -> Vec<Load> {
+        let load = |name, make, compared_with, side| Load { name, make, compared_with, side, mirrors: None };
+        let lookups = vec![
+            load("ceiling: lookup", get_load(Arc::clone(&ceiling_table_urls), admin.clone()), None, ceiling_pid),
+            load(
+                "getTable (admin)",
+                get_load(Arc::clone(&table_urls), admin.clone()),
+                Some("ceiling: lookup"),
+                server_pid,
+            ),
+            load(
+                "getTable (alice via group)",
+                get_load(Arc::clone(&table_urls), alice.clone()),
+                Some("ceiling: lookup"),
+                server_pid,
+            ),
+        ];
+        let pages = vec![
+            load("ceiling: page of 50", get_load(Arc::clone(&ceiling_list_urls), admin.clone()), None, ceiling_pid),
+            load(
+                "listTables (50/page)",
+                get_load(Arc::clone(&list_urls), admin.clone()),
+                Some("ceiling: page of 50"),
+                server_pid,
+            ),
+        ];
+        let (Some(rs), Some(rc)) = (&ref_server, &ref_ceiling) else {
+            return lookups.into_iter().chain(pages).collect();
+        };
+        // The same loads on the reference database, first in every other round.
+        let mirror = |main: &Vec<Load>, tps| -> Vec<Load> {
+            main.iter()
+                .map(|l| {
+                    let side = if l.side == ceiling_pid { rc.child.id() } else { rs.pid() };
+                    let on_ceiling = l.side == ceiling_pid;
+                    let urls = read_urls(if on_ceiling { &rc.base } else { &rs.base }, on_ceiling, tps);
+                    let auth = if l.name.contains("alice") { alice.clone() } else { admin.clone() };
+                    Load {
+                        name: leak(format!("{}, {ref_label}", l.name)),
+                        make: get_load(urls, auth),
+                        compared_with: l.compared_with.map(|c| leak(format!("{c}, {ref_label}"))),
+                        side,
+                        mirrors: Some(l.name),
+                    }
+                })
+                .collect()
+        };
+        let (ref_lookups, ref_pages) = (mirror(&lookups, Some(ref_tps)), mirror(&pages, None));
+        let blocks = if round.is_multiple_of(2) {
+            [lookups, ref_lookups, pages, ref_pages]
+        } else {
+            [ref_lookups, lookups, ref_pages, pages]
+        };
+        blocks.into_iter().flatten().collect()
     };
     let writes = |round: usize| -> Vec<Load> {
-        let tag = |t: &str| -> &'static str { Box::leak(format!("r{round}{t}").into_boxed_str()) };
+        let tag = |t: &str| -> &'static str { leak(format!("r{round}{t}")) };
         vec![
-            ("ceiling: insert", create_load(ceiling_create_url.clone(), tag("c")), None),
-            ("createTable (new tables)", create_load(create_url.clone(), tag("n")), Some("ceiling: insert")),
+            Load {
+                name: "ceiling: insert",
+                make: create_load(ceiling_create_url.clone(), tag("c")),
+                compared_with: None,
+                side: ceiling_pid,
+                mirrors: None,
+            },
+            Load {
+                name: "createTable (new tables)",
+                make: create_load(create_url.clone(), tag("n")),
+                compared_with: Some("ceiling: insert"),
+                side: server_pid,
+                mirrors: None,
+            },
         ]
     };
     for phase in [&reads as &dyn Fn(usize) -> Vec<Load>, &writes] {
         for round in 0..args.rounds {
             // (name, rate, CPU µs per request of the side that answered)
             let mut rates: Vec<(&str, f64, f64)> = Vec::new();
-            for (name, load, compared_with) in phase(round) {
+            let mut mirrored: Vec<(&str, &str)> = Vec::new();
+            for Load { name, make, compared_with, side, mirrors } in phase(round) {
                 eprintln!("round {}: {name} ...", round + 1);
-                let side = if compared_with.is_some() { server.pid() } else { ceiling.child.id() };
-                let stats = closed_loop(seconds, conc, load, &[side, std::process::id()]).await;
+                let stats = closed_loop(seconds, conc, make, &[side, std::process::id()]).await;
                 check(name, &stats)?;
                 let (rate, cpu, client_cpu) = (stats.rate(), stats.cpu_per_request(0), stats.cpu_per_request(1));
                 eprintln!(
@@ -1305,10 +1416,24 @@ async fn bench(args: Args) -> Res<()> {
                     rows.push(Row { name: name.to_string(), stats, ceiling: paired.map(|p| p.1) });
                 }
                 rates.push((name, rate, cpu));
+                mirrored.extend(mirrors.map(|m| (m, name)));
+            }
+            for (main, on_ref) in mirrored {
+                let rate_cpu = |n: &str| rates.iter().find(|r| r.0 == n).map(|r| (r.1, r.2));
+                if let (Some((m_rate, m_cpu)), Some((r_rate, r_cpu))) = (rate_cpu(main), rate_cpu(on_ref)) {
+                    for (name, r) in [(main.to_string(), m_rate / r_rate), (format!("{main}, CPU"), r_cpu / m_cpu)] {
+                        match size_ratios.iter_mut().find(|(n, _)| *n == name) {
+                            Some((_, v)) => v.push(r),
+                            None => size_ratios.push((name, vec![r])),
+                        }
+                    }
+                }
             }
         }
     }
     let rss_loaded = server.status_kib("VmRSS");
+    let rss_parts_loaded = (server.status_kib("RssAnon"), server.status_kib("RssFile"));
+    drop((ref_server, ref_ceiling));
 
     // ---- 4. Other writes -------------------------------------------------------------------
     eprintln!("other writes: setting up ...");
@@ -1459,6 +1584,7 @@ async fn bench(args: Args) -> Res<()> {
         rows.push(Row { name: format!("createTable ({:.0} s sustained)", args.sustain), stats: st, ceiling: None });
     }
     let rss_end = server.status_kib("VmRSS");
+    let rss_parts_end = (server.status_kib("RssAnon"), server.status_kib("RssFile"));
     let hwm_end = server.status_kib("VmHWM");
     server.stop();
     let wal_stopped = file_len(&wal_path);
@@ -1514,6 +1640,20 @@ async fn bench(args: Args) -> Res<()> {
         }
         println!();
     }
+    if !size_ratios.is_empty() {
+        println!(
+            "{n_tables} tables against {ref_n} in the same run (rate; and CPU per request, at {ref_label} / at {n_tables}), median of {} rounds:",
+            args.rounds
+        );
+        for (name, v) in &size_ratios {
+            println!(
+                "  {name:<33} {:.2}  ({})",
+                median_f(v.clone()),
+                v.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(", ")
+            );
+        }
+        println!();
+    }
     println!(
         "bare SQLite in this process (no HTTP): {bare_lookups:.0} primary-key lookups/s, {bare_inserts:.0} one-row insert transactions/s"
     );
@@ -1527,6 +1667,14 @@ async fn bench(args: Args) -> Res<()> {
         mib(rss_loaded),
         mib(rss_end),
         mib(hwm_end)
+    );
+    println!(
+        "  of it anonymous (RssAnon) and file-backed (RssFile: the program's own pages, and the database's that readers map): \
+         after the paired loads {} and {}, at the end {} and {}",
+        mib(rss_parts_loaded.0),
+        mib(rss_parts_loaded.1),
+        mib(rss_parts_end.0),
+        mib(rss_parts_end.1)
     );
     println!("database after seeding: {} (+ WAL {})", mib_b(db_size), mib_b(wal_size));
     if let Some((n, rate, wal_max, wal_after, db_before, db_after)) = sustain_report {
