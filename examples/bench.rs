@@ -1035,6 +1035,26 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+/// Adds one round's ratio `r` to the ratios named `name`.
+fn note(ratios: &mut Vec<(String, Vec<f64>)>, name: &str, r: f64) {
+    match ratios.iter_mut().find(|(n, _)| n == name) {
+        Some((_, v)) => v.push(r),
+        None => ratios.push((name.to_string(), vec![r])),
+    }
+}
+
+/// Each ratio's median over the rounds, then every round's, and an empty line.
+fn print_ratios(ratios: &[(String, Vec<f64>)]) {
+    for (name, v) in ratios {
+        println!(
+            "  {name:<33} {:.2}  ({})",
+            median_f(v.clone()),
+            v.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(", ")
+        );
+    }
+    println!();
+}
+
 fn median_f(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -1298,10 +1318,6 @@ async fn bench(args: Args) -> Res<()> {
 
     let mut rows: Vec<Row> = Vec::new();
     let mut ratios: Vec<(String, Vec<f64>)> = Vec::new();
-    let mut note_ratio = |name: &str, r: f64| match ratios.iter_mut().find(|(n, _)| n == name) {
-        Some((_, v)) => v.push(r),
-        None => ratios.push((name.to_string(), vec![r])),
-    };
     // Size ratios: a load on the main database against the same load on the reference one.
     let mut size_ratios: Vec<(String, Vec<f64>)> = Vec::new();
     // The paired loads. Every round of the reads runs first, then every round of createTable: a
@@ -1316,34 +1332,28 @@ async fn bench(args: Args) -> Res<()> {
         side: u32,
         /// On the reference database: the load on the main one it is the same as.
         mirrors: Option<&'static str>,
+        /// A read's caller (repeated on the reference database).
+        auth: HeaderValue,
     }
     let (server_pid, ceiling_pid) = (server.pid(), ceiling.child.id());
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
     let reads = |round: usize| -> Vec<Load> {
-        let load = |name, make, compared_with, side| Load { name, make, compared_with, side, mirrors: None };
+        let load = |name, urls: &Arc<Vec<Url>>, auth: &HeaderValue, compared_with, side| Load {
+            name,
+            make: get_load(Arc::clone(urls), auth.clone()),
+            compared_with,
+            side,
+            mirrors: None,
+            auth: auth.clone(),
+        };
         let lookups = vec![
-            load("ceiling: lookup", get_load(Arc::clone(&ceiling_table_urls), admin.clone()), None, ceiling_pid),
-            load(
-                "getTable (admin)",
-                get_load(Arc::clone(&table_urls), admin.clone()),
-                Some("ceiling: lookup"),
-                server_pid,
-            ),
-            load(
-                "getTable (alice via group)",
-                get_load(Arc::clone(&table_urls), alice.clone()),
-                Some("ceiling: lookup"),
-                server_pid,
-            ),
+            load("ceiling: lookup", &ceiling_table_urls, &admin, None, ceiling_pid),
+            load("getTable (admin)", &table_urls, &admin, Some("ceiling: lookup"), server_pid),
+            load("getTable (alice via group)", &table_urls, &alice, Some("ceiling: lookup"), server_pid),
         ];
         let pages = vec![
-            load("ceiling: page of 50", get_load(Arc::clone(&ceiling_list_urls), admin.clone()), None, ceiling_pid),
-            load(
-                "listTables (50/page)",
-                get_load(Arc::clone(&list_urls), admin.clone()),
-                Some("ceiling: page of 50"),
-                server_pid,
-            ),
+            load("ceiling: page of 50", &ceiling_list_urls, &admin, None, ceiling_pid),
+            load("listTables (50/page)", &list_urls, &admin, Some("ceiling: page of 50"), server_pid),
         ];
         let (Some(rs), Some(rc)) = (&ref_server, &ref_ceiling) else {
             return lookups.into_iter().chain(pages).collect();
@@ -1355,10 +1365,10 @@ async fn bench(args: Args) -> Res<()> {
                     let side = if l.side == ceiling_pid { rc.child.id() } else { rs.pid() };
                     let on_ceiling = l.side == ceiling_pid;
                     let urls = read_urls(if on_ceiling { &rc.base } else { &rs.base }, on_ceiling, tps);
-                    let auth = if l.name.contains("alice") { alice.clone() } else { admin.clone() };
                     Load {
                         name: leak(format!("{}, {ref_label}", l.name)),
-                        make: get_load(urls, auth),
+                        make: get_load(urls, l.auth.clone()),
+                        auth: l.auth.clone(),
                         compared_with: l.compared_with.map(|c| leak(format!("{c}, {ref_label}"))),
                         side,
                         mirrors: Some(l.name),
@@ -1383,6 +1393,7 @@ async fn bench(args: Args) -> Res<()> {
                 compared_with: None,
                 side: ceiling_pid,
                 mirrors: None,
+                auth: admin.clone(),
             },
             Load {
                 name: "createTable (new tables)",
@@ -1390,6 +1401,7 @@ async fn bench(args: Args) -> Res<()> {
                 compared_with: Some("ceiling: insert"),
                 side: server_pid,
                 mirrors: None,
+                auth: admin.clone(),
             },
         ]
     };
@@ -1398,7 +1410,7 @@ async fn bench(args: Args) -> Res<()> {
             // (name, rate, CPU µs per request of the side that answered)
             let mut rates: Vec<(&str, f64, f64)> = Vec::new();
             let mut mirrored: Vec<(&str, &str)> = Vec::new();
-            for Load { name, make, compared_with, side, mirrors } in phase(round) {
+            for Load { name, make, compared_with, side, mirrors, .. } in phase(round) {
                 eprintln!("round {}: {name} ...", round + 1);
                 let stats = closed_loop(seconds, conc, make, &[side, std::process::id()]).await;
                 check(name, &stats)?;
@@ -1409,8 +1421,8 @@ async fn bench(args: Args) -> Res<()> {
                 );
                 let paired = compared_with.and_then(|c| rates.iter().find(|(n, ..)| *n == c));
                 if let Some((_, c_rate, c_cpu)) = paired {
-                    note_ratio(name, rate / c_rate);
-                    note_ratio(&format!("{name}, CPU"), c_cpu / cpu);
+                    note(&mut ratios, name, rate / c_rate);
+                    note(&mut ratios, &format!("{name}, CPU"), c_cpu / cpu);
                 }
                 if round + 1 == args.rounds {
                     rows.push(Row { name: name.to_string(), stats, ceiling: paired.map(|p| p.1) });
@@ -1421,12 +1433,8 @@ async fn bench(args: Args) -> Res<()> {
             for (main, on_ref) in mirrored {
                 let rate_cpu = |n: &str| rates.iter().find(|r| r.0 == n).map(|r| (r.1, r.2));
                 if let (Some((m_rate, m_cpu)), Some((r_rate, r_cpu))) = (rate_cpu(main), rate_cpu(on_ref)) {
-                    for (name, r) in [(main.to_string(), m_rate / r_rate), (format!("{main}, CPU"), r_cpu / m_cpu)] {
-                        match size_ratios.iter_mut().find(|(n, _)| *n == name) {
-                            Some((_, v)) => v.push(r),
-                            None => size_ratios.push((name, vec![r])),
-                        }
-                    }
+                    note(&mut size_ratios, main, m_rate / r_rate);
+                    note(&mut size_ratios, &format!("{main}, CPU"), r_cpu / m_cpu);
                 }
             }
         }
@@ -1631,28 +1639,14 @@ async fn bench(args: Args) -> Res<()> {
             "ratios to the ceiling (rate; and CPU per request, ceiling / server), median of {} rounds:",
             args.rounds
         );
-        for (name, v) in &ratios {
-            println!(
-                "  {name:<33} {:.2}  ({})",
-                median_f(v.clone()),
-                v.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(", ")
-            );
-        }
-        println!();
+        print_ratios(&ratios);
     }
     if !size_ratios.is_empty() {
         println!(
             "{n_tables} tables against {ref_n} in the same run (rate; and CPU per request, at {ref_label} / at {n_tables}), median of {} rounds:",
             args.rounds
         );
-        for (name, v) in &size_ratios {
-            println!(
-                "  {name:<33} {:.2}  ({})",
-                median_f(v.clone()),
-                v.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(", ")
-            );
-        }
-        println!();
+        print_ratios(&size_ratios);
     }
     println!(
         "bare SQLite in this process (no HTTP): {bare_lookups:.0} primary-key lookups/s, {bare_inserts:.0} one-row insert transactions/s"
