@@ -2,6 +2,7 @@
 //! location rules, and the table operations.
 
 use std::collections::{BTreeMap, HashSet};
+use std::rc::Rc;
 
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
@@ -366,26 +367,26 @@ pub fn load_table(
     metastore_id: &str,
     name: &TableName,
 ) -> ApiResult<(TableRow, [Node; 3])> {
-    let (row, [mut t, s, c]) = find_table(conn, caller, metastore_id, name)?;
+    let (row, mut t, chain) = find_table(conn, caller, metastore_id, name)?;
     securables::attach_grants(conn, &mut [&mut t], &caller.principals_json)?;
+    let [s, c] = chain.nodes(&caller.principals);
     may_use_parents(caller, &s, &c)?;
     Ok((row, [t, s, c]))
 }
 
-/// A table and its chain with the caller's grants on the schema and catalog but not yet on the
-/// table ([`securables::attach_grants`]), or the error for a missing table; the caller's use of the
-/// parents is not judged yet.
+/// A table, its node without its own grants yet ([`securables::attach_grants`]) and its
+/// schema's chain, or the error for a missing table; the caller's use of the parents is not
+/// judged yet.
 fn find_table(
     conn: &Connection,
     caller: &Caller,
     metastore_id: &str,
     name: &TableName,
-) -> ApiResult<(TableRow, [Node; 3])> {
+) -> ApiResult<(TableRow, Node, Rc<SchemaChain>)> {
     let found = match securables::schema_chain(conn, metastore_id, name.catalog.as_str(), name.schema.as_str())? {
-        Some(chain) => tables::get_in(conn, &chain, name.table.as_str(), &caller.principals)?.map(|(row, t)| {
-            let [s, c] = chain.nodes(&caller.principals);
-            (row, [t, s, c])
-        }),
+        Some(chain) => {
+            tables::get_in(conn, &chain, name.table.as_str(), &caller.principals)?.map(|(row, t)| (row, t, chain))
+        }
         None => None,
     };
     found.ok_or_else(|| missing_table(conn, caller, metastore_id, name))
@@ -450,22 +451,25 @@ pub fn get(
     name: &TableName,
     browse: bool,
 ) -> ApiResult<(TableRow, bool)> {
-    let (row, [mut t, s, c]) = find_table(conn, caller, metastore_id, name)?;
+    let (row, mut t, chain) = find_table(conn, caller, metastore_id, name)?;
+    // The caller's nodes of the schema and catalog, made once per database state.
+    let parents = chain.shared_nodes(&caller.principals);
+    let [s, c] = &*parents;
     // getTable needs use of both parents (or a metastore admin), so a caller it allows passes
     // `may_use_parents` too: judged first, the usual answer takes one judgement, not four. And
     // a grant only ever adds to what a caller may do (no rule asks for a grant's absence), so a
     // caller allowed without the table's own grants (an owner, an admin, a holder of a parent's
     // privileges) is allowed with them: they are read only for the others.
-    if authz::visible(caller, &Action::GetTable, &[&t, &s, &c]) {
+    if authz::visible(caller, &Action::GetTable, &[&t, s, c]) {
         return Ok((row, false));
     }
     securables::attach_grants(conn, &mut [&mut t], &caller.principals_json)?;
-    let chain = [&t, &s, &c];
+    let chain = [&t, s, c];
     if authz::visible(caller, &Action::GetTable, &chain) {
         return Ok((row, false));
     }
-    may_use_parents(caller, &s, &c)?;
-    if browse && authz::visible(caller, &Action::BrowseCatalog, &[&c]) {
+    may_use_parents(caller, s, c)?;
+    if browse && authz::visible(caller, &Action::BrowseCatalog, &[c]) {
         Ok((row, true))
     } else {
         Err(denied(authz::require(caller, &Action::GetTable, &chain).expect_err("not visible")))

@@ -40,7 +40,17 @@ pub struct SchemaChain {
     pub(super) orphaned: [bool; 2],
     /// `[schema, catalog]`: every direct grant, to anyone.
     pub(super) grants: [Vec<Grant>; 2],
+    /// The nodes of the last few callers (by their principals), as [`Self::shared_nodes`]
+    /// made them: a chain lives in one thread's cache for one database state, and the same
+    /// callers read the same schemas' tables.
+    pub(super) nodes_made: RefCell<Vec<CallerNodes>>,
 }
+
+/// A caller's principals, and the nodes [`SchemaChain::nodes`] made for them.
+type CallerNodes = (Vec<String>, Rc<[Node; 2]>);
+
+/// Callers whose nodes a chain keeps.
+const NODES_KEPT: usize = 4;
 
 impl SchemaChain {
     /// The chain `[schema, catalog]` for a caller whose principals are `principals`: only their
@@ -65,6 +75,21 @@ impl SchemaChain {
                 principals,
             ),
         ]
+    }
+
+    /// [`Self::nodes`], made once per caller while the chain lives (in a read cache, for one
+    /// database state): a getTable then judges the caller on the nodes without copying them.
+    pub fn shared_nodes(&self, principals: &[String]) -> Rc<[Node; 2]> {
+        let mut made = self.nodes_made.borrow_mut();
+        if let Some((_, nodes)) = made.iter().find(|(p, _)| p.as_slice() == principals) {
+            return Rc::clone(nodes);
+        }
+        let nodes = Rc::new(self.nodes(principals));
+        if made.len() >= NODES_KEPT {
+            made.remove(0);
+        }
+        made.push((principals.to_vec(), Rc::clone(&nodes)));
+        nodes
     }
 
     fn node(&self, i: usize, kind: SecurableKind, id: &str, name: String, owner: &str, principals: &[String]) -> Node {
@@ -209,6 +234,7 @@ pub(super) fn no_orphaned_owners(conn: &Connection) -> ApiResult<bool> {
 mod tests {
     use crate::store::securables::schema_chain;
     use crate::store::Store;
+    use std::rc::Rc;
 
     fn seed(store: &Store) {
         store
@@ -324,7 +350,12 @@ mod tests {
                             catalog_owner: id("admin"),
                             metastore_id: id("m1"),
                         };
-                        Ok(Some(super::SchemaChain { parent, orphaned: [false; 2], grants: Default::default() }))
+                        Ok(Some(super::SchemaChain {
+                            parent,
+                            orphaned: [false; 2],
+                            grants: Default::default(),
+                            nodes_made: Default::default(),
+                        }))
                     })
                 })
                 .unwrap()
@@ -336,6 +367,48 @@ mod tests {
         store.write_now(|c| c.execute("INSERT INTO grants VALUES ('c1', 'bob', 'USE_CATALOG')", [])).unwrap();
         read();
         assert_eq!(loads.get(), 2, "a commit empties the cache");
+    }
+
+    /// A chain makes each caller's nodes once and hands the same ones out again; another
+    /// caller's are made for them, and each are what `nodes` makes.
+    #[test]
+    fn a_chain_makes_a_caller_s_nodes_once() {
+        let id = |s: &str| s.to_string();
+        let grant = |p: &str, privilege: &str| crate::authz::Grant { principal: id(p), privilege: id(privilege) };
+        let chain = super::SchemaChain {
+            parent: crate::store::securables::Parent {
+                schema_id: id("s1"),
+                schema_name: id("s"),
+                schema_owner: id("bob"),
+                catalog_id: id("c1"),
+                catalog_name: id("c"),
+                catalog_owner: id("admin"),
+                metastore_id: id("m1"),
+            },
+            orphaned: [true, false],
+            grants: [
+                vec![grant("analysts", "USE_SCHEMA")],
+                vec![grant("alice", "USE_CATALOG"), grant("bob", "BROWSE")],
+            ],
+            nodes_made: Default::default(),
+        };
+        let seen = |nodes: &[crate::authz::Node; 2]| -> Vec<(String, Vec<String>)> {
+            nodes.iter().map(|n| (n.owner.clone(), n.grants.iter().map(|g| g.privilege.clone()).collect())).collect()
+        };
+        let (alice, bob) = (vec![id("alice"), id("analysts")], vec![id("bob")]);
+        let first = chain.shared_nodes(&alice);
+        assert!(Rc::ptr_eq(&first, &chain.shared_nodes(&alice)), "made once");
+        let for_bob = chain.shared_nodes(&bob);
+        let expect: Vec<(String, Vec<String>)> =
+            vec![(id("bob"), vec![id("USE_SCHEMA")]), (id("admin"), vec![id("USE_CATALOG")])];
+        assert_eq!(seen(&first), expect);
+        assert_eq!(seen(&for_bob), vec![(String::new(), vec![]), (id("admin"), vec![id("BROWSE")])]);
+        assert_eq!(seen(&for_bob), seen(&chain.nodes(&bob)));
+        assert_eq!(seen(&first), seen(&chain.nodes(&alice)));
+        for n in 0..super::NODES_KEPT {
+            chain.shared_nodes(&[format!("p{n}")]);
+        }
+        assert!(!Rc::ptr_eq(&first, &chain.shared_nodes(&alice)), "only the last few callers' are kept");
     }
 
     #[test]

@@ -177,6 +177,7 @@ pub fn schema_chain(
                     parent: Parent::read(r, 0)?,
                     orphaned: [r.get(7)?, r.get(8)?],
                     grants: Default::default(),
+                    nodes_made: Default::default(),
                 })
             })
             .optional()?;
