@@ -1362,9 +1362,9 @@ async fn bench(args: Args) -> Res<()> {
         let mirror = |main: &Vec<Load>, tps| -> Vec<Load> {
             main.iter()
                 .map(|l| {
-                    let side = if l.side == ceiling_pid { rc.child.id() } else { rs.pid() };
                     let on_ceiling = l.side == ceiling_pid;
-                    let urls = read_urls(if on_ceiling { &rc.base } else { &rs.base }, on_ceiling, tps);
+                    let (side, base) = if on_ceiling { (rc.child.id(), &rc.base) } else { (rs.pid(), &rs.base) };
+                    let urls = read_urls(base, on_ceiling, tps);
                     Load {
                         name: leak(format!("{}, {ref_label}", l.name)),
                         make: get_load(urls, l.auth.clone()),
